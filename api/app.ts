@@ -1,0 +1,76 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import type { Ctx } from './core/context';
+import { VERSION } from './version';
+import { onError, validationHook, errorBody } from './routes/errors';
+import { bodyLimit, requireApiKey } from './routes/middleware';
+import type { AppEnv } from './routes/shared';
+import { apiKeyRoutes } from './routes/access/api-keys';
+import { contactBulkRoutes } from './routes/contacts/bulk';
+import { contactRoutes } from './routes/contacts/contacts';
+import { tagDncRoutes } from './routes/contacts/tags-dnc';
+import { fieldRoutes } from './routes/contacts/fields';
+import { companyRoutes } from './routes/companies/companies';
+import { renderDocsPage } from './routes/docs';
+
+export interface AppDeps {
+  ctx: Ctx;
+}
+
+const MB = 1024 * 1024;
+// CSV imports carry files; everything else is small JSON.
+const limitFor = (path: string) => (path === '/api/v1/contacts/import' ? 10 * MB : 1 * MB);
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+  app.use('*', async (c, next) => {
+    c.set('ctx', deps.ctx);
+    await next();
+  });
+
+  app.get('/health', async (c) => {
+    let db = 'ok';
+    try {
+      await deps.ctx.client.execute('SELECT 1');
+    } catch {
+      db = 'unavailable';
+    }
+    return c.json({ ok: db === 'ok', version: VERSION, db }, db === 'ok' ? 200 : 503);
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `Authorization: Bearer ll_…`. Scopes read < write < admin.',
+  });
+  const openApiConfig = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Leadline API',
+      version: VERSION,
+      description:
+        'Marketing automation API. Authenticate with `Authorization: Bearer <API key>`. Lists are cursor-paginated (`limit`, `cursor` → `next_cursor`). Every error has the shape `{ "error": { "code", "message", "requestId", "details"? } }`.',
+    },
+  };
+  app.get('/api/v1/openapi.json', (c) => c.json(app.getOpenAPI31Document(openApiConfig)));
+  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(openApiConfig))));
+
+  app.use('/api/v1/*', bodyLimit(limitFor));
+  app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
+
+  app.route('/', apiKeyRoutes);
+  // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.
+  app.route('/', contactBulkRoutes);
+  app.route('/', contactRoutes);
+  app.route('/', tagDncRoutes);
+  app.route('/', fieldRoutes);
+  app.route('/', companyRoutes);
+
+  app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,254 @@
+import type { InStatement, Row } from '@libsql/client';
+import type { Ctx } from '../context';
+import { ConflictError, NotFoundError, ValidationError, isUniqueViolation } from '../errors';
+import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
+import { iso } from '../util/time';
+import { loadFieldDefs } from './fields';
+import { CORE_COLUMNS, prepareContact } from './prepare';
+import { upsertContacts } from './upsert';
+import type { DncChannel, DncReason } from './dnc';
+
+export interface DncEntry {
+  channel: DncChannel;
+  reason: DncReason;
+  comment: string | null;
+  created_at: string;
+}
+
+export interface ContactView {
+  id: number;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  job_title: string | null;
+  city: string | null;
+  country: string | null;
+  fields: Record<string, unknown>;
+  tags: string[];
+  points: number;
+  do_not_contact: DncEntry[];
+  created_at: string;
+  updated_at: string;
+  last_active_at: string | null;
+}
+
+export const CONTACT_SELECT = `id, ${CORE_COLUMNS.join(', ')}, custom, points, created_at, updated_at, last_active_at`;
+
+function parseCustom(text: unknown): Record<string, unknown> {
+  const obj = JSON.parse(String(text ?? '{}')) as Record<string, unknown>;
+  // JSON null means "no value" (a cleared field), so it is not shown.
+  for (const k of Object.keys(obj)) if (obj[k] === null) delete obj[k];
+  return obj;
+}
+
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** Adds tags and do-not-contact entries to raw contact rows, two queries per page. */
+export async function hydrate(ctx: Ctx, rows: Row[]): Promise<ContactView[]> {
+  if (rows.length === 0) return [];
+  const ids = JSON.stringify(rows.map((r) => Number(r.id)));
+  const [tagRows, dncRows] = await ctx.client.batch(
+    [
+      {
+        sql: `SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+          WHERE ct.contact_id IN (SELECT value FROM json_each(?)) ORDER BY t.name`,
+        args: [ids],
+      },
+      {
+        sql: `SELECT contact_id, channel, reason, comment, created_at FROM do_not_contact
+          WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY channel`,
+        args: [ids],
+      },
+    ],
+    'read',
+  );
+  const tags = new Map<number, string[]>();
+  for (const r of tagRows!.rows) {
+    const id = Number(r.contact_id);
+    (tags.get(id) ?? tags.set(id, []).get(id)!).push(String(r.name));
+  }
+  const dnc = new Map<number, DncEntry[]>();
+  for (const r of dncRows!.rows) {
+    const id = Number(r.contact_id);
+    (dnc.get(id) ?? dnc.set(id, []).get(id)!).push({
+      channel: String(r.channel) as DncChannel,
+      reason: String(r.reason) as DncReason,
+      comment: str(r.comment),
+      created_at: iso(Number(r.created_at))!,
+    });
+  }
+  return rows.map((r) => {
+    const id = Number(r.id);
+    return {
+      id,
+      email: str(r.email),
+      first_name: str(r.first_name),
+      last_name: str(r.last_name),
+      phone: str(r.phone),
+      job_title: str(r.job_title),
+      city: str(r.city),
+      country: str(r.country),
+      fields: parseCustom(r.custom),
+      tags: tags.get(id) ?? [],
+      points: Number(r.points),
+      do_not_contact: dnc.get(id) ?? [],
+      created_at: iso(Number(r.created_at))!,
+      updated_at: iso(Number(r.updated_at))!,
+      last_active_at: iso(r.last_active_at === null ? null : Number(r.last_active_at)),
+    };
+  });
+}
+
+export async function getContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<ContactView> {
+  const res = await ctx.client.execute({ sql: `SELECT ${CONTACT_SELECT} FROM contacts WHERE id = ?`, args: [input.id] });
+  if (!res.rows[0]) throw new NotFoundError('Contact');
+  return (await hydrate(ctx, res.rows))[0]!;
+}
+
+/** Create, or update the contact that already has this email (answering which). */
+export async function createContact({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: unknown;
+}): Promise<{ contact: ContactView; created: boolean }> {
+  const summary = await upsertContacts({ ctx, input: { rows: [input] } });
+  const r = summary.results[0]!;
+  if (r.status === 'rejected') throw new ValidationError(r.errors);
+  return { contact: await getContact({ ctx, input: { id: r.id } }), created: r.status === 'created' };
+}
+
+export async function updateContact({ ctx, input }: { ctx: Ctx; input: { id: number; patch: unknown } }): Promise<ContactView> {
+  const r = prepareContact(input.patch, await loadFieldDefs(ctx));
+  if (!r.ok) throw new ValidationError(r.errors);
+  const p = r.value;
+  const now = ctx.now();
+  const sets: string[] = [];
+  const args: (string | number | null)[] = [];
+  for (const [col, v] of Object.entries(p.cols)) {
+    sets.push(`${col} = ?`);
+    args.push(v);
+  }
+  if (p.emailNorm !== undefined) {
+    sets.push('email_normalized = ?');
+    args.push(p.emailNorm);
+  }
+  if (p.custom) {
+    sets.push('custom = json_patch(custom, ?)');
+    args.push(JSON.stringify(p.custom));
+  }
+  sets.push('updated_at = ?');
+  args.push(now);
+  const stmts: InStatement[] = [{ sql: `UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING id`, args: [...args, input.id] }];
+  if (p.tags.length) stmts.push(...tagStatements(input.id, p.tags, now));
+  try {
+    const [res] = await ctx.client.batch(stmts, 'write');
+    if (!res!.rows[0]) throw new NotFoundError('Contact');
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ConflictError('Another contact already has this email.');
+    throw e;
+  }
+  return getContact({ ctx, input: { id: input.id } });
+}
+
+export function tagStatements(contactId: number, names: string[], now: number): InStatement[] {
+  const json = JSON.stringify(names);
+  return [
+    { sql: 'INSERT INTO tags (name, created_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT(name) DO NOTHING', args: [now, json] },
+    {
+      sql: `INSERT INTO contact_tags (contact_id, tag_id, created_at)
+        SELECT ?, id, ? FROM tags WHERE name IN (SELECT value FROM json_each(?)) ON CONFLICT DO NOTHING`,
+      args: [contactId, now, json],
+    },
+  ];
+}
+
+// Tables that hold one contact's data. Later areas add theirs here so that
+// erasure and merge never miss one.
+export const CONTACT_OWNED_TABLES: { table: string; column: string }[] = [
+  { table: 'contact_tags', column: 'contact_id' },
+  { table: 'do_not_contact', column: 'contact_id' },
+  { table: 'company_contacts', column: 'contact_id' },
+];
+
+/** Erases a contact and everything stored about it, in one transaction. */
+export async function deleteContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  const out = await ctx.client.batch(
+    [
+      ...CONTACT_OWNED_TABLES.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [input.id] })),
+      { sql: 'DELETE FROM contacts WHERE id = ?', args: [input.id] },
+    ],
+    'write',
+  );
+  if (out[out.length - 1]!.rowsAffected === 0) throw new NotFoundError('Contact');
+}
+
+export type ContactSort = 'created_at' | 'updated_at' | 'last_active_at';
+
+export interface ListContactsInput {
+  limit: number;
+  cursor?: string;
+  q?: string;
+  tag?: string;
+  company_id?: number;
+  sort: ContactSort;
+  order: 'asc' | 'desc';
+}
+
+// Upper bound for a prefix range: every string starting with p sorts below it.
+const prefixEnd = (p: string) => p + '\uffff';
+
+export async function listContactRows(ctx: Ctx, input: ListContactsInput): Promise<{ rows: Row[]; next: string | null }> {
+  const where: string[] = [];
+  const args: (string | number | null)[] = [];
+  if (input.q) {
+    const q = input.q.trim().toLowerCase();
+    // Ranges instead of LIKE so each branch can use its index.
+    where.push(`(email_normalized >= ? AND email_normalized < ?
+      OR lower(first_name) >= ? AND lower(first_name) < ?
+      OR lower(last_name) >= ? AND lower(last_name) < ?)`);
+    args.push(q, prefixEnd(q), q, prefixEnd(q), q, prefixEnd(q));
+  }
+  if (input.tag) {
+    where.push('id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?)');
+    args.push(input.tag.trim().toLowerCase());
+  }
+  if (input.company_id) {
+    where.push('id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)');
+    args.push(input.company_id);
+  }
+  const col = input.sort;
+  const desc = input.order === 'desc';
+  if (input.cursor) {
+    const [v, id] = decodeCursor(input.cursor);
+    // Keyset condition for (col, id) with SQLite's NULLS-lowest ordering.
+    if (v === null) {
+      where.push(desc ? `(${col} IS NULL AND id < ?)` : `(${col} IS NULL AND id > ?) OR ${col} IS NOT NULL`);
+      args.push(id);
+    } else if (desc) {
+      where.push(`(${col} < ? OR (${col} = ? AND id < ?) OR ${col} IS NULL)`);
+      args.push(v, v, id);
+    } else {
+      where.push(`(${col} > ? OR (${col} = ? AND id > ?))`);
+      args.push(v, v, id);
+    }
+  }
+  const dir = desc ? 'DESC' : 'ASC';
+  const res = await ctx.client.execute({
+    sql: `SELECT ${CONTACT_SELECT} FROM contacts ${where.length ? 'WHERE ' + where.map((w) => `(${w})`).join(' AND ') : ''}
+      ORDER BY ${col} ${dir}, id ${dir} LIMIT ?`,
+    args: [...args, input.limit + 1],
+  });
+  const more = res.rows.length > input.limit;
+  const rows = more ? res.rows.slice(0, input.limit) : res.rows;
+  const last = rows[rows.length - 1];
+  const sortValue = last?.[col] ?? null;
+  return { rows, next: more && last ? encodeCursor([sortValue === null ? null : Number(sortValue), Number(last.id)]) : null };
+}
+
+export async function listContacts({ ctx, input }: { ctx: Ctx; input: ListContactsInput }): Promise<Page<ContactView>> {
+  const { rows, next } = await listContactRows(ctx, input);
+  return { data: await hydrate(ctx, rows), has_more: next !== null, next_cursor: next };
+}

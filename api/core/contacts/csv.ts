@@ -1,0 +1,186 @@
+import { parse } from 'csv-parse/browser/esm/sync';
+import type { Ctx } from '../context';
+import { BadRequestError, type FieldError } from '../errors';
+import { CORE_FIELDS, loadFieldDefs, type FieldDef } from './fields';
+import { CORE_COLUMNS, normalizeTag } from './prepare';
+import { upsertContacts, MAX_BATCH } from './upsert';
+import { hydrate, listContactRows, type ListContactsInput } from './contacts';
+
+export const MAX_IMPORT_ROWS = 100_000;
+const MAX_REPORTED_ERRORS = 1000;
+
+const ALIASES: Record<string, string> = {
+  e_mail: 'email',
+  email_address: 'email',
+  mail: 'email',
+  first: 'first_name',
+  firstname: 'first_name',
+  given_name: 'first_name',
+  last: 'last_name',
+  lastname: 'last_name',
+  surname: 'last_name',
+  family_name: 'last_name',
+  phone_number: 'phone',
+  telephone: 'phone',
+  mobile: 'phone',
+  title: 'job_title',
+  job: 'job_title',
+  position: 'job_title',
+  town: 'city',
+};
+
+const slug = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+
+// A target is a built-in field, `tags`, or a custom field key (optionally `fields.key`).
+function resolveTarget(target: string, defs: Map<string, FieldDef>): string | null {
+  const t = target.startsWith('fields.') ? target.slice(7) : target;
+  if (t in CORE_FIELDS || t === 'tags') return t;
+  if (defs.has(t)) return `fields.${t}`;
+  return null;
+}
+
+function autoTarget(header: string, defs: Map<string, FieldDef>): string | null {
+  const s = slug(header);
+  const direct = resolveTarget(ALIASES[s] ?? s, defs);
+  if (direct) return direct;
+  for (const d of defs.values()) if (slug(d.label) === s) return `fields.${d.key}`;
+  return null;
+}
+
+export interface ImportReport {
+  rows: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  mapping: Record<string, string>;
+  ignored_columns: string[];
+  errors: { line: number; errors: FieldError[] }[];
+}
+
+/**
+ * Imports contacts from CSV text: the header row names the columns, which map to
+ * fields automatically or through `mapping` (header → field key, or "" to skip).
+ * Rows are upserted by email in chunks of MAX_BATCH; empty cells change nothing.
+ */
+export async function importContactsCsv({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { csv: string; mapping?: Record<string, string>; tags?: string[] };
+}): Promise<ImportReport> {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(input.csv, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true, max_record_size: 100_000 }) as unknown as typeof records;
+  } catch (e) {
+    throw new BadRequestError(`CSV could not be parsed: ${(e as Error).message}`);
+  }
+  const [head, ...body] = records;
+  if (!head) throw new BadRequestError('CSV is empty: the first row must name the columns.');
+  if (head.record.length > 200) throw new BadRequestError('CSV has more than 200 columns.');
+  if (body.length > MAX_IMPORT_ROWS) throw new BadRequestError(`CSV has more than ${MAX_IMPORT_ROWS} rows; split the file.`);
+
+  const defs = await loadFieldDefs(ctx);
+  const mapping: Record<string, string> = {};
+  const ignored: string[] = [];
+  const targets = head.record.map((h) => {
+    const explicit = input.mapping?.[h];
+    if (explicit === '') {
+      ignored.push(h);
+      return null;
+    }
+    const t = explicit !== undefined ? resolveTarget(explicit, defs) : autoTarget(h, defs);
+    if (explicit !== undefined && !t) {
+      throw new BadRequestError(`mapping for column "${h}" names "${explicit}", which is not a contact field.`);
+    }
+    if (t) mapping[h] = t;
+    else ignored.push(h);
+    return t;
+  });
+  if (!Object.values(mapping).some((t) => t === 'email')) {
+    throw new BadRequestError('No column maps to email: name one "email" or pass a mapping.');
+  }
+  const rows = body.map(({ record }) => {
+    const row: Record<string, unknown> = {};
+    const fields: Record<string, unknown> = {};
+    record.forEach((cell, i) => {
+      const t = targets[i];
+      if (!t || cell === '') return;
+      if (t === 'tags') row.tags = cell.split(/[|;,]/).map((s) => s.trim()).filter((s) => s && s.length <= 64);
+      else if (t.startsWith('fields.')) fields[t.slice(7)] = cell;
+      else row[t] = cell;
+    });
+    if (Object.keys(fields).length) row.fields = fields;
+    return row;
+  });
+
+  const report: ImportReport = { rows: rows.length, created: 0, updated: 0, rejected: 0, mapping, ignored_columns: ignored, errors: [] };
+  const addTags = input.tags?.map(normalizeTag);
+  for (let start = 0; start < rows.length; start += MAX_BATCH) {
+    const chunk = rows.slice(start, start + MAX_BATCH);
+    const s = await upsertContacts({ ctx, input: { rows: chunk, lenient: true, addTags, defs } });
+    report.created += s.created;
+    report.updated += s.updated;
+    report.rejected += s.rejected;
+    for (const r of s.results) {
+      if (r.status === 'rejected' && report.errors.length < MAX_REPORTED_ERRORS) {
+        report.errors.push({ line: body[start + r.index]!.info.lines, errors: r.errors });
+      }
+    }
+  }
+  return report;
+}
+
+// Spreadsheet apps run cells starting with these as formulas; a leading
+// apostrophe keeps them text. Numbers and phone numbers are left alone.
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  let s = Array.isArray(v) ? v.join('|') : String(v);
+  if (/^[=+\-@\t\r]/.test(s) && !/^[+-]?[\d\s().-]+$/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Streams the contacts matching a list filter as CSV, one page of rows at a time. */
+export async function exportContactsCsv({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: Omit<ListContactsInput, 'limit' | 'cursor'>;
+}): Promise<ReadableStream<Uint8Array>> {
+  const defs = [...(await loadFieldDefs(ctx)).values()];
+  const header = ['id', ...CORE_COLUMNS, ...defs.map((d) => d.key), 'tags', 'points', 'created_at', 'updated_at', 'last_active_at'];
+  const enc = new TextEncoder();
+  let cursor: string | null = null;
+  let done = false;
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(enc.encode(header.join(',') + '\r\n'));
+        return;
+      }
+      if (done) return controller.close();
+      const { rows, next } = await listContactRows(ctx, { ...input, limit: 500, cursor: cursor ?? undefined });
+      const contacts = await hydrate(ctx, rows);
+      const lines = contacts.map((c) =>
+        [
+          c.id,
+          ...CORE_COLUMNS.map((k) => c[k as keyof typeof c]),
+          ...defs.map((d) => c.fields[d.key]),
+          c.tags,
+          c.points,
+          c.created_at,
+          c.updated_at,
+          c.last_active_at,
+        ]
+          .map(csvCell)
+          .join(','),
+      );
+      if (lines.length) controller.enqueue(enc.encode(lines.join('\r\n') + '\r\n'));
+      cursor = next;
+      done = next === null;
+    },
+  });
+}

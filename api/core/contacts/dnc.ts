@@ -1,0 +1,41 @@
+import type { Ctx } from '../context';
+import { NotFoundError } from '../errors';
+import { getContact, type ContactView } from './contacts';
+
+export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
+export const DNC_REASONS = ['unsubscribed', 'bounced', 'manual'] as const;
+export type DncChannel = (typeof DNC_CHANNELS)[number];
+export type DncReason = (typeof DNC_REASONS)[number];
+
+/** Marks a contact do-not-contact on a channel; setting it again updates reason and comment, keeps the date. */
+export async function setDoNotContact({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { id: number; channel: DncChannel; reason: DncReason; comment?: string | null };
+}): Promise<ContactView> {
+  const res = await ctx.client.execute({
+    sql: `INSERT INTO do_not_contact (contact_id, channel, reason, comment, created_at)
+      SELECT id, ?, ?, ?, ? FROM contacts WHERE id = ?
+      ON CONFLICT(contact_id, channel) DO UPDATE SET reason = excluded.reason, comment = excluded.comment`,
+    args: [input.channel, input.reason, input.comment ?? null, ctx.now(), input.id],
+  });
+  if (res.rowsAffected === 0) throw new NotFoundError('Contact');
+  return getContact({ ctx, input: { id: input.id } });
+}
+
+export async function clearDoNotContact({ ctx, input }: { ctx: Ctx; input: { id: number; channel: DncChannel } }): Promise<ContactView> {
+  const contact = await getContact({ ctx, input: { id: input.id } });
+  await ctx.client.execute({ sql: 'DELETE FROM do_not_contact WHERE contact_id = ? AND channel = ?', args: [input.id, input.channel] });
+  return { ...contact, do_not_contact: contact.do_not_contact.filter((d) => d.channel !== input.channel) };
+}
+
+/** True when the contact must not be contacted on this channel (a channel entry or "all"). */
+export async function isDoNotContact(ctx: Ctx, contactId: number, channel: Exclude<DncChannel, 'all'>): Promise<boolean> {
+  const r = await ctx.client.execute({
+    sql: "SELECT 1 FROM do_not_contact WHERE contact_id = ? AND channel IN (?, 'all') LIMIT 1",
+    args: [contactId, channel],
+  });
+  return r.rows.length > 0;
+}

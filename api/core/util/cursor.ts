@@ -1,0 +1,45 @@
+import { BadRequestError } from '../errors';
+
+// Opaque keyset cursors: base64url of [sortValue, id]. Keyset pagination stays
+// fast on deep pages and is stable while rows are inserted.
+export type CursorValue = [number | string | null, number];
+
+export function encodeCursor(value: CursorValue): string {
+  return btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string): CursorValue {
+  try {
+    const json = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+    const v = JSON.parse(json);
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      (v[0] === null || typeof v[0] === 'number' || typeof v[0] === 'string') &&
+      Number.isSafeInteger(v[1])
+    ) {
+      return v as CursorValue;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadRequestError('cursor is not valid: pass the next_cursor value from a previous page unchanged.');
+}
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+// Builds a page from limit+1 fetched rows.
+export function toPage<R, T>(rows: R[], limit: number, key: (r: R) => CursorValue, map: (r: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const slice = more ? rows.slice(0, limit) : rows;
+  const last = slice[slice.length - 1];
+  return {
+    data: slice.map(map),
+    has_more: more,
+    next_cursor: more && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createClient } from '@libsql/client';
+import { serve } from '@hono/node-server';
+import { createApp } from '../app';
+import { parseConfig, ConfigError, type Config } from '../env';
+import { createCtx, createLogger } from '../core/context';
+import { prepareDatabase } from '../db/open';
+import { bootstrapAdminKey } from '../core/access/api-keys';
+import { VERSION } from '../version';
+
+function loadConfig(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const url = config.DATABASE_URL;
+  if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true });
+  const client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
+  const applied = await prepareDatabase(client, url);
+  if (applied.length) log.info('migrations applied', { applied });
+  const ctx = createCtx({ client, config, log });
+  const { generated } = await bootstrapAdminKey({ ctx });
+  if (generated) {
+    // Printed once: only its hash is stored.
+    console.log(
+      `\n  No API key existed, so an admin key was created. Save it now; it will not be shown again:\n\n    ${generated}\n`,
+    );
+  }
+  const app = createApp({ ctx });
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    log.info(`Leadline ${VERSION} listening`, { url: `http://${info.address}:${info.port}`, database: url.replace(/\/\/[^@]*@/, '//***@') });
+  });
+  const stop = () => {
+    server.close(() => {
+      client.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+// The one place configuration is read and validated. Entries pass their raw
+// environment (process.env on Node, bindings on Workers) and get a typed Config.
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/leadline.db')
+    .refine((v) => /^(file:|libsql:|https?:|wss?:|:memory:)/.test(v), {
+      message: 'must start with file:, libsql:, http(s): or ws(s):, or be :memory:',
+    }),
+  DATABASE_AUTH_TOKEN: optionalString,
+  ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, {
+    message: 'must be at least 24 characters',
+  }),
+  PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+    message: 'must be an http(s) URL',
+  }),
+  SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalString,
+  GEOIP_DB: optionalString,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(raw: Record<string, unknown>): Config {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    if (raw[key] !== undefined) picked[key] = raw[key];
+  }
+  const result = ConfigSchema.safeParse(picked);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from 'hono';
+import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
+import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
+import type { AppEnv } from './shared';
+
+// Body limits are checked on the declared length and again while reading,
+// because chunked requests have no Content-Length.
+export function bodyLimit(limitFor: (path: string) => number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    const limit = limitFor(c.req.path);
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit);
+    const body = c.req.raw.body;
+    if (!body || declared !== undefined) return next();
+    // Unknown length: buffer with a running count, then hand the bytes on.
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw new PayloadTooLargeError(limit);
+      }
+      chunks.push(value);
+    }
+    const buf = new Uint8Array(size);
+    let off = 0;
+    for (const ch of chunks) {
+      buf.set(ch, off);
+      off += ch.byteLength;
+    }
+    c.req.raw = new Request(c.req.raw, { body: buf });
+    return next();
+  };
+}
+
+function neededScope(method: string, path: string): Scope {
+  if (path.startsWith('/api/v1/api-keys')) return 'admin';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
+
+export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new UnauthorizedError();
+  const key = await authenticate({ ctx: c.get('ctx'), input: { secret: match[1]! } });
+  if (!key) throw new UnauthorizedError('The API key is not valid or has been revoked.');
+  const needed = neededScope(c.req.method, c.req.path);
+  if (!hasScope(key.scopes, needed)) {
+    throw new ForbiddenError(`This API key lacks the "${needed}" scope needed for ${c.req.method} ${c.req.path}.`);
+  }
+  c.set('apiKey', key);
+  return next();
+};
