@@ -137,7 +137,13 @@ export async function authenticate({
 
 // Start-up: registers ADMIN_API_KEY (hashed) and, on a database with no keys at
 // all, generates one admin key and hands its secret back to be printed once.
-export async function bootstrapAdminKey({ ctx }: { ctx: Ctx }): Promise<{ generated?: string }> {
+export async function bootstrapAdminKey({
+  ctx,
+  input = { generate: true },
+}: {
+  ctx: Ctx;
+  input?: { generate: boolean };
+}): Promise<{ generated?: string; missing?: boolean }> {
   const envKey = ctx.config.ADMIN_API_KEY;
   if (envKey) {
     const hash = await sha256Hex(envKey);
@@ -160,6 +166,7 @@ export async function bootstrapAdminKey({ ctx }: { ctx: Ctx }): Promise<{ genera
   }
   const [{ n }] = (await ctx.db.select({ n: sql<number>`count(*)` }).from(apiKeys)) as [{ n: number }];
   if (n > 0) return {};
+  if (!input.generate) return { missing: true };
   const { secret } = await createApiKey({ ctx, input: { name: 'Initial admin key', scopes: ['admin'] } });
   return { generated: secret };
 }

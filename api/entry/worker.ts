@@ -1,0 +1,52 @@
+import { createClient, type Client } from '@libsql/client/web';
+import type { ExecutionContext } from 'hono';
+import { createApp } from '../app';
+import { parseConfig } from '../env';
+import { createCtx } from '../core/context';
+import { prepareDatabase } from '../db/open';
+import { bootstrapAdminKey } from '../core/access/api-keys';
+
+type Bindings = Record<string, unknown>;
+
+// One app per isolate, built on the first request. Migrations run once per
+// isolate too: they are idempotent and cheap when there is nothing to apply.
+let ready: Promise<ReturnType<typeof createApp>> | undefined;
+let readyFor: Bindings | undefined;
+
+async function build(env: Bindings) {
+  const config = parseConfig(env);
+  const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
+  await prepareDatabase(client, config.DATABASE_URL);
+  const ctx = createCtx({ client, config });
+  // A Worker has no console to show a one-time secret on, so it never generates
+  // one: ADMIN_API_KEY is the way in.
+  const { missing } = await bootstrapAdminKey({ ctx, input: { generate: false } });
+  if (missing) ctx.log.warn('No API key exists and ADMIN_API_KEY is not set: run `wrangler secret put ADMIN_API_KEY`.');
+  return createApp({ ctx });
+}
+
+function appFor(env: Bindings) {
+  if (!ready || readyFor !== env) {
+    readyFor = env;
+    ready = build(env).catch((e) => {
+      ready = undefined;
+      throw e;
+    });
+  }
+  return ready;
+}
+
+export default {
+  async fetch(request: Request, env: Bindings, executionCtx: ExecutionContext): Promise<Response> {
+    try {
+      const app = await appFor(env);
+      return await app.fetch(request, env, executionCtx);
+    } catch (e) {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      return Response.json(
+        { error: { code: 'UNAVAILABLE', message: 'The service is starting or misconfigured.', requestId: crypto.randomUUID() } },
+        { status: 503 },
+      );
+    }
+  },
+};

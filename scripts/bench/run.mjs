@@ -1,0 +1,85 @@
+// Runs the benchmarks: `npm run bench` runs all, `npm run bench -- contacts ingest` the named ones.
+// Each benchmark is scripts/bench/<name>.ts, bundled with esbuild (dependencies stay
+// external) and run in its own Node process, so one benchmark's heap, JIT state and
+// open databases never colour the next one's figures.
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Adding a benchmark: create scripts/bench/<name>.ts and add its name here.
+const BENCHMARKS = [
+  'contacts',
+];
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outDir = join(root, 'dist', 'bench');
+// Every benchmark must stop by itself; this is the backstop if one does not.
+const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
+  console.log(`usage: npm run bench [-- <name>...]\nbenchmarks: ${BENCHMARKS.join(', ')}\nresults: dist/bench/<name>.json`);
+  process.exit(0);
+}
+const unknown = args.filter((a) => !BENCHMARKS.includes(a));
+if (unknown.length) {
+  console.error(`unknown benchmark${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${BENCHMARKS.join(', ')})`);
+  process.exit(2);
+}
+const selected = args.length ? [...new Set(args)] : BENCHMARKS;
+
+mkdirSync(outDir, { recursive: true });
+
+async function bundle(name) {
+  const outfile = join(outDir, `${name}.mjs`);
+  await build({
+    entryPoints: [join(root, 'scripts', 'bench', `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+function runOne(name, file) {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NAME: name, BENCH_OUT_DIR: outDir },
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\n[bench] ${name}: no result after ${timeoutMs / 1000}s, stopping it`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ name, ok: code === 0 && !timedOut, code, signal, timedOut });
+    });
+  });
+}
+
+const outcomes = [];
+for (const name of selected) {
+  console.log(`\n=== bench: ${name} ===`);
+  const started = Date.now();
+  const file = await bundle(name);
+  const outcome = await runOne(name, file);
+  outcomes.push({ ...outcome, seconds: (Date.now() - started) / 1000 });
+}
+
+console.log('\n=== bench summary ===');
+for (const o of outcomes) {
+  const how = o.ok ? 'ok' : o.timedOut ? 'TIMED OUT' : `FAILED (${o.signal ?? `exit ${o.code}`})`;
+  console.log(`${o.name.padEnd(12)} ${how.padEnd(18)} ${o.seconds.toFixed(1)}s  → dist/bench/${o.name}.json`);
+}
+process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
