@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook, errorBody } from './routes/errors';
-import { bodyLimit, requireApiKey } from './routes/middleware';
+import { bodyLimit, rejectPrototypeKeys, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { apiKeyRoutes } from './routes/access/api-keys';
 import { contactBulkRoutes } from './routes/contacts/bulk';
@@ -59,6 +59,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
+  app.use('/api/v1/*', rejectPrototypeKeys);
 
   app.route('/', apiKeyRoutes);
   // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.

@@ -104,7 +104,16 @@ export function routeContract(routes: RouteSpec[]) {
   });
 }
 
-/** Query strings that must never give a 500 on list routes. */
+/** A 2xx, or a 4xx with the error shape; never a 5xx. */
+export function expectNot500(res: { status: number; body: any }, what: string) {
+  expect(res.status, what).toBeLessThan(500);
+  if (res.status >= 400) {
+    expect(typeof res.body?.error?.code, what).toBe('string');
+    expect(res.body.error.requestId, what).toBeTruthy();
+  }
+}
+
+/** Query strings that must never give a 500 on list routes (forged cursors may give a page). */
 export const HOSTILE_QUERIES = [
   'limit=0',
   'limit=101',

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
-import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
+import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../core/errors';
 import type { AppEnv } from './shared';
 
 // Body limits are checked on the declared length and again while reading,
@@ -55,5 +55,31 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ForbiddenError(`This API key lacks the "${needed}" scope needed for ${c.req.method} ${c.req.path}.`);
   }
   c.set('apiKey', key);
+  return next();
+};
+
+function protoPaths(v: unknown, path: string[], out: string[]) {
+  if (!v || typeof v !== 'object' || out.length >= 10) return;
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') out.push([...path, k].join('.'));
+    protoPaths((v as Record<string, unknown>)[k], [...path, k], out);
+  }
+}
+
+// zod's object copies silently drop a "__proto__" key, so it would be ignored
+// where every other unknown field is refused. Refuse it before validation.
+export const rejectPrototypeKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!/json/i.test(c.req.header('content-type') ?? '')) return next();
+  const text = await c.req.text();
+  if (!/"__proto__"\s*:/.test(text)) return next();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return next(); // the validator answers 400 for malformed JSON
+  }
+  const found: string[] = [];
+  protoPaths(parsed, [], found);
+  if (found.length) throw new ValidationError(found.map((field) => ({ field, message: 'unknown field' })));
   return next();
 };

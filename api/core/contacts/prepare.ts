@@ -15,7 +15,8 @@ export const ContactInput = z.strictObject({
   job_title: nullableText(120),
   city: nullableText(100),
   country: nullableText(60),
-  fields: z.record(z.string().max(64), z.unknown()).optional(),
+  // Keys follow the field-key pattern, which also refuses "__proto__" and friends.
+  fields: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'no such custom field'), z.unknown()).optional(),
   tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
 });
 export type ContactInput = z.infer<typeof ContactInput>;

@@ -1,0 +1,218 @@
+// Runtime test of the Workers entry: the bundle `wrangler deploy` would upload runs inside workerd
+// (through Miniflare) and talks to a libSQL database over Hrana/HTTP, as it would to Turso. It catches
+// what the Node-side tests cannot: Node-only imports or globals reaching the Worker bundle, libraries
+// that misbehave in workerd (csv-parse, @libsql/client/web), and the entry's own start-up path.
+// Needs no network: wrangler's dry run only bundles, and the database is a local fixture.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { unstable_readConfig } from 'wrangler';
+import Database from 'libsql';
+import { startHranaServer } from './fixtures/hrana-server';
+import { expectError } from './helpers';
+import { migrations } from '../api/db/migrations/index';
+import { sha256Hex } from '../api/core/util/crypto';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const TOKEN = 'hrana-test-token-0123456789';
+const ADMIN_KEY = 'll_worker_runtime_admin_key_0123456789';
+const ORIGIN = 'http://leadline.test';
+
+type Json = { status: number; body: any };
+
+function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`${args.join(' ')} failed: ${err.message}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+      else done(stdout + stderr);
+    });
+  });
+}
+
+describe('Worker bundle in workerd against libSQL over HTTP', () => {
+  let dir: string;
+  let scriptPath: string;
+  let config: ReturnType<typeof unstable_readConfig>;
+  let db: Awaited<ReturnType<typeof startHranaServer>>;
+  let dbPath: string;
+  let mf: Miniflare | undefined;
+  // workerd's stdout/stderr, shown when a request fails so the Worker's own error is visible.
+  const runtimeLog: string[] = [];
+
+  // Everything the Worker gets in production comes from wrangler.toml ([vars], dates, flags) plus
+  // the secrets, which tests supply here.
+  const workerOptions = (secrets: Record<string, string>) => ({
+    modules: true as const,
+    scriptPath,
+    // Module names are paths relative to this root; the default (cwd) would need "../" to reach tmp.
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: { ...config.vars, LOG_LEVEL: 'silent', ...secrets },
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.on('data', (b) => runtimeLog.push(String(b)));
+      stderr.on('data', (b) => runtimeLog.push(String(b)));
+    },
+  });
+
+  async function call(target: Miniflare, method: string, path: string, body?: unknown, opts: { key?: string | null; type?: string } = {}): Promise<Json> {
+    const headers: Record<string, string> = {};
+    const key = opts.key === undefined ? ADMIN_KEY : opts.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      headers['content-type'] = opts.type ?? 'application/json';
+    }
+    const res = await target.dispatchFetch(`${ORIGIN}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: the assertion below shows the text
+    }
+    return { status: res.status, body: parsed };
+  }
+  // Assertion message: the answer plus what workerd printed, so a failing Worker explains itself.
+  const why = (r: Json) => `${r.status} ${JSON.stringify(r.body)}\n--- workerd output ---\n${runtimeLog.join('')}`;
+  const api = (method: string, path: string, body?: unknown, opts?: { key?: string | null; type?: string }) => call(mf!, method, path, body, opts);
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    dir = mkdtempSync(join(tmpdir(), 'leadline-worker-'));
+    config = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') });
+    const outdir = join(dir, 'bundle');
+    // Exactly what `npm run build:worker` / `wrangler deploy` bundles, written to a temp dir. The
+    // banner (and with it the npm update check) is off so the build never waits on the network.
+    await run(
+      process.execPath,
+      [join(ROOT, 'node_modules/.bin/wrangler'), 'deploy', '--dry-run', '--outdir', outdir, '--config', join(ROOT, 'wrangler.toml')],
+      {
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        WRANGLER_LOG_PATH: join(dir, 'wrangler-logs'),
+      },
+      120_000,
+    );
+    scriptPath = join(outdir, `${basename(config.main!, extname(config.main!))}.js`);
+    if (!existsSync(scriptPath)) throw new Error(`wrangler wrote no ${scriptPath}`);
+    const built = Date.now();
+
+    dbPath = join(dir, 'leadline.db');
+    db = await startHranaServer({ path: dbPath, authToken: TOKEN });
+    mf = new Miniflare(workerOptions({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY }));
+    await mf.ready.catch((e) => {
+      throw new Error(`workerd did not start: ${e}\n--- workerd output ---\n${runtimeLog.join('')}`);
+    });
+    console.log(`worker-runtime: wrangler bundle ${built - t0} ms, workerd ready ${Date.now() - built} ms`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await mf?.dispose();
+    await db?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('answers /health with the database reachable', async () => {
+    const r = await api('GET', '/health', undefined, { key: null });
+    expect(r.status, why(r)).toBe(200);
+    expect(r.body).toMatchObject({ ok: true, db: 'ok' });
+  });
+
+  it('ran the migrations and registered ADMIN_API_KEY (hashed) in the database file', async () => {
+    const health = await api('GET', '/health', undefined, { key: null });
+    expect(health.status, why(health)).toBe(200);
+    const file = new Database(dbPath, { readonly: true });
+    try {
+      const tables = (file.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+      expect(tables).toEqual(expect.arrayContaining(['contacts', 'api_keys', '_migrations']));
+      const tags = (file.prepare('SELECT tag FROM _migrations ORDER BY tag').all() as { tag: string }[]).map((r) => r.tag);
+      expect(tags).toEqual(migrations.map((m) => m.tag).sort());
+      const keys = file.prepare('SELECT hash, scopes, revoked_at FROM api_keys').all() as { hash: string; scopes: string; revoked_at: number | null }[];
+      expect(keys).toEqual([{ hash: await sha256Hex(ADMIN_KEY), scopes: 'admin', revoked_at: null }]);
+    } finally {
+      file.close();
+    }
+  });
+
+  it('creates a contact, reads it back, and matches the email case-insensitively', async () => {
+    const created = await api('POST', '/api/v1/contacts', { email: 'Ada.Worker@Example.com', first_name: 'Ada', tags: ['edge'] });
+    expect(created.status, why(created)).toBe(201);
+    expect(created.body).toMatchObject({ email: 'Ada.Worker@Example.com', first_name: 'Ada', tags: ['edge'] });
+    const id = created.body.id;
+    expect(typeof id).toBe('number');
+
+    const read = await api('GET', `/api/v1/contacts/${id}`);
+    expect(read.status, why(read)).toBe(200);
+    expect(read.body).toMatchObject({ id, email: 'Ada.Worker@Example.com', first_name: 'Ada', companies: [] });
+
+    const again = await api('POST', '/api/v1/contacts', { email: '  ADA.WORKER@example.COM ', last_name: 'Lovelace' });
+    expect(again.status, why(again)).toBe(200);
+    expect(again.body).toMatchObject({ id, first_name: 'Ada', last_name: 'Lovelace' });
+
+    const file = new Database(dbPath, { readonly: true });
+    try {
+      expect(file.prepare("SELECT count(*) AS n FROM contacts WHERE lower(email) = 'ada.worker@example.com'").get()).toEqual({ n: 1 });
+    } finally {
+      file.close();
+    }
+  });
+
+  it('answers 401 with the JSON error shape without an API key', async () => {
+    expectError(await api('GET', '/api/v1/contacts', undefined, { key: null }), 401, 'UNAUTHORIZED');
+    expectError(await api('GET', '/api/v1/contacts', undefined, { key: 'll_not_a_key_at_all' }), 401, 'UNAUTHORIZED');
+  });
+
+  it('serves the OpenAPI document without a key', async () => {
+    const r = await api('GET', '/api/v1/openapi.json', undefined, { key: null });
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe('3.1.0');
+    expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/api/v1/contacts', '/api/v1/contacts/import']));
+  });
+
+  it('imports contacts from text/csv (csv-parse runs in workerd)', async () => {
+    const existing = await api('POST', '/api/v1/contacts', { email: 'lin.csv@example.com', first_name: 'Lin' });
+    expect(existing.status, why(existing)).toBe(201);
+    // BOM, CRLF, quoted commas, a multi-value tag cell, an existing email in other case, a bad row.
+    const csv = '\uFEFFEmail,First Name,Tags\r\ngrace.csv@example.com,Grace,"a|b"\r\n"LIN.CSV@Example.com","Lin, Jr.",\r\nnot-an-email,Bad,\r\n';
+    const r = await api('POST', '/api/v1/contacts/import?tags=imported', csv, { type: 'text/csv' });
+    expect(r.status, why(r)).toBe(200);
+    expect(r.body).toMatchObject({
+      rows: 3,
+      created: 1,
+      updated: 1,
+      rejected: 1,
+      mapping: { Email: 'email', 'First Name': 'first_name', Tags: 'tags' },
+      ignored_columns: [],
+    });
+    expect(r.body.errors).toEqual([{ line: 4, errors: [expect.objectContaining({ field: 'email' })] }]);
+
+    const list = await api('GET', '/api/v1/contacts?tag=imported');
+    expect(list.status, why(list)).toBe(200);
+    const byEmail = Object.fromEntries(list.body.data.map((c: any) => [c.email.toLowerCase(), c]));
+    expect(Object.keys(byEmail).sort()).toEqual(['grace.csv@example.com', 'lin.csv@example.com']);
+    expect(byEmail['grace.csv@example.com']).toMatchObject({ first_name: 'Grace', tags: ['a', 'b', 'imported'] });
+    expect(byEmail['lin.csv@example.com']).toMatchObject({ id: existing.body.id, first_name: 'Lin, Jr.' });
+  });
+
+  it('answers 503 with the JSON error shape when the database rejects the auth token', async () => {
+    const wrong = new Miniflare(workerOptions({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: 'not-the-token', ADMIN_API_KEY: ADMIN_KEY }));
+    try {
+      expectError(await call(wrong, 'GET', '/health', undefined, { key: null }), 503, 'UNAVAILABLE');
+      // Start-up is retried on the next request rather than cached as a failure.
+      expectError(await call(wrong, 'GET', '/api/v1/contacts'), 503, 'UNAVAILABLE');
+    } finally {
+      await wrong.dispose();
+    }
+    // The instance with the right token is unaffected.
+    const ok = await api('GET', '/health', undefined, { key: null });
+    expect(ok.status, why(ok)).toBe(200);
+  });
+});
