@@ -159,7 +159,7 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
 
     const file = new Database(dbPath, { readonly: true });
     try {
-      expect(file.prepare("SELECT count(*) AS n FROM contacts WHERE lower(email) = 'ada.worker@example.com'").get()).toEqual({ n: 1 });
+      expect(file.prepare("SELECT count(*) AS n FROM contacts WHERE lower(email) = 'ada.worker@example.com'").all()).toEqual([{ n: 1 }]);
     } finally {
       file.close();
     }

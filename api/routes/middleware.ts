@@ -71,7 +71,8 @@ function protoPaths(v: unknown, path: string[], out: string[]) {
 export const rejectPrototypeKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!/json/i.test(c.req.header('content-type') ?? '')) return next();
   const text = await c.req.text();
-  if (!/"__proto__"\s*:/.test(text)) return next();
+  // Cheap pre-check; escaped spellings ("\u005f_proto__") contain a backslash-u.
+  if (!text.includes('proto') && !text.includes('\\u')) return next();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
