@@ -268,9 +268,26 @@ describe('custom fields: values on contacts', () => {
     expect(p4.body.id).toBe(c.id);
     expect(p4.body.fields).toEqual({});
     expect((await t.json('GET', `/api/v1/contacts/${c.id}`)).body.fields).toEqual({});
+    // A blank string clears too, as it does for built-in fields.
+    await t.json('PATCH', `/api/v1/contacts/${c.id}`, { fields: { plan: 'pro', seats: 1 } });
+    const p5 = await t.json('PATCH', `/api/v1/contacts/${c.id}`, { fields: { plan: '', seats: '  ' } });
+    expect(p5.status).toBe(200);
+    expect(p5.body.fields).toEqual({});
     // A new contact created with a null value shows no value.
     const d = await createContact(t, { email: 'bob@example.com', fields: { plan: null } });
     expect(d.fields).toEqual({});
+  });
+
+  it('rejects non-finite numbers sent as raw JSON', async () => {
+    const t = await makeApp();
+    await createField(t, { key: 'seats', label: 'Seats', type: 'number' });
+    for (const n of ['1e999', '-1e999', '1e16']) {
+      const raw = `{"email":"n@example.com","fields":{"seats":${n}}}`;
+      const r = await t.json('POST', '/api/v1/contacts', raw, { headers: { 'content-type': 'application/json' } });
+      expectError(r, 422, 'VALIDATION_FAILED');
+      expect(r.body.error.details).toEqual([expect.objectContaining({ field: 'fields.seats' })]);
+    }
+    expect(await findByEmail(t, 'n@example.com')).toEqual([]);
   });
 
   it('rejects unknown custom keys with 422 naming them', async () => {

@@ -3,7 +3,7 @@
 // what the Node-side tests cannot: Node-only imports or globals reaching the Worker bundle, libraries
 // that misbehave in workerd (csv-parse, @libsql/client/web), and the entry's own start-up path.
 // Needs no network: wrangler's dry run only bundles, and the database is a local fixture.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +60,18 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     },
   });
 
+  // A Worker that failed to start is disposed here, so no workerd process outlives the test.
+  async function startWorker(secrets: Record<string, string>): Promise<Miniflare> {
+    const instance = new Miniflare(workerOptions(secrets));
+    try {
+      await instance.ready;
+      return instance;
+    } catch (e) {
+      await instance.dispose().catch(() => {});
+      throw new Error(`workerd did not start: ${e}\n--- workerd output ---\n${runtimeLog.join('')}`);
+    }
+  }
+
   async function call(target: Miniflare, method: string, path: string, body?: unknown, opts: { key?: string | null; type?: string } = {}): Promise<Json> {
     const headers: Record<string, string> = {};
     const key = opts.key === undefined ? ADMIN_KEY : opts.key;
@@ -84,7 +96,6 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
   const api = (method: string, path: string, body?: unknown, opts?: { key?: string | null; type?: string }) => call(mf!, method, path, body, opts);
 
   beforeAll(async () => {
-    const t0 = Date.now();
     dir = mkdtempSync(join(tmpdir(), 'leadline-worker-'));
     config = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') });
     const outdir = join(dir, 'bundle');
@@ -103,21 +114,22 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     );
     scriptPath = join(outdir, `${basename(config.main!, extname(config.main!))}.js`);
     if (!existsSync(scriptPath)) throw new Error(`wrangler wrote no ${scriptPath}`);
-    const built = Date.now();
 
     dbPath = join(dir, 'leadline.db');
     db = await startHranaServer({ path: dbPath, authToken: TOKEN });
-    mf = new Miniflare(workerOptions({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY }));
-    await mf.ready.catch((e) => {
-      throw new Error(`workerd did not start: ${e}\n--- workerd output ---\n${runtimeLog.join('')}`);
-    });
-    console.log(`worker-runtime: wrangler bundle ${built - t0} ms, workerd ready ${Date.now() - built} ms`);
+    mf = await startWorker({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY });
   }, 180_000);
 
   afterAll(async () => {
-    await mf?.dispose();
-    await db?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await mf?.dispose();
+    } finally {
+      try {
+        await db?.close();
+      } finally {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    }
   }, 60_000);
 
   it('answers /health with the database reachable', async () => {
@@ -203,11 +215,13 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
   });
 
   it('answers 503 with the JSON error shape when the database rejects the auth token', async () => {
-    const wrong = new Miniflare(workerOptions({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: 'not-the-token', ADMIN_API_KEY: ADMIN_KEY }));
+    const wrong = await startWorker({ DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: 'not-the-token', ADMIN_API_KEY: ADMIN_KEY });
     try {
       expectError(await call(wrong, 'GET', '/health', undefined, { key: null }), 503, 'UNAVAILABLE');
       // Start-up is retried on the next request rather than cached as a failure.
       expectError(await call(wrong, 'GET', '/api/v1/contacts'), 503, 'UNAVAILABLE');
+      // ...and the cause is the database refusing the token (the entry logs it; stdio arrives async).
+      await vi.waitFor(() => expect(runtimeLog.join('')).toMatch(/LibsqlError.*\b401\b/), { timeout: 10_000 });
     } finally {
       await wrong.dispose();
     }

@@ -119,10 +119,14 @@ export function constraints(s: unknown): string[] {
   if (s.default !== undefined) out.push(`default ${code(s.default)}`);
   const exMin = typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum : s.exclusiveMinimum === true ? s.minimum : undefined;
   const exMax = typeof s.exclusiveMaximum === 'number' ? s.exclusiveMaximum : s.exclusiveMaximum === true ? s.maximum : undefined;
-  if (num(exMin) !== undefined) out.push(`&gt; ${exMin}`);
-  else if (num(s.minimum) !== undefined) out.push(`≥ ${s.minimum}`);
-  if (num(exMax) !== undefined) out.push(`&lt; ${exMax}`);
-  else if (num(s.maximum) !== undefined) out.push(`≤ ${s.maximum}`);
+  if (num(exMin) === undefined && num(exMax) === undefined && num(s.minimum) !== undefined && num(s.maximum) !== undefined) {
+    out.push(`${s.minimum}–${s.maximum}`);
+  } else {
+    if (num(exMin) !== undefined) out.push(`&gt; ${exMin}`);
+    else if (num(s.minimum) !== undefined) out.push(`≥ ${s.minimum}`);
+    if (num(exMax) !== undefined) out.push(`&lt; ${exMax}`);
+    else if (num(s.maximum) !== undefined) out.push(`≤ ${s.maximum}`);
+  }
   out.push(range(s.minLength, s.maxLength, 'characters'), range(s.minItems, s.maxItems, 'items'));
   if (s.uniqueItems === true) out.push('unique items');
   if (typeof s.pattern === 'string') out.push(`matches ${code(s.pattern)}`);
@@ -211,8 +215,8 @@ export function exampleOf(cx: SchemaCtx, s: unknown, seen = new Set<string>(), d
   if (Array.isArray(target.enum) && target.enum.length) return target.enum[0];
   const view = objectView(cx, target, seen);
   if (view) {
-    // Only required fields when there are some: the smallest body that works is the clearest example.
-    const keys = view.required.size ? view.props.filter(([k]) => view.required.has(k)) : view.props;
+    // The smallest body that works reads best: the required fields, or a taste of an all-optional patch.
+    const keys = view.required.size ? view.props.filter(([k]) => view.required.has(k)) : view.props.slice(0, 2);
     const out: Record<string, unknown> = {};
     for (const [k, v] of keys) {
       const ex = exampleOf(cx, v, seen, depth + 1);

@@ -57,14 +57,27 @@ function contact(i: number, round = 0): ContactBody {
   };
 }
 
+/** One timed pass of one method on its own fresh database. */
+interface Run {
+  ms: number;
+  /** Duration of each HTTP request or each write transaction. */
+  calls: number[];
+  problems: string[];
+  dbBytes: number;
+}
+
 interface MethodResult {
   key: string;
   method: string;
   contacts: number;
+  /** Median over the rounds; each round is a fresh database. */
   ms: number;
   per_second: number;
-  /** Per HTTP request or per client.batch call. */
-  calls: number;
+  per_second_rounds: number[];
+  per_second_min: number;
+  per_second_max: number;
+  calls_per_round: number;
+  /** Over the calls of all rounds. */
   latency_ms: Latency;
   /** Mean of the first and of the last 10% of calls: growth means work that scales with table size. */
   first_tenth_ms: number;

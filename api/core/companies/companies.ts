@@ -8,16 +8,14 @@ import type { Row } from '@libsql/client';
 
 const text = (max: number) => z.string().trim().max(max).nullable().optional();
 
+// Labels of 1–63 letters, digits and inner hyphens; a top-level label of at least
+// two characters that starts with a letter. Empty is allowed here and means
+// "no domain" (see blankToNull).
+const DOMAIN_RE = /^$|^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+
 export const CompanyInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  domain: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .max(253)
-    .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain name like example.com')
-    .nullable()
-    .optional(),
+  domain: z.string().trim().toLowerCase().max(253).regex(DOMAIN_RE, 'must be a domain name like example.com').nullable().optional(),
   website: text(2048),
   industry: text(100),
   employees: z.number().int().min(0).max(10_000_000).nullable().optional(),
@@ -67,7 +65,16 @@ function view(r: Row): CompanyView {
   };
 }
 
-function checkSemantic(input: Partial<CompanyInput>) {
+// An empty optional text (after trimming) is stored as null, as contacts do,
+// so "" never shows up as a value and never takes part in domain uniqueness.
+function blankToNull(input: Partial<CompanyInput>): Partial<CompanyInput> {
+  const out: Record<string, unknown> = { ...input };
+  for (const col of COLS) if (col !== 'name' && out[col] === '') out[col] = null;
+  return out as Partial<CompanyInput>;
+}
+
+function checkSemantic(raw: Partial<CompanyInput>) {
+  const input = blankToNull(raw);
   const out: Record<string, unknown> = { ...input };
   const errors = [];
   if (input.website) {
@@ -146,9 +153,13 @@ export async function listCompanies({
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (input.q) {
-    const q = input.q.trim().toLowerCase();
+    // SQLite's lower() folds ASCII only, so q is folded the same way: "Ärzte"
+    // must still find "Ärzte GmbH". Strings compare as UTF-8 bytes, so the
+    // range ends at the highest code point, not at U+FFFF (emoji sort above it).
+    const q = input.q.trim().replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+    const d = q.toLowerCase(); // domains are stored fully lower-cased
     where.push('(lower(name) >= ? AND lower(name) < ? OR domain >= ? AND domain < ?)');
-    args.push(q, q + '\uffff', q, q + '\uffff');
+    args.push(q, q + '\u{10FFFF}', d, d + '\u{10FFFF}');
   }
   if (input.cursor) {
     where.push('id > ?');

@@ -136,7 +136,9 @@ export function checkCustomValues(
       errors.push({ field: prefix + key, message: 'no such custom field: create it under /api/v1/fields first' });
       continue;
     }
-    const r = checkValue(def.type, raw, { options: def.options, lenient: opts.lenient });
+    // A blank string clears the value, as it does for the built-in columns.
+    const value = typeof raw === 'string' && raw.trim() === '' ? null : raw;
+    const r = checkValue(def.type, value, { options: def.options, lenient: opts.lenient });
     if (r.ok) out[key] = r.value;
     else errors.push({ field: prefix + key, message: r.message });
   }

@@ -50,8 +50,8 @@ export async function listTags({ ctx, input }: { ctx: Ctx; input: { limit: numbe
   };
 }
 
-/** Deletes a tag and removes it from every contact. */
-export async function deleteTag({ ctx, input }: { ctx: Ctx; input: { name: string } }): Promise<void> {
+/** Deletes a tag and removes it from every contact; answers the stored (normalised) name. */
+export async function deleteTag({ ctx, input }: { ctx: Ctx; input: { name: string } }): Promise<{ name: string }> {
   const name = normalizeTag(input.name);
   const out = await ctx.client.batch(
     [
@@ -61,4 +61,5 @@ export async function deleteTag({ ctx, input }: { ctx: Ctx; input: { name: strin
     'write',
   );
   if (out[1]!.rowsAffected === 0) throw new NotFoundError('Tag');
+  return { name };
 }

@@ -32,8 +32,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
       responses: { 200: json(z.object({ name: z.string(), deleted: z.literal(true) }), 'Deleted'), ...errors(404) },
     }),
     async (c) => {
-      const { name } = c.req.valid('param');
-      await deleteTag({ ctx: c.get('ctx'), input: { name } });
+      const { name } = await deleteTag({ ctx: c.get('ctx'), input: c.req.valid('param') });
       return c.json({ name, deleted: true as const }, 200);
     },
   )
