@@ -54,8 +54,11 @@ export function createApp(deps: AppDeps) {
         'Marketing automation API. Authenticate with `Authorization: Bearer <API key>`. Lists are cursor-paginated (`limit`, `cursor` → `next_cursor`). Every error has the shape `{ "error": { "code", "message", "requestId", "details"? } }`.',
     },
   };
-  app.get('/api/v1/openapi.json', (c) => c.json(app.getOpenAPI31Document(openApiConfig)));
-  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(openApiConfig))));
+  // Built once, on first use: routes are all registered by then.
+  let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApi = () => (doc ??= app.getOpenAPI31Document(openApiConfig));
+  app.get('/api/v1/openapi.json', (c) => c.json(openApi()));
+  app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));

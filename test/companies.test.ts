@@ -323,6 +323,11 @@ describe('companies: contacts', () => {
     const back = await link(t, gamma.id, ada.id, { is_primary: true });
     expect(back.body.filter((c: any) => c.is_primary).map((c: any) => c.id)).toEqual([gamma.id]);
     expect(await companiesOf(t, bob.id)).toEqual([{ id: acme.id, name: 'Acme', domain: 'acme.com', is_primary: true }]);
+    // PUT sets the link as sent: without is_primary the link stays but is not primary.
+    const demoted = await link(t, gamma.id, ada.id, {});
+    expect(demoted.body.map((c: any) => c.id).sort()).toEqual([acme.id, beta.id, gamma.id].sort());
+    expect(demoted.body.some((c: any) => c.is_primary)).toBe(false);
+    await link(t, gamma.id, ada.id, { is_primary: true });
     // Unlinking the primary leaves no primary.
     await t.json('DELETE', `/api/v1/companies/${gamma.id}/contacts/${ada.id}`);
     expect((await companiesOf(t, ada.id)).some((c) => c.is_primary)).toBe(false);

@@ -226,9 +226,11 @@ describe('do not contact', () => {
     expect(second.body.do_not_contact).toEqual([
       { channel: 'email', reason: 'bounced', comment: 'hard bounce', created_at: first.body.do_not_contact[0].created_at },
     ]);
-    // A reason left out defaults to manual.
+    // A reason left out defaults to manual; a comment left out or blank is cleared.
     const third = await t.json('PUT', `/api/v1/contacts/${c.id}/do-not-contact/email`, {});
-    expect(third.body.do_not_contact[0]).toMatchObject({ reason: 'manual', created_at: first.body.do_not_contact[0].created_at });
+    expect(third.body.do_not_contact[0]).toEqual({ channel: 'email', reason: 'manual', comment: null, created_at: first.body.do_not_contact[0].created_at });
+    const fourth = await t.json('PUT', `/api/v1/contacts/${c.id}/do-not-contact/email`, { reason: 'manual', comment: '   ' });
+    expect(fourth.body.do_not_contact[0].comment).toBeNull();
   });
 
   it('keeps channels apart, including "all"', async () => {

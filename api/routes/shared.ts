@@ -30,11 +30,13 @@ const errorText: Record<number, string> = {
 };
 
 // Every authenticated route can answer these; routes add their own on top.
-const common = [400, 401, 403, 413, 422] as const;
+// Routes with a body pass 415, which brings 413 along.
+const common = [400, 401, 403, 422] as const;
 
 export function errors(...extra: (keyof typeof errorText)[]) {
   const out: Record<string, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> = {};
-  for (const status of [...common, ...extra]) {
+  const all = [...common, ...extra, ...(extra.includes(415) ? [413] : [])].sort();
+  for (const status of all) {
     out[String(status)] = { description: errorText[status]!, content: { 'application/json': { schema: ErrorSchema } } };
   }
   return out;
@@ -69,6 +71,6 @@ export const page = <T extends z.ZodType>(item: T, name: string) =>
     .object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() })
     .openapi(name);
 
-export const DeletedSchema = z.object({ id: z.number(), deleted: z.literal(true) }).openapi('Deleted');
+export const DeletedSchema = z.object({ id: z.number().int(), deleted: z.literal(true) }).openapi('Deleted');
 
 export const security = [{ bearerAuth: [] }];

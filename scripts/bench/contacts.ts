@@ -6,6 +6,7 @@
 //   BENCH_CONTACTS            distinct contacts per method (default 20,000)
 //   BENCH_CONTACTS_SINGLE     contacts for the one-by-one method (default min(N, 5,000))
 //   BENCH_ROWS_PER_STATEMENT  rows per plain INSERT statement (default 250)
+//   BENCH_ROUNDS              rounds, each on fresh databases; the median is reported (default 3)
 //   BENCH_KEEP=1              keep the temp databases
 import type { Client, InStatement } from '@libsql/client';
 import { MAX_BATCH, upsertContacts } from '../../api/core/contacts/upsert';
@@ -32,6 +33,7 @@ const N = envInt('BENCH_CONTACTS', 20_000);
 const SINGLE_N = envInt('BENCH_CONTACTS_SINGLE', Math.min(N, 5_000));
 const ROWS_PER_STATEMENT = envInt('BENCH_ROWS_PER_STATEMENT', 250);
 const BATCH = MAX_BATCH;
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
 const WARMUP = Math.min(N, 2_000);
 
 const PLANS = ['free', 'pro', 'enterprise'] as const;
@@ -179,47 +181,16 @@ async function verify(client: Client, ids: number[], round: number, opts: { tags
   return problems;
 }
 
-function finish(
-  key: string,
-  method: string,
-  contacts: number,
-  ms: number,
-  calls: number[],
-  path: string,
-  problems: string[],
-): MethodResult {
-  const t = tenths(calls);
-  const r: MethodResult = {
-    key,
-    method,
-    contacts,
-    ms: Math.round(ms * 10) / 10,
-    per_second: Math.round(contacts / (ms / 1000)),
-    calls: calls.length,
-    latency_ms: latency(calls),
-    first_tenth_ms: t.first,
-    last_tenth_ms: t.last,
-    db_bytes: databaseBytes(path),
-    verified: problems.length === 0,
-    problems,
-  };
-  const verdict = problems.length ? `FAILED: ${problems.join('; ')}` : 'verified';
-  console.log(`    ${fmtInt(contacts)} contacts in ${fmtMs(ms)} = ${fmtInt(r.per_second)}/s; ${verdict}`);
-  if (problems.length) failures.push(`${key} ${method}: ${problems.join('; ')}`);
-  return r;
-}
-
 /** (a) and (d): POST /api/v1/contacts/batch, 1,000 per call, calls one after another. */
-async function viaBatchEndpoint(b: BenchApp, ids: number[], round: number, label: string) {
-  const bodies = chunks(ids, BATCH).map((ch) => ({ size: ch.length, body: JSON.stringify({ contacts: ch.map((i) => contact(i, round)) }) }));
+async function viaBatchEndpoint(b: BenchApp, ids: number[], round: number): Promise<Run> {
+  const bodies = chunks(ids, BATCH).map((ch) => JSON.stringify({ contacts: ch.map((i) => contact(i, round)) }));
   const calls: number[] = [];
-  const tick = progress(label, ids.length);
   const problems: string[] = [];
   let created = 0;
   let updated = 0;
-  let done = 0;
+  settle();
   const t0 = now();
-  for (const { size, body } of bodies) {
+  for (const body of bodies) {
     const t = now();
     const res = await b.post('/api/v1/contacts/batch', body);
     const text = await res.text();
@@ -229,22 +200,23 @@ async function viaBatchEndpoint(b: BenchApp, ids: number[], round: number, label
     if (out.rejected) throw new Error(`batch rejected ${out.rejected} rows: ${text.slice(0, 500)}`);
     created += out.created;
     updated += out.updated;
-    tick((done += size));
   }
   const ms = now() - t0;
   const want = round === 0 ? { created: ids.length, updated: 0 } : { created: 0, updated: ids.length };
   if (created !== want.created || updated !== want.updated) {
     problems.push(`responses said created ${created}, updated ${updated}; expected created ${want.created}, updated ${want.updated}`);
   }
-  return { ms, calls, problems };
+  problems.push(...(await verify(b.client, ids, round, { tags: true })));
+  return { ms, calls, problems, dbBytes: databaseBytes(b.path) };
 }
 
 /** (b): POST /api/v1/contacts, one contact per call. */
-async function viaSingleEndpoint(b: BenchApp, ids: number[]) {
+async function viaSingleEndpoint(b: BenchApp, ids: number[], opts: { check: boolean }): Promise<Run> {
   const bodies = ids.map((i) => JSON.stringify(contact(i)));
   const calls: number[] = [];
   const tick = progress('one by one', ids.length);
   let done = 0;
+  settle();
   const t0 = now();
   for (const body of bodies) {
     const t = now();
@@ -254,13 +226,16 @@ async function viaSingleEndpoint(b: BenchApp, ids: number[]) {
     if (res.status !== 201) throw new Error(`POST /contacts answered ${res.status}: ${text.slice(0, 500)}`);
     tick(++done);
   }
-  return { ms: now() - t0, calls, problems: [] as string[] };
+  const ms = now() - t0;
+  const problems = opts.check ? await verify(b.client, ids, 0, { tags: true }) : [];
+  return { ms, calls, problems, dbBytes: databaseBytes(b.path) };
 }
 
-/** Core function without HTTP: separates routing, auth, zod and JSON from the SQL work. */
-async function viaCore(b: BenchApp, ids: number[]) {
+/** Diagnostic: the core function without HTTP, which separates routing, auth, zod and JSON from the SQL work. */
+async function viaCore(b: BenchApp, ids: number[]): Promise<Run> {
   const groups = chunks(ids, BATCH).map((ch) => ch.map((i) => contact(i)));
   const calls: number[] = [];
+  settle();
   const t0 = now();
   for (const rows of groups) {
     const t = now();
@@ -268,63 +243,139 @@ async function viaCore(b: BenchApp, ids: number[]) {
     calls.push(now() - t);
     if (out.created !== rows.length) throw new Error(`core upsert created ${out.created} of ${rows.length}`);
   }
-  return { ms: now() - t0, calls, problems: [] as string[] };
+  const ms = now() - t0;
+  return { ms, calls, problems: await verify(b.client, ids, 0, { tags: true }), dbBytes: databaseBytes(b.path) };
 }
+
+const CONTACT_COLUMNS = 'email, email_normalized, first_name, last_name, custom, created_at, updated_at';
+const contactValues = (rows: number[]) => rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+const contactArgs = (rows: number[], at: number) =>
+  rows.flatMap((i) => {
+    const c = contact(i);
+    return [c.email, c.email.trim().toLowerCase(), c.first_name, c.last_name, JSON.stringify(c.fields), at, at];
+  });
 
 /**
- * (c): the floor. The same rows as multi-row INSERT ... VALUES statements, each
- * 1,000 rows in one write transaction. With `tags`, the tag rows and the
- * contact↔tag links are written too, also as multi-row statements.
+ * (c): the floor. The same rows as multi-row INSERT ... VALUES statements,
+ * 1,000 rows per write transaction (client.batch).
  */
-function plainStatements(ids: number[], at: number, opts: { tags: boolean }): InStatement[][] {
-  return chunks(ids, BATCH).map((batch) => {
-    const stmts: InStatement[] = [];
-    if (opts.tags) {
-      const names = [...new Set(batch.map((i) => contact(i).tags[0]!))];
-      stmts.push({
-        sql: `INSERT INTO tags (name, created_at) VALUES ${names.map(() => '(?, ?)').join(', ')} ON CONFLICT(name) DO NOTHING`,
-        args: names.flatMap((t) => [t, at]),
-      });
-    }
-    for (const rows of chunks(batch, ROWS_PER_STATEMENT)) {
-      stmts.push({
-        sql: `INSERT INTO contacts (email, email_normalized, first_name, last_name, custom, created_at, updated_at) VALUES ${rows
-          .map(() => '(?, ?, ?, ?, ?, ?, ?)')
-          .join(', ')}`,
-        args: rows.flatMap((i) => {
-          const c = contact(i);
-          return [c.email, c.email.trim().toLowerCase(), c.first_name, c.last_name, JSON.stringify(c.fields), at, at];
-        }),
-      });
-      if (opts.tags) {
-        stmts.push({
-          sql: `INSERT INTO contact_tags (contact_id, tag_id, created_at) VALUES ${rows
-            .map(() => '((SELECT id FROM contacts WHERE email_normalized = ?), (SELECT id FROM tags WHERE name = ?), ?)')
-            .join(', ')}`,
-          args: rows.flatMap((i) => {
-            const c = contact(i);
-            return [c.email.toLowerCase(), c.tags[0]!, at];
-          }),
-        });
-      }
-    }
-    return stmts;
-  });
-}
-
-async function viaPlainInsert(client: Client, ids: number[], opts: { tags: boolean }, label: string) {
-  const batches = plainStatements(ids, Date.now(), opts);
+async function viaPlainInsert(client: Client, path: string, ids: number[]): Promise<Run> {
+  const at = Date.now();
+  const batches: InStatement[][] = chunks(ids, BATCH).map((batch) =>
+    chunks(batch, ROWS_PER_STATEMENT).map((rows) => ({
+      sql: `INSERT INTO contacts (${CONTACT_COLUMNS}) VALUES ${contactValues(rows)}`,
+      args: contactArgs(rows, at),
+    })),
+  );
   const calls: number[] = [];
-  const tick = progress(label, ids.length);
-  let done = 0;
+  settle();
   const t0 = now();
   for (const stmts of batches) {
     const t = now();
     await client.batch(stmts, 'write');
     calls.push(now() - t);
-    tick((done = Math.min(ids.length, done + BATCH)));
   }
-  return { ms: now() - t0, calls, problems: [] as string[] };
+  const ms = now() - t0;
+  return { ms, calls, problems: await verify(client, ids, 0, { tags: false }), dbBytes: databaseBytes(path) };
+}
+
+/**
+ * (c+): the floor with tags, hand-written: per 1,000 rows one write transaction
+ * that inserts the tag names, reads their ids, inserts the contacts with
+ * RETURNING id and links them with multi-row INSERTs into contact_tags.
+ */
+async function viaPlainInsertWithTags(client: Client, path: string, ids: number[]): Promise<Run> {
+  const at = Date.now();
+  const batches = chunks(ids, BATCH).map((batch) => {
+    const names = [...new Set(batch.map((i) => contact(i).tags[0]!))];
+    return {
+      tags: {
+        sql: `INSERT INTO tags (name, created_at) VALUES ${names.map(() => '(?, ?)').join(', ')} ON CONFLICT(name) DO NOTHING`,
+        args: names.flatMap((t) => [t, at]),
+      },
+      tagIds: { sql: `SELECT id, name FROM tags WHERE name IN (${names.map(() => '?').join(', ')})`, args: names },
+      parts: chunks(batch, ROWS_PER_STATEMENT).map((rows) => ({
+        insert: {
+          sql: `INSERT INTO contacts (${CONTACT_COLUMNS}) VALUES ${contactValues(rows)} RETURNING id, email_normalized`,
+          args: contactArgs(rows, at),
+        },
+        links: {
+          sql: `INSERT INTO contact_tags (contact_id, tag_id, created_at) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}`,
+          tagOf: new Map(rows.map((i) => [contact(i).email.toLowerCase(), contact(i).tags[0]!])),
+        },
+      })),
+    };
+  });
+  const calls: number[] = [];
+  settle();
+  const t0 = now();
+  for (const b of batches) {
+    const t = now();
+    const tx = await client.transaction('write');
+    try {
+      await tx.execute(b.tags);
+      const tagId = new Map((await tx.execute(b.tagIds)).rows.map((r) => [String(r.name), Number(r.id)]));
+      for (const { insert, links } of b.parts) {
+        const made = await tx.execute(insert);
+        await tx.execute({
+          sql: links.sql,
+          args: made.rows.flatMap((r) => [Number(r.id), tagId.get(links.tagOf.get(String(r.email_normalized))!)!, at]),
+        });
+      }
+      await tx.commit();
+    } finally {
+      tx.close();
+    }
+    calls.push(now() - t);
+  }
+  const ms = now() - t0;
+  return { ms, calls, problems: await verify(client, ids, 0, { tags: true }), dbBytes: databaseBytes(path) };
+}
+
+// Collects garbage left by the previous method (run.mjs starts Node with
+// --expose-gc) so no method pays for another's allocations.
+function settle() {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+const METHODS = {
+  a: { method: 'batch endpoint, new contacts', contacts: N },
+  d: { method: 'batch endpoint, all existing (update)', contacts: N },
+  b: { method: 'one-by-one endpoint', contacts: SINGLE_N },
+  c: { method: 'plain INSERT (contacts only)', contacts: N },
+  'c+': { method: 'plain INSERT incl. tags', contacts: N },
+  core: { method: 'upsertContacts() direct (diagnostic)', contacts: N },
+} as const;
+type Key = keyof typeof METHODS;
+
+function summarize(key: Key, runs: Run[]): MethodResult {
+  const { method, contacts } = METHODS[key];
+  const rates = runs.map((r) => Math.round(contacts / (r.ms / 1000)));
+  const medianIndex = (xs: number[]) => {
+    const order = xs.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    return order[Math.floor((order.length - 1) / 2)]![1];
+  };
+  const mid = runs[medianIndex(rates)]!;
+  const t = runs.map((r) => tenths(r.calls));
+  const mean = (xs: number[]) => Math.round((xs.reduce((x, y) => x + y, 0) / xs.length) * 1000) / 1000;
+  const problems = runs.flatMap((r, i) => r.problems.map((p) => `round ${i + 1}: ${p}`));
+  return {
+    key,
+    method,
+    contacts,
+    ms: Math.round(mid.ms * 10) / 10,
+    per_second: Math.round(contacts / (mid.ms / 1000)),
+    per_second_rounds: rates,
+    per_second_min: Math.min(...rates),
+    per_second_max: Math.max(...rates),
+    calls_per_round: mid.calls.length,
+    latency_ms: latency(runs.flatMap((r) => r.calls)),
+    first_tenth_ms: mean(t.map((x) => x.first)),
+    last_tenth_ms: mean(t.map((x) => x.last)),
+    db_bytes: mid.dbBytes,
+    verified: problems.length === 0,
+    problems,
+  };
 }
 
 async function main() {
@@ -332,11 +383,68 @@ async function main() {
   const tmp = tempDir(NAME);
   const all = range(1, N);
   const single = range(1, SINGLE_N);
-  const results: MethodResult[] = [];
+  const runs = new Map<Key, Run[]>(Object.keys(METHODS).map((k) => [k as Key, []]));
+  const record = (key: Key, round: number, r: Run) => {
+    runs.get(key)!.push(r);
+    const verdict = r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'verified';
+    const n = METHODS[key].contacts;
+    console.log(`  ${`${key}`.padEnd(4)} ${METHODS[key].method.padEnd(38)} ${fmtInt(n)} in ${fmtMs(r.ms)} = ${fmtInt(n / (r.ms / 1000))}/s, ${verdict}`);
+    if (r.problems.length) failures.push(`round ${round + 1} ${key} ${METHODS[key].method}: ${r.problems.join('; ')}`);
+  };
+
+  // Each unit runs on fresh database files; (d) re-sends the same emails to (a)'s database.
+  const units: { name: string; run: (round: number) => Promise<void> }[] = [
+    {
+      name: 'a+d',
+      run: async (round) => {
+        const a = await openApp(tmp.dir, `batch-${round}.db`);
+        await createPlanField(a);
+        record('a', round, await viaBatchEndpoint(a, all, 0));
+        record('d', round, await viaBatchEndpoint(a, all, 1));
+        a.close();
+      },
+    },
+    {
+      name: 'b',
+      run: async (round) => {
+        const b = await openApp(tmp.dir, `single-${round}.db`);
+        await createPlanField(b);
+        record('b', round, await viaSingleEndpoint(b, single, { check: true }));
+        b.close();
+      },
+    },
+    {
+      name: 'c',
+      run: async (round) => {
+        const p = await openDatabase(tmp.dir, `plain-${round}.db`);
+        record('c', round, await viaPlainInsert(p.client, p.path, all));
+        p.client.close();
+      },
+    },
+    {
+      name: 'c+',
+      run: async (round) => {
+        const p = await openDatabase(tmp.dir, `plain-tags-${round}.db`);
+        record('c+', round, await viaPlainInsertWithTags(p.client, p.path, all));
+        p.client.close();
+      },
+    },
+    {
+      name: 'core',
+      run: async (round) => {
+        const k = await openApp(tmp.dir, `core-${round}.db`);
+        await createPlanField(k);
+        record('core', round, await viaCore(k, all));
+        k.close();
+      },
+    },
+  ];
+
   console.log(
-    `contacts benchmark: N=${fmtInt(N)} (one-by-one ${fmtInt(SINGLE_N)}), batches of ${BATCH}, plain INSERT ${ROWS_PER_STATEMENT} rows/statement`,
+    `contacts benchmark: N=${fmtInt(N)} (one-by-one ${fmtInt(SINGLE_N)}), batches of ${BATCH}, ` +
+      `plain INSERT ${ROWS_PER_STATEMENT} rows/statement, ${ROUNDS} round(s), median reported`,
   );
-  console.log(`  databases: fresh WAL files under ${tmp.dir}; ${machine().cpus} CPUs, Node ${process.version}`);
+  console.log(`  fresh WAL database files under ${tmp.dir}; ${machine().cpus} CPUs, Node ${process.version}`);
   try {
     // Untimed: lets the JIT compile the request path and the SQL paths first, so
     // whichever method runs first is not charged for it.
@@ -345,75 +453,35 @@ async function main() {
     {
       const w = await openApp(tmp.dir, 'warmup.db');
       await createPlanField(w);
-      await viaBatchEndpoint(w, range(1, WARMUP), 0, 'warm-up batch');
-      await viaBatchEndpoint(w, range(1, WARMUP), 1, 'warm-up update');
-      await viaSingleEndpoint(w, range(WARMUP + 1, Math.min(300, SINGLE_N)));
+      const ids = range(1, WARMUP);
+      await viaBatchEndpoint(w, ids, 0);
+      await viaBatchEndpoint(w, ids, 1);
+      await viaCore(w, range(WARMUP + 1, WARMUP));
+      await viaSingleEndpoint(w, range(2 * WARMUP + 1, Math.min(300, SINGLE_N)), { check: false });
       w.close();
-      const p = await openDatabase(tmp.dir, 'warmup-plain.db');
-      await viaPlainInsert(p.client, range(1, WARMUP), { tags: true }, 'warm-up plain');
-      p.client.close();
+      for (const [file, fn] of [
+        ['warmup-plain.db', viaPlainInsert],
+        ['warmup-plain-tags.db', viaPlainInsertWithTags],
+      ] as const) {
+        const p = await openDatabase(tmp.dir, file);
+        await fn(p.client, p.path, ids);
+        p.client.close();
+      }
     }
     quiet = false;
 
-    console.log(`\n  (a) POST /api/v1/contacts/batch, ${fmtInt(N)} new contacts`);
-    const a = await openApp(tmp.dir, 'batch.db');
-    await createPlanField(a);
-    {
-      const r = await viaBatchEndpoint(a, all, 0, 'batch insert');
-      r.problems.push(...(await verify(a.client, all, 0, { tags: true })));
-      results.push(finish('a', 'batch endpoint, new contacts', N, r.ms, r.calls, a.path, r.problems));
-    }
-
-    console.log(`\n  (d) POST /api/v1/contacts/batch again on the same database: all ${fmtInt(N)} emails exist`);
-    {
-      const r = await viaBatchEndpoint(a, all, 1, 'batch update');
-      r.problems.push(...(await verify(a.client, all, 1, { tags: true })));
-      results.push(finish('d', 'batch endpoint, all existing (update)', N, r.ms, r.calls, a.path, r.problems));
-    }
-    a.close();
-
-    console.log(`\n  (b) POST /api/v1/contacts one at a time, ${fmtInt(SINGLE_N)} new contacts`);
-    {
-      const b = await openApp(tmp.dir, 'single.db');
-      await createPlanField(b);
-      const r = await viaSingleEndpoint(b, single);
-      r.problems.push(...(await verify(b.client, single, 0, { tags: true })));
-      results.push(finish('b', 'one-by-one endpoint', SINGLE_N, r.ms, r.calls, b.path, r.problems));
-      b.close();
-    }
-
-    console.log(`\n  (c) plain multi-row INSERT into contacts, ${fmtInt(N)} rows`);
-    {
-      const p = await openDatabase(tmp.dir, 'plain.db');
-      const r = await viaPlainInsert(p.client, all, { tags: false }, 'plain insert');
-      r.problems.push(...(await verify(p.client, all, 0, { tags: false })));
-      results.push(finish('c', 'plain INSERT (contacts only)', N, r.ms, r.calls, p.path, r.problems));
-      p.client.close();
-    }
-
-    console.log(`\n  (c+) plain multi-row INSERT into contacts, tags and contact_tags, ${fmtInt(N)} rows`);
-    {
-      const p = await openDatabase(tmp.dir, 'plain-tags.db');
-      const r = await viaPlainInsert(p.client, all, { tags: true }, 'plain insert + tags');
-      r.problems.push(...(await verify(p.client, all, 0, { tags: true })));
-      results.push(finish('c+', 'plain INSERT incl. tags', N, r.ms, r.calls, p.path, r.problems));
-      p.client.close();
-    }
-
-    console.log(`\n  (core) upsertContacts() called directly, no HTTP, ${fmtInt(N)} new contacts`);
-    {
-      const k = await openApp(tmp.dir, 'core.db');
-      await createPlanField(k);
-      const r = await viaCore(k, all);
-      r.problems.push(...(await verify(k.client, all, 0, { tags: true })));
-      results.push(finish('core', 'upsertContacts() direct, new contacts', N, r.ms, r.calls, k.path, r.problems));
-      k.close();
+    // The order rotates from round to round so no method always runs first or last.
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = [...units.slice(round % units.length), ...units.slice(0, round % units.length)];
+      console.log(`\n  round ${round + 1}/${ROUNDS} (${order.map((u) => u.name).join(', ')})`);
+      for (const u of order) await u.run(round);
     }
   } finally {
     tmp.cleanup();
   }
 
-  const by = (k: string) => results.find((r) => r.key === k)!;
+  const results = (Object.keys(METHODS) as Key[]).map((k) => summarize(k, runs.get(k)!));
+  const by = (k: Key) => results.find((r) => r.key === k)!;
   const ratio = (x: number, y: number) => Math.round((x / y) * 1000) / 1000;
   const ratios = {
     batch_over_plain_insert: ratio(by('a').per_second, by('c').per_second),
@@ -424,15 +492,16 @@ async function main() {
     http_share_of_batch_time: ratio(by('a').ms - by('core').ms, by('a').ms),
   };
 
-  console.log('\n  Summary (contacts/s; latency per HTTP request or per 1,000-row write transaction)\n');
+  console.log(`\n  Summary: median of ${ROUNDS} round(s); p50/p95 per HTTP request or per write transaction (1,000 rows)\n`);
   console.log(
     table(
-      ['method', 'contacts', 'time', 'contacts/s', 'p50', 'p95', 'first→last 10%', 'db size', 'check'],
+      ['method', 'contacts', 'time', 'contacts/s', 'min–max /s', 'p50', 'p95', 'first→last 10%', 'db size', 'check'],
       results.map((r) => [
         `${r.key.padEnd(5)} ${r.method}`,
         fmtInt(r.contacts),
         fmtMs(r.ms),
         fmtInt(r.per_second),
+        `${fmtInt(r.per_second_min)}–${fmtInt(r.per_second_max)}`,
         fmtMs(r.latency_ms.p50),
         fmtMs(r.latency_ms.p95),
         `${fmtMs(r.first_tenth_ms)}→${fmtMs(r.last_tenth_ms)}`,
@@ -444,7 +513,7 @@ async function main() {
   console.log('');
   console.log(
     table(
-      ['ratio', 'value'],
+      ['ratio (contacts/s)', 'value'],
       [
         ['batch ÷ plain INSERT (a/c)', `${ratios.batch_over_plain_insert}×`],
         ['batch ÷ plain INSERT incl. tags (a/c+)', `${ratios.batch_over_plain_insert_with_tags}×`],
@@ -461,7 +530,14 @@ async function main() {
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),
     machine: machine(),
-    params: { contacts: N, contacts_one_by_one: SINGLE_N, batch_size: BATCH, rows_per_statement: ROWS_PER_STATEMENT, warmup: WARMUP },
+    params: {
+      contacts: N,
+      contacts_one_by_one: SINGLE_N,
+      batch_size: BATCH,
+      rows_per_statement: ROWS_PER_STATEMENT,
+      rounds: ROUNDS,
+      warmup: WARMUP,
+    },
     results,
     ratios,
     ok: failures.length === 0,
@@ -469,7 +545,7 @@ async function main() {
   });
   console.log(`\n  results: ${file}`);
   if (failures.length) {
-    console.error(`\n  ${failures.length} method(s) failed verification:\n  - ${failures.join('\n  - ')}`);
+    console.error(`\n  ${failures.length} verification failure(s):\n  - ${failures.join('\n  - ')}`);
     process.exitCode = 1;
   }
 }

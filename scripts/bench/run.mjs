@@ -50,7 +50,7 @@ async function bundle(name) {
 
 function runOne(name, file) {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+    const child = spawn(process.execPath, ['--enable-source-maps', '--expose-gc', file], {
       cwd: root,
       stdio: 'inherit',
       env: { ...process.env, BENCH_NAME: name, BENCH_OUT_DIR: outDir },

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError, isUniqueViolation } from
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { loadFieldDefs } from './fields';
-import { CORE_COLUMNS, prepareContact } from './prepare';
+import { CORE_COLUMNS, normalizeTag, prepareContact } from './prepare';
 import { upsertContacts } from './upsert';
 import type { DncChannel, DncReason } from './dnc';
 
@@ -213,7 +213,7 @@ export async function listContactRows(ctx: Ctx, input: ListContactsInput): Promi
   }
   if (input.tag) {
     where.push('id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?)');
-    args.push(input.tag.trim().toLowerCase());
+    args.push(normalizeTag(input.tag));
   }
   if (input.company_id) {
     where.push('id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)');

@@ -19,7 +19,8 @@ export async function setDoNotContact({
     sql: `INSERT INTO do_not_contact (contact_id, channel, reason, comment, created_at)
       SELECT id, ?, ?, ?, ? FROM contacts WHERE id = ?
       ON CONFLICT(contact_id, channel) DO UPDATE SET reason = excluded.reason, comment = excluded.comment`,
-    args: [input.channel, input.reason, input.comment ?? null, ctx.now(), input.id],
+    // A blank comment is no comment.
+    args: [input.channel, input.reason, input.comment?.trim() || null, ctx.now(), input.id],
   });
   if (res.rowsAffected === 0) throw new NotFoundError('Contact');
   return getContact({ ctx, input: { id: input.id } });

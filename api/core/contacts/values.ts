@@ -83,8 +83,9 @@ export function checkValue(type: FieldType, raw: unknown, opts: { options?: stri
       if (str === undefined || str.length > 40 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(str)) {
         return bad('must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T09:30:00Z');
       }
+      // Date.parse rolls 2026-02-30 over into March and takes 24:00; refuse both.
       const t = Date.parse(str);
-      if (Number.isNaN(t)) return bad('must be a valid date-time');
+      if (Number.isNaN(t) || !isCalendarDate(str.slice(0, 10)) || str.slice(11, 13) > '23') return bad('must be a valid date-time');
       return ok(new Date(t).toISOString());
     }
     case 'email':

@@ -15,7 +15,7 @@ export function decodeCursor(cursor: string): CursorValue {
     if (
       Array.isArray(v) &&
       v.length === 2 &&
-      (v[0] === null || typeof v[0] === 'number' || typeof v[0] === 'string') &&
+      (v[0] === null || (typeof v[0] === 'number' && Number.isFinite(v[0])) || (typeof v[0] === 'string' && v[0].length <= 200)) &&
       Number.isSafeInteger(v[1])
     ) {
       return v as CursorValue;

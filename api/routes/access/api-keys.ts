@@ -4,7 +4,7 @@ import { errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv
 
 const ApiKey = z
   .object({
-    id: z.number(),
+    id: z.number().int(),
     name: z.string(),
     prefix: z.string().openapi({ description: 'First characters of the secret, to tell keys apart' }),
     scopes: z.array(z.enum(SCOPES)),

@@ -17,7 +17,7 @@ const tags = ['Companies'];
 
 const Company = z
   .object({
-    id: z.number(),
+    id: z.number().int(),
     name: z.string(),
     domain: z.string().nullable(),
     website: z.string().nullable(),
@@ -128,7 +128,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'Unlink a contact from a company',
       request: { params: LinkParams },
-      responses: { 200: json(z.object({ company_id: z.number(), contact_id: z.number(), deleted: z.literal(true) }), 'Unlinked'), ...errors(404) },
+      responses: { 200: json(z.object({ company_id: z.number().int(), contact_id: z.number().int(), deleted: z.literal(true) }), 'Unlinked'), ...errors(404) },
     }),
     async (c) => {
       const { id, contactId } = c.req.valid('param');

@@ -13,12 +13,18 @@ const BatchBody = z
       .array(z.unknown())
       .min(1)
       .max(MAX_BATCH)
-      .openapi({ description: `Up to ${MAX_BATCH} ContactInput objects; each is checked on its own.` }),
+      // Rows are validated one by one in core (so one bad row does not sink the
+      // batch); the document still shows their real shape.
+      .openapi({
+        description: `Up to ${MAX_BATCH} contacts; each is checked on its own.`,
+        type: 'array',
+        items: { $ref: '#/components/schemas/ContactInput' },
+      }),
   })
   .openapi('ContactBatch');
 
 const BatchResult = z
-  .object({ created: z.number(), updated: z.number(), rejected: z.number(), results: z.array(RowResult) })
+  .object({ created: z.number().int(), updated: z.number().int(), rejected: z.number().int(), results: z.array(RowResult) })
   .openapi('ContactBatchResult');
 
 const ImportQuery = z.object({
@@ -32,13 +38,13 @@ const ImportQuery = z.object({
 
 const ImportReport = z
   .object({
-    rows: z.number(),
-    created: z.number(),
-    updated: z.number(),
-    rejected: z.number(),
+    rows: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    rejected: z.number().int(),
     mapping: z.record(z.string(), z.string()),
     ignored_columns: z.array(z.string()),
-    errors: z.array(z.object({ line: z.number(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })),
+    errors: z.array(z.object({ line: z.number().int(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })),
   })
   .openapi('ImportReport');
 

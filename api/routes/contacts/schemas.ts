@@ -16,7 +16,7 @@ export const DncEntry = z
 
 export const Contact = z
   .object({
-    id: z.number(),
+    id: z.number().int(),
     email: z.string().nullable(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
@@ -26,7 +26,7 @@ export const Contact = z
     country: z.string().nullable(),
     fields: z.record(z.string(), z.unknown()),
     tags: z.array(z.string()),
-    points: z.number(),
+    points: z.number().int(),
     do_not_contact: z.array(DncEntry),
     created_at: z.string(),
     updated_at: z.string(),
@@ -35,7 +35,7 @@ export const Contact = z
   .openapi('Contact');
 
 export const ContactCompany = z
-  .object({ id: z.number(), name: z.string(), domain: z.string().nullable(), is_primary: z.boolean() })
+  .object({ id: z.number().int(), name: z.string(), domain: z.string().nullable(), is_primary: z.boolean() })
   .openapi('ContactCompany');
 
 export const ContactDetail = Contact.extend({ companies: z.array(ContactCompany) }).openapi('ContactDetail');
@@ -50,7 +50,7 @@ export const ContactListQuery = PageQuery.extend({
 
 export const RowResult = z
   .object({
-    index: z.number(),
+    index: z.number().int(),
     status: z.enum(['created', 'updated', 'rejected']),
     id: z.number().optional(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
@@ -59,7 +59,7 @@ export const RowResult = z
 
 export const Field = z
   .object({
-    id: z.number(),
+    id: z.number().int(),
     key: z.string(),
     label: z.string(),
     type: z.enum(FIELD_TYPES),
@@ -71,4 +71,4 @@ export const Field = z
 
 export const FieldOptions = z.array(z.string().trim().min(1).max(100)).max(200);
 
-export const Tag = z.object({ id: z.number(), name: z.string(), contacts: z.number(), created_at: z.string() }).openapi('Tag');
+export const Tag = z.object({ id: z.number().int(), name: z.string(), contacts: z.number().int(), created_at: z.string() }).openapi('Tag');
