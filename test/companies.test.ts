@@ -354,8 +354,7 @@ describe('companies: contacts', () => {
   });
 
   it('never answers 500 to a forged cursor when listing a company\'s contacts', async () => {
-    // decodeCursor (api/core/util/cursor.ts) lets JSON numbers like 1e999 through
-    // as Infinity, and the contacts list (api/core/contacts/contacts.ts) binds it.
+    // A forged cursor such as [1e999, 1] decodes to Infinity; it must be refused, not bound.
     const t = await makeApp();
     const acme = await company(t, { name: 'Acme' });
     await link(t, acme.id, (await contact(t, 'ada@example.com')).id);

@@ -207,3 +207,15 @@ describe('contacts', () => {
     expect(a.body.tags).toEqual(['walk-in']);
   });
 });
+
+describe('contact search beyond ASCII', () => {
+  it('finds names starting with a capital non-ASCII letter and names with emoji', async () => {
+    const t = await makeApp();
+    await t.json('POST', '/api/v1/contacts', { email: 'oe@example.com', first_name: 'Örjan', last_name: 'Ångström' });
+    await t.json('POST', '/api/v1/contacts', { email: 'emoji@example.com', first_name: 'Al🚀' });
+    const find = async (q: string) => (await t.json('GET', `/api/v1/contacts?q=${encodeURIComponent(q)}`)).body.data.map((c: any) => c.email);
+    expect(await find('Örjan')).toEqual(['oe@example.com']);
+    expect(await find('Ångs')).toEqual(['oe@example.com']);
+    expect(await find('al')).toEqual(['emoji@example.com']);
+  });
+});

@@ -198,18 +198,21 @@ export interface ListContactsInput {
 }
 
 // Upper bound for a prefix range: every string starting with p sorts below it.
-const prefixEnd = (p: string) => p + '\uffff';
+const prefixEnd = (p: string) => p + '\u{10FFFF}';
 
 export async function listContactRows(ctx: Ctx, input: ListContactsInput): Promise<{ rows: Row[]; next: string | null }> {
   const where: string[] = [];
   const args: (string | number | null)[] = [];
   if (input.q) {
-    const q = input.q.trim().toLowerCase();
+    // Emails are normalised with full Unicode lower-casing; SQLite's lower() on
+    // names folds ASCII only, so the name prefix is folded the same way.
+    const e = input.q.trim().toLowerCase();
+    const n = input.q.trim().replace(/[A-Z]/g, (ch) => ch.toLowerCase());
     // Ranges instead of LIKE so each branch can use its index.
     where.push(`(email_normalized >= ? AND email_normalized < ?
       OR lower(first_name) >= ? AND lower(first_name) < ?
       OR lower(last_name) >= ? AND lower(last_name) < ?)`);
-    args.push(q, prefixEnd(q), q, prefixEnd(q), q, prefixEnd(q));
+    args.push(e, prefixEnd(e), n, prefixEnd(n), n, prefixEnd(n));
   }
   if (input.tag) {
     where.push('id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = ?)');
