@@ -43,7 +43,7 @@ describe('contacts', () => {
     expect(a.status).toBe(201);
     expect(b.status).toBe(200);
     expect(b.body.id).toBe(a.body.id);
-    expect(b.body).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace', tags: ['vip'] });
+    expect(b.body).toMatchObject({ email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', tags: ['vip'] });
     const n = await t.client.execute('SELECT count(*) AS n FROM contacts');
     expect(Number(n.rows[0]!.n)).toBe(1);
   });

@@ -6,6 +6,7 @@ import { iso } from '../util/time';
 import { loadFieldDefs } from './fields';
 import { CORE_COLUMNS, normalizeTag, prepareContact } from './prepare';
 import { upsertContacts } from './upsert';
+import { eraseStatements } from './owned-data';
 import type { DncChannel, DncReason } from './dnc';
 
 export interface DncEntry {
@@ -31,9 +32,11 @@ export interface ContactView {
   created_at: string;
   updated_at: string;
   last_active_at: string | null;
+  first_seen_at: string | null;
+  first_source: Record<string, string> | null;
 }
 
-export const CONTACT_SELECT = `id, ${CORE_COLUMNS.join(', ')}, custom, points, created_at, updated_at, last_active_at`;
+export const CONTACT_SELECT = `id, ${CORE_COLUMNS.join(', ')}, custom, points, created_at, updated_at, last_active_at, first_seen_at, first_source`;
 
 function parseCustom(text: unknown): Record<string, unknown> {
   const obj = JSON.parse(String(text ?? '{}')) as Record<string, unknown>;
@@ -96,12 +99,17 @@ export async function hydrate(ctx: Ctx, rows: Row[]): Promise<ContactView[]> {
       created_at: iso(Number(r.created_at))!,
       updated_at: iso(Number(r.updated_at))!,
       last_active_at: iso(r.last_active_at === null ? null : Number(r.last_active_at)),
+      first_seen_at: iso(r.first_seen_at === null ? null : Number(r.first_seen_at)),
+      first_source: r.first_source === null ? null : (JSON.parse(String(r.first_source)) as Record<string, string>),
     };
   });
 }
 
 export async function getContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<ContactView> {
-  const res = await ctx.client.execute({ sql: `SELECT ${CONTACT_SELECT} FROM contacts WHERE id = ?`, args: [input.id] });
+  const res = await ctx.client.execute({
+    sql: `SELECT ${CONTACT_SELECT} FROM contacts WHERE id = coalesce((SELECT contact_id FROM contact_aliases WHERE old_id = ?), ?)`,
+    args: [input.id, input.id],
+  });
   if (!res.rows[0]) throw new NotFoundError('Contact');
   return (await hydrate(ctx, res.rows))[0]!;
 }
@@ -124,6 +132,7 @@ export async function updateContact({ ctx, input }: { ctx: Ctx; input: { id: num
   const r = prepareContact(input.patch, await loadFieldDefs(ctx));
   if (!r.ok) throw new ValidationError(r.errors);
   const p = r.value;
+  const id = await resolveContactId(ctx, input.id);
   const now = ctx.now();
   const sets: string[] = [];
   const args: (string | number | null)[] = [];
@@ -141,8 +150,8 @@ export async function updateContact({ ctx, input }: { ctx: Ctx; input: { id: num
   }
   sets.push('updated_at = ?');
   args.push(now);
-  const stmts: InStatement[] = [{ sql: `UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING id`, args: [...args, input.id] }];
-  if (p.tags.length) stmts.push(...tagStatements(input.id, p.tags, now));
+  const stmts: InStatement[] = [{ sql: `UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING id`, args: [...args, id] }];
+  if (p.tags.length) stmts.push(...tagStatements(id, p.tags, now));
   try {
     const [res] = await ctx.client.batch(stmts, 'write');
     if (!res!.rows[0]) throw new NotFoundError('Contact');
@@ -150,7 +159,7 @@ export async function updateContact({ ctx, input }: { ctx: Ctx; input: { id: num
     if (isUniqueViolation(e)) throw new ConflictError('Another contact already has this email.');
     throw e;
   }
-  return getContact({ ctx, input: { id: input.id } });
+  return getContact({ ctx, input: { id: id } });
 }
 
 export function tagStatements(contactId: number, names: string[], now: number): InStatement[] {
@@ -165,24 +174,16 @@ export function tagStatements(contactId: number, names: string[], now: number): 
   ];
 }
 
-// Tables that hold one contact's data. Later areas add theirs here so that
-// erasure and merge never miss one.
-export const CONTACT_OWNED_TABLES: { table: string; column: string }[] = [
-  { table: 'contact_tags', column: 'contact_id' },
-  { table: 'do_not_contact', column: 'contact_id' },
-  { table: 'company_contacts', column: 'contact_id' },
-];
-
 /** Erases a contact and everything stored about it, in one transaction. */
 export async function deleteContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
-  const out = await ctx.client.batch(
-    [
-      ...CONTACT_OWNED_TABLES.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [input.id] })),
-      { sql: 'DELETE FROM contacts WHERE id = ?', args: [input.id] },
-    ],
-    'write',
-  );
+  const out = await ctx.client.batch(eraseStatements(await resolveContactId(ctx, input.id)), 'write');
   if (out[out.length - 1]!.rowsAffected === 0) throw new NotFoundError('Contact');
+}
+
+/** A merged contact's old id resolves to the contact it was merged into. */
+export async function resolveContactId(ctx: Ctx, id: number): Promise<number> {
+  const r = await ctx.client.execute({ sql: 'SELECT contact_id FROM contact_aliases WHERE old_id = ?', args: [id] });
+  return r.rows[0] ? Number(r.rows[0].contact_id) : id;
 }
 
 export type ContactSort = 'created_at' | 'updated_at' | 'last_active_at';

@@ -36,8 +36,8 @@ function signature(p: PreparedContact): string {
 function upsertStatement(group: PreparedContact[], now: number): InStatement {
   const sample = group[0]!;
   const cols = CORE_COLUMNS.filter((c) => c in sample.cols);
-  const sets = cols.map((c) => `${c} = excluded.${c}`);
-  if (cols.includes('email')) sets.push('email_normalized = excluded.email_normalized');
+  // The email matched (normalised), so the stored spelling is kept.
+  const sets = cols.filter((c) => c !== 'email').map((c) => `${c} = excluded.${c}`);
   if (sample.custom) sets.push('custom = json_patch(contacts.custom, excluded.custom)');
   sets.push('updated_at = excluded.updated_at');
   const payload = group.map((p) => ({ ...p.cols, n: p.emailNorm, custom: p.custom ?? {} }));

@@ -27,5 +27,26 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `company_contacts_contact_idx` ON `company_contacts` (`contact_id`);",
       "CREATE UNIQUE INDEX `company_contacts_primary_uq` ON `company_contacts` (`contact_id`) WHERE is_primary = 1;"
     ]
+  },
+  {
+    "tag": "0001_tracking",
+    "statements": [
+      "CREATE TABLE `contact_aliases` (\n\t`old_id` integer PRIMARY KEY NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`merged_at` integer NOT NULL\n);",
+      "CREATE TABLE `contact_merges` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`survivor_id` integer NOT NULL,\n\t`merged_id` integer NOT NULL,\n\t`reason` text NOT NULL,\n\t`snapshot` text NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `contact_merges_survivor_idx` ON `contact_merges` (`survivor_id`);",
+      "CREATE TABLE `events` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer,\n\t`visitor_id` integer,\n\t`contact_id` integer,\n\t`type` text NOT NULL,\n\t`name` text,\n\t`url` text,\n\t`referrer` text,\n\t`title` text,\n\t`props` text,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `events_contact_idx` ON `events` (`contact_id`,`id`);",
+      "CREATE INDEX `events_visitor_idx` ON `events` (`visitor_id`,`id`);",
+      "CREATE INDEX `events_type_created_idx` ON `events` (`type`,`created_at`);",
+      "CREATE TABLE `reaction_cursors` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`last_event_id` integer DEFAULT 0 NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `sites` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`public_key` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`allowed_origins` text DEFAULT '[]' NOT NULL,\n\t`consent_required` integer DEFAULT false NOT NULL,\n\t`respect_dnt` integer DEFAULT false NOT NULL,\n\t`anonymize_ip` integer DEFAULT false NOT NULL,\n\t`allow_automation` integer DEFAULT false NOT NULL,\n\t`retention_days` integer DEFAULT 180 NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `sites_public_key_unique` ON `sites` (`public_key`);",
+      "CREATE TABLE `visitors` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`uid` text NOT NULL,\n\t`contact_id` integer,\n\t`first_seen_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\t`page_views` integer DEFAULT 0 NOT NULL,\n\t`source` text,\n\t`browser` text,\n\t`os` text,\n\t`device` text,\n\t`country` text\n);",
+      "CREATE UNIQUE INDEX `visitors_site_uid_uq` ON `visitors` (`site_id`,`uid`);",
+      "CREATE INDEX `visitors_contact_idx` ON `visitors` (`contact_id`);",
+      "CREATE INDEX `visitors_anon_last_seen_idx` ON `visitors` (`last_seen_at`) WHERE contact_id IS NULL;",
+      "ALTER TABLE `contacts` ADD `first_seen_at` integer;",
+      "ALTER TABLE `contacts` ADD `first_source` text;"
+    ]
   }
 ];

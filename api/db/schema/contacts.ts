@@ -30,6 +30,9 @@ export const contacts = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     lastActiveAt: integer('last_active_at'),
+    firstSeenAt: integer('first_seen_at'),
+    // First-touch source copied from the visitor that became this contact (JSON).
+    firstSource: text('first_source'),
   },
   (t) => [
     uniqueIndex('contacts_email_uq').on(t.emailNormalized).where(sql`email_normalized IS NOT NULL`),

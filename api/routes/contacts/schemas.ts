@@ -31,6 +31,11 @@ export const Contact = z
     created_at: z.string(),
     updated_at: z.string(),
     last_active_at: z.string().nullable(),
+    first_seen_at: z.string().nullable().openapi({ description: 'When its first tracked visit happened' }),
+    first_source: z
+      .record(z.string(), z.string())
+      .nullable()
+      .openapi({ description: 'First-touch source: utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_url' }),
   })
   .openapi('Contact');
 

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+// The wire format of POST /t, shared by the tracker (widgets/tracker.ts) and the
+// server. Keys are short because every byte of w.js counts.
+//
+// { "k": SITE_KEY, "v": VISITOR_ID | null, "e": [EVENT, ...], "id"?: IDENTIFY, "b"?: 1 }
+//   k   site public key (data-site)
+//   v   visitor id (random, 16–64 chars of [A-Za-z0-9_-]); null before consent in
+//       consent mode: the events are counted but tied to no visitor
+//   b   1 when the browser reports navigator.webdriver (automation)
+// EVENT:
+//   t   type: "pv" page view | "ev" custom event | "out" outbound link click |
+//       "dl" file download | "eng" engagement (time on page, scroll depth)
+//   u   page URL (absolute)            r  referrer (page views)
+//   ti  document title (page views)    n  event name (custom events)
+//   h   link href (out, dl)            p  props: flat object of string/number/boolean
+//   sw, sh  screen size (page views)   l  navigator.language (page views)
+//   d   milliseconds on page (eng)     s  max scroll depth in percent (eng)
+//   ts  client time in ms (optional; the server clamps it to its own clock)
+// IDENTIFY: { "email": "...", "sig": hex HMAC-SHA256(site secret, normalised email) }
+
+const str = (max: number) => z.string().max(max);
+const url = str(2048);
+
+const Props = z
+  .record(str(64), z.union([str(500), z.number().finite(), z.boolean(), z.null()]))
+  .refine((o) => Object.keys(o).length <= 25, 'at most 25 props');
+
+export const EVENT_TYPES = { pv: 'page_view', ev: 'custom', out: 'outbound_click', dl: 'file_download', eng: 'engagement' } as const;
+
+export const TrackEvent = z.object({
+  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng']),
+  u: url,
+  r: url.optional(),
+  ti: str(500).optional(),
+  n: str(100).optional(),
+  h: url.optional(),
+  p: Props.optional(),
+  sw: z.number().int().min(0).max(20_000).optional(),
+  sh: z.number().int().min(0).max(20_000).optional(),
+  l: str(35).optional(),
+  d: z.number().int().min(0).max(86_400_000).optional(),
+  s: z.number().int().min(0).max(100).optional(),
+  ts: z.number().int().positive().optional(),
+});
+export type TrackEvent = z.infer<typeof TrackEvent>;
+
+export const Identify = z.object({
+  email: str(254),
+  sig: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a hex HMAC-SHA256'),
+});
+
+export const TrackPayload = z.object({
+  k: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  v: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/)
+    .nullable(),
+  e: z.array(TrackEvent).max(50).default([]),
+  id: Identify.optional(),
+  b: z.literal(1).optional(),
+});
+export type TrackPayload = z.infer<typeof TrackPayload>;
+
+export const MAX_TRACK_BODY = 32 * 1024;

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import type { Row } from '@libsql/client';
+import type { Ctx } from '../context';
+import { NotFoundError, ValidationError } from '../errors';
+import { randomToken } from '../util/crypto';
+import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
+import { iso } from '../util/time';
+
+// "https://example.com", "http://127.0.0.2:8080" or "https://*.example.com".
+const ORIGIN_RE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
+
+export const SiteSettings = z.strictObject({
+  consent_required: z.boolean().optional(),
+  respect_dnt: z.boolean().optional(),
+  anonymize_ip: z.boolean().optional(),
+  allow_automation: z.boolean().optional(),
+  retention_days: z.number().int().min(1).max(3650).optional(),
+});
+
+export const SiteInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  allowed_origins: z
+    .array(z.string().trim().toLowerCase().max(300).regex(ORIGIN_RE, 'must be an origin like https://example.com or https://*.example.com'))
+    .max(50)
+    .default([]),
+  settings: SiteSettings.default({}),
+});
+export type SiteInput = z.infer<typeof SiteInput>;
+export const SitePatch = z.strictObject({
+  name: SiteInput.shape.name.optional(),
+  allowed_origins: SiteInput.shape.allowed_origins.unwrap().optional(),
+  settings: SiteSettings.optional(),
+});
+
+export interface Site {
+  id: number;
+  name: string;
+  public_key: string;
+  allowed_origins: string[];
+  settings: {
+    consent_required: boolean;
+    respect_dnt: boolean;
+    anonymize_ip: boolean;
+    allow_automation: boolean;
+    retention_days: number;
+  };
+  created_at: string;
+  updated_at: string;
+}
+
+/** A site as the ingestion path needs it, secret included (never sent to browsers). */
+export interface SiteRecord extends Site {
+  secret: string;
+}
+
+const SETTING_COLS = {
+  consent_required: 'consent_required',
+  respect_dnt: 'respect_dnt',
+  anonymize_ip: 'anonymize_ip',
+  allow_automation: 'allow_automation',
+  retention_days: 'retention_days',
+} as const;
+
+function record(r: Row): SiteRecord {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    public_key: String(r.public_key),
+    secret: String(r.secret),
+    allowed_origins: JSON.parse(String(r.allowed_origins)) as string[],
+    settings: {
+      consent_required: Number(r.consent_required) === 1,
+      respect_dnt: Number(r.respect_dnt) === 1,
+      anonymize_ip: Number(r.anonymize_ip) === 1,
+      allow_automation: Number(r.allow_automation) === 1,
+      retention_days: Number(r.retention_days),
+    },
+    created_at: iso(Number(r.created_at))!,
+    updated_at: iso(Number(r.updated_at))!,
+  };
+}
+
+export function publicView({ secret: _secret, ...site }: SiteRecord): Site {
+  return site;
+}
+
+export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput }): Promise<SiteRecord> {
+  const now = ctx.now();
+  const s = input.settings;
+  const res = await ctx.client.execute({
+    sql: `INSERT INTO sites (name, public_key, secret, allowed_origins, consent_required, respect_dnt, anonymize_ip, allow_automation, retention_days, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    args: [
+      input.name,
+      'pk_' + randomToken(20),
+      'sk_' + randomToken(40),
+      JSON.stringify([...new Set(input.allowed_origins)]),
+      s.consent_required ? 1 : 0,
+      s.respect_dnt ? 1 : 0,
+      s.anonymize_ip ? 1 : 0,
+      s.allow_automation ? 1 : 0,
+      s.retention_days ?? 180,
+      now,
+      now,
+    ],
+  });
+  return record(res.rows[0]!);
+}
+
+export async function getSite({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<SiteRecord> {
+  const res = await ctx.client.execute({ sql: 'SELECT * FROM sites WHERE id = ?', args: [input.id] });
+  if (!res.rows[0]) throw new NotFoundError('Site');
+  return record(res.rows[0]);
+}
+
+export async function listSites({ ctx, input }: { ctx: Ctx; input: { limit: number; cursor?: string } }): Promise<Page<Site>> {
+  const after = input.cursor ? decodeCursor(input.cursor)[1] : 0;
+  const res = await ctx.client.execute({ sql: 'SELECT * FROM sites WHERE id > ? ORDER BY id LIMIT ?', args: [after, input.limit + 1] });
+  const more = res.rows.length > input.limit;
+  const rows = (more ? res.rows.slice(0, input.limit) : res.rows).map(record);
+  return { data: rows.map(publicView), has_more: more, next_cursor: more ? encodeCursor([null, rows[rows.length - 1]!.id]) : null };
+}
+
+export async function updateSite({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof SitePatch> } }): Promise<SiteRecord> {
+  const sets: string[] = [];
+  const args: (string | number)[] = [];
+  if (input.patch.name !== undefined) sets.push('name = ?'), args.push(input.patch.name);
+  if (input.patch.allowed_origins !== undefined) sets.push('allowed_origins = ?'), args.push(JSON.stringify([...new Set(input.patch.allowed_origins)]));
+  for (const [k, col] of Object.entries(SETTING_COLS)) {
+    const v = input.patch.settings?.[k as keyof typeof SETTING_COLS];
+    if (v === undefined) continue;
+    sets.push(`${col} = ?`);
+    args.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  }
+  if (!sets.length) throw new ValidationError('Nothing to change.');
+  const res = await ctx.client.execute({
+    sql: `UPDATE sites SET ${sets.join(', ')}, updated_at = ? WHERE id = ? RETURNING *`,
+    args: [...args, ctx.now(), input.id],
+  });
+  if (!res.rows[0]) throw new NotFoundError('Site');
+  siteCache.clear();
+  return record(res.rows[0]);
+}
+
+export async function rotateSiteSecret({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<SiteRecord> {
+  const res = await ctx.client.execute({
+    sql: 'UPDATE sites SET secret = ?, updated_at = ? WHERE id = ? RETURNING *',
+    args: ['sk_' + randomToken(40), ctx.now(), input.id],
+  });
+  if (!res.rows[0]) throw new NotFoundError('Site');
+  siteCache.clear();
+  return record(res.rows[0]);
+}
+
+export async function deleteSite({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  // Anonymous visitors and their events go with the site; identified contacts stay.
+  const out = await ctx.client.batch(
+    [
+      { sql: 'DELETE FROM events WHERE site_id = ? AND contact_id IS NULL', args: [input.id] },
+      { sql: 'UPDATE events SET site_id = NULL, visitor_id = NULL WHERE site_id = ?', args: [input.id] },
+      { sql: 'DELETE FROM visitors WHERE site_id = ?', args: [input.id] },
+      { sql: 'DELETE FROM sites WHERE id = ?', args: [input.id] },
+    ],
+    'write',
+  );
+  if (out[3]!.rowsAffected === 0) throw new NotFoundError('Site');
+  siteCache.clear();
+}
+
+// The hot path looks sites up by public key on every hit; a short-lived cache
+// keeps that off the database. Edits clear it in this process; other
+// processes (Workers isolates) see edits within SITE_CACHE_MS.
+const SITE_CACHE_MS = 30_000;
+const siteCache = new Map<string, { site: SiteRecord | null; until: number }>();
+
+export async function siteByKey(ctx: Ctx, key: string): Promise<SiteRecord | null> {
+  const now = ctx.now();
+  const hit = siteCache.get(key);
+  if (hit && hit.until > now) return hit.site;
+  const res = await ctx.client.execute({ sql: 'SELECT * FROM sites WHERE public_key = ?', args: [key] });
+  const site = res.rows[0] ? record(res.rows[0]) : null;
+  if (siteCache.size > 10_000) siteCache.clear();
+  siteCache.set(key, { site, until: now + SITE_CACHE_MS });
+  return site;
+}
+
+/** True when the request's origin is one the site allows (exact, or a *. wildcard for subdomains). */
+export function originAllowed(site: Site, origin: string | null): boolean {
+  if (!origin) return false;
+  const o = origin.toLowerCase();
+  for (const allowed of site.allowed_origins) {
+    if (allowed === o) return true;
+    const m = /^(https?):\/\/\*\.(.+)$/.exec(allowed);
+    if (m) {
+      const [, scheme, rest] = m;
+      if (o.startsWith(`${scheme}://`) && o.endsWith(`.${rest}`) && !o.slice(scheme!.length + 3, -(rest!.length + 1)).includes('/')) return true;
+    }
+  }
+  return false;
+}

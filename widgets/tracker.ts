@@ -1,0 +1,208 @@
+// Leadline tracker core, served as /w.js. Wire format: api/core/tracking/payload.ts.
+// Every byte ships to every visitor (budget 2.0 KB gzip, test/tracker-size.test.ts):
+// no classes, no dependencies, one closure; esbuild shortens the local names.
+export {};
+
+type Ev = { t: string; u: string; [k: string]: unknown };
+
+const w = window as any;
+const d = document;
+const L = location;
+const n = navigator as any;
+const now = Date.now;
+const VID = 'll_vid';
+const CONSENT = 'll_consent';
+const OPTOUT = 'll_optout';
+
+// localStorage throws in sandboxed frames and with storage blocked; the tracker must not.
+const store = (m: 'getItem' | 'setItem' | 'removeItem', k: string, v?: string): any => {
+  try {
+    return (localStorage as any)[m](k, v);
+  } catch {}
+};
+const valid = (x?: string | null) => /^[\w-]{16,64}$/.test(x!) && x;
+const cut = (s: string, max = 2048) => s.slice(0, max);
+const on = (t: string, f: (e: any) => void, capture?: boolean) => addEventListener(t, f, capture);
+
+function start() {
+  const el = (d.currentScript || d.querySelector('script[data-site]')) as HTMLScriptElement;
+  const ds = el.dataset;
+  const site = ds.site;
+  const prev = w.leadline;
+  // A second copy of the tag would double-wrap history and double-count.
+  if (!site || (prev && prev.l)) return;
+  const url = (ds.api || new URL(el.src, L.href).origin).replace(/\/$/, '') + '/t';
+  const consentMode = ds.consent == 'required';
+  const bot = n.webdriver;
+  const local = ds.allowLocal == null;
+  const skip =
+    (ds.respectDnt != null && (n.doNotTrack == '1' || n.globalPrivacyControl)) ||
+    (local && (bot || L.protocol == 'file:' || /^(localhost|127\.|\[::1\])/.test(L.hostname)));
+  // Skipped pages still get a function, so calls in the host page keep working.
+  if (skip) return void (w.leadline = () => {});
+
+  let visitor: any = null;
+  let queue: Ev[] = [];
+  let extra: object | undefined;
+  let lastUrl: string | undefined;
+  // Engagement of the current page: visible ms so far, visible-since (0 = hidden), max scroll %.
+  let seen = 0;
+  let since = 0;
+  let depth = 0;
+  let armed = 0;
+
+  const makeId = () => {
+    visitor =
+      valid(store('getItem', VID)) ||
+      valid((d.cookie.match(/(?:^|; )ll_vid=([\w-]+)/) || [])[1]) ||
+      Array.from(crypto.getRandomValues(new Uint8Array(22)), (x) =>
+        String.fromCharCode((x %= 62) < 10 ? x + 48 : x < 36 ? x + 87 : x + 29),
+      ).join('');
+    store('setItem', VID, visitor!);
+    d.cookie = VID + '=' + visitor + ';path=/;max-age=31536000;samesite=lax';
+  };
+
+  const flush = () => {
+    const e = queue;
+    const x = extra;
+    queue = [];
+    extra = undefined;
+    if (store('getItem', OPTOUT) || !(e.length || x)) return;
+    const body = JSON.stringify(Object.assign({ k: site, v: visitor, e }, x, bot && { b: 1 }));
+    // sendBeacon outlives the page (outbound clicks, pagehide); it refuses bodies over its quota.
+    (n.sendBeacon && n.sendBeacon(url, body)) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+  };
+
+  const add = (t: string, o?: object) => {
+    let e: Ev | null = Object.assign({ t, u: cut(L.href) }, o);
+    const hook = w[ds.beforeSend!];
+    if (hook) e = hook(e);
+    if (e) queue.push(e);
+  };
+
+  const scroll = () => {
+    const h = d.documentElement.scrollHeight;
+    depth = Math.max(depth, h ? Math.min(100, Math.round(((scrollY + innerHeight) * 100) / h)) : 100);
+  };
+
+  const visible = () => (d.visibilityState == 'visible' ? now() : 0);
+
+  const engagement = () => {
+    if (armed) {
+      armed = 0;
+      scroll();
+      add('eng', { u: lastUrl, d: Math.min(seen + (since && now() - since), 864e5), s: depth });
+    }
+  };
+
+  const page = () => {
+    engagement();
+    const r = lastUrl || d.referrer;
+    lastUrl = cut(L.href);
+    seen = depth = 0;
+    since = visible();
+    armed = 1;
+    scroll();
+    add('pv', { r: cut(r), ti: cut(d.title, 500), sw: screen.width, sh: screen.height, l: n.language });
+  };
+
+  const props = (o: any) => {
+    const p: any = {};
+    let i = 0;
+    for (const k in o) {
+      const x = o[k];
+      const t = typeof x;
+      if (i++ < 25) p[cut(k, 64)] = t == 'number' || t == 'boolean' || x == null ? x : cut(String(x), 500);
+    }
+    return p;
+  };
+
+  const commands: Record<string, (a?: any, b?: any) => void> = {
+    track: (name, p) => add('ev', { n: cut(String(name), 100), p: props(p) }),
+    page,
+    identify: (o) => (extra = { id: { email: String(o.email), sig: String(o.sig) } }),
+    consent: (yes) => {
+      if (yes) {
+        store('setItem', CONSENT, '1');
+        makeId();
+      } else {
+        visitor = null;
+        store('removeItem', VID);
+        store('removeItem', CONSENT);
+        d.cookie = VID + '=;path=/;max-age=0';
+      }
+    },
+    optout: () => store('setItem', OPTOUT, '1'),
+    optin: () => store('removeItem', OPTOUT),
+  };
+  const run = (c: string, a?: any, b?: any) => commands[c] && commands[c](a, b);
+
+  // Entry points from the host page: never throw into it, and send what they queued.
+  const guard =
+    (f: (a?: any, b?: any, c?: any) => void) =>
+    (a?: any, b?: any, c?: any) => {
+      try {
+        f(a, b, c);
+      } catch {}
+      try {
+        flush();
+      } catch {}
+    };
+
+  const api = (w.leadline = guard(run)) as any;
+  api.l = 1;
+  if (!consentMode || store('getItem', CONSENT)) makeId();
+  // Replay the calls queued by the snippet in one request after the first page view.
+  guard(() => {
+    page();
+    for (const a of (prev && prev.q) || []) run.apply(0, a);
+  })();
+  // The page view of an SPA navigation is sent once per distinct URL.
+  const navigated = guard(() => cut(L.href) != lastUrl && page());
+  for (const m of ['pushState', 'replaceState']) {
+    const orig = (history as any)[m];
+    (history as any)[m] = function (this: any) {
+      const r = orig.apply(this, arguments);
+      navigated();
+      return r;
+    };
+  }
+  on('popstate', navigated);
+  on('hashchange', navigated);
+  on('scroll', scroll);
+  on('visibilitychange', () => (since ? ((seen += now() - since), (since = 0)) : (since = visible())));
+  on('pagehide', guard(engagement));
+  // Back/forward cache restores the page without reloading it: count its time again.
+  on('pageshow', (e) => e.persisted && ((armed = 1), (seen = 0), (since = visible())));
+
+  // Capture phase: the page cannot stop it, and nothing here delays or prevents navigation.
+  const click = guard((e: MouseEvent) => {
+    if (e.button > 1) return;
+    const t = e.target as Element;
+    const tagged = t.closest('[data-leadline-event]');
+    if (tagged) {
+      const p: any = {};
+      for (const a of tagged.attributes) {
+        const m = a.name.match(/^data-leadline-prop-(.+)/);
+        if (m) p[m[1]] = a.value;
+      }
+      run('track', tagged.getAttribute('data-leadline-event'), p);
+    }
+    const link = t.closest('a[href]');
+    if (link) {
+      const h = new URL(link.getAttribute('href')!, d.baseURI);
+      const file =
+        link.hasAttribute('download') ||
+        /\.(pdf|docx?|xlsx?|pptx?|csv|txt|rtf|od[tsp]|zip|rar|7z|t?gz|tar|dmg|exe|msi|pkg|apk|iso|mp[34]|wav|mov|avi|epub)$/i.test(
+          h.pathname,
+        );
+      if (file || (h.host != L.host && /^https?:$/.test(h.protocol))) add(file ? 'dl' : 'out', { h: cut(h.href) });
+    }
+  });
+  on('click', click, true);
+  on('auxclick', click, true);
+}
+
+try {
+  start();
+} catch {}
