@@ -1,10 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook, errorBody } from './routes/errors';
 import { bodyLimit, rejectPrototypeKeys, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
+import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
 import { contactBulkRoutes } from './routes/contacts/bulk';
 import { contactRoutes } from './routes/contacts/contacts';
@@ -12,14 +14,28 @@ import { tagDncRoutes } from './routes/contacts/tags-dnc';
 import { fieldRoutes } from './routes/contacts/fields';
 import { companyRoutes } from './routes/companies/companies';
 import { renderDocsPage } from './routes/docs';
+import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
+import { createIngestor } from './core/tracking/ingest';
+import { siteRoutes } from './routes/tracking/sites';
+import { historyRoutes } from './routes/tracking/history';
+import { internalRoutes } from './routes/internal';
 
 export interface AppDeps {
   ctx: Ctx;
+  /** Runtime-specific pieces of the public endpoints; sensible defaults otherwise. */
+  public?: Partial<PublicDeps>;
+}
+
+// Forwarding headers are anyone's to forge, so they count only behind a proxy
+// the operator vouches for (TRUST_PROXY); otherwise the runtime says who it is.
+function forwardedIp(c: Context<AppEnv>): string | null {
+  if (!c.get('ctx').config.TRUST_PROXY) return null;
+  return c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || null;
 }
 
 const MB = 1024 * 1024;
 // CSV imports carry files; everything else is small JSON.
-const limitFor = (path: string) => (path === '/api/v1/contacts/import' ? 10 * MB : 1 * MB);
+const limitFor = (path: string) => (path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? MAX_TRACK_BODY : 1 * MB);
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -60,6 +76,17 @@ export function createApp(deps: AppDeps) {
   app.get('/api/v1/openapi.json', (c) => c.json(openApi()));
   app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
 
+  app.use('/t', bodyLimit(limitFor));
+  app.route(
+    '/',
+    publicRoutes({
+      ingestor: deps.public?.ingestor ?? createIngestor(deps.ctx),
+      clientIp: (c) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null,
+      geo: deps.public?.geo,
+      platformCountry: deps.public?.platformCountry,
+    }),
+  );
+
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
   app.use('/api/v1/*', rejectPrototypeKeys);
@@ -71,6 +98,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', tagDncRoutes);
   app.route('/', fieldRoutes);
   app.route('/', companyRoutes);
+  app.route('/', siteRoutes);
+  app.route('/', historyRoutes);
+  app.route('/', internalRoutes);
 
   app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
   app.onError(onError);

@@ -30,6 +30,13 @@ export const ConfigSchema = z.object({
   RESEND_BASE_URL: optionalString,
   GEOIP_DB: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  // Requests per minute one IP may send to the public endpoints (/t, forms).
+  PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  // Behind a reverse proxy on Node: take the client IP from X-Forwarded-For.
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

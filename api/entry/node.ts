@@ -2,12 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createClient } from '@libsql/client';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from '../app';
 import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { VERSION } from '../version';
+import { openGeo } from './geo-node';
+import { runDue } from '../jobs/index';
+import { settleDeferred } from '../routes/defer';
 
 function loadConfig(): Config {
   try {
@@ -37,14 +41,32 @@ async function main() {
       `\n  No API key existed, so an admin key was created. Save it now; it will not be shown again:\n\n    ${generated}\n`,
     );
   }
-  const app = createApp({ ctx });
+  const app = createApp({
+    ctx,
+    public: {
+      clientIp: (c) => getConnInfo(c).remote.address ?? null,
+      geo: openGeo(config.GEOIP_DB),
+    },
+  });
+  // The scheduler: the same dispatcher the Workers cron calls.
+  const lastRun = new Map<string, number>();
+  let jobsRunning = false;
+  const timer = setInterval(() => {
+    if (jobsRunning) return;
+    jobsRunning = true;
+    void runDue(ctx, Date.now(), lastRun).finally(() => (jobsRunning = false));
+  }, 1000);
+  timer.unref();
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log.info(`Leadline ${VERSION} listening`, { url: `http://${info.address}:${info.port}`, database: url.replace(/\/\/[^@]*@/, '//***@') });
   });
   const stop = () => {
+    clearInterval(timer);
     server.close(() => {
-      client.close();
-      process.exit(0);
+      void settleDeferred().finally(() => {
+        client.close();
+        process.exit(0);
+      });
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

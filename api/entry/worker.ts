@@ -5,12 +5,14 @@ import { parseConfig } from '../env';
 import { createCtx } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
+import { runDue } from '../jobs/index';
+import type { Ctx } from '../core/context';
 
 type Bindings = Record<string, unknown>;
 
 // One app per isolate, built on the first request. Migrations run once per
 // isolate too: they are idempotent and cheap when there is nothing to apply.
-let ready: Promise<ReturnType<typeof createApp>> | undefined;
+let ready: Promise<{ app: ReturnType<typeof createApp>; ctx: Ctx }> | undefined;
 let readyFor: Bindings | undefined;
 
 async function build(env: Bindings) {
@@ -22,7 +24,18 @@ async function build(env: Bindings) {
   // one: ADMIN_API_KEY is the way in.
   const { missing } = await bootstrapAdminKey({ ctx, input: { generate: false } });
   if (missing) ctx.log.warn('No API key exists and ADMIN_API_KEY is not set: run `wrangler secret put ADMIN_API_KEY`.');
-  return createApp({ ctx });
+  const app = createApp({
+    ctx,
+    public: {
+      // Cloudflare sets these; a client cannot forge them past the edge.
+      clientIp: (c) => c.req.header('cf-connecting-ip') ?? null,
+      platformCountry: (c) => {
+        const cf = (c.req.raw as Request & { cf?: { country?: string } }).cf;
+        return cf?.country && cf.country !== 'XX' && cf.country !== 'T1' ? cf.country : null;
+      },
+    },
+  });
+  return { app, ctx };
 }
 
 function appFor(env: Bindings) {
@@ -39,7 +52,7 @@ function appFor(env: Bindings) {
 export default {
   async fetch(request: Request, env: Bindings, executionCtx: ExecutionContext): Promise<Response> {
     try {
-      const app = await appFor(env);
+      const { app } = await appFor(env);
       return await app.fetch(request, env, executionCtx);
     } catch (e) {
       console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
@@ -48,5 +61,11 @@ export default {
         { status: 503 },
       );
     }
+  },
+
+  // Cron Triggers: every job runs on each tick (they are idempotent and cheap when idle).
+  async scheduled(_event: unknown, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
+    const { ctx } = await appFor(env);
+    executionCtx.waitUntil(runDue(ctx, Date.now(), new Map()));
   },
 };

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { hmacSha256Hex, timingSafeEqualHex } from '../util/crypto';
 import { isEmail, normalizeEmail } from '../contacts/values';
 import { upsertContacts } from '../contacts/upsert';
@@ -81,18 +81,4 @@ export async function resolveVisitor({
     'write',
   );
   return { contactId, created, visitorId };
-}
-
-/** Identify from the browser: the signature must match, or nothing changes. */
-export async function identifyVisitor({
-  ctx,
-  input,
-}: {
-  ctx: Ctx;
-  input: { site: SiteRecord; uid: string; email: string; sig: string };
-}) {
-  if (!(await verifyIdentify(input.site, input.email, input.sig))) {
-    throw new ForbiddenError('The identify signature does not match this email and site.');
-  }
-  return resolveVisitor({ ctx, input: { siteId: input.site.id, uid: input.uid, identity: { email: input.email }, via: 'identify' } });
 }

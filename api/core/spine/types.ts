@@ -1,0 +1,27 @@
+import type { InStatement } from '@libsql/client';
+import type { Ctx } from '../context';
+
+export interface SpineEvent {
+  id: number;
+  type: string;
+  siteId: number | null;
+  visitorId: number | null;
+  contactId: number | null;
+  name: string | null;
+  url: string | null;
+  props: string | null;
+  createdAt: number;
+}
+
+/**
+ * A reaction consumes stored events in id order. It returns the statements
+ * that apply its effects; they commit together with its cursor, so a crash
+ * either applies a chunk fully or leaves it to be applied again. Statements
+ * must be idempotent (safe to apply twice), because two runners can overlap.
+ */
+export interface Reaction {
+  name: string;
+  /** Event types it cares about; others only advance its cursor. */
+  types?: readonly string[];
+  handle(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> | InStatement[];
+}

@@ -1,0 +1,102 @@
+import type { Ctx } from '../context';
+import { AppError, BadRequestError, ValidationError, zodErrors } from '../errors';
+import { anonymizeIp, isBot, parseUserAgent, sourceOf, utmOf } from './enrich';
+import { EVENT_TYPES, TrackPayload, type TrackEvent } from './payload';
+import { originAllowed, siteByKey } from './sites';
+import { resolveVisitor, verifyIdentify } from './identity';
+import type { Hit, Ingestor, StoredEvent } from './ingest';
+
+export interface CollectRequest {
+  body: string;
+  origin: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  doNotTrack: boolean;
+  /** Country from the platform (Workers' request.cf) when it knows it. */
+  country: string | null;
+}
+
+export type CollectResult = { stored: number; dropped?: 'bot' | 'dnt'; allowOrigin: string | null };
+
+function toStored(e: TrackEvent): StoredEvent {
+  const type = EVENT_TYPES[e.t];
+  const props: Record<string, unknown> = { ...(e.p ?? {}) };
+  if (e.t === 'pv') {
+    Object.assign(props, utmOf(e.u));
+    if (e.sw !== undefined) props.screen = `${e.sw}x${e.sh ?? 0}`;
+    if (e.l) props.language = e.l;
+  }
+  if (e.t === 'out' || e.t === 'dl') props.href = e.h ?? null;
+  if (e.t === 'eng') {
+    props.duration_ms = e.d ?? 0;
+    props.scroll_pct = e.s ?? 0;
+  }
+  return {
+    type,
+    name: e.n ?? null,
+    url: e.u,
+    referrer: e.t === 'pv' ? (e.r ?? null) : null,
+    title: e.t === 'pv' ? (e.ti ?? null) : null,
+    props: Object.keys(props).length ? props : null,
+  };
+}
+
+/**
+ * The ingestion hot path: bound and check the payload, drop bots, enrich, and
+ * hand the hit to the group-commit buffer; resolves once it is committed.
+ * Identify is verified before anything is stored, so a bad signature changes nothing.
+ */
+export async function collect({
+  ctx,
+  input,
+  ingestor,
+  geo,
+}: {
+  ctx: Ctx;
+  input: CollectRequest;
+  ingestor: Ingestor;
+  geo?: (ip: string) => string | null;
+}): Promise<CollectResult> {
+  let json: unknown;
+  try {
+    json = JSON.parse(input.body);
+  } catch {
+    throw new BadRequestError('Body must be JSON.');
+  }
+  const parsed = TrackPayload.safeParse(json);
+  if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
+  const p = parsed.data;
+  const site = await siteByKey(ctx, p.k);
+  if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+  if (!originAllowed(site, input.origin)) {
+    throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${input.origin ?? '(none)'} is not allowed for this site.`);
+  }
+  const allowOrigin = input.origin;
+  if (isBot(input.userAgent) || (p.b === 1 && !site.settings.allow_automation)) return { stored: 0, dropped: 'bot', allowOrigin };
+  if (site.settings.respect_dnt && input.doNotTrack) return { stored: 0, dropped: 'dnt', allowOrigin };
+  if (p.id && !p.v) throw new ValidationError([{ field: 'v', message: 'identify needs a visitor id' }]);
+  if (p.id) {
+    if (!(await verifyIdentify(site, p.id.email, p.id.sig))) {
+      throw new AppError(403, 'INVALID_SIGNATURE', 'The identify signature does not match this email and site.');
+    }
+  }
+
+  const events = p.e.map(toStored);
+  const firstView = p.e.find((e) => e.t === 'pv');
+  let country = input.country;
+  if (!country && input.ip && geo) country = geo(site.settings.anonymize_ip ? anonymizeIp(input.ip) : input.ip);
+  const hit: Hit = {
+    siteId: site.id,
+    uid: p.v,
+    at: ctx.now(),
+    client: parseUserAgent(input.userAgent!),
+    country,
+    source: firstView ? sourceOf(firstView.u, firstView.r) : null,
+    events,
+  };
+  if (events.length || p.v) await ingestor.add([hit]);
+  if (p.id && p.v) {
+    await resolveVisitor({ ctx, input: { siteId: site.id, uid: p.v, identity: { email: p.id.email }, via: 'identify' } });
+  }
+  return { stored: events.length, allowOrigin };
+}

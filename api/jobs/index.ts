@@ -1,0 +1,30 @@
+import type { Ctx } from '../core/context';
+import { runReactions } from '../core/spine/run';
+import { runRetention } from '../core/tracking/retention';
+
+/**
+ * Scheduled work, shared by the Node timer and the Workers cron handler. Every
+ * job is idempotent, so running one early, twice or after a crash is safe.
+ */
+export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
+  reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
+  retention: { everyMs: 3_600_000, run: (ctx) => runRetention(ctx) },
+};
+
+export type JobName = keyof typeof JOBS;
+
+/** Runs the jobs whose interval has passed since `lastRun` recorded them (updated in place). */
+export async function runDue(ctx: Ctx, now: number, lastRun: Map<string, number>): Promise<string[]> {
+  const ran: string[] = [];
+  for (const [name, job] of Object.entries(JOBS)) {
+    if (now - (lastRun.get(name) ?? 0) < job.everyMs) continue;
+    lastRun.set(name, now);
+    try {
+      await job.run(ctx);
+      ran.push(name);
+    } catch (e) {
+      ctx.log.error('job failed', { job: name, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return ran;
+}

@@ -1,0 +1,90 @@
+import { Hono, type Context } from 'hono';
+import { collect } from '../../core/tracking/collect';
+import type { Ingestor } from '../../core/tracking/ingest';
+import { kickReactions } from '../../core/spine/run';
+import { createRateLimiter } from '../../core/util/rate-limit';
+import { AppError } from '../../core/errors';
+import { W_JS, W_JS_ETAG } from '../../generated/widgets';
+import { defer } from '../defer';
+import type { AppEnv } from '../shared';
+
+export interface PublicDeps {
+  ingestor: Ingestor;
+  /** The client's IP as the runtime sees it. */
+  clientIp: (c: Context) => string | null;
+  /** Country code for an IP (Node: the bundled mmdb), or from the platform (Workers). */
+  geo?: (ip: string) => string | null;
+  platformCountry?: (c: Context) => string | null;
+}
+
+function originOf(c: Context): string | null {
+  const o = c.req.header('origin');
+  if (o && o !== 'null') return o;
+  // Some beacons arrive without Origin; the Referer's origin is the same page.
+  const r = c.req.header('referer');
+  if (!r) return null;
+  try {
+    return new URL(r).origin;
+  } catch {
+    return null;
+  }
+}
+
+export function publicRoutes(deps: PublicDeps) {
+  const app = new Hono<AppEnv>();
+  let limiter: ReturnType<typeof createRateLimiter> | undefined;
+
+  app.get('/w.js', (c) => {
+    const headers = {
+      ETag: W_JS_ETAG,
+      'Cache-Control': 'public, max-age=3600, stale-while-revalidate=86400',
+      'Access-Control-Allow-Origin': '*',
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (c.req.header('if-none-match') === W_JS_ETAG) return c.body(null, 304, headers);
+    return c.body(W_JS, 200, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
+  });
+
+  // Preflight for application/json senders; the tracker itself sends text/plain.
+  app.options('/t', (c) =>
+    c.body(null, 204, {
+      'Access-Control-Allow-Origin': c.req.header('origin') ?? '*',
+      'Access-Control-Allow-Methods': 'POST',
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '86400',
+      Vary: 'Origin',
+    }),
+  );
+
+  app.post('/t', async (c) => {
+    const ctx = c.get('ctx');
+    limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
+    const ip = deps.clientIp(c);
+    const wait = limiter.hit(ip ?? 'unknown', ctx.now());
+    if (wait) {
+      c.header('Retry-After', String(wait));
+      throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
+    }
+    const origin = originOf(c);
+    // CORS headers on errors too, so the page's script can read what went wrong.
+    if (origin) c.header('Access-Control-Allow-Origin', origin);
+    c.header('Vary', 'Origin');
+    const result = await collect({
+      ctx,
+      ingestor: deps.ingestor,
+      geo: deps.geo,
+      input: {
+        body: await c.req.text(),
+        origin,
+        userAgent: c.req.header('user-agent') ?? null,
+        ip,
+        doNotTrack: c.req.header('dnt') === '1' || c.req.header('sec-gpc') === '1',
+        country: deps.platformCountry?.(c) ?? null,
+      },
+    });
+    if (!result.dropped) defer(c, kickReactions(ctx));
+    return c.json({ ok: true, stored: result.stored, ...(result.dropped ? { dropped: result.dropped } : {}) }, 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,117 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { createSite, deleteSite, getSite, listSites, publicView, rotateSiteSecret, SiteInput, SitePatch, updateSite } from '../../core/tracking/sites';
+import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+
+const tags = ['Sites'];
+
+const Site = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    public_key: z.string().openapi({ description: 'Goes in the script tag as data-site' }),
+    allowed_origins: z.array(z.string()),
+    settings: z.object({
+      consent_required: z.boolean(),
+      respect_dnt: z.boolean(),
+      anonymize_ip: z.boolean(),
+      allow_automation: z.boolean().openapi({ description: 'Store hits from automated browsers (navigator.webdriver); for testing' }),
+      retention_days: z.number().int().openapi({ description: 'Days anonymous visitors and their events are kept' }),
+    }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Site');
+
+const SiteWithSecret = Site.extend({
+  secret: z.string().openapi({ description: 'Signs identify calls: hex HMAC-SHA256(secret, lower-cased trimmed email). Keep it on your server.' }),
+}).openapi('SiteWithSecret');
+
+export const siteRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/sites',
+      tags,
+      security,
+      summary: 'Register a site',
+      description:
+        'Answers with the public key for the script tag and the secret for signed identify (shown here and on rotation only). Hits are accepted only from allowed_origins (exact origins or https://*.example.com).',
+      request: {
+        body: jsonBody(
+          SiteInput.openapi('SiteInput', {
+            example: { name: 'Marketing site', allowed_origins: ['https://www.example.com'], settings: { respect_dnt: true } },
+          }),
+        ),
+      },
+      responses: { 201: json(SiteWithSecret, 'Created'), ...errors(415) },
+    }),
+    async (c) => c.json(await createSite({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/sites',
+      tags,
+      security,
+      summary: 'List sites',
+      request: { query: PageQuery },
+      responses: { 200: json(page(Site, 'SitePage'), 'A page of sites'), ...errors() },
+    }),
+    async (c) => c.json(await listSites({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/sites/{id}',
+      tags,
+      security,
+      summary: 'Get a site',
+      request: { params: IdParam },
+      responses: { 200: json(Site, 'The site (without its secret)'), ...errors(404) },
+    }),
+    async (c) => c.json(publicView(await getSite({ ctx: c.get('ctx'), input: c.req.valid('param') })), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/v1/sites/{id}',
+      tags,
+      security,
+      summary: 'Update a site',
+      description: 'allowed_origins, when given, replaces the list; settings are merged.',
+      request: { params: IdParam, body: jsonBody(SitePatch.openapi('SitePatch')) },
+      responses: { 200: json(Site, 'Updated'), ...errors(404, 415) },
+    }),
+    async (c) =>
+      c.json(publicView(await updateSite({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } })), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/sites/{id}/rotate-secret',
+      tags,
+      security,
+      summary: 'Rotate the identify secret',
+      description: 'The old secret stops working at once; the new one is in this response only.',
+      request: { params: IdParam },
+      responses: { 200: json(SiteWithSecret, 'The site with its new secret'), ...errors(404) },
+    }),
+    async (c) => c.json(await rotateSiteSecret({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/sites/{id}',
+      tags,
+      security,
+      summary: 'Delete a site',
+      description: 'Its anonymous visitors and their events are deleted; identified contacts and their history stay.',
+      request: { params: IdParam },
+      responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await deleteSite({ ctx: c.get('ctx'), input: { id } });
+      return c.json({ id, deleted: true as const }, 200);
+    },
+  );
