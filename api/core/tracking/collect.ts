@@ -94,9 +94,11 @@ export async function collect({
     source: firstView ? sourceOf(firstView.u, firstView.r) : null,
     events,
   };
-  if (events.length || p.v) await ingestor.add([hit]);
+  // Identify first, so the events sent along with it belong to the person who
+  // just identified (the previous person on a shared browser keeps theirs).
   if (p.id && p.v) {
     await resolveVisitor({ ctx, input: { siteId: site.id, uid: p.v, identity: { email: p.id.email }, via: 'identify' } });
   }
+  if (events.length || p.v) await ingestor.add([hit]);
   return { stored: events.length, allowOrigin };
 }
