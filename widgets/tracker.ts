@@ -64,7 +64,9 @@ function start() {
 
   const flush = () => {
     const e = queue;
-    const x = extra;
+    // Identify needs a visitor to resolve (the server refuses it with v:null, and before
+    // consent there is none to link), so it is dropped rather than sink the events beside it.
+    const x = visitor && extra;
     queue = [];
     extra = undefined;
     if (store('getItem', OPTOUT) || !(e.length || x)) return;
@@ -152,10 +154,14 @@ function start() {
   const api = (w.leadline = guard(run)) as any;
   api.l = 1;
   if (!consentMode || store('getItem', CONSENT)) makeId();
-  // Replay the calls queued by the snippet in one request after the first page view.
+  // Replay the calls queued by the snippet in one request after the first page view;
+  // one bad call must not lose the ones after it.
   guard(() => {
     page();
-    for (const a of (prev && prev.q) || []) run.apply(0, a);
+    for (const a of (prev && prev.q) || [])
+      try {
+        run.apply(0, a);
+      } catch {}
   })();
   // The page view of an SPA navigation is sent once per distinct URL.
   const navigated = guard(() => cut(L.href) != lastUrl && page());
