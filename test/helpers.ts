@@ -2,7 +2,7 @@ import { createClient, type Client } from '@libsql/client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../api/app';
+import { createApp, type AppDeps } from '../api/app';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 import { prepareDatabase } from '../api/db/open';
@@ -20,13 +20,21 @@ export interface TestApp {
 }
 
 /** A fresh app on its own database (a temp file by default, or :memory:) with the real migrations. */
-export async function makeApp(opts: { memory?: boolean; env?: Record<string, string>; now?: () => number } = {}): Promise<TestApp> {
+export async function makeApp(
+  opts: {
+    memory?: boolean;
+    env?: Record<string, string>;
+    now?: () => number;
+    /** Runtime pieces of the public endpoints (client IP, geo, ingestor), as the entries pass them; may be built from the app's ctx. */
+    public?: AppDeps['public'] | ((ctx: Ctx) => AppDeps['public']);
+  } = {},
+): Promise<TestApp> {
   const url = opts.memory ? ':memory:' : `file:${join(mkdtempSync(join(tmpdir(), 'leadline-test-')), 'test.db')}`;
   const client = createClient({ url });
   await prepareDatabase(client, url);
   const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...opts.env });
   const ctx = createCtx({ client, config, now: opts.now });
-  const app = createApp({ ctx });
+  const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public });
   const keys = {} as Record<Scope, string>;
   for (const scope of ['read', 'write', 'admin'] as const) {
     keys[scope] = (await createApiKey({ ctx, input: { name: `test ${scope}`, scopes: [scope] } })).secret;
