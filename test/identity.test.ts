@@ -209,3 +209,30 @@ describe('merging contacts', () => {
     expect(await count(t, 'SELECT count(*) AS n FROM events')).toBe(1);
   });
 });
+
+describe('site privacy settings on the server', () => {
+  it('a consent-required site keeps no visitor id unless the page says consent was given', async () => {
+    const t = await makeApp();
+    const site = await makeSite(t, { settings: { consent_required: true } });
+    await track(t, { k: site.public_key, v: vid(1), e: [pv('/')] });
+    expect(await count(t, 'SELECT count(*) AS n FROM visitors')).toBe(0);
+    expect(await count(t, 'SELECT count(*) AS n FROM events WHERE visitor_id IS NULL')).toBe(1);
+    await track(t, { k: site.public_key, v: vid(1), c: 1, e: [pv('/')] });
+    expect(await count(t, 'SELECT count(*) AS n FROM visitors')).toBe(1);
+    const noConsent = await track(t, { k: site.public_key, v: vid(1), e: [], id: { email: 'a@example.com', sig: sign(site.secret, 'a@example.com') } });
+    expect(noConsent.status).toBe(422);
+    expect(await count(t, 'SELECT count(*) AS n FROM contacts')).toBe(0);
+  });
+
+  it('allow_automation stores headless browsers; without it they are dropped', async () => {
+    const t = await makeApp();
+    const headless = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36';
+    const strict = await makeSite(t);
+    const testing = await makeSite(t, { name: 'QA', settings: { allow_automation: true } });
+    const a = await track(t, { k: strict.public_key, v: vid(1), b: 1, e: [pv('/')] }, { ua: headless });
+    expect(await a.json()).toMatchObject({ stored: 0, dropped: 'bot' });
+    const b = await track(t, { k: testing.public_key, v: vid(2), b: 1, e: [pv('/')] }, { ua: headless });
+    expect(await b.json()).toMatchObject({ stored: 1 });
+    expect(await count(t, 'SELECT count(*) AS n FROM events')).toBe(1);
+  });
+});

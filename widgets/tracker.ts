@@ -69,8 +69,15 @@ function start() {
     const x = visitor && extra;
     queue = [];
     extra = undefined;
-    if (store('getItem', OPTOUT) || !(e.length || x)) return;
-    const body = JSON.stringify(Object.assign({ k: site, v: visitor, e }, x, bot && { b: 1 }));
+    if (store('getItem', OPTOUT)) return;
+    // Identify goes on its own, so a refused signature cannot take the events with it.
+    if (e.length) send({ e });
+    if (x) send(Object.assign({ e: [] }, x));
+  };
+
+  const send = (o: object) => {
+    // c:1 tells a consent-required site that this visitor id was consented to.
+    const body = JSON.stringify(Object.assign({ k: site, v: visitor }, o, bot && { b: 1 }, consentMode && visitor && { c: 1 }));
     // sendBeacon outlives the page (outbound clicks, pagehide); it refuses bodies over its quota.
     (n.sendBeacon && n.sendBeacon(url, body)) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
   };

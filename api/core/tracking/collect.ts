@@ -35,8 +35,8 @@ function toStored(e: TrackEvent): StoredEvent {
     type,
     name: e.n ?? null,
     url: e.u,
-    referrer: e.t === 'pv' ? (e.r ?? null) : null,
-    title: e.t === 'pv' ? (e.ti ?? null) : null,
+    referrer: e.t === 'pv' ? e.r || null : null,
+    title: e.t === 'pv' ? e.ti || null : null,
     props: Object.keys(props).length ? props : null,
   };
 }
@@ -72,9 +72,13 @@ export async function collect({
     throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${input.origin ?? '(none)'} is not allowed for this site.`);
   }
   const allowOrigin = input.origin;
-  if (isBot(input.userAgent) || (p.b === 1 && !site.settings.allow_automation)) return { stored: 0, dropped: 'bot', allowOrigin };
+  // allow_automation is a testing mode: headless and driven browsers count too.
+  const bot = site.settings.allow_automation ? !input.userAgent : isBot(input.userAgent) || p.b === 1;
+  if (bot) return { stored: 0, dropped: 'bot', allowOrigin };
+  // Without recorded consent a consent-required site keeps no visitor id.
+  if (site.settings.consent_required && p.c !== 1) p.v = null;
   if (site.settings.respect_dnt && input.doNotTrack) return { stored: 0, dropped: 'dnt', allowOrigin };
-  if (p.id && !p.v) throw new ValidationError([{ field: 'v', message: 'identify needs a visitor id' }]);
+  if (p.id && !p.v) throw new ValidationError([{ field: 'v', message: 'identify needs a (consented) visitor id' }]);
   if (p.id) {
     if (!(await verifyIdentify(site, p.id.email, p.id.sig))) {
       throw new AppError(403, 'INVALID_SIGNATURE', 'The identify signature does not match this email and site.');

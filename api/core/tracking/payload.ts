@@ -8,6 +8,8 @@ import { z } from 'zod';
 //   v   visitor id (random, 16–64 chars of [A-Za-z0-9_-]); null before consent in
 //       consent mode: the events are counted but tied to no visitor
 //   b   1 when the browser reports navigator.webdriver (automation)
+//   c   1 when the page runs in consent mode and the visitor consented; a site
+//       with consent_required stores no visitor id without it
 // EVENT:
 //   t   type: "pv" page view | "ev" custom event | "out" outbound link click |
 //       "dl" file download | "eng" engagement (time on page, scroll depth)
@@ -59,6 +61,7 @@ export const TrackPayload = z.object({
   e: z.array(TrackEvent).max(50).default([]),
   id: Identify.optional(),
   b: z.literal(1).optional(),
+  c: z.literal(1).optional(),
 });
 export type TrackPayload = z.infer<typeof TrackPayload>;
 
