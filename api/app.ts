@@ -19,6 +19,8 @@ import { createIngestor } from './core/tracking/ingest';
 import { siteRoutes } from './routes/tracking/sites';
 import { historyRoutes } from './routes/tracking/history';
 import { internalRoutes } from './routes/internal';
+import { scoringRoutes } from './routes/scoring/scoring';
+import { segmentRoutes } from './routes/segments/segments';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -100,6 +102,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', companyRoutes);
   app.route('/', siteRoutes);
   app.route('/', historyRoutes);
+  app.route('/', scoringRoutes);
+  app.route('/', segmentRoutes);
   app.route('/', internalRoutes);
 
   app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));

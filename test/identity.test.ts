@@ -144,8 +144,8 @@ describe('merging contacts', () => {
     await t.json('POST', '/api/v1/fields', { key: 'size', label: 'Size', type: 'number' });
     const a = await t.json('POST', '/api/v1/contacts', { email: 'a@example.com', first_name: 'Keep', fields: { plan: 'pro' }, tags: ['x'] });
     const b = await t.json('POST', '/api/v1/contacts', { email: 'b@example.com', first_name: 'Lose', last_name: 'Filled', fields: { plan: 'free', size: 5 }, tags: ['x', 'y'] });
-    await t.client.execute({ sql: 'UPDATE contacts SET points = ? WHERE id = ?', args: [10, a.body.id] });
-    await t.client.execute({ sql: 'UPDATE contacts SET points = ? WHERE id = ?', args: [7, b.body.id] });
+    await t.json('POST', `/api/v1/contacts/${a.body.id}/points`, { op: 'add', value: 10, reason: 'webinar' });
+    await t.json('POST', `/api/v1/contacts/${b.body.id}/points`, { op: 'add', value: 7, reason: 'demo' });
     const co1 = await t.json('POST', '/api/v1/companies', { name: 'One' });
     const co2 = await t.json('POST', '/api/v1/companies', { name: 'Two' });
     await t.json('PUT', `/api/v1/companies/${co1.body.id}/contacts/${a.body.id}`, { is_primary: true });

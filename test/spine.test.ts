@@ -6,8 +6,8 @@ import { REACTIONS } from '../api/core/spine/registry';
 import { createGroupCommit } from '../api/core/tracking/group-commit';
 
 describe('event spine', () => {
-  it('registers the attribution and activity reactions in one place', () => {
-    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'contact-activity']);
+  it('registers every reaction in one place, attribution first', () => {
+    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'contact-activity', 'segments']);
   });
 
   it('a crash between "event stored" and "reaction done" is finished by the next job run', async () => {
@@ -30,18 +30,21 @@ describe('event spine', () => {
     );
     expect((await t.json('GET', `/api/v1/contacts/${c.body.id}`)).body.last_active_at).toBeNull();
     const result = await runJob(t);
-    expect(result).toEqual({ attribution: 2, 'contact-activity': 2 });
+    expect(result).toMatchObject({ attribution: 2, 'contact-activity': 2 });
     const after = (await t.json('GET', `/api/v1/contacts/${c.body.id}`)).body;
     expect(after.last_active_at).toBe(new Date(5000).toISOString());
     expect(after.first_source).toEqual({ utm_source: 'ads' });
     expect(after.first_seen_at).toBe(new Date(1000).toISOString());
     expect(await count(t, 'SELECT count(*) AS n FROM events WHERE contact_id = ?', [c.body.id])).toBe(2);
     // Cursors are durable: nothing is consumed twice, and a second run is a no-op.
-    expect(await runJob(t)).toEqual({ attribution: 0, 'contact-activity': 0 });
+    expect(await runJob(t)).toMatchObject({ attribution: 0, 'contact-activity': 0, points: 0, triggers: 0, segments: 0 });
     const cursors = await t.client.execute('SELECT name, last_event_id FROM reaction_cursors ORDER BY name');
     expect(cursors.rows.map((r) => [r.name, Number(r.last_event_id)])).toEqual([
       ['attribution', 2],
       ['contact-activity', 2],
+      ['points', 2],
+      ['segments', 2],
+      ['triggers', 2],
     ]);
   });
 

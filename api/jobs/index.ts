@@ -1,6 +1,8 @@
 import type { Ctx } from '../core/context';
 import { runReactions } from '../core/spine/run';
 import { runRetention } from '../core/tracking/retention';
+import { runWebhooks } from '../core/scoring/webhooks';
+import { rebuildAll } from '../core/segments/membership';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
@@ -8,6 +10,9 @@ import { runRetention } from '../core/tracking/retention';
  */
 export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
+  webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
+  // Filters with relative dates ("last active within 7 days") drift as time passes.
+  segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: (ctx) => runRetention(ctx) },
 };
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError, isUniqueViolation } from '../errors';
+import { touchContact } from '../contacts/contacts';
 import { checkValue } from '../contacts/values';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
@@ -210,6 +211,7 @@ export async function linkContact({
     ],
     'write',
   );
+  await touchContact(ctx, input.contactId);
   return contactCompanies(ctx, input.contactId);
 }
 
@@ -219,6 +221,7 @@ export async function unlinkContact({ ctx, input }: { ctx: Ctx; input: { company
     args: [input.companyId, input.contactId],
   });
   if (res.rowsAffected === 0) throw new NotFoundError('Link between this company and contact');
+  await touchContact(ctx, input.contactId);
 }
 
 export async function contactCompanies(ctx: Ctx, contactId: number): Promise<ContactCompany[]> {

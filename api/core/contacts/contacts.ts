@@ -171,6 +171,8 @@ export function tagStatements(contactId: number, names: string[], now: number): 
         SELECT ?, id, ? FROM tags WHERE name IN (SELECT value FROM json_each(?)) ON CONFLICT DO NOTHING`,
       args: [contactId, now, json],
     },
+    // Tags are contact data: segments re-check contacts by updated_at.
+    { sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [now, contactId] },
   ];
 }
 
@@ -178,6 +180,11 @@ export function tagStatements(contactId: number, names: string[], now: number): 
 export async function deleteContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const out = await ctx.client.batch(eraseStatements(await resolveContactId(ctx, input.id)), 'write');
   if (out[out.length - 1]!.rowsAffected === 0) throw new NotFoundError('Contact');
+}
+
+/** Marks a contact changed (tags, companies, do-not-contact): segments re-check it by updated_at. */
+export async function touchContact(ctx: Ctx, id: number): Promise<void> {
+  await ctx.client.execute({ sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [ctx.now(), id] });
 }
 
 /** A merged contact's old id resolves to the contact it was merged into. */

@@ -1,6 +1,6 @@
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
-import { getContact, type ContactView } from './contacts';
+import { getContact, touchContact, type ContactView } from './contacts';
 
 export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
 export const DNC_REASONS = ['unsubscribed', 'bounced', 'manual'] as const;
@@ -23,12 +23,14 @@ export async function setDoNotContact({
     args: [input.channel, input.reason, input.comment?.trim() || null, ctx.now(), input.id],
   });
   if (res.rowsAffected === 0) throw new NotFoundError('Contact');
+  await touchContact(ctx, input.id);
   return getContact({ ctx, input: { id: input.id } });
 }
 
 export async function clearDoNotContact({ ctx, input }: { ctx: Ctx; input: { id: number; channel: DncChannel } }): Promise<ContactView> {
   const contact = await getContact({ ctx, input: { id: input.id } });
   await ctx.client.execute({ sql: 'DELETE FROM do_not_contact WHERE contact_id = ? AND channel = ?', args: [input.id, input.channel] });
+  await touchContact(ctx, input.id);
   return { ...contact, do_not_contact: contact.do_not_contact.filter((d) => d.channel !== input.channel) };
 }
 

@@ -3,6 +3,7 @@ import { BadRequestError } from '../errors';
 import { getContact, resolveContactId, CONTACT_SELECT, type ContactView } from './contacts';
 import { moveStatements } from './owned-data';
 import { CORE_COLUMNS } from './prepare';
+import { recomputeStatements } from '../scoring/points';
 
 /**
  * Merges one contact into another: its events, visitors, tags, companies,
@@ -42,7 +43,6 @@ export async function mergeContacts({
         sql: `UPDATE contacts SET ${fill.join(', ')},
             email = coalesce(email, ?), email_normalized = coalesce(email_normalized, ?),
             custom = json_patch(?, custom),
-            points = points + ?,
             first_seen_at = min(coalesce(first_seen_at, ?), coalesce(?, first_seen_at)),
             first_source = CASE WHEN first_seen_at IS NULL OR (? IS NOT NULL AND ? < first_seen_at) THEN coalesce(?, first_source) ELSE coalesce(first_source, ?) END,
             last_active_at = max(coalesce(last_active_at, 0), coalesce(?, 0)),
@@ -54,7 +54,6 @@ export async function mergeContacts({
           m.email ?? null,
           merged.email ? merged.email.trim().toLowerCase() : null,
           String(m.custom ?? '{}'),
-          Number(m.points ?? 0),
           m.first_seen_at ?? null,
           m.first_seen_at ?? null,
           m.first_seen_at ?? null,
@@ -69,6 +68,8 @@ export async function mergeContacts({
       },
       // last_active_at of 0 means "never": keep it NULL.
       { sql: 'UPDATE contacts SET last_active_at = NULL WHERE id = ? AND last_active_at = 0', args: [survivorId] },
+      // Points are the sum of the (moved) point log.
+      ...recomputeStatements(JSON.stringify([survivorId]), now, 'merge', { type: 'api' }),
     ],
     'write',
   );

@@ -15,6 +15,10 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   { table: 'company_contacts', column: 'contact_id', merge: 'move' },
   { table: 'events', column: 'contact_id', merge: 'move' },
   { table: 'visitors', column: 'contact_id', merge: 'move' },
+  { table: 'point_log', column: 'contact_id', merge: 'move' },
+  { table: 'segment_members', column: 'contact_id', merge: 'move' },
+  { table: 'segment_exclusions', column: 'contact_id', merge: 'move' },
+  { table: 'trigger_fires', column: 'contact_id', merge: 'move' },
   // Ids merged into this contact, and the snapshots of those merges.
   { table: 'contact_aliases', column: 'contact_id', merge: 'none' },
   { table: 'contact_merges', column: 'survivor_id', merge: 'none' },

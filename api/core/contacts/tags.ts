@@ -26,10 +26,13 @@ export async function addTags({ ctx, input }: { ctx: Ctx; input: { id: number; t
 
 export async function removeTag({ ctx, input }: { ctx: Ctx; input: { id: number; tag: string } }): Promise<ContactView> {
   await requireContact(ctx, input.id);
-  await ctx.client.execute({
-    sql: 'DELETE FROM contact_tags WHERE contact_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)',
-    args: [input.id, normalizeTag(input.tag)],
-  });
+  await ctx.client.batch(
+    [
+      { sql: 'DELETE FROM contact_tags WHERE contact_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)', args: [input.id, normalizeTag(input.tag)] },
+      { sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [ctx.now(), input.id] },
+    ],
+    'write',
+  );
   return getContact({ ctx, input: { id: input.id } });
 }
 

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context';
-import { REACTIONS } from './registry';
+import { CHANGE_WATCHERS, REACTIONS } from './registry';
 import type { Reaction, SpineEvent } from './types';
 
 const CHUNK = 1000;
@@ -54,6 +54,7 @@ async function runOne(ctx: Ctx, reaction: Reaction, maxChunks: number): Promise<
 export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const r of REACTIONS) out[r.name] = await runOne(ctx, r, opts.maxChunks ?? 50);
+  for (const w of CHANGE_WATCHERS) out[w.name] = await w.run(ctx);
   return out;
 }
 

@@ -48,5 +48,41 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "ALTER TABLE `contacts` ADD `first_seen_at` integer;",
       "ALTER TABLE `contacts` ADD `first_source` text;"
     ]
+  },
+  {
+    "tag": "0002_scoring_segments",
+    "statements": [
+      "CREATE TABLE `app_state` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`value` text NOT NULL\n);",
+      "CREATE TABLE `point_log` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`contact_id` integer,\n\t`visitor_id` integer,\n\t`rule_id` integer,\n\t`event_id` integer,\n\t`once` integer DEFAULT 0 NOT NULL,\n\t`delta` integer NOT NULL,\n\t`reason` text NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `point_log_rule_event_uq` ON `point_log` (`rule_id`,`event_id`) WHERE rule_id IS NOT NULL AND event_id IS NOT NULL;",
+      "CREATE UNIQUE INDEX `point_log_once_contact_uq` ON `point_log` (`rule_id`,`contact_id`) WHERE once = 1 AND contact_id IS NOT NULL;",
+      "CREATE UNIQUE INDEX `point_log_once_visitor_uq` ON `point_log` (`rule_id`,`visitor_id`) WHERE once = 1 AND contact_id IS NULL;",
+      "CREATE INDEX `point_log_contact_idx` ON `point_log` (`contact_id`,`rule_id`,`created_at`);",
+      "CREATE INDEX `point_log_visitor_idx` ON `point_log` (`visitor_id`);",
+      "CREATE TABLE `point_rules` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`event_type` text NOT NULL,\n\t`filter` text DEFAULT '{}' NOT NULL,\n\t`delta` integer NOT NULL,\n\t`repeatable` integer DEFAULT true NOT NULL,\n\t`cap_count` integer,\n\t`cap_period` text,\n\t`active` integer DEFAULT true NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `point_triggers` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`threshold` integer NOT NULL,\n\t`actions` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `segment_exclusions` (\n\t`segment_id` integer NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`created_at` integer NOT NULL,\n\tPRIMARY KEY(`segment_id`, `contact_id`)\n);",
+      "CREATE TABLE `segment_members` (\n\t`segment_id` integer NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`source` text NOT NULL,\n\t`added_at` integer NOT NULL,\n\tPRIMARY KEY(`segment_id`, `contact_id`)\n);",
+      "CREATE INDEX `segment_members_contact_idx` ON `segment_members` (`contact_id`);",
+      "CREATE TABLE `segments` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text,\n\t`kind` text NOT NULL,\n\t`filter` text,\n\t`built_at` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `stages` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`position` integer NOT NULL,\n\t`is_mql` integer DEFAULT false NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `stages_name_unique` ON `stages` (`name`);",
+      "CREATE TABLE `trigger_fires` (\n\t`trigger_id` integer NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`event_id` integer NOT NULL,\n\t`fired_at` integer NOT NULL,\n\tPRIMARY KEY(`trigger_id`, `contact_id`)\n);",
+      "CREATE INDEX `trigger_fires_contact_idx` ON `trigger_fires` (`contact_id`);",
+      "CREATE TABLE `webhook_deliveries` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`source` text NOT NULL,\n\t`dedupe_key` text NOT NULL,\n\t`url` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`body` text NOT NULL,\n\t`status` text DEFAULT 'pending' NOT NULL,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`next_attempt_at` integer NOT NULL,\n\t`last_status_code` integer,\n\t`last_error` text,\n\t`created_at` integer NOT NULL,\n\t`delivered_at` integer\n);",
+      "CREATE UNIQUE INDEX `webhook_deliveries_dedupe_key_unique` ON `webhook_deliveries` (`dedupe_key`);",
+      "CREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`status`,`next_attempt_at`);",
+      "ALTER TABLE `contacts` ADD `stage_id` integer;",
+      "CREATE INDEX `contacts_stage_idx` ON `contacts` (`stage_id`);",
+      "CREATE INDEX `contacts_points_idx` ON `contacts` (`points`);",
+      "ALTER TABLE `visitors` ADD `points` integer DEFAULT 0 NOT NULL;",
+      "CREATE INDEX `events_contact_type_idx` ON `events` (`contact_id`,`type`,`created_at`);"
+    ]
+  },
+  {
+    "tag": "0003_default_stages",
+    "statements": [
+      "-- The sales funnel a new installation starts with; editable through /api/v1/stages.\nINSERT INTO stages (name, position, is_mql, created_at) VALUES\n  ('Attract', 1, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Engage', 2, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Convert', 3, 1, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Close', 4, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Delight', 5, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER));"
+    ]
   }
 ];

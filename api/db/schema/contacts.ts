@@ -27,6 +27,7 @@ export const contacts = sqliteTable(
     // Values of custom fields, keyed by field key; adding a field needs no migration.
     custom: text('custom').notNull().default('{}'),
     points: integer('points').notNull().default(0),
+    stageId: integer('stage_id'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     lastActiveAt: integer('last_active_at'),
@@ -39,6 +40,8 @@ export const contacts = sqliteTable(
     index('contacts_created_idx').on(t.createdAt, t.id),
     index('contacts_updated_idx').on(t.updatedAt, t.id),
     index('contacts_last_active_idx').on(t.lastActiveAt, t.id),
+    index('contacts_stage_idx').on(t.stageId),
+    index('contacts_points_idx').on(t.points),
     index('contacts_first_name_idx').on(sql`lower(first_name)`),
     index('contacts_last_name_idx').on(sql`lower(last_name)`),
   ],

@@ -2,3 +2,4 @@ export * from './access';
 export * from './contacts';
 export * from './companies';
 export * from './tracking';
+export * from './scoring';

@@ -29,6 +29,8 @@ export const visitors = sqliteTable(
     firstSeenAt: integer('first_seen_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     pageViews: integer('page_views').notNull().default(0),
+    // Points earned while anonymous; they move to the contact on identification.
+    points: integer('points').notNull().default(0),
     // First-touch source: JSON {utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_url}.
     source: text('source'),
     browser: text('browser'),
@@ -61,6 +63,8 @@ export const events = sqliteTable(
   },
   (t) => [
     index('events_contact_idx').on(t.contactId, t.id),
+    // Behaviour filters: "did X at least N times in the last D days".
+    index('events_contact_type_idx').on(t.contactId, t.type, t.createdAt),
     index('events_visitor_idx').on(t.visitorId, t.id),
     index('events_type_created_idx').on(t.type, t.createdAt),
   ],

@@ -1,0 +1,81 @@
+import type { InStatement } from '@libsql/client';
+import type { Ctx } from '../context';
+import { NotFoundError } from '../errors';
+import { resolveContactId } from '../contacts/contacts';
+
+/**
+ * Statements that make contacts.points the sum of their point log again, with
+ * a points_changed event (from, to, reason) wherever it changes. Idempotent:
+ * applied twice, the second finds nothing to change.
+ */
+export function recomputeStatements(contactIdsJson: string, now: number, reason: string, actor: object): InStatement[] {
+  const totals = `(SELECT pl.contact_id, sum(pl.delta) AS total FROM point_log pl
+      WHERE pl.contact_id IN (SELECT value FROM json_each(?)) GROUP BY pl.contact_id)`;
+  return [
+    {
+      sql: `INSERT INTO events (contact_id, type, props, created_at)
+        SELECT c.id, 'points_changed', json_object('from', c.points, 'to', coalesce(t.total, 0), 'delta', coalesce(t.total, 0) - c.points,
+          'reason', ?, 'actor', json(?)), ?
+        FROM contacts c LEFT JOIN ${totals} t ON t.contact_id = c.id
+        WHERE c.id IN (SELECT value FROM json_each(?)) AND c.points <> coalesce(t.total, 0)`,
+      args: [reason, JSON.stringify(actor), now, contactIdsJson, contactIdsJson],
+    },
+    {
+      sql: `UPDATE contacts SET points = coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0), updated_at = ?
+        WHERE id IN (SELECT value FROM json_each(?)) AND points <> coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)`,
+      args: [now, contactIdsJson],
+    },
+  ];
+}
+
+export function recomputeVisitorsStatement(visitorIdsJson: string): InStatement {
+  return {
+    sql: `UPDATE visitors SET points = coalesce((SELECT sum(delta) FROM point_log WHERE visitor_id = visitors.id AND contact_id IS NULL), 0)
+      WHERE id IN (SELECT value FROM json_each(?))`,
+    args: [visitorIdsJson],
+  };
+}
+
+/** Add, subtract or set a contact's points by hand, with a reason kept in the log and on the timeline. */
+export async function adjustPoints({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { contactId: number; op: 'add' | 'subtract' | 'set'; value: number; reason: string };
+}): Promise<{ points: number }> {
+  const id = await resolveContactId(ctx, input.contactId);
+  const now = ctx.now();
+  const delta =
+    input.op === 'add' ? '?' : input.op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
+  const out = await ctx.client.batch(
+    [
+      {
+        sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id = ?`,
+        args: [input.value, input.reason, now, id],
+      },
+      ...recomputeStatements(JSON.stringify([id]), now, input.reason, { type: 'api' }),
+      { sql: 'SELECT points FROM contacts WHERE id = ?', args: [id] },
+    ],
+    'write',
+  );
+  const row = out[out.length - 1]!.rows[0];
+  if (!row) throw new NotFoundError('Contact');
+  return { points: Number(row.points) };
+}
+
+export async function pointHistory({ ctx, input }: { ctx: Ctx; input: { contactId: number; limit: number } }) {
+  const id = await resolveContactId(ctx, input.contactId);
+  const r = await ctx.client.execute({
+    sql: 'SELECT id, rule_id, event_id, delta, reason, created_at FROM point_log WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
+    args: [id, input.limit],
+  });
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    rule_id: x.rule_id === null ? null : Number(x.rule_id),
+    event_id: x.event_id === null ? null : Number(x.event_id),
+    delta: Number(x.delta),
+    reason: String(x.reason),
+    created_at: new Date(Number(x.created_at)).toISOString(),
+  }));
+}

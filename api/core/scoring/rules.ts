@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import type { InStatement, Row } from '@libsql/client';
+import type { Ctx } from '../context';
+import { NotFoundError, ValidationError } from '../errors';
+import { iso } from '../util/time';
+import type { Reaction, SpineEvent } from '../spine/types';
+import { SYSTEM_EVENT_TYPES } from '../spine/reactions/contact-activity';
+import { recomputeStatements, recomputeVisitorsStatement } from './points';
+
+const Match = z.strictObject({
+  op: z.enum(['equals', 'contains', 'starts_with', 'ends_with', 'regex']),
+  value: z.string().min(1).max(500),
+});
+
+// What an event must look like for the rule to score it; every given part must hold.
+export const RuleFilter = z.strictObject({
+  url: Match.optional(),
+  name: z.string().max(100).optional().describe('custom event name'),
+  prop: z.strictObject({ key: z.string().max(64), value: z.union([z.string().max(500), z.number(), z.boolean()]) }).optional(),
+  form_id: z.number().int().positive().optional(),
+  asset_id: z.number().int().positive().optional(),
+  focus_id: z.number().int().positive().optional(),
+  email_id: z.number().int().positive().optional(),
+});
+export type RuleFilter = z.infer<typeof RuleFilter>;
+
+export const PointRuleInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  event_type: z.string().trim().min(1).max(50),
+  filter: RuleFilter.default({}),
+  delta: z.number().int().min(-100_000).max(100_000).refine((d) => d !== 0, 'must not be 0'),
+  repeatable: z.boolean().default(true),
+  cap: z
+    .strictObject({ count: z.number().int().min(1).max(100_000), period: z.enum(['day', 'week', 'month']) })
+    .nullable()
+    .optional(),
+  active: z.boolean().default(true),
+});
+export type PointRuleInput = z.infer<typeof PointRuleInput>;
+export const PointRulePatch = z.strictObject({
+  name: PointRuleInput.shape.name.optional(),
+  filter: RuleFilter.optional(),
+  delta: PointRuleInput.shape.delta.optional(),
+  repeatable: z.boolean().optional(),
+  cap: PointRuleInput.shape.cap,
+  active: z.boolean().optional(),
+});
+
+export interface PointRule {
+  id: number;
+  name: string;
+  event_type: string;
+  filter: RuleFilter;
+  delta: number;
+  repeatable: boolean;
+  cap: { count: number; period: 'day' | 'week' | 'month' } | null;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+function view(r: Row): PointRule {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    event_type: String(r.event_type),
+    filter: JSON.parse(String(r.filter)) as RuleFilter,
+    delta: Number(r.delta),
+    repeatable: Number(r.repeatable) === 1,
+    cap: r.cap_count === null ? null : { count: Number(r.cap_count), period: String(r.cap_period) as 'day' },
+    active: Number(r.active) === 1,
+    created_at: iso(Number(r.created_at))!,
+    updated_at: iso(Number(r.updated_at))!,
+  };
+}
+
+function checkRule(event_type: string, filter: RuleFilter) {
+  if (SYSTEM_EVENT_TYPES.has(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
+  if (filter.url?.op === 'regex') {
+    try {
+      new RegExp(filter.url.value);
+    } catch {
+      throw new ValidationError([{ field: 'filter.url.value', message: 'is not a valid regular expression' }]);
+    }
+  }
+}
+
+export async function createPointRule({ ctx, input }: { ctx: Ctx; input: PointRuleInput }): Promise<PointRule> {
+  checkRule(input.event_type, input.filter);
+  const now = ctx.now();
+  const r = await ctx.client.execute({
+    sql: `INSERT INTO point_rules (name, event_type, filter, delta, repeatable, cap_count, cap_period, active, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    args: [input.name, input.event_type, JSON.stringify(input.filter), input.delta, input.repeatable ? 1 : 0, input.cap?.count ?? null, input.cap?.period ?? null, input.active ? 1 : 0, now, now],
+  });
+  return view(r.rows[0]!);
+}
+
+export async function getPointRule({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<PointRule> {
+  const r = await ctx.client.execute({ sql: 'SELECT * FROM point_rules WHERE id = ?', args: [input.id] });
+  if (!r.rows[0]) throw new NotFoundError('Point rule');
+  return view(r.rows[0]);
+}
+
+export async function listPointRules({ ctx }: { ctx: Ctx }): Promise<PointRule[]> {
+  return (await ctx.client.execute('SELECT * FROM point_rules ORDER BY id')).rows.map(view);
+}
+
+export async function updatePointRule({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof PointRulePatch> } }): Promise<PointRule> {
+  const cur = await getPointRule({ ctx, input });
+  const next = { ...cur, ...input.patch, cap: input.patch.cap === undefined ? cur.cap : input.patch.cap };
+  checkRule(cur.event_type, next.filter);
+  const r = await ctx.client.execute({
+    sql: `UPDATE point_rules SET name = ?, filter = ?, delta = ?, repeatable = ?, cap_count = ?, cap_period = ?, active = ?, updated_at = ?
+      WHERE id = ? RETURNING *`,
+    args: [next.name, JSON.stringify(next.filter), next.delta, next.repeatable ? 1 : 0, next.cap?.count ?? null, next.cap?.period ?? null, next.active ? 1 : 0, ctx.now(), cur.id],
+  });
+  return view(r.rows[0]!);
+}
+
+/** Points already given stay; the rule stops scoring. */
+export async function deletePointRule({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  const r = await ctx.client.execute({ sql: 'DELETE FROM point_rules WHERE id = ?', args: [input.id] });
+  if (r.rowsAffected === 0) throw new NotFoundError('Point rule');
+}
+
+function matchText(m: z.infer<typeof Match>, v: string | null): boolean {
+  if (v === null) return false;
+  switch (m.op) {
+    case 'equals':
+      return v === m.value;
+    case 'contains':
+      return v.includes(m.value);
+    case 'starts_with':
+      return v.startsWith(m.value);
+    case 'ends_with':
+      return v.endsWith(m.value);
+    case 'regex':
+      return new RegExp(m.value).test(v);
+  }
+}
+
+export function ruleMatches(rule: PointRule, e: SpineEvent): boolean {
+  if (!rule.active || rule.event_type !== e.type) return false;
+  const f = rule.filter;
+  if (f.url && !matchText(f.url, e.url)) return false;
+  if (f.name !== undefined && e.name !== f.name) return false;
+  if (f.prop || f.form_id || f.asset_id || f.focus_id || f.email_id) {
+    const props = e.props ? (JSON.parse(e.props) as Record<string, unknown>) : {};
+    if (f.prop && props[f.prop.key] !== f.prop.value) return false;
+    if (f.form_id && Number(props.form_id) !== f.form_id) return false;
+    if (f.asset_id && Number(props.asset_id) !== f.asset_id) return false;
+    if (f.focus_id && Number(props.focus_id) !== f.focus_id) return false;
+    if (f.email_id && Number(props.email_id) !== f.email_id) return false;
+  }
+  return true;
+}
+
+const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+
+/**
+ * Scores events by the point rules. Each scoring is a log row keyed by
+ * (rule, event), so replays add nothing; once-per-contact rules are guarded by
+ * a unique index. Anonymous visitors score too, and their points move to the
+ * contact when they are identified.
+ */
+export const pointsReaction: Reaction = {
+  name: 'points',
+  async handle(ctx, events) {
+    const rules = (await listPointRules({ ctx })).filter((r) => r.active);
+    const stmts: InStatement[] = [];
+    const contacts = new Set<number>();
+    const visitors = new Set<number>();
+    const now = ctx.now();
+    for (const e of events) {
+      if (e.type === 'identified' && e.visitorId !== null && e.contactId !== null) {
+        // Points earned while anonymous become the contact's.
+        stmts.push(
+          { sql: 'UPDATE OR IGNORE point_log SET contact_id = ? WHERE visitor_id = ? AND contact_id IS NULL', args: [e.contactId, e.visitorId] },
+          { sql: 'DELETE FROM point_log WHERE visitor_id = ? AND contact_id IS NULL', args: [e.visitorId] },
+        );
+        contacts.add(e.contactId);
+        visitors.add(e.visitorId);
+        continue;
+      }
+      if (SYSTEM_EVENT_TYPES.has(e.type) || (e.contactId === null && e.visitorId === null)) continue;
+      for (const rule of rules) {
+        if (!ruleMatches(rule, e)) continue;
+        const subject = e.contactId !== null ? 'contact_id' : 'visitor_id';
+        const subjectId = e.contactId ?? e.visitorId!;
+        const cap = rule.cap
+          ? ` AND (SELECT count(*) FROM point_log WHERE rule_id = ? AND ${subject} = ? AND created_at >= ?) < ?`
+          : '';
+        const capArgs = rule.cap ? [rule.id, subjectId, e.createdAt - PERIOD_MS[rule.cap.period], rule.cap.count] : [];
+        stmts.push({
+          sql: `INSERT INTO point_log (contact_id, visitor_id, rule_id, event_id, once, delta, reason, created_at)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE 1${cap} ON CONFLICT DO NOTHING`,
+          args: [e.contactId, e.contactId === null ? e.visitorId : null, rule.id, e.id, rule.repeatable ? 0 : 1, rule.delta, rule.name, e.createdAt, ...capArgs],
+        });
+        if (e.contactId !== null) contacts.add(e.contactId);
+        else visitors.add(e.visitorId!);
+      }
+    }
+    if (contacts.size) stmts.push(...recomputeStatements(JSON.stringify([...contacts]), now, 'point rules', { type: 'rule' }));
+    if (visitors.size) stmts.push(recomputeVisitorsStatement(JSON.stringify([...visitors])));
+    return stmts;
+  },
+};

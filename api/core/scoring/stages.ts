@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { InStatement, Row } from '@libsql/client';
+import type { Ctx } from '../context';
+import { ConflictError, NotFoundError, isUniqueViolation } from '../errors';
+import { iso } from '../util/time';
+import { resolveContactId } from '../contacts/contacts';
+
+export const StageInput = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  position: z.number().int().min(0).max(10_000),
+  // Reaching this stage makes a lead marketing-qualified (the accuracy report counts from it).
+  is_mql: z.boolean().default(false),
+});
+export const StagePatch = z.strictObject({
+  name: StageInput.shape.name.optional(),
+  position: StageInput.shape.position.optional(),
+  is_mql: z.boolean().optional(),
+});
+
+export interface StageView {
+  id: number;
+  name: string;
+  position: number;
+  is_mql: boolean;
+  contacts: number;
+  created_at: string;
+}
+
+/** Who moved a contact to a stage, kept on the stage_changed event. */
+export type Actor = { type: 'rule' | 'trigger' | 'api' | 'person'; id?: number; name?: string };
+
+const view = (r: Row): StageView => ({
+  id: Number(r.id),
+  name: String(r.name),
+  position: Number(r.position),
+  is_mql: Number(r.is_mql) === 1,
+  contacts: Number(r.contacts ?? 0),
+  created_at: iso(Number(r.created_at))!,
+});
+
+const SELECT = 'stages.*, (SELECT count(*) FROM contacts c WHERE c.stage_id = stages.id) AS contacts';
+
+export async function listStages({ ctx }: { ctx: Ctx }): Promise<StageView[]> {
+  const r = await ctx.client.execute(`SELECT ${SELECT} FROM stages ORDER BY position, id`);
+  return r.rows.map(view);
+}
+
+export async function getStage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<StageView> {
+  const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM stages WHERE id = ?`, args: [input.id] });
+  if (!r.rows[0]) throw new NotFoundError('Stage');
+  return view(r.rows[0]);
+}
+
+async function unique<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ConflictError('A stage with this name already exists.');
+    throw e;
+  }
+}
+
+export async function createStage({ ctx, input }: { ctx: Ctx; input: z.infer<typeof StageInput> }): Promise<StageView> {
+  const r = await unique(() =>
+    ctx.client.execute({
+      sql: 'INSERT INTO stages (name, position, is_mql, created_at) VALUES (?, ?, ?, ?) RETURNING id',
+      args: [input.name, input.position, input.is_mql ? 1 : 0, ctx.now()],
+    }),
+  );
+  return getStage({ ctx, input: { id: Number(r.rows[0]!.id) } });
+}
+
+export async function updateStage({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof StagePatch> } }): Promise<StageView> {
+  const cur = await getStage({ ctx, input });
+  await unique(() =>
+    ctx.client.execute({
+      sql: 'UPDATE stages SET name = ?, position = ?, is_mql = ? WHERE id = ?',
+      args: [input.patch.name ?? cur.name, input.patch.position ?? cur.position, (input.patch.is_mql ?? cur.is_mql) ? 1 : 0, cur.id],
+    }),
+  );
+  return getStage({ ctx, input });
+}
+
+/** Deleting a stage leaves its contacts without a stage. */
+export async function deleteStage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  const out = await ctx.client.batch(
+    [
+      { sql: 'UPDATE contacts SET stage_id = NULL, updated_at = ? WHERE stage_id = ?', args: [ctx.now(), input.id] },
+      { sql: 'DELETE FROM stages WHERE id = ?', args: [input.id] },
+    ],
+    'write',
+  );
+  if (out[1]!.rowsAffected === 0) throw new NotFoundError('Stage');
+}
+
+/**
+ * Statements moving a contact to a stage (or none): a stage_changed event with
+ * the actor, then the change. Nothing happens when it is already there.
+ * `guard` is an extra SQL condition (e.g. "this trigger fired now").
+ */
+export function stageStatements(
+  contactId: number,
+  stageId: number | null,
+  actor: Actor,
+  now: number,
+  guard: { sql: string; args: (string | number)[] } = { sql: '1', args: [] },
+): InStatement[] {
+  const differs = 'stage_id IS NOT ?';
+  return [
+    {
+      sql: `INSERT INTO events (contact_id, type, props, created_at)
+        SELECT id, 'stage_changed', json_object('from', stage_id, 'from_name', (SELECT name FROM stages WHERE id = contacts.stage_id),
+          'to', ?, 'to_name', (SELECT name FROM stages WHERE id = ?), 'actor', json(?)), ?
+        FROM contacts WHERE id = ? AND ${differs} AND (${guard.sql})`,
+      args: [stageId, stageId, JSON.stringify(actor), now, contactId, stageId, ...guard.args],
+    },
+    {
+      sql: `UPDATE contacts SET stage_id = ?, updated_at = ? WHERE id = ? AND ${differs} AND (${guard.sql})`,
+      args: [stageId, now, contactId, stageId, ...guard.args],
+    },
+  ];
+}
+
+export async function setContactStage({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { contactId: number; stageId: number | null; actor: Actor };
+}): Promise<void> {
+  const contactId = await resolveContactId(ctx, input.contactId);
+  const exists = await ctx.client.execute({ sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [contactId] });
+  if (!exists.rows[0]) throw new NotFoundError('Contact');
+  if (input.stageId !== null) await getStage({ ctx, input: { id: input.stageId } });
+  await ctx.client.batch(stageStatements(contactId, input.stageId, input.actor, ctx.now()), 'write');
+}

@@ -1,0 +1,333 @@
+import type { InValue } from '@libsql/client';
+import { ValidationError } from '../errors';
+import type { FieldDef } from '../contacts/fields';
+import { dateRange, isRelative } from './dates';
+import type { Filter, Op } from './filter';
+import { FieldCondition, BehaviourCondition } from './filter';
+import type { z } from 'zod';
+
+const DAY = 86_400_000;
+
+type Kind = 'text' | 'number' | 'bool' | 'ms' | 'date' | 'datetime' | 'list' | 'stage';
+interface Target {
+  kind: Kind;
+  expr: string;
+  /** JSON path inside c.custom, for list fields. */
+  path?: string;
+  company?: boolean;
+}
+
+export interface CompileEnv {
+  now: number;
+  fields: Map<string, FieldDef>;
+  /** Stage name (lower-cased) → id. */
+  stages: Map<string, number>;
+}
+
+/** What a filter reads, so incremental updates re-check only segments a change can affect. */
+export interface Dependencies {
+  contactColumns: boolean; // built-in or custom fields, points, stage
+  tags: boolean;
+  dnc: boolean;
+  companies: boolean;
+  segments: Set<number>;
+  eventTypes: Set<string> | 'any';
+  /** Relative dates or "within N days": membership changes as time passes. */
+  time: boolean;
+}
+
+export interface Compiled {
+  sql: string;
+  args: InValue[];
+  deps: Dependencies;
+}
+
+const CORE: Record<string, Target> = {
+  email: { kind: 'text', expr: 'c.email_normalized' },
+  first_name: { kind: 'text', expr: 'c.first_name' },
+  last_name: { kind: 'text', expr: 'c.last_name' },
+  phone: { kind: 'text', expr: 'c.phone' },
+  job_title: { kind: 'text', expr: 'c.job_title' },
+  city: { kind: 'text', expr: 'c.city' },
+  country: { kind: 'text', expr: 'c.country' },
+  points: { kind: 'number', expr: 'c.points' },
+  stage: { kind: 'stage', expr: 'c.stage_id' },
+  created_at: { kind: 'ms', expr: 'c.created_at' },
+  updated_at: { kind: 'ms', expr: 'c.updated_at' },
+  last_active_at: { kind: 'ms', expr: 'c.last_active_at' },
+  first_seen_at: { kind: 'ms', expr: 'c.first_seen_at' },
+};
+
+const COMPANY: Record<string, Kind> = {
+  name: 'text',
+  domain: 'text',
+  industry: 'text',
+  city: 'text',
+  country: 'text',
+  employees: 'number',
+  annual_revenue: 'number',
+};
+
+const BEHAVIOUR_TYPES: Record<string, string | null> = {
+  visited: 'page_view',
+  submitted_form: 'form_submit',
+  downloaded_asset: 'asset_download',
+  custom_event: 'custom',
+  any_event: null,
+};
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => '\\' + m);
+
+class Compiler {
+  args: InValue[] = [];
+  deps: Dependencies = {
+    contactColumns: false,
+    tags: false,
+    dnc: false,
+    companies: false,
+    segments: new Set(),
+    eventTypes: new Set(),
+    time: false,
+  };
+  constructor(private env: CompileEnv) {}
+
+  fail(path: string, message: string): never {
+    throw new ValidationError([{ field: path, message }]);
+  }
+
+  p(v: InValue): string {
+    this.args.push(v);
+    return '?';
+  }
+
+  node(f: Filter, path: string): string {
+    if ('all' in f) return '(' + f.all.map((x, i) => this.node(x, `${path}.all.${i}`)).join(' AND ') + ')';
+    if ('any' in f) return '(' + f.any.map((x, i) => this.node(x, `${path}.any.${i}`)).join(' OR ') + ')';
+    if ('not' in f) return `(NOT coalesce(${this.node(f.not, `${path}.not`)}, 0))`;
+    if ('field' in f) return this.field(f, path);
+    if ('behaviour' in f) return this.behaviour(f, path);
+    if ('tag' in f) {
+      this.deps.tags = true;
+      const sql = `EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = (SELECT id FROM tags WHERE name = ${this.p(
+        f.tag.trim().toLowerCase().replace(/\s+/g, ' '),
+      )}))`;
+      return f.has ? sql : `(NOT ${sql})`;
+    }
+    if ('dnc' in f) {
+      this.deps.dnc = true;
+      const channel = f.dnc === 'any' ? '' : ` AND d.channel IN (${this.p(f.dnc)}, 'all')`;
+      const sql = `EXISTS (SELECT 1 FROM do_not_contact d WHERE d.contact_id = c.id${channel})`;
+      return f.is ? sql : `(NOT ${sql})`;
+    }
+    this.deps.segments.add(f.segment);
+    const sql = `EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ${this.p(f.segment)} AND m.contact_id = c.id)`;
+    return f.member ? sql : `(NOT ${sql})`;
+  }
+
+  target(name: string, path: string): Target {
+    if (name in CORE) {
+      this.deps.contactColumns = true;
+      return CORE[name]!;
+    }
+    if (name.startsWith('fields.')) {
+      const key = name.slice(7);
+      const def = this.env.fields.get(key);
+      if (!def) this.fail(`${path}.field`, `no custom field "${key}"`);
+      this.deps.contactColumns = true;
+      const jp = `$."${key}"`;
+      const expr = `json_extract(c.custom, ${this.p(jp)})`;
+      const kind: Kind =
+        def.type === 'number' ? 'number' : def.type === 'boolean' ? 'bool' : def.type === 'date' ? 'date' : def.type === 'datetime' ? 'datetime' : def.type === 'multiselect' ? 'list' : 'text';
+      return { kind, expr, path: jp };
+    }
+    if (name.startsWith('company.')) {
+      const col = name.slice(8);
+      const kind = COMPANY[col];
+      if (!kind) this.fail(`${path}.field`, `companies have no field "${col}"`);
+      this.deps.companies = true;
+      return { kind, expr: `co.${col}`, company: true };
+    }
+    this.fail(`${path}.field`, `unknown field "${name}": use a built-in field, fields.<key> or company.<field>`);
+  }
+
+  field(f: z.infer<typeof FieldCondition>, path: string): string {
+    const t = this.target(f.field, path);
+    const sql = this.compare(t, f.op, f.value, path);
+    if (!t.company) return sql;
+    return `EXISTS (SELECT 1 FROM company_contacts cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id AND ${sql})`;
+  }
+
+  scalar(t: Target, v: unknown, path: string): InValue {
+    switch (t.kind) {
+      case 'number':
+        if (typeof v !== 'number') this.fail(`${path}.value`, 'must be a number');
+        return v;
+      case 'bool':
+        if (typeof v !== 'boolean') this.fail(`${path}.value`, 'must be true or false');
+        return v ? 1 : 0;
+      case 'stage': {
+        const id = typeof v === 'number' ? v : this.env.stages.get(String(v).trim().toLowerCase());
+        if (id === undefined) this.fail(`${path}.value`, `no stage "${String(v)}"`);
+        return id;
+      }
+      default:
+        if (typeof v !== 'string' && typeof v !== 'number') this.fail(`${path}.value`, 'must be a string');
+        return String(v).toLowerCase();
+    }
+  }
+
+  // Dates compare as ranges, so "equals yesterday" means any time that day.
+  range(t: Target, v: unknown, path: string): [InValue, InValue] {
+    const r = dateRange(v, this.env.now);
+    if (!r) this.fail(`${path}.value`, 'must be a date: YYYY-MM-DD, an ISO date-time, today, yesterday, -7d, this_month or last_month');
+    if (isRelative(v)) this.deps.time = true;
+    if (t.kind === 'ms') return r;
+    const fmt = (ms: number) => (t.kind === 'date' ? new Date(ms).toISOString().slice(0, 10) : new Date(ms).toISOString());
+    return [fmt(r[0]), fmt(r[1])];
+  }
+
+  compare(t: Target, op: Op, value: unknown, path: string): string {
+    const X = t.kind === 'text' ? `lower(${t.expr})` : t.expr;
+    const list = (): unknown[] => {
+      if (!Array.isArray(value) || value.length === 0) this.fail(`${path}.value`, `${op} needs a non-empty list`);
+      return value;
+    };
+    const one = (): unknown => {
+      if (value === undefined || Array.isArray(value)) this.fail(`${path}.value`, `${op} needs one value`);
+      return value;
+    };
+    if (op === 'empty') return t.kind === 'list' ? `coalesce(json_array_length(c.custom, ${this.p(t.path!)}), 0) = 0` : `(${t.expr} IS NULL OR ${t.expr} = '')`;
+    if (op === 'not_empty') return t.kind === 'list' ? `coalesce(json_array_length(c.custom, ${this.p(t.path!)}), 0) > 0` : `(${t.expr} IS NOT NULL AND ${t.expr} <> '')`;
+    if (t.kind === 'list') {
+      // Multiselect: contains/equals one option, in/not_in any of several.
+      const any = (vals: unknown[]) =>
+        `EXISTS (SELECT 1 FROM json_each(c.custom, ${this.p(t.path!)}) je WHERE je.value IN (SELECT value FROM json_each(${this.p(JSON.stringify(vals))})))`;
+      if (op === 'contains' || op === 'equals') return any([one()]);
+      if (op === 'in') return any(list());
+      if (op === 'not_in' || op === 'not_equals') return `(NOT ${any(op === 'not_in' ? list() : [one()])})`;
+      this.fail(`${path}.op`, `${op} does not apply to a multiselect field`);
+    }
+    if (t.kind === 'ms' || t.kind === 'date' || t.kind === 'datetime') {
+      const r = () => this.range(t, one(), path);
+      switch (op) {
+        case 'equals': {
+          const [s, e] = r();
+          return `(${X} >= ${this.p(s)} AND ${X} < ${this.p(e)})`;
+        }
+        case 'not_equals': {
+          const [s, e] = r();
+          return `(${X} IS NULL OR ${X} < ${this.p(s)} OR ${X} >= ${this.p(e)})`;
+        }
+        case 'gt':
+          return `${X} >= ${this.p(r()[1])}`;
+        case 'gte':
+          return `${X} >= ${this.p(r()[0])}`;
+        case 'lt':
+          return `${X} < ${this.p(r()[0])}`;
+        case 'lte':
+          return `${X} < ${this.p(r()[1])}`;
+        case 'between': {
+          const [a, b] = list();
+          if (list().length !== 2) this.fail(`${path}.value`, 'between needs [from, to]');
+          return `(${X} >= ${this.p(this.range(t, a, path)[0])} AND ${X} < ${this.p(this.range(t, b, path)[1])})`;
+        }
+        default:
+          this.fail(`${path}.op`, `${op} does not apply to a date`);
+      }
+    }
+    if ((t.kind === 'bool' || t.kind === 'stage') && !['equals', 'not_equals', 'in', 'not_in'].includes(op)) {
+      this.fail(`${path}.op`, `${op} does not apply to ${t.kind === 'bool' ? 'a boolean' : 'the stage'}`);
+    }
+    if (t.kind === 'number' && ['contains', 'starts_with', 'ends_with', 'regex'].includes(op)) this.fail(`${path}.op`, `${op} does not apply to a number`);
+    switch (op) {
+      case 'equals':
+        return `${X} = ${this.p(this.scalar(t, one(), path))}`;
+      case 'not_equals':
+        return `(${t.expr} IS NULL OR ${X} <> ${this.p(this.scalar(t, one(), path))})`;
+      case 'gt':
+        return `${X} > ${this.p(this.scalar(t, one(), path))}`;
+      case 'gte':
+        return `${X} >= ${this.p(this.scalar(t, one(), path))}`;
+      case 'lt':
+        return `${X} < ${this.p(this.scalar(t, one(), path))}`;
+      case 'lte':
+        return `${X} <= ${this.p(this.scalar(t, one(), path))}`;
+      case 'between': {
+        const v = list();
+        if (v.length !== 2) this.fail(`${path}.value`, 'between needs [from, to]');
+        return `(${X} BETWEEN ${this.p(this.scalar(t, v[0], path))} AND ${this.p(this.scalar(t, v[1], path))})`;
+      }
+      case 'in':
+      case 'not_in': {
+        const vals = list().map((v) => this.scalar(t, v, path));
+        const sql = `${X} IN (SELECT value FROM json_each(${this.p(JSON.stringify(vals))}))`;
+        return op === 'in' ? sql : `(${t.expr} IS NULL OR NOT ${sql})`;
+      }
+      case 'contains':
+        return `instr(${X}, ${this.p(String(this.scalar(t, one(), path)))}) > 0`;
+      case 'starts_with':
+        return `${X} LIKE ${this.p(likeEscape(String(this.scalar(t, one(), path))) + '%')} ESCAPE '\\'`;
+      case 'ends_with':
+        return `${X} LIKE ${this.p('%' + likeEscape(String(this.scalar(t, one(), path))))} ESCAPE '\\'`;
+      case 'regex': {
+        const re = one();
+        if (typeof re !== 'string' || re.length > 200) this.fail(`${path}.value`, 'must be a regular expression of at most 200 characters');
+        try {
+          new RegExp(re);
+        } catch {
+          this.fail(`${path}.value`, 'is not a valid regular expression');
+        }
+        return `${t.expr} REGEXP ${this.p(re)}`;
+      }
+      default:
+        this.fail(`${path}.op`, `unknown operator ${op}`);
+    }
+  }
+
+  behaviour(f: z.infer<typeof BehaviourCondition>, path: string): string {
+    const type = BEHAVIOUR_TYPES[f.behaviour]!;
+    const where = ['e.contact_id = c.id'];
+    if (type) {
+      where.push(`e.type = ${this.p(type)}`);
+      if (this.deps.eventTypes !== 'any') this.deps.eventTypes.add(type);
+    } else {
+      where.push(`e.type NOT IN ('merged', 'points_changed', 'stage_changed', 'segment_joined', 'segment_left', 'email_sent', 'identified')`);
+      this.deps.eventTypes = 'any';
+    }
+    if (f.url) {
+      const u = f.url;
+      if (u.op === 'regex') {
+        try {
+          new RegExp(u.value);
+        } catch {
+          this.fail(`${path}.url.value`, 'is not a valid regular expression');
+        }
+      }
+      where.push(
+        u.op === 'equals'
+          ? `e.url = ${this.p(u.value)}`
+          : u.op === 'regex'
+            ? `e.url REGEXP ${this.p(u.value)}`
+            : `e.url LIKE ${this.p((u.op === 'starts_with' ? '' : '%') + likeEscape(u.value) + (u.op === 'ends_with' ? '' : '%'))} ESCAPE '\\'`,
+      );
+    }
+    if (f.form_id) where.push(`e.props ->> 'form_id' = ${this.p(f.form_id)}`);
+    if (f.asset_id) where.push(`e.props ->> 'asset_id' = ${this.p(f.asset_id)}`);
+    if (f.name) where.push(`e.name = ${this.p(f.name)}`);
+    if (f.within_days) {
+      this.deps.time = true;
+      where.push(`e.created_at >= ${this.p(this.env.now - f.within_days * DAY)}`);
+    }
+    const body = `FROM events e WHERE ${where.join(' AND ')}`;
+    if (f.min_count <= 1) return `EXISTS (SELECT 1 ${body})`;
+    // Stop counting at N: enough is enough.
+    return `((SELECT count(*) FROM (SELECT 1 ${body} LIMIT ${this.p(f.min_count)})) >= ${this.p(f.min_count)})`;
+  }
+}
+
+/** Compiles a filter to one SQL boolean expression over contacts aliased `c`. */
+export function compileFilter(filter: Filter, env: CompileEnv): Compiled {
+  const c = new Compiler(env);
+  const sql = c.node(filter, 'filter');
+  return { sql, args: c.args, deps: c.deps };
+}

@@ -1,0 +1,107 @@
+import type { InStatement } from '@libsql/client';
+import type { Ctx } from '../context';
+import type { Reaction, SpineEvent } from '../spine/types';
+import { compileFilter, type Compiled } from './compile';
+import { compileEnv, membershipStatements, parseSegmentRow } from './membership';
+
+interface Live {
+  id: number;
+  compiled: Compiled;
+}
+
+async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
+  const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
+  if (!rows.rows.length) return { segs: [], now: ctx.now() };
+  const env = await compileEnv(ctx);
+  return { segs: rows.rows.map(parseSegmentRow).map((s) => ({ id: s.id, compiled: compileFilter(s.filter!, env) })), now: env.now };
+}
+
+function statementsFor(segs: Live[], affected: (s: Live) => Set<number>, now: number): InStatement[] {
+  const out: InStatement[] = [];
+  for (const s of segs) {
+    const ids = affected(s);
+    if (ids.size) out.push(...membershipStatements(s.id, s.compiled, { now, scope: JSON.stringify([...ids]), events: true }));
+  }
+  return out;
+}
+
+/**
+ * Keeps segment membership current as events arrive: a contact's new events
+ * re-check only the segments whose filter reads that kind of event (or the
+ * membership of a segment the contact just joined or left).
+ */
+export const segmentsOnEvents: Reaction = {
+  name: 'segments',
+  async handle(ctx, events: SpineEvent[]) {
+    const withContact = events.filter((e) => e.contactId !== null);
+    if (!withContact.length) return [];
+    const { segs, now } = await liveSegments(ctx);
+    return statementsFor(
+      segs,
+      (s) => {
+        const ids = new Set<number>();
+        for (const e of withContact) {
+          if (e.type === 'segment_joined' || e.type === 'segment_left') {
+            const ref = e.props ? Number((JSON.parse(e.props) as { segment_id?: number }).segment_id) : NaN;
+            if (s.compiled.deps.segments.has(ref)) ids.add(e.contactId!);
+          } else if (s.compiled.deps.eventTypes === 'any' || s.compiled.deps.eventTypes.has(e.type)) {
+            ids.add(e.contactId!);
+          }
+        }
+        return ids;
+      },
+      now,
+    );
+  },
+};
+
+const WATERMARK = 'segments_contacts_watermark';
+// Writers' clocks may disagree a little (Workers isolates); re-checking a
+// window is harmless because membership statements are idempotent.
+const OVERLAP_MS = 5_000;
+const CHUNK = 2000;
+
+/**
+ * Re-checks contacts whose data changed (contacts.updated_at moves on every
+ * field, tag, company, do-not-contact, points and stage change) against the
+ * segments whose filters read contact data.
+ */
+export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
+  const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
+  let since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
+  let checked = 0;
+  const { segs, now } = await liveSegments(ctx);
+  const relevant = segs.filter((s) => {
+    const d = s.compiled.deps;
+    return d.contactColumns || d.tags || d.dnc || d.companies;
+  });
+  // Keyset walk over (updated_at, id): bulk writes give many contacts one timestamp.
+  let lastU = Math.max(0, since - OVERLAP_MS);
+  let lastId = 0;
+  for (let i = 0; i < 50; i++) {
+    const r = await ctx.client.execute({
+      sql: 'SELECT id, updated_at FROM contacts WHERE updated_at > ? OR (updated_at = ? AND id > ?) ORDER BY updated_at, id LIMIT ?',
+      args: [lastU, lastU, lastId, CHUNK],
+    });
+    const rows = r.rows;
+    if (rows.length) {
+      lastU = Number(rows[rows.length - 1]!.updated_at);
+      lastId = Number(rows[rows.length - 1]!.id);
+      since = Math.max(since, lastU);
+    }
+    const ids = new Set(rows.map((x) => Number(x.id)));
+    await ctx.client.batch(
+      [
+        ...statementsFor(relevant, () => ids, now),
+        {
+          sql: `INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
+          args: [WATERMARK, String(since)],
+        },
+      ],
+      'write',
+    );
+    checked += rows.length;
+    if (rows.length < CHUNK) break;
+  }
+  return checked;
+}

@@ -1,0 +1,118 @@
+import type { InStatement, InValue } from '@libsql/client';
+import type { Ctx } from '../context';
+import { loadFieldDefs } from '../contacts/fields';
+import { compileFilter, type CompileEnv, type Compiled } from './compile';
+import { Filter } from './filter';
+
+export interface SegmentRow {
+  id: number;
+  kind: 'dynamic' | 'static';
+  filter: Filter | null;
+  builtAt: number | null;
+}
+
+export async function compileEnv(ctx: Ctx): Promise<CompileEnv> {
+  const stages = await ctx.client.execute('SELECT id, name FROM stages');
+  return {
+    now: ctx.now(),
+    fields: await loadFieldDefs(ctx),
+    stages: new Map(stages.rows.map((r) => [String(r.name).toLowerCase(), Number(r.id)])),
+  };
+}
+
+/**
+ * Set-based statements that bring a dynamic segment's membership in line with
+ * its filter, for every contact or only `scope` (a JSON array of ids). Joiners
+ * and leavers get segment_joined / segment_left events first (when `events`),
+ * from the same conditions, so the log and the membership agree. Manual
+ * members stay; manually excluded contacts never join through the filter.
+ */
+export function membershipStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
+  const scope = opts.scope === undefined ? '' : ' AND c.id IN (SELECT value FROM json_each(?))';
+  const scopeArgs: InValue[] = opts.scope === undefined ? [] : [opts.scope];
+  const joinWhere = `(${compiled.sql})${scope}
+    AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
+    AND NOT EXISTS (SELECT 1 FROM segment_exclusions x WHERE x.segment_id = ? AND x.contact_id = c.id)`;
+  const joinArgs = [...compiled.args, ...scopeArgs, segmentId, segmentId];
+  const mScope = opts.scope === undefined ? '' : ' AND m.contact_id IN (SELECT value FROM json_each(?))';
+  const leaveWhere = `m.segment_id = ? AND m.source = 'filter'${mScope}
+    AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${compiled.sql}), 0))`;
+  const leaveArgs = [segmentId, ...scopeArgs, ...compiled.args];
+  const props = JSON.stringify({ segment_id: segmentId, via: 'filter' });
+  const out: InStatement[] = [];
+  if (opts.events) {
+    out.push({
+      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT c.id, 'segment_joined', ?, ? FROM contacts c WHERE ${joinWhere}`,
+      args: [props, opts.now, ...joinArgs],
+    });
+  }
+  out.push({
+    sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM contacts c WHERE ${joinWhere}`,
+    args: [segmentId, opts.now, ...joinArgs],
+  });
+  if (opts.events) {
+    out.push({
+      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? FROM segment_members m WHERE ${leaveWhere}`,
+      args: [props, opts.now, ...leaveArgs],
+    });
+  }
+  out.push({ sql: `DELETE FROM segment_members AS m WHERE ${leaveWhere}`, args: leaveArgs });
+  return out;
+}
+
+export function parseSegmentRow(r: Record<string, unknown>): SegmentRow {
+  return {
+    id: Number(r.id),
+    kind: String(r.kind) as SegmentRow['kind'],
+    filter: r.filter ? Filter.parse(JSON.parse(String(r.filter))) : null,
+    builtAt: r.built_at === null || r.built_at === undefined ? null : Number(r.built_at),
+  };
+}
+
+/** Full rebuild of one dynamic segment, set-based, in one transaction. */
+export async function rebuildSegment(ctx: Ctx, segmentId: number, env?: CompileEnv): Promise<{ members: number }> {
+  const r = await ctx.client.execute({ sql: 'SELECT * FROM segments WHERE id = ?', args: [segmentId] });
+  if (!r.rows[0]) return { members: 0 };
+  const seg = parseSegmentRow(r.rows[0]);
+  const e = env ?? (await compileEnv(ctx));
+  const stmts: InStatement[] = [];
+  if (seg.kind === 'dynamic' && seg.filter) {
+    // The first build is the segment's starting point, not a wave of "joined" events.
+    stmts.push(...membershipStatements(seg.id, compileFilter(seg.filter, e), { now: e.now, events: seg.builtAt !== null }));
+  }
+  stmts.push({ sql: 'UPDATE segments SET built_at = ? WHERE id = ?', args: [e.now, seg.id] });
+  stmts.push({ sql: 'SELECT count(*) AS n FROM segment_members WHERE segment_id = ?', args: [seg.id] });
+  const out = await ctx.client.batch(stmts, 'write');
+  return { members: Number(out[out.length - 1]!.rows[0]!.n) };
+}
+
+/** Rebuilds every dynamic segment, those other segments depend on first. */
+export async function rebuildAll(ctx: Ctx): Promise<Record<string, number>> {
+  const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' ORDER BY id");
+  const segs = rows.rows.map(parseSegmentRow);
+  const env = await compileEnv(ctx);
+  const order = dependencyOrder(segs, env);
+  const out: Record<string, number> = {};
+  for (const s of order) out[s.id] = (await rebuildSegment(ctx, s.id, env)).members;
+  return out;
+}
+
+/** Segments ordered so each comes after the segments its filter refers to. */
+export function dependencyOrder(segs: SegmentRow[], env: CompileEnv): SegmentRow[] {
+  const byId = new Map(segs.map((s) => [s.id, s]));
+  const seen = new Set<number>();
+  const out: SegmentRow[] = [];
+  const visit = (s: SegmentRow) => {
+    if (seen.has(s.id)) return;
+    seen.add(s.id);
+    if (s.filter) {
+      for (const dep of compileFilter(s.filter, env).deps.segments) {
+        const d = byId.get(dep);
+        if (d) visit(d);
+      }
+    }
+    out.push(s);
+  };
+  segs.forEach(visit);
+  return out;
+}

@@ -1,0 +1,292 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { createStage, deleteStage, getStage, listStages, setContactStage, StageInput, StagePatch, updateStage } from '../../core/scoring/stages';
+import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRuleInput, PointRulePatch, updatePointRule } from '../../core/scoring/rules';
+import { adjustPoints, pointHistory } from '../../core/scoring/points';
+import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
+import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
+import { leadScoringReport, recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
+import { DeletedSchema, errors, IdParam, json, jsonBody, security, type AppEnv } from '../shared';
+
+const Stage = z
+  .object({ id: z.number().int(), name: z.string(), position: z.number().int(), is_mql: z.boolean(), contacts: z.number().int(), created_at: z.string() })
+  .openapi('Stage');
+const PointRule = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    event_type: z.string(),
+    filter: z.record(z.string(), z.unknown()),
+    delta: z.number().int(),
+    repeatable: z.boolean(),
+    cap: z.object({ count: z.number().int(), period: z.string() }).nullable(),
+    active: z.boolean(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('PointRule');
+const Trigger = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    threshold: z.number().int(),
+    actions: z.array(z.record(z.string(), z.unknown())),
+    active: z.boolean(),
+    fired: z.number().int().openapi({ description: 'Contacts it has fired for' }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('PointTrigger');
+const Delivery = z
+  .object({
+    id: z.number().int(),
+    source: z.string(),
+    url: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    next_attempt_at: z.string().nullable(),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    body: z.unknown(),
+    created_at: z.string(),
+    delivered_at: z.string().nullable(),
+  })
+  .openapi('WebhookDelivery');
+
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or date-time')
+  .transform((s) => Date.parse(s));
+
+type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
+
+// CRUD routes for one resource; the shapes differ, the HTTP contract does not.
+function crud<I extends z.ZodType, P extends z.ZodType, O extends z.ZodType>(
+  app: OpenAPIHono<AppEnv>,
+  o: {
+    path: string;
+    tag: string;
+    noun: string;
+    item: O;
+    input: I;
+    patch: P;
+    list: Handler;
+    create: Handler;
+    get: Handler;
+    update: Handler;
+    remove: Handler;
+  },
+) {
+  const base = { tags: [o.tag], security };
+  return app
+    .openapi(createRoute({ ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, responses: { 200: json(z.object({ data: z.array(o.item) }), `All ${o.noun}s`), ...errors() } }), o.list as never)
+    .openapi(createRoute({ ...base, method: 'post', path: o.path, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }), o.create as never)
+    .openapi(createRoute({ ...base, method: 'get', path: `${o.path}/{id}`, summary: `Get a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(o.item, `The ${o.noun}`), ...errors(404) } }), o.get as never)
+    .openapi(
+      createRoute({ ...base, method: 'patch', path: `${o.path}/{id}`, summary: `Update a ${o.noun}`, request: { params: IdParam, body: jsonBody(o.patch) }, responses: { 200: json(o.item, 'Updated'), ...errors(404, 409, 415) } }),
+      o.update as never,
+    )
+    .openapi(createRoute({ ...base, method: 'delete', path: `${o.path}/{id}`, summary: `Delete a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }), o.remove as never);
+}
+
+const deleted = (id: number) => ({ id, deleted: true as const });
+
+const app = new OpenAPIHono<AppEnv>();
+
+crud(app, {
+  path: '/api/v1/stages',
+  tag: 'Stages',
+  noun: 'stage',
+  item: Stage,
+  input: StageInput.openapi('StageInput', { example: { name: 'Negotiation', position: 4, is_mql: false } }),
+  patch: StagePatch.openapi('StagePatch'),
+  list: async (c) => c.json({ data: await listStages({ ctx: c.get('ctx') }) }, 200),
+  create: async (c) => c.json(await createStage({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
+  get: async (c) => c.json(await getStage({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
+  update: async (c) => c.json(await updateStage({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
+  remove: async (c) => {
+    const { id } = c.req.valid('param' as never) as { id: number };
+    await deleteStage({ ctx: c.get('ctx'), input: { id } });
+    return c.json(deleted(id), 200);
+  },
+});
+
+crud(app, {
+  path: '/api/v1/point-rules',
+  tag: 'Points',
+  noun: 'point rule',
+  item: PointRule,
+  input: PointRuleInput.openapi('PointRuleInput', {
+    example: { name: 'Visited pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true, cap: { count: 3, period: 'day' } },
+  }),
+  patch: PointRulePatch.openapi('PointRulePatch'),
+  list: async (c) => c.json({ data: await listPointRules({ ctx: c.get('ctx') }) }, 200),
+  create: async (c) => c.json(await createPointRule({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
+  get: async (c) => c.json(await getPointRule({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
+  update: async (c) => c.json(await updatePointRule({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
+  remove: async (c) => {
+    const { id } = c.req.valid('param' as never) as { id: number };
+    await deletePointRule({ ctx: c.get('ctx'), input: { id } });
+    return c.json(deleted(id), 200);
+  },
+});
+
+crud(app, {
+  path: '/api/v1/point-triggers',
+  tag: 'Points',
+  noun: 'point trigger',
+  item: Trigger,
+  input: TriggerInput.openapi('PointTriggerInput', {
+    example: { name: 'Sales-ready', threshold: 100, actions: [{ type: 'change_stage', stage_id: 3 }, { type: 'webhook', url: 'https://crm.example.com/hooks/leadline' }] },
+  }),
+  patch: TriggerPatch.openapi('PointTriggerPatch'),
+  list: async (c) => c.json({ data: await listTriggers({ ctx: c.get('ctx') }) }, 200),
+  create: async (c) => c.json(await createTrigger({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
+  get: async (c) => c.json(await getTrigger({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
+  update: async (c) => c.json(await updateTrigger({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
+  remove: async (c) => {
+    const { id } = c.req.valid('param' as never) as { id: number };
+    await deleteTrigger({ ctx: c.get('ctx'), input: { id } });
+    return c.json(deleted(id), 200);
+  },
+});
+
+export const scoringRoutes = app
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/contacts/{id}/points',
+      tags: ['Points'],
+      security,
+      summary: "Adjust a contact's points",
+      description: 'add, subtract or set, with a reason kept in the point log and on the timeline (points_changed). Crossing a trigger threshold fires it.',
+      request: {
+        params: IdParam,
+        body: jsonBody(
+          z
+            .strictObject({ op: z.enum(['add', 'subtract', 'set']), value: z.number().int().min(-1_000_000).max(1_000_000), reason: z.string().trim().min(1).max(200) })
+            .openapi('PointsAdjustment', { example: { op: 'add', value: 25, reason: 'Attended webinar' } }),
+        ),
+      },
+      responses: { 200: json(z.object({ points: z.number().int() }), 'The new score'), ...errors(404, 415) },
+    }),
+    async (c) => c.json(await adjustPoints({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, ...c.req.valid('json') } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/contacts/{id}/points',
+      tags: ['Points'],
+      security,
+      summary: "A contact's point log",
+      request: { params: IdParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+      responses: {
+        200: json(
+          z.object({ data: z.array(z.object({ id: z.number().int(), rule_id: z.number().int().nullable(), event_id: z.number().int().nullable(), delta: z.number().int(), reason: z.string(), created_at: z.string() })) }),
+          'Newest first',
+        ),
+        ...errors(404),
+      },
+    }),
+    async (c) => c.json({ data: await pointHistory({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, limit: c.req.valid('query').limit } }) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/api/v1/contacts/{id}/stage',
+      tags: ['Stages'],
+      security,
+      summary: 'Move a contact to a stage',
+      description: 'stage_id null clears the stage. The change is a stage_changed event naming the actor (the API, or the person given in `by`).',
+      request: {
+        params: IdParam,
+        body: jsonBody(z.strictObject({ stage_id: z.number().int().positive().nullable(), by: z.string().trim().min(1).max(200).optional() }).openapi('SetStage')),
+      },
+      responses: { 200: json(z.object({ contact_id: z.number().int(), stage_id: z.number().int().nullable() }), 'Moved'), ...errors(404, 415) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      await setContactStage({ ctx: c.get('ctx'), input: { contactId: id, stageId: body.stage_id, actor: body.by ? { type: 'person', name: body.by } : { type: 'api' } } });
+      return c.json({ contact_id: id, stage_id: body.stage_id }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/contacts/{id}/sales-feedback',
+      tags: ['Sales'],
+      security,
+      summary: 'Tell marketing what became of a lead',
+      description: 'accepted, rejected (with reason), won (value, currency, date) or lost; each is an event on the timeline and feeds the lead-scoring report.',
+      request: {
+        params: IdParam,
+        body: jsonBody(SalesFeedback.openapi('SalesFeedback', { example: { outcome: 'won', value: 12000, currency: 'EUR', date: '2026-11-20' } })),
+      },
+      responses: { 201: json(z.object({ event_id: z.number().int(), type: z.string() }), 'Recorded'), ...errors(404, 415) },
+    }),
+    async (c) => c.json(await recordSalesFeedback({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, feedback: c.req.valid('json') } }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/reports/lead-scoring',
+      tags: ['Sales'],
+      security,
+      summary: 'Lead-scoring accuracy',
+      description: 'For contacts that first reached a marketing-qualified stage in [from, to): share accepted by sales, share won, won value per currency, median days from qualified to won.',
+      request: { query: z.object({ from: isoTime.openapi({ type: 'string', example: '2026-01-01' }), to: isoTime.openapi({ type: 'string', example: '2027-01-01' }) }) },
+      responses: {
+        200: json(
+          z
+            .object({
+              from: z.string(),
+              to: z.string(),
+              qualified: z.number().int(),
+              accepted: z.number().int(),
+              rejected: z.number().int(),
+              won: z.number().int(),
+              accepted_share: z.number().nullable(),
+              won_share: z.number().nullable(),
+              won_value: z.record(z.string(), z.number()),
+              median_days_to_won: z.number().nullable(),
+            })
+            .openapi('LeadScoringReport'),
+          'The report',
+        ),
+        ...errors(),
+      },
+    }),
+    async (c) => c.json(await leadScoringReport({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/webhook-deliveries',
+      tags: ['Webhooks'],
+      security,
+      summary: 'Webhook delivery log',
+      description: 'Deliveries are POSTs signed with `Leadline-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, retried with backoff (10 s, 1 min, 5 min, 30 min, 2 h, 6 h) until a 2xx.',
+      request: {
+        query: z.object({
+          status: z.enum(['pending', 'delivered', 'failed']).optional(),
+          source: z.string().max(100).optional().openapi({ example: 'trigger:3' }),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+      },
+      responses: { 200: json(z.object({ data: z.array(Delivery) }), 'Newest first'), ...errors() },
+    }),
+    async (c) => c.json({ data: await listDeliveries({ ctx: c.get('ctx'), input: c.req.valid('query') }) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/webhook-deliveries/{id}/retry',
+      tags: ['Webhooks'],
+      security,
+      summary: 'Retry a delivery now',
+      request: { params: IdParam },
+      responses: { 200: json(Delivery, 'Queued'), ...errors(404) },
+    }),
+    async (c) => c.json(await retryDelivery({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  );

@@ -1,0 +1,196 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import {
+  addMember,
+  contactSegments,
+  createSegment,
+  deleteSegment,
+  getSegment,
+  listMembers,
+  listSegments,
+  previewFilter,
+  removeMember,
+  SegmentInput,
+  SegmentPatch,
+  updateSegment,
+} from '../../core/segments/segments';
+import { rebuildSegment } from '../../core/segments/membership';
+import { Filter } from '../../core/segments/filter';
+import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Contact } from '../contacts/schemas';
+
+const tags = ['Segments'];
+
+const FilterDoc = z.record(z.string(), z.unknown()).openapi('SegmentFilter', {
+  description:
+    'Nested {"all": [...]}, {"any": [...]}, {"not": f} over conditions: {"field": "points"|"stage"|"email"|…|"fields.<key>"|"company.<field>", "op": equals|not_equals|gt|gte|lt|lte|between|in|not_in|contains|starts_with|ends_with|empty|not_empty|regex, "value"}, {"tag": "vip", "has": true}, {"dnc": "email"|"sms"|"any", "is": true}, {"segment": 3, "member": true}, {"behaviour": "visited"|"submitted_form"|"downloaded_asset"|"custom_event"|"any_event", "url": {"op", "value"}, "form_id", "asset_id", "name", "min_count", "within_days"}. Dates accept today, yesterday, -7d, this_month, last_month or ISO dates.',
+  example: { all: [{ field: 'fields.plan', op: 'equals', value: 'pro' }, { tag: 'newsletter' }, { behaviour: 'visited', url: { op: 'contains', value: '/pricing' }, min_count: 2, within_days: 30 }] },
+});
+
+const Segment = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    description: z.string().nullable(),
+    kind: z.enum(['dynamic', 'static']),
+    filter: FilterDoc.nullable(),
+    members: z.number().int(),
+    built_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Segment');
+
+// Documented with the readable FilterDoc; validated with the real recursive schema.
+const withFilter = <T extends z.ZodObject>(schema: T, name: string) => schema.openapi(name);
+
+const MemberParams = IdParam.extend({
+  contactId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'contactId', in: 'path' } }),
+});
+
+export const segmentRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/segments/preview',
+      tags,
+      security,
+      summary: 'Count the contacts a filter matches, without saving',
+      request: { body: jsonBody(z.strictObject({ filter: Filter.openapi({ type: 'object' }) }).openapi('SegmentPreview')) },
+      responses: { 200: json(z.object({ count: z.number().int(), sample: z.array(z.number().int()) }), 'Count and up to 10 contact ids'), ...errors(415) },
+    }),
+    async (c) => c.json(await previewFilter({ ctx: c.get('ctx'), input: c.req.valid('json') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/segments',
+      tags,
+      security,
+      summary: 'Create a segment',
+      description:
+        'Dynamic segments keep their membership current as contacts change and events arrive (within seconds); the filter compiles to one SQL statement. Static segments are lists kept by hand. Membership is built at once.',
+      request: { body: jsonBody(withFilter(SegmentInput, 'SegmentInput')) },
+      responses: { 201: json(Segment, 'Created and built'), ...errors(415) },
+    }),
+    async (c) => c.json(await createSegment({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/segments',
+      tags,
+      security,
+      summary: 'List segments',
+      request: { query: PageQuery },
+      responses: { 200: json(page(Segment, 'SegmentPage'), 'A page of segments'), ...errors() },
+    }),
+    async (c) => c.json(await listSegments({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
+  )
+  .openapi(
+    createRoute({ method: 'get', path: '/api/v1/segments/{id}', tags, security, summary: 'Get a segment', request: { params: IdParam }, responses: { 200: json(Segment, 'The segment'), ...errors(404) } }),
+    async (c) => c.json(await getSegment({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/v1/segments/{id}',
+      tags,
+      security,
+      summary: 'Update a segment',
+      description: 'A new filter rebuilds membership at once; joiners and leavers get segment_joined / segment_left events.',
+      request: { params: IdParam, body: jsonBody(withFilter(SegmentPatch, 'SegmentPatch')) },
+      responses: { 200: json(Segment, 'Updated'), ...errors(404, 415) },
+    }),
+    async (c) => c.json(await updateSegment({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } }), 200),
+  )
+  .openapi(
+    createRoute({ method: 'delete', path: '/api/v1/segments/{id}', tags, security, summary: 'Delete a segment', request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await deleteSegment({ ctx: c.get('ctx'), input: { id } });
+      return c.json({ id, deleted: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/segments/{id}/rebuild',
+      tags,
+      security,
+      summary: 'Rebuild membership now',
+      description: 'Set-based INSERT … SELECT and DELETE in one transaction. Runs on its own every 15 minutes, for filters with relative dates.',
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ members: z.number().int() }), 'Members after the rebuild'), ...errors(404) },
+    }),
+    async (c) => {
+      const seg = await getSegment({ ctx: c.get('ctx'), input: c.req.valid('param') });
+      return c.json(await rebuildSegment(c.get('ctx'), seg.id), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/segments/{id}/members',
+      tags,
+      security,
+      summary: 'List members',
+      request: { params: IdParam, query: PageQuery },
+      responses: {
+        200: json(page(Contact.extend({ membership: z.enum(['filter', 'manual']) }), 'SegmentMemberPage'), 'Contacts with how they are members'),
+        ...errors(404),
+      },
+    }),
+    async (c) => c.json(await listMembers({ ctx: c.get('ctx'), input: { ...c.req.valid('query'), id: c.req.valid('param').id } }) as never, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/api/v1/segments/{id}/members/{contactId}',
+      tags,
+      security,
+      summary: 'Add a contact by hand',
+      description: 'The contact stays a member whatever the filter says, until removed by hand.',
+      request: { params: MemberParams },
+      responses: { 200: json(z.object({ segment_id: z.number().int(), contact_id: z.number().int(), member: z.literal(true) }), 'Added'), ...errors(404) },
+    }),
+    async (c) => {
+      const { id, contactId } = c.req.valid('param');
+      await addMember({ ctx: c.get('ctx'), input: { id, contactId } });
+      return c.json({ segment_id: id, contact_id: contactId, member: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/segments/{id}/members/{contactId}',
+      tags,
+      security,
+      summary: 'Remove a contact by hand',
+      description: 'The filter will not bring the contact back until it is added by hand again.',
+      request: { params: MemberParams },
+      responses: { 200: json(z.object({ segment_id: z.number().int(), contact_id: z.number().int(), member: z.literal(false) }), 'Removed'), ...errors(404) },
+    }),
+    async (c) => {
+      const { id, contactId } = c.req.valid('param');
+      await removeMember({ ctx: c.get('ctx'), input: { id, contactId } });
+      return c.json({ segment_id: id, contact_id: contactId, member: false as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/contacts/{id}/segments',
+      tags,
+      security,
+      summary: "A contact's segments",
+      request: { params: IdParam },
+      responses: {
+        200: json(
+          z.object({ data: z.array(z.object({ id: z.number().int(), name: z.string(), kind: z.string(), membership: z.string(), added_at: z.string() })) }),
+          'Segments the contact is in',
+        ),
+        ...errors(404),
+      },
+    }),
+    async (c) => c.json({ data: await contactSegments({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id } }) }, 200),
+  );
