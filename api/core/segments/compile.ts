@@ -40,6 +40,8 @@ export interface Compiled {
   sql: string;
   args: InValue[];
   deps: Dependencies;
+  /** Regular expressions with their paths: the database's REGEXP is stricter than JavaScript's, so callers check them there. */
+  regexes: { path: string; pattern: string }[];
 }
 
 const CORE: Record<string, Target> = {
@@ -76,10 +78,13 @@ const BEHAVIOUR_TYPES: Record<string, string | null> = {
   any_event: null,
 };
 
+const NEGATED: Partial<Record<Op, Op>> = { not_equals: 'equals', not_in: 'in', empty: 'not_empty' };
+
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => '\\' + m);
 
 class Compiler {
   args: InValue[] = [];
+  regexes: { path: string; pattern: string }[] = [];
   deps: Dependencies = {
     contactColumns: false,
     tags: false,
@@ -127,6 +132,9 @@ class Compiler {
   target(name: string, path: string): Target {
     if (name in CORE) {
       this.deps.contactColumns = true;
+      // Reactions move these on new events without touching updated_at, so
+      // the contact's events are what must re-check the segment.
+      if (name === 'last_active_at' || name === 'first_seen_at') this.deps.eventTypes = 'any';
       return CORE[name]!;
     }
     if (name.startsWith('fields.')) {
@@ -134,8 +142,11 @@ class Compiler {
       const def = this.env.fields.get(key);
       if (!def) this.fail(`${path}.field`, `no custom field "${key}"`);
       this.deps.contactColumns = true;
+      // The path is a literal, not a parameter: comparisons repeat the expression
+      // (`x IS NULL OR x <> ?`), and a bound path would shift every later argument.
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(key)) this.fail(`${path}.field`, `no custom field "${key}"`);
       const jp = `$."${key}"`;
-      const expr = `json_extract(c.custom, ${this.p(jp)})`;
+      const expr = `json_extract(c.custom, '${jp}')`;
       const kind: Kind =
         def.type === 'number' ? 'number' : def.type === 'boolean' ? 'bool' : def.type === 'date' ? 'date' : def.type === 'datetime' ? 'datetime' : def.type === 'multiselect' ? 'list' : 'text';
       return { kind, expr, path: jp };
@@ -152,9 +163,17 @@ class Compiler {
 
   field(f: z.infer<typeof FieldCondition>, path: string): string {
     const t = this.target(f.field, path);
-    const sql = this.compare(t, f.op, f.value, path);
-    if (!t.company) return sql;
-    return `EXISTS (SELECT 1 FROM company_contacts cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id AND ${sql})`;
+    if (!t.company) return this.compare(t, f.op, f.value, path);
+    // Over linked companies a negative means "no company has it", so a contact
+    // without a company matches not_equals/not_in/empty, as a NULL field does.
+    const positive = NEGATED[f.op];
+    const sql = `EXISTS (SELECT 1 FROM company_contacts cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id AND ${this.compare(
+      t,
+      positive ?? f.op,
+      f.value,
+      path,
+    )})`;
+    return positive ? `(NOT ${sql})` : sql;
   }
 
   scalar(t: Target, v: unknown, path: string): InValue {
@@ -277,6 +296,7 @@ class Compiler {
         } catch {
           this.fail(`${path}.value`, 'is not a valid regular expression');
         }
+        this.regexes.push({ path: `${path}.value`, pattern: re });
         return `${t.expr} REGEXP ${this.p(re)}`;
       }
       default:
@@ -302,6 +322,7 @@ class Compiler {
         } catch {
           this.fail(`${path}.url.value`, 'is not a valid regular expression');
         }
+        this.regexes.push({ path: `${path}.url.value`, pattern: u.value });
       }
       where.push(
         u.op === 'equals'
@@ -329,5 +350,5 @@ class Compiler {
 export function compileFilter(filter: Filter, env: CompileEnv): Compiled {
   const c = new Compiler(env);
   const sql = c.node(filter, 'filter');
-  return { sql, args: c.args, deps: c.deps };
+  return { sql, args: c.args, deps: c.deps, regexes: c.regexes };
 }

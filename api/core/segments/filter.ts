@@ -91,3 +91,12 @@ export function filterSize(f: Filter, depth = 0): { conditions: number; depth: n
   if ('not' in f) return filterSize(f.not, depth + 1);
   return { conditions: 1, depth };
 }
+
+/** The segments a filter refers to, read from its shape (no compiling, so it works for filters that no longer compile). */
+export function referencedSegments(f: Filter, out = new Set<number>()): Set<number> {
+  if ('all' in f) f.all.forEach((x) => referencedSegments(x, out));
+  else if ('any' in f) f.any.forEach((x) => referencedSegments(x, out));
+  else if ('not' in f) referencedSegments(f.not, out);
+  else if ('segment' in f) out.add(f.segment);
+  return out;
+}

@@ -13,7 +13,18 @@ async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
   const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
   if (!rows.rows.length) return { segs: [], now: ctx.now() };
   const env = await compileEnv(ctx);
-  return { segs: rows.rows.map(parseSegmentRow).map((s) => ({ id: s.id, compiled: compileFilter(s.filter!, env) })), now: env.now };
+  const segs: Live[] = [];
+  for (const s of rows.rows.map(parseSegmentRow)) {
+    // A filter can stop compiling when a field or stage it names is deleted; that
+    // segment waits for its filter to be fixed, the others (and every reaction after
+    // this one) carry on.
+    try {
+      segs.push({ id: s.id, compiled: compileFilter(s.filter!, env) });
+    } catch (e) {
+      ctx.log.warn('segment filter does not compile; skipped', { segment: s.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { segs, now: env.now };
 }
 
 function statementsFor(segs: Live[], affected: (s: Live) => Set<number>, now: number): InStatement[] {
@@ -44,6 +55,11 @@ export const segmentsOnEvents: Reaction = {
           if (e.type === 'segment_joined' || e.type === 'segment_left') {
             const ref = e.props ? Number((JSON.parse(e.props) as { segment_id?: number }).segment_id) : NaN;
             if (s.compiled.deps.segments.has(ref)) ids.add(e.contactId!);
+          } else if (e.type === 'identified' || e.type === 'merged') {
+            // Attribution (which runs first) or a merge just gave the contact
+            // events it did not have: any filter over events may now hold.
+            const t = s.compiled.deps.eventTypes;
+            if (t === 'any' || t.size) ids.add(e.contactId!);
           } else if (s.compiled.deps.eventTypes === 'any' || s.compiled.deps.eventTypes.has(e.type)) {
             ids.add(e.contactId!);
           }

@@ -1,8 +1,9 @@
 import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../context';
+import { ValidationError } from '../errors';
 import { loadFieldDefs } from '../contacts/fields';
 import { compileFilter, type CompileEnv, type Compiled } from './compile';
-import { Filter } from './filter';
+import { Filter, referencedSegments } from './filter';
 
 export interface SegmentRow {
   id: number;
@@ -91,14 +92,22 @@ export async function rebuildAll(ctx: Ctx): Promise<Record<string, number>> {
   const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' ORDER BY id");
   const segs = rows.rows.map(parseSegmentRow);
   const env = await compileEnv(ctx);
-  const order = dependencyOrder(segs, env);
+  const order = dependencyOrder(segs);
   const out: Record<string, number> = {};
-  for (const s of order) out[s.id] = (await rebuildSegment(ctx, s.id, env)).members;
+  for (const s of order) {
+    // One broken filter (a deleted field or stage) must not stop the others.
+    try {
+      out[s.id] = (await rebuildSegment(ctx, s.id, env)).members;
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      ctx.log.warn('segment filter does not compile; rebuild skipped', { segment: s.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
   return out;
 }
 
 /** Segments ordered so each comes after the segments its filter refers to. */
-export function dependencyOrder(segs: SegmentRow[], env: CompileEnv): SegmentRow[] {
+export function dependencyOrder(segs: SegmentRow[]): SegmentRow[] {
   const byId = new Map(segs.map((s) => [s.id, s]));
   const seen = new Set<number>();
   const out: SegmentRow[] = [];
@@ -106,7 +115,7 @@ export function dependencyOrder(segs: SegmentRow[], env: CompileEnv): SegmentRow
     if (seen.has(s.id)) return;
     seen.add(s.id);
     if (s.filter) {
-      for (const dep of compileFilter(s.filter, env).deps.segments) {
+      for (const dep of referencedSegments(s.filter)) {
         const d = byId.get(dep);
         if (d) visit(d);
       }

@@ -4,9 +4,9 @@ import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
-import { hydrate, CONTACT_SELECT, type ContactView } from '../contacts/contacts';
+import { hydrate, resolveContactId, CONTACT_SELECT, type ContactView } from '../contacts/contacts';
 import { compileFilter } from './compile';
-import { Filter, filterSize } from './filter';
+import { Filter, filterSize, referencedSegments } from './filter';
 import { compileEnv, parseSegmentRow, rebuildSegment } from './membership';
 
 export const SegmentInput = z.strictObject({
@@ -62,6 +62,15 @@ async function checkFilter(ctx: Ctx, kind: string, filter: Filter | null | undef
   if (size.conditions > 50 || size.depth > 6) throw new ValidationError([{ field: 'filter', message: 'at most 50 conditions nested 6 deep' }]);
   const env = await compileEnv(ctx);
   const compiled = compileFilter(filter, env);
+  // SQLite's REGEXP has no lookaround, backreferences or inline flags that JavaScript
+  // accepts; a pattern it cannot compile would fail every rebuild with a 500.
+  for (const re of compiled.regexes) {
+    try {
+      await ctx.client.execute({ sql: "SELECT '' REGEXP ?", args: [re.pattern] });
+    } catch {
+      throw new ValidationError([{ field: re.path, message: 'is not a regular expression the database supports (no lookaround, backreferences or inline flags)' }]);
+    }
+  }
   // Membership of other segments must not loop back to this one.
   const seen = new Set<number>();
   const stack = [...compiled.deps.segments];
@@ -73,7 +82,7 @@ async function checkFilter(ctx: Ctx, kind: string, filter: Filter | null | undef
     const r = await ctx.client.execute({ sql: 'SELECT * FROM segments WHERE id = ?', args: [id] });
     if (!r.rows[0]) throw new ValidationError([{ field: 'filter', message: `no segment ${id}` }]);
     const s = parseSegmentRow(r.rows[0]);
-    if (s.filter) stack.push(...compileFilter(s.filter, env).deps.segments);
+    if (s.filter) stack.push(...referencedSegments(s.filter));
   }
 }
 
@@ -123,11 +132,10 @@ export async function updateSegment({ ctx, input }: { ctx: Ctx; input: { id: num
 }
 
 export async function deleteSegment({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
-  const users = await ctx.client.execute({ sql: 'SELECT id, filter FROM segments WHERE id <> ? AND filter IS NOT NULL', args: [input.id] });
-  const env = await compileEnv(ctx);
+  const users = await ctx.client.execute({ sql: 'SELECT id, kind, filter FROM segments WHERE id <> ? AND filter IS NOT NULL', args: [input.id] });
   for (const u of users.rows) {
     const s = parseSegmentRow(u);
-    if (s.filter && compileFilter(s.filter, env).deps.segments.has(input.id)) {
+    if (s.filter && referencedSegments(s.filter).has(input.id)) {
       throw new ValidationError([{ field: 'id', message: `segment ${s.id} refers to this segment; change its filter first` }]);
     }
   }
@@ -181,8 +189,10 @@ export async function listMembers({
 }
 
 /** Adds a contact by hand: it stays a member whatever the filter says. */
-export async function addMember({ ctx, input }: { ctx: Ctx; input: { id: number; contactId: number; via?: string } }): Promise<void> {
-  await getSegment({ ctx, input });
+export async function addMember({ ctx, input: raw }: { ctx: Ctx; input: { id: number; contactId: number; via?: string } }): Promise<void> {
+  await getSegment({ ctx, input: raw });
+  // A merged contact's old id acts on the contact it was merged into.
+  const input = { ...raw, contactId: await resolveContactId(ctx, raw.contactId) };
   const now = ctx.now();
   const out = await ctx.client.batch(
     [
@@ -205,8 +215,9 @@ export async function addMember({ ctx, input }: { ctx: Ctx; input: { id: number;
 }
 
 /** Removes a contact by hand: the filter will not bring it back until it is added by hand. */
-export async function removeMember({ ctx, input }: { ctx: Ctx; input: { id: number; contactId: number; via?: string } }): Promise<void> {
-  await getSegment({ ctx, input });
+export async function removeMember({ ctx, input: raw }: { ctx: Ctx; input: { id: number; contactId: number; via?: string } }): Promise<void> {
+  await getSegment({ ctx, input: raw });
+  const input = { ...raw, contactId: await resolveContactId(ctx, raw.contactId) };
   const now = ctx.now();
   const out = await ctx.client.batch(
     [
@@ -227,10 +238,18 @@ export async function removeMember({ ctx, input }: { ctx: Ctx; input: { id: numb
 }
 
 export async function contactSegments({ ctx, input }: { ctx: Ctx; input: { contactId: number } }) {
-  const r = await ctx.client.execute({
-    sql: `SELECT s.id, s.name, s.kind, m.source, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
-      WHERE m.contact_id = ? ORDER BY s.name`,
-    args: [input.contactId],
-  });
-  return r.rows.map((x) => ({ id: Number(x.id), name: String(x.name), kind: String(x.kind), membership: String(x.source), added_at: iso(Number(x.added_at))! }));
+  const id = await resolveContactId(ctx, input.contactId);
+  const [exists, r] = await ctx.client.batch(
+    [
+      { sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [id] },
+      {
+        sql: `SELECT s.id, s.name, s.kind, m.source, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
+          WHERE m.contact_id = ? ORDER BY s.name, s.id`,
+        args: [id],
+      },
+    ],
+    'read',
+  );
+  if (!exists!.rows[0]) throw new NotFoundError('Contact');
+  return r!.rows.map((x) => ({ id: Number(x.id), name: String(x.name), kind: String(x.kind), membership: String(x.source), added_at: iso(Number(x.added_at))! }));
 }
