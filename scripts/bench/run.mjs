@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 // Adding a benchmark: create scripts/bench/<name>.ts and add its name here.
 const BENCHMARKS = [
   'contacts',
+  'ingest',
+  'segments',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -130,18 +130,31 @@ export async function updateCompany({ ctx, input }: { ctx: Ctx; input: { id: num
     }),
   );
   if (res.rowsAffected === 0) throw new NotFoundError('Company');
+  await touchCompanyContacts(ctx, input.id);
   return getCompany({ ctx, input: { id: input.id } });
+}
+
+// Company fields are contact data for segments, which re-check contacts by updated_at.
+async function touchCompanyContacts(ctx: Ctx, companyId: number) {
+  await ctx.client.execute({
+    sql: 'UPDATE contacts SET updated_at = ? WHERE id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)',
+    args: [ctx.now(), companyId],
+  });
 }
 
 export async function deleteCompany({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const out = await ctx.client.batch(
     [
+      {
+        sql: 'UPDATE contacts SET updated_at = ? WHERE id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)',
+        args: [ctx.now(), input.id],
+      },
       { sql: 'DELETE FROM company_contacts WHERE company_id = ?', args: [input.id] },
       { sql: 'DELETE FROM companies WHERE id = ?', args: [input.id] },
     ],
     'write',
   );
-  if (out[1]!.rowsAffected === 0) throw new NotFoundError('Company');
+  if (out[2]!.rowsAffected === 0) throw new NotFoundError('Company');
 }
 
 export async function listCompanies({

@@ -37,6 +37,11 @@ export async function mergeContacts({
       // Earlier merges into the merged contact now point at the survivor too.
       { sql: 'UPDATE contact_aliases SET contact_id = ? WHERE contact_id = ?', args: [survivorId, mergedId] },
       { sql: 'INSERT OR REPLACE INTO contact_aliases (old_id, contact_id, merged_at) VALUES (?, ?, ?)', args: [mergedId, survivorId, now] },
+      // On the timeline, and a signal for reactions that the survivor's history grew.
+      {
+        sql: `INSERT INTO events (contact_id, type, props, created_at) VALUES (?, 'merged', ?, ?)`,
+        args: [survivorId, JSON.stringify({ merged_id: mergedId, reason: input.reason }), now],
+      },
       // Deleted before the survivor takes over its email, which must stay unique.
       { sql: 'DELETE FROM contacts WHERE id = ?', args: [mergedId] },
       {
