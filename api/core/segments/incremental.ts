@@ -96,8 +96,9 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
   let lastId = 0;
   for (let i = 0; i < 50; i++) {
     const r = await ctx.client.execute({
-      sql: 'SELECT id, updated_at FROM contacts WHERE updated_at > ? OR (updated_at = ? AND id > ?) ORDER BY updated_at, id LIMIT ?',
-      args: [lastU, lastU, lastId, CHUNK],
+      // A row-value comparison is what lets SQLite seek the index instead of scanning it.
+      sql: 'SELECT id, updated_at FROM contacts WHERE (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?',
+      args: [lastU, lastId, CHUNK],
     });
     const rows = r.rows;
     if (rows.length) {

@@ -40,17 +40,22 @@ export function membershipStatements(segmentId: number, compiled: Compiled, opts
     AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${compiled.sql}), 0))`;
   const leaveArgs = [segmentId, ...scopeArgs, ...compiled.args];
   const props = JSON.stringify({ segment_id: segmentId, via: 'filter' });
-  const out: InStatement[] = [];
+  const out: InStatement[] = [
+    {
+      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM contacts c WHERE ${joinWhere}`,
+      args: [segmentId, opts.now, ...joinArgs],
+    },
+  ];
   if (opts.events) {
+    // The rows just inserted are the newest rowids, changes() of them: their
+    // events come from them instead of running the filter a second time.
     out.push({
-      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT c.id, 'segment_joined', ?, ? FROM contacts c WHERE ${joinWhere}`,
-      args: [props, opts.now, ...joinArgs],
+      sql: `INSERT INTO events (contact_id, type, props, created_at)
+        SELECT contact_id, 'segment_joined', ?, ? FROM segment_members
+        WHERE rowid > (SELECT max(rowid) FROM segment_members) - changes() AND segment_id = ?`,
+      args: [props, opts.now, segmentId],
     });
   }
-  out.push({
-    sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM contacts c WHERE ${joinWhere}`,
-    args: [segmentId, opts.now, ...joinArgs],
-  });
   if (opts.events) {
     out.push({
       sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? FROM segment_members m WHERE ${leaveWhere}`,
