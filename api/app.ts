@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook, errorBody } from './routes/errors';
-import { bodyLimit, rejectPrototypeKeys, requireApiKey } from './routes/middleware';
+import { bodyLimit, sanitizeJsonBody, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
@@ -32,7 +32,8 @@ export interface AppDeps {
 // the operator vouches for (TRUST_PROXY); otherwise the runtime says who it is.
 function forwardedIp(c: Context<AppEnv>): string | null {
   if (!c.get('ctx').config.TRUST_PROXY) return null;
-  return c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || null;
+  // The proxy appends the address it saw; anything left of it came from the client.
+  return c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim() || null;
 }
 
 const MB = 1024 * 1024;
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
-  app.use('/api/v1/*', rejectPrototypeKeys);
+  app.use('/api/v1/*', sanitizeJsonBody);
 
   app.route('/', apiKeyRoutes);
   // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.

@@ -219,3 +219,17 @@ describe('contact search beyond ASCII', () => {
     expect(await find('al')).toEqual(['emoji@example.com']);
   });
 });
+
+describe('hostile strings', () => {
+  it('lone surrogates from JSON escapes are stored as U+FFFD and never crash a read', async () => {
+    const t = await makeApp();
+    const raw = '{"email":"s@example.com","first_name":"x\\ud800y","fields":{}}';
+    const r = await t.json('POST', '/api/v1/contacts', raw, { headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(201);
+    expect(r.body.first_name).toBe('x\ufffdy');
+    const batch = '{"contacts":[{"email":"b@example.com","last_name":"\\udc00"}]}';
+    expect((await t.json('POST', '/api/v1/contacts/batch', batch, { headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const list = await t.json('GET', '/api/v1/contacts');
+    expect(list.body.data.map((c: any) => c.last_name)).toContain('\ufffd');
+  });
+});

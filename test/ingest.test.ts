@@ -458,7 +458,7 @@ describe('POST /t: client IP, geo and IP anonymisation', () => {
   // first three groups are compressed ("2001:db8::1", "2a02:c7c::5") is cut at
   // the ":" split, giving "2001:db8:::" — not an address, so the geo lookup
   // fails and the country is lost for those visitors. Remove `.fails` when fixed.
-  it.fails('anonymize_ip keeps compressed IPv6 addresses valid (zeroing all but the first 48 bits)', async () => {
+  it('anonymize_ip keeps compressed IPv6 addresses valid (zeroing all but the first 48 bits)', async () => {
     const g = recordingGeo('DE');
     const t = await makeApp({ public: { clientIp: () => '2001:db8::1', geo: g.geo } });
     const anon = await makeSite(t, { settings: { anonymize_ip: true } });
@@ -499,7 +499,7 @@ describe('POST /t: client IP, geo and IP anonymisation', () => {
   // client sent first, so a client defeats the rate limit (and spoofs geo) by
   // sending a new X-Forwarded-For each time. The rightmost entry is the one the
   // trusted proxy wrote. Remove `.fails` when fixed.
-  it.fails('behind an appending proxy, a client cannot dodge the rate limit with its own X-Forwarded-For', async () => {
+  it('behind an appending proxy, a client cannot dodge the rate limit with its own X-Forwarded-For', async () => {
     const t = await makeApp({ env: { PUBLIC_RATE_LIMIT: '3', TRUST_PROXY: 'true' }, public: { clientIp: () => '10.0.0.1' } });
     const site = await makeSite(t);
     const statuses: number[] = [];
@@ -545,7 +545,7 @@ describe('POST /t: rate limit', () => {
   // Access-Control-Allow-Origin header is set, so a page's script cannot read the
   // 429 (or its Retry-After), unlike every other /t error ("CORS headers on errors
   // too"). Setting the CORS headers before the limiter check fixes it. Remove `.fails` when fixed.
-  it.fails('a 429 carries the CORS header like the other /t errors', async () => {
+  it('a 429 carries the CORS header like the other /t errors', async () => {
     const t = await makeApp({ env: { PUBLIC_RATE_LIMIT: '1' }, public: { clientIp: () => '81.2.69.160' } });
     const site = await makeSite(t);
     await track(t, { k: site.public_key, v: vid(1), e: [pv('/')] });

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
 import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../core/errors';
 import type { AppEnv } from './shared';
+import { wellFormedDeep } from '../core/util/text';
 
 // Body limits are checked on the declared length and again while reading,
 // because chunked requests have no Content-Length.
@@ -66,12 +67,16 @@ function protoPaths(v: unknown, path: string[], out: string[]) {
   }
 }
 
-// zod's object copies silently drop a "__proto__" key, so it would be ignored
-// where every other unknown field is refused. Refuse it before validation.
-export const rejectPrototypeKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
+/**
+ * Two things no JSON body may carry further: a "__proto__" key (zod's object
+ * copies drop it silently, so it would be ignored where every other unknown
+ * field is refused) and lone surrogates (they crash the database client when
+ * read back; they become U+FFFD). Both need an escape or that key in the raw
+ * text, so ordinary bodies pass after one substring check.
+ */
+export const sanitizeJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!/json/i.test(c.req.header('content-type') ?? '')) return next();
   const text = await c.req.text();
-  // Cheap pre-check; escaped spellings ("\u005f_proto__") contain a backslash-u.
   if (!text.includes('proto') && !text.includes('\\u')) return next();
   let parsed: unknown;
   try {
@@ -82,5 +87,11 @@ export const rejectPrototypeKeys: MiddlewareHandler<AppEnv> = async (c, next) =>
   const found: string[] = [];
   protoPaths(parsed, [], found);
   if (found.length) throw new ValidationError(found.map((field) => ({ field, message: 'unknown field' })));
+  const clean = wellFormedDeep(parsed);
+  if (clean.changed) {
+    // The validator reads the cached body: replace it with the clean one.
+    const body = JSON.stringify(clean.value);
+    c.req.bodyCache = { text: Promise.resolve(body) } as unknown as typeof c.req.bodyCache;
+  }
   return next();
 };

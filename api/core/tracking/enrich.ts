@@ -35,8 +35,15 @@ export function anonymizeIp(ip: string): string {
   if (ip.includes('.') && !ip.includes(':')) return ip.replace(/\.\d+$/, '.0');
   const v4mapped = /^::ffff:(\d+\.\d+\.\d+)\.\d+$/i.exec(ip);
   if (v4mapped) return `::ffff:${v4mapped[1]}.0`;
-  const parts = ip.split(':');
-  return parts.slice(0, 3).join(':') + '::';
+  // Expand "::" so the first three groups are real groups, whatever was compressed.
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  // Canonical form: no leading zeros, trailing zero groups folded into "::".
+  const kept = groups.slice(0, 3).map((g) => (parseInt(g || '0', 16) || 0).toString(16));
+  while (kept.length && kept[kept.length - 1] === '0') kept.pop();
+  return kept.join(':') + '::';
 }
 
 const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;

@@ -1,6 +1,7 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { createGroupCommit, type GroupCommit } from './group-commit';
+import { wellFormedJson } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
 
 export interface StoredEvent {
@@ -27,11 +28,6 @@ export interface Hit {
 // Rows per statement; larger flushes are split so one statement stays reasonable.
 const CHUNK = 2000;
 
-// SQLite's JSON functions decode a lone-surrogate escape ("\ud800", which
-// JSON.stringify writes for one) into invalid UTF-8, and the libsql client
-// aborts the whole process when it reads such a row back. Replace them first.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const wellFormed = (_k: string, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v);
 
 function statements(hits: Hit[]): InStatement[] {
   const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit }>();
@@ -49,7 +45,7 @@ function statements(hits: Hit[]): InStatement[] {
       } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h });
     }
     for (const e of h.events) {
-      rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? JSON.stringify(e.props, wellFormed) : null, h.at]);
+      rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? JSON.stringify(e.props, wellFormedJson) : null, h.at]);
     }
   }
   const out: InStatement[] = [];
@@ -90,7 +86,7 @@ function statements(hits: Hit[]): InStatement[] {
         FROM json_each(?) j
         LEFT JOIN visitors v ON v.site_id = j.value ->> 0 AND v.uid = j.value ->> 1
         WHERE true`,
-      args: [JSON.stringify(rows.slice(i, i + CHUNK), wellFormed)],
+      args: [JSON.stringify(rows.slice(i, i + CHUNK), wellFormedJson)],
     });
   }
   return out;

@@ -59,16 +59,16 @@ export function publicRoutes(deps: PublicDeps) {
   app.post('/t', async (c) => {
     const ctx = c.get('ctx');
     limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
+    const origin = originOf(c);
+    // CORS headers on errors too (429 included), so the page's script can read what went wrong.
+    if (origin) c.header('Access-Control-Allow-Origin', origin);
+    c.header('Vary', 'Origin');
     const ip = deps.clientIp(c);
     const wait = limiter.hit(ip ?? 'unknown', ctx.now());
     if (wait) {
       c.header('Retry-After', String(wait));
       throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
     }
-    const origin = originOf(c);
-    // CORS headers on errors too, so the page's script can read what went wrong.
-    if (origin) c.header('Access-Control-Allow-Origin', origin);
-    c.header('Vary', 'Origin');
     const result = await collect({
       ctx,
       ingestor: deps.ingestor,
