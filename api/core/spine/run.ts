@@ -1,77 +1,85 @@
 import type { Ctx } from '../context';
 import { CHANGE_WATCHERS, REACTIONS } from './registry';
-import type { Reaction, SpineEvent } from './types';
+import type { SpineEvent } from './types';
 
 const CHUNK = 1000;
 
-async function cursorOf(ctx: Ctx, name: string): Promise<number> {
-  const r = await ctx.client.execute({ sql: 'SELECT last_event_id FROM reaction_cursors WHERE name = ?', args: [name] });
-  return r.rows[0] ? Number(r.rows[0].last_event_id) : 0;
+function toEvent(r: Record<string, unknown>): SpineEvent {
+  return {
+    id: Number(r.id),
+    type: String(r.type),
+    siteId: r.site_id === null ? null : Number(r.site_id),
+    visitorId: r.visitor_id === null ? null : Number(r.visitor_id),
+    contactId: r.contact_id === null ? null : Number(r.contact_id),
+    name: r.name === null ? null : String(r.name),
+    url: r.url === null ? null : String(r.url),
+    props: r.props === null ? null : String(r.props),
+    createdAt: Number(r.created_at),
+  };
 }
 
-async function runOne(ctx: Ctx, reaction: Reaction, maxChunks: number): Promise<number> {
-  let processed = 0;
-  let cursor = await cursorOf(ctx, reaction.name);
-  for (let i = 0; i < maxChunks; i++) {
+/**
+ * Runs every reaction over the events it has not consumed yet (bounded per
+ * call). Each round reads one chunk of the log from the lowest cursor, shared
+ * by all reactions; each reaction then commits its effects together with its
+ * own cursor. Events the reactions write (points_changed, segment_joined…)
+ * are picked up by the next round.
+ */
+export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}): Promise<Record<string, number>> {
+  const out: Record<string, number> = Object.fromEntries(REACTIONS.map((r) => [r.name, 0]));
+  for (let round = 0; round < (opts.maxChunks ?? 50); round++) {
+    const rows = await ctx.client.execute('SELECT name, last_event_id FROM reaction_cursors');
+    const cursors = new Map(rows.rows.map((r) => [String(r.name), Number(r.last_event_id)]));
+    const from = Math.min(...REACTIONS.map((r) => cursors.get(r.name) ?? 0));
     const res = await ctx.client.execute({
-      sql: `SELECT id, type, site_id, visitor_id, contact_id, name, url, props, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?`,
-      args: [cursor, CHUNK],
+      sql: 'SELECT id, type, site_id, visitor_id, contact_id, name, url, props, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?',
+      args: [from, CHUNK],
     });
     if (!res.rows.length) break;
-    const events: SpineEvent[] = res.rows.map((r) => ({
-      id: Number(r.id),
-      type: String(r.type),
-      siteId: r.site_id === null ? null : Number(r.site_id),
-      visitorId: r.visitor_id === null ? null : Number(r.visitor_id),
-      contactId: r.contact_id === null ? null : Number(r.contact_id),
-      name: r.name === null ? null : String(r.name),
-      url: r.url === null ? null : String(r.url),
-      props: r.props === null ? null : String(r.props),
-      createdAt: Number(r.created_at),
-    }));
-    const relevant = reaction.types ? events.filter((e) => reaction.types!.includes(e.type)) : events;
+    const events = res.rows.map(toEvent);
     const last = events[events.length - 1]!.id;
-    const stmts = relevant.length ? await reaction.handle(ctx, relevant) : [];
-    await ctx.client.batch(
-      [
-        ...stmts,
-        {
-          sql: `INSERT INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)
-            ON CONFLICT(name) DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id), updated_at = excluded.updated_at`,
-          args: [reaction.name, last, ctx.now()],
-        },
-      ],
-      'write',
-    );
-    cursor = last;
-    processed += events.length;
-    if (events.length < CHUNK) break;
+    for (const reaction of REACTIONS) {
+      const cursor = cursors.get(reaction.name) ?? 0;
+      const unseen = events.filter((e) => e.id > cursor);
+      if (!unseen.length) continue;
+      const relevant = reaction.types ? unseen.filter((e) => reaction.types!.includes(e.type)) : unseen;
+      const stmts = relevant.length ? await reaction.handle(ctx, relevant) : [];
+      await ctx.client.batch(
+        [
+          ...stmts,
+          {
+            sql: `INSERT INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)
+              ON CONFLICT(name) DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id), updated_at = excluded.updated_at`,
+            args: [reaction.name, last, ctx.now()],
+          },
+        ],
+        'write',
+      );
+      out[reaction.name]! += unseen.length;
+    }
   }
-  return processed;
-}
-
-/** Runs every reaction over the events it has not consumed yet (bounded per call). */
-export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const r of REACTIONS) out[r.name] = await runOne(ctx, r, opts.maxChunks ?? 50);
   for (const w of CHANGE_WATCHERS) out[w.name] = await w.run(ctx);
   return out;
 }
 
-// One runner per context at a time; a kick during a run asks for one more run.
+// One runner per context at a time. Kicks within KICK_DELAY_MS share one run,
+// so a stream of hits costs one run per interval, not one per hit.
+const KICK_DELAY_MS = 200;
 const state = new WeakMap<Ctx, { running: Promise<void>; again: boolean }>();
 
-/** Runs the reactions soon, coalescing kicks that arrive while a run is going. */
-export function kickReactions(ctx: Ctx): Promise<void> {
+/** Runs the reactions soon, coalescing kicks that arrive before or during a run. */
+export function kickReactions(ctx: Ctx, opts: { delayMs?: number } = {}): Promise<void> {
   const s = state.get(ctx);
   if (s) {
     s.again = true;
     return s.running;
   }
   const entry = { again: false, running: Promise.resolve() };
+  const delay = opts.delayMs ?? KICK_DELAY_MS;
   entry.running = (async () => {
     try {
       do {
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         entry.again = false;
         await runReactions(ctx);
       } while (entry.again);
