@@ -87,6 +87,7 @@ export function createApp(deps: AppDeps) {
       clientIp: (c) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null,
       geo: deps.public?.geo,
       platformCountry: deps.public?.platformCountry,
+      readBody: deps.public?.readBody,
     }),
   );
 

@@ -2,14 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createClient } from '@libsql/client';
 import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from '../app';
 import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { VERSION } from '../version';
-import { openGeo } from './geo-node';
+import { nodePublicDeps } from './node-deps';
 import { runDue } from '../jobs/index';
 import { settleDeferred } from '../routes/defer';
 
@@ -43,10 +42,7 @@ async function main() {
   }
   const app = createApp({
     ctx,
-    public: {
-      clientIp: (c) => getConnInfo(c).remote.address ?? null,
-      geo: openGeo(config.GEOIP_DB),
-    },
+    public: nodePublicDeps(config),
   });
   // The scheduler: the same dispatcher the Workers cron calls.
   const lastRun = new Map<string, number>();

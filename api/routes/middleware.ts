@@ -13,8 +13,11 @@ export function bodyLimit(limitFor: (path: string) => number): MiddlewareHandler
     const limit = limitFor(c.req.path);
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit);
+    // With a declared length there is nothing more to check here (and touching
+    // raw.body would make the Node adapter build a stream for nothing).
+    if (declared !== undefined) return next();
     const body = c.req.raw.body;
-    if (!body || declared !== undefined) return next();
+    if (!body) return next();
     // Unknown length: buffer with a running count, then hand the bytes on.
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];

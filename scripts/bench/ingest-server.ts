@@ -9,16 +9,15 @@
 //   ← 'settle'  → { type: 'settled', ms }          (deferred reactions finished)
 //   ← 'stop'    closes both servers, waits for deferred work, closes the database, exits
 import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { createClient } from '@libsql/client';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
+import { nodePublicDeps } from '../../api/entry/node-deps';
 import { createCtx } from '../../api/core/context';
 import { createIngestor } from '../../api/core/tracking/ingest';
 import { createSite } from '../../api/core/tracking/sites';
 import { prepareDatabase } from '../../api/db/open';
-import { openGeo } from '../../api/entry/geo-node';
 import { parseConfig } from '../../api/env';
 import { settleDeferred } from '../../api/routes/defer';
 
@@ -56,8 +55,7 @@ async function main() {
     ctx,
     public: {
       ...(maxWait ? { ingestor: createIngestor(ctx, { maxWaitMs: Number(maxWait) }) } : {}),
-      clientIp: (c) => getConnInfo(c).remote.address ?? null,
-      geo: openGeo(config.GEOIP_DB),
+      ...nodePublicDeps(config),
     },
   });
 

@@ -5,6 +5,7 @@ import { kickReactions } from '../../core/spine/run';
 import { createRateLimiter } from '../../core/util/rate-limit';
 import { AppError } from '../../core/errors';
 import { W_JS, W_JS_ETAG } from '../../generated/widgets';
+import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
 
@@ -15,6 +16,8 @@ export interface PublicDeps {
   /** Country code for an IP (Node: the bundled mmdb), or from the platform (Workers). */
   geo?: (ip: string) => string | null;
   platformCountry?: (c: Context) => string | null;
+  /** Reads the body (bounded); the Node entry reads the socket directly. */
+  readBody?: (c: Context, limit: number) => Promise<string>;
 }
 
 function originOf(c: Context): string | null {
@@ -74,7 +77,7 @@ export function publicRoutes(deps: PublicDeps) {
       ingestor: deps.ingestor,
       geo: deps.geo,
       input: {
-        body: await c.req.text(),
+        body: deps.readBody ? await deps.readBody(c, MAX_TRACK_BODY) : await c.req.text(),
         origin,
         userAgent: c.req.header('user-agent') ?? null,
         ip,

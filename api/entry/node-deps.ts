@@ -1,0 +1,14 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Config } from '../env';
+import type { AppDeps } from '../app';
+import { openGeo } from './geo-node';
+import { readNodeBody } from './node-body';
+
+/** The Node-specific pieces of the public endpoints (also used by the ingest benchmark). */
+export function nodePublicDeps(config: Config): NonNullable<AppDeps['public']> {
+  return {
+    clientIp: (c) => getConnInfo(c).remote.address ?? null,
+    geo: openGeo(config.GEOIP_DB),
+    readBody: readNodeBody,
+  };
+}
