@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 
 const pending = new Set<Promise<unknown>>();
+let hasExecutionCtx: boolean | undefined;
 
 /**
  * Runs work after the response without holding it up: waitUntil on Workers, a
@@ -8,11 +9,16 @@ const pending = new Set<Promise<unknown>>();
  */
 export function defer(c: Context, work: Promise<unknown>): void {
   const quiet = work.catch(() => undefined);
-  try {
-    c.executionCtx.waitUntil(quiet);
-    return;
-  } catch {
-    // No execution context: Node.
+  // Hono's executionCtx getter throws where there is none (Node); an exception
+  // per request costs more than it looks, so remember the answer.
+  if (hasExecutionCtx !== false) {
+    try {
+      c.executionCtx.waitUntil(quiet);
+      hasExecutionCtx = true;
+      return;
+    } catch {
+      hasExecutionCtx = false;
+    }
   }
   pending.add(quiet);
   void quiet.finally(() => pending.delete(quiet));

@@ -26,8 +26,16 @@ export function parseUserAgent(ua: string): ClientInfo {
   return info;
 }
 
+// isbot runs one large regular expression; most hits repeat a handful of agents.
+const botCache = new LRUCache<string, boolean>({ max: 5000 });
+
 export function isBot(ua: string | undefined | null): boolean {
-  return !ua || ua.length < 10 || isbot(ua);
+  if (!ua || ua.length < 10) return true;
+  const hit = botCache.get(ua);
+  if (hit !== undefined) return hit;
+  const bot = isbot(ua);
+  if (ua.length <= 512) botCache.set(ua, bot);
+  return bot;
 }
 
 /** Zeroes the host part: the last octet of IPv4, all but the first 48 bits of IPv6. */

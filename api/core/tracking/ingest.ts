@@ -1,7 +1,7 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { createGroupCommit, type GroupCommit } from './group-commit';
-import { wellFormedJson } from '../util/text';
+import { stringifyWellFormed } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
 
 export interface StoredEvent {
@@ -45,7 +45,7 @@ function statements(hits: Hit[]): InStatement[] {
       } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h });
     }
     for (const e of h.events) {
-      rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? JSON.stringify(e.props, wellFormedJson) : null, h.at]);
+      rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? stringifyWellFormed(e.props) : null, h.at]);
     }
   }
   const out: InStatement[] = [];
@@ -55,7 +55,7 @@ function statements(hits: Hit[]): InStatement[] {
     v.first,
     v.last,
     v.pv,
-    v.hit.source ? JSON.stringify(v.hit.source) : null,
+    v.hit.source ? stringifyWellFormed(v.hit.source) : null,
     v.hit.client.browser,
     v.hit.client.os,
     v.hit.client.device,
@@ -75,7 +75,7 @@ function statements(hits: Hit[]): InStatement[] {
           os = coalesce(excluded.os, visitors.os),
           device = coalesce(excluded.device, visitors.device),
           country = coalesce(excluded.country, visitors.country)`,
-      args: [JSON.stringify(vrows.slice(i, i + CHUNK))],
+      args: [stringifyWellFormed(vrows.slice(i, i + CHUNK))],
     });
   }
   for (let i = 0; i < rows.length; i += CHUNK) {
@@ -86,7 +86,7 @@ function statements(hits: Hit[]): InStatement[] {
         FROM json_each(?) j
         LEFT JOIN visitors v ON v.site_id = j.value ->> 0 AND v.uid = j.value ->> 1
         WHERE true`,
-      args: [JSON.stringify(rows.slice(i, i + CHUNK), wellFormedJson)],
+      args: [stringifyWellFormed(rows.slice(i, i + CHUNK))],
     });
   }
   return out;

@@ -33,3 +33,13 @@ export function wellFormedDeep(v: unknown): { value: unknown; changed: boolean }
   };
   return { value: walk(v), changed };
 }
+
+/**
+ * JSON.stringify with well-formed strings. JSON.stringify writes a lone
+ * surrogate as an escape ("\\ud800"), so the common case is one test of the
+ * output; only then is it redone with the replacer.
+ */
+export function stringifyWellFormed(v: unknown): string {
+  const json = JSON.stringify(v);
+  return /\\ud[89a-f]/i.test(json) ? JSON.stringify(v, wellFormedJson) : json;
+}
