@@ -84,5 +84,19 @@ export const migrations: { tag: string; statements: string[] }[] = [
     "statements": [
       "-- The sales funnel a new installation starts with; editable through /api/v1/stages.\nINSERT INTO stages (name, position, is_mql, created_at) VALUES\n  ('Attract', 1, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Engage', 2, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Convert', 3, 1, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Close', 4, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER)),\n  ('Delight', 5, 0, CAST(unixepoch('subsec') * 1000 AS INTEGER));"
     ]
+  },
+  {
+    "tag": "0004_widgets",
+    "statements": [
+      "CREATE TABLE `assets` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`slug` text NOT NULL,\n\t`title` text NOT NULL,\n\t`filename` text NOT NULL,\n\t`content_type` text NOT NULL,\n\t`size` integer NOT NULL,\n\t`sha256` text NOT NULL,\n\t`storage_key` text NOT NULL,\n\t`gate_form_id` integer,\n\t`is_sample` integer DEFAULT false NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `assets_slug_unique` ON `assets` (`slug`);",
+      "CREATE TABLE `focus_items` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`site_id` integer,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`is_sample` integer DEFAULT false NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `form_submissions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`form_id` integer NOT NULL,\n\t`contact_id` integer,\n\t`visitor_id` integer,\n\t`client_id` text,\n\t`values` text NOT NULL,\n\t`page_url` text,\n\t`referrer` text,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `form_submissions_client_uq` ON `form_submissions` (`form_id`,`client_id`);",
+      "CREATE INDEX `form_submissions_form_idx` ON `form_submissions` (`form_id`,`id`);",
+      "CREATE INDEX `form_submissions_contact_idx` ON `form_submissions` (`contact_id`);",
+      "CREATE INDEX `form_submissions_visitor_idx` ON `form_submissions` (`visitor_id`,`form_id`);",
+      "CREATE TABLE `forms` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`is_sample` integer DEFAULT false NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);"
+    ]
   }
 ];

@@ -3,3 +3,4 @@ export * from './contacts';
 export * from './companies';
 export * from './tracking';
 export * from './scoring';
+export * from './widgets';
