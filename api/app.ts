@@ -21,6 +21,9 @@ import { historyRoutes } from './routes/tracking/history';
 import { internalRoutes } from './routes/internal';
 import { scoringRoutes } from './routes/scoring/scoring';
 import { segmentRoutes } from './routes/segments/segments';
+import { formsApiRoutes, formsPublicRoutes } from './routes/forms/forms';
+import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
+import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -91,6 +94,10 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  app.route('/', formsPublicRoutes);
+  app.route('/', focusPublicRoutes);
+  app.route('/', assetsPublicRoutes);
+
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
   app.use('/api/v1/*', sanitizeJsonBody);
@@ -106,6 +113,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', historyRoutes);
   app.route('/', scoringRoutes);
   app.route('/', segmentRoutes);
+  app.route('/', formsApiRoutes);
+  app.route('/', focusApiRoutes);
+  app.route('/', assetsApiRoutes);
   app.route('/', internalRoutes);
 
   app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));

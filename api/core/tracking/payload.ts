@@ -12,7 +12,9 @@ import { z } from 'zod';
 //       with consent_required stores no visitor id without it
 // EVENT:
 //   t   type: "pv" page view | "ev" custom event | "out" outbound link click |
-//       "dl" file download | "eng" engagement (time on page, scroll depth)
+//       "dl" file download | "eng" engagement (time on page, scroll depth) |
+//       "fv" / "fc" / "fx" focus item view / click (call to action) / close,
+//       with p: { focus_id, variant } (submissions are recorded by POST /f/:id)
 //   u   page URL (absolute)            r  referrer (page views)
 //   ti  document title (page views)    n  event name (custom events)
 //   h   link href (out, dl)            p  props: flat object of string/number/boolean
@@ -28,10 +30,19 @@ const Props = z
   .record(str(64), z.union([str(500), z.number().finite(), z.boolean(), z.null()]))
   .refine((o) => Object.keys(o).length <= 25, 'at most 25 props');
 
-export const EVENT_TYPES = { pv: 'page_view', ev: 'custom', out: 'outbound_click', dl: 'file_download', eng: 'engagement' } as const;
+export const EVENT_TYPES = {
+  pv: 'page_view',
+  ev: 'custom',
+  out: 'outbound_click',
+  dl: 'file_download',
+  eng: 'engagement',
+  fv: 'focus_view',
+  fc: 'focus_click',
+  fx: 'focus_close',
+} as const;
 
 export const TrackEvent = z.object({
-  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng']),
+  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng', 'fv', 'fc', 'fx']),
   u: url,
   r: url.optional(),
   ti: str(500).optional(),
