@@ -41,7 +41,16 @@ function forwardedIp(c: Context<AppEnv>): string | null {
 
 const MB = 1024 * 1024;
 // CSV imports carry files; everything else is small JSON.
-const limitFor = (path: string) => (path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? MAX_TRACK_BODY : 1 * MB);
+const limitFor = (path: string) =>
+  path === '/api/v1/contacts/import'
+    ? 10 * MB
+    : path === '/t'
+      ? MAX_TRACK_BODY
+      : path.startsWith('/f/')
+        ? 64 * 1024 // a form submission
+        : path === '/api/v1/assets'
+          ? 25 * MB // an uploaded file
+          : 1 * MB;
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -83,6 +92,7 @@ export function createApp(deps: AppDeps) {
   app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
 
   app.use('/t', bodyLimit(limitFor));
+  app.use('/f/*', bodyLimit(limitFor));
   app.route(
     '/',
     publicRoutes({
