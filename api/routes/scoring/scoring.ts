@@ -1,4 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Ctx } from '../../core/context';
 import { createStage, deleteStage, getStage, listStages, setContactStage, StageInput, StagePatch, updateStage } from '../../core/scoring/stages';
 import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRuleInput, PointRulePatch, updatePointRule } from '../../core/scoring/rules';
 import { adjustPoints, pointHistory } from '../../core/scoring/points';
@@ -58,38 +60,48 @@ const isoTime = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or date-time')
   .transform((s) => Date.parse(s));
 
-type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
-
-// CRUD routes for one resource; the shapes differ, the HTTP contract does not.
-function crud<I extends z.ZodType, P extends z.ZodType, O extends z.ZodType>(
+// The five CRUD routes of one resource: the shapes differ, the HTTP contract
+// and the calls into core do not.
+function crud(
   app: OpenAPIHono<AppEnv>,
   o: {
     path: string;
     tag: string;
     noun: string;
-    item: O;
-    input: I;
-    patch: P;
-    list: Handler;
-    create: Handler;
-    get: Handler;
-    update: Handler;
-    remove: Handler;
+    item: z.ZodType;
+    input: z.ZodType;
+    patch: z.ZodType;
+    core: {
+      list: (a: { ctx: Ctx }) => Promise<unknown[]>;
+      create: (a: { ctx: Ctx; input: never }) => Promise<unknown>;
+      get: (a: { ctx: Ctx; input: { id: number } }) => Promise<unknown>;
+      update: (a: { ctx: Ctx; input: { id: number; patch: never } }) => Promise<unknown>;
+      remove: (a: { ctx: Ctx; input: { id: number } }) => Promise<void>;
+    };
   },
 ) {
   const base = { tags: [o.tag], security };
-  return app
-    .openapi(createRoute({ ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, responses: { 200: json(z.object({ data: z.array(o.item) }), `All ${o.noun}s`), ...errors() } }), o.list as never)
-    .openapi(createRoute({ ...base, method: 'post', path: o.path, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }), o.create as never)
-    .openapi(createRoute({ ...base, method: 'get', path: `${o.path}/{id}`, summary: `Get a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(o.item, `The ${o.noun}`), ...errors(404) } }), o.get as never)
-    .openapi(
-      createRoute({ ...base, method: 'patch', path: `${o.path}/{id}`, summary: `Update a ${o.noun}`, request: { params: IdParam, body: jsonBody(o.patch) }, responses: { 200: json(o.item, 'Updated'), ...errors(404, 409, 415) } }),
-      o.update as never,
-    )
-    .openapi(createRoute({ ...base, method: 'delete', path: `${o.path}/{id}`, summary: `Delete a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }), o.remove as never);
+  const id = (c: Context<AppEnv>) => (c.req.valid as (t: 'param') => { id: number })('param').id;
+  const body = (c: Context<AppEnv>) => (c.req.valid as (t: 'json') => never)('json');
+  const route = (r: Parameters<typeof createRoute>[0], h: (c: Context<AppEnv>) => Promise<Response>) => app.openapi(createRoute(r), h as never);
+  route({ ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, responses: { 200: json(z.object({ data: z.array(o.item) }), `All ${o.noun}s`), ...errors() } }, async (c) =>
+    c.json({ data: await o.core.list({ ctx: c.get('ctx') }) }, 200),
+  );
+  route({ ...base, method: 'post', path: o.path, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }, async (c) =>
+    c.json(await o.core.create({ ctx: c.get('ctx'), input: body(c) }), 201),
+  );
+  route({ ...base, method: 'get', path: `${o.path}/{id}`, summary: `Get a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(o.item, `The ${o.noun}`), ...errors(404) } }, async (c) =>
+    c.json(await o.core.get({ ctx: c.get('ctx'), input: { id: id(c) } }), 200),
+  );
+  route(
+    { ...base, method: 'patch', path: `${o.path}/{id}`, summary: `Update a ${o.noun}`, request: { params: IdParam, body: jsonBody(o.patch) }, responses: { 200: json(o.item, 'Updated'), ...errors(404, 409, 415) } },
+    async (c) => c.json(await o.core.update({ ctx: c.get('ctx'), input: { id: id(c), patch: body(c) } }), 200),
+  );
+  route({ ...base, method: 'delete', path: `${o.path}/{id}`, summary: `Delete a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }, async (c) => {
+    await o.core.remove({ ctx: c.get('ctx'), input: { id: id(c) } });
+    return c.json({ id: id(c), deleted: true as const }, 200);
+  });
 }
-
-const deleted = (id: number) => ({ id, deleted: true as const });
 
 const app = new OpenAPIHono<AppEnv>();
 
@@ -100,15 +112,7 @@ crud(app, {
   item: Stage,
   input: StageInput.openapi('StageInput', { example: { name: 'Negotiation', position: 4, is_mql: false } }),
   patch: StagePatch.openapi('StagePatch'),
-  list: async (c) => c.json({ data: await listStages({ ctx: c.get('ctx') }) }, 200),
-  create: async (c) => c.json(await createStage({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
-  get: async (c) => c.json(await getStage({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
-  update: async (c) => c.json(await updateStage({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
-  remove: async (c) => {
-    const { id } = c.req.valid('param' as never) as { id: number };
-    await deleteStage({ ctx: c.get('ctx'), input: { id } });
-    return c.json(deleted(id), 200);
-  },
+  core: { list: listStages, create: createStage, get: getStage, update: updateStage, remove: deleteStage },
 });
 
 crud(app, {
@@ -120,15 +124,7 @@ crud(app, {
     example: { name: 'Visited pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true, cap: { count: 3, period: 'day' } },
   }),
   patch: PointRulePatch.openapi('PointRulePatch'),
-  list: async (c) => c.json({ data: await listPointRules({ ctx: c.get('ctx') }) }, 200),
-  create: async (c) => c.json(await createPointRule({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
-  get: async (c) => c.json(await getPointRule({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
-  update: async (c) => c.json(await updatePointRule({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
-  remove: async (c) => {
-    const { id } = c.req.valid('param' as never) as { id: number };
-    await deletePointRule({ ctx: c.get('ctx'), input: { id } });
-    return c.json(deleted(id), 200);
-  },
+  core: { list: listPointRules, create: createPointRule, get: getPointRule, update: updatePointRule, remove: deletePointRule },
 });
 
 crud(app, {
@@ -140,15 +136,7 @@ crud(app, {
     example: { name: 'Sales-ready', threshold: 100, actions: [{ type: 'change_stage', stage_id: 3 }, { type: 'webhook', url: 'https://crm.example.com/hooks/leadline' }] },
   }),
   patch: TriggerPatch.openapi('PointTriggerPatch'),
-  list: async (c) => c.json({ data: await listTriggers({ ctx: c.get('ctx') }) }, 200),
-  create: async (c) => c.json(await createTrigger({ ctx: c.get('ctx'), input: c.req.valid('json' as never) as never }), 201),
-  get: async (c) => c.json(await getTrigger({ ctx: c.get('ctx'), input: c.req.valid('param' as never) as never }), 200),
-  update: async (c) => c.json(await updateTrigger({ ctx: c.get('ctx'), input: { id: (c.req.valid('param' as never) as { id: number }).id, patch: c.req.valid('json' as never) as never } }), 200),
-  remove: async (c) => {
-    const { id } = c.req.valid('param' as never) as { id: number };
-    await deleteTrigger({ ctx: c.get('ctx'), input: { id } });
-    return c.json(deleted(id), 200);
-  },
+  core: { list: listTriggers, create: createTrigger, get: getTrigger, update: updateTrigger, remove: deleteTrigger },
 });
 
 export const scoringRoutes = app
