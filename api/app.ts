@@ -24,11 +24,14 @@ import { segmentRoutes } from './routes/segments/segments';
 import { formsApiRoutes, formsPublicRoutes } from './routes/forms/forms';
 import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
 import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
+import type { AssetStorage } from './core/assets/storage';
 
 export interface AppDeps {
   ctx: Ctx;
   /** Runtime-specific pieces of the public endpoints; sensible defaults otherwise. */
   public?: Partial<PublicDeps>;
+  /** Where uploaded assets are kept (disk on Node, R2 on Workers); without it asset uploads and downloads answer 503. */
+  storage?: AssetStorage;
 }
 
 // Forwarding headers are anyone's to forge, so they count only behind a proxy
@@ -91,13 +94,19 @@ export function createApp(deps: AppDeps) {
   app.get('/api/v1/openapi.json', (c) => c.json(openApi()));
   app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
 
+  const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));
   app.use('/f/*', bodyLimit(limitFor));
+  // Public routes other than /t get the client IP (for rate limits) through the context.
+  app.use('/f/*', async (c, next) => {
+    c.set('clientIp', clientIp(c));
+    await next();
+  });
   app.route(
     '/',
     publicRoutes({
       ingestor: deps.public?.ingestor ?? createIngestor(deps.ctx),
-      clientIp: (c) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null,
+      clientIp,
       geo: deps.public?.geo,
       platformCountry: deps.public?.platformCountry,
       readBody: deps.public?.readBody,
@@ -105,8 +114,8 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', formsPublicRoutes);
-  app.route('/', focusPublicRoutes);
-  app.route('/', assetsPublicRoutes);
+  app.route('/', focusPublicRoutes({ clientIp }));
+  app.route('/', assetsPublicRoutes({ storage: deps.storage, clientIp }));
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -125,7 +134,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', segmentRoutes);
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
-  app.route('/', assetsApiRoutes);
+  app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', internalRoutes);
 
   app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));

@@ -7,6 +7,7 @@ import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 import { prepareDatabase } from '../api/db/open';
 import { createApiKey, type Scope } from '../api/core/access/api-keys';
+import { memoryStorage, type AssetStorage } from '../api/core/assets/storage';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -27,6 +28,8 @@ export async function makeApp(
     now?: () => number;
     /** Runtime pieces of the public endpoints (client IP, geo, ingestor), as the entries pass them; may be built from the app's ctx. */
     public?: AppDeps['public'] | ((ctx: Ctx) => AppDeps['public']);
+    /** Asset storage; in memory unless given (null: none, as on a Worker without R2). */
+    storage?: AssetStorage | null;
   } = {},
 ): Promise<TestApp> {
   const url = opts.memory ? ':memory:' : `file:${join(mkdtempSync(join(tmpdir(), 'leadline-test-')), 'test.db')}`;
@@ -34,7 +37,8 @@ export async function makeApp(
   await prepareDatabase(client, url);
   const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...opts.env });
   const ctx = createCtx({ client, config, now: opts.now });
-  const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public });
+  const storage = opts.storage === null ? undefined : (opts.storage ?? memoryStorage());
+  const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public, storage });
   const keys = {} as Record<Scope, string>;
   for (const scope of ['read', 'write', 'admin'] as const) {
     keys[scope] = (await createApiKey({ ctx, input: { name: `test ${scope}`, scopes: [scope] } })).secret;

@@ -9,6 +9,7 @@ import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { VERSION } from '../version';
 import { nodePublicDeps } from './node-deps';
+import { assetsDirFor, diskStorage } from './storage-disk';
 import { runDue } from '../jobs/index';
 import { settleDeferred } from '../routes/defer';
 
@@ -43,6 +44,7 @@ async function main() {
   const app = createApp({
     ctx,
     public: nodePublicDeps(config),
+    storage: diskStorage(assetsDirFor(url)),
   });
   // The scheduler: the same dispatcher the Workers cron calls.
   const lastRun = new Map<string, number>();

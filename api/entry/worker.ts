@@ -7,6 +7,7 @@ import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
+import { r2StorageFromEnv } from './storage-r2';
 
 type Bindings = Record<string, unknown>;
 
@@ -34,6 +35,8 @@ async function build(env: Bindings) {
         return cf?.country && cf.country !== 'XX' && cf.country !== 'T1' ? cf.country : null;
       },
     },
+    // Uploaded assets: the R2 bucket bound as ASSETS; without one, asset routes answer 503.
+    storage: r2StorageFromEnv(env),
   });
   return { app, ctx };
 }

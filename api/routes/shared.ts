@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context';
 import type { AuthenticatedKey } from '../core/access/api-keys';
 
 export type AppEnv = {
-  Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string };
+  Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string; clientIp: string | null };
 };
 
 export const ErrorSchema = z

@@ -133,7 +133,7 @@ export async function importContactsCsv({
 
 // Spreadsheet apps run cells starting with these as formulas; a leading
 // apostrophe keeps them text. Numbers and phone numbers are left alone.
-function csvCell(v: unknown): string {
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = Array.isArray(v) ? v.join('|') : String(v);
   if (/^[=+\-@\t\r]/.test(s) && !/^[+-]?[\d\s().-]+$/.test(s)) s = `'${s}`;

@@ -19,6 +19,7 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   { table: 'segment_members', column: 'contact_id', merge: 'move' },
   { table: 'segment_exclusions', column: 'contact_id', merge: 'move' },
   { table: 'trigger_fires', column: 'contact_id', merge: 'move' },
+  { table: 'form_submissions', column: 'contact_id', merge: 'move' },
   // Ids merged into this contact, and the snapshots of those merges.
   { table: 'contact_aliases', column: 'contact_id', merge: 'none' },
   { table: 'contact_merges', column: 'survivor_id', merge: 'none' },
@@ -29,6 +30,8 @@ export function eraseStatements(id: number): InStatement[] {
   return [
     // Events its visitors sent before they were attributed.
     { sql: 'DELETE FROM events WHERE visitor_id IN (SELECT id FROM visitors WHERE contact_id = ?)', args: [id] },
+    // Form submissions its browsers sent anonymously.
+    { sql: 'DELETE FROM form_submissions WHERE visitor_id IN (SELECT id FROM visitors WHERE contact_id = ?)', args: [id] },
     ...CONTACT_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [id] })),
     { sql: 'DELETE FROM contacts WHERE id = ?', args: [id] },
   ];

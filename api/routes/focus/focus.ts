@@ -1,9 +1,248 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { Hono } from 'hono';
-import type { AppEnv } from '../shared';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { Hono, type Context } from 'hono';
+import {
+  createFocusItem,
+  deleteFocusItem,
+  getFocusItem,
+  listFocusItems,
+  updateFocusItem,
+} from '../../core/focus/focus-items';
+import { focusForVisitor } from '../../core/focus/public';
+import { focusStats } from '../../core/focus/stats';
+import {
+  Content,
+  DEVICES,
+  FocusItemInput,
+  FocusItemPatch,
+  Frequency,
+  HttpUrl,
+  Style,
+  Targeting,
+  Trigger,
+  Variant,
+} from '../../core/focus/schema';
+import { AppError, ValidationError, zodErrors } from '../../core/errors';
+import { originAllowed, siteByKey } from '../../core/tracking/sites';
+import { parseUserAgent } from '../../core/tracking/enrich';
+import { createRateLimiter } from '../../core/util/rate-limit';
+import { originOf } from '../tracking/collect';
+import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
-// Private API (/api/v1/...), behind the API key middleware.
-export const focusApiRoutes = new OpenAPIHono<AppEnv>();
+const tags = ['Focus items'];
 
-// Public endpoints (no API key; site key + CORS), mounted before the API.
-export const focusPublicRoutes = new Hono<AppEnv>();
+const ITEM_DOC =
+  'A bar (top/bottom, sticky), modal, slide-in (corner) or full-screen pop-up showing a notice, a link with a call to action, or an embedded form. ' +
+  'trigger: load | delay (seconds) | scroll (percent) | exit_intent | click (a simple CSS selector: tag, #id, .class, [attr="value"], joined by spaces, > or commas) | pageviews (count). ' +
+  'targeting.urls: any rule matches (empty: every page); a value starting with "/" is compared with the path and query, any other with the whole URL; equals/contains/starts_with ignore case; regex patterns use the database\'s REGEXP. ' +
+  'Segments target known contacts in any of them. frequency is enforced by the browser. variants split traffic by weight (adding up to 100); each may override parts of style and content.';
+
+const FocusItem = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    site_id: z.number().int().nullable(),
+    active: z.boolean(),
+    is_sample: z.boolean(),
+    style: Style,
+    content: Content,
+    trigger: Trigger,
+    targeting: Targeting,
+    frequency: Frequency,
+    variants: z.array(Variant),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('FocusItem');
+
+const Counts = {
+  views: z.number().int(),
+  clicks: z.number().int(),
+  closes: z.number().int(),
+  submissions: z.number().int(),
+  conversions: z.number().int(),
+  conversion_rate: z.number(),
+};
+const Kind = z.enum(['notice', 'link', 'form']);
+const FocusStats = z
+  .object({
+    id: z.number().int(),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    kind: Kind,
+    totals: z.object(Counts),
+    variants: z.array(z.object({ key: z.string(), weight: z.number().int().nullable(), kind: Kind, ...Counts })),
+  })
+  .openapi('FocusStats');
+
+const ListQuery = PageQuery.extend({
+  site_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  active: z.enum(['true', 'false']).optional(),
+});
+
+const StatsQuery = z.object({
+  from: z.string().max(40).optional().openapi({ description: 'Start (inclusive): 2026-06-01 or an ISO date-time' }),
+  to: z.string().max(40).optional().openapi({ description: 'End (exclusive); a bare date includes that day' }),
+});
+
+export const focusApiRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/focus-items',
+      tags,
+      security,
+      summary: 'Create a focus item',
+      description: ITEM_DOC,
+      request: {
+        body: jsonBody(
+          FocusItemInput.openapi('FocusItemInput', {
+            example: {
+              name: 'Pricing exit offer',
+              site_id: null,
+              style: { type: 'modal', colors: { background: '#ffffff', text: '#111827', button: '#2563eb' } },
+              content: { kind: 'link', heading: 'Before you go', body: 'Get 20% off your first year.', cta: { label: 'Claim offer', url: 'https://example.com/offer' } },
+              trigger: { type: 'exit_intent' },
+              targeting: { urls: [{ op: 'starts_with', value: '/pricing' }], devices: ['desktop'], visitor: 'all', identity: 'anonymous', segment_ids: [] },
+              frequency: { mode: 'every_n_days', days: 7, stop_after_conversion: true, stop_after_close: true, max_displays: 3 },
+              variants: [
+                { key: 'a', weight: 50 },
+                { key: 'b', weight: 50, overrides: { content: { heading: 'Wait! 20% off' } } },
+              ],
+            } as never,
+          }),
+        ),
+      },
+      responses: { 201: json(FocusItem, 'Created'), ...errors(415) },
+    }),
+    async (c) => c.json(await createFocusItem({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/focus-items',
+      tags,
+      security,
+      summary: 'List focus items',
+      request: { query: ListQuery },
+      responses: { 200: json(page(FocusItem, 'FocusItemPage'), 'A page of focus items'), ...errors() },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const active = q.active === undefined ? undefined : q.active === 'true';
+      return c.json(await listFocusItems({ ctx: c.get('ctx'), input: { ...q, active } }), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/focus-items/{id}',
+      tags,
+      security,
+      summary: 'Get a focus item',
+      request: { params: IdParam },
+      responses: { 200: json(FocusItem, 'The focus item'), ...errors(404) },
+    }),
+    async (c) => c.json(await getFocusItem({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/v1/focus-items/{id}',
+      tags,
+      security,
+      summary: 'Update a focus item',
+      description: 'Each top-level field given replaces the stored one (style, content, targeting… as a whole); the result is checked as a whole.',
+      request: { params: IdParam, body: jsonBody(FocusItemPatch.openapi('FocusItemPatch')) },
+      responses: { 200: json(FocusItem, 'Updated'), ...errors(404, 415) },
+    }),
+    async (c) =>
+      c.json(await updateFocusItem({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/focus-items/{id}',
+      tags,
+      security,
+      summary: 'Delete a focus item',
+      description: 'Its view, click and close events stay in the event log.',
+      request: { params: IdParam },
+      responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await deleteFocusItem({ ctx: c.get('ctx'), input: { id } });
+      return c.json({ id, deleted: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/focus-items/{id}/stats',
+      tags,
+      security,
+      summary: 'Views, clicks, closes and submissions',
+      description:
+        'From the event log, for the item and per variant: focus_view / focus_click / focus_close events and form_submit events whose props.focus_id is this item. conversions are clicks for notice and link variants and submissions for form variants; conversion_rate = conversions / views. Events with no variant are listed under "none".',
+      request: { params: IdParam, query: StatsQuery },
+      responses: { 200: json(FocusStats, 'Counts and conversion rates'), ...errors(404) },
+    }),
+    async (c) => c.json(await focusStats({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('query') } }), 200),
+  );
+
+const FocusQuery = z.object({
+  k: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be a site key'),
+  v: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be a visitor id (16–64 of A–Z a–z 0–9 _ -)')
+    .optional(),
+  u: HttpUrl,
+  d: z.enum(DEVICES).optional(),
+  pv: z.coerce.number().int().min(0).max(1_000_000).optional(),
+});
+
+export interface FocusPublicDeps {
+  clientIp: (c: Context) => string | null;
+}
+
+/** GET /focus (see core/focus/public.ts for the contract with the widget). */
+export function focusPublicRoutes(deps: FocusPublicDeps) {
+  const app = new Hono<AppEnv>();
+  let limiter: ReturnType<typeof createRateLimiter> | undefined;
+
+  app.get('/focus', async (c) => {
+    const ctx = c.get('ctx');
+    limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
+    const origin = originOf(c);
+    // On errors too, so the widget can read what went wrong.
+    if (origin) c.header('Access-Control-Allow-Origin', origin);
+    c.header('Vary', 'Origin');
+    c.header('Cache-Control', 'no-store');
+    const wait = limiter.hit(deps.clientIp(c) ?? 'unknown', ctx.now());
+    if (wait) {
+      c.header('Retry-After', String(wait));
+      throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
+    }
+    const raw = c.req.query();
+    if (raw.v === '') delete raw.v;
+    if (raw.d === '') delete raw.d;
+    if (raw.pv === '') delete raw.pv;
+    const parsed = FocusQuery.safeParse(raw);
+    if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
+    const q = parsed.data;
+    const site = await siteByKey(ctx, q.k);
+    if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+    if (!originAllowed(site, origin)) {
+      throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
+    }
+    // With consent required and not given, the tracker sends no visitor id; nothing to do here.
+    const device = q.d ?? parseUserAgent(c.req.header('user-agent') ?? '').device;
+    const result = await focusForVisitor({
+      ctx,
+      input: { siteId: site.id, uid: q.v ?? null, url: q.u, device, pageviews: q.pv ?? null },
+    });
+    return c.json(result, 200);
+  });
+
+  return app;
+}

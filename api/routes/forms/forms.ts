@@ -1,9 +1,179 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { Hono } from 'hono';
-import type { AppEnv } from '../shared';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { createForm, deleteForm, exportResultsCsv, getForm, listForms, listResults, updateForm } from '../../core/forms/forms';
+import { FormInput, FormPatch, FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../../core/forms/schema';
+import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
-// Private API (/api/v1/...), behind the API key middleware.
-export const formsApiRoutes = new OpenAPIHono<AppEnv>();
+export { formsPublicRoutes } from './public';
 
-// Public endpoints (no API key; site key + CORS), mounted before the API.
-export const formsPublicRoutes = new Hono<AppEnv>();
+const tags = ['Forms'];
+
+const FormField = z
+  .object({
+    key: z.string(),
+    label: z.string(),
+    type: z.enum(FORM_FIELD_TYPES),
+    maps_to: z.string().nullable(),
+    required: z.boolean(),
+    placeholder: z.string().nullable(),
+    help: z.string().nullable(),
+    options: z.array(z.object({ value: z.string(), label: z.string() })).nullable(),
+    rules: z.object({
+      pattern: z.string().nullable().optional(),
+      pattern_message: z.string().nullable().optional(),
+      min_length: z.number().int().nullable().optional(),
+      max_length: z.number().int().nullable().optional(),
+      min: z.union([z.number(), z.string()]).nullable().optional(),
+      max: z.union([z.number(), z.string()]).nullable().optional(),
+    }),
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).nullable(),
+    source: z.enum(HIDDEN_SOURCES).nullable(),
+  })
+  .openapi('FormField');
+
+const Form = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    fields: z.array(FormField),
+    submit_label: z.string(),
+    after_submit: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: z.string() })]),
+    progressive_profiling: z.object({ enabled: z.boolean(), max_new_fields: z.number().int().nullable() }),
+    actions: z.array(z.record(z.string(), z.unknown())),
+    min_fill_ms: z.number().int(),
+    active: z.boolean(),
+    is_sample: z.boolean(),
+    submissions: z.number().int().openapi({ description: 'Submissions stored' }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Form');
+
+const FormResult = z
+  .object({
+    id: z.number().int(),
+    contact_id: z.number().int().nullable(),
+    values: z.record(z.string(), z.unknown()),
+    page_url: z.string().nullable(),
+    referrer: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('FormResult');
+
+const FIELD_DOC =
+  'Each field: key (a-z0-9_, unique), label, type (text, email, tel, number, textarea, select, radio, checkbox_group, country, date, hidden, consent), ' +
+  'maps_to (a contact field: email, first_name, last_name, phone, job_title, city, country or fields.<custom key>; null writes nowhere), required, placeholder, help, ' +
+  'options (select/radio/checkbox_group: strings or {value, label}), rules {pattern (full match), pattern_message, min_length, max_length, min, max (numbers, or YYYY-MM-DD for dates)}, ' +
+  'default, source (hidden fields: utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer or page_url; or a static default). ' +
+  'At most one field maps to email: a submission with it resolves the visitor to that contact. Consent fields must be required. ' +
+  'Progressive profiling hides fields whose contact value is known for the visitor (never email, consent or unmapped fields) and shows at most max_new_fields new ones. ' +
+  'Actions run on each stored submission: add_tags {tags}, remove_tags {tags}, set_field {field, value}, add_to_segment {segment_id}, remove_from_segment {segment_id}, ' +
+  'give_points {points, reason}, deliver_asset {asset_id} (the answer carries the download URL). ' +
+  'Actions on the contact run when the submission resolves to one (an email was given, or the visitor is already known); points of an anonymous visitor move to the contact later.';
+
+const example = {
+  name: 'Newsletter',
+  fields: [
+    { key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true },
+    { key: 'first_name', label: 'First name', type: 'text', maps_to: 'first_name' },
+    { key: 'source', type: 'hidden', source: 'utm_source' },
+    { key: 'consent', label: 'I agree to receive the newsletter', type: 'consent', required: true },
+  ],
+  after_submit: { type: 'message', message: 'Thanks, you are subscribed.' },
+  actions: [{ type: 'add_tags', tags: ['newsletter'] }],
+};
+
+const ResultsQuery = PageQuery;
+
+export const formsApiRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/forms',
+      tags,
+      security,
+      summary: 'Create a form',
+      description: FIELD_DOC + ' Embed with <div data-leadline-form="ID"></div> on a page carrying the script tag, or GET /f/ID/embed?k=SITE_KEY without JavaScript.',
+      request: { body: jsonBody(FormInput.openapi('FormInput', { example })) },
+      responses: { 201: json(Form, 'Created'), ...errors(415) },
+    }),
+    async (c) => c.json((await createForm({ ctx: c.get('ctx'), input: c.req.valid('json') })) as never, 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/forms',
+      tags,
+      security,
+      summary: 'List forms',
+      request: { query: PageQuery },
+      responses: { 200: json(page(Form, 'FormPage'), 'A page of forms'), ...errors() },
+    }),
+    async (c) => c.json((await listForms({ ctx: c.get('ctx'), input: c.req.valid('query') })) as never, 200),
+  )
+  .openapi(
+    createRoute({ method: 'get', path: '/api/v1/forms/{id}', tags, security, summary: 'Get a form', request: { params: IdParam }, responses: { 200: json(Form, 'The form'), ...errors(404) } }),
+    async (c) => c.json((await getForm({ ctx: c.get('ctx'), input: c.req.valid('param') })) as never, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/v1/forms/{id}',
+      tags,
+      security,
+      summary: 'Update a form',
+      description: 'Given keys replace the stored ones (fields and actions as whole lists); the result is checked as a whole.',
+      request: { params: IdParam, body: jsonBody(FormPatch.openapi('FormPatch')) },
+      responses: { 200: json(Form, 'Updated'), ...errors(404, 415) },
+    }),
+    async (c) => c.json((await updateForm({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } })) as never, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/v1/forms/{id}',
+      tags,
+      security,
+      summary: 'Delete a form',
+      description: 'Deletes the form and its stored submissions; form_submit events stay on contact timelines. Refused (409) while an asset is gated by it.',
+      request: { params: IdParam },
+      responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404, 409) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await deleteForm({ ctx: c.get('ctx'), input: { id } });
+      return c.json({ id, deleted: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/forms/{id}/results',
+      tags,
+      security,
+      summary: 'List submissions',
+      description: 'Newest first: the checked values (by field key), the contact the submission resolved to, the page it came from.',
+      request: { params: IdParam, query: ResultsQuery },
+      responses: { 200: json(page(FormResult, 'FormResultPage'), 'A page of submissions'), ...errors(404) },
+    }),
+    async (c) => c.json(await listResults({ ctx: c.get('ctx'), input: { ...c.req.valid('query'), id: c.req.valid('param').id } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/forms/{id}/results.csv',
+      tags,
+      security,
+      summary: 'Export submissions as CSV',
+      description: 'Every submission, newest first, one column per current field. Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.',
+      request: { params: IdParam },
+      responses: { 200: { description: 'CSV file', content: { 'text/csv': { schema: z.string() } } }, ...errors(404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const stream = await exportResultsCsv({ ctx: c.get('ctx'), input: { id } });
+      return c.body(stream, 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="form-${id}-results.csv"`,
+      });
+    },
+  );

@@ -4,7 +4,7 @@ import type { Ingestor } from '../../core/tracking/ingest';
 import { kickReactions } from '../../core/spine/run';
 import { createRateLimiter } from '../../core/util/rate-limit';
 import { AppError } from '../../core/errors';
-import { W_JS, W_JS_ETAG } from '../../generated/widgets';
+import { W_CHUNK_ETAG, W_CHUNK_JS, W_JS, W_JS_ETAG } from '../../generated/widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
@@ -20,7 +20,7 @@ export interface PublicDeps {
   readBody?: (c: Context, limit: number) => Promise<string>;
 }
 
-function originOf(c: Context): string | null {
+export function originOf(c: Context): string | null {
   const o = c.req.header('origin');
   if (o && o !== 'null') return o;
   // Some beacons arrive without Origin; the Referer's origin is the same page.
@@ -37,16 +37,20 @@ export function publicRoutes(deps: PublicDeps) {
   const app = new Hono<AppEnv>();
   let limiter: ReturnType<typeof createRateLimiter> | undefined;
 
-  app.get('/w.js', (c) => {
-    const headers = {
-      ETag: W_JS_ETAG,
-      'Cache-Control': 'public, max-age=3600, stale-while-revalidate=86400',
-      'Access-Control-Allow-Origin': '*',
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (c.req.header('if-none-match') === W_JS_ETAG) return c.body(null, 304, headers);
-    return c.body(W_JS, 200, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
-  });
+  // The tracker, and the forms/focus chunk it import()s (a module fetch: CORS required).
+  const script = (path: string, js: string, etag: string) =>
+    app.get(path, (c) => {
+      const headers = {
+        ETag: etag,
+        'Cache-Control': 'public, max-age=3600, stale-while-revalidate=86400',
+        'Access-Control-Allow-Origin': '*',
+        'X-Content-Type-Options': 'nosniff',
+      };
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+      return c.body(js, 200, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
+    });
+  script('/w.js', W_JS, W_JS_ETAG);
+  script('/w-chunk.js', W_CHUNK_JS, W_CHUNK_ETAG);
 
   // Preflight for application/json senders; the tracker itself sends text/plain.
   app.options('/t', (c) =>

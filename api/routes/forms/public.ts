@@ -1,0 +1,211 @@
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import type { Ctx } from '../../core/context';
+import { AppError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
+import { createRateLimiter, type RateLimiter } from '../../core/util/rate-limit';
+import { kickReactions } from '../../core/spine/run';
+import { getActiveForm } from '../../core/forms/forms';
+import {
+  checkReturnUrl,
+  elapsedSinceStamp,
+  honeypotName,
+  parseSubmitBody,
+  publicDefinition,
+  renderStamp,
+  SITE_KEY,
+  submitForm,
+  VISITOR_ID,
+  type SubmitBody,
+  type SubmitOutcome,
+} from '../../core/forms/public';
+import { renderDone, renderEmbed } from '../../core/forms/embed';
+import { siteByKey } from '../../core/tracking/sites';
+import { randomToken } from '../../core/util/crypto';
+import { defer } from '../defer';
+import type { AppEnv } from '../shared';
+
+// Thin adapters for GET/POST /f/:id and GET /f/:id/embed; the contract is
+// documented in core/forms/public.ts.
+
+type C = Context<AppEnv>;
+
+// One set of limiters per app (tests build many apps in one process).
+const limiters = new WeakMap<Ctx, { read: RateLimiter; submit: RateLimiter }>();
+function limiterFor(ctx: Ctx) {
+  let l = limiters.get(ctx);
+  if (!l) {
+    const perMinute = ctx.config.PUBLIC_RATE_LIMIT;
+    // A person submits a form a few times a minute at most; reads are cheap.
+    l = {
+      read: createRateLimiter({ limit: perMinute, windowMs: 60_000 }),
+      submit: createRateLimiter({ limit: Math.max(1, Math.ceil(perMinute / 20)), windowMs: 60_000 }),
+    };
+    limiters.set(ctx, l);
+  }
+  return l;
+}
+
+function limit(c: C, which: 'read' | 'submit') {
+  const ctx = c.get('ctx');
+  const wait = limiterFor(ctx)[which].hit(c.get('clientIp') ?? 'unknown', ctx.now());
+  if (wait) {
+    c.header('Retry-After', String(wait));
+    throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
+  }
+}
+
+function originOf(c: C): string | null {
+  const o = c.req.header('origin');
+  if (o && o !== 'null') return o;
+  const r = c.req.header('referer');
+  if (!r) return null;
+  try {
+    return new URL(r).origin;
+  } catch {
+    return null;
+  }
+}
+
+function cors(c: C): string | null {
+  const origin = originOf(c);
+  // On errors too, so the page's script can read what went wrong; the origin
+  // check itself is the site's allow-list.
+  if (origin) c.header('Access-Control-Allow-Origin', origin);
+  c.header('Vary', 'Origin');
+  return origin;
+}
+
+/** Where this server is reachable, for URLs handed to other origins. */
+function baseUrl(c: C): string {
+  const pub = c.get('ctx').config.PUBLIC_URL;
+  return pub ? pub.replace(/\/+$/, '') : new URL(c.req.url).origin;
+}
+
+function formId(c: C): number {
+  const id = Number(c.req.param('id'));
+  if (!Number.isSafeInteger(id) || id < 1) throw new NotFoundError('Form');
+  return id;
+}
+
+function queryParam<T>(c: C, name: string, schema: z.ZodType<T>): T | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new ValidationError(zodErrors(r.error, name));
+  return r.data;
+}
+
+function withParam(url: string, value: 'ok' | 'error'): string {
+  const u = new URL(url);
+  u.searchParams.set('leadline_form', value);
+  return u.href;
+}
+
+async function handleUrlencoded(c: C, id: number) {
+  const ctx = c.get('ctx');
+  const form = await getActiveForm(ctx, id);
+  const params = new URLSearchParams(await c.req.text());
+  const k = params.get('_k') ?? '';
+  const site = SITE_KEY.safeParse(k).success ? await siteByKey(ctx, k) : null;
+  if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+  const rawReturn = params.get('_return');
+  const returnUrl = rawReturn ? checkReturnUrl(site, rawReturn) : null;
+  const values: Record<string, unknown> = {};
+  for (const f of form.fields) {
+    const all = params.getAll(f.key);
+    if (!all.length) continue;
+    values[f.key] = f.type === 'checkbox_group' ? all : all[0];
+  }
+  const sid = params.get('_sid') ?? '';
+  const elapsed = await elapsedSinceStamp(site, id, params.get('_ts'), ctx.now());
+  const body: SubmitBody = {
+    k,
+    v: null,
+    sid: /^[A-Za-z0-9_-]{8,64}$/.test(sid) ? sid : randomToken(24),
+    values: values as SubmitBody['values'],
+    t: elapsed ?? Number.MAX_SAFE_INTEGER,
+    hp: params.get(honeypotName(form)) ?? '',
+    url: returnUrl,
+    ref: null,
+  };
+  let outcome: SubmitOutcome;
+  try {
+    outcome = await submitForm({
+      ctx,
+      input: { formId: id, body, origin: originOf(c), alsoAllowedOrigin: new URL(baseUrl(c)).origin, userAgent: c.req.header('user-agent') ?? null, baseUrl: baseUrl(c), returnUrl },
+    });
+  } catch (e) {
+    if (!(e instanceof ValidationError) || e.details?.some((d) => d.field === '_return')) throw e;
+    if (returnUrl) return c.redirect(withParam(returnUrl, 'error'), 303);
+    const stamp = await renderStamp(site, id, ctx.now());
+    const html = renderEmbed({ form, action: `${baseUrl(c)}/f/${id}`, siteKey: k, stamp, returnUrl: null, values, errors: e.details });
+    return c.html(html, 422, { 'Cache-Control': 'no-store' });
+  }
+  if (outcome.status === 'stored') defer(c, kickReactions(ctx));
+  const a = outcome.answer;
+  if (a.redirect) return c.redirect(a.redirect, 303);
+  if (returnUrl) return c.redirect(withParam(returnUrl, 'ok'), 303);
+  return c.html(renderDone(form, a.message ?? 'Thank you!', a.asset_url), 200, { 'Cache-Control': 'no-store' });
+}
+
+export const formsPublicRoutes = new Hono<AppEnv>()
+  // Preflight for application/json senders; the widget itself sends text/plain.
+  .options('/f/:id{[0-9]+}', (c) =>
+    c.body(null, 204, {
+      'Access-Control-Allow-Origin': c.req.header('origin') ?? '*',
+      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '86400',
+      Vary: 'Origin',
+    }),
+  )
+  .get('/f/:id{[0-9]+}', async (c) => {
+    const origin = cors(c);
+    c.header('Cache-Control', 'private, no-store');
+    limit(c, 'read');
+    const k = queryParam(c, 'k', SITE_KEY);
+    if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
+    const v = queryParam(c, 'v', VISITOR_ID) ?? null;
+    const def = await publicDefinition({ ctx: c.get('ctx'), input: { formId: formId(c), k, v, origin, baseUrl: baseUrl(c) } });
+    return c.json(def, 200);
+  })
+  .post('/f/:id{[0-9]+}', async (c) => {
+    const type = (c.req.header('content-type') ?? '').toLowerCase();
+    const id = formId(c);
+    if (type.startsWith('application/x-www-form-urlencoded')) {
+      limit(c, 'submit');
+      return handleUrlencoded(c, id);
+    }
+    const origin = cors(c);
+    limit(c, 'submit');
+    if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON (as application/json or text/plain), or a URL-encoded HTML form.');
+    }
+    const ctx = c.get('ctx');
+    const body = parseSubmitBody(await c.req.text());
+    const outcome = await submitForm({
+      ctx,
+      input: { formId: id, body, origin, userAgent: c.req.header('user-agent') ?? null, baseUrl: baseUrl(c) },
+    });
+    if (outcome.status === 'stored') defer(c, kickReactions(ctx));
+    return c.json(outcome.answer, 200);
+  })
+  .get('/f/:id{[0-9]+}/embed', async (c) => {
+    limit(c, 'read');
+    const ctx = c.get('ctx');
+    const form = await getActiveForm(ctx, formId(c));
+    const k = queryParam(c, 'k', SITE_KEY);
+    if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
+    const site = await siteByKey(ctx, k);
+    if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+    const ret = c.req.query('return');
+    const returnUrl = ret ? checkReturnUrl(site, ret, 'return') : null;
+    const html = renderEmbed({ form, action: `${baseUrl(c)}/f/${form.id}`, siteKey: k, stamp: await renderStamp(site, form.id, ctx.now()), returnUrl });
+    const ancestors = ["'self'", ...site.allowed_origins].join(' ');
+    return c.html(html, 200, {
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors ${ancestors}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'strict-origin-when-cross-origin',
+    });
+  });
