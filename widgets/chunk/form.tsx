@@ -1,0 +1,176 @@
+// One embedded form: loads its definition (GET /f/:id), validates like the server, submits
+// once per render (the submission id), and shows the server's verdict.
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Config } from './config';
+import { Field } from './fields';
+import type { ApiError, FormDef, SubmitOk, Value, Values } from './types';
+import { checkAll, say } from './validate';
+import { rid, safeUrl, visitorOf } from './util';
+
+const OOPS = 'Something went wrong. Please try again.';
+
+/** Hidden fields carry where the visitor came from, read from the host page at submit time. */
+function hiddenValue(source: string | undefined, dflt: unknown): string {
+  const q = new URLSearchParams(location.search);
+  const v = source == 'referrer' ? document.referrer : source == 'page_url' ? location.href : source ? q.get(source) : null;
+  return v || (dflt == null ? '' : String(dflt));
+}
+
+function initial(def: FormDef): Values {
+  const out: Values = {};
+  for (const f of def.fields) {
+    const v = f.value ?? f.default;
+    out[f.key] =
+      f.type == 'checkbox_group' ? (Array.isArray(v) ? v.map(String) : []) : f.type == 'consent' ? v === true : v == null ? '' : String(v);
+  }
+  return out;
+}
+
+export interface FormProps {
+  cfg: Config;
+  id: string;
+  /** The focus item this form is shown in (its submissions count as that item's conversions). */
+  focusId?: number;
+  onDone?: () => void;
+}
+
+export function Form({ cfg, id, focusId, onDone }: FormProps) {
+  const [def, setDef] = useState<FormDef | null>(null);
+  const [failed, setFailed] = useState('');
+  const [values, setValues] = useState<Values>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<SubmitOk | null>(null);
+  // Refs, not state: two submit events in one tick must see the first one's lock.
+  const lock = useRef(false);
+  const sid = useRef(rid());
+  const shown = useRef(0);
+  const root = useRef<HTMLFormElement>(null);
+  const hp = useRef<HTMLInputElement>(null);
+  const doneRef = useRef<HTMLDivElement>(null);
+
+  // A layout effect runs in the render's own task; a plain effect would wait for a frame.
+  useLayoutEffect(() => {
+    const v = visitorOf(cfg);
+    const q = new URLSearchParams({ k: cfg.k, ...(v ? { v } : {}) });
+    fetch(`${cfg.a}/f/${encodeURIComponent(id)}?${q}`)
+      .then((r) => (r.ok ? r.json() : Promise.reject()))
+      .then((f: FormDef) => {
+        setDef(f);
+        setValues(initial(f));
+        shown.current = Date.now();
+      })
+      .catch(() => setFailed('This form could not be loaded.'));
+  }, [id]);
+
+  // Moving focus to the outcome makes screen readers announce it.
+  useEffect(() => {
+    if (done) doneRef.current?.focus();
+  }, [done]);
+
+  if (failed && !def) return <p class="err" role="alert">{failed}</p>;
+  if (!def) return <p class="load" aria-busy="true" />;
+  if (done) {
+    const asset = safeUrl(done.asset_url);
+    return (
+      <div class="done" role="status" tabIndex={-1} ref={doneRef}>
+        <p>{done.message || 'Thank you!'}</p>
+        {asset && (
+          <a class="btn" href={asset} rel="noopener">
+            Download
+          </a>
+        )}
+      </div>
+    );
+  }
+
+  const set = (key: string) => (v: Value) => {
+    setValues((o) => ({ ...o, [key]: v }));
+    // An error goes away as soon as the value is fixed; new ones wait for the next submit.
+    if (errors[key]) setErrors((e) => ({ ...e, [key]: checkAll(def.fields.filter((f) => f.key == key), { [key]: v })[key] || '' }));
+  };
+
+  const focusFirst = (errs: Record<string, string>) => {
+    const first = def.fields.find((f) => errs[f.key]);
+    if (first) (root.current?.querySelector(`[id="f-${first.key}"]`) as HTMLElement | null)?.focus();
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (lock.current) return;
+    const errs = checkAll(def.fields, values);
+    setErrors(errs);
+    setFailed('');
+    if (Object.keys(errs).length) return focusFirst(errs);
+    lock.current = true;
+    setBusy(true);
+    const sent: Values = {};
+    for (const f of def.fields) sent[f.key] = f.type == 'hidden' ? hiddenValue(f.source, f.default) : values[f.key];
+    const v = visitorOf(cfg);
+    const body = {
+      k: cfg.k,
+      v,
+      // In consent mode a visitor id exists only once consent was given; the server wants it said.
+      ...(cfg.c && v ? { c: 1 } : {}),
+      sid: sid.current,
+      values: sent,
+      t: Date.now() - shown.current,
+      hp: hp.current?.value || '',
+      url: location.href,
+      ref: document.referrer,
+    };
+    try {
+      // A string body goes as text/plain: a simple request, no CORS preflight.
+      const r = await fetch(def.submit_url, { method: 'POST', body: JSON.stringify(body) });
+      const j = await r.json().catch(() => ({}));
+      if (r.ok) {
+        onDone?.();
+        // The gate of /a/:slug asks who is downloading: this site's visitor, who just submitted.
+        if (j.asset_url) j.asset_url += (/\?/.test(j.asset_url) ? '&' : '?') + new URLSearchParams({ k: cfg.k, ...(v ? { v } : {}) });
+        const to = safeUrl(j.redirect);
+        if (to) location.assign(to);
+        else setDone(j as SubmitOk);
+      } else {
+        const err = (j as ApiError).error;
+        const fieldErrs: Record<string, string> = {};
+        let rest = '';
+        for (const x of (r.status == 422 && err && err.details) || []) {
+          const key = String(x.field || '').replace(/^values\./, '');
+          const f = def.fields.find((f) => f.key == key && f.type != 'hidden');
+          if (f) fieldErrs[key] ||= say(f, x.message);
+          else rest ||= x.message;
+        }
+        setErrors(fieldErrs);
+        setFailed(Object.keys(fieldErrs).length ? rest : rest || (err && err.message) || OOPS);
+        focusFirst(fieldErrs);
+      }
+    } catch {
+      // Offline or blocked: the same submission id is retried, so a lost answer cannot make two.
+      setFailed(OOPS);
+    }
+    lock.current = false;
+    setBusy(false);
+  };
+
+  return (
+    <form ref={root} class="ll-form" noValidate onSubmit={submit}>
+      {def.fields.map((f) =>
+        f.type == 'hidden' ? null : <Field key={f.key} f={f} value={values[f.key]} error={errors[f.key]} set={set(f.key)} />,
+      )}
+      {/* Bots fill every input; people never see this one. */}
+      <div class="hp" aria-hidden="true">
+        <label>
+          Leave empty <input ref={hp} name={def.honeypot} tabIndex={-1} autocomplete="off" />
+        </label>
+      </div>
+      {failed && (
+        <p class="err" role="alert">
+          {failed}
+        </p>
+      )}
+      <button class="btn" type="submit" disabled={busy} aria-busy={busy ? 'true' : undefined}>
+        {def.submit_label || 'Submit'}
+      </button>
+    </form>
+  );
+}
