@@ -19,6 +19,7 @@ import { createIngestor } from './core/tracking/ingest';
 import { siteRoutes } from './routes/tracking/sites';
 import { historyRoutes } from './routes/tracking/history';
 import { internalRoutes } from './routes/internal';
+import { demoRoutes } from './routes/demo';
 import { scoringRoutes } from './routes/scoring/scoring';
 import { segmentRoutes } from './routes/segments/segments';
 import { formsApiRoutes, formsPublicRoutes } from './routes/forms/forms';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  app.route('/', demoRoutes);
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes({ clientIp }));
   app.route('/', assetsPublicRoutes({ storage: deps.storage, clientIp }));

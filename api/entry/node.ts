@@ -7,6 +7,7 @@ import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
+import { seedDemo } from '../core/demo';
 import { VERSION } from '../version';
 import { nodePublicDeps } from './node-deps';
 import { assetsDirFor, diskStorage } from './storage-disk';
@@ -35,6 +36,13 @@ async function main() {
   if (applied.length) log.info('migrations applied', { applied });
   const ctx = createCtx({ client, config, log });
   const { generated } = await bootstrapAdminKey({ ctx });
+  const origin = (host: string) => `http://${host}:${config.PORT}`;
+  await seedDemo({
+    ctx,
+    input: {
+      origins: [origin('127.0.0.1'), origin('localhost'), ...(config.HOST !== '0.0.0.0' ? [origin(config.HOST)] : []), ...(config.PUBLIC_URL ? [new URL(config.PUBLIC_URL).origin] : [])],
+    },
+  });
   if (generated) {
     // Printed once: only its hash is stored.
     console.log(
