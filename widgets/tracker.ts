@@ -1,6 +1,8 @@
 // Leadline tracker core, served as /w.js. Wire format: api/core/tracking/payload.ts.
 // Every byte ships to every visitor (budget 2.0 KB gzip, test/tracker-size.test.ts):
 // no classes, no dependencies, one closure; esbuild shortens the local names.
+// Forms and focus items live in a separate chunk (widgets/chunk/), fetched only when a page
+// needs it; it finds the site key, API origin and nonce itself (widgets/chunk/config.ts).
 export {};
 
 type Ev = { t: string; u: string; [k: string]: unknown };
@@ -13,6 +15,8 @@ const now = Date.now;
 const VID = 'll_vid';
 const CONSENT = 'll_consent';
 const OPTOUT = 'll_optout';
+// Page views counted for the "after N page views" focus trigger.
+const PV = 'll_pv';
 
 // localStorage throws in sandboxed frames and with storage blocked; the tracker must not.
 const store = (m: 'getItem' | 'setItem' | 'removeItem', k: string, v?: string): any => {
@@ -31,7 +35,22 @@ function start() {
   const prev = w.leadline;
   // A second copy of the tag would double-wrap history and double-count.
   if (!site || (prev && prev.l)) return;
-  const url = (ds.api || new URL(el.src, L.href).origin).replace(/\/$/, '') + '/t';
+  const base = (ds.api || new URL(el.src, L.href).origin).replace(/\/$/, '');
+  const url = base + '/t';
+  let visitor: any = null;
+  let chunk: unknown;
+  // GET /focus, when asked: resolves to the items (or nothing) for the chunk.
+  let focus: Promise<unknown> | undefined;
+  // import() rather than a <script> element: the module map loads it once, it inherits this
+  // script's nonce, and it is no Trusted Types sink (script.src is one). The chunk is CORS-served.
+  const load = () =>
+    (chunk ||= import(base + '/w-chunk.js').then((m) => m.default(() => visitor, focus)).catch(() => {}));
+  // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
+  // Looked for now and again once the document is parsed (load() runs once).
+  // The import resolves after start() has run, so it sees the focus request made below.
+  const forms = () => d.querySelector('[data-leadline-form]') && load();
+  forms();
+  on('DOMContentLoaded', forms);
   const consentMode = ds.consent == 'required';
   const bot = n.webdriver;
   const local = ds.allowLocal == null;
@@ -41,9 +60,8 @@ function start() {
   // Skipped pages still get a function, so calls in the host page keep working.
   if (skip) return void (w.leadline = () => {});
 
-  let visitor: any = null;
   let queue: Ev[] = [];
-  let extra: object | undefined;
+  let extra: any;
   let lastUrl: string | undefined;
   // Engagement of the current page: visible ms so far, visible-since (0 = hidden), max scroll %.
   let seen = 0;
@@ -54,10 +72,8 @@ function start() {
   const makeId = () => {
     visitor =
       valid(store('getItem', VID)) ||
-      valid((d.cookie.match(/(?:^|; )ll_vid=([\w-]+)/) || [])[1]) ||
-      Array.from(crypto.getRandomValues(new Uint8Array(22)), (x) =>
-        String.fromCharCode((x %= 62) < 10 ? x + 48 : x < 36 ? x + 87 : x + 29),
-      ).join('');
+      valid(d.cookie.match(/(?:^|; )ll_vid=([\w-]+)/)?.[1]) ||
+      Array.from(crypto.getRandomValues(new Uint8Array(22)), (x) => (x % 36).toString(36)).join('');
     store('setItem', VID, visitor!);
     d.cookie = VID + '=' + visitor + ';path=/;max-age=31536000;samesite=lax';
   };
@@ -68,22 +84,22 @@ function start() {
     // consent there is none to link), so it is dropped rather than sink the events beside it.
     const x = visitor && extra;
     queue = [];
-    extra = undefined;
+    extra = 0;
     if (store('getItem', OPTOUT)) return;
     // Identify goes on its own, so a refused signature cannot take the events with it.
     if (e.length) send({ e });
-    if (x) send(Object.assign({ e: [] }, x));
+    if (x) send({ e: [], ...x });
   };
 
   const send = (o: object) => {
     // c:1 tells a consent-required site that this visitor id was consented to.
-    const body = JSON.stringify(Object.assign({ k: site, v: visitor }, o, bot && { b: 1 }, consentMode && visitor && { c: 1 }));
+    const body = JSON.stringify({ k: site, v: visitor, ...o, ...(bot && { b: 1 }), ...(consentMode && visitor && { c: 1 }) });
     // sendBeacon outlives the page (outbound clicks, pagehide); it refuses bodies over its quota.
-    (n.sendBeacon && n.sendBeacon(url, body)) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+    n.sendBeacon?.(url, body) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
   };
 
   const add = (t: string, o?: object) => {
-    let e: Ev | null = Object.assign({ t, u: cut(L.href) }, o);
+    let e: Ev | null = { t, u: cut(L.href), ...o };
     const hook = w[ds.beforeSend!];
     if (hook) e = hook(e);
     if (e) queue.push(e);
@@ -130,21 +146,23 @@ function start() {
     track: (name, p) => add('ev', { n: cut(String(name), 100), p: props(p) }),
     page,
     identify: (o) => (extra = { id: { email: String(o.email), sig: String(o.sig) } }),
+    // Focus item view/click/close from the chunk: the same queue, hook and opt-out as the rest.
+    _: (t, p) => add(t, { p }),
     consent: (yes) => {
       if (yes) {
         store('setItem', CONSENT, '1');
         makeId();
       } else {
         visitor = null;
-        store('removeItem', VID);
-        store('removeItem', CONSENT);
+        // The chunk's display counts (ll_f) are per-visitor state too.
+        for (const k of [VID, CONSENT, PV, 'll_f']) store('removeItem', k);
         d.cookie = VID + '=;path=/;max-age=0';
       }
     },
     optout: () => store('setItem', OPTOUT, '1'),
     optin: () => store('removeItem', OPTOUT),
   };
-  const run = (c: string, a?: any, b?: any) => commands[c] && commands[c](a, b);
+  const run = (c: string, a?: any, b?: any) => commands[c]?.(a, b);
 
   // Entry points from the host page: never throw into it, and send what they queued.
   const guard =
@@ -165,11 +183,21 @@ function start() {
   // one bad call must not lose the ones after it.
   guard(() => {
     page();
-    for (const a of (prev && prev.q) || [])
+    for (const a of prev?.q || [])
       try {
         run.apply(0, a);
       } catch {}
   })();
+  // Focus items only for a visitor who may be counted (consented, not opted out): their
+  // frequency rules are per-visitor state. Asked once per page load, after the page view.
+  if (visitor && !store('getItem', OPTOUT)) {
+    const c: any = -~store('getItem', PV);
+    store('setItem', PV, c);
+    focus = fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: cut(L.href), pv: c }))
+      .then((r) => r.json())
+      .then((j) => (j.items[0] && load(), j.items))
+      .catch(() => {});
+  }
   // The page view of an SPA navigation is sent once per distinct URL.
   const navigated = guard(() => cut(L.href) != lastUrl && page());
   for (const m of ['pushState', 'replaceState']) {
