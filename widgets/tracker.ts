@@ -34,19 +34,19 @@ function start() {
   const site = ds.site;
   const prev = w.leadline;
   // A second copy of the tag would double-wrap history and double-count.
-  if (!site || (prev && prev.l)) return;
+  if (!site || prev?.l) return;
   const base = (ds.api || new URL(el.src, L.href).origin).replace(/\/$/, '');
   const url = base + '/t';
   let visitor: any = null;
-  let chunk: unknown;
-  // GET /focus, when asked: resolves to the items (or nothing) for the chunk.
+  // GET /focus, when asked: resolves to the items (or nothing) for the chunk. Asked only for a
+  // visitor who may be counted, which tells the chunk it may send the visitor id too.
   let focus: Promise<unknown> | undefined;
-  // import() rather than a <script> element: the module map loads it once, it inherits this
-  // script's nonce, and it is no Trusted Types sink (script.src is one). The chunk is CORS-served.
-  const load = () =>
-    (chunk ||= import(base + '/w-chunk.js').then((m) => m.default(() => visitor, focus)).catch(() => {}));
+  // import() rather than a <script> element: the module map loads it once (the chunk ignores
+  // calls after the first), it inherits this script's nonce, and it is no Trusted Types sink
+  // (script.src is one). The chunk is served with CORS, as module fetches require.
+  const load = () => import(base + '/w-chunk.js').then((m) => m.default(focus)).catch(() => {});
   // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
-  // Looked for now and again once the document is parsed (load() runs once).
+  // Looked for now and again once the document is parsed.
   // The import resolves after start() has run, so it sees the focus request made below.
   const forms = () => d.querySelector('[data-leadline-form]') && load();
   forms();
@@ -88,7 +88,7 @@ function start() {
     if (store('getItem', OPTOUT)) return;
     // Identify goes on its own, so a refused signature cannot take the events with it.
     if (e.length) send({ e });
-    if (x) send({ e: [], ...x });
+    if (x) send({ e: [], id: x });
   };
 
   const send = (o: object) => {
@@ -110,7 +110,7 @@ function start() {
     depth = Math.max(depth, h ? Math.min(100, Math.round(((scrollY + innerHeight) * 100) / h)) : 100);
   };
 
-  const visible = () => (d.visibilityState == 'visible' ? now() : 0);
+  const visible = () => (d.hidden ? 0 : now());
 
   const engagement = () => {
     if (armed) {
@@ -131,21 +131,18 @@ function start() {
     add('pv', { r: cut(r), ti: cut(d.title, 500), sw: screen.width, sh: screen.height, l: n.language });
   };
 
-  const props = (o: any) => {
-    const p: any = {};
-    let i = 0;
-    for (const k in o) {
-      const x = o[k];
-      const t = typeof x;
-      if (i++ < 25) p[cut(k, 64)] = t == 'number' || t == 'boolean' || x == null ? x : cut(String(x), 500);
-    }
-    return p;
-  };
+  // Flat and bounded as the server requires: numbers, booleans and null as they are, the rest as text.
+  const props = (o: any) =>
+    Object.fromEntries(
+      Object.entries(o || {})
+        .slice(0, 25)
+        .map(([k, x]) => [cut(k, 64), x == null || /^(n|bo)/.test(typeof x) ? x : cut(String(x), 500)]),
+    );
 
   const commands: Record<string, (a?: any, b?: any) => void> = {
     track: (name, p) => add('ev', { n: cut(String(name), 100), p: props(p) }),
     page,
-    identify: (o) => (extra = { id: { email: String(o.email), sig: String(o.sig) } }),
+    identify: (o) => (extra = { email: String(o.email), sig: String(o.sig) }),
     // Focus item view/click/close from the chunk: the same queue, hook and opt-out as the rest.
     _: (t, p) => add(t, { p }),
     consent: (yes) => {
@@ -191,9 +188,9 @@ function start() {
   // Focus items only for a visitor who may be counted (consented, not opted out): their
   // frequency rules are per-visitor state. Asked once per page load, after the page view.
   if (visitor && !store('getItem', OPTOUT)) {
-    const c: any = -~store('getItem', PV);
+    const c: any = -~store('getItem', PV); // the stored count plus one (none: 1)
     store('setItem', PV, c);
-    focus = fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: cut(L.href), pv: c }))
+    focus = fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: lastUrl!, pv: c }))
       .then((r) => r.json())
       .then((j) => (j.items[0] && load(), j.items))
       .catch(() => {});

@@ -1,7 +1,7 @@
 // One focus item on screen: bar, modal, slide-in or full screen, as a dialog.
 // Modal kinds (modal, full screen) take focus, trap Tab and give focus back when closed;
 // every kind closes with Escape (the one opened last) and reports view, click and close.
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { Config } from './config';
 import { Form } from './form';
 import { mark } from './schedule';
@@ -18,7 +18,9 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
   const { style, content: c, id, variant } = item;
   const modal = style.type == 'modal' || style.type == 'full_screen';
 
-  useEffect(() => {
+  // A layout effect, in the same task as the render: a plain effect waits for a frame, and a
+  // Tab pressed meanwhile would move focus before we note where it was.
+  useLayoutEffect(() => {
     const me = {};
     const before = deepActive();
     open.push(me);
@@ -28,7 +30,8 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
     const key = (e: KeyboardEvent) => {
       const el = box.current;
       if (!el || open[open.length - 1] != me) return;
-      if (e.key == 'Escape') return e.preventDefault(), dismiss();
+      // A bar or slide-in closes on Escape only from inside it: the page keeps its own Escape.
+      if (e.key == 'Escape') return (modal || el.contains(deepActive())) && (e.preventDefault(), dismiss());
       if (e.key != 'Tab' || !modal) return;
       // Keep Tab inside: from the last control to the first and back; from outside to the first.
       const all = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)];
@@ -86,7 +89,9 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
             {c.cta!.label}
           </a>
         )}
-        {c.kind == 'form' && c.form_id && <Form cfg={cfg} id={String(c.form_id)} focusId={id} onDone={converted} />}
+        {/* TODO: send focus_id/focus_variant with the submission once POST /f/:id accepts them
+            (api/core/focus/stats.ts counts them; the strict submit body refuses them today). */}
+        {c.kind == 'form' && c.form_id && <Form cfg={cfg} id={String(c.form_id)} onDone={converted} />}
       </div>
     </>
   );

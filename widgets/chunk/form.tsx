@@ -1,6 +1,6 @@
 // One embedded form: loads its definition (GET /f/:id), validates like the server, submits
 // once per render (the submission id), and shows the server's verdict.
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Config } from './config';
 import { Field } from './fields';
 import type { ApiError, FormDef, SubmitOk, Value, Values } from './types';
@@ -29,12 +29,11 @@ function initial(def: FormDef): Values {
 export interface FormProps {
   cfg: Config;
   id: string;
-  /** The focus item this form is shown in (its submissions count as that item's conversions). */
-  focusId?: number;
+  /** Called after a successful submission (a focus item counts it as its conversion). */
   onDone?: () => void;
 }
 
-export function Form({ cfg, id, focusId, onDone }: FormProps) {
+export function Form({ cfg, id, onDone }: FormProps) {
   const [def, setDef] = useState<FormDef | null>(null);
   const [failed, setFailed] = useState('');
   const [values, setValues] = useState<Values>({});
@@ -63,8 +62,8 @@ export function Form({ cfg, id, focusId, onDone }: FormProps) {
       .catch(() => setFailed('This form could not be loaded.'));
   }, [id]);
 
-  // Moving focus to the outcome makes screen readers announce it.
-  useEffect(() => {
+  // Moving focus to the outcome makes screen readers announce it (at once, not a frame later).
+  useLayoutEffect(() => {
     if (done) doneRef.current?.focus();
   }, [done]);
 
@@ -104,6 +103,10 @@ export function Form({ cfg, id, focusId, onDone }: FormProps) {
     if (Object.keys(errs).length) return focusFirst(errs);
     lock.current = true;
     setBusy(true);
+    // The server quietly drops submissions sent sooner than min_fill_ms after the form showed
+    // (bots); a person with autofill can be that quick, so wait out the rest rather than be lost.
+    const early = def.min_fill_ms - (Date.now() - shown.current);
+    if (early > 0) await new Promise((ok) => setTimeout(ok, early + 50));
     const sent: Values = {};
     for (const f of def.fields) sent[f.key] = f.type == 'hidden' ? hiddenValue(f.source, f.default) : values[f.key];
     const v = visitorOf(cfg);

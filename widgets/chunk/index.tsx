@@ -33,12 +33,21 @@ function focus(cfg: Config, item: FocusItem) {
   });
 }
 
-export default function init(visitor: () => string | null, focusItems?: Config['f']) {
-  const cfg = configOf(visitor, focusItems);
-  forms(cfg);
-  // Placeholders that a single-page app adds later render too.
-  new MutationObserver(() => forms(cfg)).observe(document.body, { childList: true, subtree: true });
-  Promise.resolve(cfg.f).then((items) => {
-    for (const item of items || []) if (allowed(item)) focus(cfg, item);
-  });
+let started = false;
+
+/** w.js may call this more than once (a placeholder, then focus items): the first call counts. */
+export default function init(focusItems?: Config['f']) {
+  if (started) return;
+  started = true;
+  const cfg = configOf(focusItems);
+  const start = () => {
+    forms(cfg);
+    // Placeholders that a single-page app adds later render too.
+    new MutationObserver(() => forms(cfg)).observe(document.body, { childList: true, subtree: true });
+    Promise.resolve(cfg.f).then((items) => {
+      for (const item of items || []) if (allowed(item)) focus(cfg, item);
+    });
+  };
+  // Focus items can arrive before the parser has reached <body>.
+  document.body ? start() : addEventListener('DOMContentLoaded', start);
 }
