@@ -728,3 +728,26 @@ describe('results', () => {
     expect(await submissions(t)).toBe(0);
   });
 });
+
+describe('forms shown in focus items', () => {
+  it('credit the submission to the focus item and its variant', async () => {
+    const t = await makeApp();
+    const site = await makeSite(t);
+    const form = await mkForm(t, { fields: basicFields });
+    const item = await t.json('POST', '/api/v1/focus-items', {
+      name: 'Signup modal',
+      site_id: site.id,
+      style: { type: 'modal' },
+      content: { kind: 'form', heading: 'Join', body: 'Monthly tips', form_id: form.id },
+    });
+    expect(item.status).toBe(201);
+    const r = await submit(t, form.id, { k: site.public_key, v: vid(1), values: { email: 'focus@example.com' }, focus_id: item.body.id, focus_variant: 'a' });
+    expect(r.status).toBe(200);
+    const ev = await t.client.execute("SELECT props FROM events WHERE type = 'form_submit'");
+    expect(JSON.parse(String(ev.rows[0]!.props))).toMatchObject({ form_id: form.id, focus_id: item.body.id, focus_variant: 'a' });
+    const stats = await t.json('GET', `/api/v1/focus-items/${item.body.id}/stats`);
+    expect(JSON.stringify(stats.body)).toContain('"submissions":1');
+    const bad = await submit(t, form.id, { k: site.public_key, v: vid(2), values: { email: 'x@example.com' }, focus_id: 'nope' });
+    expectError(bad, 422, 'VALIDATION_FAILED');
+  });
+});

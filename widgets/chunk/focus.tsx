@@ -89,9 +89,7 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
             {c.cta!.label}
           </a>
         )}
-        {/* TODO: send focus_id/focus_variant with the submission once POST /f/:id accepts them
-            (api/core/focus/stats.ts counts them; the strict submit body refuses them today). */}
-        {c.kind == 'form' && c.form_id && <Form cfg={cfg} id={String(c.form_id)} onDone={converted} />}
+        {c.kind == 'form' && c.form_id && <Form cfg={cfg} id={String(c.form_id)} onDone={converted} focus={{ id, variant }} />}
       </div>
     </>
   );

@@ -31,9 +31,11 @@ export interface FormProps {
   id: string;
   /** Called after a successful submission (a focus item counts it as its conversion). */
   onDone?: () => void;
+  /** The focus item showing this form, credited with the submission. */
+  focus?: { id: number; variant: string };
 }
 
-export function Form({ cfg, id, onDone }: FormProps) {
+export function Form({ cfg, id, onDone, focus }: FormProps) {
   const [def, setDef] = useState<FormDef | null>(null);
   const [failed, setFailed] = useState('');
   const [values, setValues] = useState<Values>({});
@@ -121,6 +123,7 @@ export function Form({ cfg, id, onDone }: FormProps) {
       hp: hp.current?.value || '',
       url: location.href,
       ref: document.referrer,
+      ...(focus ? { focus_id: focus.id, focus_variant: focus.variant } : {}),
     };
     try {
       // A string body goes as text/plain: a simple request, no CORS preflight.

@@ -116,6 +116,9 @@ export const SubmitBody = z.strictObject({
   hp: z.string().max(1000).optional(),
   url: z.string().max(2048).nullable().optional(),
   ref: z.string().max(2048).nullable().optional(),
+  // Set when the form was shown inside a focus item, so the item gets the conversion.
+  focus_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  focus_variant: z.string().max(20).optional(),
 });
 export type SubmitBody = z.infer<typeof SubmitBody>;
 
@@ -427,9 +430,19 @@ export async function submitForm({
     },
     {
       sql: `INSERT INTO events (site_id, visitor_id, contact_id, type, url, referrer, props, created_at)
-        SELECT ?, ?, ?, 'form_submit', ?, ?, json_object('form_id', form_id, 'submission_id', id), ?
+        SELECT ?, ?, ?, 'form_submit', ?, ?, json_patch(json_object('form_id', form_id, 'submission_id', id), ?), ?
         FROM form_submissions WHERE form_id = ? AND client_id = ?`,
-      args: [site.id, visitorId, contactId, pageUrl, referrer, now, form.id, b.sid],
+      args: [
+        site.id,
+        visitorId,
+        contactId,
+        pageUrl,
+        referrer,
+        JSON.stringify(b.focus_id ? { focus_id: b.focus_id, focus_variant: b.focus_variant ?? null } : {}),
+        now,
+        form.id,
+        b.sid,
+      ],
     },
     ...actionStatements({ formId: form.id, clientId: b.sid, contactId, visitorId, now }, form.actions),
   );
