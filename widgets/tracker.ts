@@ -231,9 +231,8 @@ function start() {
       const h = new URL(link.getAttribute('href')!, d.baseURI);
       const file =
         link.hasAttribute('download') ||
-        /\.(pdf|docx?|xlsx?|pptx?|csv|txt|rtf|od[tsp]|zip|rar|7z|t?gz|tar|dmg|exe|msi|pkg|apk|iso|mp[34]|wav|mov|avi|epub)$/i.test(
-          h.pathname,
-        );
+        // The common document, archive and media types; others can use the download attribute.
+        /\.(pdf|docx?|xlsx?|pptx?|csv|txt|zip|t?gz|dmg|exe|apk|mp[34]|mov)$/i.test(h.pathname);
       if (file || (h.host != L.host && /^https?:$/.test(h.protocol))) add(file ? 'dl' : 'out', { h: cut(h.href) });
     }
   });
