@@ -16,13 +16,6 @@ const etagOf = (js) => `"${createHash('sha256').update(js).digest('hex').slice(0
 
 // The tracker and the chunk come first: the server embeds them through api/generated/widgets.ts,
 // so that GET /w.js and GET /w-chunk.js work the same on Node and Workers (no file system there).
-const tracker = await build({
-  ...browser,
-  entryPoints: ['widgets/tracker.ts'],
-  format: 'iife',
-  // No "use strict" prologue: 13 bytes the closure does not need.
-  tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
-});
 // The chunk is an ES module: w.js import()s it and calls its default export.
 const chunk = await build({
   ...browser,
@@ -31,8 +24,19 @@ const chunk = await build({
   jsx: 'automatic',
   jsxImportSource: 'preact',
 });
-const wjs = tracker.outputFiles[0].text.trim();
 const cjs = chunk.outputFiles[0].text.trim();
+// w.js asks for the chunk by its content hash, so a cached w.js never meets a newer chunk
+// (and the chunk itself can be cached for good).
+const chunkVersion = createHash('sha256').update(cjs).digest('hex').slice(0, 8);
+const tracker = await build({
+  ...browser,
+  entryPoints: ['widgets/tracker.ts'],
+  format: 'iife',
+  define: { __CHUNK__: JSON.stringify(`/w-chunk.js?v=${chunkVersion}`) },
+  // No "use strict" prologue: 13 bytes the closure does not need.
+  tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+});
+const wjs = tracker.outputFiles[0].text.trim();
 await mkdir('dist/widgets', { recursive: true });
 await writeFile('dist/widgets/w.js', wjs);
 await writeFile('dist/widgets/w-chunk.js', cjs);
@@ -43,7 +47,8 @@ await writeFile(
     `export const W_JS: string = ${JSON.stringify(wjs)};\n` +
     `export const W_JS_ETAG: string = ${JSON.stringify(etagOf(wjs))};\n` +
     `export const W_CHUNK_JS: string = ${JSON.stringify(cjs)};\n` +
-    `export const W_CHUNK_ETAG: string = ${JSON.stringify(etagOf(cjs))};\n`,
+    `export const W_CHUNK_ETAG: string = ${JSON.stringify(etagOf(cjs))};\n` +
+    `export const W_CHUNK_VERSION: string = ${JSON.stringify(chunkVersion)};\n`,
 );
 
 await build({

@@ -55,3 +55,17 @@ describe('GET /w-chunk.js', () => {
     t.client.close();
   });
 });
+
+describe('the chunk version w.js asks for', () => {
+  it('is the content hash of the chunk, and that URL may be cached for good', async () => {
+    const { createHash } = await import('node:crypto');
+    const version = createHash('sha256').update(readFileSync(FILE, 'utf8')).digest('hex').slice(0, 8);
+    expect(readFileSync('dist/widgets/w.js', 'utf8')).toContain(`/w-chunk.js?v=${version}`);
+    const t = await makeApp({ memory: true });
+    const pinned = await t.app.request(`/w-chunk.js?v=${version}`);
+    expect(pinned.headers.get('cache-control')).toContain('immutable');
+    const stale = await t.app.request('/w-chunk.js?v=00000000');
+    expect(stale.headers.get('cache-control')).not.toContain('immutable');
+    t.client.close();
+  });
+});

@@ -6,6 +6,8 @@
 export {};
 
 type Ev = { t: string; u: string; [k: string]: unknown };
+// The chunk's path with its content hash, put in by scripts/build.mjs.
+declare const __CHUNK__: string;
 
 const w = window as any;
 const d = document;
@@ -44,7 +46,7 @@ function start() {
   // import() rather than a <script> element: the module map loads it once (the chunk ignores
   // calls after the first), it inherits this script's nonce, and it is no Trusted Types sink
   // (script.src is one). The chunk is served with CORS, as module fetches require.
-  const load = () => import(base + '/w-chunk.js').then((m) => m.default(focus)).catch(() => {});
+  const load = () => import(base + __CHUNK__).then((m) => m.default(focus)).catch(() => {});
   // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
   // Looked for now and again once the document is parsed.
   // The import resolves after start() has run, so it sees the focus request made below.

@@ -47,9 +47,10 @@ export async function startCollector(): Promise<Collector> {
       res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('vary', 'Origin');
     }
-    if (req.method === 'GET' && (req.url === '/w.js' || req.url === '/w-chunk.js')) {
+    const path = req.url?.split('?')[0];
+    if (req.method === 'GET' && (path === '/w.js' || path === '/w-chunk.js')) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-      res.end(readFileSync(`dist/widgets${req.url}`));
+      res.end(readFileSync(`dist/widgets${path}`));
     } else if (req.method === 'GET' && req.url?.startsWith('/focus?')) {
       // w.js asks for focus items after each page view; this collector has none.
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[]}');

@@ -4,7 +4,7 @@ import type { Ingestor } from '../../core/tracking/ingest';
 import { kickReactions } from '../../core/spine/run';
 import { createRateLimiter } from '../../core/util/rate-limit';
 import { AppError } from '../../core/errors';
-import { W_CHUNK_ETAG, W_CHUNK_JS, W_JS, W_JS_ETAG } from '../../generated/widgets';
+import { W_CHUNK_ETAG, W_CHUNK_JS, W_CHUNK_VERSION, W_JS, W_JS_ETAG } from '../../generated/widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
@@ -38,11 +38,13 @@ export function publicRoutes(deps: PublicDeps) {
   let limiter: ReturnType<typeof createRateLimiter> | undefined;
 
   // The tracker, and the forms/focus chunk it import()s (a module fetch: CORS required).
-  const script = (path: string, js: string, etag: string) =>
+  const script = (path: string, js: string, etag: string, version?: string) =>
     app.get(path, (c) => {
+      // Asked for by its content hash (as w.js does), the chunk never changes: cache it for good.
+      const pinned = version !== undefined && c.req.query('v') === version;
       const headers = {
         ETag: etag,
-        'Cache-Control': 'public, max-age=3600, stale-while-revalidate=86400',
+        'Cache-Control': pinned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600, stale-while-revalidate=86400',
         'Access-Control-Allow-Origin': '*',
         'X-Content-Type-Options': 'nosniff',
       };
@@ -50,7 +52,7 @@ export function publicRoutes(deps: PublicDeps) {
       return c.body(js, 200, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
     });
   script('/w.js', W_JS, W_JS_ETAG);
-  script('/w-chunk.js', W_CHUNK_JS, W_CHUNK_ETAG);
+  script('/w-chunk.js', W_CHUNK_JS, W_CHUNK_ETAG, W_CHUNK_VERSION);
 
   // Preflight for application/json senders; the tracker itself sends text/plain.
   app.options('/t', (c) =>
