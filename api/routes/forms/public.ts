@@ -23,6 +23,7 @@ import { siteByKey } from '../../core/tracking/sites';
 import { randomToken } from '../../core/util/crypto';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
+import { originOf } from '../tracking/collect';
 
 // Thin adapters for GET/POST /f/:id and GET /f/:id/embed; the contract is
 // documented in core/forms/public.ts.
@@ -51,18 +52,6 @@ function limit(c: C, which: 'read' | 'submit') {
   if (wait) {
     c.header('Retry-After', String(wait));
     throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-  }
-}
-
-function originOf(c: C): string | null {
-  const o = c.req.header('origin');
-  if (o && o !== 'null') return o;
-  const r = c.req.header('referer');
-  if (!r) return null;
-  try {
-    return new URL(r).origin;
-  } catch {
-    return null;
   }
 }
 
