@@ -30,7 +30,10 @@ import type { AssetStorage } from './core/assets/storage';
 export interface AppDeps {
   ctx: Ctx;
   /** Runtime-specific pieces of the public endpoints; sensible defaults otherwise. */
-  public?: Partial<PublicDeps>;
+  public?: Partial<PublicDeps> & {
+    /** The client's IP as the runtime sees it (socket address on Node, CF-Connecting-IP on Workers). */
+    clientIp?: (c: Context) => string | null;
+  };
   /** Where uploaded assets are kept (disk on Node, R2 on Workers); without it asset uploads and downloads answer 503. */
   storage?: AssetStorage;
 }
@@ -98,8 +101,8 @@ export function createApp(deps: AppDeps) {
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));
   app.use('/f/*', bodyLimit(limitFor));
-  // Public routes other than /t get the client IP (for rate limits) through the context.
-  app.use('/f/*', async (c, next) => {
+  // Every route may rate-limit by client IP; it travels in the context.
+  app.use('*', async (c, next) => {
     c.set('clientIp', clientIp(c));
     await next();
   });
@@ -107,7 +110,6 @@ export function createApp(deps: AppDeps) {
     '/',
     publicRoutes({
       ingestor: deps.public?.ingestor ?? createIngestor(deps.ctx),
-      clientIp,
       geo: deps.public?.geo,
       platformCountry: deps.public?.platformCountry,
       readBody: deps.public?.readBody,
@@ -116,8 +118,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', demoRoutes);
   app.route('/', formsPublicRoutes);
-  app.route('/', focusPublicRoutes({ clientIp }));
-  app.route('/', assetsPublicRoutes({ storage: deps.storage, clientIp }));
+  app.route('/', focusPublicRoutes);
+  app.route('/', assetsPublicRoutes({ storage: deps.storage }));
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));

@@ -17,10 +17,10 @@ import type { AssetStorage } from '../../core/assets/storage';
 import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
 import { kickReactions } from '../../core/spine/run';
 import { siteByKey } from '../../core/tracking/sites';
-import { createRateLimiter } from '../../core/util/rate-limit';
 import { defer } from '../defer';
 import { errorBody } from '../errors';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { guardPublic } from '../public';
 
 const tags = ['Assets'];
 
@@ -218,19 +218,13 @@ const VISITOR_RE = /^[A-Za-z0-9_-]{16,64}$/;
  * browsers (Accept: text/html) a 303 to the form's no-JS page
  * /f/<form>/embed?k=…&v=…&return=<absolute URL of this download>.
  */
-export function assetsPublicRoutes(deps: { storage?: AssetStorage; clientIp: (c: Context) => string | null }) {
+export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
   const app = new Hono<AppEnv>();
-  let limiter: ReturnType<typeof createRateLimiter> | undefined;
 
   app.get('/a/:slug', async (c) => {
     const ctx = c.get('ctx');
-    limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
     c.header('X-Content-Type-Options', 'nosniff');
-    const wait = limiter.hit(deps.clientIp(c) ?? 'unknown', ctx.now());
-    if (wait) {
-      c.header('Retry-After', String(wait));
-      throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-    }
+    guardPublic(c, 'asset');
     const slug = c.req.param('slug');
     const k = c.req.query('k') || undefined;
     const uid = c.req.query('v') || null;

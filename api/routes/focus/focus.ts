@@ -24,8 +24,7 @@ import {
 import { AppError, ValidationError, zodErrors } from '../../core/errors';
 import { originAllowed, siteByKey } from '../../core/tracking/sites';
 import { parseUserAgent } from '../../core/tracking/enrich';
-import { createRateLimiter } from '../../core/util/rate-limit';
-import { originOf } from '../tracking/collect';
+import { guardPublic } from '../public';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Focus items'];
@@ -201,28 +200,11 @@ const FocusQuery = z.object({
   pv: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
 
-export interface FocusPublicDeps {
-  clientIp: (c: Context) => string | null;
-}
-
 /** GET /focus (see core/focus/public.ts for the contract with the widget). */
-export function focusPublicRoutes(deps: FocusPublicDeps) {
-  const app = new Hono<AppEnv>();
-  let limiter: ReturnType<typeof createRateLimiter> | undefined;
-
-  app.get('/focus', async (c) => {
+export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     const ctx = c.get('ctx');
-    limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
-    const origin = originOf(c);
-    // On errors too, so the widget can read what went wrong.
-    if (origin) c.header('Access-Control-Allow-Origin', origin);
-    c.header('Vary', 'Origin');
     c.header('Cache-Control', 'no-store');
-    const wait = limiter.hit(deps.clientIp(c) ?? 'unknown', ctx.now());
-    if (wait) {
-      c.header('Retry-After', String(wait));
-      throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-    }
+    const origin = guardPublic(c, 'focus');
     const raw = c.req.query();
     if (raw.v === '') delete raw.v;
     if (raw.d === '') delete raw.d;
@@ -242,7 +224,4 @@ export function focusPublicRoutes(deps: FocusPublicDeps) {
       input: { siteId: site.id, uid: q.v ?? null, url: q.u, device, pageviews: q.pv ?? null },
     });
     return c.json(result, 200);
-  });
-
-  return app;
-}
+});

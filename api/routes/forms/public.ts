@@ -1,8 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import type { Ctx } from '../../core/context';
 import { AppError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
-import { createRateLimiter, type RateLimiter } from '../../core/util/rate-limit';
 import { kickReactions } from '../../core/spine/run';
 import { getActiveForm } from '../../core/forms/forms';
 import {
@@ -23,46 +21,15 @@ import { siteByKey } from '../../core/tracking/sites';
 import { randomToken } from '../../core/util/crypto';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
-import { originOf } from '../tracking/collect';
+import { guardPublic, originOf } from '../public';
 
 // Thin adapters for GET/POST /f/:id and GET /f/:id/embed; the contract is
 // documented in core/forms/public.ts.
 
 type C = Context<AppEnv>;
 
-// One set of limiters per app (tests build many apps in one process).
-const limiters = new WeakMap<Ctx, { read: RateLimiter; submit: RateLimiter }>();
-function limiterFor(ctx: Ctx) {
-  let l = limiters.get(ctx);
-  if (!l) {
-    const perMinute = ctx.config.PUBLIC_RATE_LIMIT;
-    // A person submits a form a few times a minute at most; reads are cheap.
-    l = {
-      read: createRateLimiter({ limit: perMinute, windowMs: 60_000 }),
-      submit: createRateLimiter({ limit: Math.max(1, Math.ceil(perMinute / 20)), windowMs: 60_000 }),
-    };
-    limiters.set(ctx, l);
-  }
-  return l;
-}
-
-function limit(c: C, which: 'read' | 'submit') {
-  const ctx = c.get('ctx');
-  const wait = limiterFor(ctx)[which].hit(c.get('clientIp') ?? 'unknown', ctx.now());
-  if (wait) {
-    c.header('Retry-After', String(wait));
-    throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-  }
-}
-
-function cors(c: C): string | null {
-  const origin = originOf(c);
-  // On errors too, so the page's script can read what went wrong; the origin
-  // check itself is the site's allow-list.
-  if (origin) c.header('Access-Control-Allow-Origin', origin);
-  c.header('Vary', 'Origin');
-  return origin;
-}
+// A person submits a form a few times a minute at most; reads are cheap.
+const submitLimit = (c: C) => Math.max(1, Math.ceil(c.get('ctx').config.PUBLIC_RATE_LIMIT / 20));
 
 /** Where this server is reachable, for URLs handed to other origins. */
 function baseUrl(c: C): string {
@@ -149,9 +116,8 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     }),
   )
   .get('/f/:id{[0-9]+}', async (c) => {
-    const origin = cors(c);
     c.header('Cache-Control', 'private, no-store');
-    limit(c, 'read');
+    const origin = guardPublic(c, 'form-read');
     const k = queryParam(c, 'k', SITE_KEY);
     if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
     const v = queryParam(c, 'v', VISITOR_ID) ?? null;
@@ -161,12 +127,8 @@ export const formsPublicRoutes = new Hono<AppEnv>()
   .post('/f/:id{[0-9]+}', async (c) => {
     const type = (c.req.header('content-type') ?? '').toLowerCase();
     const id = formId(c);
-    if (type.startsWith('application/x-www-form-urlencoded')) {
-      limit(c, 'submit');
-      return handleUrlencoded(c, id);
-    }
-    const origin = cors(c);
-    limit(c, 'submit');
+    const origin = guardPublic(c, 'form-submit', submitLimit(c));
+    if (type.startsWith('application/x-www-form-urlencoded')) return handleUrlencoded(c, id);
     if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
       throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON (as application/json or text/plain), or a URL-encoded HTML form.');
     }
@@ -180,7 +142,7 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     return c.json(outcome.answer, 200);
   })
   .get('/f/:id{[0-9]+}/embed', async (c) => {
-    limit(c, 'read');
+    guardPublic(c, 'form-read');
     const ctx = c.get('ctx');
     const form = await getActiveForm(ctx, formId(c));
     const k = queryParam(c, 'k', SITE_KEY);

@@ -2,17 +2,14 @@ import { Hono, type Context } from 'hono';
 import { collect } from '../../core/tracking/collect';
 import type { Ingestor } from '../../core/tracking/ingest';
 import { kickReactions } from '../../core/spine/run';
-import { createRateLimiter } from '../../core/util/rate-limit';
-import { AppError } from '../../core/errors';
 import { W_CHUNK_ETAG, W_CHUNK_JS, W_CHUNK_VERSION, W_JS, W_JS_ETAG } from '../../generated/widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
+import { guardPublic } from '../public';
 
 export interface PublicDeps {
   ingestor: Ingestor;
-  /** The client's IP as the runtime sees it. */
-  clientIp: (c: Context) => string | null;
   /** Country code for an IP (Node: the bundled mmdb), or from the platform (Workers). */
   geo?: (ip: string) => string | null;
   platformCountry?: (c: Context) => string | null;
@@ -20,22 +17,9 @@ export interface PublicDeps {
   readBody?: (c: Context, limit: number) => Promise<string>;
 }
 
-export function originOf(c: Context): string | null {
-  const o = c.req.header('origin');
-  if (o && o !== 'null') return o;
-  // Some beacons arrive without Origin; the Referer's origin is the same page.
-  const r = c.req.header('referer');
-  if (!r) return null;
-  try {
-    return new URL(r).origin;
-  } catch {
-    return null;
-  }
-}
 
 export function publicRoutes(deps: PublicDeps) {
   const app = new Hono<AppEnv>();
-  let limiter: ReturnType<typeof createRateLimiter> | undefined;
 
   // The tracker, and the forms/focus chunk it import()s (a module fetch: CORS required).
   const script = (path: string, js: string, etag: string, version?: string) =>
@@ -67,17 +51,8 @@ export function publicRoutes(deps: PublicDeps) {
 
   app.post('/t', async (c) => {
     const ctx = c.get('ctx');
-    limiter ??= createRateLimiter({ limit: ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 });
-    const origin = originOf(c);
-    // CORS headers on errors too (429 included), so the page's script can read what went wrong.
-    if (origin) c.header('Access-Control-Allow-Origin', origin);
-    c.header('Vary', 'Origin');
-    const ip = deps.clientIp(c);
-    const wait = limiter.hit(ip ?? 'unknown', ctx.now());
-    if (wait) {
-      c.header('Retry-After', String(wait));
-      throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-    }
+    const origin = guardPublic(c, 't');
+    const ip = c.get('clientIp');
     const result = await collect({
       ctx,
       ingestor: deps.ingestor,
