@@ -1,5 +1,6 @@
 // Builds the Node server bundle and the browser bundles.
 import { build } from 'esbuild';
+import { bundleNode } from './bundle-node.mjs';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 
@@ -51,15 +52,4 @@ await writeFile(
     `export const W_CHUNK_VERSION: string = ${JSON.stringify(chunkVersion)};\n`,
 );
 
-await build({
-  entryPoints: { node: 'api/entry/node.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await bundleNode('api/entry/node.ts', 'dist/node.mjs');

@@ -29,7 +29,7 @@
 //   BENCH_INGEST_MAX_WAIT_MS      group-commit wait for the server's ingestor (default: the app's)
 //   BENCH_INGEST_NODE_ARGS        extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=dist/bench/prof"
 //   BENCH_KEEP=1                  keep the temp database
-import { build } from 'esbuild';
+import { bundleNode } from '../bundle-node.mjs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http, { type OutgoingHttpHeaders } from 'node:http';
@@ -161,17 +161,7 @@ interface Server {
 
 async function buildServer(): Promise<string> {
   const outfile = join(outDir, 'ingest-server.mjs');
-  await build({
-    entryPoints: [join(root, 'scripts', 'bench', 'ingest-server.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
+  await bundleNode(join(root, 'scripts', 'bench', 'ingest-server.ts'), outfile);
   return outfile;
 }
 

@@ -2,7 +2,7 @@
 // Each benchmark is scripts/bench/<name>.ts, bundled with esbuild (dependencies stay
 // external) and run in its own Node process, so one benchmark's heap, JIT state and
 // open databases never colour the next one's figures.
-import { build } from 'esbuild';
+import { bundleNode } from '../bundle-node.mjs';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -36,17 +36,7 @@ mkdirSync(outDir, { recursive: true });
 
 async function bundle(name) {
   const outfile = join(outDir, `${name}.mjs`);
-  await build({
-    entryPoints: [join(root, 'scripts', 'bench', `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
+  await bundleNode(join(root, 'scripts', 'bench', `${name}.ts`), outfile);
   return outfile;
 }
 

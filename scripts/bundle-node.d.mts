@@ -1,0 +1,1 @@
+export function bundleNode(entryPoint: string, outfile: string): Promise<unknown>;
