@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
@@ -101,11 +101,12 @@ export function createApp(deps: AppDeps) {
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));
   app.use('/f/*', bodyLimit(limitFor));
-  // Every route may rate-limit by client IP; it travels in the context.
-  app.use('*', async (c, next) => {
+  // The public endpoints rate-limit by client IP; it travels in the context.
+  const withClientIp: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('clientIp', clientIp(c));
     await next();
-  });
+  };
+  for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, withClientIp);
   app.route(
     '/',
     publicRoutes({
