@@ -98,5 +98,17 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `form_submissions_visitor_idx` ON `form_submissions` (`visitor_id`,`form_id`);",
       "CREATE TABLE `forms` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`is_sample` integer DEFAULT false NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);"
     ]
+  },
+  {
+    "tag": "0005_hardening",
+    "statements": [
+      "CREATE TABLE `idempotency_keys` (\n\t`api_key_id` integer NOT NULL,\n\t`key` text NOT NULL,\n\t`fingerprint` text NOT NULL,\n\t`status` integer,\n\t`headers` text,\n\t`body` text,\n\t`created_at` integer NOT NULL,\n\tPRIMARY KEY(`api_key_id`, `key`)\n);",
+      "CREATE INDEX `idempotency_keys_created_idx` ON `idempotency_keys` (`created_at`);",
+      "ALTER TABLE `visitors` ADD `proven_at` integer;",
+      "ALTER TABLE `point_rules` ADD `form_id` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `contact_id` integer;",
+      "CREATE INDEX `webhook_deliveries_contact_idx` ON `webhook_deliveries` (`contact_id`);",
+      "UPDATE `visitors` SET `proven_at` = (SELECT min(e.created_at) FROM events e WHERE e.visitor_id = visitors.id AND e.type = 'identified' AND e.props ->> 'via' IN ('identify', 'api')) WHERE `contact_id` IS NOT NULL;"
+    ]
   }
 ];

@@ -26,6 +26,8 @@ export const pointRules = sqliteTable('point_rules', {
   capCount: integer('cap_count'),
   capPeriod: text('cap_period'), // day | week | month
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  // Set for the rule a form's give_points action is scored by: the form owns it.
+  formId: integer('form_id'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -86,6 +88,8 @@ export const webhookDeliveries = sqliteTable(
     url: text('url').notNull(),
     secret: text('secret').notNull(),
     body: text('body').notNull(),
+    // The contact the body is about: erasing the contact erases its deliveries.
+    contactId: integer('contact_id'),
     status: text('status').notNull().default('pending'), // pending | delivered | failed
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull(),
@@ -94,7 +98,7 @@ export const webhookDeliveries = sqliteTable(
     createdAt: integer('created_at').notNull(),
     deliveredAt: integer('delivered_at'),
   },
-  (t) => [index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt)],
+  (t) => [index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt), index('webhook_deliveries_contact_idx').on(t.contactId)],
 );
 
 export const segments = sqliteTable('segments', {

@@ -26,6 +26,10 @@ export const visitors = sqliteTable(
     // The random id the browser keeps (localStorage + first-party cookie).
     uid: text('uid').notNull(),
     contactId: integer('contact_id'),
+    // When this browser proved it is its contact (signed identify, a signed email
+    // link, a confirmed double opt-in). Linked but not proven = only claimed (it
+    // typed an email into a form): it gets nothing derived from the contact.
+    provenAt: integer('proven_at'),
     firstSeenAt: integer('first_seen_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     pageViews: integer('page_views').notNull().default(0),
