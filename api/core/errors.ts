@@ -1,14 +1,41 @@
 import type { z } from 'zod';
 
-// Typed errors thrown by core; one onError maps them to the JSON error shape.
+/**
+ * Every error code the API answers with, in one place. Core throws a code and a
+ * message; one table in the routes (routes/errors.ts) maps codes to HTTP
+ * statuses, and the OpenAPI document lists this enum as Error.code.
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'ORIGIN_NOT_ALLOWED',
+  'INVALID_SIGNATURE',
+  'FORM_REQUIRED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFLICT',
+  'IDEMPOTENCY_CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'VALIDATION_FAILED',
+  'RATE_LIMITED',
+  'INTERNAL',
+  'JOB_FAILED',
+  'UNAVAILABLE',
+  'STORAGE_UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export type FieldError = { field: string; message: string };
 
+/** A typed error thrown by core; `extra` adds fields to the error object (e.g. form_id). */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: FieldError[],
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -16,44 +43,39 @@ export class AppError extends Error {
 
 export class BadRequestError extends AppError {
   constructor(message: string) {
-    super(400, 'BAD_REQUEST', message);
+    super('BAD_REQUEST', message);
   }
 }
 export class UnauthorizedError extends AppError {
   constructor(message = 'A valid API key is required: send it as "Authorization: Bearer <key>".') {
-    super(401, 'UNAUTHORIZED', message);
+    super('UNAUTHORIZED', message);
   }
 }
 export class ForbiddenError extends AppError {
   constructor(message: string) {
-    super(403, 'FORBIDDEN', message);
+    super('FORBIDDEN', message);
   }
 }
 export class NotFoundError extends AppError {
   constructor(what: string) {
-    super(404, 'NOT_FOUND', `${what} not found.`);
+    super('NOT_FOUND', `${what} not found.`);
   }
 }
 export class ConflictError extends AppError {
   constructor(message: string) {
-    super(409, 'CONFLICT', message);
+    super('CONFLICT', message);
   }
 }
 export class ValidationError extends AppError {
   constructor(details: FieldError[] | string) {
     const list = typeof details === 'string' ? [{ field: '', message: details }] : details;
     const first = list[0];
-    super(
-      422,
-      'VALIDATION_FAILED',
-      first ? (first.field ? `${first.field}: ${first.message}` : first.message) : 'Invalid input.',
-      list,
-    );
+    super('VALIDATION_FAILED', first ? (first.field ? `${first.field}: ${first.message}` : first.message) : 'Invalid input.', list);
   }
 }
 export class PayloadTooLargeError extends AppError {
   constructor(limit: number) {
-    super(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes.`);
+    super('PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes.`);
   }
 }
 

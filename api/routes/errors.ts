@@ -1,24 +1,43 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { AppError, ValidationError, zodErrors, type FieldError } from '../core/errors';
+import { AppError, ValidationError, zodErrors, type ErrorCode, type FieldError } from '../core/errors';
 import type { AppEnv } from './shared';
 
-const httpCodes: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'VALIDATION_FAILED',
-  429: 'RATE_LIMITED',
+/** The one table from error codes to HTTP statuses. */
+export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  ORIGIN_NOT_ALLOWED: 403,
+  INVALID_SIGNATURE: 403,
+  FORM_REQUIRED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  JOB_FAILED: 500,
+  UNAVAILABLE: 503,
+  STORAGE_UNAVAILABLE: 503,
 };
 
-export function errorBody(c: Context<AppEnv>, code: string, message: string, details?: FieldError[]) {
-  return { error: { code, message, requestId: c.get('requestId') ?? '', ...(details ? { details } : {}) } };
+// For errors raised by Hono itself (HTTPException): the first code with that status.
+const codeOfStatus = (status: number): ErrorCode =>
+  (Object.keys(STATUS_OF) as ErrorCode[]).find((c) => STATUS_OF[c] === status) ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+
+export function errorBody(c: Context<AppEnv>, code: ErrorCode, message: string, details?: FieldError[], extra?: Record<string, unknown>) {
+  return { error: { code, message, requestId: c.get('requestId') ?? '', ...(details ? { details } : {}), ...extra } };
+}
+
+/** The JSON error response for an AppError (CORS and other headers already set on c stay). */
+export function errorResponse(c: Context<AppEnv>, err: AppError) {
+  return c.json(errorBody(c, err.code, err.message, err.details, err.extra), STATUS_OF[err.code]);
 }
 
 // OpenAPIHono defaultHook: schema failures become 422 naming the failing fields.
@@ -29,20 +48,25 @@ export function validationHook(result: { success: boolean; error?: unknown; targ
   }
 }
 
+// A client that goes away mid-body is ordinary traffic on a public endpoint, not a server fault.
+const isAbort = (err: Error) => err.name === 'AbortError' || /^(aborted|Request aborted|The operation was aborted)/i.test(err.message) || (err as { code?: string }).code === 'ECONNRESET';
+
 export function onError(err: Error, c: Context<AppEnv>) {
-  if (err instanceof AppError) {
-    return c.json(errorBody(c, err.code, err.message, err.details), err.status);
-  }
+  if (err instanceof AppError) return errorResponse(c, err);
   if (err instanceof HTTPException) {
-    const status = err.status;
-    const code = httpCodes[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
-    return c.json(errorBody(c, code, err.message || code), status);
+    const code = codeOfStatus(err.status);
+    return c.json(errorBody(c, code, err.message || code), STATUS_OF[code] === err.status ? STATUS_OF[code] : (err.status as ContentfulStatusCode));
   }
   const ctx = c.get('ctx');
-  (ctx?.log ?? console).error('unhandled error', {
+  const log = ctx?.log;
+  if (err instanceof Error && isAbort(err)) {
+    log?.debug('request aborted by the client', { requestId: c.get('requestId'), path: c.req.path });
+    return c.json(errorBody(c, 'BAD_REQUEST', 'The request body was not received completely.'), 400);
+  }
+  (log ?? console).error('unhandled error', {
     requestId: c.get('requestId'),
     path: c.req.path,
-    error: err instanceof Error ? err.stack ?? err.message : String(err),
+    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
   });
   return c.json(errorBody(c, 'INTERNAL', 'Something went wrong on our side.'), 500);
 }

@@ -14,6 +14,6 @@ export const internalRoutes = new Hono<AppEnv>().post('/internal/jobs/:name', re
     return c.json({ job: name, result: await job.run(c.get('ctx')) }, 200);
   } catch (e) {
     c.get('ctx').log.error('job failed', { job: name, error: e instanceof Error ? e.message : String(e) });
-    throw new AppError(500, 'JOB_FAILED', `Job "${name}" failed; see the server log.`);
+    throw new AppError('JOB_FAILED', `Job "${name}" failed; see the server log.`);
   }
 });

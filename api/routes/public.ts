@@ -40,7 +40,7 @@ export function guardPublic(c: Context<AppEnv>, bucket: string, perMinute?: numb
   const wait = limiter.hit(c.get('clientIp') ?? 'unknown', ctx.now());
   if (wait) {
     c.header('Retry-After', String(wait));
-    throw new AppError(429, 'RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
+    throw new AppError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
   }
   return origin;
 }

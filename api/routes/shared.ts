@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Ctx } from '../core/context';
 import type { AuthenticatedKey } from '../core/access/api-keys';
+import { ERROR_CODES } from '../core/errors';
 
 export type AppEnv = {
   Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string; clientIp: string | null };
@@ -9,7 +10,7 @@ export type AppEnv = {
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'NOT_FOUND' }),
+      code: z.enum(ERROR_CODES).openapi({ example: 'NOT_FOUND' }),
       message: z.string(),
       requestId: z.string(),
       details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),

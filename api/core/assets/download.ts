@@ -6,7 +6,7 @@ import { assetBySlug, type AssetRecord } from './assets';
 /** The asset is gated and this visitor has not submitted the form yet. */
 export class FormRequiredError extends AppError {
   constructor(readonly formId: number) {
-    super(403, 'FORM_REQUIRED', `Submit form ${formId} to download this file.`);
+    super('FORM_REQUIRED', `Submit form ${formId} to download this file.`, undefined, { form_id: formId });
   }
 }
 

@@ -131,7 +131,7 @@ export function parseSubmitBody(text: string): SubmitBody {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError(400, 'BAD_REQUEST', 'Body must be JSON.');
+    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
   }
   const parsed = SubmitBody.safeParse(wellFormedDeep(json).value);
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
@@ -148,9 +148,9 @@ export function honeypotName(form: FormRecord): string {
 
 async function siteFor(ctx: Ctx, key: string, origin: string | null, alsoAllowed: string | null = null): Promise<SiteRecord> {
   const site = await siteByKey(ctx, key);
-  if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+  if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
   if (!originAllowed(site, origin) && !(alsoAllowed !== null && origin === alsoAllowed)) {
-    throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
+    throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
   }
   return site;
 }

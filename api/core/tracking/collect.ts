@@ -67,9 +67,9 @@ export async function collect({
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
   const p = parsed.data;
   const site = await siteByKey(ctx, p.k);
-  if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+  if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
   if (!originAllowed(site, input.origin)) {
-    throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${input.origin ?? '(none)'} is not allowed for this site.`);
+    throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${input.origin ?? '(none)'} is not allowed for this site.`);
   }
   const allowOrigin = input.origin;
   // allow_automation is a testing mode: headless and driven browsers count too.
@@ -81,7 +81,7 @@ export async function collect({
   if (p.id && !p.v) throw new ValidationError([{ field: 'v', message: 'identify needs a (consented) visitor id' }]);
   if (p.id) {
     if (!(await verifyIdentify(site, p.id.email, p.id.sig))) {
-      throw new AppError(403, 'INVALID_SIGNATURE', 'The identify signature does not match this email and site.');
+      throw new AppError('INVALID_SIGNATURE', 'The identify signature does not match this email and site.');
     }
   }
 

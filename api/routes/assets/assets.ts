@@ -18,7 +18,7 @@ import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } 
 import { kickReactions } from '../../core/spine/run';
 import { siteByKey } from '../../core/tracking/sites';
 import { defer } from '../defer';
-import { errorBody } from '../errors';
+import { errorResponse } from '../errors';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { guardPublic } from '../public';
 
@@ -49,7 +49,7 @@ const UploadQuery = z.object({
 });
 
 function noStorage(): never {
-  throw new AppError(503, 'STORAGE_UNAVAILABLE', 'No file storage is configured (on Workers, bind an R2 bucket as ASSETS).');
+  throw new AppError('STORAGE_UNAVAILABLE', 'No file storage is configured (on Workers, bind an R2 bucket as ASSETS).');
 }
 
 const META_FIELDS = ['title', 'slug', 'gate_form_id'] as const;
@@ -90,7 +90,7 @@ async function readUpload(c: Context<AppEnv>, query: z.infer<typeof UploadQuery>
       }
     }
     if (!file) throw new ValidationError([{ field: 'file', message: 'is required' }]);
-    if (file.size > MAX_ASSET_BYTES) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `Files are limited to ${MAX_ASSET_BYTES} bytes.`);
+    if (file.size > MAX_ASSET_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Files are limited to ${MAX_ASSET_BYTES} bytes.`);
     return {
       ...parseMeta({ ...query, ...fields }),
       bytes: new Uint8Array(await file.arrayBuffer()),
@@ -99,7 +99,7 @@ async function readUpload(c: Context<AppEnv>, query: z.infer<typeof UploadQuery>
     };
   }
   if (/^application\/x-www-form-urlencoded/i.test(type)) {
-    throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data, or as the raw body with ?filename=.');
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data, or as the raw body with ?filename=.');
   }
   if (!query.filename) throw new ValidationError([{ field: 'filename', message: 'is required for a raw upload (?filename=report.pdf)' }]);
   return {
@@ -234,7 +234,7 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
     ];
     if (bad.length) throw new ValidationError(bad);
     const site = k ? await siteByKey(ctx, k) : null;
-    if (k && !site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+    if (k && !site) throw new AppError('NOT_FOUND', 'Unknown site key.');
     if (!deps.storage) noStorage();
 
     let asset;
@@ -254,7 +254,7 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
         form.searchParams.set('return', back.href);
         return c.redirect(form.href, 303);
       }
-      return c.json({ error: { ...errorBody(c, e.code, e.message).error, form_id: e.formId } }, 403);
+      return errorResponse(c, e);
     }
 
     const etag = `"${asset.sha256}"`;

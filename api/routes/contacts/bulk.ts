@@ -95,7 +95,7 @@ export const contactBulkRoutes = new OpenAPIHono<AppEnv>()
     async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'text/csv' && type !== 'text/plain') {
-        throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv.');
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv.');
       }
       const q = c.req.valid('query');
       const report = await importContactsCsv({

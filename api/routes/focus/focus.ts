@@ -213,9 +213,9 @@ export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
     const q = parsed.data;
     const site = await siteByKey(ctx, q.k);
-    if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+    if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
     if (!originAllowed(site, origin)) {
-      throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
+      throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
     }
     // With consent required and not given, the tracker sends no visitor id; nothing to do here.
     const device = q.d ?? parseUserAgent(c.req.header('user-agent') ?? '').device;

@@ -63,7 +63,7 @@ async function handleUrlencoded(c: C, id: number) {
   const params = new URLSearchParams(await c.req.text());
   const k = params.get('_k') ?? '';
   const site = SITE_KEY.safeParse(k).success ? await siteByKey(ctx, k) : null;
-  if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+  if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
   const rawReturn = params.get('_return');
   const returnUrl = rawReturn ? checkReturnUrl(site, rawReturn) : null;
   const values: Record<string, unknown> = {};
@@ -130,7 +130,7 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     const origin = guardPublic(c, 'form-submit', submitLimit(c));
     if (type.startsWith('application/x-www-form-urlencoded')) return handleUrlencoded(c, id);
     if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
-      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON (as application/json or text/plain), or a URL-encoded HTML form.');
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON (as application/json or text/plain), or a URL-encoded HTML form.');
     }
     const ctx = c.get('ctx');
     const body = parseSubmitBody(await c.req.text());
@@ -148,7 +148,7 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     const k = queryParam(c, 'k', SITE_KEY);
     if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
     const site = await siteByKey(ctx, k);
-    if (!site) throw new AppError(404, 'NOT_FOUND', 'Unknown site key.');
+    if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
     const ret = c.req.query('return');
     const returnUrl = ret ? checkReturnUrl(site, ret, 'return') : null;
     const html = renderEmbed({ form, action: `${baseUrl(c)}/f/${form.id}`, siteKey: k, stamp: await renderStamp(site, form.id, ctx.now()), returnUrl });
