@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook, errorBody } from './routes/errors';
-import { bodyLimit, sanitizeJsonBody, requireApiKey } from './routes/middleware';
+import { bodyLimit, cleanQuery, jsonInput, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
@@ -67,6 +67,7 @@ export function createApp(deps: AppDeps) {
     c.set('ctx', deps.ctx);
     await next();
   });
+  app.use('*', cleanQuery);
 
   app.get('/health', async (c) => {
     let db = 'ok';
@@ -124,7 +125,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
-  app.use('/api/v1/*', sanitizeJsonBody);
+  app.use('/api/v1/*', jsonInput);
 
   app.route('/', apiKeyRoutes);
   // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.

@@ -22,7 +22,15 @@ export function readNodeBody(c: Context, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    incoming.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let ended = false;
+    incoming.on('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     incoming.on('error', reject);
+    // A client that hangs up mid-body: an ordinary abort (logged at debug level), not a hang.
+    incoming.on('close', () => {
+      if (!ended) reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
   });
 }

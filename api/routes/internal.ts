@@ -8,7 +8,8 @@ import type { AppEnv } from './shared';
 export const internalRoutes = new Hono<AppEnv>().post('/internal/jobs/:name', requireApiKey, async (c) => {
   if (!c.get('apiKey').scopes.includes('admin')) throw new ForbiddenError('Running jobs needs an admin key.');
   const name = c.req.param('name');
-  const job = JOBS[name];
+  // Own keys only: "constructor" or "__proto__" name no job.
+  const job = Object.hasOwn(JOBS, name) ? JOBS[name] : undefined;
   if (!job) throw new NotFoundError(`Job "${name.slice(0, 50)}"`);
   try {
     return c.json({ job: name, result: await job.run(c.get('ctx')) }, 200);

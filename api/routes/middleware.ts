@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
-import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../core/errors';
+import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
 import type { AppEnv } from './shared';
-import { wellFormedDeep } from '../core/util/text';
+import { checkQuery, jsonTooDeep, MAX_JSON_DEPTH, readJsonInput } from '../core/util/text';
 
 // Body limits are checked on the declared length and again while reading,
 // because chunked requests have no Content-Length.
@@ -62,39 +62,34 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
-function protoPaths(v: unknown, path: string[], out: string[]) {
-  if (!v || typeof v !== 'object' || out.length >= 10) return;
-  for (const k of Object.keys(v)) {
-    if (k === '__proto__') out.push([...path, k].join('.'));
-    protoPaths((v as Record<string, unknown>)[k], [...path, k], out);
-  }
-}
+/** Every request: control characters and lone surrogates in the query string are refused (400). */
+export const cleanQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
+  checkQuery(c.req.url);
+  return next();
+};
 
 /**
- * Two things no JSON body may carry further: a "__proto__" key (zod's object
- * copies drop it silently, so it would be ignored where every other unknown
- * field is refused) and lone surrogates (they crash the database client when
- * read back; they become U+FFFD). Both need an escape or that key in the raw
- * text, so ordinary bodies pass after one substring check.
+ * JSON bodies of the private API pass the one boundary rule (core/util/text.ts)
+ * before the validator sees them: depth bounded, "__proto__" refused, control
+ * characters and lone surrogates cleaned. The validator then reads the parsed,
+ * cleaned value from the body cache instead of parsing again.
  */
-export const sanitizeJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!/json/i.test(c.req.header('content-type') ?? '')) return next();
+export const jsonInput: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const m = c.req.method;
+  if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || !/json/i.test(c.req.header('content-type') ?? '')) return next();
   const text = await c.req.text();
-  if (!text.includes('proto') && !text.includes('\\u')) return next();
-  let parsed: unknown;
+  if (text.trim() === '') return next();
+  if (jsonTooDeep(text)) throw new BadRequestError(`JSON may nest at most ${MAX_JSON_DEPTH} levels deep.`);
+  let parsed: ReturnType<typeof readJsonInput>;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    return next(); // the validator answers 400 for malformed JSON
+    parsed = readJsonInput(text);
+  } catch (e) {
+    // Not JSON: the route answers (400 from the validator, or 415 where JSON is not what it takes).
+    if (e instanceof BadRequestError) return next();
+    throw e;
   }
-  const found: string[] = [];
-  protoPaths(parsed, [], found);
-  if (found.length) throw new ValidationError(found.map((field) => ({ field, message: 'unknown field' })));
-  const clean = wellFormedDeep(parsed);
-  if (clean.changed) {
-    // The validator reads the cached body: replace it with the clean one.
-    const body = JSON.stringify(clean.value);
-    c.req.bodyCache = { text: Promise.resolve(body) } as unknown as typeof c.req.bodyCache;
-  }
+  const { value, walked } = parsed;
+  // The validator parses the cached text again; give it the cleaned value's text.
+  if (walked) c.req.bodyCache = { text: Promise.resolve(JSON.stringify(value)) } as unknown as typeof c.req.bodyCache;
   return next();
 };

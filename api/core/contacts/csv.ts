@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/browser/esm/sync';
 import type { Ctx } from '../context';
 import { BadRequestError, type FieldError } from '../errors';
+import { cleanText } from '../util/text';
 import { CORE_FIELDS, loadFieldDefs, type FieldDef } from './fields';
 import { CORE_COLUMNS, normalizeTag } from './prepare';
 import { upsertContacts, MAX_BATCH } from './upsert';
@@ -9,7 +10,7 @@ import { hydrate, listContactRows, type ListContactsInput } from './contacts';
 export const MAX_IMPORT_ROWS = 100_000;
 const MAX_REPORTED_ERRORS = 1000;
 
-const ALIASES: Record<string, string> = {
+const ALIASES = new Map<string, string>(Object.entries({
   e_mail: 'email',
   email_address: 'email',
   mail: 'email',
@@ -27,21 +28,21 @@ const ALIASES: Record<string, string> = {
   job: 'job_title',
   position: 'job_title',
   town: 'city',
-};
+}));
 
 const slug = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 
 // A target is a built-in field, `tags`, or a custom field key (optionally `fields.key`).
 function resolveTarget(target: string, defs: Map<string, FieldDef>): string | null {
   const t = target.startsWith('fields.') ? target.slice(7) : target;
-  if (t in CORE_FIELDS || t === 'tags') return t;
+  if (Object.hasOwn(CORE_FIELDS, t) || t === 'tags') return t;
   if (defs.has(t)) return `fields.${t}`;
   return null;
 }
 
 function autoTarget(header: string, defs: Map<string, FieldDef>): string | null {
   const s = slug(header);
-  const direct = resolveTarget(ALIASES[s] ?? s, defs);
+  const direct = resolveTarget(ALIASES.get(s) ?? s, defs);
   if (direct) return direct;
   for (const d of defs.values()) if (slug(d.label) === s) return `fields.${d.key}`;
   return null;
@@ -71,7 +72,7 @@ export async function importContactsCsv({
 }): Promise<ImportReport> {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(input.csv, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true, max_record_size: 100_000 }) as unknown as typeof records;
+    records = parse(cleanText(input.csv), { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true, max_record_size: 100_000 }) as unknown as typeof records;
   } catch (e) {
     throw new BadRequestError(`CSV could not be parsed: ${(e as Error).message}`);
   }
@@ -81,10 +82,12 @@ export async function importContactsCsv({
   if (body.length > MAX_IMPORT_ROWS) throw new BadRequestError(`CSV has more than ${MAX_IMPORT_ROWS} rows; split the file.`);
 
   const defs = await loadFieldDefs(ctx);
-  const mapping: Record<string, string> = {};
+  // No prototype: a column may be called "__proto__".
+  const mapping: Record<string, string> = Object.create(null);
   const ignored: string[] = [];
   const targets = head.record.map((h) => {
-    const explicit = input.mapping?.[h];
+    // Own keys only: a column named "constructor" is not Object.prototype's.
+    const explicit = input.mapping && Object.hasOwn(input.mapping, h) ? input.mapping[h] : undefined;
     if (explicit === '') {
       ignored.push(h);
       return null;

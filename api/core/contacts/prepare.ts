@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { zodErrors, type FieldError } from '../errors';
 import { checkCustomValues, CORE_FIELDS, type FieldDef } from './fields';
 import { checkValue, normalizeEmail } from './values';
+import { isCleanIdentifier } from '../util/text';
+
+/** A tag as it is written: trimmed, 1–64 characters, no control characters. */
+export const TagName = z.string().trim().min(1).max(64).refine(isCleanIdentifier, 'must not contain control characters');
 
 const nullableText = (max: number) => z.string().max(max).nullable().optional();
 
@@ -17,7 +21,7 @@ export const ContactInput = z.strictObject({
   country: nullableText(60),
   // Keys follow the field-key pattern, which also refuses "__proto__" and friends.
   fields: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'no such custom field'), z.unknown()).optional(),
-  tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+  tags: z.array(TagName).max(50).optional(),
 });
 export type ContactInput = z.infer<typeof ContactInput>;
 

@@ -19,7 +19,8 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string };
 
-const EMAIL_RE = /^[^\s@"<>()[\],;:\\]{1,64}@[^\s@"<>()[\],;:\\_]+\.[^\s@"<>()[\],;:\\_]{2,}$/;
+// No control characters and no U+FFFD (what the boundary made of them) anywhere.
+const EMAIL_RE = /^[^\s@"<>()[\],;:\\\u0000-\u001f\u007f\ufffd]{1,64}@[^\s@"<>()[\],;:\\_\u0000-\u001f\u007f\ufffd]+\.[^\s@"<>()[\],;:\\_\u0000-\u001f\u007f\ufffd]{2,}$/;
 const TEL_RE = /^\+?[0-9][0-9 ().\-/]{2,29}$/;
 
 export function normalizeEmail(v: string): string {

@@ -3,7 +3,7 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ACTIONS, type ActionRun } from '../scoring/actions';
 import { recomputeStatements, recomputeVisitorsStatement } from '../scoring/points';
-import { prepareContact } from '../contacts/prepare';
+import { prepareContact, TagName } from '../contacts/prepare';
 import type { FieldDef } from '../contacts/fields';
 import { contactInputFor } from './mapping';
 
@@ -51,7 +51,7 @@ async function exists(ctx: Ctx, table: 'segments' | 'assets', id: number): Promi
   return r.rows.length > 0;
 }
 
-const TagList = z.array(z.string().trim().min(1).max(64)).min(1).max(20);
+const TagList = z.array(TagName).min(1).max(20);
 const SegmentParams = z.strictObject({ segment_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
 /**

@@ -13,7 +13,7 @@ export function parseTarget(mapsTo: string, defs: Map<string, FieldDef>): Target
     const d = defs.get(mapsTo.slice(7));
     return d ? { kind: 'custom', name: mapsTo, key: d.key, type: d.type, options: d.options } : null;
   }
-  const type = CORE_FIELDS[mapsTo];
+  const type = Object.hasOwn(CORE_FIELDS, mapsTo) ? CORE_FIELDS[mapsTo] : undefined;
   return type ? { kind: 'core', name: mapsTo, type } : null;
 }
 

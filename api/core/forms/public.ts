@@ -92,7 +92,7 @@ import { upsertContacts } from '../contacts/upsert';
 import { loadFieldDefs } from '../contacts/fields';
 import { prepareContact } from '../contacts/prepare';
 import { hmacSha256Hex, timingSafeEqualHex } from '../util/crypto';
-import { wellFormedDeep } from '../util/text';
+import { cleanText, parseJsonInput } from '../util/text';
 import { COUNTRY_CODES } from '../util/countries';
 import { getActiveForm, type FormRecord } from './forms';
 import { actionResponses, actionStatements } from './actions';
@@ -127,13 +127,7 @@ export type SubmitOutcome = { status: 'stored' | 'duplicate' | 'discarded'; answ
 
 /** Parses a JSON submission body (a 400 for non-JSON, a 422 naming bad keys). */
 export function parseSubmitBody(text: string): SubmitBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new AppError('BAD_REQUEST', 'Body must be JSON.');
-  }
-  const parsed = SubmitBody.safeParse(wellFormedDeep(json).value);
+  const parsed = SubmitBody.safeParse(parseJsonInput(text));
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
   return parsed.data;
 }

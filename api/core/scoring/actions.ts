@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InStatement } from '@libsql/client';
 import { stageStatements, type Actor } from './stages';
-import { normalizeTag } from '../contacts/prepare';
+import { normalizeTag, TagName } from '../contacts/prepare';
 
 /** The context an action runs in: the contact, and a guard that holds only when the action should happen. */
 export interface ActionRun {
@@ -22,7 +22,7 @@ interface ActionDef<S extends z.ZodType> {
 
 const def = <S extends z.ZodType>(d: ActionDef<S>) => d;
 
-const TagList = z.array(z.string().trim().min(1).max(64)).min(1).max(20);
+const TagList = z.array(TagName).min(1).max(20);
 
 const segmentMembership = (join: boolean) =>
   def({

@@ -131,7 +131,8 @@ class Compiler {
   }
 
   target(name: string, path: string): Target {
-    if (name in CORE) {
+    // Own keys only: a field named "constructor" is not Object.prototype's.
+    if (Object.hasOwn(CORE, name)) {
       this.deps.contactColumns = true;
       // Reactions move these on new events without touching updated_at, so
       // the contact's events are what must re-check the segment.
@@ -154,7 +155,7 @@ class Compiler {
     }
     if (name.startsWith('company.')) {
       const col = name.slice(8);
-      const kind = COMPANY[col];
+      const kind = Object.hasOwn(COMPANY, col) ? COMPANY[col] : undefined;
       if (!kind) this.fail(`${path}.field`, `companies have no field "${col}"`);
       this.deps.companies = true;
       return { kind, expr: `co.${col}`, company: true };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TagName } from '../contacts/prepare';
 
 // The segment filter language (JSON). A filter is a condition or a group:
 //   { "all": [f, ...] }   every one holds      { "any": [f, ...] }  at least one holds
@@ -55,7 +56,7 @@ export const BehaviourCondition = z.strictObject({
   within_days: z.number().int().min(1).max(3650).optional(),
 });
 
-export const TagCondition = z.strictObject({ tag: z.string().trim().min(1).max(64), has: z.boolean().default(true) });
+export const TagCondition = z.strictObject({ tag: TagName, has: z.boolean().default(true) });
 export const DncCondition = z.strictObject({ dnc: z.enum(['email', 'sms', 'any']), is: z.boolean().default(true) });
 export const SegmentCondition = z.strictObject({ segment: z.number().int().positive(), member: z.boolean().default(true) });
 

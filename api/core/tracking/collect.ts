@@ -1,5 +1,6 @@
 import type { Ctx } from '../context';
-import { AppError, BadRequestError, ValidationError, zodErrors } from '../errors';
+import { AppError, ValidationError, zodErrors } from '../errors';
+import { parseJsonInput } from '../util/text';
 import { anonymizeIp, isBot, parseUserAgent, sourceOf, utmOf } from './enrich';
 import { EVENT_TYPES, TrackPayload, type TrackEvent } from './payload';
 import { originAllowed, siteByKey } from './sites';
@@ -57,13 +58,7 @@ export async function collect({
   ingestor: Ingestor;
   geo?: (ip: string) => string | null;
 }): Promise<CollectResult> {
-  let json: unknown;
-  try {
-    json = JSON.parse(input.body);
-  } catch {
-    throw new BadRequestError('Body must be JSON.');
-  }
-  const parsed = TrackPayload.safeParse(json);
+  const parsed = TrackPayload.safeParse(parseJsonInput(input.body));
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
   const p = parsed.data;
   const site = await siteByKey(ctx, p.k);

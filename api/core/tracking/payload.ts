@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isEmail } from '../contacts/values';
 
 // The wire format of POST /t, shared by the tracker (widgets/tracker.ts) and the
 // server. Keys are short because every byte of w.js counts.
@@ -59,7 +60,8 @@ export const TrackEvent = z.object({
 export type TrackEvent = z.infer<typeof TrackEvent>;
 
 export const Identify = z.object({
-  email: str(254),
+  // Checked before the signature: an email with control characters is refused (422), signed or not.
+  email: str(254).refine((e) => isEmail(e.trim()), 'must be a valid email address'),
   sig: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a hex HMAC-SHA256'),
 });
 

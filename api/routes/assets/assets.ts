@@ -19,6 +19,7 @@ import { kickReactions } from '../../core/spine/run';
 import { siteByKey } from '../../core/tracking/sites';
 import { defer } from '../defer';
 import { errorResponse } from '../errors';
+import { cleanText } from '../../core/util/text';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { guardPublic } from '../public';
 
@@ -84,7 +85,7 @@ async function readUpload(c: Context<AppEnv>, query: z.infer<typeof UploadQuery>
         if (typeof value === 'string' || file) throw new ValidationError([{ field: 'file', message: 'must be exactly one file' }]);
         file = value;
       } else if ((META_FIELDS as readonly string[]).includes(name) && typeof value === 'string' && !(name in fields)) {
-        fields[name] = value;
+        fields[name] = cleanText(value);
       } else {
         throw new ValidationError([{ field: name, message: 'unknown field' }]);
       }
@@ -94,7 +95,7 @@ async function readUpload(c: Context<AppEnv>, query: z.infer<typeof UploadQuery>
     return {
       ...parseMeta({ ...query, ...fields }),
       bytes: new Uint8Array(await file.arrayBuffer()),
-      filename: file.name,
+      filename: cleanText(file.name),
       contentType: file.type,
     };
   }

@@ -1,10 +1,11 @@
+import { TagName } from '../../core/contacts/prepare';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { addTags, deleteTag, listTags, removeTag } from '../../core/contacts/tags';
 import { clearDoNotContact, DNC_CHANNELS, DNC_REASONS, setDoNotContact } from '../../core/contacts/dnc';
 import { errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact, Tag } from './schemas';
 
-const TagName = z.string().trim().min(1).max(64);
+
 const ChannelParam = IdParam.extend({ channel: z.enum(DNC_CHANNELS).openapi({ param: { name: 'channel', in: 'path' } }) });
 
 export const tagDncRoutes = new OpenAPIHono<AppEnv>()

@@ -19,6 +19,7 @@ import {
 import { renderDone, renderEmbed } from '../../core/forms/embed';
 import { siteByKey } from '../../core/tracking/sites';
 import { randomToken } from '../../core/util/crypto';
+import { cleanText } from '../../core/util/text';
 import { defer } from '../defer';
 import type { AppEnv } from '../shared';
 import { guardPublic, originOf } from '../public';
@@ -70,7 +71,7 @@ async function handleUrlencoded(c: C, id: number) {
   for (const f of form.fields) {
     const all = params.getAll(f.key);
     if (!all.length) continue;
-    values[f.key] = f.type === 'checkbox_group' ? all : all[0];
+    values[f.key] = f.type === 'checkbox_group' ? all.map(cleanText) : cleanText(all[0]!);
   }
   const sid = params.get('_sid') ?? '';
   const elapsed = await elapsedSinceStamp(site, id, params.get('_ts'), ctx.now());
