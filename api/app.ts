@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook, errorBody } from './routes/errors';
-import { bodyLimit, cleanQuery, jsonInput, requireApiKey } from './routes/middleware';
+import { bodyLimit, cleanQuery, jsonInput, kickAfterWrites, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
@@ -68,6 +68,7 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use('*', cleanQuery);
+  app.use('*', kickAfterWrites);
 
   app.get('/health', async (c) => {
     let db = 'ok';

@@ -163,10 +163,12 @@ describe('merging contacts', () => {
       last_name: 'Filled',
       fields: { plan: 'pro', size: 5 },
       tags: ['x', 'y'],
-      points: 17,
       do_not_contact: [{ channel: 'sms' }],
     });
+    // The merged event tells the points reaction to sum the moved log.
+    await runJob(t);
     const detail = await t.json('GET', `/api/v1/contacts/${a.body.id}`);
+    expect(detail.body.points).toBe(17);
     expect(detail.body.companies).toEqual([
       { id: co1.body.id, name: 'One', domain: null, is_primary: true },
       { id: co2.body.id, name: 'Two', domain: null, is_primary: false },

@@ -315,7 +315,12 @@ describe('points and merge', () => {
     await t.json('POST', `/api/v1/contacts/${a.id}/points`, { op: 'add', value: 10, reason: 'a' });
     await t.json('POST', `/api/v1/contacts/${b.id}/points`, { op: 'add', value: 15, reason: 'b' });
     const merged = await t.json('POST', `/api/v1/contacts/${a.id}/merge`, { contact_id: b.id });
-    expect(merged.body.points).toBe(25);
+    expect(merged.status).toBe(200);
+    // The merge emits an event; the points reaction sums the moved log.
+    await runJob(t);
+    expect((await t.json('GET', `/api/v1/contacts/${a.id}`)).body.points).toBe(25);
+    const last = await t.client.execute({ sql: "SELECT props FROM events WHERE type = 'points_changed' AND contact_id = ? ORDER BY id DESC LIMIT 1", args: [a.id] });
+    expect(JSON.parse(String(last.rows[0]!.props))).toMatchObject({ from: 10, to: 25, reason: 'merge' });
     expect((await t.json('GET', `/api/v1/contacts/${a.id}/points`)).body.data).toHaveLength(2);
   });
 });

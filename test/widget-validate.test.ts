@@ -2,7 +2,7 @@
 // (api/core/forms/values.ts), for every field type: same verdict, same words.
 import { describe, expect, it } from 'vitest';
 import { checkSubmission } from '../api/core/forms/values';
-import { publicField } from '../api/core/forms/public';
+import { publicField } from '../api/core/forms/definition';
 import type { FormField } from '../api/core/forms/schema';
 import { check } from '../widgets/chunk/validate';
 import type { Field } from '../widgets/chunk/types';

@@ -2,6 +2,8 @@ import type { MiddlewareHandler } from 'hono';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
 import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
 import type { AppEnv } from './shared';
+import { kickReactions } from '../core/spine/run';
+import { defer } from './defer';
 import { checkQuery, jsonTooDeep, MAX_JSON_DEPTH, readJsonInput } from '../core/util/text';
 
 // Body limits are checked on the declared length and again while reading,
@@ -92,4 +94,17 @@ export const jsonInput: MiddlewareHandler<AppEnv> = async (c, next) => {
   // The validator parses the cached text again; give it the cleaned value's text.
   if (walked) c.req.bodyCache = { text: Promise.resolve(JSON.stringify(value)) } as unknown as typeof c.req.bodyCache;
   return next();
+};
+
+/**
+ * The one place that asks for the reactions to run now rather than at the next
+ * job tick: after every successful write, and after a download (a GET that
+ * stores an event). Kicks coalesce (spine/run.ts), so a stream of hits costs
+ * one run per interval.
+ */
+export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  const m = c.req.method;
+  const writes = m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+  if (c.res.status < 300 && (writes || (m === 'GET' && c.req.path.startsWith('/a/')))) defer(c, kickReactions(c.get('ctx')));
 };

@@ -2,6 +2,8 @@ import type { Ctx } from '../context';
 import { AppError, NotFoundError } from '../errors';
 import type { SiteRecord } from '../tracking/sites';
 import { assetBySlug, type AssetRecord } from './assets';
+import { ensureVisitor } from '../tracking/visitors';
+import { EVENT } from '../spine/event-types';
 
 /** The asset is gated and this visitor has not submitted the form yet. */
 export class FormRequiredError extends AppError {
@@ -11,14 +13,14 @@ export class FormRequiredError extends AppError {
 }
 
 /**
- * Has this visitor (or the contact it is known as) submitted the form? A
- * contact who submitted it on another device has proven nothing to this
- * browser, but this browser is linked to that contact already, so it counts.
+ * Has this visitor submitted the form, or the contact this browser has proven
+ * it is (on another device, say)? A browser that only claimed a contact by
+ * typing its email into some form unlocks nothing that contact unlocked.
  */
 export async function hasSubmitted(ctx: Ctx, input: { siteId: number; uid: string; formId: number }): Promise<boolean> {
   const res = await ctx.client.execute({
     sql: `SELECT 1 FROM visitors v JOIN form_submissions s
-        ON s.form_id = ? AND (s.visitor_id = v.id OR (v.contact_id IS NOT NULL AND s.contact_id = v.contact_id))
+        ON s.form_id = ? AND (s.visitor_id = v.id OR (v.proven_at IS NOT NULL AND s.contact_id = v.contact_id))
       WHERE v.site_id = ? AND v.uid = ? LIMIT 1`,
     args: [input.formId, input.siteId, input.uid],
   });
@@ -47,20 +49,9 @@ export async function assetForDownload({
  * hit) and, through the visitor, its contact. props: { asset_id, slug }.
  */
 export async function recordDownload(ctx: Ctx, input: { siteId: number; uid: string; asset: AssetRecord; url: string | null }): Promise<void> {
-  const now = ctx.now();
-  await ctx.client.batch(
-    [
-      {
-        sql: `INSERT INTO visitors (site_id, uid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT(site_id, uid) DO UPDATE SET last_seen_at = max(visitors.last_seen_at, excluded.last_seen_at)`,
-        args: [input.siteId, input.uid, now, now],
-      },
-      {
-        sql: `INSERT INTO events (site_id, visitor_id, contact_id, type, url, props, created_at)
-          SELECT ?, v.id, v.contact_id, 'asset_download', ?, ?, ? FROM visitors v WHERE v.site_id = ? AND v.uid = ?`,
-        args: [input.siteId, input.url, JSON.stringify({ asset_id: input.asset.id, slug: input.asset.slug }), now, input.siteId, input.uid],
-      },
-    ],
-    'write',
-  );
+  const visitor = await ensureVisitor(ctx, input.siteId, input.uid, { seen: true });
+  await ctx.client.execute({
+    sql: `INSERT INTO events (site_id, visitor_id, contact_id, type, url, props, created_at) VALUES (?, ?, ?, '${EVENT.asset_download}', ?, ?, ?)`,
+    args: [input.siteId, visitor.id, visitor.contactId, input.url, JSON.stringify({ asset_id: input.asset.id, slug: input.asset.slug }), ctx.now()],
+  });
 }

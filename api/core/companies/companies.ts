@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError, isUniqueViolation } from '../errors';
 import { touchContact } from '../contacts/contacts';
+import { touchCompanyContacts } from '../contacts/writes';
 import { checkValue } from '../contacts/values';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
@@ -130,25 +131,19 @@ export async function updateCompany({ ctx, input }: { ctx: Ctx; input: { id: num
     }),
   );
   if (res.rowsAffected === 0) throw new NotFoundError('Company');
-  await touchCompanyContacts(ctx, input.id);
+  await touchLinkedContacts(ctx, input.id);
   return getCompany({ ctx, input: { id: input.id } });
 }
 
 // Company fields are contact data for segments, which re-check contacts by updated_at.
-async function touchCompanyContacts(ctx: Ctx, companyId: number) {
-  await ctx.client.execute({
-    sql: 'UPDATE contacts SET updated_at = ? WHERE id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)',
-    args: [ctx.now(), companyId],
-  });
+async function touchLinkedContacts(ctx: Ctx, companyId: number) {
+  await ctx.client.execute(touchCompanyContacts(companyId, ctx.now()));
 }
 
 export async function deleteCompany({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const out = await ctx.client.batch(
     [
-      {
-        sql: 'UPDATE contacts SET updated_at = ? WHERE id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)',
-        args: [ctx.now(), input.id],
-      },
+      touchCompanyContacts(input.id, ctx.now()),
       { sql: 'DELETE FROM company_contacts WHERE company_id = ?', args: [input.id] },
       { sql: 'DELETE FROM companies WHERE id = ?', args: [input.id] },
     ],

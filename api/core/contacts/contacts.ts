@@ -7,7 +7,12 @@ import { loadFieldDefs } from './fields';
 import { CORE_COLUMNS, normalizeTag, prepareContact } from './prepare';
 import { upsertContacts } from './upsert';
 import { eraseStatements } from './owned-data';
-import type { DncChannel, DncReason } from './dnc';
+import { touch, writeValues } from './writes';
+
+export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
+export const DNC_REASONS = ['unsubscribed', 'bounced', 'manual'] as const;
+export type DncChannel = (typeof DNC_CHANNELS)[number];
+export type DncReason = (typeof DNC_REASONS)[number];
 
 export interface DncEntry {
   channel: DncChannel;
@@ -134,23 +139,7 @@ export async function updateContact({ ctx, input }: { ctx: Ctx; input: { id: num
   const p = r.value;
   const id = await resolveContactId(ctx, input.id);
   const now = ctx.now();
-  const sets: string[] = [];
-  const args: (string | number | null)[] = [];
-  for (const [col, v] of Object.entries(p.cols)) {
-    sets.push(`${col} = ?`);
-    args.push(v);
-  }
-  if (p.emailNorm !== undefined) {
-    sets.push('email_normalized = ?');
-    args.push(p.emailNorm);
-  }
-  if (p.custom) {
-    sets.push('custom = json_patch(custom, ?)');
-    args.push(JSON.stringify(p.custom));
-  }
-  sets.push('updated_at = ?');
-  args.push(now);
-  const stmts: InStatement[] = [{ sql: `UPDATE contacts SET ${sets.join(', ')} WHERE id = ? RETURNING id`, args: [...args, id] }];
+  const stmts: InStatement[] = [writeValues(id, p, now, 'replace', true)!];
   if (p.tags.length) stmts.push(...tagStatements(id, p.tags, now));
   try {
     const [res] = await ctx.client.batch(stmts, 'write');
@@ -172,7 +161,7 @@ export function tagStatements(contactId: number, names: string[], now: number): 
       args: [contactId, now, json],
     },
     // Tags are contact data: segments re-check contacts by updated_at.
-    { sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [now, contactId] },
+    touch([contactId], now),
   ];
 }
 
@@ -184,7 +173,7 @@ export async function deleteContact({ ctx, input }: { ctx: Ctx; input: { id: num
 
 /** Marks a contact changed (tags, companies, do-not-contact): segments re-check it by updated_at. */
 export async function touchContact(ctx: Ctx, id: number): Promise<void> {
-  await ctx.client.execute({ sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [ctx.now(), id] });
+  await ctx.client.execute(touch([id], ctx.now()));
 }
 
 /** A merged contact's old id resolves to the contact it was merged into. */

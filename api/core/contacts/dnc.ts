@@ -1,11 +1,8 @@
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
-import { getContact, touchContact, type ContactView } from './contacts';
+import { getContact, touchContact, type ContactView, type DncChannel, type DncReason } from './contacts';
 
-export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
-export const DNC_REASONS = ['unsubscribed', 'bounced', 'manual'] as const;
-export type DncChannel = (typeof DNC_CHANNELS)[number];
-export type DncReason = (typeof DNC_REASONS)[number];
+export { DNC_CHANNELS, DNC_REASONS, type DncChannel, type DncReason } from './contacts';
 
 /** Marks a contact do-not-contact on a channel; setting it again updates reason and comment, keeps the date. */
 export async function setDoNotContact({

@@ -2,20 +2,12 @@ import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Ctx } from '../context';
 import { fields } from '../../db/schema/index';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors';
-import { checkValue, type FieldType } from './values';
+import { checkValue, CORE_FIELDS, type FieldType } from './values';
+import { removeCustomValue } from './writes';
 import { decodeCursor, toPage, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 
-// Built-in contact columns; custom field keys may not shadow them.
-export const CORE_FIELDS: Record<string, FieldType> = {
-  email: 'email',
-  first_name: 'text',
-  last_name: 'text',
-  phone: 'tel',
-  job_title: 'text',
-  city: 'text',
-  country: 'country',
-};
+export { CORE_FIELDS } from './values';
 const RESERVED = new Set([...Object.keys(CORE_FIELDS), 'id', 'tags', 'fields', 'points', 'created_at', 'updated_at', 'last_active_at']);
 
 export interface FieldDef {
@@ -106,10 +98,9 @@ export async function updateField({
 // Removing a field also removes its values from every contact, in one transaction.
 export async function deleteField({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const current = await getField({ ctx, input });
-  const path = `$."${current.key}"`;
   await ctx.client.batch(
     [
-      { sql: `UPDATE contacts SET custom = json_remove(custom, ?) WHERE json_type(custom, ?) IS NOT NULL`, args: [path, path] },
+      removeCustomValue(current.key),
       { sql: 'DELETE FROM fields WHERE id = ?', args: [input.id] },
     ],
     'write',

@@ -1,4 +1,5 @@
 import type { InStatement } from '@libsql/client';
+import { deleteRow } from './writes';
 
 /**
  * Every table that holds rows belonging to one contact, in one place, so that
@@ -33,7 +34,7 @@ export function eraseStatements(id: number): InStatement[] {
     // Form submissions its browsers sent anonymously.
     { sql: 'DELETE FROM form_submissions WHERE visitor_id IN (SELECT id FROM visitors WHERE contact_id = ?)', args: [id] },
     ...CONTACT_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [id] })),
-    { sql: 'DELETE FROM contacts WHERE id = ?', args: [id] },
+    deleteRow(id),
   ];
 }
 

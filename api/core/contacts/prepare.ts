@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { zodErrors, type FieldError } from '../errors';
 import { checkCustomValues, CORE_FIELDS, type FieldDef } from './fields';
-import { checkValue, normalizeEmail } from './values';
+import { checkValue, CORE_COLUMNS, normalizeEmail } from './values';
 import { isCleanIdentifier } from '../util/text';
 
 /** A tag as it is written: trimmed, 1–64 characters, no control characters. */
@@ -25,7 +25,7 @@ export const ContactInput = z.strictObject({
 });
 export type ContactInput = z.infer<typeof ContactInput>;
 
-export const CORE_COLUMNS = Object.keys(CORE_FIELDS) as (keyof typeof CORE_FIELDS & string)[];
+export { CORE_COLUMNS } from './values';
 
 export interface PreparedContact {
   // Built-in columns that were given (null clears); email_normalized follows email.

@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { getContact, tagStatements, type ContactView } from './contacts';
 import { normalizeTag } from './prepare';
+import { touch } from './writes';
 
 export interface TagView {
   id: number;
@@ -29,7 +30,7 @@ export async function removeTag({ ctx, input }: { ctx: Ctx; input: { id: number;
   await ctx.client.batch(
     [
       { sql: 'DELETE FROM contact_tags WHERE contact_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)', args: [input.id, normalizeTag(input.tag)] },
-      { sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [ctx.now(), input.id] },
+      touch([input.id], ctx.now()),
     ],
     'write',
   );

@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import type { FieldError } from '../errors';
 import { loadFieldDefs, type FieldDef } from './fields';
 import { CORE_COLUMNS, prepareContact, type PreparedContact } from './prepare';
+import { insertWithoutEmail, upsertByEmail } from './writes';
 
 export type RowResult =
   | { index: number; status: 'created' | 'updated'; id: number }
@@ -31,26 +32,6 @@ function mergeInto(a: PreparedContact, b: PreparedContact) {
 // The set of given columns decides the DO UPDATE clause, so rows are grouped by it.
 function signature(p: PreparedContact): string {
   return CORE_COLUMNS.filter((c) => c in p.cols).join(',') + (p.custom ? '|custom' : '');
-}
-
-function upsertStatement(group: PreparedContact[], now: number): InStatement {
-  const sample = group[0]!;
-  const cols = CORE_COLUMNS.filter((c) => c in sample.cols);
-  // The email matched (normalised), so the stored spelling is kept.
-  const sets = cols.filter((c) => c !== 'email').map((c) => `${c} = excluded.${c}`);
-  if (sample.custom) sets.push('custom = json_patch(contacts.custom, excluded.custom)');
-  sets.push('updated_at = excluded.updated_at');
-  const payload = group.map((p) => ({ ...p.cols, n: p.emailNorm, custom: p.custom ?? {} }));
-  // One statement per group, rows passed as one JSON parameter: no variable
-  // limit, one parse, and SQLite does the work set-based.
-  return {
-    sql: `INSERT INTO contacts (${CORE_COLUMNS.join(', ')}, email_normalized, custom, created_at, updated_at)
-      SELECT ${CORE_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(', ')},
-        json_extract(value, '$.n'), json(json_extract(value, '$.custom')), ?, ?
-      FROM json_each(?) WHERE true
-      ON CONFLICT(email_normalized) WHERE email_normalized IS NOT NULL DO UPDATE SET ${sets.join(', ')}`,
-    args: [now, now, JSON.stringify(payload)],
-  };
 }
 
 /**
@@ -104,7 +85,7 @@ export async function upsertContacts({
     if (g) g.push(p);
     else groups.set(key, [p]);
   }
-  for (const g of groups.values()) stmts.push(upsertStatement(g, now));
+  for (const g of groups.values()) stmts.push(upsertByEmail(g, now));
   const pairs = [...byEmail.entries()].flatMap(([email, { p }]) => p.tags.map((t) => [email, t]));
   if (pairs.length) {
     stmts.push({
@@ -118,13 +99,8 @@ export async function upsertContacts({
   }
   const noEmailAt: number[] = [];
   for (const { p } of noEmail) {
-    const cols = Object.keys(p.cols).filter((c) => c !== 'email');
     noEmailAt.push(stmts.length);
-    stmts.push({
-      sql: `INSERT INTO contacts (${[...cols, 'custom', 'created_at', 'updated_at'].join(', ')})
-        VALUES (${[...cols, 'custom', 'created_at', 'updated_at'].map(() => '?').join(', ')}) RETURNING id`,
-      args: [...cols.map((c) => p.cols[c] ?? null), JSON.stringify(p.custom ?? {}), now, now],
-    });
+    stmts.push(insertWithoutEmail(p, now));
     if (p.tags.length) {
       stmts.push({
         sql: `INSERT INTO contact_tags (contact_id, tag_id, created_at)

@@ -17,6 +17,18 @@ export const FIELD_TYPES = [
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
+// Built-in contact columns and their value types; custom field keys may not shadow them.
+export const CORE_FIELDS: Record<string, FieldType> = {
+  email: 'email',
+  first_name: 'text',
+  last_name: 'text',
+  phone: 'tel',
+  job_title: 'text',
+  city: 'text',
+  country: 'country',
+};
+export const CORE_COLUMNS = Object.keys(CORE_FIELDS) as (keyof typeof CORE_FIELDS & string)[];
+
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string };
 
 // No control characters and no U+FFFD (what the boundary made of them) anywhere.

@@ -125,11 +125,12 @@ export async function focusForVisitor({ ctx, input }: { ctx: Ctx; input: FocusRe
 
   const stmts = [
     {
-      sql: 'SELECT contact_id, page_views, first_seen_at FROM visitors WHERE site_id = ? AND uid = ?',
+      sql: 'SELECT contact_id, proven_at, page_views, first_seen_at FROM visitors WHERE site_id = ? AND uid = ?',
       args: [input.siteId, input.uid ?? ''],
     },
     {
-      sql: `SELECT DISTINCT m.segment_id FROM segment_members m JOIN visitors v ON v.contact_id = m.contact_id
+      // Only a browser proven to be its contact is targeted by the contact's segments.
+      sql: `SELECT DISTINCT m.segment_id FROM segment_members m JOIN visitors v ON v.contact_id = m.contact_id AND v.proven_at IS NOT NULL
         WHERE v.site_id = ? AND v.uid = ? AND m.segment_id IN (SELECT value FROM json_each(?))`,
       args: [input.siteId, input.uid ?? '', JSON.stringify(segmentIds)],
     },
@@ -145,7 +146,8 @@ export async function focusForVisitor({ ctx, input }: { ctx: Ctx; input: FocusRe
   const facts: VisitorFacts = {
     exists: !!v,
     returning: !!v && (Number(v.page_views) > 1 || Number(v.first_seen_at) < now - (now % DAY)),
-    known: !!v && v.contact_id !== null,
+    // Known means proven: a browser that only typed an email into a form is treated as anonymous.
+    known: !!v && v.contact_id !== null && v.proven_at !== null,
     pageViews: v ? Number(v.page_views) : 0,
     segments: new Set((segmentRes?.rows ?? []).map((r) => Number(r.segment_id))),
   };

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ACTIONS, type ActionRun } from '../scoring/actions';
-import { recomputeStatements, recomputeVisitorsStatement } from '../scoring/points';
 import { prepareContact, TagName } from '../contacts/prepare';
+import { writeField } from '../contacts/writes';
 import type { FieldDef } from '../contacts/fields';
 import { contactInputFor } from './mapping';
 
@@ -99,7 +99,7 @@ export const FORM_ACTIONS = {
       const value = p.field.startsWith('fields.') ? r.value.custom![p.field.slice(7)] : r.value.cols[p.field];
       return { ok: true, params: { field: p.field, value: (value ?? null) as typeof p.value } };
     },
-    statements: (run, p) => [setFieldStatement(run, p.field, p.value)],
+    statements: (run, p) => [writeField(run.contactId!, p.field, p.value, run.now)],
   }),
   give_points: def({
     params: z.strictObject({
@@ -111,21 +111,9 @@ export const FORM_ACTIONS = {
         .refine((n) => n !== 0, 'must not be 0'),
       reason: z.string().trim().min(1).max(200).default('form submitted'),
     }),
-    // An anonymous visitor scores too; the points move to the contact when it is identified.
+    // Scored like every event, by a point rule the form owns (formPointRules):
+    // caps, anonymous visitors and triggers behave as for any rule.
     needsContact: false,
-    statements: (run, p) => {
-      if (run.contactId !== null) {
-        return [
-          { sql: 'INSERT INTO point_log (contact_id, delta, reason, created_at) VALUES (?, ?, ?, ?)', args: [run.contactId, p.points, p.reason, run.now] },
-          ...recomputeStatements(JSON.stringify([run.contactId]), run.now, p.reason, { type: 'form', id: run.formId }),
-        ];
-      }
-      if (run.visitorId === null) return [];
-      return [
-        { sql: 'INSERT INTO point_log (visitor_id, delta, reason, created_at) VALUES (?, ?, ?, ?)', args: [run.visitorId, p.points, p.reason, run.now] },
-        recomputeVisitorsStatement(JSON.stringify([run.visitorId])),
-      ];
-    },
   }),
   deliver_asset: def({
     params: z.strictObject({ asset_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
@@ -171,6 +159,11 @@ export function actionStatements(run: FormActionRun, actions: FormAction[]): InS
   });
 }
 
+/** The point rules a form's give_points actions become (see scoring/rules.ts formRuleStatements). */
+export function formPointRules(actions: FormAction[]): { points: number; reason: string }[] {
+  return actions.filter((a) => a.type === 'give_points').map((a) => paramsOf(a) as { points: number; reason: string });
+}
+
 export async function actionResponses(ctx: Ctx, actions: FormAction[], baseUrl: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const a of actions) {
@@ -178,14 +171,4 @@ export async function actionResponses(ctx: Ctx, actions: FormAction[], baseUrl: 
     if (d.respond) Object.assign(out, await d.respond(ctx, paramsOf(a), baseUrl));
   }
   return out;
-}
-
-function setFieldStatement(run: FormActionRun, field: string, value: unknown): InStatement {
-  if (field.startsWith('fields.')) {
-    return {
-      sql: 'UPDATE contacts SET custom = json_patch(custom, ?), updated_at = ? WHERE id = ?',
-      args: [JSON.stringify({ [field.slice(7)]: value }), run.now, run.contactId],
-    };
-  }
-  return { sql: `UPDATE contacts SET ${field} = ?, updated_at = ? WHERE id = ?`, args: [value as string | null, run.now, run.contactId] };
 }

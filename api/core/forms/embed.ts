@@ -1,8 +1,9 @@
 import type { FieldError } from '../errors';
-import { randomToken } from '../util/crypto';
+import { hmacSha256Hex, randomToken, timingSafeEqualHex } from '../util/crypto';
+import type { SiteRecord } from '../tracking/sites';
 import type { FormRecord } from './forms';
-import { countries, displayedFields, honeypotName } from './public';
-import type { FormField } from './schema';
+import { countries, displayedFields, honeypotName } from './definition';
+import type { FormField } from './field';
 import { TYPE_MAX_LENGTH } from './values';
 
 // The no-JavaScript form: plain HTML that posts to /f/:id and comes back.
@@ -159,4 +160,19 @@ export function renderEmbed(o: {
 export function renderDone(form: FormRecord, message: string, assetUrl?: string): string {
   const link = assetUrl ? `<p><a href="${esc(assetUrl)}">Download</a></p>` : '';
   return page(form.name, `<div class="done" role="status"><p>${esc(message)}</p>${link}</div>`);
+}
+
+// The no-JS form carries its render time, signed with the site secret, so the
+// minimum fill time holds without JavaScript.
+export async function renderStamp(site: SiteRecord, formId: number, now: number): Promise<string> {
+  return `${now}.${(await hmacSha256Hex(site.secret, `form-render:${formId}:${now}`)).slice(0, 32)}`;
+}
+
+/** Milliseconds since a stamp was made; 0 when it is forged, null when there is none. */
+export async function elapsedSinceStamp(site: SiteRecord, formId: number, stamp: string | null, now: number): Promise<number | null> {
+  if (!stamp) return null;
+  const m = /^(\d{1,15})\.([0-9a-f]{32})$/.exec(stamp);
+  if (!m) return 0;
+  const expected = (await hmacSha256Hex(site.secret, `form-render:${formId}:${m[1]}`)).slice(0, 32);
+  return timingSafeEqualHex(expected, m[2]!) ? Math.max(0, now - Number(m[1])) : 0;
 }

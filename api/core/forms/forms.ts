@@ -5,6 +5,8 @@ import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { csvCell } from '../contacts/csv';
 import { checkDefinition, type FormDefinition, type FormInput, type FormPatch } from './schema';
+import { formPointRules } from './actions';
+import { formRuleStatements } from '../scoring/rules';
 
 export interface FormView extends FormDefinition {
   id: number;
@@ -53,11 +55,17 @@ function definitionOf(v: FormDefinition): FormDefinition {
 export async function createForm({ ctx, input }: { ctx: Ctx; input: FormInput & { is_sample?: boolean } }): Promise<FormView> {
   const d = await checkDefinition(ctx, input);
   const now = ctx.now();
-  const r = await ctx.client.execute({
-    sql: 'INSERT INTO forms (name, definition, active, is_sample, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *, 0 AS submissions',
-    args: [input.name, JSON.stringify(d), input.active ? 1 : 0, input.is_sample ? 1 : 0, now, now],
-  });
-  return view(r.rows[0]!);
+  const [r] = await ctx.client.batch(
+    [
+      {
+        sql: 'INSERT INTO forms (name, definition, active, is_sample, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *, 0 AS submissions',
+        args: [input.name, JSON.stringify(d), input.active ? 1 : 0, input.is_sample ? 1 : 0, now, now],
+      },
+      ...formRuleStatements(null, formPointRules(d.actions), now),
+    ],
+    'write',
+  );
+  return view(r!.rows[0]!);
 }
 
 export async function getForm({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<FormView> {
@@ -96,10 +104,17 @@ export async function updateForm({ ctx, input }: { ctx: Ctx; input: { id: number
   };
   // Stored fields are re-checked too: a custom field they map to may be gone.
   const d = await checkDefinition(ctx, next);
-  await ctx.client.execute({
-    sql: 'UPDATE forms SET name = ?, definition = ?, active = ?, updated_at = ? WHERE id = ?',
-    args: [p.name ?? cur.name, JSON.stringify(d), (p.active ?? cur.active) ? 1 : 0, ctx.now(), cur.id],
-  });
+  const now = ctx.now();
+  await ctx.client.batch(
+    [
+      {
+        sql: 'UPDATE forms SET name = ?, definition = ?, active = ?, updated_at = ? WHERE id = ?',
+        args: [p.name ?? cur.name, JSON.stringify(d), (p.active ?? cur.active) ? 1 : 0, now, cur.id],
+      },
+      ...formRuleStatements(cur.id, formPointRules(d.actions), now),
+    ],
+    'write',
+  );
   return getForm({ ctx, input });
 }
 
@@ -112,11 +127,13 @@ export async function deleteForm({ ctx, input }: { ctx: Ctx; input: { id: number
   const out = await ctx.client.batch(
     [
       { sql: 'DELETE FROM form_submissions WHERE form_id = ?', args: [input.id] },
+      // Points it gave stay in the log; its rules stop scoring.
+      ...formRuleStatements(input.id, [], ctx.now()),
       { sql: 'DELETE FROM forms WHERE id = ?', args: [input.id] },
     ],
     'write',
   );
-  if (out[1]!.rowsAffected === 0) throw new NotFoundError('Form');
+  if (out[out.length - 1]!.rowsAffected === 0) throw new NotFoundError('Form');
 }
 
 export interface FormResult {

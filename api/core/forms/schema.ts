@@ -6,25 +6,9 @@ import type { FieldType } from '../contacts/values';
 import { FormAction, prepareAction } from './actions';
 import { parseTarget } from './mapping';
 import { checkFieldValue, TYPE_MAX_LENGTH } from './values';
+import { FORM_FIELD_TYPES, HIDDEN_SOURCES, type FormField, type FormFieldType } from './field';
 
-export const FORM_FIELD_TYPES = [
-  'text',
-  'email',
-  'tel',
-  'number',
-  'textarea',
-  'select',
-  'radio',
-  'checkbox_group',
-  'country',
-  'date',
-  'hidden',
-  'consent',
-] as const;
-export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
-
-export const HIDDEN_SOURCES = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'referrer', 'page_url'] as const;
-export type HiddenSource = (typeof HIDDEN_SOURCES)[number];
+export { FORM_FIELD_TYPES, HIDDEN_SOURCES, type FormField, type FormFieldType, type HiddenSource } from './field';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const KEY = /^[a-z][a-z0-9_]{0,39}$/;
@@ -58,28 +42,6 @@ export const FormFieldInput = z.strictObject({
   source: z.enum(HIDDEN_SOURCES).nullable().optional(),
 });
 export type FormFieldInput = z.infer<typeof FormFieldInput>;
-
-/** A field as stored and returned: every key present, null when unset. */
-export interface FormField {
-  key: string;
-  label: string;
-  type: FormFieldType;
-  maps_to: string | null;
-  required: boolean;
-  placeholder: string | null;
-  help: string | null;
-  options: { value: string; label: string }[] | null;
-  rules: {
-    pattern?: string | null;
-    pattern_message?: string | null;
-    min_length?: number | null;
-    max_length?: number | null;
-    min?: number | string | null;
-    max?: number | string | null;
-  };
-  default: string | number | boolean | string[] | null;
-  source: HiddenSource | null;
-}
 
 const httpUrl = z
   .string()

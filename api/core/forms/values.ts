@@ -1,7 +1,7 @@
 import { checkValue } from '../contacts/values';
 import { normalizeCountry } from '../util/countries';
 import type { FieldError } from '../errors';
-import type { FormField, HiddenSource } from './schema';
+import type { FormField, HiddenSource } from './field';
 
 // How one submitted value is checked against its form field. Shared by the
 // public submission path and by the definition check (defaults must pass too).

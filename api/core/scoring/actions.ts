@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { InStatement } from '@libsql/client';
 import { stageStatements, type Actor } from './stages';
 import { normalizeTag, TagName } from '../contacts/prepare';
+import { touch, type Guard } from '../contacts/writes';
 
 /** The context an action runs in: the contact, and a guard that holds only when the action should happen. */
 export interface ActionRun {
   contactId: number;
   now: number;
   actor: Actor;
-  guard: { sql: string; args: (string | number)[] };
+  guard: Guard;
   /** Unique per firing, for queued side effects (webhooks) to dedupe on. */
   key: string;
   /** JSON describing what fired (for webhook bodies). */
@@ -82,7 +83,7 @@ export const ACTIONS = {
             WHERE name IN (SELECT value FROM json_each(?)) AND (${run.guard.sql}) ON CONFLICT DO NOTHING`,
           args: [run.contactId, run.now, names, ...run.guard.args],
         },
-        { sql: `UPDATE contacts SET updated_at = ? WHERE id = ? AND (${run.guard.sql})`, args: [run.now, run.contactId, ...run.guard.args] },
+        touch([run.contactId], run.now, run.guard),
       ];
     },
   }),
@@ -93,7 +94,7 @@ export const ACTIONS = {
         sql: `DELETE FROM contact_tags WHERE contact_id = ? AND tag_id IN (SELECT id FROM tags WHERE name IN (SELECT value FROM json_each(?))) AND (${run.guard.sql})`,
         args: [run.contactId, JSON.stringify(p.tags.map(normalizeTag)), ...run.guard.args],
       },
-      { sql: `UPDATE contacts SET updated_at = ? WHERE id = ? AND (${run.guard.sql})`, args: [run.now, run.contactId, ...run.guard.args] },
+      touch([run.contactId], run.now, run.guard),
     ],
   }),
   add_to_segment: segmentMembership(true),

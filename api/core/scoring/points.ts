@@ -2,6 +2,7 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
+import { writePointsFromLog } from '../contacts/writes';
 
 /**
  * Statements that make contacts.points the sum of their point log again, with
@@ -20,21 +21,10 @@ export function recomputeStatements(contactIdsJson: string, now: number, reason:
         WHERE c.id IN (SELECT value FROM json_each(?)) AND c.points <> coalesce(t.total, 0)`,
       args: [reason, JSON.stringify(actor), now, contactIdsJson, contactIdsJson],
     },
-    {
-      sql: `UPDATE contacts SET points = coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0), updated_at = ?
-        WHERE id IN (SELECT value FROM json_each(?)) AND points <> coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)`,
-      args: [now, contactIdsJson],
-    },
+    writePointsFromLog(contactIdsJson, now),
   ];
 }
 
-export function recomputeVisitorsStatement(visitorIdsJson: string): InStatement {
-  return {
-    sql: `UPDATE visitors SET points = coalesce((SELECT sum(delta) FROM point_log WHERE visitor_id = visitors.id AND contact_id IS NULL), 0)
-      WHERE id IN (SELECT value FROM json_each(?))`,
-    args: [visitorIdsJson],
-  };
-}
 
 /** Add, subtract or set a contact's points by hand, with a reason kept in the log and on the timeline. */
 export async function adjustPoints({

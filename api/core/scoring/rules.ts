@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
-import { NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
-import type { Reaction, SpineEvent } from '../spine/types';
-import { SYSTEM_EVENT_TYPES } from '../spine/reactions/contact-activity';
-import { recomputeStatements, recomputeVisitorsStatement } from './points';
+import type { SpineEvent } from '../spine/types';
+import { EVENT, SYSTEM_EVENTS } from '../spine/event-types';
+import { recomputeStatements } from './points';
+import { pointsStatement } from '../tracking/visitors';
 
 const Match = z.strictObject({
   op: z.enum(['equals', 'contains', 'starts_with', 'ends_with', 'regex']),
@@ -55,6 +56,8 @@ export interface PointRule {
   repeatable: boolean;
   cap: { count: number; period: 'day' | 'week' | 'month' } | null;
   active: boolean;
+  /** Set when the rule scores a form's give_points action: the form owns it (edit the form to change it). */
+  form_id: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -69,13 +72,14 @@ function view(r: Row): PointRule {
     repeatable: Number(r.repeatable) === 1,
     cap: r.cap_count === null ? null : { count: Number(r.cap_count), period: String(r.cap_period) as 'day' },
     active: Number(r.active) === 1,
+    form_id: r.form_id === null || r.form_id === undefined ? null : Number(r.form_id),
     created_at: iso(Number(r.created_at))!,
     updated_at: iso(Number(r.updated_at))!,
   };
 }
 
 function checkRule(event_type: string, filter: RuleFilter) {
-  if (SYSTEM_EVENT_TYPES.has(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
+  if (SYSTEM_EVENTS.has(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
   if (filter.url?.op === 'regex') {
     try {
       new RegExp(filter.url.value);
@@ -106,8 +110,15 @@ export async function listPointRules({ ctx }: { ctx: Ctx }): Promise<PointRule[]
   return (await ctx.client.execute('SELECT * FROM point_rules ORDER BY id')).rows.map(view);
 }
 
+function notOwned(rule: PointRule) {
+  if (rule.form_id !== null) {
+    throw new ConflictError(`Point rule ${rule.id} scores the give_points action of form ${rule.form_id}: change the form's actions instead.`);
+  }
+}
+
 export async function updatePointRule({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof PointRulePatch> } }): Promise<PointRule> {
   const cur = await getPointRule({ ctx, input });
+  notOwned(cur);
   const next = { ...cur, ...input.patch, cap: input.patch.cap === undefined ? cur.cap : input.patch.cap };
   checkRule(cur.event_type, next.filter);
   const r = await ctx.client.execute({
@@ -120,8 +131,28 @@ export async function updatePointRule({ ctx, input }: { ctx: Ctx; input: { id: n
 
 /** Points already given stay; the rule stops scoring. */
 export async function deletePointRule({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  notOwned(await getPointRule({ ctx, input }));
   const r = await ctx.client.execute({ sql: 'DELETE FROM point_rules WHERE id = ?', args: [input.id] });
   if (r.rowsAffected === 0) throw new NotFoundError('Point rule');
+}
+
+/**
+ * The rules a form's give_points actions are scored by, replacing the form's
+ * earlier ones: each scores the form's form_submit events with its points,
+ * through the same reaction as every rule. `formId` null: the form inserted
+ * just before in the same transaction.
+ */
+export function formRuleStatements(formId: number | null, give: { points: number; reason: string }[], now: number): InStatement[] {
+  const fid = formId === null ? '(SELECT max(id) FROM forms)' : '?';
+  const fargs = formId === null ? [] : [formId];
+  return [
+    { sql: `DELETE FROM point_rules WHERE form_id = ${fid}`, args: fargs },
+    ...give.map((g) => ({
+      sql: `INSERT INTO point_rules (name, event_type, filter, delta, repeatable, active, form_id, created_at, updated_at)
+        SELECT ?, '${EVENT.form_submit}', json_object('form_id', ${fid}), ?, 1, 1, ${fid}, ?, ?`,
+      args: [g.reason, ...fargs, g.points, ...fargs, now, now],
+    })),
+  ];
 }
 
 function matchText(m: z.infer<typeof Match>, v: string | null): boolean {
@@ -159,50 +190,53 @@ export function ruleMatches(rule: PointRule, e: SpineEvent): boolean {
 const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
 
 /**
- * Scores events by the point rules. Each scoring is a log row keyed by
- * (rule, event), so replays add nothing; once-per-contact rules are guarded by
- * a unique index. Anonymous visitors score too, and their points move to the
- * contact when they are identified.
+ * Scores events by the point rules (a form's give_points actions are rules the
+ * form owns). Each scoring is a log row keyed by (rule, event), so replays add
+ * nothing; once-per-contact rules are guarded by a unique index. Anonymous
+ * visitors score too, and their points move to the contact when they are
+ * identified; a merge moved the merged contact's log, so the survivor's sum is
+ * taken again.
  */
-export const pointsReaction: Reaction = {
-  name: 'points',
-  async handle(ctx, events) {
-    const rules = (await listPointRules({ ctx })).filter((r) => r.active);
-    const stmts: InStatement[] = [];
-    const contacts = new Set<number>();
-    const visitors = new Set<number>();
-    const now = ctx.now();
-    for (const e of events) {
-      if (e.type === 'identified' && e.visitorId !== null && e.contactId !== null) {
-        // Points earned while anonymous become the contact's.
-        stmts.push(
-          { sql: 'UPDATE OR IGNORE point_log SET contact_id = ? WHERE visitor_id = ? AND contact_id IS NULL', args: [e.contactId, e.visitorId] },
-          { sql: 'DELETE FROM point_log WHERE visitor_id = ? AND contact_id IS NULL', args: [e.visitorId] },
-        );
-        contacts.add(e.contactId);
-        visitors.add(e.visitorId);
-        continue;
-      }
-      if (SYSTEM_EVENT_TYPES.has(e.type) || (e.contactId === null && e.visitorId === null)) continue;
-      for (const rule of rules) {
-        if (!ruleMatches(rule, e)) continue;
-        const subject = e.contactId !== null ? 'contact_id' : 'visitor_id';
-        const subjectId = e.contactId ?? e.visitorId!;
-        const cap = rule.cap
-          ? ` AND (SELECT count(*) FROM point_log WHERE rule_id = ? AND ${subject} = ? AND created_at >= ?) < ?`
-          : '';
-        const capArgs = rule.cap ? [rule.id, subjectId, e.createdAt - PERIOD_MS[rule.cap.period], rule.cap.count] : [];
-        stmts.push({
-          sql: `INSERT INTO point_log (contact_id, visitor_id, rule_id, event_id, once, delta, reason, created_at)
-            SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE 1${cap} ON CONFLICT DO NOTHING`,
-          args: [e.contactId, e.contactId === null ? e.visitorId : null, rule.id, e.id, rule.repeatable ? 0 : 1, rule.delta, rule.name, e.createdAt, ...capArgs],
-        });
-        if (e.contactId !== null) contacts.add(e.contactId);
-        else visitors.add(e.visitorId!);
-      }
+export async function scoreEvents(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
+  const rules = (await listPointRules({ ctx })).filter((r) => r.active);
+  const stmts: InStatement[] = [];
+  const contacts = new Set<number>();
+  const visitors = new Set<number>();
+  const merged = new Set<number>();
+  const now = ctx.now();
+  for (const e of events) {
+    if (e.type === EVENT.identified && e.visitorId !== null && e.contactId !== null) {
+      // Points earned while anonymous become the contact's.
+      stmts.push(
+        { sql: 'UPDATE OR IGNORE point_log SET contact_id = ? WHERE visitor_id = ? AND contact_id IS NULL', args: [e.contactId, e.visitorId] },
+        { sql: 'DELETE FROM point_log WHERE visitor_id = ? AND contact_id IS NULL', args: [e.visitorId] },
+      );
+      contacts.add(e.contactId);
+      visitors.add(e.visitorId);
+      continue;
     }
-    if (contacts.size) stmts.push(...recomputeStatements(JSON.stringify([...contacts]), now, 'point rules', { type: 'rule' }));
-    if (visitors.size) stmts.push(recomputeVisitorsStatement(JSON.stringify([...visitors])));
-    return stmts;
-  },
-};
+    if (e.type === EVENT.merged && e.contactId !== null) {
+      merged.add(e.contactId);
+      continue;
+    }
+    if (SYSTEM_EVENTS.has(e.type) || (e.contactId === null && e.visitorId === null)) continue;
+    for (const rule of rules) {
+      if (!ruleMatches(rule, e)) continue;
+      const subject = e.contactId !== null ? 'contact_id' : 'visitor_id';
+      const subjectId = e.contactId ?? e.visitorId!;
+      const cap = rule.cap ? ` AND (SELECT count(*) FROM point_log WHERE rule_id = ? AND ${subject} = ? AND created_at >= ?) < ?` : '';
+      const capArgs = rule.cap ? [rule.id, subjectId, e.createdAt - PERIOD_MS[rule.cap.period], rule.cap.count] : [];
+      stmts.push({
+        sql: `INSERT INTO point_log (contact_id, visitor_id, rule_id, event_id, once, delta, reason, created_at)
+          SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE 1${cap} ON CONFLICT DO NOTHING`,
+        args: [e.contactId, e.contactId === null ? e.visitorId : null, rule.id, e.id, rule.repeatable ? 0 : 1, rule.delta, rule.name, e.createdAt, ...capArgs],
+      });
+      if (e.contactId !== null) contacts.add(e.contactId);
+      else visitors.add(e.visitorId!);
+    }
+  }
+  if (merged.size) stmts.push(...recomputeStatements(JSON.stringify([...merged]), now, 'merge', { type: 'merge' }));
+  if (contacts.size) stmts.push(...recomputeStatements(JSON.stringify([...contacts]), now, 'point rules', { type: 'rule' }));
+  if (visitors.size) stmts.push(pointsStatement(JSON.stringify([...visitors])));
+  return stmts;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Ctx } from '../context';
+import { touch } from '../contacts/writes';
 import { NotFoundError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
 
@@ -34,7 +35,7 @@ export async function recordSalesFeedback({
     args: [TYPES[outcome], JSON.stringify({ ...props, by: input.by ?? null }), at, id],
   });
   if (!r.rows[0]) throw new NotFoundError('Contact');
-  await ctx.client.execute({ sql: 'UPDATE contacts SET updated_at = ? WHERE id = ?', args: [ctx.now(), id] });
+  await ctx.client.execute(touch([id], ctx.now()));
   return { event_id: Number(r.rows[0].id), type: TYPES[outcome] };
 }
 

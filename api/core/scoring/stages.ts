@@ -4,6 +4,7 @@ import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, isUniqueViolation } from '../errors';
 import { iso } from '../util/time';
 import { resolveContactId } from '../contacts/contacts';
+import { ALWAYS, clearStage, writeStage, type Guard } from '../contacts/writes';
 
 export const StageInput = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -85,7 +86,7 @@ export async function updateStage({ ctx, input }: { ctx: Ctx; input: { id: numbe
 export async function deleteStage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const out = await ctx.client.batch(
     [
-      { sql: 'UPDATE contacts SET stage_id = NULL, updated_at = ? WHERE stage_id = ?', args: [ctx.now(), input.id] },
+      clearStage(input.id, ctx.now()),
       { sql: 'DELETE FROM stages WHERE id = ?', args: [input.id] },
     ],
     'write',
@@ -103,7 +104,7 @@ export function stageStatements(
   stageId: number | null,
   actor: Actor,
   now: number,
-  guard: { sql: string; args: (string | number)[] } = { sql: '1', args: [] },
+  guard: Guard = ALWAYS,
 ): InStatement[] {
   const differs = 'stage_id IS NOT ?';
   return [
@@ -114,10 +115,7 @@ export function stageStatements(
         FROM contacts WHERE id = ? AND ${differs} AND (${guard.sql})`,
       args: [stageId, stageId, JSON.stringify(actor), now, contactId, stageId, ...guard.args],
     },
-    {
-      sql: `UPDATE contacts SET stage_id = ?, updated_at = ? WHERE id = ? AND ${differs} AND (${guard.sql})`,
-      args: [stageId, now, contactId, stageId, ...guard.args],
-    },
+    writeStage(contactId, stageId, now, guard),
   ];
 }
 

@@ -4,7 +4,7 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { iso } from '../util/time';
 import { randomToken } from '../util/crypto';
-import type { Reaction } from '../spine/types';
+import type { SpineEvent } from '../spine/types';
 import { Action, actionStatements } from './actions';
 
 export const TriggerInput = z.strictObject({
@@ -96,33 +96,29 @@ export async function deleteTrigger({ ctx, input }: { ctx: Ctx; input: { id: num
  * runs behind a guard that holds only for the event that won that key, so
  * concurrent or replayed events cannot fire twice.
  */
-export const triggersReaction: Reaction = {
-  name: 'triggers',
-  types: ['points_changed'],
-  async handle(ctx, events) {
-    const triggers = (await listTriggers({ ctx })).filter((t) => t.active);
-    if (!triggers.length) return [];
-    const stmts: InStatement[] = [];
-    for (const e of events) {
-      if (e.contactId === null || !e.props) continue;
-      const { from, to } = JSON.parse(e.props) as { from: number; to: number };
-      for (const t of triggers) {
-        if (!(from < t.threshold && to >= t.threshold)) continue;
-        stmts.push({
-          sql: 'INSERT INTO trigger_fires (trigger_id, contact_id, event_id, fired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-          args: [t.id, e.contactId, e.id, e.createdAt],
-        });
-        const run = {
-          contactId: e.contactId,
-          now: ctx.now(),
-          actor: { type: 'trigger' as const, id: t.id, name: t.name },
-          guard: { sql: 'EXISTS (SELECT 1 FROM trigger_fires WHERE trigger_id = ? AND contact_id = ? AND event_id = ?)', args: [t.id, e.contactId, e.id] },
-          key: `trigger:${t.id}:contact:${e.contactId}`,
-          about: { type: 'point_trigger.fired', source: `trigger:${t.id}`, trigger: { id: t.id, name: t.name, threshold: t.threshold }, points: { from, to } },
-        };
-        for (const a of t.actions) stmts.push(...actionStatements(run, a));
-      }
+export async function fireTriggers(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
+  const triggers = (await listTriggers({ ctx })).filter((t) => t.active);
+  if (!triggers.length) return [];
+  const stmts: InStatement[] = [];
+  for (const e of events) {
+    if (e.contactId === null || !e.props) continue;
+    const { from, to } = JSON.parse(e.props) as { from: number; to: number };
+    for (const t of triggers) {
+      if (!(from < t.threshold && to >= t.threshold)) continue;
+      stmts.push({
+        sql: 'INSERT INTO trigger_fires (trigger_id, contact_id, event_id, fired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        args: [t.id, e.contactId, e.id, e.createdAt],
+      });
+      const run = {
+        contactId: e.contactId,
+        now: ctx.now(),
+        actor: { type: 'trigger' as const, id: t.id, name: t.name },
+        guard: { sql: 'EXISTS (SELECT 1 FROM trigger_fires WHERE trigger_id = ? AND contact_id = ? AND event_id = ?)', args: [t.id, e.contactId, e.id] },
+        key: `trigger:${t.id}:contact:${e.contactId}`,
+        about: { type: 'point_trigger.fired', source: `trigger:${t.id}`, trigger: { id: t.id, name: t.name, threshold: t.threshold }, points: { from, to } },
+      };
+      for (const a of t.actions) stmts.push(...actionStatements(run, a));
     }
-    return stmts;
-  },
-};
+  }
+  return stmts;
+}

@@ -5,6 +5,7 @@ import { dateRange, isRelative } from './dates';
 import type { Filter, Op } from './filter';
 import { FieldCondition, BehaviourCondition } from './filter';
 import type { z } from 'zod';
+import { EVENT, NOT_BEHAVIOUR, sqlList } from '../spine/event-types';
 
 const DAY = 86_400_000;
 
@@ -71,10 +72,10 @@ const COMPANY: Record<string, Kind> = {
 };
 
 const BEHAVIOUR_TYPES: Record<string, string | null> = {
-  visited: 'page_view',
-  submitted_form: 'form_submit',
-  downloaded_asset: 'asset_download',
-  custom_event: 'custom',
+  visited: EVENT.page_view,
+  submitted_form: EVENT.form_submit,
+  downloaded_asset: EVENT.asset_download,
+  custom_event: EVENT.custom,
   any_event: null,
 };
 
@@ -313,7 +314,7 @@ class Compiler {
       where.push(`e.type = ${this.p(type)}`);
       if (this.deps.eventTypes !== 'any') this.deps.eventTypes.add(type);
     } else {
-      where.push(`e.type NOT IN ('merged', 'points_changed', 'stage_changed', 'segment_joined', 'segment_left', 'email_sent', 'identified')`);
+      where.push(`e.type NOT IN (${sqlList(NOT_BEHAVIOUR)})`);
       this.deps.eventTypes = 'any';
     }
     if (f.url) {

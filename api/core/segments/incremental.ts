@@ -1,6 +1,7 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
-import type { Reaction, SpineEvent } from '../spine/types';
+import type { SpineEvent } from '../spine/types';
+import { EVENT } from '../spine/event-types';
 import { compileFilter, type Compiled } from './compile';
 import { compileEnv, membershipStatements, parseSegmentRow } from './membership';
 
@@ -41,35 +42,32 @@ function statementsFor(segs: Live[], affected: (s: Live) => Set<number>, now: nu
  * re-check only the segments whose filter reads that kind of event (or the
  * membership of a segment the contact just joined or left).
  */
-export const segmentsOnEvents: Reaction = {
-  name: 'segments',
-  async handle(ctx, events: SpineEvent[]) {
-    const withContact = events.filter((e) => e.contactId !== null);
-    if (!withContact.length) return [];
-    const { segs, now } = await liveSegments(ctx);
-    return statementsFor(
-      segs,
-      (s) => {
-        const ids = new Set<number>();
-        for (const e of withContact) {
-          if (e.type === 'segment_joined' || e.type === 'segment_left') {
-            const ref = e.props ? Number((JSON.parse(e.props) as { segment_id?: number }).segment_id) : NaN;
-            if (s.compiled.deps.segments.has(ref)) ids.add(e.contactId!);
-          } else if (e.type === 'identified' || e.type === 'merged') {
-            // Attribution (which runs first) or a merge just gave the contact
-            // events it did not have: any filter over events may now hold.
-            const t = s.compiled.deps.eventTypes;
-            if (t === 'any' || t.size) ids.add(e.contactId!);
-          } else if (s.compiled.deps.eventTypes === 'any' || s.compiled.deps.eventTypes.has(e.type)) {
-            ids.add(e.contactId!);
-          }
+export async function segmentStatementsForEvents(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
+  const withContact = events.filter((e) => e.contactId !== null);
+  if (!withContact.length) return [];
+  const { segs, now } = await liveSegments(ctx);
+  return statementsFor(
+    segs,
+    (s) => {
+      const ids = new Set<number>();
+      for (const e of withContact) {
+        if (e.type === EVENT.segment_joined || e.type === EVENT.segment_left) {
+          const ref = e.props ? Number((JSON.parse(e.props) as { segment_id?: number }).segment_id) : NaN;
+          if (s.compiled.deps.segments.has(ref)) ids.add(e.contactId!);
+        } else if (e.type === EVENT.identified || e.type === EVENT.merged) {
+          // Attribution (which runs first) or a merge just gave the contact
+          // events it did not have: any filter over events may now hold.
+          const t = s.compiled.deps.eventTypes;
+          if (t === 'any' || t.size) ids.add(e.contactId!);
+        } else if (s.compiled.deps.eventTypes === 'any' || s.compiled.deps.eventTypes.has(e.type)) {
+          ids.add(e.contactId!);
         }
-        return ids;
-      },
-      now,
-    );
-  },
-};
+      }
+      return ids;
+    },
+    now,
+  );
+}
 
 const WATERMARK = 'segments_contacts_watermark';
 // Writers' clocks may disagree a little (Workers isolates); re-checking a

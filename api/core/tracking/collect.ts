@@ -3,8 +3,8 @@ import { AppError, ValidationError, zodErrors } from '../errors';
 import { parseJsonInput } from '../util/text';
 import { anonymizeIp, isBot, parseUserAgent, sourceOf, utmOf } from './enrich';
 import { EVENT_TYPES, TrackPayload, type TrackEvent } from './payload';
-import { originAllowed, siteByKey } from './sites';
-import { resolveVisitor, verifyIdentify } from './identity';
+import { requireSite } from './site-access';
+import { resolveVisitor, verifyIdentify } from '../contacts/resolve';
 import type { Hit, Ingestor, StoredEvent } from './ingest';
 
 export interface CollectRequest {
@@ -61,11 +61,7 @@ export async function collect({
   const parsed = TrackPayload.safeParse(parseJsonInput(input.body));
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
   const p = parsed.data;
-  const site = await siteByKey(ctx, p.k);
-  if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
-  if (!originAllowed(site, input.origin)) {
-    throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${input.origin ?? '(none)'} is not allowed for this site.`);
-  }
+  const site = await requireSite(ctx, p.k, { origin: input.origin });
   const allowOrigin = input.origin;
   // allow_automation is a testing mode: headless and driven browsers count too.
   const bot = site.settings.allow_automation ? !input.userAgent : isBot(input.userAgent) || p.b === 1;

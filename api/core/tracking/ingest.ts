@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { createGroupCommit, type GroupCommit } from './group-commit';
 import { stringifyWellFormed } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
+import { hitStatement } from './visitors';
 
 export interface StoredEvent {
   type: string;
@@ -61,23 +62,7 @@ function statements(hits: Hit[]): InStatement[] {
     v.hit.client.device,
     v.hit.country,
   ]);
-  for (let i = 0; i < vrows.length; i += CHUNK) {
-    out.push({
-      // The first-touch source is written once, on the visitor's first hit.
-      sql: `INSERT INTO visitors (site_id, uid, first_seen_at, last_seen_at, page_views, source, browser, os, device, country)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
-        FROM json_each(?) WHERE true
-        ON CONFLICT(site_id, uid) DO UPDATE SET
-          last_seen_at = max(visitors.last_seen_at, excluded.last_seen_at),
-          page_views = visitors.page_views + excluded.page_views,
-          source = coalesce(visitors.source, excluded.source),
-          browser = coalesce(excluded.browser, visitors.browser),
-          os = coalesce(excluded.os, visitors.os),
-          device = coalesce(excluded.device, visitors.device),
-          country = coalesce(excluded.country, visitors.country)`,
-      args: [stringifyWellFormed(vrows.slice(i, i + CHUNK))],
-    });
-  }
+  for (let i = 0; i < vrows.length; i += CHUNK) out.push(hitStatement(stringifyWellFormed(vrows.slice(i, i + CHUNK))));
   for (let i = 0; i < rows.length; i += CHUNK) {
     out.push({
       // Events of an identified visitor belong to its contact from the start.

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context';
+import { expireStatements } from './visitors';
 
 const DAY = 86_400_000;
 const CHUNK = 5000;
@@ -16,21 +17,7 @@ export async function runRetention(ctx: Ctx): Promise<{ visitors: number; events
     const cutoff = ctx.now() - Number(s.retention_days) * DAY;
     const siteId = Number(s.id);
     for (;;) {
-      const [ev, vi] = await ctx.client.batch(
-        [
-          {
-            sql: `DELETE FROM events WHERE visitor_id IN (SELECT id FROM visitors
-              WHERE site_id = ? AND contact_id IS NULL AND last_seen_at < ? ORDER BY last_seen_at LIMIT ?)`,
-            args: [siteId, cutoff, CHUNK],
-          },
-          {
-            sql: `DELETE FROM visitors WHERE id IN (SELECT id FROM visitors
-              WHERE site_id = ? AND contact_id IS NULL AND last_seen_at < ? ORDER BY last_seen_at LIMIT ?)`,
-            args: [siteId, cutoff, CHUNK],
-          },
-        ],
-        'write',
-      );
+      const [ev, vi] = await ctx.client.batch(expireStatements(siteId, cutoff, CHUNK), 'write');
       events += ev!.rowsAffected;
       visitors += vi!.rowsAffected;
       if (vi!.rowsAffected < CHUNK) break;

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { randomToken } from '../util/crypto';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
+import { deleteForSite } from './visitors';
 
 // "https://example.com", "http://127.0.0.2:8080" or "https://*.example.com".
 const ORIGIN_RE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
@@ -158,7 +159,7 @@ export async function deleteSite({ ctx, input }: { ctx: Ctx; input: { id: number
     [
       { sql: 'DELETE FROM events WHERE site_id = ? AND contact_id IS NULL', args: [input.id] },
       { sql: 'UPDATE events SET site_id = NULL, visitor_id = NULL WHERE site_id = ?', args: [input.id] },
-      { sql: 'DELETE FROM visitors WHERE site_id = ?', args: [input.id] },
+      deleteForSite(input.id),
       { sql: 'DELETE FROM sites WHERE id = ?', args: [input.id] },
     ],
     'write',

@@ -15,9 +15,7 @@ import { assetForDownload, FormRequiredError, recordDownload } from '../../core/
 import { contentDisposition, MAX_ASSET_BYTES, servedInline } from '../../core/assets/files';
 import type { AssetStorage } from '../../core/assets/storage';
 import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
-import { kickReactions } from '../../core/spine/run';
 import { siteByKey } from '../../core/tracking/sites';
-import { defer } from '../defer';
 import { errorResponse } from '../errors';
 import { cleanText } from '../../core/util/text';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
@@ -270,7 +268,6 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
     const track = async () => {
       if (head || !site || !uid) return;
       await recordDownload(ctx, { siteId: site.id, uid, asset, url: `${new URL(c.req.url).origin}/a/${asset.slug}` });
-      defer(c, kickReactions(ctx));
     };
     const match = c.req.header('if-none-match');
     if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {

@@ -33,7 +33,7 @@ const ITEM_DOC =
   'A bar (top/bottom, sticky), modal, slide-in (corner) or full-screen pop-up showing a notice, a link with a call to action, or an embedded form. ' +
   'trigger: load | delay (seconds) | scroll (percent) | exit_intent | click (a simple CSS selector: tag, #id, .class, [attr="value"], joined by spaces, > or commas) | pageviews (count). ' +
   'targeting.urls: any rule matches (empty: every page); a value starting with "/" is compared with the path and query, any other with the whole URL; equals/contains/starts_with ignore case; regex patterns use the database\'s REGEXP. ' +
-  'Segments target known contacts in any of them. frequency is enforced by the browser. variants split traffic by weight (adding up to 100); each may override parts of style and content.';
+  'Segments target contacts in any of them, and identity known/anonymous tells proven browsers (signed identify, API link) from the rest: a browser that only typed an email into a form counts as anonymous. frequency is enforced by the browser. variants split traffic by weight (adding up to 100); each may override parts of style and content.';
 
 const FocusItem = z
   .object({

@@ -1,26 +1,13 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { AppError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
-import { kickReactions } from '../../core/spine/run';
 import { getActiveForm } from '../../core/forms/forms';
-import {
-  checkReturnUrl,
-  elapsedSinceStamp,
-  honeypotName,
-  parseSubmitBody,
-  publicDefinition,
-  renderStamp,
-  SITE_KEY,
-  submitForm,
-  VISITOR_ID,
-  type SubmitBody,
-  type SubmitOutcome,
-} from '../../core/forms/public';
-import { renderDone, renderEmbed } from '../../core/forms/embed';
-import { siteByKey } from '../../core/tracking/sites';
+import { honeypotName, publicDefinition } from '../../core/forms/definition';
+import { parseSubmitBody, submitForm, type SubmitBody, type SubmitOutcome } from '../../core/forms/submission';
+import { elapsedSinceStamp, renderDone, renderEmbed, renderStamp } from '../../core/forms/embed';
+import { checkReturnUrl, requireSite, SITE_KEY, SUBMISSION_ID, VISITOR_ID } from '../../core/tracking/site-access';
 import { randomToken } from '../../core/util/crypto';
 import { cleanText } from '../../core/util/text';
-import { defer } from '../defer';
 import type { AppEnv } from '../shared';
 import { guardPublic, originOf } from '../public';
 
@@ -63,8 +50,7 @@ async function handleUrlencoded(c: C, id: number) {
   const form = await getActiveForm(ctx, id);
   const params = new URLSearchParams(await c.req.text());
   const k = params.get('_k') ?? '';
-  const site = SITE_KEY.safeParse(k).success ? await siteByKey(ctx, k) : null;
-  if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
+  const site = await requireSite(ctx, k);
   const rawReturn = params.get('_return');
   const returnUrl = rawReturn ? checkReturnUrl(site, rawReturn) : null;
   const values: Record<string, unknown> = {};
@@ -78,7 +64,7 @@ async function handleUrlencoded(c: C, id: number) {
   const body: SubmitBody = {
     k,
     v: null,
-    sid: /^[A-Za-z0-9_-]{8,64}$/.test(sid) ? sid : randomToken(24),
+    sid: SUBMISSION_ID.safeParse(sid).success ? sid : randomToken(24),
     values: values as SubmitBody['values'],
     t: elapsed ?? Number.MAX_SAFE_INTEGER,
     hp: params.get(honeypotName(form)) ?? '',
@@ -98,7 +84,6 @@ async function handleUrlencoded(c: C, id: number) {
     const html = renderEmbed({ form, action: `${baseUrl(c)}/f/${id}`, siteKey: k, stamp, returnUrl: null, values, errors: e.details });
     return c.html(html, 422, { 'Cache-Control': 'no-store' });
   }
-  if (outcome.status === 'stored') defer(c, kickReactions(ctx));
   const a = outcome.answer;
   if (a.redirect) return c.redirect(a.redirect, 303);
   if (returnUrl) return c.redirect(withParam(returnUrl, 'ok'), 303);
@@ -139,7 +124,6 @@ export const formsPublicRoutes = new Hono<AppEnv>()
       ctx,
       input: { formId: id, body, origin, userAgent: c.req.header('user-agent') ?? null, baseUrl: baseUrl(c) },
     });
-    if (outcome.status === 'stored') defer(c, kickReactions(ctx));
     return c.json(outcome.answer, 200);
   })
   .get('/f/:id{[0-9]+}/embed', async (c) => {
@@ -148,8 +132,7 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     const form = await getActiveForm(ctx, formId(c));
     const k = queryParam(c, 'k', SITE_KEY);
     if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
-    const site = await siteByKey(ctx, k);
-    if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
+    const site = await requireSite(ctx, k);
     const ret = c.req.query('return');
     const returnUrl = ret ? checkReturnUrl(site, ret, 'return') : null;
     const html = renderEmbed({ form, action: `${baseUrl(c)}/f/${form.id}`, siteKey: k, stamp: await renderStamp(site, form.id, ctx.now()), returnUrl });

@@ -22,6 +22,7 @@ const PointRule = z
     repeatable: z.boolean(),
     cap: z.object({ count: z.number().int(), period: z.string() }).nullable(),
     active: z.boolean(),
+    form_id: z.number().int().nullable().openapi({ description: "Set when the rule scores a form's give_points action; such rules change with the form (PATCH and DELETE answer 409)" }),
     created_at: z.string(),
     updated_at: z.string(),
   })

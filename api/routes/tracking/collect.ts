@@ -1,10 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { collect } from '../../core/tracking/collect';
 import type { Ingestor } from '../../core/tracking/ingest';
-import { kickReactions } from '../../core/spine/run';
 import { W_CHUNK_ETAG, W_CHUNK_JS, W_CHUNK_VERSION, W_JS, W_JS_ETAG } from '../../generated/widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
-import { defer } from '../defer';
 import type { AppEnv } from '../shared';
 import { guardPublic } from '../public';
 
@@ -66,7 +64,6 @@ export function publicRoutes(deps: PublicDeps) {
         country: deps.platformCountry?.(c) ?? null,
       },
     });
-    if (!result.dropped) defer(c, kickReactions(ctx));
     return c.json({ ok: true, stored: result.stored, ...(result.dropped ? { dropped: result.dropped } : {}) }, 202);
   });
 

@@ -1,10 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { getVisitor, listContactEvents } from '../../core/tracking/history';
-import { resolveVisitor } from '../../core/tracking/identity';
+import { resolveVisitor } from '../../core/contacts/resolve';
 import { mergeContacts } from '../../core/contacts/merge';
 import { getSite } from '../../core/tracking/sites';
-import { kickReactions } from '../../core/spine/run';
-import { defer } from '../defer';
 import { errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact } from '../contacts/schemas';
 
@@ -129,7 +127,6 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
         ctx,
         input: { siteId: body.site_id, uid: body.visitor_id, identity: { contactId: c.req.valid('param').id }, via: 'api' },
       });
-      defer(c, kickReactions(ctx));
       return c.json({ contact_id: r.contactId, visitor_id: r.visitorId }, 200);
     },
   )

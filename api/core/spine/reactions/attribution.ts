@@ -1,4 +1,5 @@
 import type { Reaction } from '../types';
+import { absorbVisitor } from '../../contacts/writes';
 
 /**
  * When a visitor is identified, everything it did while anonymous becomes the
@@ -14,15 +15,7 @@ export const attribution: Reaction = {
       .filter((e) => e.visitorId !== null && e.contactId !== null)
       .flatMap((e) => [
         { sql: 'UPDATE events SET contact_id = ? WHERE visitor_id = ? AND contact_id IS NULL', args: [e.contactId, e.visitorId] },
-        {
-          sql: `UPDATE contacts SET
-              first_source = CASE WHEN contacts.first_seen_at IS NULL OR v.first_seen_at < contacts.first_seen_at
-                THEN coalesce(v.source, contacts.first_source) ELSE coalesce(contacts.first_source, v.source) END,
-              first_seen_at = min(coalesce(contacts.first_seen_at, v.first_seen_at), v.first_seen_at),
-              last_active_at = max(coalesce(contacts.last_active_at, 0), v.last_seen_at)
-            FROM visitors v WHERE v.id = ? AND contacts.id = ?`,
-          args: [e.visitorId, e.contactId],
-        },
+        absorbVisitor(e.contactId!, e.visitorId!),
       ]);
   },
 };

@@ -1,0 +1,249 @@
+/**
+ * The public form submission: the contract between the server and the widget.
+ *
+ * POST /f/:id   Content-Type: text/plain (no preflight) or application/json
+ *   {
+ *     "k": SITE_KEY,
+ *     "v": VISITOR_ID | null,      // optional; null/absent in consent mode before consent
+ *     "c"?: 1,                     // the visitor consented (sites with consent_required
+ *                                  // ignore v without it, as /t does)
+ *     "sid": "…",                  // client submission id, 8–64 of [A-Za-z0-9_-], random per
+ *                                  // form display; resending the same sid stores nothing new
+ *     "values": { key: value },    // every displayed field's key; "" or absent when empty.
+ *                                  // checkbox_group: array of option values; consent: true/false;
+ *                                  // number: number or numeric string; others: strings
+ *     "t": 5230,                   // ms since the form rendered
+ *     "hp": "",                    // the honeypot input's value
+ *     "url": location.href,        // optional, the page the form is on
+ *     "ref": document.referrer     // optional
+ *   }
+ *   200 { "ok": true, "message": "…" } | { "ok": true, "redirect": "https://…" }
+ *       (the form's after_submit), plus "asset_url": "https://leadline.example/a/SLUG" when
+ *       the form delivers an asset: the submission is committed. A repeated sid answers
+ *       the same again. A submission discarded as a bot's (honeypot filled, t < min_fill_ms,
+ *       or a bot's user agent unless the site has allow_automation) answers
+ *       { "ok": true, "message": "Thanks!" } and nothing else: it does not tell a bot it was
+ *       caught, and never claims what did not happen.
+ *       Progressive profiling: a required field that was not displayed (its key absent
+ *       from values) is not required; send displayed keys even when empty.
+ *   422 { "error": { "code": "VALIDATION_FAILED", "message": "values.email: must be a valid email address",
+ *         "requestId": "…", "details": [{ "field": "values.email", "message": "…" }, …] } }
+ *       Field errors are named "values.<key>"; nothing is stored. Messages are English
+ *       sentences without the field's label ("is required", "must be at most 255 characters").
+ *   Other errors (same shape): 400 BAD_REQUEST (not JSON), 404 NOT_FOUND, 403
+ *   ORIGIN_NOT_ALLOWED, 413 PAYLOAD_TOO_LARGE (> 64 KB), 415, 429 RATE_LIMITED (Retry-After).
+ *   CORS headers are on every answer, errors included.
+ *
+ * POST /f/:id   Content-Type: application/x-www-form-urlencoded (the no-JS form, GET /f/:id/embed)
+ *   _k site key, _sid submission id, _ts signed render time, _return page to go back to
+ *   (must be on one of the site's allowed origins), the honeypot, and one entry per field
+ *   (repeated for checkbox_group). Answers 303 to the redirect of after_submit, else to
+ *   _return with ?leadline_form=ok (…=error on validation errors); without _return, an
+ *   HTML page with the message (or the form again with its errors, 422).
+ */
+import { z } from 'zod';
+import type { InStatement } from '@libsql/client';
+import type { Ctx } from '../context';
+import { isUniqueViolation, ValidationError, zodErrors, type FieldError } from '../errors';
+import { parseJsonInput } from '../util/text';
+import { isBot } from '../tracking/enrich';
+import { checkReturnUrl, requireSite, SITE_KEY, SUBMISSION_ID, VISITOR_ID } from '../tracking/site-access';
+import { findVisitor } from '../tracking/visitors';
+import type { SiteRecord } from '../tracking/sites';
+import { resolveSubmitter } from '../contacts/resolve';
+import { loadFieldDefs } from '../contacts/fields';
+import { prepareContact, type PreparedContact } from '../contacts/prepare';
+import { writeValues } from '../contacts/writes';
+import { EVENT } from '../spine/event-types';
+import { getActiveForm, type FormRecord } from './forms';
+import { actionResponses, actionStatements } from './actions';
+import { displayedFields, knownFor } from './definition';
+import { contactInputFor, parseTarget } from './mapping';
+import { checkSubmission } from './values';
+
+const Value = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null(), z.array(z.string().max(200)).max(200)]);
+
+export const SubmitBody = z.strictObject({
+  k: SITE_KEY,
+  v: VISITOR_ID.nullable().optional(),
+  c: z.literal(1).optional(),
+  sid: SUBMISSION_ID,
+  values: z.record(z.string().max(64), Value).refine((o) => Object.keys(o).length <= 100, 'at most 100 values'),
+  t: z.number().finite().min(0),
+  hp: z.string().max(1000).optional(),
+  url: z.string().max(2048).nullable().optional(),
+  ref: z.string().max(2048).nullable().optional(),
+  // Set when the form was shown inside a focus item, so the item gets the conversion.
+  focus_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  focus_variant: z.string().max(20).optional(),
+});
+export type SubmitBody = z.infer<typeof SubmitBody>;
+
+export type SubmitAnswer = { ok: true; message?: string; redirect?: string; asset_url?: string };
+export type SubmitOutcome = { status: 'stored' | 'duplicate' | 'discarded'; answer: SubmitAnswer; form: FormRecord; site: SiteRecord };
+
+/** What a discarded submission is told: nothing it could take for a claim. */
+const DISCARDED: SubmitAnswer = { ok: true, message: 'Thanks!' };
+
+/** Parses a JSON submission body (a 400 for non-JSON, a 422 naming bad keys). */
+export function parseSubmitBody(text: string): SubmitBody {
+  const parsed = SubmitBody.safeParse(parseJsonInput(text));
+  if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
+  return parsed.data;
+}
+
+function httpUrlOrNull(s: string | null | undefined): string | null {
+  if (!s) return null;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the checked values write to the contact: every mapped value, checked by
+ * the contact's own rules too (errors named `values.<key>`), and the email the
+ * submission identifies its sender by.
+ */
+async function contactPart(ctx: Ctx, form: FormRecord, values: Record<string, unknown>) {
+  const defs = await loadFieldDefs(ctx);
+  const input: Record<string, unknown> = {};
+  const keyOfTarget = new Map<string, string>();
+  let email: string | null = null;
+  for (const f of form.fields) {
+    if (f.maps_to === null || !Object.hasOwn(values, f.key)) continue;
+    if (f.maps_to === 'email') {
+      email = values[f.key] as string;
+      continue;
+    }
+    const target = parseTarget(f.maps_to, defs);
+    if (!target) continue; // the custom field was deleted since the form was saved
+    const v = values[f.key];
+    // A number written to a text field is its text.
+    const part = contactInputFor(f.maps_to, typeof v === 'number' && target.type !== 'number' ? String(v) : v, defs)!;
+    if (part.fields) input.fields = { ...(input.fields as object), ...(part.fields as object) };
+    else Object.assign(input, part);
+    keyOfTarget.set(f.maps_to, f.key);
+  }
+  const prepared = prepareContact(input, defs, { lenient: true });
+  const errors: FieldError[] = [];
+  if (!prepared.ok) {
+    for (const e of prepared.errors) {
+      const key = keyOfTarget.get(e.field);
+      if (key) errors.push({ field: `values.${key}`, message: e.message });
+    }
+  }
+  return { email, prepared: prepared.ok ? prepared.value : null, errors };
+}
+
+/**
+ * Takes one submission, in order: the site and form; bots' submissions are
+ * discarded quietly; a repeated submission id is the same submission; the
+ * values are checked (422 with field errors, nothing stored); the sender is
+ * resolved in one call (contacts/resolve.ts); then the contact's new values,
+ * the submission, its form_submit event and the actions' effects are written
+ * in one transaction.
+ */
+export async function submitForm({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: {
+    formId: number;
+    body: SubmitBody;
+    origin: string | null;
+    /** An origin accepted besides the site's (the server's own, for the no-JS form page). */
+    alsoAllowedOrigin?: string | null;
+    userAgent: string | null;
+    baseUrl: string;
+    /** The no-JS form's page to go back to; checked against the site's origins. */
+    returnUrl?: string | null;
+  };
+}): Promise<SubmitOutcome> {
+  const b = input.body;
+  const site = await requireSite(ctx, b.k, { origin: input.origin, alsoAllowed: input.alsoAllowedOrigin ?? null });
+  const form = await getActiveForm(ctx, input.formId);
+  if (input.returnUrl) checkReturnUrl(site, input.returnUrl);
+  const outcome = async (status: 'stored' | 'duplicate'): Promise<SubmitOutcome> => ({ status, answer: await answerFor(ctx, form, input.baseUrl), form, site });
+
+  const bot = site.settings.allow_automation ? !input.userAgent : isBot(input.userAgent);
+  if (bot || (b.hp !== undefined && b.hp !== '') || b.t < form.min_fill_ms) return { status: 'discarded', answer: DISCARDED, form, site };
+
+  const dup = await ctx.client.execute({ sql: 'SELECT 1 FROM form_submissions WHERE form_id = ? AND client_id = ?', args: [form.id, b.sid] });
+  if (dup.rows.length) return outcome('duplicate');
+
+  // Without recorded consent a consent-required site keeps no visitor id, as /t does.
+  const uid = site.settings.consent_required && b.c !== 1 ? null : (b.v ?? null);
+  const visitor = await findVisitor(ctx, site.id, uid);
+  const shown = new Set(displayedFields(form, await knownFor(ctx, form, visitor)).map((f) => f.key));
+  const pageUrl = httpUrlOrNull(b.url);
+  const referrer = httpUrlOrNull(b.ref);
+  const { values, errors } = checkSubmission(form.fields, b.values, {
+    offered: (key) => shown.has(key) || Object.hasOwn(b.values, key),
+    pageUrl,
+    referrer,
+  });
+  const contact = await contactPart(ctx, form, values);
+  errors.push(...contact.errors);
+  if (errors.length) throw new ValidationError(dedupe(errors));
+
+  const who = await resolveSubmitter(ctx, { siteId: site.id, uid, email: contact.email, emailField: `values.${keyOfEmail(form)}`, visitor });
+  const now = ctx.now();
+  const stmts: InStatement[] = [
+    ...contactWrite(who.contactId, contact.prepared, now),
+    {
+      sql: `INSERT INTO form_submissions (form_id, contact_id, visitor_id, client_id, "values", page_url, referrer, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      args: [form.id, who.contactId, who.visitorId, b.sid, JSON.stringify(values), pageUrl, referrer, now],
+    },
+    {
+      sql: `INSERT INTO events (site_id, visitor_id, contact_id, type, url, referrer, props, created_at)
+        SELECT ?, ?, ?, '${EVENT.form_submit}', ?, ?, json_patch(json_object('form_id', form_id, 'submission_id', id), ?), ?
+        FROM form_submissions WHERE form_id = ? AND client_id = ?`,
+      args: [
+        site.id,
+        who.visitorId,
+        who.contactId,
+        pageUrl,
+        referrer,
+        JSON.stringify(b.focus_id ? { focus_id: b.focus_id, focus_variant: b.focus_variant ?? null } : {}),
+        now,
+        form.id,
+        b.sid,
+      ],
+    },
+    ...actionStatements({ formId: form.id, clientId: b.sid, contactId: who.contactId, visitorId: who.visitorId, now }, form.actions),
+  ];
+  try {
+    await ctx.client.batch(stmts, 'write');
+  } catch (e) {
+    // The same sid committed meanwhile (a double click racing itself): one submission.
+    if (isUniqueViolation(e)) return outcome('duplicate');
+    throw e;
+  }
+  return outcome('stored');
+}
+
+function contactWrite(contactId: number | null, p: PreparedContact | null, now: number): InStatement[] {
+  const s = contactId !== null && p ? writeValues(contactId, p, now, 'fill') : null;
+  return s ? [s] : [];
+}
+
+async function answerFor(ctx: Ctx, form: FormRecord, baseUrl: string): Promise<SubmitAnswer> {
+  const extra = await actionResponses(ctx, form.actions, baseUrl);
+  const base: SubmitAnswer =
+    form.after_submit.type === 'redirect' ? { ok: true, redirect: form.after_submit.url } : { ok: true, message: form.after_submit.message };
+  return { ...base, ...(extra as Partial<SubmitAnswer>) };
+}
+
+function keyOfEmail(form: FormRecord): string {
+  return form.fields.find((f) => f.maps_to === 'email')?.key ?? 'email';
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => (seen.has(e.field) ? false : (seen.add(e.field), true)));
+}

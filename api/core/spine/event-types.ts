@@ -1,0 +1,53 @@
+/**
+ * Every event type the log holds, declared once. Events are what contacts and
+ * visitors did (from the tracker, forms, downloads, sales) and what the system
+ * did to contacts (points, stages, segments, merges). Reactions
+ * (spine/registry.ts) consume them; reports and timelines read them.
+ */
+export const EVENT = {
+  // From the tracker (POST /t): the wire codes are in tracking/payload.ts.
+  page_view: 'page_view',
+  custom: 'custom',
+  outbound_click: 'outbound_click',
+  file_download: 'file_download',
+  engagement: 'engagement',
+  focus_view: 'focus_view',
+  focus_click: 'focus_click',
+  focus_close: 'focus_close',
+  // From the other public endpoints.
+  form_submit: 'form_submit',
+  asset_download: 'asset_download',
+  // Identity: a visitor resolved to a contact; two contacts merged into one.
+  identified: 'identified',
+  merged: 'merged',
+  // Scoring and segments.
+  points_changed: 'points_changed',
+  stage_changed: 'stage_changed',
+  segment_joined: 'segment_joined',
+  segment_left: 'segment_left',
+  // Sales feedback.
+  sales_accepted: 'sales_accepted',
+  sales_rejected: 'sales_rejected',
+  deal_won: 'deal_won',
+  deal_lost: 'deal_lost',
+  // Email (written by the email channel).
+  email_sent: 'email_sent',
+} as const;
+
+export type EventType = (typeof EVENT)[keyof typeof EVENT];
+
+/** What the system writes about a contact, not something the contact did: no points, no activity. */
+export const SYSTEM_EVENTS: ReadonlySet<string> = new Set<string>([
+  EVENT.merged,
+  EVENT.points_changed,
+  EVENT.stage_changed,
+  EVENT.segment_joined,
+  EVENT.segment_left,
+  EVENT.email_sent,
+]);
+
+/** Events that are no behaviour of the contact's at all (system events and identification). */
+export const NOT_BEHAVIOUR: ReadonlySet<string> = new Set<string>([...SYSTEM_EVENTS, EVENT.identified]);
+
+/** A set of event types as an SQL list literal, for `type IN (…)`: constants only, never user input. */
+export const sqlList = (types: ReadonlySet<string>) => [...types].map((t) => `'${t}'`).join(', ');
