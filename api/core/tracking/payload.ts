@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isEmail } from '../contacts/values';
+import { SITE_KEY, VISITOR_ID } from './site-access';
 
 // The wire format of POST /t, shared by the tracker (widgets/tracker.ts) and the
 // server. Keys are short because every byte of w.js counts.
@@ -66,11 +67,8 @@ export const Identify = z.object({
 });
 
 export const TrackPayload = z.object({
-  k: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
-  v: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{16,64}$/)
-    .nullable(),
+  k: SITE_KEY,
+  v: VISITOR_ID.nullable(),
   e: z.array(TrackEvent).max(50).default([]),
   id: Identify.optional(),
   b: z.literal(1).optional(),

@@ -15,7 +15,7 @@ import { assetForDownload, FormRequiredError, recordDownload } from '../../core/
 import { contentDisposition, MAX_ASSET_BYTES, servedInline } from '../../core/assets/files';
 import type { AssetStorage } from '../../core/assets/storage';
 import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
-import { siteByKey } from '../../core/tracking/sites';
+import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { errorResponse } from '../errors';
 import { cleanText } from '../../core/util/text';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
@@ -207,8 +207,6 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
     );
 }
 
-const KEY_RE = /^[A-Za-z0-9_-]{8,64}$/;
-const VISITOR_RE = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
  * GET /a/:slug?k=SITE_KEY&v=VISITOR_ID — the file, with an asset_download
@@ -228,12 +226,12 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
     const k = c.req.query('k') || undefined;
     const uid = c.req.query('v') || null;
     const bad = [
-      ...(k !== undefined && !KEY_RE.test(k) ? [{ field: 'k', message: 'must be a site key' }] : []),
-      ...(uid !== null && !VISITOR_RE.test(uid) ? [{ field: 'v', message: 'must be a visitor id (16–64 of A–Z a–z 0–9 _ -)' }] : []),
+      ...(k !== undefined && !SITE_KEY.safeParse(k).success ? [{ field: 'k', message: 'must be a site key' }] : []),
+      ...(uid !== null && !VISITOR_ID.safeParse(uid).success ? [{ field: 'v', message: 'must be a visitor id (16–64 of A-Z a-z 0-9 _ -)' }] : []),
     ];
     if (bad.length) throw new ValidationError(bad);
-    const site = k ? await siteByKey(ctx, k) : null;
-    if (k && !site) throw new AppError('NOT_FOUND', 'Unknown site key.');
+    // A download link is followed from anywhere: only the key is checked, not the origin.
+    const site = k ? await requireSite(ctx, k) : null;
     if (!deps.storage) noStorage();
 
     let asset;

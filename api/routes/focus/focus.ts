@@ -22,7 +22,7 @@ import {
   Variant,
 } from '../../core/focus/schema';
 import { AppError, ValidationError, zodErrors } from '../../core/errors';
-import { originAllowed, siteByKey } from '../../core/tracking/sites';
+import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { parseUserAgent } from '../../core/tracking/enrich';
 import { guardPublic } from '../public';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
@@ -190,11 +190,8 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
   );
 
 const FocusQuery = z.object({
-  k: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be a site key'),
-  v: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be a visitor id (16–64 of A–Z a–z 0–9 _ -)')
-    .optional(),
+  k: SITE_KEY,
+  v: VISITOR_ID.optional(),
   u: HttpUrl,
   d: z.enum(DEVICES).optional(),
   pv: z.coerce.number().int().min(0).max(1_000_000).optional(),
@@ -212,11 +209,7 @@ export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     const parsed = FocusQuery.safeParse(raw);
     if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
     const q = parsed.data;
-    const site = await siteByKey(ctx, q.k);
-    if (!site) throw new AppError('NOT_FOUND', 'Unknown site key.');
-    if (!originAllowed(site, origin)) {
-      throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${origin ?? '(none)'} is not allowed for this site.`);
-    }
+    const site = await requireSite(ctx, q.k, { origin });
     // With consent required and not given, the tracker sends no visitor id; nothing to do here.
     const device = q.d ?? parseUserAgent(c.req.header('user-agent') ?? '').device;
     const result = await focusForVisitor({

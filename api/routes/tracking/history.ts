@@ -1,3 +1,4 @@
+import { VISITOR_ID } from '../../core/tracking/site-access';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { getVisitor, listContactEvents } from '../../core/tracking/history';
 import { resolveVisitor } from '../../core/contacts/resolve';
@@ -59,7 +60,7 @@ const EventQuery = PageQuery.extend({
 
 const VisitorRef = z.strictObject({
   site_id: z.number().int().positive(),
-  visitor_id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "must be the browser's visitor id (ll_vid)"),
+  visitor_id: VISITOR_ID.openapi({ description: "The browser's visitor id (what the tracker keeps as ll_vid)" }),
 });
 
 export const historyRoutes = new OpenAPIHono<AppEnv>()
