@@ -4,6 +4,7 @@ import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { randomToken } from '../util/crypto';
+import { policyOf, urlProblem } from '../util/outbound';
 import type { Reaction } from '../spine/types';
 import { Action, actionStatements } from './actions';
 
@@ -91,6 +92,18 @@ function withSecrets(actions: Action[], current: Action[] = []): { actions: Acti
   return { actions: out, minted };
 }
 
+// Obviously private targets are refused when saved, naming the field; the
+// outbound helper refuses them again at delivery (names that resolve to a
+// private address can only be caught there).
+function refusePrivateTargets(ctx: Ctx, actions: Action[]): void {
+  const policy = policyOf(ctx.config);
+  const problems = actions.flatMap((a, i) => {
+    const problem = a.type === 'webhook' ? urlProblem(String(a.url), policy) : null;
+    return problem ? [{ field: `actions.${i}.url`, message: problem.message }] : [];
+  });
+  if (problems.length) throw new ValidationError(problems);
+}
+
 async function triggerRecord(ctx: Ctx, id: number): Promise<TriggerRecord> {
   const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM point_triggers WHERE id = ?`, args: [id] });
   if (!r.rows[0]) throw new NotFoundError('Trigger');
@@ -102,6 +115,7 @@ async function triggerRecords(ctx: Ctx): Promise<TriggerRecord[]> {
 }
 
 export async function createTrigger({ ctx, input }: { ctx: Ctx; input: TriggerInput }): Promise<Trigger> {
+  refusePrivateTargets(ctx, input.actions as Action[]);
   const now = ctx.now();
   const { actions } = withSecrets(input.actions as Action[]);
   const r = await ctx.client.execute({
@@ -120,6 +134,7 @@ export async function listTriggers({ ctx }: { ctx: Ctx }): Promise<Trigger[]> {
 }
 
 export async function updateTrigger({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof TriggerPatch> } }): Promise<Trigger> {
+  if (input.patch.actions) refusePrivateTargets(ctx, input.patch.actions as Action[]);
   const cur = await triggerRecord(ctx, input.id);
   const { actions, minted } = input.patch.actions ? withSecrets(input.patch.actions as Action[], cur.actions) : { actions: cur.actions, minted: new Set<number>() };
   await ctx.client.execute({
