@@ -111,10 +111,11 @@ export const ACTIONS = {
     statements: (run, p) => [
       {
         // The body is built in SQL from the contact as it is at the moment of firing.
-        sql: `INSERT INTO webhook_deliveries (source, dedupe_key, url, secret, body, next_attempt_at, created_at)
+        // contact_id: the body copies the contact's data, so erasure and merge must find the row.
+        sql: `INSERT INTO webhook_deliveries (source, dedupe_key, url, secret, body, contact_id, next_attempt_at, created_at)
           SELECT ?, ?, ?, ?, json_object('type', ?, 'created_at', ?, 'data', json_object('about', json(?),
             'contact', json_object('id', c.id, 'email', c.email, 'first_name', c.first_name, 'last_name', c.last_name, 'points', c.points,
-              'stage', (SELECT name FROM stages WHERE id = c.stage_id)))), ?, ?
+              'stage', (SELECT name FROM stages WHERE id = c.stage_id)))), c.id, ?, ?
           FROM contacts c WHERE c.id = ? AND (${run.guard.sql})
           ON CONFLICT(dedupe_key) DO NOTHING`,
         args: [
