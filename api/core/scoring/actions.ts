@@ -104,9 +104,15 @@ export const ACTIONS = {
         .string()
         .url()
         .max(2048)
-        .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+        .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+        .describe('A public http(s) URL. Private, loopback, link-local and cloud-metadata destinations are refused (422 when saved, and again after DNS at delivery); redirects are not followed.'),
       // Signing secret; generated when the action is saved without one.
-      secret: z.string().min(16).max(200).optional(),
+      secret: z
+        .string()
+        .min(16)
+        .max(200)
+        .optional()
+        .describe('Signing secret; generated when omitted. Shown on create and rotate-secret only; a PATCH that omits it keeps the secret stored for the same URL.'),
     }),
     statements: (run, p) => [
       {
