@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { makeApp, expectError, type TestApp } from './helpers';
+import { routeContract } from './route-contract';
 
 const HOOK = 'https://crm.example.com/hooks/leadline';
 const OTHER = 'https://crm.example.com/hooks/other';
@@ -91,4 +92,8 @@ describe('webhook signing secrets are shown on create and rotate only', () => {
     const doc = (await t.json('GET', '/api/v1/openapi.json')).body;
     expect(doc.paths['/api/v1/point-triggers/{id}/rotate-secret'].post).toBeDefined();
   });
+});
+
+describe('rotate-secret keeps the route contract', () => {
+  routeContract([{ method: 'POST', path: '/api/v1/point-triggers/1/rotate-secret', idTemplate: '/api/v1/point-triggers/{id}/rotate-secret' }]);
 });
