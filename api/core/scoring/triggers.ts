@@ -110,7 +110,8 @@ async function triggerRecord(ctx: Ctx, id: number): Promise<TriggerRecord> {
   return record(r.rows[0]);
 }
 
-async function triggerRecords(ctx: Ctx): Promise<TriggerRecord[]> {
+/** Triggers as stored, webhook secrets included: for the reaction that queues deliveries, never for an API answer. */
+export async function triggerRecords(ctx: Ctx): Promise<TriggerRecord[]> {
   return (await ctx.client.execute(`SELECT ${SELECT} FROM point_triggers ORDER BY id`)).rows.map(record);
 }
 
