@@ -37,6 +37,12 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  // Let webhooks reach loopback receivers (127.0.0.0/8, ::1, localhost): for tests and local
+  // development. Private, link-local and metadata destinations stay refused whatever this says.
+  OUTBOUND_ALLOW_LOOPBACK: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

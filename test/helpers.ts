@@ -35,7 +35,8 @@ export async function makeApp(
   const url = opts.memory ? ':memory:' : `file:${join(mkdtempSync(join(tmpdir(), 'leadline-test-')), 'test.db')}`;
   const client = createClient({ url });
   await prepareDatabase(client, url);
-  const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...opts.env });
+  // Tests' webhook receivers listen on 127.0.0.1; only loopback is let through, private ranges stay refused.
+  const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', OUTBOUND_ALLOW_LOOPBACK: 'true', ...opts.env });
   const ctx = createCtx({ client, config, now: opts.now });
   const storage = opts.storage === null ? undefined : (opts.storage ?? memoryStorage());
   const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public, storage });

@@ -2,6 +2,7 @@ import type { Client } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import type { Config } from '../env';
 import * as schema from '../db/schema/index';
+import type { OutboundTransport } from './util/outbound';
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -20,6 +21,8 @@ export interface Ctx {
   config: Config;
   now: () => number;
   log: Logger;
+  /** How outbound HTTP reaches the network (util/outbound.ts); the web fetch transport when absent. */
+  outbound?: OutboundTransport;
 }
 
 const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -35,12 +38,13 @@ export function createLogger(level: Config['LOG_LEVEL'] = 'info'): Logger {
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-export function createCtx(opts: { client: Client; config: Config; now?: () => number; log?: Logger }): Ctx {
+export function createCtx(opts: { client: Client; config: Config; now?: () => number; log?: Logger; outbound?: OutboundTransport }): Ctx {
   return {
     client: opts.client,
     db: drizzle(opts.client, { schema }),
     config: opts.config,
     now: opts.now ?? Date.now,
     log: opts.log ?? createLogger(opts.config.LOG_LEVEL),
+    outbound: opts.outbound,
   };
 }

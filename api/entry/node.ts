@@ -10,6 +10,7 @@ import { bootstrapAdminKey } from '../core/access/api-keys';
 import { seedDemo } from '../core/demo';
 import { VERSION } from '../version';
 import { nodePublicDeps } from './node-deps';
+import { nodeOutbound } from './outbound-node';
 import { assetsDirFor, diskStorage } from './storage-disk';
 import { runDue } from '../jobs/index';
 import { settleDeferred } from '../routes/defer';
@@ -34,7 +35,8 @@ async function main() {
   const client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
   const applied = await prepareDatabase(client, url);
   if (applied.length) log.info('migrations applied', { applied });
-  const ctx = createCtx({ client, config, log });
+  // Webhooks connect only to addresses checked after DNS resolution, at connect time.
+  const ctx = createCtx({ client, config, log, outbound: nodeOutbound() });
   const { generated } = await bootstrapAdminKey({ ctx });
   const origin = (host: string) => `http://${host}:${config.PORT}`;
   await seedDemo({

@@ -3,6 +3,7 @@ import type { ExecutionContext } from 'hono';
 import { createApp } from '../app';
 import { parseConfig } from '../env';
 import { createCtx } from '../core/context';
+import { fetchTransport } from '../core/util/outbound';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { runDue } from '../jobs/index';
@@ -20,7 +21,9 @@ async function build(env: Bindings) {
   const config = parseConfig(env);
   const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
   await prepareDatabase(client, config.DATABASE_URL);
-  const ctx = createCtx({ client, config });
+  // Workers cannot resolve DNS themselves, so outbound calls check literal IPs and names
+  // (fetchTransport); Cloudflare refuses a Worker's fetch to private addresses anyway.
+  const ctx = createCtx({ client, config, outbound: fetchTransport });
   // A Worker has no console to show a one-time secret on, so it never generates
   // one: ADMIN_API_KEY is the way in.
   const { missing } = await bootstrapAdminKey({ ctx, input: { generate: false } });

@@ -3,8 +3,11 @@ import { deleteRow } from './writes';
 
 /**
  * Every table that holds rows belonging to one contact, in one place, so that
- * erasure and merging never miss one. Later areas (points, segments,
- * campaigns, emails) add their tables here.
+ * erasure and merging never miss one. A test (test/privacy.test.ts) reads the
+ * migrated schema and fails when a table is in none of the lists below, when a
+ * listed column is gone, or when a column named like a contact or visitor
+ * reference (or an email) is not covered: a new table or column that can hold
+ * contact data has to be placed here before it lands.
  *
  * merge "move": rows are re-pointed to the survivor; rows that would collide
  * with one the survivor already has (same primary or unique key) are dropped,
@@ -21,18 +24,63 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   { table: 'segment_exclusions', column: 'contact_id', merge: 'move' },
   { table: 'trigger_fires', column: 'contact_id', merge: 'move' },
   { table: 'form_submissions', column: 'contact_id', merge: 'move' },
+  // Their bodies copy the contact (email, name) as it was when they were queued.
+  { table: 'webhook_deliveries', column: 'contact_id', merge: 'move' },
   // Ids merged into this contact, and the snapshots of those merges.
   { table: 'contact_aliases', column: 'contact_id', merge: 'none' },
   { table: 'contact_merges', column: 'survivor_id', merge: 'none' },
 ];
 
+/**
+ * Rows a browser left while it was anonymous (not yet attributed to the
+ * contact), found through the contact's visitors. Merging moves the visitors,
+ * so these follow without a merge rule of their own.
+ */
+export const VISITOR_DATA: { table: string; column: string }[] = [
+  { table: 'events', column: 'visitor_id' },
+  { table: 'form_submissions', column: 'visitor_id' },
+  { table: 'point_log', column: 'visitor_id' },
+];
+
+/** Every other table, with why erasure need not visit it. */
+export const OTHER_TABLES: Record<string, string> = {
+  contacts: 'the contact row itself: erased last, after every row that points to it',
+  _migrations: 'which schema migrations have been applied',
+  sqlite_sequence: "SQLite's AUTOINCREMENT counters",
+  api_keys: 'API credentials (hashed) and their names; no contact data',
+  app_state: 'installation-wide markers (demo seeded, segment watermark); no contact data',
+  assets: 'uploaded files and their settings; downloads are events',
+  companies: 'organisations; which contacts belong to them is company_contacts',
+  fields: 'custom field definitions; the values live on the contact row',
+  focus_items: 'focus item definitions; views and clicks are events',
+  forms: 'form definitions; submissions are form_submissions',
+  idempotency_keys:
+    'replayed API responses, keyed by API key and not by contact: a stored body may copy contact data, so these rows must expire (Stripe keeps them 24 hours)',
+  point_rules: 'scoring rule definitions; what they scored is point_log',
+  point_triggers: 'trigger definitions; whom they fired for is trigger_fires',
+  reaction_cursors: 'how far each spine reaction has read the event log',
+  segments: 'segment definitions; membership is segment_members and segment_exclusions',
+  sites: 'tracked sites and their settings; browsers are visitors',
+  stages: 'funnel stage definitions; a contact stage is a column of contacts',
+  tags: 'tag names; who has them is contact_tags',
+};
+
 /** Statements that erase a contact and everything about it (the contact row last). */
 export function eraseStatements(id: number): InStatement[] {
   return [
-    // Events its visitors sent before they were attributed.
-    { sql: 'DELETE FROM events WHERE visitor_id IN (SELECT id FROM visitors WHERE contact_id = ?)', args: [id] },
-    // Form submissions its browsers sent anonymously.
-    { sql: 'DELETE FROM form_submissions WHERE visitor_id IN (SELECT id FROM visitors WHERE contact_id = ?)', args: [id] },
+    // Before the visitors themselves go.
+    ...VISITOR_DATA.map(({ table, column }) => ({
+      sql: `DELETE FROM ${table} WHERE ${column} IN (SELECT id FROM visitors WHERE contact_id = ?)`,
+      args: [id],
+    })),
+    // Deliveries queued before they recorded their contact (contact_id NULL):
+    // found by the id in their body, this contact's or one merged into it.
+    // Before contact_aliases goes; the contact_id index keeps it to those rows.
+    {
+      sql: `DELETE FROM webhook_deliveries WHERE contact_id IS NULL
+        AND (body ->> '$.data.contact.id' = ? OR body ->> '$.data.contact.id' IN (SELECT old_id FROM contact_aliases WHERE contact_id = ?))`,
+      args: [id, id],
+    },
     ...CONTACT_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [id] })),
     deleteRow(id),
   ];

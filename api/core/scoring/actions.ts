@@ -105,17 +105,24 @@ export const ACTIONS = {
         .string()
         .url()
         .max(2048)
-        .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+        .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+        .describe('A public http(s) URL. Private, loopback, link-local and cloud-metadata destinations are refused (422 when saved, and again after DNS at delivery); redirects are not followed.'),
       // Signing secret; generated when the action is saved without one.
-      secret: z.string().min(16).max(200).optional(),
+      secret: z
+        .string()
+        .min(16)
+        .max(200)
+        .optional()
+        .describe('Signing secret; generated when omitted. Shown on create and rotate-secret only; a PATCH that omits it keeps the secret stored for the same URL.'),
     }),
     statements: (run, p) => [
       {
         // The body is built in SQL from the contact as it is at the moment of firing.
-        sql: `INSERT INTO webhook_deliveries (source, dedupe_key, url, secret, body, next_attempt_at, created_at)
+        // contact_id: the body copies the contact's data, so erasure and merge must find the row.
+        sql: `INSERT INTO webhook_deliveries (source, dedupe_key, url, secret, body, contact_id, next_attempt_at, created_at)
           SELECT ?, ?, ?, ?, json_object('type', ?, 'created_at', ?, 'data', json_object('about', json(?),
             'contact', json_object('id', c.id, 'email', c.email, 'first_name', c.first_name, 'last_name', c.last_name, 'points', c.points,
-              'stage', (SELECT name FROM stages WHERE id = c.stage_id)))), ?, ?
+              'stage', (SELECT name FROM stages WHERE id = c.stage_id)))), c.id, ?, ?
           FROM contacts c WHERE c.id = ? AND (${run.guard.sql})
           ON CONFLICT(dedupe_key) DO NOTHING`,
         args: [

@@ -3,40 +3,29 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { hmacSha256Hex } from '../util/crypto';
 import { iso } from '../util/time';
+import { sendOutbound } from '../util/outbound';
 
 // Backoff after each failed attempt; after the last one the delivery is failed.
 const BACKOFF_MS = [10_000, 60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000];
-const TIMEOUT_MS = 10_000;
 
 /** Signature header: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>, as Stripe signs. */
 export async function signWebhook(secret: string, body: string, unixSeconds: number): Promise<string> {
   return `t=${unixSeconds},v1=${await hmacSha256Hex(secret, `${unixSeconds}.${body}`)}`;
 }
 
-async function attempt(ctx: Ctx, d: Row, fetcher: typeof fetch): Promise<void> {
+async function attempt(ctx: Ctx, d: Row): Promise<void> {
   const body = String(d.body);
   const now = ctx.now();
-  let status: number | null = null;
-  let error: string | null = null;
-  try {
-    const res = await fetcher(String(d.url), {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'Leadline-Webhooks/1',
-        'Leadline-Delivery': String(d.id),
-        'Leadline-Signature': await signWebhook(String(d.secret), body, Math.floor(now / 1000)),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    status = res.status;
-    await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-  } catch (e) {
-    error = e instanceof Error ? e.message.slice(0, 500) : 'request failed';
-  }
+  const { status, error } = await sendOutbound(ctx, {
+    url: String(d.url),
+    headers: {
+      'Content-Type': 'application/json',
+      'User-Agent': 'Leadline-Webhooks/1',
+      'Leadline-Delivery': String(d.id),
+      'Leadline-Signature': await signWebhook(String(d.secret), body, Math.floor(now / 1000)),
+    },
+    body,
+  });
   const attempts = Number(d.attempts) + 1;
   if (!error) {
     await ctx.client.execute({
@@ -52,13 +41,13 @@ async function attempt(ctx: Ctx, d: Row, fetcher: typeof fetch): Promise<void> {
   });
 }
 
-/** Sends due webhook deliveries (bounded per run); failures are retried with backoff. */
-export async function runWebhooks(ctx: Ctx, fetcher: typeof fetch = fetch): Promise<{ attempted: number }> {
+/** Sends due webhook deliveries (bounded per run) through the outbound helper; failures are retried with backoff. */
+export async function runWebhooks(ctx: Ctx): Promise<{ attempted: number }> {
   const due = await ctx.client.execute({
     sql: "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50",
     args: [ctx.now()],
   });
-  await Promise.all(due.rows.map((d) => attempt(ctx, d, fetcher)));
+  await Promise.all(due.rows.map((d) => attempt(ctx, d)));
   return { attempted: due.rows.length };
 }
 

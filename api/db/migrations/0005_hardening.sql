@@ -15,3 +15,5 @@ ALTER TABLE `point_rules` ADD `form_id` integer;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `contact_id` integer;--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_contact_idx` ON `webhook_deliveries` (`contact_id`);--> statement-breakpoint
 UPDATE `visitors` SET `proven_at` = (SELECT min(e.created_at) FROM events e WHERE e.visitor_id = visitors.id AND e.type = 'identified' AND e.props ->> 'via' IN ('identify', 'api')) WHERE `contact_id` IS NOT NULL;
+--> statement-breakpoint
+UPDATE `webhook_deliveries` SET `contact_id` = `body` ->> '$.data.contact.id' WHERE `contact_id` IS NULL;

@@ -108,7 +108,8 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "ALTER TABLE `point_rules` ADD `form_id` integer;",
       "ALTER TABLE `webhook_deliveries` ADD `contact_id` integer;",
       "CREATE INDEX `webhook_deliveries_contact_idx` ON `webhook_deliveries` (`contact_id`);",
-      "UPDATE `visitors` SET `proven_at` = (SELECT min(e.created_at) FROM events e WHERE e.visitor_id = visitors.id AND e.type = 'identified' AND e.props ->> 'via' IN ('identify', 'api')) WHERE `contact_id` IS NOT NULL;"
+      "UPDATE `visitors` SET `proven_at` = (SELECT min(e.created_at) FROM events e WHERE e.visitor_id = visitors.id AND e.type = 'identified' AND e.props ->> 'via' IN ('identify', 'api')) WHERE `contact_id` IS NOT NULL;",
+      "UPDATE `webhook_deliveries` SET `contact_id` = `body` ->> '$.data.contact.id' WHERE `contact_id` IS NULL;"
     ]
   }
 ];

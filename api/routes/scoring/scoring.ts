@@ -4,7 +4,7 @@ import type { Ctx } from '../../core/context';
 import { createStage, deleteStage, getStage, listStages, setContactStage, StageInput, StagePatch, updateStage } from '../../core/scoring/stages';
 import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRuleInput, PointRulePatch, updatePointRule } from '../../core/scoring/rules';
 import { adjustPoints, pointHistory } from '../../core/scoring/points';
-import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
+import { createTrigger, deleteTrigger, getTrigger, listTriggers, rotateTriggerSecrets, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
 import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
 import { leadScoringReport, recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
 import { DeletedSchema, errors, IdParam, json, jsonBody, security, type AppEnv } from '../shared';
@@ -32,7 +32,10 @@ const Trigger = z
     id: z.number().int(),
     name: z.string(),
     threshold: z.number().int(),
-    actions: z.array(z.record(z.string(), z.unknown())),
+    actions: z.array(z.record(z.string(), z.unknown())).openapi({
+      description:
+        'A webhook action\'s signing `secret` is in the answers to create, to rotate-secret and to a PATCH that gave a webhook action a new URL (each shows the secrets it made), never in GET or list. A PATCH that sends a webhook action back without `secret` keeps the secret stored for that URL.',
+    }),
     active: z.boolean(),
     fired: z.number().int().openapi({ description: 'Contacts it has fired for' }),
     created_at: z.string(),
@@ -141,6 +144,20 @@ crud(app, {
 });
 
 export const scoringRoutes = app
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/point-triggers/{id}/rotate-secret',
+      tags: ['Points'],
+      security,
+      summary: "Rotate a trigger's webhook signing secrets",
+      description:
+        'Every webhook action gets a new secret; the old ones stop at once, for deliveries still waiting to be retried too. The new secrets are in this response only.',
+      request: { params: IdParam },
+      responses: { 200: json(Trigger, 'The trigger, its webhook actions with their new secrets'), ...errors(404) },
+    }),
+    async (c) => c.json(await rotateTriggerSecrets({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  )
   .openapi(
     createRoute({
       method: 'post',
