@@ -81,6 +81,8 @@ export interface RawResponse {
   wireBytes: number;
   /** Bytes received after the header block (the body as framed on the wire). */
   bodyWireBytes: number;
+  /** Chunks in a chunked body (0 otherwise): more than one means it was sent as it was made. */
+  chunks: number;
 }
 
 /** One request on its own connection (Connection: close), read to the end of the socket. */
@@ -107,7 +109,8 @@ export function rawRequest(
     const head = `${opts.method ?? 'GET'} ${opts.path} HTTP/1.1\r\n${Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('')}\r\n`;
-    socket.end(body ? Buffer.concat([Buffer.from(head), body]) : head);
+    // write, not end: a half-closed socket makes Node's server drop an answer still being made.
+    socket.write(body ? Buffer.concat([Buffer.from(head), body]) : head);
   });
 }
 
@@ -122,6 +125,7 @@ function parseResponse(all: Buffer): RawResponse {
   }
   const framed = all.subarray(end + 4);
   let body = framed;
+  let chunks = 0;
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
     const parts: Buffer[] = [];
     let at = 0;
@@ -133,6 +137,7 @@ function parseResponse(all: Buffer): RawResponse {
       at = eol + 2 + size + 2;
     }
     body = Buffer.concat(parts);
+    chunks = parts.length;
   }
-  return { status: Number(statusLine!.split(' ')[1]), headers, body, wireBytes: all.length, bodyWireBytes: framed.length };
+  return { status: Number(statusLine!.split(' ')[1]), headers, body, wireBytes: all.length, bodyWireBytes: framed.length, chunks };
 }

@@ -14,6 +14,7 @@ import { VERSION } from '../version';
 import { nodePublicDeps } from './node-deps';
 import { openGeo } from './geo-node';
 import { listen } from './node-listen';
+import { nodeCompress } from './node-compress';
 import { drainOnSignals } from './node-shutdown';
 import { StartError } from './start-error';
 import { assetsDirFor, diskStorage } from './storage-disk';
@@ -84,6 +85,7 @@ async function main() {
     ctx,
     public: { ...nodePublicDeps(config, geo), ingestor },
     storage: diskStorage(assetsDirFor(url)),
+    compress: nodeCompress(),
   });
 
   // The scheduler: the same dispatcher the Workers cron calls.
