@@ -94,15 +94,24 @@ export function rawRequest(
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.setTimeout(opts.timeoutMs ?? 10_000, () => socket.destroy(new Error('timed out')));
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('end', () => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      socket.destroy();
       try {
         resolve(parseResponse(Buffer.concat(chunks)));
       } catch (e) {
         reject(e);
       }
+    };
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      // Some servers (workerd) keep the connection a while despite Connection: close.
+      if (isComplete(Buffer.concat(chunks), opts.method === 'HEAD')) finish();
     });
+    socket.on('error', (e) => (done ? undefined : reject(e)));
+    socket.on('end', finish);
     const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
     const headers: Record<string, string> = { host: `127.0.0.1:${port}`, connection: 'close', ...opts.headers };
     if (body) headers['content-length'] = String(body.length);
@@ -112,6 +121,18 @@ export function rawRequest(
     // write, not end: a half-closed socket makes Node's server drop an answer still being made.
     socket.write(body ? Buffer.concat([Buffer.from(head), body]) : head);
   });
+}
+
+function isComplete(all: Buffer, head: boolean): boolean {
+  const end = all.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const text = all.subarray(0, end).toString('latin1');
+  const status = Number(text.split(' ')[1]);
+  if (head || status === 204 || status === 304) return true;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+  if (length) return all.length - end - 4 >= Number(length[1]);
+  if (/\r\ntransfer-encoding:\s*chunked/i.test(text)) return all.subarray(all.length - 5).toString('latin1') === '0\r\n\r\n';
+  return false;
 }
 
 function parseResponse(all: Buffer): RawResponse {
