@@ -38,10 +38,12 @@ describe('compression on the Node server', () => {
   });
 
   it('leaves answers under 1 KB uncompressed, with their length', async () => {
-    const res = await rawRequest(server.port, { path: '/health', headers: { 'accept-encoding': 'gzip' } });
-    expect(res.status).toBe(200);
-    expect(res.headers['content-encoding']).toBeUndefined();
-    expect(Number(res.headers['content-length'])).toBe(res.bodyWireBytes);
+    for (const accept of ['gzip', '*', 'br, gzip;q=0.8']) {
+      const res = await rawRequest(server.port, { path: '/health', headers: { 'accept-encoding': accept } });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-encoding'], accept).toBeUndefined();
+      expect(Number(res.headers['content-length'])).toBe(res.bodyWireBytes);
+    }
     const notFound = await rawRequest(server.port, { path: '/nope', headers: { 'accept-encoding': 'gzip' } });
     expect(notFound.status).toBe(404);
     expect(notFound.headers['content-encoding']).toBeUndefined();

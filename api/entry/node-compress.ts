@@ -29,8 +29,9 @@ async function measure(c: Context): Promise<void> {
   if (!res.body || c.req.method === 'HEAD' || res.headers.has('content-length') || res.headers.has('content-encoding')) return;
   if (!COMPRESSIBLE.test(res.headers.get('content-type') ?? '')) return;
   // Nothing to gain from measuring for a client that takes no compression.
-  if (!/\b(?:gzip|deflate|\*)\b/i.test(c.req.header('accept-encoding') ?? '')) return;
-  const body = await res.arrayBuffer();
+  if (!/(?:^|[\s,])(?:gzip|deflate|\*)\s*(?:[;,]|$)/i.test(c.req.header('accept-encoding') ?? '')) return;
+  // c.json() and c.html() bodies are strings in memory already: this is a copy, not a wait.
+  const body = new Uint8Array(await res.arrayBuffer());
   const headers = new Headers(res.headers);
   headers.set('content-length', String(body.byteLength));
   // Assigning c.res = undefined first makes Hono take this response as is instead of merging.
