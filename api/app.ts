@@ -36,6 +36,8 @@ export interface AppDeps {
   };
   /** Where uploaded assets are kept (disk on Node, R2 on Workers); without it asset uploads and downloads answer 503. */
   storage?: AssetStorage;
+  /** Response compression, where the platform does not compress (Node); Workers compress at the edge. */
+  compress?: MiddlewareHandler;
 }
 
 // Forwarding headers are anyone's to forge, so they count only behind a proxy
@@ -67,6 +69,7 @@ export function createApp(deps: AppDeps) {
     c.set('ctx', deps.ctx);
     await next();
   });
+  if (deps.compress) app.use('*', deps.compress);
   app.use('*', cleanQuery);
   app.use('*', kickAfterWrites);
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 const FILE = 'dist/widgets/w.js';
@@ -24,8 +24,11 @@ describe('w.js bundle', () => {
   it('matches the module the server embeds', async () => {
     // A variable specifier keeps `tsc --noEmit` independent of a prior build.
     const generated = '../api/generated/widgets';
-    const { W_JS, W_JS_ETAG } = await import(generated);
+    const { W_JS, W_JS_ETAG, W_JS_BR_BASE64, W_JS_GZIP_BASE64 } = await import(generated);
     expect(W_JS).toBe(code);
     expect(W_JS_ETAG).toMatch(/^"[0-9a-f]{16}"$/);
+    // The pre-compressed copies served by Accept-Encoding (sizes as served: widget-size.test.ts).
+    expect(brotliDecompressSync(Buffer.from(W_JS_BR_BASE64, 'base64')).toString()).toBe(code);
+    expect(gunzipSync(Buffer.from(W_JS_GZIP_BASE64, 'base64')).toString()).toBe(code);
   });
 });

@@ -5,10 +5,10 @@ import { openGeo } from './geo-node';
 import { readNodeBody } from './node-body';
 
 /** The Node-specific pieces of the public endpoints (also used by the ingest benchmark). */
-export function nodePublicDeps(config: Config): NonNullable<AppDeps['public']> {
+export function nodePublicDeps(config: Config, geo = openGeo(config.GEOIP_DB)): NonNullable<AppDeps['public']> {
   return {
     clientIp: (c) => getConnInfo(c).remote.address ?? null,
-    geo: openGeo(config.GEOIP_DB),
+    geo,
     readBody: readNodeBody,
   };
 }

@@ -1,19 +1,29 @@
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import { createClient } from '@libsql/client';
-import { serve } from '@hono/node-server';
+import { createClient, type Client } from '@libsql/client';
+import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from '../app';
 import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { seedDemo } from '../core/demo';
+import { createIngestor } from '../core/tracking/ingest';
 import { VERSION } from '../version';
 import { nodePublicDeps } from './node-deps';
 import { nodeOutbound } from './outbound-node';
+import { openGeo } from './geo-node';
+import { listen } from './node-listen';
+import { nodeCompress } from './node-compress';
+import { drainOnSignals } from './node-shutdown';
+import { StartError } from './start-error';
 import { assetsDirFor, diskStorage } from './storage-disk';
 import { runDue } from '../jobs/index';
 import { settleDeferred } from '../routes/defer';
+
+// How long SIGTERM may take before the process gives up on a clean drain.
+const DRAIN_DEADLINE_MS = 10_000;
 
 function loadConfig(): Config {
   try {
@@ -27,13 +37,33 @@ function loadConfig(): Config {
   }
 }
 
+type Fetch = (req: Request, env: unknown) => Response | Promise<Response>;
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const url = config.DATABASE_URL;
-  if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true });
-  const client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
-  const applied = await prepareDatabase(client, url);
+  const redactedUrl = url.replace(/\/\/[^@]*@/, '//***@');
+
+  // Every check a bad setting can fail comes before the first write (DESIGN.md): the geo database,
+  // then the port and host, by binding them. Requests that arrive before the app is ready wait.
+  const geo = openGeo(config.GEOIP_DB);
+  let ready!: (f: Fetch) => void;
+  const readyFetch = new Promise<Fetch>((r) => (ready = r));
+  let handle: Fetch = async (req, env) => (await readyFetch)(req, env);
+  // Plain HTTP/1.1 (no serverOptions), so a node:http Server.
+  const server = createAdaptorServer({ fetch: (req, env) => handle(req, env), hostname: config.HOST }) as Server;
+  const address = await listen(server, config.PORT, config.HOST);
+
+  let client: Client;
+  let applied: string[];
+  try {
+    if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true });
+    client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
+    applied = await prepareDatabase(client, url);
+  } catch (e) {
+    throw new StartError(`DATABASE_URL=${redactedUrl}`, `cannot be opened and migrated: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (applied.length) log.info('migrations applied', { applied });
   // Webhooks connect only to addresses checked after DNS resolution, at connect time.
   const ctx = createCtx({ client, config, log, outbound: nodeOutbound() });
@@ -51,38 +81,47 @@ async function main() {
       `\n  No API key existed, so an admin key was created. Save it now; it will not be shown again:\n\n    ${generated}\n`,
     );
   }
+  // Built here, not inside the app, so that the drain can flush it.
+  const ingestor = createIngestor(ctx);
   const app = createApp({
     ctx,
-    public: nodePublicDeps(config),
+    public: { ...nodePublicDeps(config, geo), ingestor },
     storage: diskStorage(assetsDirFor(url)),
+    compress: nodeCompress(),
   });
+
   // The scheduler: the same dispatcher the Workers cron calls.
   const lastRun = new Map<string, number>();
-  let jobsRunning = false;
+  let jobRun: Promise<unknown> | undefined;
   const timer = setInterval(() => {
-    if (jobsRunning) return;
-    jobsRunning = true;
-    void runDue(ctx, Date.now(), lastRun).finally(() => (jobsRunning = false));
+    jobRun ??= runDue(ctx, Date.now(), lastRun)
+      .catch((e) => log.error('job run failed', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => (jobRun = undefined));
   }, 1000);
   timer.unref();
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    log.info(`Leadline ${VERSION} listening`, { url: `http://${info.address}:${info.port}`, database: url.replace(/\/\/[^@]*@/, '//***@') });
+
+  drainOnSignals({
+    server,
+    log,
+    deadlineMs: DRAIN_DEADLINE_MS,
+    stopJobs: async () => {
+      clearInterval(timer);
+      await jobRun;
+    },
+    finish: async () => {
+      // Every /t answer waited for its commit; this catches a flush still under way.
+      await ingestor.drain();
+      await settleDeferred();
+      client.close();
+    },
   });
-  const stop = () => {
-    clearInterval(timer);
-    server.close(() => {
-      void settleDeferred().finally(() => {
-        client.close();
-        process.exit(0);
-      });
-    });
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+
+  handle = app.fetch as Fetch;
+  ready(handle);
+  log.info(`Leadline ${VERSION} listening`, { url: `http://${address.address}:${address.port}`, database: redactedUrl });
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  console.error(e instanceof StartError ? e.message : e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { collect } from '../../core/tracking/collect';
 import type { Ingestor } from '../../core/tracking/ingest';
-import { W_CHUNK_ETAG, W_CHUNK_JS, W_CHUNK_VERSION, W_JS, W_JS_ETAG } from '../../generated/widgets';
+import { widgetRoutes } from '../widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import type { AppEnv } from '../shared';
 import { guardPublic } from '../public';
@@ -15,26 +15,11 @@ export interface PublicDeps {
   readBody?: (c: Context, limit: number) => Promise<string>;
 }
 
-
 export function publicRoutes(deps: PublicDeps) {
   const app = new Hono<AppEnv>();
 
-  // The tracker, and the forms/focus chunk it import()s (a module fetch: CORS required).
-  const script = (path: string, js: string, etag: string, version?: string) =>
-    app.get(path, (c) => {
-      // Asked for by its content hash (as w.js does), the chunk never changes: cache it for good.
-      const pinned = version !== undefined && c.req.query('v') === version;
-      const headers = {
-        ETag: etag,
-        'Cache-Control': pinned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600, stale-while-revalidate=86400',
-        'Access-Control-Allow-Origin': '*',
-        'X-Content-Type-Options': 'nosniff',
-      };
-      if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-      return c.body(js, 200, { ...headers, 'Content-Type': 'application/javascript; charset=utf-8' });
-    });
-  script('/w.js', W_JS, W_JS_ETAG);
-  script('/w-chunk.js', W_CHUNK_JS, W_CHUNK_ETAG, W_CHUNK_VERSION);
+  // The tracker and its chunk, pre-compressed (api/routes/widgets.ts).
+  app.route('/', widgetRoutes);
 
   // Preflight for application/json senders; the tracker itself sends text/plain.
   app.options('/t', (c) =>
