@@ -300,13 +300,86 @@ describe('focus items', () => {
       page.on('request', (r) => r.url().includes('/focus?') && focusAsked.push(r.url()));
       await visit(page, urlOf({ key: site.public_key, attrs: 'data-consent="required"' }));
       expect(await shown(page)).toBe(false);
+      expect(focusAsked).toHaveLength(0);
+      // Consent makes this page the visitor's view: its items are asked for then.
       await page.evaluate(() => (window as any).leadline('consent', true));
+      await page.locator(DIALOG).waitFor();
+      expect(focusAsked).toHaveLength(1);
       await visit(page, urlOf({ key: site.public_key, attrs: 'data-consent="required"' }));
       await page.locator(DIALOG).waitFor();
       await page.evaluate(() => (window as any).leadline('optout'));
       await visit(page, urlOf({ key: site.public_key }));
       expect(await shown(page)).toBe(false);
-      expect(focusAsked).toHaveLength(1);
+      expect(focusAsked).toHaveLength(2);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'single-page apps: asked again for each distinct URL; an item of the page before whose trigger has not fired is cancelled',
+    async () => {
+      const site = await makeSite();
+      const item = (name: string, path: string, trigger: Record<string, unknown>) =>
+        create('/api/v1/focus-items', {
+          name,
+          site_id: site.id,
+          style: { type: 'modal' },
+          content: { kind: 'notice', heading: name, body: '' },
+          trigger,
+          targeting: { urls: [{ op: 'contains', value: path }] },
+          frequency: { mode: 'every_page' },
+        });
+      await item('Pricing', '/pricing', { type: 'load' });
+      await item('Later', '/start', { type: 'delay', seconds: 1 });
+      const { page, errors } = await open();
+      const asked: string[] = [];
+      page.on('request', (r) => r.url().includes('/focus?') && asked.push(new URL(r.url()).searchParams.get('u')!));
+      const base = urlOf({ key: site.public_key });
+      await visit(page, `${base}/start`);
+      expect(asked).toEqual([`${base}/start`]);
+      expect(await shown(page)).toBe(false);
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/start', '/pricing')));
+      await page.getByRole('dialog', { name: 'Pricing' }).waitFor();
+      // The delayed item was for /start: it does not show on /pricing.
+      await sleep(1500);
+      expect(await page.locator(DIALOG).count()).toBe(1);
+      // The same URL again is no new page view; another URL is.
+      await page.evaluate(() => history.replaceState({ x: 1 }, '', location.href));
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/pricing', '/about')));
+      await waitEvents(site.id, 3, 'page_view');
+      await page.waitForLoadState('networkidle');
+      expect(asked).toEqual([`${base}/start`, `${base}/pricing`, `${base}/about`]);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a site without active focus items is not asked at all; an item created for it is asked for from the next page view',
+    async () => {
+      const site = await makeSite();
+      const { page, errors } = await open();
+      const asked: string[] = [];
+      page.on('request', (r) => r.url().includes('/focus?') && asked.push(r.url()));
+      const chunk: string[] = [];
+      page.on('request', (r) => r.url().includes('/w-chunk.js') && chunk.push(r.url()));
+      await visit(page, urlOf({ key: site.public_key }));
+      await page.evaluate(() => history.pushState({}, '', location.pathname + '/next'));
+      await waitEvents(site.id, 2, 'page_view');
+      await page.waitForLoadState('networkidle');
+      expect(asked).toEqual([]);
+      expect(chunk).toEqual([]);
+      await create('/api/v1/focus-items', {
+        name: 'New',
+        site_id: site.id,
+        style: { type: 'modal' },
+        content: { kind: 'notice', heading: 'New', body: '' },
+      });
+      await page.evaluate(() => history.pushState({}, '', location.pathname + '/later'));
+      await page.locator(DIALOG).waitFor();
+      expect(asked).toHaveLength(1);
+      expect(chunk).toHaveLength(1);
       noErrors(errors);
     },
     TIMEOUT,
