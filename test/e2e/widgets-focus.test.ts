@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { sleep } from './harness';
+import { NONCE, sleep } from './harness';
 import { create, eventsOf, makeSite, noErrors, open, propsOf, rows, urlOf, useWidgetEnv, waitEvents, TIMEOUT } from './widgets-env';
 
 const env = useWidgetEnv();
@@ -350,6 +350,14 @@ describe('focus items', () => {
       await waitEvents(site.id, 3, 'page_view');
       await page.waitForLoadState('networkidle');
       expect(asked).toEqual([`${base}/start`, `${base}/pricing`, `${base}/about`]);
+      // Moving on to a page with no items (nothing is handed to the chunk) still stops the delayed one.
+      await page.keyboard.press('Escape');
+      const answered = page.waitForResponse((r) => r.url().includes('/focus?'));
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/about', '/start')));
+      await answered;
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/start', '/contact')));
+      await sleep(1500);
+      expect(await shown(page)).toBe(false);
       noErrors(errors);
     },
     TIMEOUT,
@@ -380,6 +388,22 @@ describe('focus items', () => {
       await page.locator(DIALOG).waitFor();
       expect(asked).toHaveLength(1);
       expect(chunk).toHaveLength(1);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the chunk still works for a w.js cached from before, which hands over its GET /focus request',
+    async () => {
+      const site = await makeSite();
+      const item = { id: 999_999, variant: 'a', style: { type: 'bar', position: 'top' }, content: { kind: 'notice', heading: 'Old tag', body: '' }, trigger: { type: 'load' }, frequency: { mode: 'every_page' } };
+      // What the old w.js did once it had started: import the chunk and pass the pending GET /focus answer.
+      const load = `import(${JSON.stringify(env.api + '/w-chunk.js')}).then((m) => m.default(Promise.resolve(${JSON.stringify([item])})))`;
+      const body = `<script type="module" nonce="${NONCE}">const go = () => (window.leadline?.l ? ${load} : setTimeout(go, 20)); go();</script>`;
+      const { page, errors } = await open();
+      await visit(page, urlOf({ key: site.public_key, body }));
+      await page.getByRole('dialog', { name: 'Old tag' }).waitFor();
       noErrors(errors);
     },
     TIMEOUT,
