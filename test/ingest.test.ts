@@ -722,6 +722,10 @@ describe('POST /t: the page a visitor consents on', () => {
     await track(t, { k, v: null, e: [view('https://other.example.org/')] });
     const before = await views(t, site.id);
     expect(before.map((x) => x.uid)).toEqual([null, null]);
+    const rule = await t.json('POST', '/api/v1/point-rules', { name: 'Pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true });
+    expect(rule.status).toBe(201);
+    await runJob(t);
+    expect(await count(t, 'SELECT count(*) AS n FROM point_log')).toBe(0);
 
     now += 60_000;
     const res = await track(t, { k, v: vid(1), c: 1, e: [{ ...view('https://news.example.org/'), a: 1 }] });
@@ -733,6 +737,9 @@ describe('POST /t: the page a visitor consents on', () => {
     expect(after[1]).toMatchObject({ referrer: 'https://news.example.org/', uid: vid(1) });
     expect(after[1]!.id).toBeGreaterThan(before[1]!.id);
     expect(await pageViewsOf(t, vid(1))).toBe(1);
+    // The reactions had passed the anonymous row (nobody to score); they score the visitor's.
+    await runJob(t);
+    expect(await count(t, 'SELECT points AS n FROM visitors WHERE uid = ?', [vid(1)])).toBe(10);
     const source = (await t.client.execute({ sql: 'SELECT source FROM visitors WHERE uid = ?', args: [vid(1)] })).rows[0]!.source;
     expect(JSON.parse(String(source))).toMatchObject({ referrer: 'https://news.example.org/', utm_source: 'ads' });
 
