@@ -24,6 +24,10 @@ import { z } from 'zod';
 //   a   1 on a page view resent when the visitor consents on a page already counted without
 //       a visitor: the server turns that anonymous view into this visitor's (never a second one)
 // IDENTIFY: { "email": "...", "sig": hex HMAC-SHA256(site secret, normalised email) }
+//
+// Answer, once committed: 202 { "ok": true, "stored": N, "dropped"?: "bot" | "dnt", "focus"?: true }
+//   focus  on a visitor's page view when the site has an active focus item: w.js, which sends
+//          page views with fetch to read this, then asks GET /focus for the page
 
 const str = (max: number) => z.string().max(max);
 const url = str(2048);
