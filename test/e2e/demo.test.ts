@@ -78,7 +78,7 @@ describe('/demo in an automated browser', () => {
         return r.length > 0 && r;
       }, 'the contact');
       await waitFor(async () => {
-        const [v] = await rows('SELECT contact_id FROM visitors WHERE id = ?', [view.visitor_id]);
+        const [v] = await rows('SELECT contact_id FROM visitors WHERE id = ?', [Number(view.visitor_id)]);
         return v?.contact_id === contact.id;
       }, 'the visitor linked to the contact');
       expect(errors).toEqual([]);
