@@ -10,6 +10,8 @@ describe('the demo page', () => {
     expect(await seedDemo({ ctx: t.ctx, input: { origins: ['http://localhost'] } })).toBeNull();
     const site = (await t.json('GET', `/api/v1/sites/${state!.site_id}`)).body;
     expect(site.name).toContain('sample');
+    // A local sample: scripted (headless, webdriver) browsers count, as the page says.
+    expect(site.settings.allow_automation).toBe(true);
     const form = (await t.json('GET', `/api/v1/forms/${state!.form_id}`)).body;
     expect(form.is_sample).toBe(true);
     const focus = (await t.json('GET', `/api/v1/focus-items/${state!.focus_item_id}`)).body;
@@ -20,6 +22,7 @@ describe('the demo page', () => {
     const html = await page.text();
     expect(html).toContain(`data-site="${site.public_key}"`);
     expect(html).toContain(`data-leadline-form="${state!.form_id}"`);
+    expect(html).toContain('allow_automation');
     // The sample form works for this page's origin.
     const def = await t.app.request(`/f/${state!.form_id}?k=${site.public_key}`, { headers: { origin: 'http://localhost' } });
     expect(def.status).toBe(200);

@@ -702,3 +702,100 @@ describe('retention job', () => {
     expect(await count(t, 'SELECT count(*) AS n FROM events WHERE contact_id IS NOT NULL')).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('POST /t: the page a visitor consents on', () => {
+  // The tracker resends the view it counted without a visitor, marked a: 1, once consent is given.
+  const view = (r: string) => pv('/pricing?utm_source=ads', { r, ti: 'Pricing', sw: 1280, sh: 800, l: 'en' });
+  const views = (t: TestApp, siteId: number) =>
+    t.client
+      .execute({ sql: "SELECT e.id, e.referrer, v.uid FROM events e LEFT JOIN visitors v ON v.id = e.visitor_id WHERE e.site_id = ? AND e.type = 'page_view' ORDER BY e.id", args: [siteId] })
+      .then((r) => r.rows.map((x) => ({ id: Number(x.id), referrer: x.referrer, uid: x.uid })));
+  const pageViewsOf = (t: TestApp, uid: string) => count(t, 'SELECT page_views AS n FROM visitors WHERE uid = ?', [uid]);
+
+  it('turns the anonymous view into the visitor\'s (a new event for the reactions), once; counts never double', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const t = await makeApp({ now: () => now });
+    const site = await makeSite(t, { settings: { consent_required: true } });
+    const k = site.public_key;
+    // Two people read the page before consenting, from different referrers.
+    await track(t, { k, v: null, e: [view('https://news.example.org/')] });
+    await track(t, { k, v: null, e: [view('https://other.example.org/')] });
+    const before = await views(t, site.id);
+    expect(before.map((x) => x.uid)).toEqual([null, null]);
+    const rule = await t.json('POST', '/api/v1/point-rules', { name: 'Pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true });
+    expect(rule.status).toBe(201);
+    await runJob(t);
+    expect(await count(t, 'SELECT count(*) AS n FROM point_log')).toBe(0);
+
+    now += 60_000;
+    const res = await track(t, { k, v: vid(1), c: 1, e: [{ ...view('https://news.example.org/'), a: 1 }] });
+    expect(res.status).toBe(202);
+    const after = await views(t, site.id);
+    // Still two views: the first reader's is now the visitor's, with its referrer, as the newest event.
+    expect(after).toHaveLength(2);
+    expect(after[0]).toEqual({ id: before[1]!.id, referrer: 'https://other.example.org/', uid: null });
+    expect(after[1]).toMatchObject({ referrer: 'https://news.example.org/', uid: vid(1) });
+    expect(after[1]!.id).toBeGreaterThan(before[1]!.id);
+    expect(await pageViewsOf(t, vid(1))).toBe(1);
+    // The reactions had passed the anonymous row (nobody to score); they score the visitor's.
+    await runJob(t);
+    expect(await count(t, 'SELECT points AS n FROM visitors WHERE uid = ?', [vid(1)])).toBe(10);
+    const source = (await t.client.execute({ sql: 'SELECT source FROM visitors WHERE uid = ?', args: [vid(1)] })).rows[0]!.source;
+    expect(JSON.parse(String(source))).toMatchObject({ referrer: 'https://news.example.org/', utm_source: 'ads' });
+
+    // Consent given again (a second call, a replay): nothing more.
+    await track(t, { k, v: vid(1), c: 1, e: [{ ...view('https://news.example.org/'), a: 1 }] });
+    expect(await views(t, site.id)).toEqual(after);
+    expect(await pageViewsOf(t, vid(1))).toBe(1);
+    // No anonymous view of that page: nothing is added.
+    await track(t, { k, v: vid(1), c: 1, e: [{ ...pv('/never-seen'), a: 1 }] });
+    // Without a visitor the marker has nothing to turn the view into.
+    await track(t, { k, v: null, e: [{ ...view('https://other.example.org/'), a: 1 }] });
+    expect(await views(t, site.id)).toEqual(after);
+
+    // An anonymous view older than the window stays anonymous.
+    await track(t, { k, v: null, e: [view('https://late.example.org/')] });
+    now += 60 * 60_000;
+    await track(t, { k, v: vid(2), c: 1, e: [{ ...view('https://late.example.org/'), a: 1 }] });
+    expect((await views(t, site.id)).filter((x) => x.uid === vid(2))).toEqual([]);
+    expect(await pageViewsOf(t, vid(2))).toBe(0);
+  });
+
+  it('an anonymous view and the consent in the same write are one view too', async () => {
+    const t = await makeApp({ public: (ctx) => ({ ingestor: createIngestor(ctx, { maxWaitMs: 50 }) }) });
+    const site = await makeSite(t, { settings: { consent_required: true } });
+    const k = site.public_key;
+    await Promise.all([
+      track(t, { k, v: null, e: [view('https://news.example.org/')] }),
+      track(t, { k, v: vid(1), c: 1, e: [{ ...view('https://news.example.org/'), a: 1 }] }),
+    ]);
+    expect((await views(t, site.id)).map((x) => x.uid)).toEqual([vid(1)]);
+  });
+});
+
+describe('POST /t: whether w.js should ask GET /focus', () => {
+  it('says focus: true for a visitor\'s page view while the site (or every site) has an active focus item; edits apply at once', async () => {
+    const t = await makeApp();
+    const site = await makeSite(t);
+    const other = await makeSite(t, { name: 'Other' });
+    const k = site.public_key;
+    const answer = async (payload: Record<string, unknown>, key = k) => (await body(await track(t, { k: key, ...payload }))).body;
+    expect(await answer({ v: vid(1), e: [pv('/')] })).toEqual({ ok: true, stored: 1 });
+
+    const item = (site_id: number | null) => ({ name: 'Hello', site_id, style: { type: 'bar' }, content: { kind: 'notice', heading: 'Hi', body: '' } });
+    const created = await t.json('POST', '/api/v1/focus-items', item(site.id));
+    expect(created.status).toBe(201);
+    expect(await answer({ v: vid(1), e: [pv('/')] })).toEqual({ ok: true, stored: 1, focus: true });
+    // Nothing to ask for: no visitor (consent mode), or no page view in the hit.
+    expect(await answer({ v: null, e: [pv('/')] })).toEqual({ ok: true, stored: 1 });
+    expect(await answer({ v: vid(1), e: [{ t: 'ev', u: `${ORIGIN}/`, n: 'x' }] })).toEqual({ ok: true, stored: 1 });
+    expect(await answer({ v: vid(2), e: [pv('/')] }, other.public_key)).toEqual({ ok: true, stored: 1 });
+
+    expect((await t.json('PATCH', `/api/v1/focus-items/${created.body.id}`, { active: false })).status).toBe(200);
+    expect(await answer({ v: vid(1), e: [pv('/')] })).toEqual({ ok: true, stored: 1 });
+    const everywhere = await t.json('POST', '/api/v1/focus-items', item(null));
+    expect(await answer({ v: vid(2), e: [pv('/')] }, other.public_key)).toEqual({ ok: true, stored: 1, focus: true });
+    expect((await t.json('DELETE', `/api/v1/focus-items/${everywhere.body.id}`)).status).toBeLessThan(300);
+    expect(await answer({ v: vid(2), e: [pv('/')] }, other.public_key)).toEqual({ ok: true, stored: 1 });
+  });
+});

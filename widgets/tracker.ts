@@ -2,7 +2,8 @@
 // Every byte ships to every visitor (budget 2.0 KB gzip, test/tracker-size.test.ts):
 // no classes, no dependencies, one closure; esbuild shortens the local names.
 // Forms and focus items live in a separate chunk (widgets/chunk/), fetched only when a page
-// needs it; it finds the site key, API origin and nonce itself (widgets/chunk/config.ts).
+// needs it (a form placeholder, or focus items for the page view); it finds the site key, API
+// origin and nonce itself (widgets/chunk/config.ts).
 export {};
 
 type Ev = { t: string; u: string; [k: string]: unknown };
@@ -17,8 +18,6 @@ const now = Date.now;
 const VID = 'll_vid';
 const CONSENT = 'll_consent';
 const OPTOUT = 'll_optout';
-// Page views counted for the "after N page views" focus trigger.
-const PV = 'll_pv';
 
 // localStorage throws in sandboxed frames and with storage blocked; the tracker must not.
 const store = (m: 'getItem' | 'setItem' | 'removeItem', k: string, v?: string): any => {
@@ -39,32 +38,31 @@ function start() {
   if (!site || prev?.l) return;
   const base = (ds.api || new URL(el.src, L.href).origin).replace(/\/$/, '');
   const url = base + '/t';
+  // Null until consent in consent mode, and wherever tracking is skipped.
   let visitor: any = null;
-  // GET /focus, when asked: resolves to the items (or nothing) for the chunk. Asked only for a
-  // visitor who may be counted, which tells the chunk it may send the visitor id too.
-  let focus: Promise<unknown> | undefined;
-  // import() rather than a <script> element: the module map loads it once (the chunk ignores
-  // calls after the first), it inherits this script's nonce, and it is no Trusted Types sink
-  // (script.src is one). The chunk is served with CORS, as module fetches require.
-  const load = () => import(base + __CHUNK__).then((m) => m.default(focus)).catch(() => {});
+  // import() rather than a <script> element: the module map loads it once, it inherits this
+  // script's nonce, and it is no Trusted Types sink (script.src is one). The chunk is served
+  // with CORS, as module fetches require. It gets the focus items of a page view, and asks for
+  // the visitor id when a form is submitted (none where this script may not count the visitor).
+  const load = (items?: unknown) => import(base + __CHUNK__).then((m) => m.default(() => visitor, items)).catch(() => {});
   // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
   // Looked for now and again once the document is parsed.
-  // The import resolves after start() has run, so it sees the focus request made below.
   const forms = () => d.querySelector('[data-leadline-form]') && load();
   forms();
   on('DOMContentLoaded', forms);
   const consentMode = ds.consent == 'required';
   const bot = n.webdriver;
-  const local = ds.allowLocal == null;
   const skip =
     (ds.respectDnt != null && (n.doNotTrack == '1' || n.globalPrivacyControl)) ||
-    (local && (bot || L.protocol == 'file:' || /^(localhost|127\.|\[::1\])/.test(L.hostname)));
+    (ds.allowLocal == null && (bot || L.protocol == 'file:' || /^(localhost|127\.|\[::1\])/.test(L.hostname)));
   // Skipped pages still get a function, so calls in the host page keep working.
   if (skip) return void (w.leadline = () => {});
 
   let queue: Ev[] = [];
   let extra: any;
   let lastUrl: string | undefined;
+  // What the last page view said about the page, to say it again on consent.
+  let view: object;
   // Engagement of the current page: visible ms so far, visible-since (0 = hidden), max scroll %.
   let seen = 0;
   let since = 0;
@@ -89,15 +87,26 @@ function start() {
     extra = 0;
     if (store('getItem', OPTOUT)) return;
     // Identify goes on its own, so a refused signature cannot take the events with it.
-    if (e.length) send({ e });
+    // A visitor's page view also asks for the page's focus items (see send).
+    if (e.length) send({ e }, visitor && e.some((v) => v.t == 'pv') && lastUrl);
     if (x) send({ e: [], id: x });
   };
 
-  const send = (o: object) => {
+  const send = (o: object, page?: any) => {
     // c:1 tells a consent-required site that this visitor id was consented to.
     const body = JSON.stringify({ k: site, v: visitor, ...o, ...(bot && { b: 1 }), ...(consentMode && visitor && { c: 1 }) });
     // sendBeacon outlives the page (outbound clicks, pagehide); it refuses bodies over its quota.
-    n.sendBeacon?.(url, body) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+    // A page view goes by fetch (keepalive outlives the page too): its answer, which a beacon
+    // cannot read, says whether the site has focus items; only then is GET /focus asked, after
+    // the view is stored (so the server's page view count includes it). Items that come back
+    // after an SPA moved on were for the page before. A missing step throws into the catch.
+    (!page && n.sendBeacon?.(url, body)) ||
+      fetch(url, { method: 'POST', body, keepalive: true })
+        .then((r) => r.json())
+        .then((j) => j.focus && fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: page })))
+        .then((r) => r.json())
+        .then((j) => j.items[0] && page == lastUrl && load(j.items))
+        .catch(() => {});
   };
 
   const add = (t: string, o?: object) => {
@@ -130,7 +139,7 @@ function start() {
     since = visible();
     armed = 1;
     scroll();
-    add('pv', { r: cut(r), ti: cut(d.title, 500), sw: screen.width, sh: screen.height, l: n.language });
+    add('pv', (view = { r: cut(r), ti: cut(d.title, 500), sw: screen.width, sh: screen.height, l: n.language }));
   };
 
   // Flat and bounded as the server requires: numbers, booleans and null as they are, the rest as text.
@@ -150,11 +159,14 @@ function start() {
     consent: (yes) => {
       if (yes) {
         store('setItem', CONSENT, '1');
-        makeId();
+        // This page was counted without a visitor: its view goes again, marked, and the server
+        // makes the counted one this visitor's (never a second one). Not when consent was given
+        // before (a visitor already) or queued before the first view went out (still queued).
+        visitor || (makeId(), queue[0] || add('pv', { ...view, a: 1 }));
       } else {
         visitor = null;
-        // The chunk's display counts (ll_f) are per-visitor state too.
-        for (const k of [VID, CONSENT, PV, 'll_f']) store('removeItem', k);
+        // The chunk's display counts (ll_f) are per-visitor state too; ll_pv is an older tag's.
+        for (const k of [VID, CONSENT, 'll_pv', 'll_f']) store('removeItem', k);
         d.cookie = VID + '=;path=/;max-age=0';
       }
     },
@@ -175,8 +187,7 @@ function start() {
       } catch {}
     };
 
-  const api = (w.leadline = guard(run)) as any;
-  api.l = 1;
+  ((w.leadline = guard(run)) as any).l = 1;
   if (!consentMode || store('getItem', CONSENT)) makeId();
   // Replay the calls queued by the snippet in one request after the first page view;
   // one bad call must not lose the ones after it.
@@ -187,28 +198,14 @@ function start() {
         run.apply(0, a);
       } catch {}
   })();
-  // Focus items only for a visitor who may be counted (consented, not opted out): their
-  // frequency rules are per-visitor state. Asked once per page load, after the page view.
-  if (visitor && !store('getItem', OPTOUT)) {
-    const c: any = -~store('getItem', PV); // the stored count plus one (none: 1)
-    store('setItem', PV, c);
-    focus = fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: lastUrl!, pv: c }))
-      .then((r) => r.json())
-      .then((j) => (j.items[0] && load(), j.items))
-      .catch(() => {});
-  }
-  // The page view of an SPA navigation is sent once per distinct URL.
+  // The page view of an SPA navigation is sent once per distinct URL (and asks for focus items).
   const navigated = guard(() => cut(L.href) != lastUrl && page());
   for (const m of ['pushState', 'replaceState']) {
     const orig = (history as any)[m];
-    (history as any)[m] = function (this: any) {
-      const r = orig.apply(this, arguments);
-      navigated();
-      return r;
-    };
+    (history as any)[m] = (...a: any) => ((a = orig.apply(history, a)), navigated(), a);
   }
+  // Fragment navigations (links to #id, location.hash) fire popstate too: no hashchange needed.
   on('popstate', navigated);
-  on('hashchange', navigated);
   on('scroll', scroll);
   on('visibilitychange', () => (since ? ((seen += now() - since), (since = 0)) : (since = visible())));
   on('pagehide', guard(engagement));

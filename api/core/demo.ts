@@ -30,7 +30,14 @@ export async function seedDemo({ ctx, input }: { ctx: Ctx; input: { origins: str
   }
   const site = await createSite({
     ctx,
-    input: { name: 'Demo site (sample)', allowed_origins: [...new Set(input.origins)], settings: { retention_days: 30 } },
+    input: {
+      name: 'Demo site (sample)',
+      allowed_origins: [...new Set(input.origins)],
+      // A local sample is tried as often from a script (Playwright, Puppeteer) as by hand: count
+      // automated and headless browsers too, so what /demo says happens does happen. New sites
+      // drop them unless they ask for it (README, the script tag).
+      settings: { retention_days: 30, allow_automation: true },
+    },
   });
   const form = await createForm({
     ctx,

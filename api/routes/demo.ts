@@ -29,6 +29,9 @@ code,pre{background:#f3f4f6;border-radius:4px;padding:.1em .3em}pre{padding:.8em
 <pre>&lt;script async src="/w.js" data-site="${key}" data-allow-local&gt;&lt;/script&gt;</pre>
 <p>Your visit is being recorded as an anonymous visitor: no contact exists yet. Subscribe below and
 that visitor becomes a contact, with this page view on its timeline.</p>
+<p>The sample site counts automated and headless browsers too (its <code>settings.allow_automation</code>),
+so you can script this page. A site you create drops them unless you set that, and the tag skips
+<code>localhost</code> unless it carries <code>data-allow-local</code>, as this one does.</p>
 <div data-leadline-form="${demo.formId}"></div>
 <noscript><p><a href="/f/${demo.formId}/embed?k=${key}&amp;return=${back}">The form without JavaScript</a></p></noscript>
 <h2>Then look</h2>

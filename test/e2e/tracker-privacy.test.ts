@@ -67,6 +67,29 @@ describe('w.js privacy', () => {
     await context.close();
   });
 
+  it('consent(true) on a counted page resends its view once, marked for the server to take over', async () => {
+    const { context, page, errors } = await openPage(env.browser);
+    const site = siteKey();
+    await page.goto(`${env.site.url}${env.site.page({ site, attrs: 'data-consent="required"' })}`);
+    const [anon] = await waitHits(env.collector, site, (h) => h.t === 'pv');
+    await ll(page, 'consent', true);
+    const [view] = await waitHits(env.collector, site, (h) => h.t === 'pv' && !!h.v);
+    const { t, u, r, ti, sw, sh, l } = anon;
+    expect(view).toMatchObject({ t, u, r, ti, sw, sh, l, a: 1, v: expect.stringMatching(VID) });
+    expect((await payloadsOf(env.collector, site)).find((p) => p.v)?.c).toBe(1);
+    // Already consented: nothing more to take over.
+    await ll(page, 'consent', true);
+    await ll(page, 'track', 'after');
+    await waitHits(env.collector, site, (h) => h.n === 'after');
+    expect((await hits(env.collector, site)).filter((h) => h.t === 'pv')).toHaveLength(2);
+    // A later page view is an ordinary one.
+    await page.evaluate(() => history.pushState({}, '', '?next'));
+    const [next] = await waitHits(env.collector, site, (h) => h.t === 'pv' && h.u.endsWith('?next'));
+    expect(next.a).toBeUndefined();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('a queued consent(true) applies to the first page view', async () => {
     const { context, page } = await openPage(env.browser);
     const site = siteKey();
@@ -74,6 +97,9 @@ describe('w.js privacy', () => {
     await page.goto(`${env.site.url}${env.site.page({ site, script, attrs: 'data-consent="required"' })}`);
     const [pv] = await waitHits(env.collector, site, (h) => h.t === 'pv');
     expect(pv.v).toMatch(VID);
+    // Nothing was counted without the visitor, so there is no view to take over.
+    await sleep(300);
+    expect((await hits(env.collector, site)).filter((h) => h.t === 'pv').map((h) => h.a)).toEqual([undefined]);
     await context.close();
   });
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { sleep } from './harness';
+import { NONCE, sleep, waitFor } from './harness';
 import { create, eventsOf, makeSite, noErrors, open, propsOf, rows, urlOf, useWidgetEnv, waitEvents, TIMEOUT } from './widgets-env';
 
 const env = useWidgetEnv();
@@ -300,13 +300,111 @@ describe('focus items', () => {
       page.on('request', (r) => r.url().includes('/focus?') && focusAsked.push(r.url()));
       await visit(page, urlOf({ key: site.public_key, attrs: 'data-consent="required"' }));
       expect(await shown(page)).toBe(false);
+      expect(focusAsked).toHaveLength(0);
+      // Consent makes this page the visitor's view: its items are asked for then.
       await page.evaluate(() => (window as any).leadline('consent', true));
+      await page.locator(DIALOG).waitFor();
+      expect(focusAsked).toHaveLength(1);
       await visit(page, urlOf({ key: site.public_key, attrs: 'data-consent="required"' }));
       await page.locator(DIALOG).waitFor();
       await page.evaluate(() => (window as any).leadline('optout'));
       await visit(page, urlOf({ key: site.public_key }));
       expect(await shown(page)).toBe(false);
-      expect(focusAsked).toHaveLength(1);
+      expect(focusAsked).toHaveLength(2);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'single-page apps: asked again for each distinct URL; an item of the page before whose trigger has not fired is cancelled',
+    async () => {
+      const site = await makeSite();
+      const item = (name: string, path: string, trigger: Record<string, unknown>) =>
+        create('/api/v1/focus-items', {
+          name,
+          site_id: site.id,
+          style: { type: 'modal' },
+          content: { kind: 'notice', heading: name, body: '' },
+          trigger,
+          targeting: { urls: [{ op: 'contains', value: path }] },
+          frequency: { mode: 'every_page' },
+        });
+      await item('Pricing', '/pricing', { type: 'load' });
+      await item('Later', '/start', { type: 'delay', seconds: 1 });
+      const { page, errors } = await open();
+      const asked: string[] = [];
+      page.on('request', (r) => r.url().includes('/focus?') && asked.push(new URL(r.url()).searchParams.get('u')!));
+      const base = urlOf({ key: site.public_key });
+      await visit(page, `${base}/start`);
+      expect(asked).toEqual([`${base}/start`]);
+      expect(await shown(page)).toBe(false);
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/start', '/pricing')));
+      await page.getByRole('dialog', { name: 'Pricing' }).waitFor();
+      // The delayed item was for /start: it does not show on /pricing.
+      await sleep(1500);
+      expect(await page.locator(DIALOG).count()).toBe(1);
+      // The same URL again is no new page view; another URL is.
+      await page.evaluate(() => history.replaceState({ x: 1 }, '', location.href));
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/pricing', '/about')));
+      // GET /focus follows the answer to the page view: wait for it, then for anything more.
+      await waitFor(async () => asked.length >= 3, 'GET /focus for /about');
+      await sleep(300);
+      expect(asked).toEqual([`${base}/start`, `${base}/pricing`, `${base}/about`]);
+      // Moving on to a page with no items (nothing is handed to the chunk) still stops the delayed one.
+      await page.keyboard.press('Escape');
+      const answered = page.waitForResponse((r) => r.url().includes('/focus?'));
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/about', '/start')));
+      await answered;
+      await page.evaluate(() => history.pushState({}, '', location.pathname.replace('/start', '/contact')));
+      await sleep(1500);
+      expect(await shown(page)).toBe(false);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a site without active focus items is not asked at all; an item created for it is asked for from the next page view',
+    async () => {
+      const site = await makeSite();
+      const { page, errors } = await open();
+      const asked: string[] = [];
+      page.on('request', (r) => r.url().includes('/focus?') && asked.push(r.url()));
+      const chunk: string[] = [];
+      page.on('request', (r) => r.url().includes('/w-chunk.js') && chunk.push(r.url()));
+      await visit(page, urlOf({ key: site.public_key }));
+      await page.evaluate(() => history.pushState({}, '', location.pathname + '/next'));
+      await waitEvents(site.id, 2, 'page_view');
+      await page.waitForLoadState('networkidle');
+      expect(asked).toEqual([]);
+      expect(chunk).toEqual([]);
+      await create('/api/v1/focus-items', {
+        name: 'New',
+        site_id: site.id,
+        style: { type: 'modal' },
+        content: { kind: 'notice', heading: 'New', body: '' },
+      });
+      await page.evaluate(() => history.pushState({}, '', location.pathname + '/later'));
+      await page.locator(DIALOG).waitFor();
+      expect(asked).toHaveLength(1);
+      expect(chunk).toHaveLength(1);
+      noErrors(errors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the chunk still works for a w.js cached from before, which hands over its GET /focus request',
+    async () => {
+      const site = await makeSite();
+      const item = { id: 999_999, variant: 'a', style: { type: 'bar', position: 'top' }, content: { kind: 'notice', heading: 'Old tag', body: '' }, trigger: { type: 'load' }, frequency: { mode: 'every_page' } };
+      // What the old w.js did once it had started: import the chunk and pass the pending GET /focus answer.
+      const load = `import(${JSON.stringify(env.api + '/w-chunk.js')}).then((m) => m.default(Promise.resolve(${JSON.stringify([item])})))`;
+      const body = `<script type="module" nonce="${NONCE}">const go = () => (window.leadline?.l ? ${load} : setTimeout(go, 20)); go();</script>`;
+      const { page, errors } = await open();
+      await visit(page, urlOf({ key: site.public_key, body }));
+      await page.getByRole('dialog', { name: 'Old tag' }).waitFor();
       noErrors(errors);
     },
     TIMEOUT,

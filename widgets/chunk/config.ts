@@ -1,7 +1,6 @@
-// What the chunk knows about the page it runs in. w.js hands over only its GET /focus request;
-// the rest the chunk finds itself, because every byte of w.js ships to every visitor and the
-// chunk only where needed.
-import type { FocusItem } from './types';
+// What the chunk knows about the page it runs in. w.js hands over a getter for its visitor id
+// (and, per page view, the focus items); the rest the chunk finds itself, because every byte of
+// w.js ships to every visitor and the chunk only where needed.
 
 export interface Config {
   /** API base (data-api, or where w.js and this chunk came from), no trailing slash. */
@@ -10,16 +9,17 @@ export interface Config {
   k: string;
   /** The page's script nonce, for a <style> where constructable stylesheets are missing. */
   n?: string;
-  /** The visitor id to send, if any (see configOf). */
+  /**
+   * w.js's visitor id now: null before consent (consent mode) and where tracking is skipped
+   * (Do Not Track, local), so a submission carries an id only where w.js may count the visitor.
+   */
   v: () => string | null;
   /** The tag asks for consent (data-consent="required"): a visitor id then means consent given. */
   c: boolean;
-  /** Focus items for this page; absent when w.js did not ask (no visitor, opted out). */
-  f?: Promise<FocusItem[] | void>;
 }
 
 /** The tracker's first-party visitor id (w.js keeps it in localStorage and a cookie). */
-function storedVisitor(): string | null {
+export function storedVisitor(): string | null {
   let v: string | null = null;
   try {
     v = localStorage.getItem('ll_vid');
@@ -27,7 +27,7 @@ function storedVisitor(): string | null {
   return v || document.cookie.match(/(?:^|; )ll_vid=([\w-]+)/)?.[1] || null;
 }
 
-export function configOf(focus: Config['f']): Config {
+export function configOf(visitor: Config['v']): Config {
   const d = document;
   const el = (d.querySelector('script[src*="/w.js"][data-site]') || d.querySelector('script[data-site]')) as HTMLScriptElement;
   return {
@@ -36,10 +36,7 @@ export function configOf(focus: Config['f']): Config {
     k: el.dataset.site!,
     // Browsers hide the nonce attribute's value from the DOM but keep the property.
     n: el.nonce || (d.querySelector('[nonce]') as HTMLElement | null)?.nonce,
-    // w.js asks for focus items only for a visitor it may count (consented where required, not
-    // opted out, tracking not skipped): only then does a submission carry the visitor id.
-    v: () => (focus ? storedVisitor() : null),
+    v: visitor,
     c: el.dataset.consent == 'required',
-    f: focus,
   };
 }

@@ -55,30 +55,44 @@ const on = (t: string, f: (e: any) => void, target: EventTarget = window) => {
 
 /**
  * Calls show() when the item's trigger fires (each time, for clicks). The server already held
- * back "pageviews" items until the count w.js sent (pv) reached theirs, so those show at once.
+ * back "pageviews" items until the visitor's page views reached theirs, so those show at once.
+ * Returns what cancels the trigger (a single-page app moved on to another page view).
  */
-export function arm(item: FocusItem, show: () => void) {
+export function arm(item: FocusItem, show: () => void): () => void {
   const t = item.trigger || { type: 'load' };
   const type = t.type;
-  if (type == 'delay') setTimeout(show, (t.seconds || 0) * 1e3);
-  else if (type == 'scroll') {
+  if (type == 'delay') {
+    const timer = setTimeout(show, (t.seconds || 0) * 1e3);
+    return () => clearTimeout(timer);
+  }
+  if (type == 'scroll') {
     const off = on('scroll', () => {
       const h = document.documentElement.scrollHeight;
       if (((scrollY + innerHeight) * 100) / h >= (t.percent || 0)) off(), show();
     });
-  } else if (type == 'exit_intent') {
+    return off;
+  }
+  if (type == 'exit_intent') {
     // Desktop only: the pointer leaving through the top of the viewport, towards tabs and the address bar.
-    if (!matchMedia('(hover:hover)').matches) return;
+    if (!matchMedia('(hover:hover)').matches) return () => {};
     const off = on(
       'mouseout',
       (e: MouseEvent) => !e.relatedTarget && e.clientY <= 0 && (off(), show()),
       document,
     );
-  } else if (type == 'click') {
-    on('click', (e) => {
-      try {
-        if ((e.target as Element).closest?.(t.selector || '')) show();
-      } catch {}
-    }, document);
-  } else show();
+    return off;
+  }
+  if (type == 'click') {
+    return on(
+      'click',
+      (e) => {
+        try {
+          if ((e.target as Element).closest?.(t.selector || '')) show();
+        } catch {}
+      },
+      document,
+    );
+  }
+  show();
+  return () => {};
 }

@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { NotFoundError, ValidationError, zodErrors, type FieldError } from '../errors';
 import { decodeCursor, toPage, type Page } from '../util/cursor';
 import { iso } from '../util/time';
+import { focusItemsChanged } from '../tracking/sites';
 import {
   checkDefinition,
   FocusItemInput,
@@ -59,6 +60,8 @@ const liveCache = new WeakMap<Ctx, Map<number, { items: LiveItem[]; until: numbe
 
 function clearLiveCache(ctx: Ctx) {
   liveCache.delete(ctx);
+  // POST /t tells w.js whether a site has focus items to ask for.
+  focusItemsChanged();
 }
 
 export async function liveItemsForSite(ctx: Ctx, siteId: number): Promise<LiveItem[]> {

@@ -4,6 +4,7 @@ import { parseJsonInput } from '../util/text';
 import { anonymizeIp, isBot, parseUserAgent, sourceOf, utmOf } from './enrich';
 import { EVENT_TYPES, TrackPayload, type TrackEvent } from './payload';
 import { requireSite } from './site-access';
+import { siteHasFocus } from './sites';
 import { resolveVisitor, verifyIdentify } from '../contacts/resolve';
 import type { Hit, Ingestor, StoredEvent } from './ingest';
 
@@ -17,7 +18,13 @@ export interface CollectRequest {
   country: string | null;
 }
 
-export type CollectResult = { stored: number; dropped?: 'bot' | 'dnt'; allowOrigin: string | null };
+export type CollectResult = {
+  stored: number;
+  dropped?: 'bot' | 'dnt';
+  allowOrigin: string | null;
+  /** A visitor's page view on a site with an active focus item: w.js asks GET /focus next. */
+  focus?: boolean;
+};
 
 function toStored(e: TrackEvent): StoredEvent {
   const type = EVENT_TYPES[e.t];
@@ -39,6 +46,7 @@ function toStored(e: TrackEvent): StoredEvent {
     referrer: e.t === 'pv' ? e.r || null : null,
     title: e.t === 'pv' ? e.ti || null : null,
     props: Object.keys(props).length ? props : null,
+    ...(e.t === 'pv' && e.a === 1 && { adopt: true }),
   };
 }
 
@@ -94,6 +102,11 @@ export async function collect({
   if (p.id && p.v) {
     await resolveVisitor({ ctx, input: { siteId: site.id, uid: p.v, identity: { email: p.id.email }, via: 'identify' } });
   }
-  if (events.length || p.v) await ingestor.add([hit]);
-  return { stored: events.length, allowOrigin };
+  // Only a visitor's page view can use focus items; the answer is cached, and looked up meanwhile.
+  const [focus] = await Promise.all([
+    // A failed look-up must not fail a hit that is being committed: then w.js does not ask.
+    p.v && firstView ? siteHasFocus(ctx, site).catch(() => false) : false,
+    events.length || p.v ? ingestor.add([hit]) : undefined,
+  ]);
+  return { stored: events.length, allowOrigin, ...(focus && { focus }) };
 }

@@ -3,7 +3,7 @@ import type { Ctx } from '../context';
 import { createGroupCommit, type GroupCommit } from './group-commit';
 import { stringifyWellFormed } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
-import { hitStatement } from './visitors';
+import { countViewStatement, hitStatement } from './visitors';
 
 export interface StoredEvent {
   type: string;
@@ -12,6 +12,8 @@ export interface StoredEvent {
   referrer?: string | null;
   title?: string | null;
   props?: Record<string, unknown> | null;
+  /** A page view resent on consent: it takes over the matching anonymous view (see adopt). */
+  adopt?: boolean;
 }
 
 /** One request's worth of events from one browser, enriched and ready to store. */
@@ -29,12 +31,45 @@ export interface Hit {
 // Rows per statement; larger flushes are split so one statement stays reasonable.
 const CHUNK = 2000;
 
+// How long after a page view counted without a visitor that visitor may still consent on it
+// and take it over. It also bounds the search: events has no index by site and URL.
+export const ADOPT_WINDOW_MS = 30 * 60_000;
+
+// The newest anonymous view of the site that looks exactly like the resent one (the same URL,
+// referrer, title and props, as the tracker sends both from one object). Walks the
+// (type, created_at) index backwards from now, so a recent view is found after a few rows.
+const ANON_VIEW = `SELECT id FROM events
+  WHERE type = 'page_view' AND created_at >= ? AND site_id = ? AND visitor_id IS NULL
+    AND url IS ? AND referrer IS ? AND title IS ? AND props IS ?
+  ORDER BY created_at DESC, id DESC LIMIT 1`;
+
+/**
+ * Consent given on a page already counted without a visitor: the visitor takes that view over,
+ * in the same transaction, so the page is counted once and is on the visitor's timeline. The
+ * row moves to a new id at the end of the log, so the reactions (points, segments) see it as
+ * the visitor's event; no other row refers to an anonymous event. Found no such view (consent
+ * given twice, a replay, a view older than the window): nothing is added.
+ */
+function adopt(h: Hit & { uid: string }, e: StoredEvent): InStatement[] {
+  const match = [h.at - ADOPT_WINDOW_MS, h.siteId, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? stringifyWellFormed(e.props) : null];
+  return [
+    countViewStatement(h.siteId, h.uid, { sql: `EXISTS (${ANON_VIEW})`, args: match }),
+    {
+      sql: `UPDATE events SET id = (SELECT max(id) + 1 FROM events), visitor_id = v.id, contact_id = v.contact_id
+        FROM (SELECT id, contact_id FROM visitors WHERE site_id = ? AND uid = ?) v
+        WHERE events.id = (${ANON_VIEW})`,
+      args: [h.siteId, h.uid, ...match],
+    },
+  ];
+}
+
 
 function statements(hits: Hit[]): InStatement[] {
   const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit }>();
   const rows: unknown[] = [];
+  const adopted: InStatement[] = [];
   for (const h of hits) {
-    const pv = h.events.filter((e) => e.type === 'page_view').length;
+    const pv = h.events.filter((e) => e.type === 'page_view' && !e.adopt).length;
     if (h.uid) {
       const key = `${h.siteId}\u0000${h.uid}`;
       const v = visitors.get(key);
@@ -46,6 +81,11 @@ function statements(hits: Hit[]): InStatement[] {
       } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h });
     }
     for (const e of h.events) {
+      if (e.adopt) {
+        // Without a visitor there is nobody to give the view to, and it is counted already.
+        if (h.uid) adopted.push(...adopt(h as Hit & { uid: string }, e));
+        continue;
+      }
       rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? stringifyWellFormed(e.props) : null, h.at]);
     }
   }
@@ -74,6 +114,8 @@ function statements(hits: Hit[]): InStatement[] {
       args: [stringifyWellFormed(rows.slice(i, i + CHUNK))],
     });
   }
+  // After the inserts: an anonymous view written in this same flush can be taken over too.
+  out.push(...adopted);
   return out;
 }
 

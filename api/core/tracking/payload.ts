@@ -23,7 +23,13 @@ import { SITE_KEY, VISITOR_ID } from './site-access';
 //   sw, sh  screen size (page views)   l  navigator.language (page views)
 //   d   milliseconds on page (eng)     s  max scroll depth in percent (eng)
 //   ts  client time in ms (optional; the server clamps it to its own clock)
+//   a   1 on a page view resent when the visitor consents on a page already counted without
+//       a visitor: the server turns that anonymous view into this visitor's (never a second one)
 // IDENTIFY: { "email": "...", "sig": hex HMAC-SHA256(site secret, normalised email) }
+//
+// Answer, once committed: 202 { "ok": true, "stored": N, "dropped"?: "bot" | "dnt", "focus"?: true }
+//   focus  on a visitor's page view when the site has an active focus item: w.js, which sends
+//          page views with fetch to read this, then asks GET /focus for the page
 
 const str = (max: number) => z.string().max(max);
 const url = str(2048);
@@ -57,6 +63,7 @@ export const TrackEvent = z.object({
   d: z.number().int().min(0).max(86_400_000).optional(),
   s: z.number().int().min(0).max(100).optional(),
   ts: z.number().int().positive().optional(),
+  a: z.literal(1).optional(),
 });
 export type TrackEvent = z.infer<typeof TrackEvent>;
 

@@ -199,3 +199,34 @@ export function originAllowed(site: Site, origin: string | null): boolean {
   }
   return false;
 }
+
+// Whether a site has any active focus item (its own or one for every site), per public key:
+// every page view's answer carries it, so w.js asks GET /focus only when there is something to
+// ask. Focus item writes call focusItemsChanged(); other processes (Workers isolates) see
+// edits within FOCUS_CACHE_MS, as GET /focus does.
+const FOCUS_CACHE_MS = 10_000;
+const focusCache = new Map<string, { has: boolean; until: number }>();
+// Bumped by every change, so a look-up that started before it does not cache what it read.
+let focusVersion = 0;
+
+export function focusItemsChanged(): void {
+  focusVersion++;
+  focusCache.clear();
+}
+
+export async function siteHasFocus(ctx: Ctx, site: SiteRecord): Promise<boolean> {
+  const now = ctx.now();
+  const hit = focusCache.get(site.public_key);
+  if (hit && hit.until > now) return hit.has;
+  const version = focusVersion;
+  const res = await ctx.client.execute({
+    sql: 'SELECT EXISTS (SELECT 1 FROM focus_items WHERE active = 1 AND (site_id = ? OR site_id IS NULL)) AS has',
+    args: [site.id],
+  });
+  const has = Number(res.rows[0]!.has) === 1;
+  if (version === focusVersion) {
+    if (focusCache.size > 10_000) focusCache.clear();
+    focusCache.set(site.public_key, { has, until: now + FOCUS_CACHE_MS });
+  }
+  return has;
+}

@@ -1,4 +1,4 @@
-import type { InStatement } from '@libsql/client';
+import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../context';
 
 /**
@@ -45,6 +45,11 @@ export function hitStatement(rowsJson: string): InStatement {
         country = coalesce(excluded.country, visitors.country)`,
     args: [rowsJson],
   };
+}
+
+/** One more page view for a browser's visitor, when `when` holds (a view it took over on consent). */
+export function countViewStatement(siteId: number, uid: string, when: { sql: string; args: InValue[] }): InStatement {
+  return { sql: `UPDATE visitors SET page_views = page_views + 1 WHERE site_id = ? AND uid = ? AND ${when.sql}`, args: [siteId, uid, ...when.args] };
 }
 
 const SELECT = 'SELECT id, contact_id, proven_at FROM visitors WHERE site_id = ? AND uid = ?';

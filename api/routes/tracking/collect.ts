@@ -49,7 +49,8 @@ export function publicRoutes(deps: PublicDeps) {
         country: deps.platformCountry?.(c) ?? null,
       },
     });
-    return c.json({ ok: true, stored: result.stored, ...(result.dropped ? { dropped: result.dropped } : {}) }, 202);
+    // Read by w.js (it sends page views with fetch): focus: true means GET /focus has something to ask.
+    return c.json({ ok: true, stored: result.stored, ...(result.dropped ? { dropped: result.dropped } : {}), ...(result.focus ? { focus: true } : {}) }, 202);
   });
 
   return app;
