@@ -1,6 +1,6 @@
 // Embedded forms in real Chromium against the real app: rendering under a strict CSP, validation,
 // identity, double submits, progressive profiling, the no-JS fallback and gated assets.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './harness';
@@ -176,7 +176,7 @@ describe('embedded forms', () => {
   );
 
   it(
-    'progressive profiling hides the fields known for this visitor on the next visit',
+    'progressive profiling hides the known fields once the browser has proven who it is, never after a mere form claim',
     async () => {
       const site = await makeSite();
       const form = await create('/api/v1/forms', {
@@ -196,12 +196,22 @@ describe('embedded forms', () => {
       const names = () => page.locator(`[data-leadline-form] .fld input`).evaluateAll((els) => els.map((e) => (e as HTMLInputElement).name));
       await page.locator(inForm(form.id, 'input[name=email]')).waitFor();
       expect(await names()).toEqual(['email', 'first_name', 'city']);
-      await page.fill(inForm(form.id, 'input[name=email]'), `lin+${tag()}@example.com`);
+      const email = `lin+${tag()}@example.com`;
+      await page.fill(inForm(form.id, 'input[name=email]'), email);
       await page.fill(inForm(form.id, 'input[name=first_name]'), 'Lin');
       await page.fill(inForm(form.id, 'input[name=city]'), 'Lyon');
       await page.click(inForm(form.id, 'button[type=submit]'));
       await page.locator(inForm(form.id, '[role=status]')).waitFor();
 
+      // Typing an email proves nothing: anyone could type anyone's, so nothing about the contact shows.
+      await page.reload();
+      await page.locator(inForm(form.id, 'input[name=email]')).waitFor();
+      expect(await names()).toEqual(['email', 'first_name', 'city']);
+
+      // The site's backend signs the identify (the visitor logged in): now the known fields stay hidden.
+      const sig = createHmac('sha256', site.secret).update(email).digest('hex');
+      await page.evaluate((a) => (window as any).leadline('identify', a), { email, sig });
+      await waitFor(async () => (await rows(`SELECT 1 FROM visitors WHERE proven_at IS NOT NULL AND site_id = ?`, [site.id])).length === 1, 'the proven link');
       await page.reload();
       await page.locator(inForm(form.id, 'input[name=email]')).waitFor();
       expect(await names()).toEqual(['email', 'job_title']);
