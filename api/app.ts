@@ -3,7 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Ctx } from './core/context';
 import { VERSION } from './version';
-import { onError, validationHook, errorBody } from './routes/errors';
+import { onError, validationHook } from './routes/errors';
+import { notFoundOr405, refuseUnknownQuery } from './routes/contract';
 import { bodyLimit, cleanQuery, jsonInput, kickAfterWrites, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
@@ -18,7 +19,7 @@ import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
 import { createIngestor } from './core/tracking/ingest';
 import { siteRoutes } from './routes/tracking/sites';
 import { historyRoutes } from './routes/tracking/history';
-import { internalRoutes } from './routes/internal';
+import { internalRoutes, jobRoutes } from './routes/internal';
 import { demoRoutes } from './routes/demo';
 import { scoringRoutes } from './routes/scoring/scoring';
 import { segmentRoutes } from './routes/segments/segments';
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
   app.use('/api/v1/*', jsonInput);
+  app.use('/api/v1/*', refuseUnknownQuery(openApi));
 
   app.route('/', apiKeyRoutes);
   // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.
@@ -145,9 +147,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
+  app.route('/', jobRoutes);
   app.route('/', internalRoutes);
 
-  app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(notFoundOr405(() => app.routes));
   app.onError(onError);
   return app;
 }

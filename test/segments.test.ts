@@ -870,7 +870,31 @@ describe('incremental membership', () => {
 });
 
 describe('robustness', () => {
-  it('a segment whose field or stage is deleted does not stop the reactions or the rebuild job', async () => {
+  it('a field or stage a segment uses cannot be deleted (409 naming the segments)', async () => {
+    const t = await fixed();
+    await field(t, 'plan', 'text');
+    await field(t, 'seats', 'number');
+    const stage = (await t.json('POST', '/api/v1/stages', { name: 'Negotiation', position: 9 })).body.id;
+    const byField = await segment(t, { any: [{ field: 'fields.plan', op: 'equals', value: 'pro' }, { tag: 'x' }] }, 'Pros');
+    const byStage = await segment(t, { not: { field: 'stage', op: 'in', value: ['negotiation'] } }, 'Not negotiating');
+    const fields = (await t.json('GET', '/api/v1/fields')).body.data;
+    const plan = fields.find((f: any) => f.key === 'plan').id;
+    const seats = fields.find((f: any) => f.key === 'seats').id;
+    const r = await t.json('DELETE', `/api/v1/fields/${plan}`);
+    expectError(r, 409, 'CONFLICT');
+    expect(r.body.error.message).toContain(`${byField} (Pros)`);
+    const s = await t.json('DELETE', `/api/v1/stages/${stage}`);
+    expectError(s, 409, 'CONFLICT');
+    expect(s.body.error.message).toContain(`${byStage} (Not negotiating)`);
+    // Unused ones go; used ones go once no filter names them.
+    expect((await t.json('DELETE', `/api/v1/fields/${seats}`)).status).toBe(200);
+    await t.json('PATCH', `/api/v1/segments/${byField}`, { filter: { tag: 'x' } });
+    expect((await t.json('DELETE', `/api/v1/fields/${plan}`)).status).toBe(200);
+    await t.json('DELETE', `/api/v1/segments/${byStage}`);
+    expect((await t.json('DELETE', `/api/v1/stages/${stage}`)).status).toBe(200);
+  });
+
+  it('a segment whose field or stage disappeared (an older database) does not stop the reactions or the rebuild job, and says so', async () => {
     let clock = NOW;
     const t = await makeApp({ now: () => clock });
     await field(t, 'plan', 'text');
@@ -881,9 +905,12 @@ describe('robustness', () => {
     const vip = await segment(t, { tag: 'vip' }, 'VIP');
     const points = await segment(t, { field: 'points', op: 'gte', value: 5 }, 'Points');
     expect(await members(t, byField)).toEqual([c]);
-    const fieldId = (await t.json('GET', '/api/v1/fields')).body.data.find((f: any) => f.key === 'plan').id;
-    expect((await t.json('DELETE', `/api/v1/fields/${fieldId}`)).status).toBe(200);
-    expect((await t.json('DELETE', `/api/v1/stages/${stage}`)).status).toBe(200);
+    // What a database from before the 409s may hold: the field and stage gone under the filters.
+    await t.client.execute({ sql: "DELETE FROM fields WHERE key = 'plan'", args: [] });
+    await t.client.execute({ sql: 'DELETE FROM stages WHERE id = ?', args: [stage] });
+    expect((await t.json('GET', `/api/v1/segments/${byField}`)).body.broken).toContain('plan');
+    expect((await t.json('GET', `/api/v1/segments/${byStage}`)).body.broken).toContain('Gone soon');
+    expect((await t.json('GET', `/api/v1/segments/${vip}`)).body.broken).toBeNull();
     // The healthy segments keep working.
     clock += 10_000;
     await t.json('POST', `/api/v1/contacts/${c}/points`, { op: 'add', value: 5, reason: 'x' });

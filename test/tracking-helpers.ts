@@ -24,7 +24,7 @@ export function sign(secret: string, email: string) {
 }
 
 export async function runJob(t: TestApp, name = 'reactions') {
-  const r = await t.json('POST', `/internal/jobs/${name}`);
+  const r = await t.json('POST', `/api/v1/jobs/${name}`);
   if (r.status !== 200) throw new Error(JSON.stringify(r.body));
   return r.body.result;
 }

@@ -46,7 +46,7 @@ export function bodyLimit(limitFor: (path: string) => number): MiddlewareHandler
 }
 
 function neededScope(method: string, path: string): Scope {
-  if (path.startsWith('/api/v1/api-keys')) return 'admin';
+  if (path.startsWith('/api/v1/api-keys') || path.startsWith('/api/v1/jobs/')) return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }
 

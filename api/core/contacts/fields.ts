@@ -98,6 +98,16 @@ export async function updateField({
 // Removing a field also removes its values from every contact, in one transaction.
 export async function deleteField({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
   const current = await getField({ ctx, input });
+  // Stored filters are compact JSON, so a condition on this field reads exactly so.
+  const users = await ctx.client.execute({
+    sql: `SELECT id, name FROM segments WHERE instr(filter, ?) > 0 ORDER BY id LIMIT 20`,
+    args: [JSON.stringify({ field: `fields.${current.key}` }).slice(1, -1)],
+  });
+  if (users.rows.length) {
+    throw new ConflictError(
+      `Segments use this field: ${users.rows.map((r) => `${r.id} (${String(r.name)})`).join(', ')}. Change their filters first.`,
+    );
+  }
   await ctx.client.batch(
     [
       removeCustomValue(current.key),

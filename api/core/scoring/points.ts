@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
 import { writePointsFromLog } from '../contacts/writes';
+import { after, toPage, type PageInput } from '../util/cursor';
 
 /**
  * Statements that make contacts.points the sum of their point log again, with
@@ -54,13 +55,17 @@ export async function adjustPoints({
   return { points: Number(row.points) };
 }
 
-export async function pointHistory({ ctx, input }: { ctx: Ctx; input: { contactId: number; limit: number } }) {
+/** A contact's point log, newest first, a page at a time. */
+export async function pointHistory({ ctx, input }: { ctx: Ctx; input: PageInput & { contactId: number } }) {
   const id = await resolveContactId(ctx, input.contactId);
+  const exists = await ctx.client.execute({ sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [id] });
+  if (!exists.rows[0]) throw new NotFoundError('Contact');
+  const a = after(input.cursor, null, 'id', true);
   const r = await ctx.client.execute({
-    sql: 'SELECT id, rule_id, event_id, delta, reason, created_at FROM point_log WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
-    args: [id, input.limit],
+    sql: `SELECT id, rule_id, event_id, delta, reason, created_at FROM point_log WHERE contact_id = ? AND ${a.sql} ORDER BY id DESC LIMIT ?`,
+    args: [id, ...a.args, input.limit + 1],
   });
-  return r.rows.map((x) => ({
+  return toPage(r.rows, input.limit, (x) => [null, Number(x.id)], (x) => ({
     id: Number(x.id),
     rule_id: x.rule_id === null ? null : Number(x.rule_id),
     event_id: x.event_id === null ? null : Number(x.event_id),

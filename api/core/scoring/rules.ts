@@ -3,6 +3,7 @@ import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
+import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import type { SpineEvent } from '../spine/types';
 import { EVENT, SYSTEM_EVENTS } from '../spine/event-types';
 import { recomputeStatements } from './points';
@@ -106,7 +107,14 @@ export async function getPointRule({ ctx, input }: { ctx: Ctx; input: { id: numb
   return view(r.rows[0]);
 }
 
-export async function listPointRules({ ctx }: { ctx: Ctx }): Promise<PointRule[]> {
+export async function listPointRules({ ctx, input }: { ctx: Ctx; input: PageInput }): Promise<Page<PointRule>> {
+  const a = after(input.cursor, null, 'id');
+  const r = await ctx.client.execute({ sql: `SELECT * FROM point_rules WHERE ${a.sql} ORDER BY id LIMIT ?`, args: [...a.args, input.limit + 1] });
+  return toPage(r.rows, input.limit, (x) => [null, Number(x.id)], view);
+}
+
+/** Every rule, for scoring. */
+async function allPointRules(ctx: Ctx): Promise<PointRule[]> {
   return (await ctx.client.execute('SELECT * FROM point_rules ORDER BY id')).rows.map(view);
 }
 
@@ -198,7 +206,7 @@ const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_00
  * taken again.
  */
 export async function scoreEvents(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
-  const rules = (await listPointRules({ ctx })).filter((r) => r.active);
+  const rules = (await allPointRules(ctx)).filter((r) => r.active);
   const stmts: InStatement[] = [];
   const contacts = new Set<number>();
   const visitors = new Set<number>();

@@ -3,7 +3,9 @@ import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, isUniqueViolation } from '../errors';
 import { iso } from '../util/time';
+import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { resolveContactId } from '../contacts/contacts';
+import { conditions, type Filter } from '../segments/filter';
 import { ALWAYS, clearStage, writeStage, type Guard } from '../contacts/writes';
 
 export const StageInput = z.strictObject({
@@ -41,9 +43,11 @@ const view = (r: Row): StageView => ({
 
 const SELECT = 'stages.*, (SELECT count(*) FROM contacts c WHERE c.stage_id = stages.id) AS contacts';
 
-export async function listStages({ ctx }: { ctx: Ctx }): Promise<StageView[]> {
-  const r = await ctx.client.execute(`SELECT ${SELECT} FROM stages ORDER BY position, id`);
-  return r.rows.map(view);
+/** Stages in funnel order, a page at a time. */
+export async function listStages({ ctx, input }: { ctx: Ctx; input: PageInput }): Promise<Page<StageView>> {
+  const a = after(input.cursor, 'position', 'id');
+  const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM stages WHERE ${a.sql} ORDER BY position, id LIMIT ?`, args: [...a.args, input.limit + 1] });
+  return toPage(r.rows, input.limit, (x) => [Number(x.position), Number(x.id)], view);
 }
 
 export async function getStage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<StageView> {
@@ -82,8 +86,19 @@ export async function updateStage({ ctx, input }: { ctx: Ctx; input: { id: numbe
   return getStage({ ctx, input });
 }
 
-/** Deleting a stage leaves its contacts without a stage. */
+/** Deleting a stage leaves its contacts without a stage; refused while a segment filter names it. */
 export async function deleteStage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  const stage = await getStage({ ctx, input });
+  const users = (await ctx.client.execute(`SELECT id, name, filter FROM segments WHERE instr(filter, '"field":"stage"') > 0 ORDER BY id`)).rows.filter((r) =>
+    conditions(JSON.parse(String(r.filter)) as Filter).some((c) => {
+      if (!('field' in c) || c.field !== 'stage') return false;
+      const values = Array.isArray(c.value) ? c.value : [c.value];
+      return values.some((v) => v === stage.id || (typeof v === 'string' && v.trim().toLowerCase() === stage.name.toLowerCase()));
+    }),
+  );
+  if (users.length) {
+    throw new ConflictError(`Segments use this stage: ${users.slice(0, 20).map((r) => `${r.id} (${String(r.name)})`).join(', ')}. Change their filters first.`);
+  }
   const out = await ctx.client.batch(
     [
       clearStage(input.id, ctx.now()),

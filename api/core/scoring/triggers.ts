@@ -3,6 +3,7 @@ import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
+import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { randomToken } from '../util/crypto';
 import { policyOf, urlProblem } from '../util/outbound';
 import type { SpineEvent } from '../spine/types';
@@ -130,8 +131,10 @@ export async function getTrigger({ ctx, input }: { ctx: Ctx; input: { id: number
   return publicView(await triggerRecord(ctx, input.id));
 }
 
-export async function listTriggers({ ctx }: { ctx: Ctx }): Promise<Trigger[]> {
-  return (await triggerRecords(ctx)).map((t) => publicView(t));
+export async function listTriggers({ ctx, input }: { ctx: Ctx; input: PageInput }): Promise<Page<Trigger>> {
+  const a = after(input.cursor, null, 'id');
+  const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM point_triggers WHERE ${a.sql} ORDER BY id LIMIT ?`, args: [...a.args, input.limit + 1] });
+  return toPage(r.rows, input.limit, (x) => [null, Number(x.id)], (x) => publicView(record(x)));
 }
 
 export async function updateTrigger({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof TriggerPatch> } }): Promise<Trigger> {

@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { hmacSha256Hex } from '../util/crypto';
 import { iso } from '../util/time';
+import { after, toPage, type PageInput } from '../util/cursor';
 import { sendOutbound } from '../util/outbound';
 
 // Backoff after each failed attempt; after the last one the delivery is failed.
@@ -65,16 +66,18 @@ const view = (r: Row) => ({
   delivered_at: iso(r.delivered_at === null ? null : Number(r.delivered_at)),
 });
 
-export async function listDeliveries({ ctx, input }: { ctx: Ctx; input: { limit: number; status?: string; source?: string } }) {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
+/** The delivery log, newest first, a page at a time. */
+export async function listDeliveries({ ctx, input }: { ctx: Ctx; input: PageInput & { status?: string; source?: string } }) {
+  const a = after(input.cursor, null, 'id', true);
+  const where: string[] = [a.sql];
+  const args: (string | number)[] = [...a.args];
   if (input.status) where.push('status = ?'), args.push(input.status);
   if (input.source) where.push('source = ?'), args.push(input.source);
   const r = await ctx.client.execute({
-    sql: `SELECT * FROM webhook_deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
-    args: [...args, input.limit],
+    sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    args: [...args, input.limit + 1],
   });
-  return r.rows.map(view);
+  return toPage(r.rows, input.limit, (x) => [null, Number(x.id)], view);
 }
 
 /** Queues a delivery again now (e.g. after fixing the receiver). */

@@ -101,3 +101,11 @@ export function referencedSegments(f: Filter, out = new Set<number>()): Set<numb
   else if ('segment' in f) out.add(f.segment);
   return out;
 }
+
+/** Every condition of a filter (its leaves), groups walked through. */
+export function conditions(f: Filter): Exclude<Filter, { all: Filter[] } | { any: Filter[] } | { not: Filter }>[] {
+  if ('all' in f) return f.all.flatMap(conditions);
+  if ('any' in f) return f.any.flatMap(conditions);
+  if ('not' in f) return conditions(f.not);
+  return [f];
+}

@@ -10,6 +10,8 @@ interface Live {
   compiled: Compiled;
 }
 
+const warned = new Set<string>();
+
 async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
   const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
   if (!rows.rows.length) return { segs: [], now: ctx.now() };
@@ -22,7 +24,13 @@ async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
     try {
       segs.push({ id: s.id, compiled: compileFilter(s.filter!, env) });
     } catch (e) {
-      ctx.log.warn('segment filter does not compile; skipped', { segment: s.id, error: e instanceof Error ? e.message : String(e) });
+      // Said once per segment and reason, not at every run: the API shows it as `broken`.
+      const reason = e instanceof Error ? e.message : String(e);
+      if (!warned.has(`${s.id}:${reason}`)) {
+        if (warned.size > 1000) warned.clear();
+        warned.add(`${s.id}:${reason}`);
+        ctx.log.warn('segment filter does not compile; skipped until it is fixed', { segment: s.id, error: reason });
+      }
     }
   }
   return { segs, now: env.now };

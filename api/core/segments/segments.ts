@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
-import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
+import { after, decodeCursor, encodeCursor, toPage, type Page, type PageInput } from '../util/cursor';
 import { iso } from '../util/time';
 import { hydrate, resolveContactId, CONTACT_SELECT, type ContactView } from '../contacts/contacts';
 import { compileFilter } from './compile';
 import { Filter, filterSize, referencedSegments } from './filter';
 import { compileEnv, parseSegmentRow, rebuildSegment } from './membership';
+import type { CompileEnv } from './compile';
 
 export const SegmentInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -29,12 +30,24 @@ export interface SegmentView {
   kind: 'dynamic' | 'static';
   filter: Filter | null;
   members: number;
+  /** Why the filter no longer compiles, or null. */
+  broken: string | null;
   built_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
-function view(r: Row): SegmentView {
+function brokenReason(s: ReturnType<typeof parseSegmentRow>, env: CompileEnv): string | null {
+  if (s.kind !== 'dynamic' || !s.filter) return null;
+  try {
+    compileFilter(s.filter, env);
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function view(r: Row, env: CompileEnv): SegmentView {
   const s = parseSegmentRow(r);
   return {
     id: s.id,
@@ -43,6 +56,7 @@ function view(r: Row): SegmentView {
     kind: s.kind,
     filter: s.filter,
     members: Number(r.members ?? 0),
+    broken: brokenReason(s, env),
     built_at: iso(s.builtAt),
     created_at: iso(Number(r.created_at))!,
     updated_at: iso(Number(r.updated_at))!,
@@ -101,7 +115,7 @@ export async function createSegment({ ctx, input }: { ctx: Ctx; input: SegmentIn
 export async function getSegment({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<SegmentView> {
   const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM segments WHERE id = ?`, args: [input.id] });
   if (!r.rows[0]) throw new NotFoundError('Segment');
-  return view(r.rows[0]);
+  return view(r.rows[0], await compileEnv(ctx));
 }
 
 export async function listSegments({ ctx, input }: { ctx: Ctx; input: { limit: number; cursor?: string } }): Promise<Page<SegmentView>> {
@@ -109,7 +123,8 @@ export async function listSegments({ ctx, input }: { ctx: Ctx; input: { limit: n
   const r = await ctx.client.execute({ sql: `SELECT ${SELECT} FROM segments WHERE id > ? ORDER BY id LIMIT ?`, args: [after, input.limit + 1] });
   const more = r.rows.length > input.limit;
   const rows = more ? r.rows.slice(0, input.limit) : r.rows;
-  return { data: rows.map(view), has_more: more, next_cursor: more ? encodeCursor([null, Number(rows[rows.length - 1]!.id)]) : null };
+  const env = await compileEnv(ctx);
+  return { data: rows.map((x) => view(x, env)), has_more: more, next_cursor: more ? encodeCursor([null, Number(rows[rows.length - 1]!.id)]) : null };
 }
 
 /** Editing the filter rebuilds membership at once (with joined/left events). */
@@ -237,19 +252,27 @@ export async function removeMember({ ctx, input: raw }: { ctx: Ctx; input: { id:
   if (!out[0]!.rows[0]) throw new NotFoundError('Contact');
 }
 
-export async function contactSegments({ ctx, input }: { ctx: Ctx; input: { contactId: number } }) {
+/** The segments a contact is in, by name, a page at a time. */
+export async function contactSegments({ ctx, input }: { ctx: Ctx; input: PageInput & { contactId: number } }) {
   const id = await resolveContactId(ctx, input.contactId);
+  const a = after(input.cursor, 's.name', 's.id');
   const [exists, r] = await ctx.client.batch(
     [
       { sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [id] },
       {
         sql: `SELECT s.id, s.name, s.kind, m.source, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
-          WHERE m.contact_id = ? ORDER BY s.name, s.id`,
-        args: [id],
+          WHERE m.contact_id = ? AND ${a.sql} ORDER BY s.name, s.id LIMIT ?`,
+        args: [id, ...a.args, input.limit + 1],
       },
     ],
     'read',
   );
   if (!exists!.rows[0]) throw new NotFoundError('Contact');
-  return r!.rows.map((x) => ({ id: Number(x.id), name: String(x.name), kind: String(x.kind), membership: String(x.source), added_at: iso(Number(x.added_at))! }));
+  return toPage(r!.rows, input.limit, (x) => [String(x.name), Number(x.id)], (x) => ({
+    id: Number(x.id),
+    name: String(x.name),
+    kind: String(x.kind),
+    membership: String(x.source),
+    added_at: iso(Number(x.added_at))!,
+  }));
 }

@@ -43,3 +43,22 @@ export function toPage<R, T>(rows: R[], limit: number, key: (r: R) => CursorValu
     next_cursor: more && last !== undefined ? encodeCursor(key(last)) : null,
   };
 }
+
+export interface PageInput {
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * Keyset pagination over (sort value, id): the condition for rows after the
+ * cursor in the given direction, as SQL over `sortExpr` and `idExpr`, and its
+ * arguments. A row-value comparison lets SQLite seek its index.
+ */
+export function after(cursor: string | undefined, sortExpr: string | null, idExpr: string, desc = false): { sql: string; args: (string | number)[] } {
+  if (!cursor) return { sql: '1', args: [] };
+  const [v, id] = decodeCursor(cursor);
+  const op = desc ? '<' : '>';
+  if (sortExpr === null) return { sql: `${idExpr} ${op} ?`, args: [id] };
+  if (v === null) throw new BadRequestError('cursor is not valid: pass the next_cursor value from a previous page unchanged.');
+  return { sql: `(${sortExpr}, ${idExpr}) ${op} (?, ?)`, args: [v, id] };
+}

@@ -7,7 +7,7 @@ import { adjustPoints, pointHistory } from '../../core/scoring/points';
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, rotateTriggerSecrets, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
 import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
 import { leadScoringReport, recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
-import { DeletedSchema, errors, IdParam, json, jsonBody, security, type AppEnv } from '../shared';
+import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const Stage = z
   .object({ id: z.number().int(), name: z.string(), position: z.number().int(), is_mql: z.boolean(), contacts: z.number().int(), created_at: z.string() })
@@ -73,10 +73,12 @@ function crud(
     tag: string;
     noun: string;
     item: z.ZodType;
+    /** The page schema's component name, e.g. StagePage. */
+    pageName: string;
     input: z.ZodType;
     patch: z.ZodType;
     core: {
-      list: (a: { ctx: Ctx }) => Promise<unknown[]>;
+      list: (a: { ctx: Ctx; input: { limit: number; cursor?: string } }) => Promise<unknown>;
       create: (a: { ctx: Ctx; input: never }) => Promise<unknown>;
       get: (a: { ctx: Ctx; input: { id: number } }) => Promise<unknown>;
       update: (a: { ctx: Ctx; input: { id: number; patch: never } }) => Promise<unknown>;
@@ -88,8 +90,9 @@ function crud(
   const id = (c: Context<AppEnv>) => (c.req.valid as (t: 'param') => { id: number })('param').id;
   const body = (c: Context<AppEnv>) => (c.req.valid as (t: 'json') => never)('json');
   const route = (r: Parameters<typeof createRoute>[0], h: (c: Context<AppEnv>) => Promise<Response>) => app.openapi(createRoute(r), h as never);
-  route({ ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, responses: { 200: json(z.object({ data: z.array(o.item) }), `All ${o.noun}s`), ...errors() } }, async (c) =>
-    c.json({ data: await o.core.list({ ctx: c.get('ctx') }) }, 200),
+  route(
+    { ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, request: { query: PageQuery }, responses: { 200: json(page(o.item, o.pageName), `A page of ${o.noun}s`), ...errors() } },
+    async (c) => c.json(await o.core.list({ ctx: c.get('ctx'), input: (c.req.valid as (t: 'query') => { limit: number; cursor?: string })('query') }), 200),
   );
   route({ ...base, method: 'post', path: o.path, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }, async (c) =>
     c.json(await o.core.create({ ctx: c.get('ctx'), input: body(c) }), 201),
@@ -114,6 +117,7 @@ crud(app, {
   tag: 'Stages',
   noun: 'stage',
   item: Stage,
+  pageName: 'StagePage',
   input: StageInput.openapi('StageInput', { example: { name: 'Negotiation', position: 4, is_mql: false } }),
   patch: StagePatch.openapi('StagePatch'),
   core: { list: listStages, create: createStage, get: getStage, update: updateStage, remove: deleteStage },
@@ -124,6 +128,7 @@ crud(app, {
   tag: 'Points',
   noun: 'point rule',
   item: PointRule,
+  pageName: 'PointRulePage',
   input: PointRuleInput.openapi('PointRuleInput', {
     example: { name: 'Visited pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true, cap: { count: 3, period: 'day' } },
   }),
@@ -136,6 +141,7 @@ crud(app, {
   tag: 'Points',
   noun: 'point trigger',
   item: Trigger,
+  pageName: 'PointTriggerPage',
   input: TriggerInput.openapi('PointTriggerInput', {
     example: { name: 'Sales-ready', threshold: 100, actions: [{ type: 'change_stage', stage_id: 3 }, { type: 'webhook', url: 'https://crm.example.com/hooks/leadline' }] },
   }),
@@ -185,16 +191,21 @@ export const scoringRoutes = app
       tags: ['Points'],
       security,
       summary: "A contact's point log",
-      request: { params: IdParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+      request: { params: IdParam, query: PageQuery },
       responses: {
         200: json(
-          z.object({ data: z.array(z.object({ id: z.number().int(), rule_id: z.number().int().nullable(), event_id: z.number().int().nullable(), delta: z.number().int(), reason: z.string(), created_at: z.string() })) }),
+          page(
+            z
+              .object({ id: z.number().int(), rule_id: z.number().int().nullable(), event_id: z.number().int().nullable(), delta: z.number().int(), reason: z.string(), created_at: z.string() })
+              .openapi('PointLogEntry'),
+            'PointLogPage',
+          ),
           'Newest first',
         ),
         ...errors(404),
       },
     }),
-    async (c) => c.json({ data: await pointHistory({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, limit: c.req.valid('query').limit } }) }, 200),
+    async (c) => c.json(await pointHistory({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, ...c.req.valid('query') } }), 200),
   )
   .openapi(
     createRoute({
@@ -274,15 +285,14 @@ export const scoringRoutes = app
       summary: 'Webhook delivery log',
       description: 'Deliveries are POSTs signed with `Leadline-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, retried with backoff (10 s, 1 min, 5 min, 30 min, 2 h, 6 h) until a 2xx.',
       request: {
-        query: z.object({
+        query: PageQuery.extend({
           status: z.enum(['pending', 'delivered', 'failed']).optional(),
           source: z.string().max(100).optional().openapi({ example: 'trigger:3' }),
-          limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
       },
-      responses: { 200: json(z.object({ data: z.array(Delivery) }), 'Newest first'), ...errors() },
+      responses: { 200: json(page(Delivery, 'WebhookDeliveryPage'), 'Newest first'), ...errors() },
     }),
-    async (c) => c.json({ data: await listDeliveries({ ctx: c.get('ctx'), input: c.req.valid('query') }) }, 200),
+    async (c) => c.json(await listDeliveries({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
   )
   .openapi(
     createRoute({

@@ -34,6 +34,9 @@ const Segment = z
     kind: z.enum(['dynamic', 'static']),
     filter: FilterDoc.nullable(),
     members: z.number().int(),
+    broken: z.string().nullable().openapi({
+      description: 'Why the filter no longer compiles (e.g. a field it names is gone), or null. A broken segment keeps its members and is skipped by upkeep until its filter is fixed.',
+    }),
     built_at: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -183,14 +186,17 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
       tags,
       security,
       summary: "A contact's segments",
-      request: { params: IdParam },
+      request: { params: IdParam, query: PageQuery },
       responses: {
         200: json(
-          z.object({ data: z.array(z.object({ id: z.number().int(), name: z.string(), kind: z.string(), membership: z.string(), added_at: z.string() })) }),
-          'Segments the contact is in',
+          page(
+            z.object({ id: z.number().int(), name: z.string(), kind: z.string(), membership: z.string(), added_at: z.string() }).openapi('ContactSegment'),
+            'ContactSegmentPage',
+          ),
+          'Segments the contact is in, by name',
         ),
         ...errors(404),
       },
     }),
-    async (c) => c.json({ data: await contactSegments({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id } }) }, 200),
+    async (c) => c.json(await contactSegments({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, ...c.req.valid('query') } }), 200),
   );
