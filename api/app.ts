@@ -5,7 +5,8 @@ import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook } from './routes/errors';
 import { notFoundOr405, refuseUnknownQuery } from './routes/contract';
-import { bodyLimit, cleanQuery, jsonInput, kickAfterWrites, requireApiKey } from './routes/middleware';
+import { guardPublicEndpoints, perApiKey } from './routes/public';
+import { bodyLimit, cleanQuery, idempotency, jsonInput, kickAfterWrites, requireApiKey } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
     await next();
   };
   for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, withClientIp);
+  guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
     publicRoutes({
@@ -130,6 +132,9 @@ export function createApp(deps: AppDeps) {
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
+  const keyLimit = perApiKey(deps.ctx.config.API_RATE_LIMIT);
+  app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : keyLimit(c, next)));
+  app.use('/api/v1/*', idempotency);
   app.use('/api/v1/*', jsonInput);
   app.use('/api/v1/*', refuseUnknownQuery(openApi));
 

@@ -32,6 +32,8 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Requests per minute one IP may send to the public endpoints (/t, forms).
   PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  // Requests per minute one API key may send to /api/v1 (RateLimit-* headers on every answer).
+  API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1200),
   // Behind a reverse proxy on Node: take the client IP from X-Forwarded-For.
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])

@@ -9,7 +9,7 @@ async function walk(t: TestApp, path: string) {
   let pages = 0;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const r = await t.json('GET', `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    const r: { status: number; body: any } = await t.json('GET', `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(['data', 'has_more', 'next_cursor']);
     expect(r.body.data.length).toBeLessThanOrEqual(2);
@@ -95,5 +95,85 @@ describe('jobs', () => {
     expectError(await t.json('POST', '/api/v1/jobs/nope'), 422, 'VALIDATION_FAILED');
     const doc = (await t.json('GET', '/api/v1/openapi.json')).body;
     expect(doc.paths['/api/v1/jobs/{name}'].post.parameters[0].schema.enum).toEqual(['reactions', 'webhooks', 'segments', 'retention']);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const post = (t: TestApp, path: string, body: unknown, key: string, apiKey?: string) =>
+    t.call('POST', path, body, { headers: { 'idempotency-key': key }, key: apiKey });
+
+  it('two POST /contacts/{id}/points with one key add points once; the second answers the stored response', async () => {
+    const t = await makeApp();
+    const c = (await t.json('POST', '/api/v1/contacts', { email: 'i@example.com' })).body.id;
+    const first = await post(t, `/api/v1/contacts/${c}/points`, { op: 'add', value: 10, reason: 'webinar' }, 'key-1');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const again = await post(t, `/api/v1/contacts/${c}/points`, { op: 'add', value: 10, reason: 'webinar' }, 'key-1');
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    expect((await t.json('GET', `/api/v1/contacts/${c}`)).body.points).toBe(10);
+    // Concurrent retries of one request: still once.
+    const burst = await Promise.all(Array.from({ length: 5 }, () => post(t, `/api/v1/contacts/${c}/points`, { op: 'add', value: 1, reason: 'burst' }, 'key-2')));
+    expect(burst.map((r) => r.status).sort()).toEqual(expect.arrayContaining([200]));
+    for (const r of burst) expect([200, 409]).toContain(r.status);
+    expect((await t.json('GET', `/api/v1/contacts/${c}`)).body.points).toBe(11);
+    // Another key is another request.
+    await post(t, `/api/v1/contacts/${c}/points`, { op: 'add', value: 10, reason: 'webinar' }, 'key-3');
+    expect((await t.json('GET', `/api/v1/contacts/${c}`)).body.points).toBe(21);
+  });
+
+  it('the same key with another body is 409; keys are per API key; refused requests keep no result', async () => {
+    const t = await makeApp();
+    const created = await post(t, '/api/v1/contacts', { email: 'a@example.com' }, 'k');
+    expect(created.status).toBe(201);
+    const other = await post(t, '/api/v1/contacts', { email: 'b@example.com' }, 'k');
+    expect(other.status).toBe(409);
+    expect((await other.json()).error.code).toBe('IDEMPOTENCY_CONFLICT');
+    // Another API key's "k" is its own.
+    expect((await post(t, '/api/v1/contacts', { email: 'b@example.com' }, 'k', t.keys.write)).status).toBe(201);
+    // A validation failure is not kept: fixing the body and retrying with the same key works.
+    const bad = await post(t, '/api/v1/contacts', { email: 'not an email' }, 'k2');
+    expect(bad.status).toBe(422);
+    expect((await post(t, '/api/v1/contacts', { email: 'c@example.com' }, 'k2')).status).toBe(201);
+    expect((await t.call('POST', '/api/v1/contacts', { email: 'd@example.com' }, { headers: { 'idempotency-key': 'bad key with spaces' } })).status).toBe(400);
+    expect((await t.json('GET', '/api/v1/contacts')).body.data.map((c: any) => c.email).sort()).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+  });
+
+  it('keys expire after 24 hours, and erasing a contact erases the responses that show it', async () => {
+    let now = Date.UTC(2026, 5, 1);
+    const t = await makeApp({ now: () => now });
+    const r = await post(t, '/api/v1/contacts', { email: 'gone@example.com' }, 'erase-me');
+    const id = (await r.json()).id;
+    expect(await t.client.execute("SELECT count(*) AS n FROM idempotency_keys").then((x) => Number(x.rows[0]!.n))).toBe(1);
+    expect((await t.json('DELETE', `/api/v1/contacts/${id}`)).status).toBe(200);
+    const left = await t.client.execute('SELECT body FROM idempotency_keys');
+    expect(left.rows.map((x) => String(x.body)).join()).not.toContain('gone@example.com');
+    await post(t, '/api/v1/contacts', { email: 'kept@example.com' }, 'k-old');
+    now += 25 * 3_600_000;
+    const run = await t.json('POST', '/api/v1/jobs/retention');
+    expect(run.body.result.idempotency_keys).toBe(1);
+  });
+});
+
+describe('per-key rate limit', () => {
+  it('tells every answer its RateLimit-* figures and answers 429 in the error shape above the limit', async () => {
+    const t = await makeApp({ env: { API_RATE_LIMIT: '3' } });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await t.call('GET', '/api/v1/contacts', undefined, { key: t.keys.read });
+      statuses.push(last.status);
+      if (i === 0) {
+        expect(last.headers.get('ratelimit-limit')).toBe('3');
+        expect(last.headers.get('ratelimit-remaining')).toBe('2');
+        expect(Number(last.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectError({ status: 429, body: await last!.json() }, 429, 'RATE_LIMITED');
+    // Each key has its own budget.
+    expect((await t.call('GET', '/api/v1/contacts', undefined, { key: t.keys.write })).status).toBe(200);
   });
 });

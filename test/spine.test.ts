@@ -1,3 +1,4 @@
+import { settleDeferred } from '../api/routes/defer';
 import { describe, it, expect } from 'vitest';
 import { makeApp } from './helpers';
 import { makeSite, track, vid, sign, runJob, count } from './tracking-helpers';
@@ -14,6 +15,8 @@ describe('event spine', () => {
     const t = await makeApp();
     const site = await makeSite(t);
     const c = await t.json('POST', '/api/v1/contacts', { email: 'crash@example.com' });
+    // The write kicked the reactions; let that run end before the "crash".
+    await settleDeferred();
     // Events written straight to the log, as if the process died before any reaction ran.
     const v = await t.client.execute({
       sql: "INSERT INTO visitors (site_id, uid, first_seen_at, last_seen_at, source) VALUES (?, ?, 1000, 5000, '{\"utm_source\":\"ads\"}') RETURNING id",

@@ -3,6 +3,7 @@ import { runReactions } from '../core/spine/run';
 import { runRetention } from '../core/tracking/retention';
 import { runWebhooks } from '../core/scoring/webhooks';
 import { rebuildAll } from '../core/segments/membership';
+import { expireIdempotencyKeys } from '../core/access/idempotency';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
@@ -13,7 +14,7 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
-  retention: { everyMs: 3_600_000, run: (ctx) => runRetention(ctx) },
+  retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },
 };
 
 export type JobName = keyof typeof JOBS;

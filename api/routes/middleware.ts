@@ -1,47 +1,43 @@
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
 import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
 import type { AppEnv } from './shared';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { beginIdempotent, checkIdempotencyKey, finishIdempotent, keepsResponse } from '../core/access/idempotency';
+import { sha256Hex } from '../core/util/crypto';
 import { kickReactions } from '../core/spine/run';
 import { defer } from './defer';
 import { checkQuery, jsonTooDeep, MAX_JSON_DEPTH, readJsonInput } from '../core/util/text';
 
-// Body limits are checked on the declared length and again while reading,
-// because chunked requests have no Content-Length.
+/**
+ * Body limits by path: Hono's body-limit middleware, which also counts chunked
+ * bodies that declare no length. A declared length is checked here first so
+ * that the ingestion hot path never touches raw.body (on Node that makes the
+ * adapter build a web stream per request, for nothing).
+ */
 export function bodyLimit(limitFor: (path: string) => number): MiddlewareHandler<AppEnv> {
+  const limiters = new Map<number, MiddlewareHandler>();
   return async (c, next) => {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
     const limit = limitFor(c.req.path);
     const declared = c.req.header('content-length');
-    if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit);
-    // With a declared length there is nothing more to check here (and touching
-    // raw.body would make the Node adapter build a stream for nothing).
-    if (declared !== undefined) return next();
-    const body = c.req.raw.body;
-    if (!body) return next();
-    // Unknown length: buffer with a running count, then hand the bytes on.
-    const reader = body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        throw new PayloadTooLargeError(limit);
-      }
-      chunks.push(value);
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(declared) > limit) throw new PayloadTooLargeError(limit);
+      return next();
     }
-    const buf = new Uint8Array(size);
-    let off = 0;
-    for (const ch of chunks) {
-      buf.set(ch, off);
-      off += ch.byteLength;
+    let limiter = limiters.get(limit);
+    if (!limiter) {
+      limiter = honoBodyLimit({
+        maxSize: limit,
+        onError: () => {
+          throw new PayloadTooLargeError(limit);
+        },
+      });
+      limiters.set(limit, limiter);
     }
-    c.req.raw = new Request(c.req.raw, { body: buf });
-    return next();
+    return limiter(c, next);
   };
 }
 
@@ -107,4 +103,39 @@ export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   const m = c.req.method;
   const writes = m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
   if (c.res.status < 300 && (writes || (m === 'GET' && c.req.path.startsWith('/a/')))) defer(c, kickReactions(c.get('ctx')));
+};
+
+/**
+ * Idempotency-Key on the private API's writes (core/access/idempotency.ts):
+ * the request's method, path, query and body bytes are its fingerprint; a
+ * replay answers the stored response with Idempotent-Replayed: true.
+ */
+export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header('idempotency-key');
+  const m = c.req.method;
+  if (header === undefined || m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return next();
+  const ctx = c.get('ctx');
+  const slot = { apiKeyId: c.get('apiKey').id, key: checkIdempotencyKey(header) };
+  const url = new URL(c.req.url);
+  const head = new TextEncoder().encode(`${m} ${url.pathname}${url.search}\n`);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const all = new Uint8Array(head.length + body.length);
+  all.set(head);
+  all.set(body, head.length);
+  const stored = await beginIdempotent(ctx, slot, await sha256Hex(all));
+  if (stored) return c.body(stored.body, stored.status as ContentfulStatusCode, { ...stored.headers, 'Idempotent-Replayed': 'true' });
+  try {
+    await next();
+  } catch (e) {
+    await finishIdempotent(ctx, slot, null);
+    throw e;
+  }
+  const res = c.res;
+  if (!keepsResponse(res.status)) return finishIdempotent(ctx, slot, null);
+  const headers: Record<string, string> = {};
+  for (const h of ['content-type', 'location']) {
+    const v = res.headers.get(h);
+    if (v) headers[h] = v;
+  }
+  await finishIdempotent(ctx, slot, { status: res.status, headers, body: await res.clone().text() });
 };

@@ -1,10 +1,14 @@
-import type { Context } from 'hono';
-import type { Ctx } from '../core/context';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
+import { rateLimiter } from 'hono-rate-limiter';
 import { AppError } from '../core/errors';
-import { createRateLimiter, type RateLimiter } from '../core/util/rate-limit';
 import type { AppEnv } from './shared';
 
-// What every public endpoint (/t, /f/:id, /focus, /a/:slug) does first.
+// What every public endpoint (/t, /f/:id, /focus, /a/:slug) gets before its
+// handler: CORS for the calling page (on errors too, so its script can read
+// what went wrong; whether the origin may use a site is the site's allow-list,
+// checked in core) and a per-IP request limit, by bucket.
 
 /** The page's origin: Origin, or the Referer's origin (some beacons carry no Origin). */
 export function originOf(c: Context): string | null {
@@ -19,28 +23,57 @@ export function originOf(c: Context): string | null {
   }
 }
 
-// One limiter per app and bucket (tests build many apps in one process).
-const limiters = new WeakMap<Ctx, Map<string, RateLimiter>>();
+/** The 429 in the error shape, with Retry-After, from the limiter's count of this window. */
+export function tooMany(c: Context<AppEnv>): never {
+  const info = c.get('rateLimit');
+  const wait = Math.max(1, Math.ceil(((info?.resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+  c.header('Retry-After', String(wait));
+  throw new AppError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
+}
+
+/** A limit of `perMinute` requests per client IP for one bucket of public requests. */
+function perIp(perMinute: number, only?: string): MiddlewareHandler<AppEnv> {
+  return rateLimiter<AppEnv>({
+    windowMs: 60_000,
+    limit: perMinute,
+    // The hot path stays lean: no RateLimit-* headers, Retry-After on a 429 only.
+    standardHeaders: false,
+    keyGenerator: (c) => c.get('clientIp') ?? 'unknown',
+    skip: only ? (c) => c.req.method !== only : undefined,
+    handler: (c) => tooMany(c),
+  });
+}
 
 /**
- * CORS headers for the calling page (on errors too, so its script can read
- * what went wrong; whether the origin may use a site is the site's
- * allow-list), then the per-IP limit of `perMinute` requests in `bucket`.
- * Returns the page's origin.
+ * The private API's limit: `perMinute` requests per API key, told on every
+ * answer in RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset (and
+ * RateLimit-Policy), with Retry-After and the error shape on a 429.
  */
-export function guardPublic(c: Context<AppEnv>, bucket: string, perMinute?: number): string | null {
-  const origin = originOf(c);
-  if (origin) c.header('Access-Control-Allow-Origin', origin);
-  c.header('Vary', 'Origin');
-  const ctx = c.get('ctx');
-  let byBucket = limiters.get(ctx);
-  if (!byBucket) limiters.set(ctx, (byBucket = new Map()));
-  let limiter = byBucket.get(bucket);
-  if (!limiter) byBucket.set(bucket, (limiter = createRateLimiter({ limit: perMinute ?? ctx.config.PUBLIC_RATE_LIMIT, windowMs: 60_000 })));
-  const wait = limiter.hit(c.get('clientIp') ?? 'unknown', ctx.now());
-  if (wait) {
-    c.header('Retry-After', String(wait));
-    throw new AppError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`);
-  }
-  return origin;
+export function perApiKey(perMinute: number): MiddlewareHandler<AppEnv> {
+  return rateLimiter<AppEnv>({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-6',
+    keyGenerator: (c) => `key:${c.get('apiKey').id}`,
+    handler: (c) => tooMany(c),
+  });
+}
+
+/** Mounts CORS and the per-IP limits on the public endpoints of `app`. */
+export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number) {
+  const pageCors = cors({
+    // The Referer's origin stands in where a beacon carries no Origin.
+    origin: (_origin, c) => originOf(c),
+    allowMethods: ['GET', 'POST'],
+    allowHeaders: ['Content-Type'],
+    exposeHeaders: ['Retry-After'],
+    maxAge: 86_400,
+  });
+  for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, pageCors);
+  app.use('/t', perIp(perMinute, 'POST'));
+  // A person submits a form a few times a minute at most; reads are cheap.
+  app.use('/f/*', perIp(perMinute, 'GET'));
+  app.use('/f/*', perIp(Math.max(1, Math.ceil(perMinute / 20)), 'POST'));
+  app.use('/focus', perIp(perMinute, 'GET'));
+  app.use('/a/*', perIp(perMinute, 'GET'));
 }

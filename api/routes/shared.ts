@@ -4,7 +4,7 @@ import type { AuthenticatedKey } from '../core/access/api-keys';
 import { ERROR_CODES } from '../core/errors';
 
 export type AppEnv = {
-  Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string; clientIp: string | null };
+  Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string; clientIp: string | null; rateLimit?: { limit: number; remaining: number; resetTime?: Date } };
 };
 
 export const ErrorSchema = z

@@ -55,7 +55,7 @@ export const OTHER_TABLES: Record<string, string> = {
   focus_items: 'focus item definitions; views and clicks are events',
   forms: 'form definitions; submissions are form_submissions',
   idempotency_keys:
-    'replayed API responses, keyed by API key and not by contact: a stored body may copy contact data, so these rows must expire (Stripe keeps them 24 hours)',
+    'responses kept 24 hours for Idempotency-Key replays, by API key: erasure deletes those that show the contact (eraseStatements), the retention job the rest when they expire',
   point_rules: 'scoring rule definitions; what they scored is point_log',
   point_triggers: 'trigger definitions; whom they fired for is trigger_fires',
   reaction_cursors: 'how far each spine reaction has read the event log',
@@ -68,6 +68,14 @@ export const OTHER_TABLES: Record<string, string> = {
 /** Statements that erase a contact and everything about it (the contact row last). */
 export function eraseStatements(id: number): InStatement[] {
   return [
+    // Responses kept for Idempotency-Key replays that show this contact (by its email, or its
+    // contact object), while the contact row is still there to name its email.
+    {
+      sql: `DELETE FROM idempotency_keys WHERE body IS NOT NULL AND (
+          instr(lower(body), (SELECT email_normalized FROM contacts WHERE id = ?)) > 0
+          OR instr(body, '{"id":' || ? || ',"email":') > 0 OR instr(body, '"contact_id":' || ? || ',') > 0)`,
+      args: [id, id, id],
+    },
     // Before the visitors themselves go.
     ...VISITOR_DATA.map(({ table, column }) => ({
       sql: `DELETE FROM ${table} WHERE ${column} IN (SELECT id FROM visitors WHERE contact_id = ?)`,

@@ -8,8 +8,8 @@ export function toHex(buf: ArrayBuffer | Uint8Array): string {
   return out;
 }
 
-export async function sha256Hex(input: string): Promise<string> {
-  return toHex(await crypto.subtle.digest('SHA-256', enc.encode(input)));
+export async function sha256Hex(input: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  return toHex(await crypto.subtle.digest('SHA-256', typeof input === 'string' ? enc.encode(input) : input));
 }
 
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {

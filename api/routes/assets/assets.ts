@@ -19,7 +19,6 @@ import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-acce
 import { errorResponse } from '../errors';
 import { cleanText } from '../../core/util/text';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
-import { guardPublic } from '../public';
 
 const tags = ['Assets'];
 
@@ -221,7 +220,6 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
   app.get('/a/:slug', async (c) => {
     const ctx = c.get('ctx');
     c.header('X-Content-Type-Options', 'nosniff');
-    guardPublic(c, 'asset');
     const slug = c.req.param('slug');
     const k = c.req.query('k') || undefined;
     const uid = c.req.query('v') || null;

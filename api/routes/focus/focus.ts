@@ -24,7 +24,7 @@ import {
 import { AppError, ValidationError, zodErrors } from '../../core/errors';
 import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { parseUserAgent } from '../../core/tracking/enrich';
-import { guardPublic } from '../public';
+import { originOf } from '../public';
 import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Focus items'];
@@ -201,7 +201,7 @@ const FocusQuery = z.object({
 export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     const ctx = c.get('ctx');
     c.header('Cache-Control', 'no-store');
-    const origin = guardPublic(c, 'focus');
+    const origin = originOf(c);
     const raw = c.req.query();
     if (raw.v === '') delete raw.v;
     if (raw.d === '') delete raw.d;

@@ -9,15 +9,13 @@ import { checkReturnUrl, requireSite, SITE_KEY, SUBMISSION_ID, VISITOR_ID } from
 import { randomToken } from '../../core/util/crypto';
 import { cleanText } from '../../core/util/text';
 import type { AppEnv } from '../shared';
-import { guardPublic, originOf } from '../public';
+import { originOf } from '../public';
 
 // Thin adapters for GET/POST /f/:id and GET /f/:id/embed; the contract is
 // documented in core/forms/public.ts.
 
 type C = Context<AppEnv>;
 
-// A person submits a form a few times a minute at most; reads are cheap.
-const submitLimit = (c: C) => Math.max(1, Math.ceil(c.get('ctx').config.PUBLIC_RATE_LIMIT / 20));
 
 /** Where this server is reachable, for URLs handed to other origins. */
 function baseUrl(c: C): string {
@@ -90,20 +88,11 @@ async function handleUrlencoded(c: C, id: number) {
   return c.html(renderDone(form, a.message ?? 'Thank you!', a.asset_url), 200, { 'Cache-Control': 'no-store' });
 }
 
+// CORS (preflight included) and the per-IP limits come from routes/public.ts.
 export const formsPublicRoutes = new Hono<AppEnv>()
-  // Preflight for application/json senders; the widget itself sends text/plain.
-  .options('/f/:id{[0-9]+}', (c) =>
-    c.body(null, 204, {
-      'Access-Control-Allow-Origin': c.req.header('origin') ?? '*',
-      'Access-Control-Allow-Methods': 'GET, POST',
-      'Access-Control-Allow-Headers': 'Content-Type',
-      'Access-Control-Max-Age': '86400',
-      Vary: 'Origin',
-    }),
-  )
   .get('/f/:id{[0-9]+}', async (c) => {
     c.header('Cache-Control', 'private, no-store');
-    const origin = guardPublic(c, 'form-read');
+    const origin = originOf(c);
     const k = queryParam(c, 'k', SITE_KEY);
     if (!k) throw new ValidationError([{ field: 'k', message: 'the site key is required' }]);
     const v = queryParam(c, 'v', VISITOR_ID) ?? null;
@@ -113,7 +102,7 @@ export const formsPublicRoutes = new Hono<AppEnv>()
   .post('/f/:id{[0-9]+}', async (c) => {
     const type = (c.req.header('content-type') ?? '').toLowerCase();
     const id = formId(c);
-    const origin = guardPublic(c, 'form-submit', submitLimit(c));
+    const origin = originOf(c);
     if (type.startsWith('application/x-www-form-urlencoded')) return handleUrlencoded(c, id);
     if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON (as application/json or text/plain), or a URL-encoded HTML form.');
@@ -127,7 +116,6 @@ export const formsPublicRoutes = new Hono<AppEnv>()
     return c.json(outcome.answer, 200);
   })
   .get('/f/:id{[0-9]+}/embed', async (c) => {
-    guardPublic(c, 'form-read');
     const ctx = c.get('ctx');
     const form = await getActiveForm(ctx, formId(c));
     const k = queryParam(c, 'k', SITE_KEY);

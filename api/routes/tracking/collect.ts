@@ -4,7 +4,7 @@ import type { Ingestor } from '../../core/tracking/ingest';
 import { widgetRoutes } from '../widgets';
 import { MAX_TRACK_BODY } from '../../core/tracking/payload';
 import type { AppEnv } from '../shared';
-import { guardPublic } from '../public';
+import { originOf } from '../public';
 
 export interface PublicDeps {
   ingestor: Ingestor;
@@ -21,20 +21,10 @@ export function publicRoutes(deps: PublicDeps) {
   // The tracker and its chunk, pre-compressed (api/routes/widgets.ts).
   app.route('/', widgetRoutes);
 
-  // Preflight for application/json senders; the tracker itself sends text/plain.
-  app.options('/t', (c) =>
-    c.body(null, 204, {
-      'Access-Control-Allow-Origin': c.req.header('origin') ?? '*',
-      'Access-Control-Allow-Methods': 'POST',
-      'Access-Control-Allow-Headers': 'Content-Type',
-      'Access-Control-Max-Age': '86400',
-      Vary: 'Origin',
-    }),
-  );
-
+  // CORS (preflight included) and the rate limit come from routes/public.ts.
   app.post('/t', async (c) => {
     const ctx = c.get('ctx');
-    const origin = guardPublic(c, 't');
+    const origin = originOf(c);
     const ip = c.get('clientIp');
     const result = await collect({
       ctx,
