@@ -1,0 +1,4 @@
+import openapiTS, { astToString } from 'openapi-typescript';
+export async function generate(doc) {
+  return astToString(await openapiTS(doc));
+}
