@@ -16,6 +16,7 @@ import { tagDncRoutes } from './routes/contacts/tags-dnc';
 import { fieldRoutes } from './routes/contacts/fields';
 import { companyRoutes } from './routes/companies/companies';
 import { renderDocsPage } from './routes/docs';
+import { finishDocument, INFO, registerDocumentParts } from './routes/openapi';
 import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
 import { createIngestor } from './core/tracking/ingest';
 import { siteRoutes } from './routes/tracking/sites';
@@ -48,6 +49,15 @@ function forwardedIp(c: Context<AppEnv>): string | null {
   if (!c.get('ctx').config.TRUST_PROXY) return null;
   // The proxy appends the address it saw; anything left of it came from the client.
   return c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim() || null;
+}
+
+// Where clients should send requests: PUBLIC_URL when the operator set it (behind a proxy the
+// request's own origin may be an internal one), else the origin this request came to.
+function serverOf(c: Context<AppEnv>) {
+  const pub = c.get('ctx').config.PUBLIC_URL;
+  return pub
+    ? { url: pub.replace(/\/+$/, ''), description: 'This server (PUBLIC_URL)' }
+    : { url: new URL(c.req.url).origin, description: 'This server, as this request reached it (set PUBLIC_URL to name its public address)' };
 }
 
 const MB = 1024 * 1024;
@@ -85,24 +95,11 @@ export function createApp(deps: AppDeps) {
     return c.json({ ok: db === 'ok', version: VERSION, db }, db === 'ok' ? 200 : 503);
   });
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'An API key: `Authorization: Bearer ll_…`. Scopes read < write < admin.',
-  });
-  const openApiConfig = {
-    openapi: '3.1.0',
-    info: {
-      title: 'Leadline API',
-      version: VERSION,
-      description:
-        'Marketing automation API. Authenticate with `Authorization: Bearer <API key>`. Lists are cursor-paginated (`limit`, `cursor` → `next_cursor`). Every error has the shape `{ "error": { "code", "message", "requestId", "details"? } }`.',
-    },
-  };
+  registerDocumentParts(app);
   // Built once, on first use: routes are all registered by then.
   let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
-  const openApi = () => (doc ??= app.getOpenAPI31Document(openApiConfig));
-  app.get('/api/v1/openapi.json', (c) => c.json(openApi()));
+  const openApi = () => (doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO })));
+  app.get('/api/v1/openapi.json', (c) => c.json({ ...openApi(), servers: [serverOf(c)] }));
   app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
 
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;

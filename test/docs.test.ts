@@ -45,7 +45,7 @@ describe('GET /docs', () => {
     expect(opText).toContain('-H "Authorization: Bearer $LEADLINE_KEY"');
     expect(opText).toContain('"email": "ada@example.com"');
     // Request body fields are listed with their rules.
-    expect(opText).toMatch(/email string \| null at most 254 characters/);
+    expect(opText).toMatch(/email string \(email\) \| null \(email\) at most 254 characters/);
 
     const keys = text(html.match(/<section class="op" id="op-post-api-v1-api-keys"[\s\S]*?<\/section>/)![0]);
     expect(keys).toContain('admin scope');

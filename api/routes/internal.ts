@@ -25,6 +25,7 @@ export const jobRoutes = new OpenAPIHono<AppEnv>().openapi(
   createRoute({
     method: 'post',
     path: '/api/v1/jobs/{name}',
+    operationId: 'runJob',
     tags: ['Jobs'],
     security,
     summary: 'Run a scheduled job now',

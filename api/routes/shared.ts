@@ -18,30 +18,61 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-const errorText: Record<number, string> = {
-  400: 'Malformed request (bad JSON, bad cursor)',
-  401: 'Missing or invalid API key',
-  403: 'The API key lacks the required scope',
-  404: 'Not found',
-  409: 'Conflict with existing data',
-  413: 'Request body too large',
-  415: 'Unsupported content type',
-  422: 'Validation failed; details name the failing fields',
-  429: 'Rate limited',
-};
+// Every error answer is one of these named responses (components.responses in the document), so a
+// generated client has one type per failure and the document stays small. `api` variants carry the
+// rate-limit headers the private API adds to every answer once the key is known; the public
+// endpoints have per-IP limits without those headers.
+export const ERROR_RESPONSES = {
+  400: { name: 'BadRequest', text: 'Malformed request: the body is not JSON, nests too deep, a cursor is not one this API issued, or a query parameter is not one the operation takes' },
+  401: { name: 'Unauthorized', text: 'Missing or invalid API key' },
+  403: { name: 'Forbidden', text: 'The API key lacks the scope this operation needs' },
+  404: { name: 'NotFound', text: 'Not found' },
+  405: { name: 'MethodNotAllowed', text: 'The path exists, but not for this method; `Allow` lists the methods it takes' },
+  409: { name: 'Conflict', text: 'Conflict with existing data, or an Idempotency-Key reused with another request or while its first request is still running' },
+  413: { name: 'PayloadTooLarge', text: 'Request body too large' },
+  415: { name: 'UnsupportedMediaType', text: 'Unsupported content type' },
+  422: { name: 'ValidationFailed', text: 'Validation failed; `details` name the failing fields (unknown fields are refused too)' },
+  429: { name: 'RateLimited', text: 'Too many requests; `Retry-After` says when to try again' },
+  503: { name: 'Unavailable', text: 'A dependency this operation needs is not configured or not reachable' },
+} as const;
+export type ErrorStatus = keyof typeof ERROR_RESPONSES;
 
-// Every authenticated route can answer these; routes add their own on top.
-// Routes with a body pass 415, which brings 413 along.
-const common = [400, 401, 403, 422] as const;
+/** The component name of an error response: `RateLimited` for the private API, `PublicRateLimited` for the public endpoints. */
+export const errorResponseName = (status: ErrorStatus, api: boolean) => `${api ? '' : 'Public'}${ERROR_RESPONSES[status].name}`;
 
-export function errors(...extra: (keyof typeof errorText)[]) {
-  const out: Record<string, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> = {};
-  const all = [...common, ...extra, ...(extra.includes(415) ? [413] : [])].sort();
-  for (const status of all) {
-    out[String(status)] = { description: errorText[status]!, content: { 'application/json': { schema: ErrorSchema } } };
-  }
+const ref = (status: ErrorStatus, api: boolean) => ({ $ref: `#/components/responses/${errorResponseName(status, api)}` });
+
+function errorRefs(api: boolean, always: readonly ErrorStatus[], extra: ErrorStatus[]) {
+  const out: Record<string, { $ref: string }> = {};
+  const all = [...new Set([...always, ...extra, ...(extra.includes(415) ? [413 as const] : [])])].sort();
+  for (const status of all) out[String(status)] = ref(status, api);
   return out;
 }
+
+/**
+ * The error answers of a private API operation: what every authenticated route can answer
+ * (400, 401, 403, 405, 422, 429) and the ones it adds (404, 409, 415…). 415 brings 413 along.
+ */
+export function errors(...extra: ErrorStatus[]) {
+  return errorRefs(true, [400, 401, 403, 405, 422, 429], extra);
+}
+
+/** The error answers of a public endpoint (no API key): 405 and 429 always, the rest as given. */
+export function publicErrors(...extra: ErrorStatus[]) {
+  return errorRefs(false, [405, 429], extra);
+}
+
+/** ISO 8601 UTC timestamps, as every answer writes them (Date.prototype.toISOString). */
+export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-01-31T12:00:00.000Z' });
+export const Email = z.string().openapi({ format: 'email', example: 'ada@example.com' });
+export const Url = z.string().openapi({ format: 'uri' });
+
+/** A file download: the body and its Content-Disposition. */
+export const download = (contentType: string, description: string, schema: z.ZodType = z.string()) => ({
+  description,
+  headers: { 'Content-Disposition': { $ref: '#/components/headers/Content-Disposition' } },
+  content: { [contentType]: { schema } },
+});
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createApiKey, listApiKeys, revokeApiKey, SCOPES } from '../../core/access/api-keys';
-import { errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const ApiKey = z
   .object({
@@ -8,9 +8,9 @@ const ApiKey = z
     name: z.string(),
     prefix: z.string().openapi({ description: 'First characters of the secret, to tell keys apart' }),
     scopes: z.array(z.enum(SCOPES)),
-    created_at: z.string(),
-    last_used_at: z.string().nullable(),
-    revoked_at: z.string().nullable(),
+    created_at: Timestamp,
+    last_used_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable(),
   })
   .openapi('ApiKey');
 
@@ -28,6 +28,7 @@ export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/api-keys',
+      operationId: 'createApiKey',
       tags,
       security,
       summary: 'Create an API key',
@@ -47,6 +48,7 @@ export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/api-keys',
+      operationId: 'listApiKeys',
       tags,
       security,
       summary: 'List API keys',
@@ -59,6 +61,7 @@ export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/api-keys/{id}',
+      operationId: 'revokeApiKey',
       tags,
       security,
       summary: 'Revoke an API key',

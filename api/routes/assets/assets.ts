@@ -18,7 +18,7 @@ import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } 
 import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { errorResponse } from '../errors';
 import { cleanText } from '../../core/util/text';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Assets'];
 
@@ -33,9 +33,9 @@ const Asset = z
     sha256: z.string(),
     gate_form_id: z.number().int().nullable().openapi({ description: 'Downloads need a submission of this form by the same visitor' }),
     is_sample: z.boolean(),
-    url: z.string().openapi({ description: 'The public download link, /a/<slug> (absolute when PUBLIC_URL is set)' }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    url: z.string().openapi({ format: 'uri-reference', description: 'The public download link, /a/<slug> (absolute when PUBLIC_URL is set)' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Asset');
 
@@ -115,6 +115,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
       createRoute({
         method: 'post',
         path: '/api/v1/assets',
+        operationId: 'uploadAsset',
         tags,
         security,
         summary: 'Upload a file',
@@ -141,7 +142,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
             },
           },
         },
-        responses: { 201: json(Asset, 'Stored'), ...errors(409, 415), 503: { description: 'No file storage configured' } },
+        responses: { 201: json(Asset, 'Stored'), ...errors(409, 415, 503) },
       }),
       async (c) => {
         const store = storage();
@@ -153,6 +154,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
       createRoute({
         method: 'get',
         path: '/api/v1/assets',
+        operationId: 'listAssets',
         tags,
         security,
         summary: 'List assets',
@@ -165,6 +167,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
       createRoute({
         method: 'get',
         path: '/api/v1/assets/{id}',
+        operationId: 'getAsset',
         tags,
         security,
         summary: 'Get an asset',
@@ -177,6 +180,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
       createRoute({
         method: 'patch',
         path: '/api/v1/assets/{id}',
+        operationId: 'updateAsset',
         tags,
         security,
         summary: 'Update an asset',
@@ -191,12 +195,13 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
       createRoute({
         method: 'delete',
         path: '/api/v1/assets/{id}',
+        operationId: 'deleteAsset',
         tags,
         security,
         summary: 'Delete an asset',
         description: 'Removes the record and the stored file; download events stay in the log.',
         request: { params: IdParam },
-        responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404), 503: { description: 'No file storage configured' } },
+        responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404, 503) },
       }),
       async (c) => {
         const { id } = c.req.valid('param');

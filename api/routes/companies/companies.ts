@@ -10,7 +10,7 @@ import {
   unlinkContact,
   updateCompany,
 } from '../../core/companies/companies';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { ContactCompany } from '../contacts/schemas';
 
 const tags = ['Companies'];
@@ -27,8 +27,8 @@ const Company = z
     city: z.string().nullable(),
     country: z.string().nullable(),
     contacts: z.number().openapi({ description: 'Number of linked contacts' }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Company');
 
@@ -41,6 +41,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/companies',
+      operationId: 'createCompany',
       tags,
       security,
       summary: 'Create a company',
@@ -54,6 +55,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/companies',
+      operationId: 'listCompanies',
       tags,
       security,
       summary: 'List companies',
@@ -66,6 +68,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/companies/{id}',
+      operationId: 'getCompany',
       tags,
       security,
       summary: 'Get a company',
@@ -78,6 +81,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'patch',
       path: '/api/v1/companies/{id}',
+      operationId: 'updateCompany',
       tags,
       security,
       summary: 'Update a company',
@@ -90,6 +94,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/companies/{id}',
+      operationId: 'deleteCompany',
       tags,
       security,
       summary: 'Delete a company',
@@ -107,6 +112,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'put',
       path: '/api/v1/companies/{id}/contacts/{contactId}',
+      operationId: 'linkCompanyContact',
       tags,
       security,
       summary: 'Link a contact to a company',
@@ -124,6 +130,7 @@ export const companyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/companies/{id}/contacts/{contactId}',
+      operationId: 'unlinkCompanyContact',
       tags,
       security,
       summary: 'Unlink a contact from a company',

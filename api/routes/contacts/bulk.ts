@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { importContactsCsv, exportContactsCsv } from '../../core/contacts/csv';
 import { upsertContacts, MAX_BATCH } from '../../core/contacts/upsert';
 import { AppError, BadRequestError } from '../../core/errors';
-import { errors, json, jsonBody, security, type AppEnv } from '../shared';
+import { download, errors, json, jsonBody, security, type AppEnv } from '../shared';
 import { ContactListQuery, RowResult } from './schemas';
 
 const tags = ['Contacts'];
@@ -67,6 +67,7 @@ export const contactBulkRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/batch',
+      operationId: 'batchUpsertContacts',
       tags,
       security,
       summary: 'Create or update up to 1,000 contacts',
@@ -81,6 +82,7 @@ export const contactBulkRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/import',
+      operationId: 'importContactsCsv',
       tags,
       security,
       summary: 'Import contacts from CSV',
@@ -113,12 +115,13 @@ export const contactBulkRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/export.csv',
+      operationId: 'exportContactsCsv',
       tags,
       security,
       summary: 'Export contacts as CSV',
       description: 'Same filters as the list; streams every matching contact with built-in and custom fields and tags.',
       request: { query: ContactListQuery.omit({ limit: true, cursor: true }) },
-      responses: { 200: { description: 'CSV file', content: { 'text/csv': { schema: z.string() } } }, ...errors() },
+      responses: { 200: download('text/csv', 'CSV file'), ...errors() },
     }),
     async (c) => {
       const stream = await exportContactsCsv({ ctx: c.get('ctx'), input: c.req.valid('query') });

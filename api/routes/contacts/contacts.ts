@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createContact, deleteContact, listContacts, updateContact } from '../../core/contacts/contacts';
 import { exportContactData, getContactDetail } from '../../core/contacts/privacy';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, security, type AppEnv } from '../shared';
+import { Timestamp, download, DeletedSchema, errors, IdParam, json, jsonBody, page, security, type AppEnv } from '../shared';
 import { Contact, ContactCompany, ContactDetail, ContactInputSchema, ContactListQuery } from './schemas';
 
 const tags = ['Contacts'];
@@ -11,6 +11,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts',
+      operationId: 'createContact',
       tags,
       security,
       summary: 'Create or update a contact',
@@ -32,6 +33,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts',
+      operationId: 'listContacts',
       tags,
       security,
       summary: 'List contacts',
@@ -45,6 +47,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/{id}',
+      operationId: 'getContact',
       tags,
       security,
       summary: 'Get a contact',
@@ -57,6 +60,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'patch',
       path: '/api/v1/contacts/{id}',
+      operationId: 'updateContact',
       tags,
       security,
       summary: 'Update a contact',
@@ -71,6 +75,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/contacts/{id}',
+      operationId: 'deleteContact',
       tags,
       security,
       summary: 'Erase a contact',
@@ -88,15 +93,17 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/{id}/export',
+      operationId: 'exportContactData',
       tags: ['Privacy'],
       security,
       summary: 'Export all data of a contact',
       description: 'Everything stored about one contact as JSON, for a data-subject access request.',
       request: { params: IdParam },
       responses: {
-        200: json(
-          z.object({ exported_at: z.string(), contact: Contact, companies: z.array(ContactCompany) }).openapi('ContactExport'),
-          'The data',
+        200: download(
+          'application/json',
+          'The data, as a file (Content-Disposition: attachment)',
+          z.object({ exported_at: Timestamp, contact: Contact, companies: z.array(ContactCompany) }).openapi('ContactExport'),
         ),
         ...errors(404),
       },

@@ -26,6 +26,7 @@ export const fieldRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/fields',
+      operationId: 'createField',
       tags,
       security,
       summary: 'Define a custom contact field',
@@ -39,6 +40,7 @@ export const fieldRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/fields',
+      operationId: 'listFields',
       tags,
       security,
       summary: 'List custom fields',
@@ -51,6 +53,7 @@ export const fieldRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/fields/{id}',
+      operationId: 'getField',
       tags,
       security,
       summary: 'Get a custom field',
@@ -63,6 +66,7 @@ export const fieldRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'patch',
       path: '/api/v1/fields/{id}',
+      operationId: 'updateField',
       tags,
       security,
       summary: 'Update a custom field',
@@ -76,6 +80,7 @@ export const fieldRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/fields/{id}',
+      operationId: 'deleteField',
       tags,
       security,
       summary: 'Delete a custom field and its values',

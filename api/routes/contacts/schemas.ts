@@ -2,22 +2,22 @@ import { z } from '@hono/zod-openapi';
 import { ContactInput } from '../../core/contacts/prepare';
 import { DNC_CHANNELS, DNC_REASONS } from '../../core/contacts/dnc';
 import { FIELD_TYPES } from '../../core/contacts/values';
-import { PageQuery } from '../shared';
+import { Email, Timestamp, PageQuery } from '../shared';
 
-export const ContactInputSchema = ContactInput.openapi('ContactInput', {
+export const ContactInputSchema = ContactInput.extend({ email: ContactInput.shape.email.openapi({ format: 'email' }) }).openapi('ContactInput', {
   description:
     'Built-in fields at the top level, custom field values under `fields` (null clears a value), tags to add under `tags`. Unknown fields are rejected.',
   example: { email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', fields: { plan: 'pro' }, tags: ['newsletter'] },
 });
 
 export const DncEntry = z
-  .object({ channel: z.enum(DNC_CHANNELS), reason: z.enum(DNC_REASONS), comment: z.string().nullable(), created_at: z.string() })
+  .object({ channel: z.enum(DNC_CHANNELS), reason: z.enum(DNC_REASONS), comment: z.string().nullable(), created_at: Timestamp })
   .openapi('DoNotContact');
 
 export const Contact = z
   .object({
     id: z.number().int(),
-    email: z.string().nullable(),
+    email: Email.nullable(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
     phone: z.string().nullable(),
@@ -28,10 +28,10 @@ export const Contact = z
     tags: z.array(z.string()),
     points: z.number().int(),
     do_not_contact: z.array(DncEntry),
-    created_at: z.string(),
-    updated_at: z.string(),
-    last_active_at: z.string().nullable(),
-    first_seen_at: z.string().nullable().openapi({ description: 'When its first tracked visit happened' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_active_at: Timestamp.nullable(),
+    first_seen_at: Timestamp.nullable().openapi({ description: 'When its first tracked visit happened' }),
     first_source: z
       .record(z.string(), z.string())
       .nullable()
@@ -69,11 +69,11 @@ export const Field = z
     label: z.string(),
     type: z.enum(FIELD_TYPES),
     options: z.array(z.string()).nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Field');
 
 export const FieldOptions = z.array(z.string().trim().min(1).max(100)).max(200);
 
-export const Tag = z.object({ id: z.number().int(), name: z.string(), contacts: z.number().int(), created_at: z.string() }).openapi('Tag');
+export const Tag = z.object({ id: z.number().int(), name: z.string(), contacts: z.number().int(), created_at: Timestamp }).openapi('Tag');

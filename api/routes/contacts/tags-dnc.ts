@@ -13,6 +13,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/tags',
+      operationId: 'listTags',
       tags: ['Tags'],
       security,
       summary: 'List tags with contact counts',
@@ -26,6 +27,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/tags/{name}',
+      operationId: 'deleteTag',
       tags: ['Tags'],
       security,
       summary: 'Delete a tag everywhere',
@@ -41,6 +43,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/{id}/tags',
+      operationId: 'addContactTags',
       tags: ['Tags'],
       security,
       summary: 'Add tags to a contact',
@@ -55,6 +58,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/contacts/{id}/tags/{tag}',
+      operationId: 'removeContactTag',
       tags: ['Tags'],
       security,
       summary: 'Remove a tag from a contact',
@@ -67,6 +71,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'put',
       path: '/api/v1/contacts/{id}/do-not-contact/{channel}',
+      operationId: 'setDoNotContact',
       tags: ['Do not contact'],
       security,
       summary: 'Mark a contact do-not-contact on a channel',
@@ -85,6 +90,7 @@ export const tagDncRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/contacts/{id}/do-not-contact/{channel}',
+      operationId: 'clearDoNotContact',
       tags: ['Do not contact'],
       security,
       summary: 'Allow contact on a channel again',

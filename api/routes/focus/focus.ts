@@ -25,7 +25,7 @@ import { AppError, ValidationError, zodErrors } from '../../core/errors';
 import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { parseUserAgent } from '../../core/tracking/enrich';
 import { originOf } from '../public';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Focus items'];
 
@@ -48,8 +48,8 @@ const FocusItem = z
     targeting: Targeting,
     frequency: Frequency,
     variants: z.array(Variant),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('FocusItem');
 
@@ -88,6 +88,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/focus-items',
+      operationId: 'createFocusItem',
       tags,
       security,
       summary: 'Create a focus item',
@@ -119,6 +120,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/focus-items',
+      operationId: 'listFocusItems',
       tags,
       security,
       summary: 'List focus items',
@@ -135,6 +137,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/focus-items/{id}',
+      operationId: 'getFocusItem',
       tags,
       security,
       summary: 'Get a focus item',
@@ -147,6 +150,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'patch',
       path: '/api/v1/focus-items/{id}',
+      operationId: 'updateFocusItem',
       tags,
       security,
       summary: 'Update a focus item',
@@ -161,6 +165,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/focus-items/{id}',
+      operationId: 'deleteFocusItem',
       tags,
       security,
       summary: 'Delete a focus item',
@@ -178,6 +183,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/focus-items/{id}/stats',
+      operationId: 'getFocusItemStats',
       tags,
       security,
       summary: 'Views, clicks, closes and submissions',

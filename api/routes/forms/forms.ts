@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createForm, deleteForm, exportResultsCsv, getForm, listForms, listResults, updateForm } from '../../core/forms/forms';
 import { FormInput, FormPatch, FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../../core/forms/schema';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { FormAction } from '../../core/forms/actions';
+import { Timestamp, Url, download, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 export { formsPublicRoutes } from './public';
 
@@ -36,15 +37,15 @@ const Form = z
     name: z.string(),
     fields: z.array(FormField),
     submit_label: z.string(),
-    after_submit: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: z.string() })]),
+    after_submit: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: Url })]),
     progressive_profiling: z.object({ enabled: z.boolean(), max_new_fields: z.number().int().nullable() }),
-    actions: z.array(z.record(z.string(), z.unknown())),
+    actions: z.array(FormAction),
     min_fill_ms: z.number().int(),
     active: z.boolean(),
     is_sample: z.boolean(),
     submissions: z.number().int().openapi({ description: 'Submissions stored' }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Form');
 
@@ -55,7 +56,7 @@ const FormResult = z
     values: z.record(z.string(), z.unknown()),
     page_url: z.string().nullable(),
     referrer: z.string().nullable(),
-    created_at: z.string(),
+    created_at: Timestamp,
   })
   .openapi('FormResult');
 
@@ -89,6 +90,7 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/forms',
+      operationId: 'createForm',
       tags,
       security,
       summary: 'Create a form',
@@ -102,6 +104,7 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/forms',
+      operationId: 'listForms',
       tags,
       security,
       summary: 'List forms',
@@ -111,13 +114,14 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     async (c) => c.json((await listForms({ ctx: c.get('ctx'), input: c.req.valid('query') })) as never, 200),
   )
   .openapi(
-    createRoute({ method: 'get', path: '/api/v1/forms/{id}', tags, security, summary: 'Get a form', request: { params: IdParam }, responses: { 200: json(Form, 'The form'), ...errors(404) } }),
+    createRoute({ method: 'get', path: '/api/v1/forms/{id}', operationId: 'getForm', tags, security, summary: 'Get a form', request: { params: IdParam }, responses: { 200: json(Form, 'The form'), ...errors(404) } }),
     async (c) => c.json((await getForm({ ctx: c.get('ctx'), input: c.req.valid('param') })) as never, 200),
   )
   .openapi(
     createRoute({
       method: 'patch',
       path: '/api/v1/forms/{id}',
+      operationId: 'updateForm',
       tags,
       security,
       summary: 'Update a form',
@@ -131,6 +135,7 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/forms/{id}',
+      operationId: 'deleteForm',
       tags,
       security,
       summary: 'Delete a form',
@@ -148,6 +153,7 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/forms/{id}/results',
+      operationId: 'listFormResults',
       tags,
       security,
       summary: 'List submissions',
@@ -161,12 +167,13 @@ export const formsApiRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/forms/{id}/results.csv',
+      operationId: 'exportFormResultsCsv',
       tags,
       security,
       summary: 'Export submissions as CSV',
       description: 'Every submission, newest first, one column per current field. Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.',
       request: { params: IdParam },
-      responses: { 200: { description: 'CSV file', content: { 'text/csv': { schema: z.string() } } }, ...errors(404) },
+      responses: { 200: download('text/csv', 'CSV file'), ...errors(404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');

@@ -2,29 +2,30 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Ctx } from '../../core/context';
 import { createStage, deleteStage, getStage, listStages, setContactStage, StageInput, StagePatch, updateStage } from '../../core/scoring/stages';
-import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRuleInput, PointRulePatch, updatePointRule } from '../../core/scoring/rules';
+import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRuleInput, PointRulePatch, RuleFilter, updatePointRule } from '../../core/scoring/rules';
+import { Action } from '../../core/scoring/actions';
 import { adjustPoints, pointHistory } from '../../core/scoring/points';
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, rotateTriggerSecrets, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
 import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
 import { leadScoringReport, recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, Url, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const Stage = z
-  .object({ id: z.number().int(), name: z.string(), position: z.number().int(), is_mql: z.boolean(), contacts: z.number().int(), created_at: z.string() })
+  .object({ id: z.number().int(), name: z.string(), position: z.number().int(), is_mql: z.boolean(), contacts: z.number().int(), created_at: Timestamp })
   .openapi('Stage');
 const PointRule = z
   .object({
     id: z.number().int(),
     name: z.string(),
     event_type: z.string(),
-    filter: z.record(z.string(), z.unknown()),
+    filter: RuleFilter,
     delta: z.number().int(),
     repeatable: z.boolean(),
-    cap: z.object({ count: z.number().int(), period: z.string() }).nullable(),
+    cap: z.object({ count: z.number().int(), period: z.enum(['day', 'week', 'month']) }).nullable(),
     active: z.boolean(),
     form_id: z.number().int().nullable().openapi({ description: "Set when the rule scores a form's give_points action; such rules change with the form (PATCH and DELETE answer 409)" }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('PointRule');
 const Trigger = z
@@ -32,29 +33,29 @@ const Trigger = z
     id: z.number().int(),
     name: z.string(),
     threshold: z.number().int(),
-    actions: z.array(z.record(z.string(), z.unknown())).openapi({
+    actions: z.array(Action).openapi({
       description:
         'A webhook action\'s signing `secret` is in the answers to create, to rotate-secret and to a PATCH that gave a webhook action a new URL (each shows the secrets it made), never in GET or list. A PATCH that sends a webhook action back without `secret` keeps the secret stored for that URL.',
     }),
     active: z.boolean(),
     fired: z.number().int().openapi({ description: 'Contacts it has fired for' }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('PointTrigger');
 const Delivery = z
   .object({
     id: z.number().int(),
     source: z.string(),
-    url: z.string(),
+    url: Url,
     status: z.enum(['pending', 'delivered', 'failed']),
     attempts: z.number().int(),
-    next_attempt_at: z.string().nullable(),
+    next_attempt_at: Timestamp.nullable(),
     last_status_code: z.number().int().nullable(),
     last_error: z.string().nullable(),
     body: z.unknown(),
-    created_at: z.string(),
-    delivered_at: z.string().nullable(),
+    created_at: Timestamp,
+    delivered_at: Timestamp.nullable(),
   })
   .openapi('WebhookDelivery');
 
@@ -75,6 +76,8 @@ function crud(
     item: z.ZodType;
     /** The page schema's component name, e.g. StagePage. */
     pageName: string;
+    /** Names for operationIds: `Stage` and `Stages` make listStages, createStage, getStage… */
+    ids: { one: string; many: string };
     input: z.ZodType;
     patch: z.ZodType;
     core: {
@@ -91,20 +94,20 @@ function crud(
   const body = (c: Context<AppEnv>) => (c.req.valid as (t: 'json') => never)('json');
   const route = (r: Parameters<typeof createRoute>[0], h: (c: Context<AppEnv>) => Promise<Response>) => app.openapi(createRoute(r), h as never);
   route(
-    { ...base, method: 'get', path: o.path, summary: `List ${o.noun}s`, request: { query: PageQuery }, responses: { 200: json(page(o.item, o.pageName), `A page of ${o.noun}s`), ...errors() } },
+    { ...base, method: 'get', path: o.path, operationId: `list${o.ids.many}`, summary: `List ${o.noun}s`, request: { query: PageQuery }, responses: { 200: json(page(o.item, o.pageName), `A page of ${o.noun}s`), ...errors() } },
     async (c) => c.json(await o.core.list({ ctx: c.get('ctx'), input: (c.req.valid as (t: 'query') => { limit: number; cursor?: string })('query') }), 200),
   );
-  route({ ...base, method: 'post', path: o.path, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }, async (c) =>
+  route({ ...base, method: 'post', path: o.path, operationId: `create${o.ids.one}`, summary: `Create a ${o.noun}`, request: { body: jsonBody(o.input) }, responses: { 201: json(o.item, 'Created'), ...errors(409, 415) } }, async (c) =>
     c.json(await o.core.create({ ctx: c.get('ctx'), input: body(c) }), 201),
   );
-  route({ ...base, method: 'get', path: `${o.path}/{id}`, summary: `Get a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(o.item, `The ${o.noun}`), ...errors(404) } }, async (c) =>
+  route({ ...base, method: 'get', path: `${o.path}/{id}`, operationId: `get${o.ids.one}`, summary: `Get a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(o.item, `The ${o.noun}`), ...errors(404) } }, async (c) =>
     c.json(await o.core.get({ ctx: c.get('ctx'), input: { id: id(c) } }), 200),
   );
   route(
-    { ...base, method: 'patch', path: `${o.path}/{id}`, summary: `Update a ${o.noun}`, request: { params: IdParam, body: jsonBody(o.patch) }, responses: { 200: json(o.item, 'Updated'), ...errors(404, 409, 415) } },
+    { ...base, method: 'patch', path: `${o.path}/{id}`, operationId: `update${o.ids.one}`, summary: `Update a ${o.noun}`, request: { params: IdParam, body: jsonBody(o.patch) }, responses: { 200: json(o.item, 'Updated'), ...errors(404, 409, 415) } },
     async (c) => c.json(await o.core.update({ ctx: c.get('ctx'), input: { id: id(c), patch: body(c) } }), 200),
   );
-  route({ ...base, method: 'delete', path: `${o.path}/{id}`, summary: `Delete a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }, async (c) => {
+  route({ ...base, method: 'delete', path: `${o.path}/{id}`, operationId: `delete${o.ids.one}`, summary: `Delete a ${o.noun}`, request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }, async (c) => {
     await o.core.remove({ ctx: c.get('ctx'), input: { id: id(c) } });
     return c.json({ id: id(c), deleted: true as const }, 200);
   });
@@ -118,6 +121,7 @@ crud(app, {
   noun: 'stage',
   item: Stage,
   pageName: 'StagePage',
+  ids: { one: 'Stage', many: 'Stages' },
   input: StageInput.openapi('StageInput', { example: { name: 'Negotiation', position: 4, is_mql: false } }),
   patch: StagePatch.openapi('StagePatch'),
   core: { list: listStages, create: createStage, get: getStage, update: updateStage, remove: deleteStage },
@@ -129,6 +133,7 @@ crud(app, {
   noun: 'point rule',
   item: PointRule,
   pageName: 'PointRulePage',
+  ids: { one: 'PointRule', many: 'PointRules' },
   input: PointRuleInput.openapi('PointRuleInput', {
     example: { name: 'Visited pricing', event_type: 'page_view', filter: { url: { op: 'contains', value: '/pricing' } }, delta: 10, repeatable: true, cap: { count: 3, period: 'day' } },
   }),
@@ -142,6 +147,7 @@ crud(app, {
   noun: 'point trigger',
   item: Trigger,
   pageName: 'PointTriggerPage',
+  ids: { one: 'PointTrigger', many: 'PointTriggers' },
   input: TriggerInput.openapi('PointTriggerInput', {
     example: { name: 'Sales-ready', threshold: 100, actions: [{ type: 'change_stage', stage_id: 3 }, { type: 'webhook', url: 'https://crm.example.com/hooks/leadline' }] },
   }),
@@ -154,6 +160,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'post',
       path: '/api/v1/point-triggers/{id}/rotate-secret',
+      operationId: 'rotatePointTriggerSecrets',
       tags: ['Points'],
       security,
       summary: "Rotate a trigger's webhook signing secrets",
@@ -168,6 +175,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/{id}/points',
+      operationId: 'adjustContactPoints',
       tags: ['Points'],
       security,
       summary: "Adjust a contact's points",
@@ -188,6 +196,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/{id}/points',
+      operationId: 'listContactPoints',
       tags: ['Points'],
       security,
       summary: "A contact's point log",
@@ -196,7 +205,7 @@ export const scoringRoutes = app
         200: json(
           page(
             z
-              .object({ id: z.number().int(), rule_id: z.number().int().nullable(), event_id: z.number().int().nullable(), delta: z.number().int(), reason: z.string(), created_at: z.string() })
+              .object({ id: z.number().int(), rule_id: z.number().int().nullable(), event_id: z.number().int().nullable(), delta: z.number().int(), reason: z.string(), created_at: Timestamp })
               .openapi('PointLogEntry'),
             'PointLogPage',
           ),
@@ -211,6 +220,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'put',
       path: '/api/v1/contacts/{id}/stage',
+      operationId: 'setContactStage',
       tags: ['Stages'],
       security,
       summary: 'Move a contact to a stage',
@@ -232,6 +242,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/{id}/sales-feedback',
+      operationId: 'recordSalesFeedback',
       tags: ['Sales'],
       security,
       summary: 'Tell marketing what became of a lead',
@@ -248,6 +259,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'get',
       path: '/api/v1/reports/lead-scoring',
+      operationId: 'getLeadScoringReport',
       tags: ['Sales'],
       security,
       summary: 'Lead-scoring accuracy',
@@ -280,6 +292,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'get',
       path: '/api/v1/webhook-deliveries',
+      operationId: 'listWebhookDeliveries',
       tags: ['Webhooks'],
       security,
       summary: 'Webhook delivery log',
@@ -298,6 +311,7 @@ export const scoringRoutes = app
     createRoute({
       method: 'post',
       path: '/api/v1/webhook-deliveries/{id}/retry',
+      operationId: 'retryWebhookDelivery',
       tags: ['Webhooks'],
       security,
       summary: 'Retry a delivery now',

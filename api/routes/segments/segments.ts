@@ -15,14 +15,20 @@ import {
 } from '../../core/segments/segments';
 import { rebuildSegment } from '../../core/segments/membership';
 import { Filter } from '../../core/segments/filter';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact } from '../contacts/schemas';
 
 const tags = ['Segments'];
 
-const FilterDoc = z.record(z.string(), z.unknown()).openapi('SegmentFilter', {
+// The filter language is recursive: naming the lazy schema makes the document refer to it by $ref
+// from inside itself (groups of filters), so clients get the real union, not an opaque object.
+// .openapi() on a z.lazy also names the original, which SegmentInput and SegmentPatch use too.
+const SegmentFilter = Filter.openapi('SegmentFilter', {
   description:
-    'Nested {"all": [...]}, {"any": [...]}, {"not": f} over conditions: {"field": "points"|"stage"|"email"|…|"fields.<key>"|"company.<field>", "op": equals|not_equals|gt|gte|lt|lte|between|in|not_in|contains|starts_with|ends_with|empty|not_empty|regex, "value"}, {"tag": "vip", "has": true}, {"dnc": "email"|"sms"|"any", "is": true}, {"segment": 3, "member": true}, {"behaviour": "visited"|"submitted_form"|"downloaded_asset"|"custom_event"|"any_event", "url": {"op", "value"}, "form_id", "asset_id", "name", "min_count", "within_days"}. Dates accept today, yesterday, -7d, this_month, last_month or ISO dates.',
+    'A condition, or a group of filters: `{"all": [...]}` (every one holds), `{"any": [...]}` (at least one), `{"not": filter}`. ' +
+    'Conditions: a field (`points`, `stage`, `email`, `created_at`, `last_active_at`, other built-in fields, `fields.<custom key>`, `company.<name|domain|industry|employees|annual_revenue|city|country>`) compared with `op`; ' +
+    'a tag (`has`: false for has-not); do-not-contact on a channel; membership of another segment; or behaviour (visited a URL, submitted a form, downloaded an asset, a custom event, any event) at least `min_count` times within `within_days`. ' +
+    'Dates take ISO dates or date-times, or relative values: today, yesterday, -7d, +3d, this_month, last_month. Groups nest at most 50 filters each.',
   example: { all: [{ field: 'fields.plan', op: 'equals', value: 'pro' }, { tag: 'newsletter' }, { behaviour: 'visited', url: { op: 'contains', value: '/pricing' }, min_count: 2, within_days: 30 }] },
 });
 
@@ -32,19 +38,17 @@ const Segment = z
     name: z.string(),
     description: z.string().nullable(),
     kind: z.enum(['dynamic', 'static']),
-    filter: FilterDoc.nullable(),
+    filter: SegmentFilter.nullable(),
     members: z.number().int(),
     broken: z.string().nullable().openapi({
       description: 'Why the filter no longer compiles (e.g. a field it names is gone), or null. A broken segment keeps its members and is skipped by upkeep until its filter is fixed.',
     }),
-    built_at: z.string().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    built_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Segment');
 
-// Documented with the readable FilterDoc; validated with the real recursive schema.
-const withFilter = <T extends z.ZodObject>(schema: T, name: string) => schema.openapi(name);
 
 const MemberParams = IdParam.extend({
   contactId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'contactId', in: 'path' } }),
@@ -55,10 +59,11 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/segments/preview',
+      operationId: 'previewSegmentFilter',
       tags,
       security,
       summary: 'Count the contacts a filter matches, without saving',
-      request: { body: jsonBody(z.strictObject({ filter: Filter.openapi({ type: 'object' }) }).openapi('SegmentPreview')) },
+      request: { body: jsonBody(z.strictObject({ filter: SegmentFilter }).openapi('SegmentPreview')) },
       responses: { 200: json(z.object({ count: z.number().int(), sample: z.array(z.number().int()) }), 'Count and up to 10 contact ids'), ...errors(415) },
     }),
     async (c) => c.json(await previewFilter({ ctx: c.get('ctx'), input: c.req.valid('json') }), 200),
@@ -67,12 +72,13 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/segments',
+      operationId: 'createSegment',
       tags,
       security,
       summary: 'Create a segment',
       description:
         'Dynamic segments keep their membership current as contacts change and events arrive (within seconds); the filter compiles to one SQL statement. Static segments are lists kept by hand. Membership is built at once.',
-      request: { body: jsonBody(withFilter(SegmentInput, 'SegmentInput')) },
+      request: { body: jsonBody(SegmentInput.openapi('SegmentInput')) },
       responses: { 201: json(Segment, 'Created and built'), ...errors(415) },
     }),
     async (c) => c.json(await createSegment({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
@@ -81,6 +87,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/segments',
+      operationId: 'listSegments',
       tags,
       security,
       summary: 'List segments',
@@ -90,24 +97,25 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     async (c) => c.json(await listSegments({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
   )
   .openapi(
-    createRoute({ method: 'get', path: '/api/v1/segments/{id}', tags, security, summary: 'Get a segment', request: { params: IdParam }, responses: { 200: json(Segment, 'The segment'), ...errors(404) } }),
+    createRoute({ method: 'get', path: '/api/v1/segments/{id}', operationId: 'getSegment', tags, security, summary: 'Get a segment', request: { params: IdParam }, responses: { 200: json(Segment, 'The segment'), ...errors(404) } }),
     async (c) => c.json(await getSegment({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
   )
   .openapi(
     createRoute({
       method: 'patch',
       path: '/api/v1/segments/{id}',
+      operationId: 'updateSegment',
       tags,
       security,
       summary: 'Update a segment',
       description: 'A new filter rebuilds membership at once; joiners and leavers get segment_joined / segment_left events.',
-      request: { params: IdParam, body: jsonBody(withFilter(SegmentPatch, 'SegmentPatch')) },
+      request: { params: IdParam, body: jsonBody(SegmentPatch.openapi('SegmentPatch')) },
       responses: { 200: json(Segment, 'Updated'), ...errors(404, 415) },
     }),
     async (c) => c.json(await updateSegment({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } }), 200),
   )
   .openapi(
-    createRoute({ method: 'delete', path: '/api/v1/segments/{id}', tags, security, summary: 'Delete a segment', request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }),
+    createRoute({ method: 'delete', path: '/api/v1/segments/{id}', operationId: 'deleteSegment', tags, security, summary: 'Delete a segment', request: { params: IdParam }, responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) } }),
     async (c) => {
       const { id } = c.req.valid('param');
       await deleteSegment({ ctx: c.get('ctx'), input: { id } });
@@ -118,6 +126,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/segments/{id}/rebuild',
+      operationId: 'rebuildSegment',
       tags,
       security,
       summary: 'Rebuild membership now',
@@ -134,6 +143,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/segments/{id}/members',
+      operationId: 'listSegmentMembers',
       tags,
       security,
       summary: 'List members',
@@ -149,6 +159,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'put',
       path: '/api/v1/segments/{id}/members/{contactId}',
+      operationId: 'addSegmentMember',
       tags,
       security,
       summary: 'Add a contact by hand',
@@ -166,6 +177,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/segments/{id}/members/{contactId}',
+      operationId: 'removeSegmentMember',
       tags,
       security,
       summary: 'Remove a contact by hand',
@@ -183,6 +195,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/{id}/segments',
+      operationId: 'listContactSegments',
       tags,
       security,
       summary: "A contact's segments",
@@ -190,7 +203,7 @@ export const segmentRoutes = new OpenAPIHono<AppEnv>()
       responses: {
         200: json(
           page(
-            z.object({ id: z.number().int(), name: z.string(), kind: z.string(), membership: z.string(), added_at: z.string() }).openapi('ContactSegment'),
+            z.object({ id: z.number().int(), name: z.string(), kind: z.string(), membership: z.string(), added_at: Timestamp }).openapi('ContactSegment'),
             'ContactSegmentPage',
           ),
           'Segments the contact is in, by name',

@@ -4,7 +4,7 @@ import { getVisitor, listContactEvents } from '../../core/tracking/history';
 import { resolveVisitor } from '../../core/contacts/resolve';
 import { mergeContacts } from '../../core/contacts/merge';
 import { getSite } from '../../core/tracking/sites';
-import { errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact } from '../contacts/schemas';
 
 const Event = z
@@ -19,7 +19,7 @@ const Event = z
     site_id: z.number().int().nullable(),
     visitor_id: z.number().int().nullable(),
     contact_id: z.number().int().nullable(),
-    created_at: z.string(),
+    created_at: Timestamp,
   })
   .openapi('Event');
 
@@ -29,8 +29,8 @@ const Visitor = z
     site_id: z.number().int(),
     visitor_id: z.string().openapi({ description: "The browser's id (ll_vid)" }),
     contact_id: z.number().int().nullable(),
-    first_seen_at: z.string(),
-    last_seen_at: z.string(),
+    first_seen_at: Timestamp,
+    last_seen_at: Timestamp,
     page_views: z.number().int(),
     source: z.record(z.string(), z.string()).nullable(),
     browser: z.string().nullable(),
@@ -68,6 +68,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/contacts/{id}/events',
+      operationId: 'listContactEvents',
       tags: ['Timeline'],
       security,
       summary: "A contact's timeline",
@@ -82,6 +83,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/visitors/{id}',
+      operationId: 'getVisitor',
       tags: ['Timeline'],
       security,
       summary: 'Get a visitor',
@@ -95,6 +97,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/visitors',
+      operationId: 'findVisitor',
       tags: ['Timeline'],
       security,
       summary: "Find a visitor by the browser's id",
@@ -112,6 +115,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/{id}/visitors',
+      operationId: 'linkVisitor',
       tags: ['Timeline'],
       security,
       summary: 'Link a visitor to a contact',
@@ -135,6 +139,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/contacts/{id}/merge',
+      operationId: 'mergeContacts',
       tags: ['Contacts'],
       security,
       summary: 'Merge another contact into this one',

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createSite, deleteSite, getSite, listSites, publicView, rotateSiteSecret, SiteInput, SitePatch, updateSite } from '../../core/tracking/sites';
-import { DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Sites'];
 
@@ -17,8 +17,8 @@ const Site = z
       allow_automation: z.boolean().openapi({ description: 'Store hits from automated browsers (navigator.webdriver); for testing' }),
       retention_days: z.number().int().openapi({ description: 'Days anonymous visitors and their events are kept' }),
     }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Site');
 
@@ -31,6 +31,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/sites',
+      operationId: 'createSite',
       tags,
       security,
       summary: 'Register a site',
@@ -51,6 +52,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/sites',
+      operationId: 'listSites',
       tags,
       security,
       summary: 'List sites',
@@ -63,6 +65,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'get',
       path: '/api/v1/sites/{id}',
+      operationId: 'getSite',
       tags,
       security,
       summary: 'Get a site',
@@ -75,6 +78,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'patch',
       path: '/api/v1/sites/{id}',
+      operationId: 'updateSite',
       tags,
       security,
       summary: 'Update a site',
@@ -89,6 +93,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'post',
       path: '/api/v1/sites/{id}/rotate-secret',
+      operationId: 'rotateSiteSecret',
       tags,
       security,
       summary: 'Rotate the identify secret',
@@ -102,6 +107,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     createRoute({
       method: 'delete',
       path: '/api/v1/sites/{id}',
+      operationId: 'deleteSite',
       tags,
       security,
       summary: 'Delete a site',

@@ -1,0 +1,196 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { ERROR_RESPONSES, ErrorSchema, errorResponseName, type AppEnv, type ErrorStatus } from './shared';
+import { VERSION } from '../version';
+
+// The OpenAPI document's frame (info, tags, security) and the pass that finishes what the route
+// definitions leave out because it is the same everywhere: the headers every answer carries, the
+// Idempotency-Key every write takes, and the shared error answers. One place, so no route can
+// forget them and the document stays what a client generator and Redocly's rules want.
+
+/** Tags in the order a reader meets them; every operation's tag must be one of these. */
+export const TAGS = [
+  { name: 'Contacts', description: 'People, identified by email (unique, trimmed, case-insensitive), with built-in and custom fields, tags and points. Batch upsert, CSV import and export.' },
+  { name: 'Fields', description: 'Custom contact fields: typed, checked on every write, no migration needed.' },
+  { name: 'Tags', description: 'Free-form labels on contacts.' },
+  { name: 'Do not contact', description: 'Per-channel opt-outs (email, sms, all) with a reason.' },
+  { name: 'Companies', description: 'Organisations contacts belong to (one primary each).' },
+  { name: 'Privacy', description: 'Everything stored about one contact, for data-subject access requests; erasure is DELETE /contacts/{id}.' },
+  { name: 'Sites', description: 'Websites carrying the script tag: their public key, allowed origins, privacy settings and identify secret.' },
+  { name: 'Timeline', description: 'Events of a contact or anonymous visitor, and linking a browser to a contact.' },
+  { name: 'Stages', description: 'The funnel: Attract, Engage, Convert (marketing-qualified), Close, Delight, or your own.' },
+  { name: 'Points', description: 'Lead scoring: point rules score events, triggers act when a score crosses a threshold, the point log says why.' },
+  { name: 'Sales', description: "Sales' verdict on qualified leads, and the report on how well scoring predicts it." },
+  { name: 'Webhooks', description: 'Signed outbound deliveries from trigger actions: the log and manual retries.' },
+  { name: 'Segments', description: 'Saved filters whose membership stays current as contacts change and events arrive, and static lists.' },
+  { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
+  { name: 'Focus items', description: 'Bars, modals, slide-ins and full-screen pop-ups shown by the script tag, with targeting, frequency and A/B variants.' },
+  { name: 'Assets', description: 'Downloadable files, optionally gated by a form.' },
+  { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
+  { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
+  {
+    name: 'Public (no API key)',
+    description:
+      "What a site's pages call: the script tag, events, forms, focus items and downloads, plus the health check. No API key: the site's public key and its allowed origins decide; every endpoint has a per-IP rate limit.",
+  },
+];
+
+export const INFO = {
+  title: 'Leadline API',
+  version: VERSION,
+  description:
+    'Marketing automation API. Authenticate with `Authorization: Bearer <API key>`; keys have scopes read < write < admin. ' +
+    'Lists are cursor-paginated (`limit`, `cursor` → `next_cursor`). Every error has the shape `{ "error": { "code", "message", "requestId", "details"? } }`. ' +
+    'Writes take an `Idempotency-Key` (same key and body within 24 hours: the stored answer again, marked `Idempotent-Replayed: true`). ' +
+    'Each API key has a per-minute request limit, told in the `RateLimit-*` headers; over it the answer is 429 with `Retry-After`. ' +
+    'Unknown query parameters are refused (400), unknown body fields too (422).',
+  license: { name: 'MIT', identifier: 'MIT' },
+};
+
+/** Registers what the route definitions refer to by name. */
+export function registerDocumentParts(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `Authorization: Bearer ll_…`. Scopes read < write < admin: GET needs read, writes need write, API keys and jobs need admin.',
+  });
+  app.openAPIRegistry.register('Error', ErrorSchema);
+}
+
+type Json = Record<string, any>;
+
+const h = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
+
+const HEADERS: Record<string, Json> = {
+  'X-Request-Id': h('Identifies this request in the server log; errors repeat it as `error.requestId`.'),
+  'RateLimit-Limit': h('Requests this API key may make per window.', { type: 'integer' }),
+  'RateLimit-Remaining': h('Requests left in the current window.', { type: 'integer' }),
+  'RateLimit-Reset': h('Seconds until the window resets.', { type: 'integer' }),
+  'RateLimit-Policy': h('The limit and its window in seconds, e.g. `600;w=60`.'),
+  'Retry-After': h('Seconds to wait before trying again.', { type: 'integer' }),
+  Allow: h('The methods this path takes, e.g. `GET, HEAD, POST`.'),
+  'Content-Disposition': h('`attachment` (or `inline` for safe types) with the file name.'),
+  'Idempotent-Replayed': h('`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', { type: 'string', enum: ['true'] }),
+};
+
+const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+  example: '5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11',
+};
+
+const refTo = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const WRITES = new Set(['post', 'put', 'patch', 'delete']);
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+function errorResponse(status: ErrorStatus, api: boolean): Json {
+  const headers: Json = { 'X-Request-Id': refTo('headers', 'X-Request-Id') };
+  // 401 is answered before the key is known, so it carries no per-key counts.
+  if (api && status !== 401) for (const name of RATE_LIMIT_HEADERS) headers[name] = refTo('headers', name);
+  if (status === 429) headers['Retry-After'] = refTo('headers', 'Retry-After');
+  if (status === 405) headers.Allow = refTo('headers', 'Allow');
+  // What a write ran is kept for its key, refusals of this kind included.
+  if (api && (status === 404 || status === 409)) headers['Idempotent-Replayed'] = refTo('headers', 'Idempotent-Replayed');
+  return { description: ERROR_RESPONSES[status].text, headers, content: { 'application/json': { schema: refTo('schemas', 'Error') } } };
+}
+
+/** Every `$ref` under `node`. */
+function refsIn(node: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const x of node) refsIn(x, out);
+  else if (isObj(node)) {
+    if (typeof node.$ref === 'string') out.add(node.$ref);
+    for (const v of Object.values(node)) refsIn(v, out);
+  }
+  return out;
+}
+
+/** Component schemas reachable from `roots`, through other component schemas. */
+function reachableSchemas(doc: Json, roots: unknown[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...refsIn(roots)];
+  while (queue.length) {
+    const ref = queue.pop()!;
+    if (!ref.startsWith('#/components/schemas/')) continue;
+    const name = ref.slice('#/components/schemas/'.length);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    queue.push(...refsIn(doc.components?.schemas?.[name]));
+  }
+  return seen;
+}
+
+/**
+ * In an answer, a field with a server default is always there (the default was applied when the
+ * value was stored), while zod-to-openapi marks it optional because requests may leave it out.
+ * Schemas used only in answers say so; schemas shared with requests stay as they are.
+ */
+function requireDefaults(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(requireDefaults);
+  if (!isObj(schema) || typeof schema.$ref === 'string') return;
+  if (isObj(schema.properties)) {
+    const required = new Set<string>(Array.isArray(schema.required) ? schema.required : []);
+    for (const [key, prop] of Object.entries(schema.properties)) if (isObj(prop) && prop.default !== undefined) required.add(key);
+    if (required.size) schema.required = [...required];
+  }
+  for (const [key, v] of Object.entries(schema)) if (key !== 'default' && key !== 'example' && key !== 'examples') requireDefaults(v);
+}
+
+/** Completes the generated document in place (see the top of this file) and returns it. */
+export function finishDocument<T extends object>(generated: T): T {
+  const doc = generated as Json;
+  doc.info = INFO;
+  doc.tags = TAGS;
+  doc.security = [{ bearerAuth: [] }];
+  const requestRoots: unknown[] = [];
+  const responseRoots: unknown[] = [];
+  for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
+    const api = path.startsWith('/api/v1/');
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!isObj(op)) continue;
+      const write = WRITES.has(method);
+      if (api && write) op.parameters = [...(op.parameters ?? []), refTo('parameters', 'Idempotency-Key')];
+      for (const [status, res] of Object.entries<Json>(op.responses ?? {})) {
+        if (typeof res.$ref === 'string') continue;
+        const headers: Json = { 'X-Request-Id': refTo('headers', 'X-Request-Id') };
+        if (api) for (const name of RATE_LIMIT_HEADERS) headers[name] = refTo('headers', name);
+        if (api && write && /^2/.test(status)) headers['Idempotent-Replayed'] = refTo('headers', 'Idempotent-Replayed');
+        res.headers = { ...headers, ...res.headers };
+      }
+      requestRoots.push(op.parameters, op.requestBody);
+      responseRoots.push(op.responses);
+    }
+  }
+
+  const schemas: Json = doc.components?.schemas ?? {};
+  const inRequests = reachableSchemas(doc, requestRoots);
+  for (const name of reachableSchemas(doc, responseRoots)) if (!inRequests.has(name)) requireDefaults(schemas[name]);
+  for (const responses of responseRoots) {
+    for (const res of Object.values<Json>(isObj(responses) ? responses : {})) {
+      for (const media of Object.values<Json>(res.content ?? {})) if (isObj(media.schema) && !media.schema.$ref) requireDefaults(media.schema);
+    }
+  }
+
+  // Shared parts, only those referred to (Redocly warns about unused components).
+  const components: Json = (doc.components ??= {});
+  const used = refsIn(doc.paths);
+  const responses: Json = (components.responses ??= {});
+  for (const status of Object.keys(ERROR_RESPONSES).map(Number) as ErrorStatus[]) {
+    for (const api of [true, false]) {
+      const name = errorResponseName(status, api);
+      if (used.has(`#/components/responses/${name}`)) responses[name] = errorResponse(status, api);
+    }
+  }
+  if (used.has('#/components/parameters/Idempotency-Key')) (components.parameters ??= {})['Idempotency-Key'] = IDEMPOTENCY_KEY;
+  const usedHeaders = refsIn([doc.paths, responses]);
+  for (const [name, header] of Object.entries(HEADERS)) {
+    if (usedHeaders.has(`#/components/headers/${name}`)) (components.headers ??= {})[name] = header;
+  }
+  return generated;
+}
