@@ -17,6 +17,7 @@ import { fieldRoutes } from './routes/contacts/fields';
 import { companyRoutes } from './routes/companies/companies';
 import { renderDocsPage } from './routes/docs';
 import { finishDocument, INFO, registerDocumentParts } from './routes/openapi';
+import { registerPublicDocs } from './routes/public-docs';
 import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
 import { createIngestor } from './core/tracking/ingest';
 import { siteRoutes } from './routes/tracking/sites';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps) {
   });
 
   registerDocumentParts(app);
+  registerPublicDocs(app);
   // Built once, on first use: routes are all registered by then.
   let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   const openApi = () => (doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO })));

@@ -125,20 +125,40 @@ function reachableSchemas(doc: Json, roots: unknown[]): Set<string> {
   return seen;
 }
 
+/** Calls `fn` on `schema` and every subschema written inside it (not through $ref). */
+function eachSchema(schema: unknown, fn: (s: Json) => void): void {
+  if (!isObj(schema) || typeof schema.$ref === 'string') return;
+  fn(schema);
+  for (const key of ['items', 'additionalProperties', 'not', 'contains']) eachSchema(schema[key], fn);
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) if (Array.isArray(schema[key])) for (const s of schema[key]) eachSchema(s, fn);
+  if (isObj(schema.properties)) for (const s of Object.values(schema.properties)) eachSchema(s, fn);
+}
+
 /**
  * In an answer, a field with a server default is always there (the default was applied when the
  * value was stored), while zod-to-openapi marks it optional because requests may leave it out.
- * Schemas used only in answers say so; schemas shared with requests stay as they are.
  */
 function requireDefaults(schema: unknown): void {
-  if (Array.isArray(schema)) return schema.forEach(requireDefaults);
-  if (!isObj(schema) || typeof schema.$ref === 'string') return;
-  if (isObj(schema.properties)) {
-    const required = new Set<string>(Array.isArray(schema.required) ? schema.required : []);
-    for (const [key, prop] of Object.entries(schema.properties)) if (isObj(prop) && prop.default !== undefined) required.add(key);
-    if (required.size) schema.required = [...required];
-  }
-  for (const [key, v] of Object.entries(schema)) if (key !== 'default' && key !== 'example' && key !== 'examples') requireDefaults(v);
+  eachSchema(schema, (s) => {
+    if (!isObj(s.properties)) return;
+    const required = new Set<string>(Array.isArray(s.required) ? s.required : []);
+    for (const [key, prop] of Object.entries(s.properties)) if (isObj(prop) && prop.default !== undefined) required.add(key);
+    if (required.size) s.required = [...required];
+  });
+}
+
+/**
+ * In a request, a field with a default may be left out. Generators read `default` in a component
+ * schema as "always present" (openapi-typescript makes such fields required, in requests too), so
+ * components that requests use carry their defaults in words instead.
+ */
+function describeDefaults(schema: unknown): void {
+  eachSchema(schema, (s) => {
+    if (s.default === undefined) return;
+    const note = `Default: \`${JSON.stringify(s.default)}\`.`;
+    s.description = s.description ? `${s.description} ${note}` : note;
+    delete s.default;
+  });
 }
 
 /** Completes the generated document in place (see the top of this file) and returns it. */
@@ -171,6 +191,7 @@ export function finishDocument<T extends object>(generated: T): T {
   const schemas: Json = doc.components?.schemas ?? {};
   const inRequests = reachableSchemas(doc, requestRoots);
   for (const name of reachableSchemas(doc, responseRoots)) if (!inRequests.has(name)) requireDefaults(schemas[name]);
+  for (const name of inRequests) describeDefaults(schemas[name]);
   for (const responses of responseRoots) {
     for (const res of Object.values<Json>(isObj(responses) ? responses : {})) {
       for (const media of Object.values<Json>(res.content ?? {})) if (isObj(media.schema) && !media.schema.$ref) requireDefaults(media.schema);

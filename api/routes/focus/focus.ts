@@ -195,7 +195,7 @@ export const focusApiRoutes = new OpenAPIHono<AppEnv>()
     async (c) => c.json(await focusStats({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('query') } }), 200),
   );
 
-const FocusQuery = z.object({
+export const FocusQuery = z.object({
   k: SITE_KEY,
   v: VISITOR_ID.optional(),
   u: HttpUrl,

@@ -1,0 +1,317 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { TrackPayload } from '../core/tracking/payload';
+import { SubmitBody } from '../core/forms/submission';
+import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
+import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
+import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
+import { FocusQuery } from './focus/focus';
+import { ErrorSchema, publicErrors, Url, type AppEnv } from './shared';
+
+// The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
+// their input themselves (POST /t is the ingestion hot path and parses its own body; the form and
+// download routes take several content types and answer HTML to browsers), so these definitions
+// document them without putting a validator in front. The contracts they describe are the doc
+// comments of core/tracking/payload.ts, core/forms/definition.ts and submission.ts,
+// core/focus/public.ts, routes/assets/assets.ts and routes/widgets.ts; test/openapi.test.ts
+// checks that every public route is here and nothing here is missing a route.
+
+const tags = ['Public (no API key)'];
+const security: never[] = [];
+const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
+
+const FormId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) });
+
+const PublicFormField = z
+  .object({
+    key: z.string().openapi({ description: 'The name to send the value under' }),
+    type: z.enum(FORM_FIELD_TYPES),
+    label: z.string(),
+    required: z.boolean(),
+    placeholder: z.string().optional(),
+    help: z.string().optional(),
+    options: z.array(z.object({ value: z.string(), label: z.string() })).optional().openapi({ description: 'select, radio, checkbox_group, country' }),
+    rules: z
+      .object({
+        pattern: z.string().optional().openapi({ description: "Full match: new RegExp('^(?:' + pattern + ')$', 'u')" }),
+        pattern_message: z.string().optional(),
+        min_length: z.number().int().optional(),
+        max_length: z.number().int().optional().openapi({ description: 'Always given for text-like types' }),
+        min: z.union([z.number(), z.string()]).optional().openapi({ description: 'A number, or YYYY-MM-DD for dates' }),
+        max: z.union([z.number(), z.string()]).optional(),
+      })
+      .optional(),
+    default: z.union([z.string(), z.number(), z.array(z.string())]).optional().openapi({ description: 'A static default from the definition' }),
+    value: z
+      .union([z.string(), z.number(), z.array(z.string())])
+      .optional()
+      .openapi({ description: 'Prefill: what this visitor sent to this form last time (text, number, select, radio, checkbox_group, country only); never contact data' }),
+    source: z.enum(HIDDEN_SOURCES).optional().openapi({ description: 'Hidden fields: fill from the host page' }),
+  })
+  .openapi('PublicFormField');
+
+const PublicForm = z
+  .object({
+    id: z.number().int(),
+    submit_url: Url.openapi({ description: 'POST the submission here' }),
+    submit_label: z.string(),
+    honeypot: z.string().openapi({
+      description: 'Render a visually hidden, non-focusable input (tabindex=-1, autocomplete=off, aria-hidden) with this name; send its value as `hp`',
+      example: 'website',
+    }),
+    min_fill_ms: z.number().int().openapi({ description: 'Submissions sooner than this after rendering are discarded' }),
+    success: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: Url })]),
+    fields: z.array(PublicFormField).openapi({
+      description:
+        'In display order, progressive profiling applied (only for a browser that proved it is the contact). Hidden fields with a static value are left out: the server fills them.',
+    }),
+  })
+  .openapi('PublicForm');
+
+const SubmitAnswer = z
+  .object({
+    ok: z.literal(true),
+    message: z.string().optional(),
+    redirect: Url.optional(),
+    asset_url: Url.optional().openapi({ description: 'When the form delivers an asset: its download link' }),
+  })
+  .openapi('FormSubmitAnswer', {
+    description:
+      "The form's after_submit: a message or a redirect, plus asset_url when it delivers an asset. The submission is committed. A repeated sid answers the same again; a submission discarded as a bot's answers `{\"ok\":true,\"message\":\"Thanks!\"}` and nothing else.",
+  });
+
+const PublicFocusItem = z
+  .object({ id: z.number().int(), variant: z.string(), style: Style, content: Content, trigger: Trigger, frequency: Frequency })
+  .openapi('PublicFocusItem');
+
+const UrlencodedSubmission = z
+  .object({
+    _k: SITE_KEY.openapi({ description: 'Site key' }),
+    _sid: z.string().optional().openapi({ description: 'Submission id (8–64 of A-Z a-z 0-9 _ -); resending it stores nothing new' }),
+    _ts: z.string().optional().openapi({ description: 'The signed render time from the embed page' }),
+    _return: z.string().optional().openapi({ description: "The page to go back to; must be on one of the site's allowed origins" }),
+  })
+  .catchall(z.union([z.string(), z.array(z.string())]))
+  .openapi({ description: 'One entry per field (repeated for checkbox_group), plus the honeypot' });
+
+const TrackPayloadDoc = TrackPayload.openapi('TrackPayload', { description: 'See core/tracking/payload.ts: k site key, v visitor id (null before consent in consent mode), e events, id signed identify, b automation, c consent.' });
+const FormSubmission = SubmitBody.openapi('FormSubmission');
+
+const html = (description: string, headers?: Record<string, { description: string; schema: object }>) => ({ description, ...(headers ? { headers } : {}), content: { 'text/html': { schema: z.string() } } });
+const jsonOf = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const redirect = (description: string) => ({ description, headers: { Location: header('Where to go') } });
+
+const SCRIPT_HEADERS = {
+  ETag: header('Per coding: brotli, gzip and plain bytes have their own tags'),
+  'Cache-Control': header('An hour (stale-while-revalidate a day); a year, immutable, for the chunk asked for by its content hash'),
+  Vary: header('`Accept-Encoding`'),
+  'Content-Encoding': header('`br` or `gzip` when the client accepts one: the bytes are compressed at build time'),
+};
+
+const script = (path: string, operationId: string, summary: string, description: string, query?: z.ZodObject) =>
+  createRoute({
+    method: 'get',
+    path,
+    operationId,
+    tags,
+    security,
+    summary,
+    description,
+    request: {
+      ...(query ? { query } : {}),
+      headers: z.object({ 'if-none-match': z.string().optional().openapi({ description: 'A tag from an earlier answer' }) }),
+    },
+    responses: {
+      200: { description: 'The script', headers: SCRIPT_HEADERS, content: { 'application/javascript': { schema: z.string() } } },
+      304: { description: 'Not modified', headers: SCRIPT_HEADERS },
+      ...publicErrors(),
+    },
+  });
+
+export const PUBLIC_ROUTES = [
+  createRoute({
+    method: 'get',
+    path: '/health',
+    operationId: 'getHealth',
+    tags,
+    security,
+    summary: 'Liveness and database check',
+    responses: {
+      200: jsonOf(z.object({ ok: z.literal(true), version: z.string(), db: z.literal('ok') }).openapi('Health'), 'Up, and the database answers'),
+      503: jsonOf(z.object({ ok: z.literal(false), version: z.string(), db: z.literal('unavailable') }).openapi('HealthDown'), 'Up, but the database does not answer'),
+      ...publicErrors(),
+    },
+  }),
+  script(
+    '/w.js',
+    'getTrackerScript',
+    'The script tag',
+    'The tracker, loaded by the one script tag a site carries: `async`, `src` pointing here, `data-site` the site\'s public key (see the README). Served pre-compressed (brotli, gzip) by Accept-Encoding; CORS open.',
+  ),
+  script(
+    '/w-chunk.js',
+    'getWidgetChunk',
+    'The forms and focus items chunk',
+    'An ES module w.js imports when the page has a form or a focus item. Asked for by its content hash (`v`), it is cached for good.',
+    z.object({ v: z.string().max(64).optional().openapi({ description: 'The content hash w.js asks for' }) }),
+  ),
+  createRoute({
+    method: 'post',
+    path: '/t',
+    operationId: 'collectEvents',
+    tags,
+    security,
+    summary: 'Events from the tracker',
+    description:
+      'Page views, custom events, outbound clicks, downloads, engagement and focus item views/clicks/closes, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site\'s allowed origins (Origin, else the Referer\'s origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.',
+    request: {
+      body: {
+        required: true,
+        content: {
+          'text/plain': { schema: TrackPayloadDoc },
+          'application/json': { schema: TrackPayloadDoc },
+        },
+      },
+    },
+    responses: {
+      202: jsonOf(
+        z
+          .object({
+            ok: z.literal(true),
+            stored: z.number().int().openapi({ description: 'Events stored' }),
+            dropped: z.enum(['bot', 'dnt']).optional().openapi({ description: 'Why nothing was stored' }),
+            focus: z.literal(true).optional().openapi({ description: 'On a page view when the site has an active focus item: ask GET /focus for this page' }),
+          })
+          .openapi('TrackAnswer'),
+        'Committed',
+      ),
+      ...publicErrors(400, 403, 404, 413, 422),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/f/{id}',
+    operationId: 'getPublicForm',
+    tags,
+    security,
+    summary: 'A form as the widget renders it',
+    description: "For a page on one of the site's allowed origins. Cache-Control: private, no-store.",
+    request: {
+      params: FormId,
+      query: z.object({
+        k: SITE_KEY.openapi({ description: "The site's public key (data-site)" }),
+        v: VISITOR_ID.optional().openapi({ description: 'The visitor id the tracker keeps; leave it out in consent mode before consent' }),
+      }),
+    },
+    responses: { 200: jsonOf(PublicForm, 'The form'), ...publicErrors(403, 404, 422) },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/f/{id}',
+    operationId: 'submitForm',
+    tags,
+    security,
+    summary: 'Submit a form',
+    description:
+      'JSON (as application/json, or text/plain to avoid a preflight) from the widget, or a plain HTML form post (application/x-www-form-urlencoded) from the no-JavaScript form of GET /f/{id}/embed, which answers with a redirect or an HTML page. At most 64 KB. Field errors are named `values.<key>`; nothing is stored then.',
+    request: {
+      params: FormId,
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: FormSubmission },
+          'text/plain': { schema: FormSubmission },
+          'application/x-www-form-urlencoded': { schema: UrlencodedSubmission },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'Stored (or discarded as a bot\'s; see FormSubmitAnswer). An HTML form post without `_return` gets a page with the message.',
+        content: { 'application/json': { schema: SubmitAnswer }, 'text/html': { schema: z.string() } },
+      },
+      303: redirect("An HTML form post: to after_submit's redirect, else to `_return` with `?leadline_form=ok` (or `=error` on field errors)"),
+      422: {
+        description: 'Field errors, nothing stored (`details` name `values.<key>`). An HTML form post without `_return` gets the form again, with its errors.',
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+        content: { 'application/json': { schema: ErrorSchema }, 'text/html': { schema: z.string() } },
+      },
+      ...publicErrors(400, 403, 404, 413, 415),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/f/{id}/embed',
+    operationId: 'getFormEmbed',
+    tags,
+    security,
+    summary: 'The form as a page without JavaScript',
+    description:
+      "A complete HTML page with the form (for an iframe, or a <noscript> link). Its Content-Security-Policy allows framing by the site's allowed origins only.",
+    request: {
+      params: FormId,
+      query: z.object({
+        k: SITE_KEY.openapi({ description: "The site's public key" }),
+        return: z.string().optional().openapi({ description: "The page to go back to after submitting; must be on one of the site's allowed origins" }),
+      }),
+    },
+    responses: {
+      200: html('The page', { 'Content-Security-Policy': header("default-src 'none'; frame-ancestors: 'self' and the site's allowed origins") }),
+      ...publicErrors(403, 404, 422),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/focus',
+    operationId: 'getFocusItemsForPage',
+    tags,
+    security,
+    summary: 'The focus items for one page view',
+    description:
+      'The server has applied the URL rules, device, new vs returning, anonymous vs known, segments and the page-view count; the browser applies the trigger and the frequency. Content is plain text: render it with textContent. Nothing about the contact is in the answer. Cache-Control: no-store.',
+    request: {
+      query: FocusQuery.extend({
+        k: FocusQuery.shape.k.openapi({ description: "The site's public key" }),
+        v: FocusQuery.shape.v.openapi({ description: 'The visitor id (absent before consent: the visitor counts as new and anonymous)' }),
+        u: FocusQuery.shape.u.openapi({ description: "The page's absolute http(s) URL (the fragment is ignored)", format: 'uri' }),
+        d: FocusQuery.shape.d.openapi({ description: 'Device type; from the User-Agent when absent' }),
+        pv: FocusQuery.shape.pv.openapi({ description: 'Page views so far as the browser counts them; the server counts when absent' }),
+      }),
+    },
+    responses: { 200: jsonOf(z.object({ items: z.array(PublicFocusItem) }).openapi('PageFocusItems'), 'Items to show'), ...publicErrors(403, 404, 422) },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/a/{slug}',
+    operationId: 'downloadAsset',
+    tags,
+    security,
+    summary: 'Download an asset',
+    description:
+      "With `k` and `v` the download is an asset_download event for the visitor. A gated asset is served only to a visitor who submitted its form; others get 403 FORM_REQUIRED, or a browser (Accept: text/html) a 303 to the form's page without JavaScript, which comes back here. HEAD answers the headers only.",
+    request: {
+      params: z.object({ slug: z.string().openapi({ param: { name: 'slug', in: 'path' }, example: 'pricing-guide' }) }),
+      query: z.object({
+        k: SITE_KEY.optional().openapi({ description: "The site's public key" }),
+        v: VISITOR_ID.optional().openapi({ description: 'The visitor id' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'The file, as uploaded',
+        headers: {
+          'Content-Disposition': { $ref: '#/components/headers/Content-Disposition' },
+          ETag: header('The file\'s SHA-256'),
+          'Cache-Control': header('private: revalidated on every download (no-store when gated)'),
+        },
+        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary', description: 'Any type: the Content-Type it was uploaded with' }) } },
+      },
+      303: redirect("A browser without the gate form's submission: to the form's embed page"),
+      304: { description: 'Not modified (the download still counts)' },
+      ...publicErrors(403, 404, 422, 503),
+    },
+  }),
+];
+
+export function registerPublicDocs(app: OpenAPIHono<AppEnv>) {
+  for (const route of PUBLIC_ROUTES) app.openAPIRegistry.registerPath(route);
+}
