@@ -15,7 +15,7 @@ import { contactRoutes } from './routes/contacts/contacts';
 import { tagDncRoutes } from './routes/contacts/tags-dnc';
 import { fieldRoutes } from './routes/contacts/fields';
 import { companyRoutes } from './routes/companies/companies';
-import { renderDocsPage } from './routes/docs';
+import { docsRoutes, type DocsUi } from './routes/docs';
 import { finishDocument, INFO, registerDocumentParts } from './routes/openapi';
 import { registerPublicDocs } from './routes/public-docs';
 import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
@@ -42,6 +42,8 @@ export interface AppDeps {
   storage?: AssetStorage;
   /** Response compression, where the platform does not compress (Node); Workers compress at the edge. */
   compress?: MiddlewareHandler;
+  /** The /docs renderer's bytes (Node reads the build's files; on Workers a static asset serves them). */
+  docsUi?: DocsUi;
 }
 
 // Forwarding headers are anyone's to forge, so they count only behind a proxy
@@ -102,7 +104,7 @@ export function createApp(deps: AppDeps) {
   let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   const openApi = () => (doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO })));
   app.get('/api/v1/openapi.json', (c) => c.json({ ...openApi(), servers: [serverOf(c)] }));
-  app.get('/docs', (c) => c.html(renderDocsPage(openApi())));
+  app.route('/', docsRoutes({ ui: deps.docsUi }));
 
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));

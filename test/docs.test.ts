@@ -1,56 +1,75 @@
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeApp, type TestApp } from './helpers';
-import { renderDocsPage } from '../api/routes/docs';
+import { expectError, makeApp, type TestApp } from './helpers';
+import { DOCS_UI_PATH } from '../api/routes/docs';
+import { nodeDocsUi } from '../api/entry/node-docs';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'trace'];
-// What a reader sees: tags dropped, entities decoded, whitespace collapsed.
-const text = (html: string) =>
-  html
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await makeApp({ memory: true });
+  // The build's files, as the Node entry serves them (npm test builds first).
+  t = await makeApp({ memory: true, docsUi: nodeDocsUi(resolve(__dirname, '../dist')) });
 });
 
 describe('GET /docs', () => {
-  it('is a public HTML page listing every route with its errors and a curl example', async () => {
+  it('is a page that loads the renderer and its settings from this server only, under a CSP that allows nothing else', async () => {
     const res = await t.call('GET', '/docs', undefined, { key: null });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/connect-src 'self'(;|$)/);
+    expect(csp).toContain("frame-ancestors 'none'");
     const html = await res.text();
     expect(html).toMatch(/^<!doctype html>/i);
-    // Self-contained: no script, and nothing loaded from elsewhere (example URLs in text are fine).
-    expect(html).not.toMatch(/<script/i);
-    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
-    const page = text(html);
-    expect(page).toContain('Leadline API');
-    expect(page).toContain('POST /api/v1/contacts');
-    expect(page).toContain('GET /api/v1/api-keys');
-    expect(page).toContain('Authorization: Bearer <API key>');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.map((m) => /\bsrc="([^"]+)"/.exec(m[1]!)?.[1])).toEqual([DOCS_UI_PATH, '/docs/settings.js']);
+    // No inline code at all, and every URL the page names is on this origin.
+    expect(scripts.every((m) => m[2]!.trim() === '')).toBe(true);
+    for (const [, url] of html.matchAll(/\b(?:src|href)="([^"]*)"/g)) expect(url).toMatch(/^\/(?!\/)/);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(DOCS_UI_PATH).toMatch(/^\/docs\/scalar\.[0-9a-f]{12}\.js$/);
+  });
 
-    const op = html.match(/<section class="op" id="op-post-api-v1-contacts"[\s\S]*?<\/section>/)?.[0];
-    expect(op, 'the POST /api/v1/contacts section').toBeTruthy();
-    const opText = text(op!);
-    for (const status of ['201', '401', '403', '422']) expect(op).toContain(`>${status}</span>`);
-    expect(opText).toContain('Missing or invalid API key');
-    expect(opText).toContain('write scope');
-    expect(opText).toContain('curl -X POST "$LEADLINE_URL/api/v1/contacts"');
-    expect(opText).toContain('-H "Authorization: Bearer $LEADLINE_KEY"');
-    expect(opText).toContain('"email": "ada@example.com"');
-    // Request body fields are listed with their rules.
-    expect(opText).toMatch(/email string \(email\) \| null \(email\) at most 254 characters/);
+  it('turns off what would call out: web fonts, telemetry, the AI agent, MCP', async () => {
+    const res = await t.call('GET', '/docs/settings.js', undefined, { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+    const js = await res.text();
+    const settings = JSON.parse(js.slice(js.indexOf('{'), js.lastIndexOf('}') + 1));
+    expect(settings).toMatchObject({ url: '/api/v1/openapi.json', withDefaultFonts: false, telemetry: false, agent: { disabled: true }, mcp: { disabled: true } });
+  });
 
-    const keys = text(html.match(/<section class="op" id="op-post-api-v1-api-keys"[\s\S]*?<\/section>/)![0]);
-    expect(keys).toContain('admin scope');
-    // Path templates must not reach curl as {id}: curl would treat the braces as a glob.
-    expect(page).toContain('curl -X DELETE "$LEADLINE_URL/api/v1/api-keys/1"');
+  it('serves the renderer pre-compressed by Accept-Encoding, cached for good', async () => {
+    const sizes: Record<string, number> = {};
+    for (const [accept, coding] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+      [undefined, null],
+    ] as const) {
+      const res = await t.call('GET', DOCS_UI_PATH, undefined, { key: null, headers: accept ? { 'accept-encoding': accept } : {} });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-encoding')).toBe(coding);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('vary')).toBe('Accept-Encoding');
+      expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+      const bytes = (await res.arrayBuffer()).byteLength;
+      expect(bytes).toBe(Number(res.headers.get('content-length')));
+      sizes[coding ?? 'identity'] = bytes;
+      const again = await t.call('GET', DOCS_UI_PATH, undefined, { key: null, headers: { ...(accept ? { 'accept-encoding': accept } : {}), 'if-none-match': res.headers.get('etag')! } });
+      expect(again.status).toBe(304);
+    }
+    console.log(`/docs renderer over the wire: ${JSON.stringify(sizes)} bytes`);
+    expect(sizes.br).toBeLessThan(sizes.gzip!);
+    expect(sizes.gzip).toBeLessThan(sizes.identity! / 3);
+  });
+
+  it('answers 404 for the renderer where the runtime has no bytes for it (a Worker deployed without its static assets)', async () => {
+    const bare = await makeApp({ memory: true });
+    const res = await bare.json('GET', DOCS_UI_PATH, undefined, { key: null });
+    expectError(res, 404, 'NOT_FOUND');
   });
 });
 
@@ -77,52 +96,5 @@ describe('GET /api/v1/openapi.json', () => {
     }
     expect(count).toBeGreaterThan(10);
     expect(problems).toEqual([]);
-  });
-});
-
-describe('renderDocsPage', () => {
-  const evil = '<script>alert(1)</script>';
-  const doc = {
-    openapi: '3.1.0',
-    info: { title: `T ${evil}`, version: '1"><img src=x onerror=alert(1)>', description: `Intro ${evil} with \`<b>code</b>\`` },
-    tags: [{ name: `tag ${evil}`, description: evil }],
-    components: {
-      securitySchemes: { k: { type: 'http', scheme: 'bearer', description: evil } },
-      schemas: {
-        [`S${evil}`]: {
-          type: 'object',
-          description: evil,
-          properties: { [`f${evil}`]: { type: 'string', enum: [evil], description: evil }, self: { $ref: `#/components/schemas/S${evil}` } },
-          required: [`f${evil}`],
-        },
-      },
-    },
-    paths: {
-      [`/x/${evil}/{id}`]: {
-        post: {
-          tags: [`tag ${evil}`],
-          summary: evil,
-          description: evil,
-          security: [{ k: [] }],
-          parameters: [{ name: `id${evil}`, in: 'path', required: true, description: evil, schema: { type: 'string', default: evil } }],
-          requestBody: { content: { 'application/json': { schema: { $ref: `#/components/schemas/S${evil}` } } } },
-          responses: { [`200${evil}`]: { description: evil } },
-        },
-      },
-    },
-  };
-
-  it('escapes every string from the document and keeps ids to safe characters', () => {
-    const html = renderDocsPage(doc);
-    expect(html).not.toContain('<script');
-    expect(html).not.toContain('<img');
-    expect(html).not.toContain('<b>');
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(html).toContain('<code>&lt;b&gt;code&lt;/b&gt;</code>');
-    for (const [, id] of html.matchAll(/\bid="([^"]*)"/g)) expect(id).toMatch(/^[a-z0-9-]+$/);
-    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^(#[a-z0-9-]+|\/api\/v1\/openapi\.json)$/);
-    // The self-reference ends in a link instead of recursing, and the curl URL is shell-safe.
-    expect(html).toContain('Recursive: see');
-    expect(text(html)).toMatch(/curl -X POST "\$LEADLINE_URL\/x\/%3Cscript%3Ealert%281%29%3C\/script%3E\/ID[^"]*"/);
   });
 });

@@ -30,6 +30,8 @@ export async function makeApp(
     public?: AppDeps['public'] | ((ctx: Ctx) => AppDeps['public']);
     /** Asset storage; in memory unless given (null: none, as on a Worker without R2). */
     storage?: AssetStorage | null;
+    /** The /docs renderer's bytes, as the Node entry passes them. */
+    docsUi?: AppDeps['docsUi'];
   } = {},
 ): Promise<TestApp> {
   const url = opts.memory ? ':memory:' : `file:${join(mkdtempSync(join(tmpdir(), 'leadline-test-')), 'test.db')}`;
@@ -39,7 +41,7 @@ export async function makeApp(
   const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', OUTBOUND_ALLOW_LOOPBACK: 'true', ...opts.env });
   const ctx = createCtx({ client, config, now: opts.now });
   const storage = opts.storage === null ? undefined : (opts.storage ?? memoryStorage());
-  const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public, storage });
+  const app = createApp({ ctx, public: typeof opts.public === 'function' ? opts.public(ctx) : opts.public, storage, docsUi: opts.docsUi });
   const keys = {} as Record<Scope, string>;
   for (const scope of ['read', 'write', 'admin'] as const) {
     keys[scope] = (await createApiKey({ ctx, input: { name: `test ${scope}`, scopes: [scope] } })).secret;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from '@libsql/client';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from '../app';
@@ -16,6 +17,7 @@ import { nodeOutbound } from './outbound-node';
 import { openGeo } from './geo-node';
 import { listen } from './node-listen';
 import { nodeCompress } from './node-compress';
+import { nodeDocsUi } from './node-docs';
 import { drainOnSignals } from './node-shutdown';
 import { StartError } from './start-error';
 import { assetsDirFor, diskStorage } from './storage-disk';
@@ -88,6 +90,7 @@ async function main() {
     public: { ...nodePublicDeps(config, geo), ingestor },
     storage: diskStorage(assetsDirFor(url)),
     compress: nodeCompress(),
+    docsUi: nodeDocsUi(fileURLToPath(new URL('.', import.meta.url))),
   });
 
   // The scheduler: the same dispatcher the Workers cron calls.

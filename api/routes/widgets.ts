@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import {
   W_CHUNK_BR_BASE64,
   W_CHUNK_ETAG,
@@ -65,17 +65,18 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 // atob exists on both runtimes (Buffer does not exist on Workers).
 const fromBase64 = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 
-interface Variant {
+export interface Variant {
   body: Uint8Array<ArrayBuffer>;
   etag: string;
 }
+export type Variants = Record<Coding, Variant>;
 
 /**
  * One script in its three codings, each with its own ETag: a cache that stored the brotli bytes
  * must not revalidate them against the gzip ones. Decoded on first use, once.
  */
 function variants(js: string, etag: string, brBase64: string, gzipBase64: string) {
-  let cache: Record<Coding, Variant> | undefined;
+  let cache: Variants | undefined;
   const tagged = (suffix: string) => `${etag.slice(0, -1)}-${suffix}"`;
   return () =>
     (cache ??= {
@@ -85,28 +86,33 @@ function variants(js: string, etag: string, brBase64: string, gzipBase64: string
     });
 }
 
+/**
+ * The answer for pre-compressed bytes: the coding the client takes, Vary, its own ETag (304 when
+ * it matches), the given caching. Shared by the widget scripts and the /docs renderer.
+ */
+export function sendPrecompressed(c: Context, all: Variants, headers: Record<string, string>): Response {
+  const coding = negotiateEncoding(c.req.header('accept-encoding'));
+  const variant = all[coding];
+  const out: Record<string, string> = { ETag: variant.etag, Vary: 'Accept-Encoding', 'X-Content-Type-Options': 'nosniff', ...headers };
+  if (matches(c.req.header('if-none-match'), variant.etag)) return new Response(null, { status: 304, headers: out });
+  out['Content-Type'] = 'application/javascript; charset=utf-8';
+  out['Content-Length'] = String(variant.body.byteLength);
+  if (coding !== 'identity') out['Content-Encoding'] = coding;
+  // encodeBody 'manual' tells workerd the bytes are already encoded; without it a Worker would
+  // compress them again to honour Content-Encoding. Node ignores the option.
+  return new Response(variant.body, { status: 200, headers: out, encodeBody: 'manual' } as ResponseInit);
+}
+
 export const widgetRoutes = new Hono<AppEnv>();
 
 function script(path: string, get: ReturnType<typeof variants>, version?: string) {
   widgetRoutes.get(path, (c) => {
-    const coding = negotiateEncoding(c.req.header('accept-encoding'));
-    const variant = get()[coding];
     // Asked for by its content hash (as w.js does), the chunk never changes: cache it for good.
     const pinned = version !== undefined && c.req.query('v') === version;
-    const headers: Record<string, string> = {
-      ETag: variant.etag,
+    return sendPrecompressed(c, get(), {
       'Cache-Control': pinned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600, stale-while-revalidate=86400',
-      Vary: 'Accept-Encoding',
       'Access-Control-Allow-Origin': '*',
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (matches(c.req.header('if-none-match'), variant.etag)) return new Response(null, { status: 304, headers });
-    headers['Content-Type'] = 'application/javascript; charset=utf-8';
-    headers['Content-Length'] = String(variant.body.byteLength);
-    if (coding !== 'identity') headers['Content-Encoding'] = coding;
-    // encodeBody 'manual' tells workerd the bytes are already encoded; without it a Worker would
-    // compress them again to honour Content-Encoding. Node ignores the option.
-    return new Response(variant.body, { status: 200, headers, encodeBody: 'manual' } as ResponseInit);
+    });
   });
 }
 
