@@ -48,7 +48,9 @@ export const HttpUrl = z
     } catch {
       return false;
     }
-  }, 'must be an absolute http:// or https:// URL');
+  }, 'must be an absolute http:// or https:// URL')
+  // For the OpenAPI document (format is an annotation there; the refine above is the check).
+  .meta({ format: 'uri' });
 
 export const Cta = z.strictObject({ label: plain(80).pipe(z.string().trim().min(1)), url: HttpUrl });
 

@@ -54,7 +54,9 @@ const httpUrl = z
     } catch {
       return false;
     }
-  }, 'must be an absolute http(s) URL');
+  }, 'must be an absolute http(s) URL')
+  // For the OpenAPI document (format is an annotation there; the refine above is the check).
+  .meta({ format: 'uri' });
 
 export const AfterSubmit = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('message'), message: z.string().trim().min(1).max(2000) }),

@@ -69,7 +69,9 @@ export type TrackEvent = z.infer<typeof TrackEvent>;
 
 export const Identify = z.object({
   // Checked before the signature: an email with control characters is refused (422), signed or not.
-  email: str(254).refine((e) => isEmail(e.trim()), 'must be a valid email address'),
+  email: str(254)
+    .refine((e) => isEmail(e.trim()), 'must be a valid email address')
+    .meta({ format: 'email' }),
   sig: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a hex HMAC-SHA256'),
 });
 
