@@ -97,7 +97,8 @@ function errorResponse(status: ErrorStatus, api: boolean): Json {
   if (status === 405) headers.Allow = refTo('headers', 'Allow');
   // What a write ran is kept for its key, refusals of this kind included.
   if (api && (status === 404 || status === 409)) headers['Idempotent-Replayed'] = refTo('headers', 'Idempotent-Replayed');
-  return { description: ERROR_RESPONSES[status].text, headers, content: { 'application/json': { schema: refTo('schemas', 'Error') } } };
+  const { text, publicText } = ERROR_RESPONSES[status];
+  return { description: api ? text : (publicText ?? text), headers, content: { 'application/json': { schema: refTo('schemas', 'Error') } } };
 }
 
 /** Every `$ref` under `node`. */

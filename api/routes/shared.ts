@@ -22,20 +22,29 @@ export const ErrorSchema = z
 // generated client has one type per failure and the document stays small. `api` variants carry the
 // rate-limit headers the private API adds to every answer once the key is known; the public
 // endpoints have per-IP limits without those headers.
-export const ERROR_RESPONSES = {
-  400: { name: 'BadRequest', text: 'Malformed request: the body is not JSON, nests too deep, a cursor is not one this API issued, or a query parameter is not one the operation takes' },
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503;
+export const ERROR_RESPONSES: Record<ErrorStatus, { name: string; text: string; publicText?: string }> = {
+  400: {
+    name: 'BadRequest',
+    text: 'Malformed request: the body is not JSON, nests too deep, a cursor is not one this API issued, or a query parameter is not one the operation takes',
+    publicText: 'Malformed request: the body is not JSON, or nests too deep',
+  },
   401: { name: 'Unauthorized', text: 'Missing or invalid API key' },
-  403: { name: 'Forbidden', text: 'The API key lacks the scope this operation needs' },
-  404: { name: 'NotFound', text: 'Not found' },
+  403: {
+    name: 'Forbidden',
+    text: 'The API key lacks the scope this operation needs',
+    publicText:
+      "Refused: the page's origin is not one the site allows (ORIGIN_NOT_ALLOWED), a signed identify does not match (INVALID_SIGNATURE), or a gated file needs its form first (FORM_REQUIRED)",
+  },
+  404: { name: 'NotFound', text: 'Not found', publicText: 'Not found: an unknown site key, or no such active form or asset' },
   405: { name: 'MethodNotAllowed', text: 'The path exists, but not for this method; `Allow` lists the methods it takes' },
   409: { name: 'Conflict', text: 'Conflict with existing data, or an Idempotency-Key reused with another request or while its first request is still running' },
-  413: { name: 'PayloadTooLarge', text: 'Request body too large' },
+  413: { name: 'PayloadTooLarge', text: 'Request body too large (1 MB; CSV imports 10 MB, asset uploads 25 MB)', publicText: 'Request body too large (events 32 KB, form submissions 64 KB)' },
   415: { name: 'UnsupportedMediaType', text: 'Unsupported content type' },
   422: { name: 'ValidationFailed', text: 'Validation failed; `details` name the failing fields (unknown fields are refused too)' },
   429: { name: 'RateLimited', text: 'Too many requests; `Retry-After` says when to try again' },
   503: { name: 'Unavailable', text: 'A dependency this operation needs is not configured or not reachable' },
-} as const;
-export type ErrorStatus = keyof typeof ERROR_RESPONSES;
+};
 
 /** The component name of an error response: `RateLimited` for the private API, `PublicRateLimited` for the public endpoints. */
 export const errorResponseName = (status: ErrorStatus, api: boolean) => `${api ? '' : 'Public'}${ERROR_RESPONSES[status].name}`;
