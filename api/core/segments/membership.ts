@@ -29,20 +29,26 @@ export async function compileEnv(ctx: Ctx): Promise<CompileEnv> {
  * members stay; manually excluded contacts never join through the filter.
  */
 export function membershipStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
-  const scope = opts.scope === undefined ? '' : ' AND c.id IN (SELECT value FROM json_each(?))';
-  const scopeArgs: InValue[] = opts.scope === undefined ? [] : [opts.scope];
-  const joinWhere = `(${compiled.sql})${scope}
+  const scoped = opts.scope !== undefined;
+  // A few contacts get the filter's scoped form (probes per contact), every contact its full form (sets).
+  const filter = scoped ? compiled.scoped : { sql: compiled.sql, args: compiled.args };
+  const scopeArgs: InValue[] = scoped ? [opts.scope!] : [];
+  // Scoped, the listed contacts are the outer loop whatever the filter offers the
+  // planner (CROSS JOIN fixes the order in SQLite): an indexed field (points, stage,
+  // a date) must not become a walk over every contact that has it.
+  const from = scoped ? 'FROM (SELECT DISTINCT value AS id FROM json_each(?)) s CROSS JOIN contacts c' : 'FROM contacts c';
+  const joinWhere = `${scoped ? 'c.id = s.id AND ' : ''}(${filter.sql})
     AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
     AND NOT EXISTS (SELECT 1 FROM segment_exclusions x WHERE x.segment_id = ? AND x.contact_id = c.id)`;
-  const joinArgs = [...compiled.args, ...scopeArgs, segmentId, segmentId];
-  const mScope = opts.scope === undefined ? '' : ' AND m.contact_id IN (SELECT value FROM json_each(?))';
+  const joinArgs = [...scopeArgs, ...filter.args, segmentId, segmentId];
+  const mScope = scoped ? ' AND m.contact_id IN (SELECT value FROM json_each(?))' : '';
   const leaveWhere = `m.segment_id = ? AND m.source = 'filter'${mScope}
-    AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${compiled.sql}), 0))`;
-  const leaveArgs = [segmentId, ...scopeArgs, ...compiled.args];
+    AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${filter.sql}), 0))`;
+  const leaveArgs = [segmentId, ...scopeArgs, ...filter.args];
   const props = JSON.stringify({ segment_id: segmentId, via: 'filter' });
   const out: InStatement[] = [
     {
-      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM contacts c WHERE ${joinWhere}`,
+      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? ${from} WHERE ${joinWhere}`,
       args: [segmentId, opts.now, ...joinArgs],
     },
   ];
