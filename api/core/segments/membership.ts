@@ -33,9 +33,9 @@ export function membershipStatements(segmentId: number, compiled: Compiled, opts
   // A few contacts get the filter's scoped form (probes per contact), every contact its full form (sets).
   const filter = scoped ? compiled.scoped : { sql: compiled.sql, args: compiled.args };
   const scopeArgs: InValue[] = scoped ? [opts.scope!] : [];
-  // Scoped, the listed contacts are the outer loop whatever the filter offers the
-  // planner (CROSS JOIN fixes the order in SQLite): an indexed field (points, stage,
-  // a date) must not become a walk over every contact that has it.
+  // Scoped, the listed contacts are the outer loop by construction (CROSS JOIN fixes
+  // the order in SQLite), not by the planner's estimates: with the scope as one more
+  // IN on c.id, the planner started from the tag's list of every tagged contact.
   const from = scoped ? 'FROM (SELECT DISTINCT value AS id FROM json_each(?)) s CROSS JOIN contacts c' : 'FROM contacts c';
   const joinWhere = `${scoped ? 'c.id = s.id AND ' : ''}(${filter.sql})
     AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
