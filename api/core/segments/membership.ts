@@ -33,22 +33,24 @@ export function membershipStatements(segmentId: number, compiled: Compiled, opts
   // A few contacts get the filter's scoped form (probes per contact), every contact its full form (sets).
   const filter = scoped ? compiled.scoped : { sql: compiled.sql, args: compiled.args };
   const scopeArgs: InValue[] = scoped ? [opts.scope!] : [];
-  // Scoped, the listed contacts are the outer loop by construction (CROSS JOIN fixes
-  // the order in SQLite), not by the planner's estimates: with the scope as one more
-  // IN on c.id, the planner started from the tag's list of every tagged contact.
-  const from = scoped ? 'FROM (SELECT DISTINCT value AS id FROM json_each(?)) s CROSS JOIN contacts c' : 'FROM contacts c';
+  // Scoped, the listed contacts are the outer loop of join and leave by construction
+  // (CROSS JOIN fixes the order in SQLite), not by the planner's estimates: with the
+  // scope as one more IN on c.id the planner started from the tag's list of every
+  // tagged contact, and statistics taken while segment_members was small make it
+  // scan the whole table rather than seek the scope's rows.
+  const scope = '(SELECT DISTINCT value AS id FROM json_each(?)) s CROSS JOIN';
   const joinWhere = `${scoped ? 'c.id = s.id AND ' : ''}(${filter.sql})
     AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
     AND NOT EXISTS (SELECT 1 FROM segment_exclusions x WHERE x.segment_id = ? AND x.contact_id = c.id)`;
   const joinArgs = [...scopeArgs, ...filter.args, segmentId, segmentId];
-  const mScope = scoped ? ' AND m.contact_id IN (SELECT value FROM json_each(?))' : '';
-  const leaveWhere = `m.segment_id = ? AND m.source = 'filter'${mScope}
+  const leaveWhere = `${scoped ? 'm.contact_id = s.id AND ' : ''}m.segment_id = ? AND m.source = 'filter'
     AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${filter.sql}), 0))`;
-  const leaveArgs = [segmentId, ...scopeArgs, ...filter.args];
+  const leavers = `FROM ${scoped ? scope : ''} segment_members m WHERE ${leaveWhere}`;
+  const leaveArgs = [...scopeArgs, segmentId, ...filter.args];
   const props = JSON.stringify({ segment_id: segmentId, via: 'filter' });
   const out: InStatement[] = [
     {
-      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? ${from} WHERE ${joinWhere}`,
+      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM ${scoped ? scope : ''} contacts c WHERE ${joinWhere}`,
       args: [segmentId, opts.now, ...joinArgs],
     },
   ];
@@ -64,11 +66,21 @@ export function membershipStatements(segmentId: number, compiled: Compiled, opts
   }
   if (opts.events) {
     out.push({
-      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? FROM segment_members m WHERE ${leaveWhere}`,
+      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? ${leavers}`,
       args: [props, opts.now, ...leaveArgs],
     });
   }
-  out.push({ sql: `DELETE FROM segment_members AS m WHERE ${leaveWhere}`, args: leaveArgs });
+  out.push(
+    scoped
+      ? {
+          // The one statement whose outer loop cannot be a CROSS JOIN: stale statistics
+          // would have it scan segment_members whole to delete a few rows. INDEXED BY
+          // makes that plan an error instead (what SQLite documents it for).
+          sql: `DELETE FROM segment_members INDEXED BY segment_members_contact_idx WHERE contact_id IN (SELECT m.contact_id ${leavers}) AND segment_id = ?`,
+          args: [...leaveArgs, segmentId],
+        }
+      : { sql: `DELETE FROM segment_members AS m WHERE ${leaveWhere}`, args: leaveArgs },
+  );
   return out;
 }
 
