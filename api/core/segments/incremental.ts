@@ -2,26 +2,42 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import type { Reaction, SpineEvent } from '../spine/types';
 import { compileFilter, type Compiled } from './compile';
-import { compileEnv, membershipStatements, parseSegmentRow } from './membership';
+import { compileEnv, membershipStatements } from './membership';
+import { Filter } from './filter';
 
 interface Live {
   id: number;
   compiled: Compiled;
 }
 
+// Every reactions run reads the live segments; validating each stored filter
+// again costs more than the statements of a one-event check. A filter's text
+// always parses to the same value, so parsed ones are kept (bounded).
+const parsed = new Map<string, Filter>();
+function parseFilter(text: string): Filter {
+  let f = parsed.get(text);
+  if (!f) {
+    f = Filter.parse(JSON.parse(text));
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(text, f);
+  }
+  return f;
+}
+
 async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
-  const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
+  const rows = await ctx.client.execute("SELECT id, filter FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
   if (!rows.rows.length) return { segs: [], now: ctx.now() };
   const env = await compileEnv(ctx);
   const segs: Live[] = [];
-  for (const s of rows.rows.map(parseSegmentRow)) {
+  for (const r of rows.rows) {
+    const id = Number(r.id);
     // A filter can stop compiling when a field or stage it names is deleted; that
     // segment waits for its filter to be fixed, the others (and every reaction after
     // this one) carry on.
     try {
-      segs.push({ id: s.id, compiled: compileFilter(s.filter!, env) });
+      segs.push({ id, compiled: compileFilter(parseFilter(String(r.filter)), env) });
     } catch (e) {
-      ctx.log.warn('segment filter does not compile; skipped', { segment: s.id, error: e instanceof Error ? e.message : String(e) });
+      ctx.log.warn('segment filter does not compile; skipped', { segment: id, error: e instanceof Error ? e.message : String(e) });
     }
   }
   return { segs, now: env.now };
@@ -86,11 +102,7 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
   const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
   let since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
   let checked = 0;
-  const { segs, now } = await liveSegments(ctx);
-  const relevant = segs.filter((s) => {
-    const d = s.compiled.deps;
-    return d.contactColumns || d.tags || d.dnc || d.companies;
-  });
+  let live: { relevant: Live[]; now: number } | null = null;
   // Keyset walk over (updated_at, id): bulk writes give many contacts one timestamp.
   let lastU = Math.max(0, since - OVERLAP_MS);
   let lastId = 0;
@@ -101,15 +113,26 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
       args: [lastU, lastId, CHUNK],
     });
     const rows = r.rows;
-    if (rows.length) {
-      lastU = Number(rows[rows.length - 1]!.updated_at);
-      lastId = Number(rows[rows.length - 1]!.id);
-      since = Math.max(since, lastU);
+    // This runs after every reactions run: when no contact changed, nothing to
+    // read or write (the watermark stays where it is).
+    if (!rows.length) break;
+    if (!live) {
+      const { segs, now } = await liveSegments(ctx);
+      live = {
+        relevant: segs.filter((s) => {
+          const d = s.compiled.deps;
+          return d.contactColumns || d.tags || d.dnc || d.companies;
+        }),
+        now,
+      };
     }
+    lastU = Number(rows[rows.length - 1]!.updated_at);
+    lastId = Number(rows[rows.length - 1]!.id);
+    since = Math.max(since, lastU);
     const ids = new Set(rows.map((x) => Number(x.id)));
     await ctx.client.batch(
       [
-        ...statementsFor(relevant, () => ids, now),
+        ...statementsFor(live.relevant, () => ids, live.now),
         {
           sql: `INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
           args: [WATERMARK, String(since)],
