@@ -10,6 +10,7 @@ import type { InValue } from '@libsql/client';
 import { makeApp, type TestApp } from './helpers';
 import { compileFilter, type Compiled } from '../api/core/segments/compile';
 import { compileEnv, membershipStatements } from '../api/core/segments/membership';
+import { segmentsOnContactChanges } from '../api/core/segments/incremental';
 import { Filter } from '../api/core/segments/filter';
 
 const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
@@ -219,6 +220,53 @@ describe('full and scoped forms of a filter', () => {
     expect(runs).toBeGreaterThanOrEqual(40);
     // Filters that split the contacts, so agreeing is not agreeing on "everyone" or "no one".
     expect(nonTrivial).toBeGreaterThan(40);
+  });
+
+  it('the reaction, which checks only the side a contact can move to, leaves what the full statements leave, manual members and exclusions included', { timeout: 120_000 }, async () => {
+    // Where each contact starts in the dynamic segment: out, excluded by hand, in through the filter, in by hand.
+    const startArb = fc.constantFrom('out', 'excluded', 'filter', 'manual');
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(worldArb, filterAt(2), fc.array(startArb, { minLength: 15, maxLength: 15 }), async (world, raw, starts) => {
+        runs++;
+        const t = await makeApp({ memory: true, now: () => NOW });
+        try {
+          const ids = await seed(t, world);
+          // points ≥ 0 holds for everyone; it makes the contact sweep check filters that
+          // otherwise read only events or other segments (which it leaves to their events).
+          const f = Filter.parse({ all: [raw, { field: 'points', op: 'gte', value: 0 }] });
+          await t.client.execute({ sql: 'UPDATE segments SET filter = ? WHERE id = ?', args: [JSON.stringify(f), DYNAMIC_SEGMENT] });
+          const start = async () => {
+            const stmts: { sql: string; args: InValue[] }[] = [
+              { sql: 'DELETE FROM segment_members WHERE segment_id = ?', args: [DYNAMIC_SEGMENT] },
+              { sql: 'DELETE FROM segment_exclusions WHERE segment_id = ?', args: [DYNAMIC_SEGMENT] },
+              { sql: "DELETE FROM events WHERE type IN ('segment_joined', 'segment_left')", args: [] },
+            ];
+            for (const [i, id] of ids.entries()) {
+              const how = starts[i]!;
+              if (how === 'excluded') stmts.push({ sql: 'INSERT INTO segment_exclusions (segment_id, contact_id, created_at) VALUES (?, ?, ?)', args: [DYNAMIC_SEGMENT, id, NOW] });
+              if (how === 'filter' || how === 'manual') stmts.push({ sql: 'INSERT INTO segment_members (segment_id, contact_id, source, added_at) VALUES (?, ?, ?, ?)', args: [DYNAMIC_SEGMENT, id, how, NOW] });
+            }
+            await t.client.batch(stmts, 'write');
+          };
+          const state = async () => ({
+            members: (await t.client.execute({ sql: 'SELECT contact_id, source FROM segment_members WHERE segment_id = ? ORDER BY contact_id', args: [DYNAMIC_SEGMENT] })).rows.map((r) => `${r.contact_id}:${r.source}`),
+            events: (await t.client.execute("SELECT contact_id, type FROM events WHERE type IN ('segment_joined', 'segment_left') ORDER BY contact_id, type")).rows.map((r) => `${r.type} ${r.contact_id}`),
+          });
+          await start();
+          // Every contact counts as changed (no watermark yet), as after an import.
+          expect(await segmentsOnContactChanges(t.ctx)).toBe(ids.length);
+          const incremental = await state();
+          await start();
+          await t.client.batch(membershipStatements(DYNAMIC_SEGMENT, compileFilter(f, await compileEnv(t.ctx)), { now: NOW, events: true }), 'write');
+          expect(incremental, JSON.stringify(f)).toEqual(await state());
+        } finally {
+          t.client.close();
+        }
+      }),
+      { numRuns: 40, seed: Number(process.env.SEGMENTS_SEED ?? 20260617) },
+    );
+    expect(runs).toBeGreaterThanOrEqual(40);
   });
 
   it('leave the same timeline: joined and left events match the membership moves in both forms', async () => {

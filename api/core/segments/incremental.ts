@@ -2,7 +2,7 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import type { Reaction, SpineEvent } from '../spine/types';
 import { compileFilter, type Compiled } from './compile';
-import { compileEnv, membershipStatements } from './membership';
+import { compileEnv, joinStatements, leaveStatements } from './membership';
 import { Filter } from './filter';
 
 interface Live {
@@ -43,11 +43,40 @@ async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
   return { segs, now: env.now };
 }
 
-function statementsFor(segs: Live[], affected: (s: Live) => Set<number>, now: number): InStatement[] {
+/**
+ * Re-checks the affected contacts of each segment. For one contact and one
+ * segment only one side can change anything: a member cannot join, a contact
+ * that is not a member through the filter cannot leave. One read of their
+ * memberships halves the statements. It is read before the write transaction,
+ * so it may be stale, but the statements still check everything inside it: a
+ * stale read can only skip a check whose outcome the writer in between (a
+ * manual change, a rebuild, another runner) decided on the same state, and any
+ * later change of that state comes with its own re-check.
+ */
+async function statementsFor(ctx: Ctx, segs: Live[], affected: (s: Live) => Set<number>, now: number): Promise<InStatement[]> {
+  const wanted = segs.map((s) => ({ s, ids: affected(s) })).filter((x) => x.ids.size);
+  if (!wanted.length) return [];
+  const all = new Set<number>();
+  for (const w of wanted) for (const id of w.ids) all.add(id);
+  const r = await ctx.client.execute({
+    // From the listed contacts, by their index whatever the statistics say (see membership.ts).
+    sql: `SELECT m.segment_id, m.contact_id, m.source FROM (SELECT DISTINCT value AS id FROM json_each(?)) s
+      CROSS JOIN segment_members m INDEXED BY segment_members_contact_idx WHERE m.contact_id = s.id`,
+    args: [JSON.stringify([...all])],
+  });
+  const sources = new Map<string, string>();
+  for (const row of r.rows) sources.set(`${row.segment_id}:${row.contact_id}`, String(row.source));
   const out: InStatement[] = [];
-  for (const s of segs) {
-    const ids = affected(s);
-    if (ids.size) out.push(...membershipStatements(s.id, s.compiled, { now, scope: JSON.stringify([...ids]), events: true }));
+  for (const { s, ids } of wanted) {
+    const join: number[] = [];
+    const leave: number[] = [];
+    for (const id of ids) {
+      const source = sources.get(`${s.id}:${id}`);
+      if (source === undefined) join.push(id);
+      else if (source === 'filter') leave.push(id);
+    }
+    if (join.length) out.push(...joinStatements(s.id, s.compiled, { now, scope: JSON.stringify(join), events: true }));
+    if (leave.length) out.push(...leaveStatements(s.id, s.compiled, { now, scope: JSON.stringify(leave), events: true }));
   }
   return out;
 }
@@ -64,6 +93,7 @@ export const segmentsOnEvents: Reaction = {
     if (!withContact.length) return [];
     const { segs, now } = await liveSegments(ctx);
     return statementsFor(
+      ctx,
       segs,
       (s) => {
         const ids = new Set<number>();
@@ -132,7 +162,7 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
     const ids = new Set(rows.map((x) => Number(x.id)));
     await ctx.client.batch(
       [
-        ...statementsFor(live.relevant, () => ids, live.now),
+        ...(await statementsFor(ctx, live.relevant, () => ids, live.now)),
         {
           sql: `INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
           args: [WATERMARK, String(since)],
