@@ -37,7 +37,8 @@
 //
 // The summary ends with one budget line per figure (goal, ok or MISSED), also
 // written to the JSON result under "budgets". Per event and per changed contact,
-// the incremental upkeep has ≤ 10 ms at p99 (and ≤ 5 ms at p50), at 1M contacts.
+// the incremental upkeep has ≤ 10 ms at p99 (and ≤ 5 ms at p50), at 1M contacts;
+// runReactions (every reaction for one event) ≤ 25 ms at p99 (≤ 10 ms at p50).
 //
 //   BENCH_CONTACTS   contacts (default 1,000,000)
 //   BENCH_EVENTS     events (default 5,000,000)
@@ -89,6 +90,10 @@ const INC_P50_MS = 5;
 const INC_P99_MS = 10;
 // The sweep right after a burst of updates re-checks every contact changed in its 5 s overlap window.
 const BURST_P99_MS = 25;
+// runReactions for one event is the whole spine: five reactions, each committing
+// its own cursor, then the contact sweep; the segments reaction is one part of it.
+const RUN_P50_MS = 10;
+const RUN_P99_MS = 25;
 
 // Fixed clock for the whole measurement: the count and every rebuild compile the
 // filter with the same "now", so their 30-day windows are identical (events are
@@ -496,7 +501,9 @@ const MORE: { name: string; filter: (benchSegment: number) => unknown }[] = [
   { name: 'saas companies, no churn risk', filter: () => ({ all: [{ field: 'company.industry', op: 'equals', value: 'saas' }, { tag: 'churn-risk', has: false }] }) },
   {
     name: 'forms or enterprise pricing',
-    filter: () => ({ any: [{ behaviour: 'submitted_form', within_days: 30 }, { behaviour: 'visited', url: { op: 'starts_with', value: 'https://www.example.com/pricing/enterprise' } }] }),
+    filter: () => ({
+      any: [{ behaviour: 'submitted_form', within_days: 30 }, { behaviour: 'visited', url: { op: 'starts_with', value: 'https://www.example.com/pricing/enterprise' }, within_days: 30 }],
+    }),
   },
 ];
 
@@ -969,14 +976,15 @@ async function main() {
       budget('rebuild ÷ plain count (first build, no ANALYZE)', ratioBefore, BUDGET, '×'),
       budget('incremental p50 per event', inc.direct.p50, INC_P50_MS, 'ms'),
       budget('incremental p99 per event', inc.direct.p99, INC_P99_MS, 'ms'),
-      budget('runReactions p50 per event', inc.run_reactions.p50, INC_P50_MS, 'ms'),
-      budget('runReactions p99 per event', inc.run_reactions.p99, INC_P99_MS, 'ms'),
+      budget('runReactions p50 per event (every reaction)', inc.run_reactions.p50, RUN_P50_MS, 'ms'),
+      budget('runReactions p99 per event (every reaction)', inc.run_reactions.p99, RUN_P99_MS, 'ms'),
       budget('contact-change sweep p50', inc.sweep_isolated.p50, INC_P50_MS, 'ms'),
       budget('contact-change sweep p99', inc.sweep_isolated.p99, INC_P99_MS, 'ms'),
       budget('contact-change sweep p99, burst', inc.sweep_burst.p99, BURST_P99_MS, 'ms'),
       budget(`${MORE.length + 1} segments: incremental p50 per event`, incMany.direct.p50, INC_P50_MS, 'ms'),
       budget(`${MORE.length + 1} segments: incremental p99 per event`, incMany.direct.p99, INC_P99_MS, 'ms'),
-      budget(`${MORE.length + 1} segments: runReactions p99 per event`, incMany.run_reactions.p99, INC_P99_MS, 'ms'),
+      budget(`${MORE.length + 1} segments: runReactions p50 per event (every reaction)`, incMany.run_reactions.p50, RUN_P50_MS, 'ms'),
+      budget(`${MORE.length + 1} segments: runReactions p99 per event (every reaction)`, incMany.run_reactions.p99, RUN_P99_MS, 'ms'),
       budget(`${MORE.length + 1} segments: contact-change sweep p50`, incMany.sweep_isolated.p50, INC_P50_MS, 'ms'),
       budget(`${MORE.length + 1} segments: contact-change sweep p99`, incMany.sweep_isolated.p99, INC_P99_MS, 'ms'),
       budget(`${MORE.length + 1} segments: contact-change sweep p99, burst`, incMany.sweep_burst.p99, BURST_P99_MS, 'ms'),
