@@ -496,13 +496,18 @@ async function seedLagDb(dir: string, origin: string): Promise<LagDb> {
     'write',
   );
   // History over the last 60 days, in time order; one page view in eight on /pricing, as the load sends.
+  // None within an hour of a window's edge (7 and 30 days back): an event crossing
+  // one during the run would move a membership that only the rebuild job follows.
   const paths = JSON.stringify(PATHS);
+  const HOUR = 3_600_000;
   for (let a = 1; a <= LAG_HISTORY; a += CHUNK) {
     await client.execute({
-      sql: `${rows('k')} INSERT INTO events (site_id, contact_id, type, url, created_at)
+      sql: `${rows('k')}, h AS (SELECT k, u, v, ? - 60 * ${DAY} + k * ? AS ts FROM r)
+        INSERT INTO events (site_id, contact_id, type, url, created_at)
         SELECT 1, 1 + v % ?, CASE WHEN u % 10 < 9 THEN 'page_view' ELSE 'custom' END,
-          ? || (SELECT value FROM json_each(?) WHERE key = u % ${PATHS.length}), ? - 60 * ${DAY} + k * ? FROM r`,
-      args: [a, Math.min(LAG_HISTORY, a + CHUNK - 1), LAG_CONTACTS, origin, paths, at, Math.floor((60 * DAY) / Math.max(1, LAG_HISTORY))],
+          ? || (SELECT value FROM json_each(?) WHERE key = u % ${PATHS.length}),
+          CASE WHEN abs(ts - (? - 7 * ${DAY})) < ${HOUR} OR abs(ts - (? - 30 * ${DAY})) < ${HOUR} THEN ts - 2 * ${HOUR} ELSE ts END FROM h`,
+      args: [a, Math.min(LAG_HISTORY, a + CHUNK - 1), at, Math.floor((60 * DAY) / Math.max(1, LAG_HISTORY)), LAG_CONTACTS, origin, paths, at, at],
     });
   }
   const segments: LagDb['segments'] = [];
