@@ -6,6 +6,7 @@
 // never walk a whole table.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { nestedFilters } from './filter-arbitrary';
 import type { InValue } from '@libsql/client';
 import { makeApp, type TestApp } from './helpers';
 import { compileFilter, type Compiled } from '../api/core/segments/compile';
@@ -82,15 +83,7 @@ const leaf: fc.Arbitrary<Filter> = fc.oneof(
   fc.record({ behaviour: fc.constant('any_event'), min_count: fc.integer({ min: 1, max: 4 }), within_days: fc.integer({ min: 1, max: 40 }) }, { requiredKeys: ['behaviour', 'min_count'] }),
 ) as fc.Arbitrary<Filter>;
 
-const filterAt = (depth: number): fc.Arbitrary<Filter> =>
-  depth === 0
-    ? leaf
-    : (fc.oneof(
-        { weight: 3, arbitrary: leaf },
-        { weight: 2, arbitrary: fc.record({ all: fc.array(filterAt(depth - 1), { minLength: 1, maxLength: 3 }) }) },
-        { weight: 2, arbitrary: fc.record({ any: fc.array(filterAt(depth - 1), { minLength: 1, maxLength: 3 }) }) },
-        { weight: 1, arbitrary: fc.record({ not: filterAt(depth - 1) }) },
-      ) as fc.Arbitrary<Filter>);
+const filterAt = (depth: number) => nestedFilters(leaf, depth);
 
 /** A database holding the world: contacts 1..n, companies 1..3, static segment 1 (its members), dynamic segment 2 (no members yet). */
 async function seed(t: TestApp, w: World): Promise<number[]> {
