@@ -216,7 +216,7 @@ export async function readme() {
 
   const contact = await client.POST('/api/v1/contacts', {
     body: { email: 'ada@example.com', first_name: 'Ada', tags: ['newsletter'], fields: { plan: 'pro' } },
-    headers: { 'Idempotency-Key': 'b6f0c1de-3f5e-4d8e-9a55-7f6f3e1f2a10' },
+    headers: { 'Idempotency-Key': '5d7c0c9e-ada-1' },
   });
   const email: string | null | undefined = contact.data?.email;
   const created: string | undefined = contact.data?.created_at;
@@ -233,8 +233,8 @@ export async function readme() {
   const rejected: number | undefined = batch.data?.rejected;
 
   const imported = await client.POST('/api/v1/contacts/import', {
-    params: { query: { tags: 'fair-2026' } },
-    body: 'email,first_name\\nada@example.com,Ada\\n',
+    params: { query: { tags: 'fair-2026', mapping: JSON.stringify({ Vorname: 'first_name', Tarif: 'plan' }) } },
+    body: 'E-Mail,Vorname,Tarif\\ngrace@example.com,Grace,pro\\nalan@example.com,Alan,free\\n',
     bodySerializer: (csv) => csv,
     headers: { 'Content-Type': 'text/csv' },
   });

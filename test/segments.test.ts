@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { nestedFilters } from './filter-arbitrary';
 import { makeApp, expectError, type TestApp } from './helpers';
 import { makeSite, track, vid, sign, runJob, count } from './tracking-helpers';
 import { compileFilter } from '../api/core/segments/compile';
@@ -1016,15 +1017,7 @@ const leaf: fc.Arbitrary<Filter> = fc.oneof(
 ) as fc.Arbitrary<Filter>;
 
 // Shallow on purpose: deep random nesting mostly yields "everyone" or "no one".
-const filterAt = (depth: number): fc.Arbitrary<Filter> =>
-  depth === 0
-    ? leaf
-    : (fc.oneof(
-        { weight: 3, arbitrary: leaf },
-        { weight: 2, arbitrary: fc.record({ all: fc.array(filterAt(depth - 1), { minLength: 1, maxLength: 3 }) }) },
-        { weight: 2, arbitrary: fc.record({ any: fc.array(filterAt(depth - 1), { minLength: 1, maxLength: 3 }) }) },
-        { weight: 1, arbitrary: fc.record({ not: filterAt(depth - 1) }) },
-      ) as fc.Arbitrary<Filter>);
+const filterAt = (depth: number) => nestedFilters(leaf, depth);
 const filterArb = filterAt(2);
 
 const eventArb = fc.record({ url: fc.constantFrom(...URLS), ageDays: fc.integer({ min: 0, max: 40 }) });

@@ -37,6 +37,7 @@ export async function seedDemo({ ctx, input }: { ctx: Ctx; input: { origins: str
       // automated and headless browsers too, so what /demo says happens does happen. New sites
       // drop them unless they ask for it (README, the script tag).
       settings: { retention_days: 30, allow_automation: true },
+      is_sample: true,
     },
   });
   const form = await createForm({

@@ -6,7 +6,7 @@ import type { AppEnv } from './shared';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { beginIdempotent, checkIdempotencyKey, finishIdempotent, keepsResponse } from '../core/access/idempotency';
 import { sha256Hex } from '../core/util/crypto';
-import { kickReactions } from '../core/spine/run';
+import { kickReactions, reactionsScheduled } from '../core/spine/run';
 import { defer } from './defer';
 import { checkQuery, jsonTooDeep, MAX_JSON_DEPTH, readJsonInput } from '../core/util/text';
 
@@ -102,7 +102,13 @@ export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const m = c.req.method;
   const writes = m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
-  if (c.res.status < 300 && (writes || (m === 'GET' && c.req.path.startsWith('/a/')))) defer(c, kickReactions(c.get('ctx')));
+  if (c.res.status < 300 && (writes || (m === 'GET' && c.req.path.startsWith('/a/')))) {
+    const ctx = c.get('ctx');
+    // A kick joining a scheduled run needs no tracking of its own: the run is tracked once.
+    const joins = reactionsScheduled(ctx);
+    const run = kickReactions(ctx);
+    if (!joins) defer(c, run);
+  }
 };
 
 /**

@@ -21,6 +21,19 @@
 // per-IP limiter do real work) and one of a few real browser user agents.
 // At the end every acknowledged event must be in the database.
 //
+// Then reaction lag (the reactions keep up with ingest): a second server on a
+// second database holding BENCH_INGEST_CONTACTS contacts with history (events,
+// tags, do-not-contact) and four live segments (a tag, a behaviour condition,
+// both with a field, activity with do-not-contact), its reaction cursors at the
+// end of the history. The phase's visitors are linked to contacts, so every
+// event they send goes through every reaction, segments included. Under t1 and
+// then t10 load, the parent samples from its own connection, 4 times a second:
+//   lag in events   newest event id − the slowest cursor in reaction_cursors
+//   lag in time     age of the oldest event some reaction has not consumed
+// and, when the load stops, how long the reactions take to catch up (drain).
+// Budget lines: lag p99 ≤ 2 s and drain ≤ 5 s; the membership of every segment
+// must equal its filter's count once drained.
+//
 //   BENCH_INGEST_SECONDS          measured seconds per scenario (default 10)
 //   BENCH_INGEST_ROUNDS           rounds the seconds are split into (default 2)
 //   BENCH_INGEST_WARMUP_SECONDS   untimed warm-up per scenario (default 2)
@@ -28,6 +41,9 @@
 //   BENCH_INGEST_VISITORS         distinct visitor ids (default 10,000)
 //   BENCH_INGEST_MAX_WAIT_MS      group-commit wait for the server's ingestor (default: the app's)
 //   BENCH_INGEST_NODE_ARGS        extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=dist/bench/prof"
+//   BENCH_INGEST_CONTACTS         contacts in the reaction-lag database (default 100,000)
+//   BENCH_INGEST_HISTORY          their past events (default 3 per contact)
+//   BENCH_INGEST_LAG_SECONDS      load per reaction-lag scenario (default 10; 0 skips the phase)
 //   BENCH_KEEP=1                  keep the temp database
 import { bundleNode } from '../bundle-node.mjs';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -39,6 +55,15 @@ import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { createClient } from '@libsql/client';
 import { envInt, fmtBytes, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults, type Latency } from './lib';
+import { createCtx } from '../../api/core/context';
+import { createField } from '../../api/core/contacts/fields';
+import { compileFilter } from '../../api/core/segments/compile';
+import { compileEnv } from '../../api/core/segments/membership';
+import { createSegment } from '../../api/core/segments/segments';
+import { Filter } from '../../api/core/segments/filter';
+import { REACTIONS } from '../../api/core/spine/registry';
+import { prepareDatabase } from '../../api/db/open';
+import { parseConfig } from '../../api/env';
 
 const NAME = 'ingest';
 const SECONDS = envInt('BENCH_INGEST_SECONDS', 10);
@@ -47,6 +72,16 @@ const WARMUP_SECONDS = envInt('BENCH_INGEST_WARMUP_SECONDS', 2, 0);
 const CONNECTIONS = envInt('BENCH_INGEST_CONNECTIONS', 64);
 const VISITORS = envInt('BENCH_INGEST_VISITORS', 10_000);
 const BATCH = 10;
+
+const LAG_CONTACTS = envInt('BENCH_INGEST_CONTACTS', 100_000, 100);
+const LAG_HISTORY = envInt('BENCH_INGEST_HISTORY', 3 * LAG_CONTACTS, 0);
+const LAG_SECONDS = envInt('BENCH_INGEST_LAG_SECONDS', 10, 0);
+const LAG_SAMPLE_MS = 250;
+const LAG_P99_BUDGET_MS = 2_000;
+const DRAIN_BUDGET_MS = 5_000;
+// The drain is waited for at most this long (the bench server has no scheduler
+// timer: a backlog larger than one reactions run waits for the next request).
+const DRAIN_CAP_MS = 60_000;
 
 const RATIO_GOAL = 0.5;
 const RSS_BUDGET = 256 * 1024 * 1024;
@@ -89,8 +124,8 @@ interface Visitor {
   referrer: string;
 }
 
-function visitors(n: number, origin: string): Visitor[] {
-  const rnd = prng(42);
+function visitors(n: number, origin: string, seed = 42): Visitor[] {
+  const rnd = prng(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
   return Array.from({ length: n }, (_, i) => {
     // 22 characters of [A-Za-z0-9], like the tracker's ids.
@@ -396,6 +431,280 @@ function wjsSize(): { file: string; bytes: number; gzip9_bytes: number } | null 
   return { file: 'dist/widgets/w.js', bytes: code.length, gzip9_bytes: gzipSync(code, { level: 9 }).length };
 }
 
+// ------------------------------------------------------- reaction lag
+
+const DAY = 86_400_000;
+
+// Four segments of the kinds real ones are made of; tag and behaviour conditions both appear.
+const LAG_SEGMENTS: { name: string; filter: unknown }[] = [
+  { name: 'vip', filter: { tag: 'vip' } },
+  { name: 'pricing twice this month', filter: { behaviour: 'visited', url: { op: 'contains', value: '/pricing' }, min_count: 2, within_days: 30 } },
+  {
+    name: 'pro vip on pricing',
+    filter: { all: [{ field: 'fields.plan', op: 'equals', value: 'pro' }, { tag: 'vip' }, { behaviour: 'visited', url: { op: 'contains', value: '/pricing' }, min_count: 2, within_days: 30 }] },
+  },
+  { name: 'active this week, emailable', filter: { all: [{ behaviour: 'any_event', min_count: 3, within_days: 7 }, { dnc: 'email', is: false }] } },
+];
+
+interface LagDb {
+  url: string;
+  seed_s: number;
+  contacts: number;
+  history_events: number;
+  segments: { id: number; name: string; filter: unknown; members: number }[];
+}
+
+/** The reaction-lag database: contacts with history and live segments, reactions caught up with the history. */
+async function seedLagDb(dir: string, origin: string): Promise<LagDb> {
+  const t0 = now();
+  const url = `file:${join(dir, 'reactions.db')}`;
+  const client = createClient({ url });
+  await prepareDatabase(client, url);
+  const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }) });
+  const at = Date.now();
+  await createField({ ctx, input: { key: 'plan', label: 'Plan', type: 'select', options: ['free', 'pro', 'enterprise'] } });
+  const CHUNK = 50_000;
+  const rows = (col: string) => `WITH RECURSIVE n(${col}) AS (SELECT ? UNION ALL SELECT ${col} + 1 FROM n WHERE ${col} < ?),
+    r AS MATERIALIZED (SELECT ${col}, abs(random() % 1000000) AS u, abs(random() % 1000000) AS v FROM n)`;
+  for (let a = 1; a <= LAG_CONTACTS; a += CHUNK) {
+    await client.execute({
+      sql: `${rows('i')} INSERT INTO contacts (id, email, email_normalized, first_name, custom, points, created_at, updated_at)
+        SELECT i, 'lag' || i || '@example.com', 'lag' || i || '@example.com', 'First' || (u % 5000),
+          '{"plan":"' || CASE WHEN u % 100 < 10 THEN 'pro' WHEN u % 100 < 13 THEN 'enterprise' ELSE 'free' END || '"}',
+          v % 120, ? - 400 * ${DAY} + i, ? - 30 * ${DAY} + i FROM r`,
+      args: [a, Math.min(LAG_CONTACTS, a + CHUNK - 1), at, at],
+    });
+  }
+  await client.batch(
+    [
+      // One statement per tag: a random() term over the tag alone would be drawn once per tag, not per contact.
+      ...(
+        [
+          ['vip', 5],
+          ['customer', 20],
+          ['newsletter', 40],
+        ] as const
+      ).flatMap(([name, percent]) => [
+        { sql: 'INSERT INTO tags (name, created_at) VALUES (?, ?)', args: [name, at] },
+        {
+          sql: 'INSERT INTO contact_tags (contact_id, tag_id, created_at) SELECT id, (SELECT id FROM tags WHERE name = ?), ? FROM contacts WHERE abs(random() % 100) < ?',
+          args: [name, at, percent],
+        },
+      ]),
+      { sql: "INSERT INTO do_not_contact (contact_id, channel, reason, created_at) SELECT id, 'email', 'unsubscribed', ? FROM contacts WHERE abs(random() % 100) < 3", args: [at] },
+    ],
+    'write',
+  );
+  // History over the last 60 days, in time order; one page view in eight on /pricing, as the load sends.
+  // None within an hour of a window's edge (7 and 30 days back): an event crossing
+  // one during the run would move a membership that only the rebuild job follows.
+  const paths = JSON.stringify(PATHS);
+  const HOUR = 3_600_000;
+  for (let a = 1; a <= LAG_HISTORY; a += CHUNK) {
+    await client.execute({
+      sql: `${rows('k')}, h AS (SELECT k, u, v, ? - 60 * ${DAY} + k * ? AS ts FROM r)
+        INSERT INTO events (site_id, contact_id, type, url, created_at)
+        SELECT 1, 1 + v % ?, CASE WHEN u % 10 < 9 THEN 'page_view' ELSE 'custom' END,
+          ? || (SELECT value FROM json_each(?) WHERE key = u % ${PATHS.length}),
+          CASE WHEN abs(ts - (? - 7 * ${DAY})) < ${HOUR} OR abs(ts - (? - 30 * ${DAY})) < ${HOUR} THEN ts - 2 * ${HOUR} ELSE ts END FROM h`,
+      args: [a, Math.min(LAG_HISTORY, a + CHUNK - 1), at, Math.floor((60 * DAY) / Math.max(1, LAG_HISTORY)), LAG_CONTACTS, origin, paths, at, at],
+    });
+  }
+  const segments: LagDb['segments'] = [];
+  for (const g of LAG_SEGMENTS) {
+    const v = await createSegment({ ctx, input: { name: g.name, kind: 'dynamic', filter: Filter.parse(g.filter) } });
+    segments.push({ id: v.id, name: g.name, filter: g.filter, members: v.members });
+  }
+  // The history is the past: every reaction starts after it, the contact sweep from now.
+  const last = Number((await client.execute('SELECT coalesce(max(id), 0) AS n FROM events')).rows[0]!.n);
+  await client.batch(
+    [
+      ...REACTIONS.map((r) => ({ sql: 'INSERT INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)', args: [r.name, last, at] })),
+      { sql: "INSERT INTO app_state (key, value) VALUES ('segments_contacts_watermark', ?)", args: [String(Date.now())] },
+    ],
+    'write',
+  );
+  await client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+  client.close();
+  return { url, seed_s: Math.round((now() - t0) / 100) / 10, contacts: LAG_CONTACTS, history_events: LAG_HISTORY, segments };
+}
+
+/** Links `vs` to contacts spread over the whole table, as earlier form submissions would have. */
+async function linkVisitors(url: string, siteKey: string, vs: Visitor[]) {
+  const client = createClient({ url });
+  const at = Date.now();
+  const rows = vs.map((v, i) => [v.uid, 1 + Math.floor((i * LAG_CONTACTS) / vs.length)]);
+  await client.execute({
+    sql: `INSERT INTO visitors (site_id, uid, contact_id, first_seen_at, last_seen_at, page_views)
+      SELECT (SELECT id FROM sites WHERE public_key = ?), j.value ->> 0, j.value ->> 1, ?, ?, 0 FROM json_each(?) j`,
+    args: [siteKey, at, at, JSON.stringify(rows)],
+  });
+  client.close();
+}
+
+interface LagSample {
+  /** ms since the window started */
+  t: number;
+  newest: number;
+  slowest: number;
+  lag_events: number;
+  /** Age of the oldest event not yet consumed by every reaction (0: none). */
+  lag_ms: number;
+}
+
+/** Reads the lag from its own connection; WAL readers never wait for the server's writer. */
+function lagProbe(url: string) {
+  const client = createClient({ url });
+  const names = REACTIONS.map((r) => r.name);
+  const read = async (): Promise<Omit<LagSample, 't'>> => {
+    const [ev, cur] = await client.batch(
+      [
+        'SELECT coalesce(max(id), 0) AS n FROM events',
+        { sql: `SELECT min(last_event_id) AS n FROM reaction_cursors WHERE name IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(names)] },
+      ],
+      'read',
+    );
+    const newest = Number(ev!.rows[0]!.n);
+    const slowest = Number(cur!.rows[0]!.n);
+    let lag_ms = 0;
+    if (newest > slowest) {
+      const r = await client.execute({ sql: 'SELECT created_at FROM events WHERE id > ? ORDER BY id LIMIT 1', args: [slowest] });
+      if (r.rows[0]) lag_ms = Math.max(0, Date.now() - Number(r.rows[0].created_at));
+    }
+    return { newest, slowest, lag_events: newest - slowest, lag_ms };
+  };
+  return { read, close: () => client.close() };
+}
+
+interface LagResult {
+  key: Key;
+  scenario: string;
+  req_per_s: number;
+  events_per_s: number;
+  /** Events every reaction consumed per second of the window. */
+  reacted_per_s: number;
+  samples: number;
+  lag_ms: Latency;
+  lag_events: Latency;
+  lag_at_end: { events: number; ms: number };
+  /** From the end of the load until every reaction consumed every event (null: not within the cap). */
+  drain_ms: number | null;
+  series: LagSample[];
+}
+
+async function lagWindow(server: Server, agent: http.Agent, s: Scenario, probe: ReturnType<typeof lagProbe>, ms: number): Promise<LagResult> {
+  const t = tally();
+  const series: LagSample[] = [];
+  const start0 = await probe.read();
+  const t0 = now();
+  let busy = false;
+  const sampler = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    probe
+      .read()
+      .then((x) => series.push({ t: Math.round(now() - t0), ...x }))
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, LAG_SAMPLE_MS);
+  await drive(server, agent, s, ms, t, () => undefined);
+  clearInterval(sampler);
+  const windowMs = now() - t0;
+  const end = await probe.read();
+  // Catch-up: every event stored by the end of the load consumed by every reaction.
+  const d0 = now();
+  let drain: number | null = null;
+  let last = end;
+  while (now() - d0 < DRAIN_CAP_MS) {
+    last = await probe.read();
+    if (last.slowest >= end.newest) {
+      drain = Math.round(now() - d0);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await server.ask<{ ms: number }>('settle', 'settled');
+  const r = summarize(s, t);
+  return {
+    key: s.key,
+    scenario: s.label,
+    req_per_s: r.req_per_s,
+    events_per_s: r.events_per_s,
+    reacted_per_s: Math.round((end.slowest - start0.slowest) / (windowMs / 1000)),
+    samples: series.length,
+    lag_ms: latency(series.map((x) => x.lag_ms)),
+    lag_events: latency(series.map((x) => x.lag_events)),
+    lag_at_end: { events: end.lag_events, ms: end.lag_ms },
+    drain_ms: drain,
+    series,
+  };
+}
+
+interface LagPhase {
+  db: Omit<LagDb, 'url'>;
+  results: LagResult[];
+  memberships: { id: number; name: string; members: number; count: number }[];
+  failures: string[];
+}
+
+async function reactionLag(serverFile: string): Promise<LagPhase> {
+  const tmp = tempDir(`${NAME}-reactions`);
+  try {
+    console.log(`\n  reaction lag: seeding ${fmtInt(LAG_CONTACTS)} contacts, ${fmtInt(LAG_HISTORY)} past events, ${LAG_SEGMENTS.length} segments`);
+    const db = await seedLagDb(tmp.dir, 'https://shop.example.com');
+    console.log(`    seeded in ${db.seed_s}s: ${db.segments.map((g) => `${g.name} (${fmtInt(g.members)})`).join(', ')}`);
+    const server = await startServer(serverFile, db.url);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS, maxFreeSockets: CONNECTIONS });
+    const probe = lagProbe(db.url);
+    const results: LagResult[] = [];
+    try {
+      // Their own visitors (another seed), each linked to a contact.
+      const vs = visitors(VISITORS, server.origin, 7);
+      await linkVisitors(db.url, server.siteKey, vs);
+      const scenarios: Scenario[] = [
+        { key: 't1', label: 'POST /t, 1 page view, identified', port: server.appPort, path: '/t', events: 1, reqs: requests(vs, server.siteKey, server.origin, (v) => [pageView(v)]), next: 0 },
+        { key: 't10', label: `POST /t, ${BATCH}-event batch, identified`, port: server.appPort, path: '/t', events: BATCH, reqs: requests(vs, server.siteKey, server.origin, batchOf), next: 0 },
+      ];
+      if (WARMUP_SECONDS > 0) {
+        await drive(server, agent, scenarios[0]!, WARMUP_SECONDS * 1000, tally(), () => undefined);
+        await server.ask<{ ms: number }>('settle', 'settled');
+      }
+      for (const s of scenarios) {
+        const r = await lagWindow(server, agent, s, probe, LAG_SECONDS * 1000);
+        results.push(r);
+        console.log(
+          `    ${s.key.padEnd(4)} ${fmtInt(r.req_per_s).padStart(6)} req/s, ${fmtInt(r.events_per_s)} events/s stored, ${fmtInt(r.reacted_per_s)} reacted/s;` +
+            ` lag p50 ${fmtMs(r.lag_ms.p50)} p99 ${fmtMs(r.lag_ms.p99)} max ${fmtMs(r.lag_ms.max)} (${fmtInt(r.lag_events.max)} events at most);` +
+            ` drained ${r.drain_ms === null ? `not within ${DRAIN_CAP_MS / 1000} s` : `in ${fmtMs(r.drain_ms)}`}`,
+        );
+      }
+    } finally {
+      probe.close();
+      agent.destroy();
+      await stopServer(server);
+    }
+    // Once drained, incremental membership must equal each filter.
+    const client = createClient({ url: db.url });
+    const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' }) });
+    const env = await compileEnv(ctx);
+    const memberships = [];
+    const failures: string[] = [];
+    for (const g of db.segments) {
+      const c = compileFilter(Filter.parse(g.filter), env);
+      const count = Number((await client.execute({ sql: `SELECT count(*) AS n FROM contacts c WHERE ${c.sql}`, args: c.args })).rows[0]!.n);
+      const members = Number((await client.execute({ sql: 'SELECT count(*) AS n FROM segment_members WHERE segment_id = ?', args: [g.id] })).rows[0]!.n);
+      memberships.push({ id: g.id, name: g.name, members, count });
+      if (members !== count && results.every((r) => r.drain_ms !== null)) failures.push(`reaction lag: segment "${g.name}" has ${members} members, its filter counts ${count}`);
+    }
+    client.close();
+    console.log(`    memberships after the load: ${memberships.map((m) => `${m.name} ${fmtInt(m.members)}${m.members === m.count ? '' : ` ≠ ${fmtInt(m.count)}`}`).join(', ')}`);
+    const { url: _url, ...rest } = db;
+    return { db: rest, results, memberships, failures };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
 function settleGc() {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -508,6 +817,8 @@ async function main() {
     tmp.cleanup();
   }
 
+  const lag = LAG_SECONDS > 0 ? await reactionLag(serverFile) : null;
+
   const results = scenarios.map((s) => summarize(s, tallies.get(s.key)!.measured));
   const by = (k: Key) => results.find((r) => r.key === k)!;
   const ratio = (x: number, y: number) => Math.round((x / y) * 1000) / 1000;
@@ -533,6 +844,7 @@ async function main() {
       if (s.events && t.ok * s.events !== t.stored) failures.push(`${s.key} (${phase}): ${t.ok} × ${s.events} ≠ ${t.stored} events reported stored`);
     }
   }
+  if (lag) failures.push(...lag.failures);
   const wjs = wjsSize();
   const budgets = {
     ingest_ratio: { value: ratios.t1_over_bare_req_per_s, goal: `≥ ${RATIO_GOAL}`, ok: ratios.t1_over_bare_req_per_s >= RATIO_GOAL },
@@ -540,6 +852,12 @@ async function main() {
     wjs_gzip9: wjs
       ? { value: wjs.gzip9_bytes, goal: `≤ ${WJS_TARGET} B (cap ${WJS_CAP} B)`, ok: wjs.gzip9_bytes <= WJS_TARGET, within_cap: wjs.gzip9_bytes <= WJS_CAP }
       : { value: null, goal: `≤ ${WJS_TARGET} B`, ok: false, note: 'dist/widgets/w.js missing: run `npm run build`' },
+    ...Object.fromEntries(
+      (lag?.results ?? []).flatMap((r) => [
+        [`reaction_lag_p99_ms_${r.key}`, { value: r.lag_ms.p99, goal: `≤ ${LAG_P99_BUDGET_MS} ms`, ok: r.lag_ms.p99 <= LAG_P99_BUDGET_MS }],
+        [`reaction_drain_ms_${r.key}`, { value: r.drain_ms, goal: `≤ ${DRAIN_BUDGET_MS} ms`, ok: r.drain_ms !== null && r.drain_ms <= DRAIN_BUDGET_MS }],
+      ]),
+    ),
   };
 
   console.log(`\n  Summary (latency per request, measured windows only)\n`);
@@ -583,6 +901,35 @@ async function main() {
       ],
     ),
   );
+  if (lag) {
+    console.log(
+      `\n  Reaction lag (${fmtInt(lag.db.contacts)} contacts, ${fmtInt(lag.db.history_events)} past events, ${lag.db.segments.length} segments; identified visitors; sampled every ${LAG_SAMPLE_MS} ms)\n`,
+    );
+    console.log(
+      table(
+        ['scenario', 'req/s', 'events/s', 'reacted/s', 'lag p50', 'lag p99', 'lag max', 'events behind p99', 'at end', 'drain'],
+        lag.results.map((r) => [
+          `${r.key.padEnd(5)} ${r.scenario}`,
+          fmtInt(r.req_per_s),
+          fmtInt(r.events_per_s),
+          fmtInt(r.reacted_per_s),
+          fmtMs(r.lag_ms.p50),
+          fmtMs(r.lag_ms.p99),
+          fmtMs(r.lag_ms.max),
+          fmtInt(r.lag_events.p99),
+          `${fmtInt(r.lag_at_end.events)} / ${fmtMs(r.lag_at_end.ms)}`,
+          r.drain_ms === null ? `> ${DRAIN_CAP_MS / 1000} s` : fmtMs(r.drain_ms),
+        ]),
+      ),
+    );
+    console.log('');
+    const lines = lag.results.flatMap((r) => [
+      [`reaction lag p99 under ${r.key} load`, fmtMs(r.lag_ms.p99), `budget ≤ ${fmtMs(LAG_P99_BUDGET_MS)}`, r.lag_ms.p99 <= LAG_P99_BUDGET_MS ? 'ok' : 'MISSED'],
+      [`reactions caught up after ${r.key} load`, r.drain_ms === null ? `> ${DRAIN_CAP_MS / 1000} s` : fmtMs(r.drain_ms), `budget ≤ ${fmtMs(DRAIN_BUDGET_MS)}`, r.drain_ms !== null && r.drain_ms <= DRAIN_BUDGET_MS ? 'ok' : 'MISSED'],
+    ]);
+    const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
+    for (const l of lines) console.log(`  ${l[0]!.padEnd(w[0]!)}  ${l[1]!.padStart(w[1]!)}   ${l[2]!.padEnd(w[2]!)}   ${l[3]}`);
+  }
   const limitedByClient = results.filter((r) => r.client_cpu_share >= 0.9).map((r) => r.key);
   if (limitedByClient.length) {
     console.log(
@@ -616,6 +963,13 @@ async function main() {
     server_memory_at_end: memory,
     wjs,
     verification: { acknowledged_events: acknowledged, ...stored },
+    reaction_lag: lag
+      ? {
+          params: { contacts: LAG_CONTACTS, history_events: LAG_HISTORY, seconds_per_scenario: LAG_SECONDS, sample_ms: LAG_SAMPLE_MS, segments: LAG_SEGMENTS },
+          budgets: { lag_p99_ms: LAG_P99_BUDGET_MS, drain_ms: DRAIN_BUDGET_MS },
+          ...lag,
+        }
+      : null,
     ok: failures.length === 0,
     failures,
   });

@@ -8,6 +8,7 @@ import { isEmail, normalizeEmail } from './values';
 import { upsertContacts } from './upsert';
 import { resolveContactId } from './contacts';
 import { mergeContacts } from './merge';
+import type { FieldDef } from './fields';
 
 /**
  * Who a browser or a submission is: the one place that decides, for every
@@ -36,9 +37,9 @@ export async function verifyIdentify(site: SiteRecord, email: string, sig: strin
 export type Identity = { email: string } | { contactId: number };
 
 /** The contact with this email, created if new; field errors are named `field`. */
-async function contactByEmail(ctx: Ctx, email: string, field = 'email'): Promise<{ id: number; created: boolean }> {
+async function contactByEmail(ctx: Ctx, email: string, field = 'email', defs?: Map<string, FieldDef>): Promise<{ id: number; created: boolean }> {
   if (!isEmail(email.trim())) throw new ValidationError([{ field, message: 'must be a valid email address' }]);
-  const row = (await upsertContacts({ ctx, input: { rows: [{ email }] } })).results[0]!;
+  const row = (await upsertContacts({ ctx, input: { rows: [{ email }], defs } })).results[0]!;
   if (row.status === 'rejected') throw new ValidationError(row.errors.map((e: FieldError) => ({ ...e, field })));
   return { id: row.id, created: row.status === 'created' };
 }
@@ -57,12 +58,12 @@ export async function resolveVisitor({
   input,
 }: {
   ctx: Ctx;
-  input: { siteId: number; uid: string; identity: Identity; via: Via; emailField?: string };
+  input: { siteId: number; uid: string; identity: Identity; via: Via; emailField?: string; defs?: Map<string, FieldDef> };
 }): Promise<{ contactId: number; created: boolean; visitorId: number; proven: boolean }> {
   let contactId: number;
   let created = false;
   if ('email' in input.identity) {
-    const c = await contactByEmail(ctx, input.identity.email, input.emailField);
+    const c = await contactByEmail(ctx, input.identity.email, input.emailField, input.defs);
     contactId = c.id;
     created = c.created;
   } else {
@@ -100,14 +101,17 @@ export async function resolveVisitor({
  */
 export async function resolveSubmitter(
   ctx: Ctx,
-  input: { siteId: number; uid: string | null; email: string | null; emailField: string; visitor: VisitorRef | null },
+  input: { siteId: number; uid: string | null; email: string | null; emailField: string; visitor: VisitorRef | null; defs?: Map<string, FieldDef> },
 ): Promise<{ contactId: number | null; visitorId: number | null }> {
   if (input.email !== null) {
     if (input.uid) {
-      const r = await resolveVisitor({ ctx, input: { siteId: input.siteId, uid: input.uid, identity: { email: input.email }, via: 'form', emailField: input.emailField } });
+      const r = await resolveVisitor({
+        ctx,
+        input: { siteId: input.siteId, uid: input.uid, identity: { email: input.email }, via: 'form', emailField: input.emailField, defs: input.defs },
+      });
       return { contactId: r.contactId, visitorId: r.visitorId };
     }
-    return { contactId: (await contactByEmail(ctx, input.email, input.emailField)).id, visitorId: null };
+    return { contactId: (await contactByEmail(ctx, input.email, input.emailField, input.defs)).id, visitorId: null };
   }
   if (!input.uid) return { contactId: null, visitorId: null };
   const v = input.visitor ?? (await ensureVisitor(ctx, input.siteId, input.uid));

@@ -1,7 +1,9 @@
 import type { Ctx } from '../context';
 import { CORE_FIELDS, type FieldDef } from '../contacts/fields';
 import type { FieldType } from '../contacts/values';
-import { CORE_COLUMNS } from '../contacts/prepare';
+import { CORE_COLUMNS, prepareContact } from '../contacts/prepare';
+import type { FieldError } from '../errors';
+import type { FormRecord } from './forms';
 
 // Where a form field's value goes on the contact: a built-in column (email,
 // first_name…) or a custom field written as `fields.<key>`.
@@ -37,4 +39,39 @@ export async function knownTargets(ctx: Ctx, contactId: number | null): Promise<
     if (v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)) known.add(`fields.${k}`);
   }
   return known;
+}
+
+/**
+ * What the checked values write to the contact: every mapped value, checked by
+ * the contact's own rules too (errors named `values.<key>`), and the email the
+ * submission identifies its sender by.
+ */
+export function contactValues(form: FormRecord, values: Record<string, unknown>, defs: Map<string, FieldDef>) {
+  const input: Record<string, unknown> = {};
+  const keyOfTarget = new Map<string, string>();
+  let email: string | null = null;
+  for (const f of form.fields) {
+    if (f.maps_to === null || !Object.hasOwn(values, f.key)) continue;
+    if (f.maps_to === 'email') {
+      email = values[f.key] as string;
+      continue;
+    }
+    const target = parseTarget(f.maps_to, defs);
+    if (!target) continue; // the custom field was deleted since the form was saved
+    const v = values[f.key];
+    // A number written to a text field is its text.
+    const part = contactInputFor(f.maps_to, typeof v === 'number' && target.type !== 'number' ? String(v) : v, defs)!;
+    if (part.fields) input.fields = { ...(input.fields as object), ...(part.fields as object) };
+    else Object.assign(input, part);
+    keyOfTarget.set(f.maps_to, f.key);
+  }
+  const prepared = prepareContact(input, defs, { lenient: true });
+  const errors: FieldError[] = [];
+  if (!prepared.ok) {
+    for (const e of prepared.errors) {
+      const key = keyOfTarget.get(e.field);
+      if (key) errors.push({ field: `values.${key}`, message: e.message });
+    }
+  }
+  return { email, prepared: prepared.ok ? prepared.value : null, errors };
 }

@@ -47,18 +47,18 @@ import type { Ctx } from '../context';
 import { isUniqueViolation, ValidationError, zodErrors, type FieldError } from '../errors';
 import { parseJsonInput } from '../util/text';
 import { isBot } from '../tracking/enrich';
-import { checkReturnUrl, requireSite, SITE_KEY, SUBMISSION_ID, VISITOR_ID } from '../tracking/site-access';
+import { requireSite, SITE_KEY, SUBMISSION_ID, VISITOR_ID } from '../tracking/site-access';
 import { findVisitor } from '../tracking/visitors';
 import type { SiteRecord } from '../tracking/sites';
 import { resolveSubmitter } from '../contacts/resolve';
 import { loadFieldDefs } from '../contacts/fields';
-import { prepareContact, type PreparedContact } from '../contacts/prepare';
+import type { PreparedContact } from '../contacts/prepare';
 import { writeValues } from '../contacts/writes';
 import { EVENT } from '../spine/event-types';
 import { getActiveForm, type FormRecord } from './forms';
 import { actionResponses, actionStatements } from './actions';
 import { displayedFields, knownFor } from './definition';
-import { contactInputFor, parseTarget } from './mapping';
+import { contactValues } from './mapping';
 import { checkSubmission } from './values';
 
 const Value = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null(), z.array(z.string().max(200)).max(200)]);
@@ -103,42 +103,6 @@ function httpUrlOrNull(s: string | null | undefined): string | null {
 }
 
 /**
- * What the checked values write to the contact: every mapped value, checked by
- * the contact's own rules too (errors named `values.<key>`), and the email the
- * submission identifies its sender by.
- */
-async function contactPart(ctx: Ctx, form: FormRecord, values: Record<string, unknown>) {
-  const defs = await loadFieldDefs(ctx);
-  const input: Record<string, unknown> = {};
-  const keyOfTarget = new Map<string, string>();
-  let email: string | null = null;
-  for (const f of form.fields) {
-    if (f.maps_to === null || !Object.hasOwn(values, f.key)) continue;
-    if (f.maps_to === 'email') {
-      email = values[f.key] as string;
-      continue;
-    }
-    const target = parseTarget(f.maps_to, defs);
-    if (!target) continue; // the custom field was deleted since the form was saved
-    const v = values[f.key];
-    // A number written to a text field is its text.
-    const part = contactInputFor(f.maps_to, typeof v === 'number' && target.type !== 'number' ? String(v) : v, defs)!;
-    if (part.fields) input.fields = { ...(input.fields as object), ...(part.fields as object) };
-    else Object.assign(input, part);
-    keyOfTarget.set(f.maps_to, f.key);
-  }
-  const prepared = prepareContact(input, defs, { lenient: true });
-  const errors: FieldError[] = [];
-  if (!prepared.ok) {
-    for (const e of prepared.errors) {
-      const key = keyOfTarget.get(e.field);
-      if (key) errors.push({ field: `values.${key}`, message: e.message });
-    }
-  }
-  return { email, prepared: prepared.ok ? prepared.value : null, errors };
-}
-
-/**
  * Takes one submission, in order: the site and form; bots' submissions are
  * discarded quietly; a repeated submission id is the same submission; the
  * values are checked (422 with field errors, nothing stored); the sender is
@@ -159,21 +123,21 @@ export async function submitForm({
     alsoAllowedOrigin?: string | null;
     userAgent: string | null;
     baseUrl: string;
-    /** The no-JS form's page to go back to; checked against the site's origins. */
-    returnUrl?: string | null;
   };
 }): Promise<SubmitOutcome> {
   const b = input.body;
   const site = await requireSite(ctx, b.k, { origin: input.origin, alsoAllowed: input.alsoAllowedOrigin ?? null });
   const form = await getActiveForm(ctx, input.formId);
-  if (input.returnUrl) checkReturnUrl(site, input.returnUrl);
-  const outcome = async (status: 'stored' | 'duplicate'): Promise<SubmitOutcome> => ({ status, answer: await answerFor(ctx, form, input.baseUrl), form, site });
-
   const bot = site.settings.allow_automation ? !input.userAgent : isBot(input.userAgent);
   if (bot || (b.hp !== undefined && b.hp !== '') || b.t < form.min_fill_ms) return { status: 'discarded', answer: DISCARDED, form, site };
+  const status = await store(ctx, site, form, b);
+  return { status, answer: await answerFor(ctx, form, input.baseUrl), form, site };
+}
 
+/** Checks, resolves and writes one submission: 'duplicate' when its sid was stored already. */
+async function store(ctx: Ctx, site: SiteRecord, form: FormRecord, b: SubmitBody): Promise<'stored' | 'duplicate'> {
   const dup = await ctx.client.execute({ sql: 'SELECT 1 FROM form_submissions WHERE form_id = ? AND client_id = ?', args: [form.id, b.sid] });
-  if (dup.rows.length) return outcome('duplicate');
+  if (dup.rows.length) return 'duplicate';
 
   // Without recorded consent a consent-required site keeps no visitor id, as /t does.
   const uid = site.settings.consent_required && b.c !== 1 ? null : (b.v ?? null);
@@ -186,11 +150,12 @@ export async function submitForm({
     pageUrl,
     referrer,
   });
-  const contact = await contactPart(ctx, form, values);
+  const defs = await loadFieldDefs(ctx);
+  const contact = contactValues(form, values, defs);
   errors.push(...contact.errors);
   if (errors.length) throw new ValidationError(dedupe(errors));
 
-  const who = await resolveSubmitter(ctx, { siteId: site.id, uid, email: contact.email, emailField: `values.${keyOfEmail(form)}`, visitor });
+  const who = await resolveSubmitter(ctx, { siteId: site.id, uid, email: contact.email, emailField: `values.${keyOfEmail(form)}`, visitor, defs });
   const now = ctx.now();
   const stmts: InStatement[] = [
     ...contactWrite(who.contactId, contact.prepared, now),
@@ -221,10 +186,10 @@ export async function submitForm({
     await ctx.client.batch(stmts, 'write');
   } catch (e) {
     // The same sid committed meanwhile (a double click racing itself): one submission.
-    if (isUniqueViolation(e)) return outcome('duplicate');
+    if (isUniqueViolation(e)) return 'duplicate';
     throw e;
   }
-  return outcome('stored');
+  return 'stored';
 }
 
 function contactWrite(contactId: number | null, p: PreparedContact | null, now: number): InStatement[] {

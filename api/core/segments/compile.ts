@@ -37,9 +37,23 @@ export interface Dependencies {
   time: boolean;
 }
 
+/**
+ * Which contacts a statement checks, which decides the plan each condition needs:
+ *   full    every contact (rebuilds, counts, previews): a condition over another
+ *           table is a set (`c.id IN (SELECT contact_id …)`), so SQLite can start
+ *           from that table's index and build the set once for the statement.
+ *   scoped  a few known contacts (incremental upkeep): every condition is a
+ *           correlated probe (`EXISTS (… WHERE contact_id = c.id …)`); the same IN
+ *           would build the set of every tagged contact to check one of them.
+ */
+export type Form = 'full' | 'scoped';
+
 export interface Compiled {
+  /** The full form: for statements over every contact. */
   sql: string;
   args: InValue[];
+  /** The same filter in the scoped form: for statements over a few listed contacts. */
+  scoped: { sql: string; args: InValue[] };
   deps: Dependencies;
   /** Regular expressions with their paths: the database's REGEXP is stricter than JavaScript's, so callers check them there. */
   regexes: { path: string; pattern: string }[];
@@ -95,7 +109,20 @@ class Compiler {
     eventTypes: new Set(),
     time: false,
   };
-  constructor(private env: CompileEnv) {}
+  constructor(
+    private env: CompileEnv,
+    private form: Form,
+  ) {}
+
+  /**
+   * "The contact has a row in `from` matching `where`", in the statement's form.
+   * `where` may hold placeholders: both forms bind them in the same order.
+   */
+  related(from: string, contactCol: string, where: string): string {
+    return this.form === 'full'
+      ? `c.id IN (SELECT ${contactCol} FROM ${from} WHERE ${where})`
+      : `EXISTS (SELECT 1 FROM ${from} WHERE ${contactCol} = c.id AND ${where})`;
+  }
 
   fail(path: string, message: string): never {
     throw new ValidationError([{ field: path, message }]);
@@ -114,20 +141,20 @@ class Compiler {
     if ('behaviour' in f) return this.behaviour(f, path);
     if ('tag' in f) {
       this.deps.tags = true;
-      // As IN over the tag's members, SQLite can start from the tag index instead of every contact.
-      const sql = `c.id IN (SELECT ct.contact_id FROM contact_tags ct WHERE ct.tag_id = (SELECT id FROM tags WHERE name = ${this.p(
-        f.tag.trim().toLowerCase().replace(/\s+/g, ' '),
-      )}))`;
+      // Full: from contact_tags_tag_idx, the tag's members. Scoped: the primary key (contact_id, tag_id).
+      const sql = this.related('contact_tags ct', 'ct.contact_id', `ct.tag_id = (SELECT id FROM tags WHERE name = ${this.p(f.tag.trim().toLowerCase().replace(/\s+/g, ' '))})`);
       return f.has ? sql : `(NOT ${sql})`;
     }
     if ('dnc' in f) {
       this.deps.dnc = true;
-      const channel = f.dnc === 'any' ? '' : ` AND d.channel IN (${this.p(f.dnc)}, 'all')`;
-      const sql = `EXISTS (SELECT 1 FROM do_not_contact d WHERE d.contact_id = c.id${channel})`;
+      // Full: one scan of do_not_contact (no index leads with the channel, but the
+      // table is a small part of contacts). Scoped: its primary key (contact_id, channel).
+      const sql = this.related('do_not_contact d', 'd.contact_id', f.dnc === 'any' ? 'true' : `d.channel IN (${this.p(f.dnc)}, 'all')`);
       return f.is ? sql : `(NOT ${sql})`;
     }
     this.deps.segments.add(f.segment);
-    const sql = `EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ${this.p(f.segment)} AND m.contact_id = c.id)`;
+    // Both forms seek the primary key (segment_id, contact_id): full by its prefix, scoped by all of it.
+    const sql = this.related('segment_members m', 'm.contact_id', `m.segment_id = ${this.p(f.segment)}`);
     return f.member ? sql : `(NOT ${sql})`;
   }
 
@@ -170,12 +197,9 @@ class Compiler {
     // Over linked companies a negative means "no company has it", so a contact
     // without a company matches not_equals/not_in/empty, as a NULL field does.
     const positive = NEGATED[f.op];
-    const sql = `EXISTS (SELECT 1 FROM company_contacts cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id AND ${this.compare(
-      t,
-      positive ?? f.op,
-      f.value,
-      path,
-    )})`;
+    // Full: matching companies first, then their contacts by company_contacts' primary
+    // key. Scoped: the contact's own links by company_contacts_contact_idx.
+    const sql = this.related('company_contacts cc JOIN companies co ON co.id = cc.company_id', 'cc.contact_id', this.compare(t, positive ?? f.op, f.value, path));
     return positive ? `(NOT ${sql})` : sql;
   }
 
@@ -342,6 +366,7 @@ class Compiler {
       this.deps.time = true;
       where.push(`e.created_at >= ${this.p(this.env.now - f.within_days * DAY)}`);
     }
+    // Correlated in both forms: as a set it would read every event of the type.
     const body = `FROM events e WHERE ${where.join(' AND ')}`;
     if (f.min_count <= 1) return `EXISTS (SELECT 1 ${body})`;
     // Stop counting at N: enough is enough.
@@ -349,9 +374,15 @@ class Compiler {
   }
 }
 
-/** Compiles a filter to one SQL boolean expression over contacts aliased `c`. */
+/**
+ * Compiles a filter to SQL boolean expressions over contacts aliased `c`: one per
+ * form, from the same walk of the same filter, so they differ only where a
+ * condition's plan does (see Form).
+ */
 export function compileFilter(filter: Filter, env: CompileEnv): Compiled {
-  const c = new Compiler(env);
-  const sql = c.node(filter, 'filter');
-  return { sql, args: c.args, deps: c.deps, regexes: c.regexes };
+  const full = new Compiler(env, 'full');
+  const sql = full.node(filter, 'filter');
+  const scoped = new Compiler(env, 'scoped');
+  const scopedSql = scoped.node(filter, 'filter');
+  return { sql, args: full.args, scoped: { sql: scopedSql, args: scoped.args }, deps: full.deps, regexes: full.regexes };
 }

@@ -3,44 +3,89 @@ import type { Ctx } from '../context';
 import type { SpineEvent } from '../spine/types';
 import { EVENT } from '../spine/event-types';
 import { compileFilter, type Compiled } from './compile';
-import { compileEnv, membershipStatements, parseSegmentRow } from './membership';
+import { compileEnv, joinStatements, leaveStatements } from './membership';
+import { Filter } from './filter';
 
 interface Live {
   id: number;
   compiled: Compiled;
 }
 
+// Said once per segment and reason, not at every run: the API shows the segment as `broken`.
 const warned = new Set<string>();
 
+// Every reactions run reads the live segments; validating each stored filter
+// again costs more than the statements of a one-event check. A filter's text
+// always parses to the same value, so parsed ones are kept (bounded).
+const parsed = new Map<string, Filter>();
+function parseFilter(text: string): Filter {
+  let f = parsed.get(text);
+  if (!f) {
+    f = Filter.parse(JSON.parse(text));
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(text, f);
+  }
+  return f;
+}
+
 async function liveSegments(ctx: Ctx): Promise<{ segs: Live[]; now: number }> {
-  const rows = await ctx.client.execute("SELECT * FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
+  const rows = await ctx.client.execute("SELECT id, filter FROM segments WHERE kind = 'dynamic' AND filter IS NOT NULL AND built_at IS NOT NULL");
   if (!rows.rows.length) return { segs: [], now: ctx.now() };
   const env = await compileEnv(ctx);
   const segs: Live[] = [];
-  for (const s of rows.rows.map(parseSegmentRow)) {
+  for (const r of rows.rows) {
+    const id = Number(r.id);
     // A filter can stop compiling when a field or stage it names is deleted; that
     // segment waits for its filter to be fixed, the others (and every reaction after
     // this one) carry on.
     try {
-      segs.push({ id: s.id, compiled: compileFilter(s.filter!, env) });
+      segs.push({ id, compiled: compileFilter(parseFilter(String(r.filter)), env) });
     } catch (e) {
-      // Said once per segment and reason, not at every run: the API shows it as `broken`.
       const reason = e instanceof Error ? e.message : String(e);
-      if (!warned.has(`${s.id}:${reason}`)) {
+      if (!warned.has(`${id}:${reason}`)) {
         if (warned.size > 1000) warned.clear();
-        warned.add(`${s.id}:${reason}`);
-        ctx.log.warn('segment filter does not compile; skipped until it is fixed', { segment: s.id, error: reason });
+        warned.add(`${id}:${reason}`);
+        ctx.log.warn('segment filter does not compile; skipped until it is fixed', { segment: id, error: reason });
       }
     }
   }
   return { segs, now: env.now };
 }
 
-function statementsFor(segs: Live[], affected: (s: Live) => Set<number>, now: number): InStatement[] {
+/**
+ * Re-checks the affected contacts of each segment. For one contact and one
+ * segment only one side can change anything: a member cannot join, a contact
+ * that is not a member through the filter cannot leave. One read of their
+ * memberships halves the statements. It is read before the write transaction,
+ * so it may be stale, but the statements still check everything inside it: a
+ * stale read can only skip a check whose outcome the writer in between (a
+ * manual change, a rebuild, another runner) decided on the same state, and any
+ * later change of that state comes with its own re-check.
+ */
+async function statementsFor(ctx: Ctx, segs: Live[], affected: (s: Live) => Set<number>, now: number): Promise<InStatement[]> {
+  const wanted = segs.map((s) => ({ s, ids: affected(s) })).filter((x) => x.ids.size);
+  if (!wanted.length) return [];
+  const all = new Set<number>();
+  for (const w of wanted) for (const id of w.ids) all.add(id);
+  const r = await ctx.client.execute({
+    // From the listed contacts, by their index whatever the statistics say (see membership.ts).
+    sql: `SELECT m.segment_id, m.contact_id, m.source FROM (SELECT DISTINCT value AS id FROM json_each(?)) s
+      CROSS JOIN segment_members m INDEXED BY segment_members_contact_idx WHERE m.contact_id = s.id`,
+    args: [JSON.stringify([...all])],
+  });
+  const sources = new Map<string, string>();
+  for (const row of r.rows) sources.set(`${row.segment_id}:${row.contact_id}`, String(row.source));
   const out: InStatement[] = [];
-  for (const s of segs) {
-    const ids = affected(s);
-    if (ids.size) out.push(...membershipStatements(s.id, s.compiled, { now, scope: JSON.stringify([...ids]), events: true }));
+  for (const { s, ids } of wanted) {
+    const join: number[] = [];
+    const leave: number[] = [];
+    for (const id of ids) {
+      const source = sources.get(`${s.id}:${id}`);
+      if (source === undefined) join.push(id);
+      else if (source === 'filter') leave.push(id);
+    }
+    if (join.length) out.push(...joinStatements(s.id, s.compiled, { now, scope: JSON.stringify(join), events: true }));
+    if (leave.length) out.push(...leaveStatements(s.id, s.compiled, { now, scope: JSON.stringify(leave), events: true }));
   }
   return out;
 }
@@ -55,6 +100,7 @@ export async function segmentStatementsForEvents(ctx: Ctx, events: SpineEvent[])
   if (!withContact.length) return [];
   const { segs, now } = await liveSegments(ctx);
   return statementsFor(
+    ctx,
     segs,
     (s) => {
       const ids = new Set<number>();
@@ -92,11 +138,7 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
   const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
   let since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
   let checked = 0;
-  const { segs, now } = await liveSegments(ctx);
-  const relevant = segs.filter((s) => {
-    const d = s.compiled.deps;
-    return d.contactColumns || d.tags || d.dnc || d.companies;
-  });
+  let live: { relevant: Live[]; now: number } | null = null;
   // Keyset walk over (updated_at, id): bulk writes give many contacts one timestamp.
   let lastU = Math.max(0, since - OVERLAP_MS);
   let lastId = 0;
@@ -107,15 +149,26 @@ export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
       args: [lastU, lastId, CHUNK],
     });
     const rows = r.rows;
-    if (rows.length) {
-      lastU = Number(rows[rows.length - 1]!.updated_at);
-      lastId = Number(rows[rows.length - 1]!.id);
-      since = Math.max(since, lastU);
+    // This runs after every reactions run: when no contact changed, nothing to
+    // read or write (the watermark stays where it is).
+    if (!rows.length) break;
+    if (!live) {
+      const { segs, now } = await liveSegments(ctx);
+      live = {
+        relevant: segs.filter((s) => {
+          const d = s.compiled.deps;
+          return d.contactColumns || d.tags || d.dnc || d.companies;
+        }),
+        now,
+      };
     }
+    lastU = Number(rows[rows.length - 1]!.updated_at);
+    lastId = Number(rows[rows.length - 1]!.id);
+    since = Math.max(since, lastU);
     const ids = new Set(rows.map((x) => Number(x.id)));
     await ctx.client.batch(
       [
-        ...statementsFor(relevant, () => ids, now),
+        ...(await statementsFor(ctx, live.relevant, () => ids, live.now)),
         {
           sql: `INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
           args: [WATERMARK, String(since)],

@@ -21,29 +21,45 @@ export async function compileEnv(ctx: Ctx): Promise<CompileEnv> {
   };
 }
 
+interface Form {
+  scoped: boolean;
+  filter: { sql: string; args: InValue[] };
+  scopeArgs: InValue[];
+  props: string;
+}
+
+function form(segmentId: number, compiled: Compiled, scope: string | undefined): Form {
+  const scoped = scope !== undefined;
+  return {
+    scoped,
+    // A few contacts get the filter's scoped form (probes per contact), every contact its full form (sets).
+    filter: scoped ? compiled.scoped : { sql: compiled.sql, args: compiled.args },
+    scopeArgs: scoped ? [scope] : [],
+    props: JSON.stringify({ segment_id: segmentId, via: 'filter' }),
+  };
+}
+
+// Scoped, the listed contacts are the outer loop of join and leave by construction
+// (CROSS JOIN fixes the order in SQLite), not by the planner's estimates: with the
+// scope as one more IN on c.id the planner started from the tag's list of every
+// tagged contact, and statistics taken while segment_members was small make it
+// scan the whole table rather than seek the scope's rows.
+const SCOPE = '(SELECT DISTINCT value AS id FROM json_each(?)) s CROSS JOIN';
+
 /**
- * Set-based statements that bring a dynamic segment's membership in line with
- * its filter, for every contact or only `scope` (a JSON array of ids). Joiners
- * and leavers get segment_joined / segment_left events first (when `events`),
- * from the same conditions, so the log and the membership agree. Manual
- * members stay; manually excluded contacts never join through the filter.
+ * Contacts (every one, or only `scope`: a JSON array of ids) that match the
+ * filter and are not members join, with segment_joined events (when `events`).
+ * Manually excluded contacts never join through the filter.
  */
-export function membershipStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
-  const scope = opts.scope === undefined ? '' : ' AND c.id IN (SELECT value FROM json_each(?))';
-  const scopeArgs: InValue[] = opts.scope === undefined ? [] : [opts.scope];
-  const joinWhere = `(${compiled.sql})${scope}
-    AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
-    AND NOT EXISTS (SELECT 1 FROM segment_exclusions x WHERE x.segment_id = ? AND x.contact_id = c.id)`;
-  const joinArgs = [...compiled.args, ...scopeArgs, segmentId, segmentId];
-  const mScope = opts.scope === undefined ? '' : ' AND m.contact_id IN (SELECT value FROM json_each(?))';
-  const leaveWhere = `m.segment_id = ? AND m.source = 'filter'${mScope}
-    AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${compiled.sql}), 0))`;
-  const leaveArgs = [segmentId, ...scopeArgs, ...compiled.args];
-  const props = JSON.stringify({ segment_id: segmentId, via: 'filter' });
+export function joinStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
+  const f = form(segmentId, compiled, opts.scope);
   const out: InStatement[] = [
     {
-      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ? FROM contacts c WHERE ${joinWhere}`,
-      args: [segmentId, opts.now, ...joinArgs],
+      sql: `INSERT INTO segment_members (segment_id, contact_id, source, added_at) SELECT ?, c.id, 'filter', ?
+        FROM ${f.scoped ? SCOPE : ''} contacts c WHERE ${f.scoped ? 'c.id = s.id AND ' : ''}(${f.filter.sql})
+        AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM segment_exclusions x WHERE x.segment_id = ? AND x.contact_id = c.id)`,
+      args: [segmentId, opts.now, ...f.scopeArgs, ...f.filter.args, segmentId, segmentId],
     },
   ];
   if (opts.events) {
@@ -53,17 +69,49 @@ export function membershipStatements(segmentId: number, compiled: Compiled, opts
       sql: `INSERT INTO events (contact_id, type, props, created_at)
         SELECT contact_id, 'segment_joined', ?, ? FROM segment_members
         WHERE rowid > (SELECT max(rowid) FROM segment_members) - changes() AND segment_id = ?`,
-      args: [props, opts.now, segmentId],
+      args: [f.props, opts.now, segmentId],
     });
   }
-  if (opts.events) {
-    out.push({
-      sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? FROM segment_members m WHERE ${leaveWhere}`,
-      args: [props, opts.now, ...leaveArgs],
-    });
-  }
-  out.push({ sql: `DELETE FROM segment_members AS m WHERE ${leaveWhere}`, args: leaveArgs });
   return out;
+}
+
+/**
+ * Members that joined through the filter and no longer match it leave (every
+ * one, or only those in `scope`), with segment_left events first (when
+ * `events`), from the same conditions. Manual members stay.
+ */
+export function leaveStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
+  const f = form(segmentId, compiled, opts.scope);
+  const where = `${f.scoped ? 'm.contact_id = s.id AND ' : ''}m.segment_id = ? AND m.source = 'filter'
+    AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND coalesce((${f.filter.sql}), 0))`;
+  const leavers = `FROM ${f.scoped ? SCOPE : ''} segment_members m WHERE ${where}`;
+  const args = [...f.scopeArgs, segmentId, ...f.filter.args];
+  const out: InStatement[] = [];
+  if (opts.events) {
+    out.push({ sql: `INSERT INTO events (contact_id, type, props, created_at) SELECT m.contact_id, 'segment_left', ?, ? ${leavers}`, args: [f.props, opts.now, ...args] });
+  }
+  out.push(
+    f.scoped
+      ? {
+          // The one statement whose outer loop cannot be a CROSS JOIN: stale statistics
+          // would have it scan segment_members whole to delete a few rows. INDEXED BY
+          // makes that plan an error instead (what SQLite documents it for).
+          sql: `DELETE FROM segment_members INDEXED BY segment_members_contact_idx WHERE contact_id IN (SELECT m.contact_id ${leavers}) AND segment_id = ?`,
+          args: [...args, segmentId],
+        }
+      : { sql: `DELETE FROM segment_members AS m WHERE ${where}`, args },
+  );
+  return out;
+}
+
+/**
+ * Set-based statements that bring a dynamic segment's membership in line with
+ * its filter, for every contact or only `scope` (a JSON array of ids): joins,
+ * then leaves, each with its events when `events`, so the log and the
+ * membership agree.
+ */
+export function membershipStatements(segmentId: number, compiled: Compiled, opts: { now: number; scope?: string; events: boolean }): InStatement[] {
+  return [...joinStatements(segmentId, compiled, opts), ...leaveStatements(segmentId, compiled, opts)];
 }
 
 export function parseSegmentRow(r: Record<string, unknown>): SegmentRow {

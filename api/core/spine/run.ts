@@ -67,6 +67,9 @@ export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}):
 const KICK_DELAY_MS = 200;
 const state = new WeakMap<Ctx, { running: Promise<void>; again: boolean }>();
 
+/** Whether a run of the reactions is already scheduled or running for this context (a kick would join it). */
+export const reactionsScheduled = (ctx: Ctx): boolean => state.has(ctx);
+
 /** Runs the reactions soon, coalescing kicks that arrive before or during a run. */
 export function kickReactions(ctx: Ctx, opts: { delayMs?: number } = {}): Promise<void> {
   const s = state.get(ctx);

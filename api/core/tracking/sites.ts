@@ -45,6 +45,8 @@ export interface Site {
     allow_automation: boolean;
     retention_days: number;
   };
+  /** The sample site behind /demo (created on the first start; yours to delete). */
+  is_sample: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -76,6 +78,7 @@ function record(r: Row): SiteRecord {
       allow_automation: Number(r.allow_automation) === 1,
       retention_days: Number(r.retention_days),
     },
+    is_sample: Number(r.is_sample) === 1,
     created_at: iso(Number(r.created_at))!,
     updated_at: iso(Number(r.updated_at))!,
   };
@@ -85,12 +88,12 @@ export function publicView({ secret: _secret, ...site }: SiteRecord): Site {
   return site;
 }
 
-export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput }): Promise<SiteRecord> {
+export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput & { is_sample?: boolean } }): Promise<SiteRecord> {
   const now = ctx.now();
   const s = input.settings;
   const res = await ctx.client.execute({
-    sql: `INSERT INTO sites (name, public_key, secret, allowed_origins, consent_required, respect_dnt, anonymize_ip, allow_automation, retention_days, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    sql: `INSERT INTO sites (name, public_key, secret, allowed_origins, consent_required, respect_dnt, anonymize_ip, allow_automation, retention_days, is_sample, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     args: [
       input.name,
       'pk_' + randomToken(20),
@@ -101,6 +104,7 @@ export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput })
       s.anonymize_ip ? 1 : 0,
       s.allow_automation ? 1 : 0,
       s.retention_days ?? 180,
+      input.is_sample ? 1 : 0,
       now,
       now,
     ],

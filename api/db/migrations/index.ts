@@ -104,12 +104,14 @@ export const migrations: { tag: string; statements: string[] }[] = [
     "statements": [
       "CREATE TABLE `idempotency_keys` (\n\t`api_key_id` integer NOT NULL,\n\t`key` text NOT NULL,\n\t`fingerprint` text NOT NULL,\n\t`status` integer,\n\t`headers` text,\n\t`body` text,\n\t`created_at` integer NOT NULL,\n\tPRIMARY KEY(`api_key_id`, `key`)\n);",
       "CREATE INDEX `idempotency_keys_created_idx` ON `idempotency_keys` (`created_at`);",
+      "ALTER TABLE `sites` ADD `is_sample` integer DEFAULT false NOT NULL;",
       "ALTER TABLE `visitors` ADD `proven_at` integer;",
       "ALTER TABLE `point_rules` ADD `form_id` integer;",
       "ALTER TABLE `webhook_deliveries` ADD `contact_id` integer;",
       "CREATE INDEX `webhook_deliveries_contact_idx` ON `webhook_deliveries` (`contact_id`);",
       "UPDATE `visitors` SET `proven_at` = (SELECT min(e.created_at) FROM events e WHERE e.visitor_id = visitors.id AND e.type = 'identified' AND e.props ->> 'via' IN ('identify', 'api')) WHERE `contact_id` IS NOT NULL;",
-      "UPDATE `webhook_deliveries` SET `contact_id` = `body` ->> '$.data.contact.id' WHERE `contact_id` IS NULL;"
+      "UPDATE `webhook_deliveries` SET `contact_id` = `body` ->> '$.data.contact.id' WHERE `contact_id` IS NULL;",
+      "UPDATE `sites` SET `is_sample` = 1 WHERE `id` = (SELECT `value` ->> '$.site_id' FROM `app_state` WHERE `key` = 'demo_samples' AND json_valid(`value`));"
     ]
   }
 ];

@@ -73,7 +73,7 @@ async function handleUrlencoded(c: C, id: number) {
   try {
     outcome = await submitForm({
       ctx,
-      input: { formId: id, body, origin: originOf(c), alsoAllowedOrigin: new URL(baseUrl(c)).origin, userAgent: c.req.header('user-agent') ?? null, baseUrl: baseUrl(c), returnUrl },
+      input: { formId: id, body, origin: originOf(c), alsoAllowedOrigin: new URL(baseUrl(c)).origin, userAgent: c.req.header('user-agent') ?? null, baseUrl: baseUrl(c) },
     });
   } catch (e) {
     if (!(e instanceof ValidationError) || e.details?.some((d) => d.field === '_return')) throw e;

@@ -17,6 +17,7 @@ const Site = z
       allow_automation: z.boolean().openapi({ description: 'Store hits from automated browsers (navigator.webdriver); for testing' }),
       retention_days: z.number().int().openapi({ description: 'Days anonymous visitors and their events are kept' }),
     }),
+    is_sample: z.boolean().openapi({ description: 'The sample site behind /demo, created on the first start; delete it when you no longer need it' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
