@@ -62,7 +62,7 @@ const h = (description: string, schema: Json = { type: 'string' }) => ({ descrip
 
 const HEADERS: Record<string, Json> = {
   'X-Request-Id': h('Identifies this request in the server log; errors repeat it as `error.requestId`.'),
-  'RateLimit-Limit': h('Requests this API key may make per window.', { type: 'integer' }),
+  'RateLimit-Limit': h('Requests this API key may make per window; on every answer given after the key was checked.', { type: 'integer' }),
   'RateLimit-Remaining': h('Requests left in the current window.', { type: 'integer' }),
   'RateLimit-Reset': h('Seconds until the window resets.', { type: 'integer' }),
   'RateLimit-Policy': h('The limit and its window in seconds, e.g. `600;w=60`.'),
