@@ -292,3 +292,24 @@ describe('a client aborting its request body', () => {
     expect(aborted.every((l) => l.level === 'debug' && !JSON.stringify(l.data ?? {}).includes('    at '))).toBe(true);
   });
 });
+
+// Regressions found by the hostile-input walk (test/hostile-input.test.ts), each reduced to its smallest request.
+describe('found by the hostile-input walk', () => {
+  it('tags outside Latin-1 page through GET /tags (the cursor carries the name)', async () => {
+    const t = await makeApp();
+    // The longest name a tag may have, in characters that take three bytes each in UTF-8.
+    const long = '漢'.repeat(64);
+    const c = await t.json('POST', '/api/v1/contacts', { email: 'tags@example.com', tags: ['日本', 'émoji 😀', '\u202eltr', long, 'zz'] });
+    expect(c.status).toBe(201);
+    const names: string[] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page: { status: number; body: any } = await t.json('GET', `/api/v1/tags?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      names.push(...page.body.data.map((x: { name: string }) => x.name));
+      cursor = page.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(names.sort()).toEqual(['\u202eltr', 'zz', 'émoji 😀', '日本', long].sort());
+  });
+});
