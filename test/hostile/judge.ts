@@ -1,5 +1,7 @@
 // What every answer must be: never a 5xx; a 4xx (or a 405) carries the one
 // JSON error shape, with a code from the enum that maps to the status sent.
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ERROR_CODES } from '../../api/core/errors';
 import { STATUS_OF } from '../../api/routes/errors';
 import type { HostileRequest } from './generate';
@@ -119,6 +121,16 @@ export class RssMeter {
     clearInterval(this.timer);
     return this.sample();
   }
+}
+
+let gc: (() => void) | undefined;
+/** A full collection, without needing node --expose-gc on the command line. */
+export function fullGc() {
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }
 
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;

@@ -56,9 +56,15 @@ export function sendHttp(port: number, agent: http.Agent, req: HostileRequest): 
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body) : Buffer.from(req.body);
     const headers: Record<string, string> = { ...req.headers };
     if (body && !req.stream) headers['content-length'] = String(body.length);
+    // Node's client frames a GET or DELETE body only when told to; unframed, the body would read as the next request.
+    if (body && req.stream) headers['transfer-encoding'] = 'chunked';
+    // After an early 413 (body unread) or a 431 the server may close the connection under a keep-alive
+    // client; such requests get a connection of their own, so the next request is not the one to see it.
+    const headBytes = req.path.length + Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+    const own = !!req.expect?.includes(413) || headBytes > 16 * 1024;
     let r: http.ClientRequest;
     try {
-      r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent, timeout: ANSWER_WITHIN_MS });
+      r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: own ? false : agent, timeout: ANSWER_WITHIN_MS });
     } catch (e) {
       return resolve({ unsendable: (e as Error).message });
     }
