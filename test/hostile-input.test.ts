@@ -19,7 +19,8 @@ import { makeApp, type TestApp } from './helpers';
 import type { Logger } from '../api/core/context';
 import { createApiKey } from '../api/core/access/api-keys';
 import { Rng, seedFromEnv } from './hostile/prng';
-import { Generator, JOB_NAMES, type HostileRequest, type Keys } from './hostile/generate';
+import { CHROME, Generator, JOB_NAMES, type HostileRequest, type Keys } from './hostile/generate';
+import { slowestPingDuring } from './hostile/stall';
 import { makeFixtures, ORIGIN } from './hostile/fixtures';
 import { describeFailure, fullGc, groupFailures, mb, RssMeter, Stats, type Failure } from './hostile/judge';
 import { sendHttp, sendInProcess, type Sent } from './hostile/send';
@@ -27,7 +28,7 @@ import { socketAttacks, type Target } from './hostile/socket';
 import { ADMIN_KEY, root, startNode, type NodeServer } from './node-server';
 
 const SEED = seedFromEnv();
-const REQUESTS = Number(process.env.HOSTILE_REQUESTS ?? 12_000);
+const REQUESTS = Number(process.env.HOSTILE_REQUESTS ?? 20_000);
 const HTTP_REQUESTS = Number(process.env.HOSTILE_HTTP_REQUESTS ?? 2000);
 const MAX_MS = Number(process.env.HOSTILE_MAX_MS ?? 75_000);
 const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 4));
@@ -197,8 +198,8 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
     expect(meter.peak - meter.before, 'RSS growth at peak').toBeLessThan(RSS_BOUND);
     expect(stats.failures.length, `failures (seed ${SEED}); see the report above`).toBe(0);
     expect([...errorGroups.keys()], `error-level log lines (seed ${SEED})`).toEqual([]);
-    // With the count reached (not the clock), every documented operation got requests.
-    if (stats.requests >= REQUESTS) expect(missed).toEqual([]);
+    // Operations are walked in turn, so a few hundred requests reach every one of them.
+    if (stats.requests >= 1000) expect(missed).toEqual([]);
   });
 
   describe('against the built Node server on 127.0.0.1', () => {
@@ -282,6 +283,81 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
       // And it still drains and exits cleanly.
       expect(await server.stop('SIGTERM')).toBe(0);
     });
+  });
+});
+
+// Patterns come from API keys, the strings they run on from anyone (page URLs, emails, form values).
+describe('regular expressions from the API cannot stall the server', () => {
+  const CATASTROPHIC = '(a|a)+$'; // exponential in a backtracking engine; linear in the database's REGEXP
+  const LONG = 'a'.repeat(40) + '!';
+  let server: NodeServer | undefined;
+  afterAll(() => {
+    if (server && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  });
+
+  it('point-rule, segment and focus-item regexes: the server keeps answering while they run on hostile strings', { timeout: 60_000 }, async () => {
+    server = await startNode({ PUBLIC_RATE_LIMIT: '1000000' });
+    const t = httpTestApp(server.port);
+    const site = (await t.json('POST', '/api/v1/sites', { name: 'S', allowed_origins: [ORIGIN] })).body;
+    const made = await Promise.all([
+      t.json('POST', '/api/v1/point-rules', { name: 'R', event_type: 'page_view', delta: 1, filter: { url: { op: 'regex', value: CATASTROPHIC } } }),
+      t.json('POST', '/api/v1/segments', { name: 'S1', filter: { behaviour: 'visited', url: { op: 'regex', value: CATASTROPHIC } } }),
+      t.json('POST', '/api/v1/segments', { name: 'S2', filter: { field: 'first_name', op: 'regex', value: CATASTROPHIC } }),
+      t.json('POST', '/api/v1/focus-items', {
+        name: 'F',
+        site_id: site.id,
+        style: { type: 'bar' },
+        content: { kind: 'notice', heading: 'Hi' },
+        trigger: { type: 'load' },
+        targeting: { urls: [{ op: 'regex', value: CATASTROPHIC }] },
+      }),
+    ]);
+    // Saved, or refused with a 4xx; never a 5xx.
+    for (const m of made) expect(m.status, JSON.stringify(m.body)).toBeLessThan(500);
+    const url = `${ORIGIN}/${LONG}`;
+    const slowest = await slowestPingDuring(server.port, async () => {
+      await t.json('POST', '/api/v1/contacts', { email: 'stall@example.com', first_name: LONG });
+      await t.app.request('/t', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: ORIGIN, 'user-agent': CHROME },
+        body: JSON.stringify({ k: site.public_key, v: 'stallvisitor00000001', e: [{ t: 'pv', u: url }] }),
+      });
+      await t.call('GET', `/focus?k=${site.public_key}&v=stallvisitor00000001&u=${encodeURIComponent(url)}`, undefined, { headers: { origin: ORIGIN } });
+      for (const job of JOB_NAMES) await t.call('POST', `/internal/jobs/${job}`);
+    });
+    expect(slowest, 'slowest /health answer (ms) while the patterns ran').toBeLessThan(1500);
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+
+  // KNOWN, reported, not fixed here: form field patterns run in JavaScript's backtracking engine
+  // (they are also the HTML pattern attribute, with JavaScript's syntax); the save-time guard
+  // refuses nested quantifiers like (a+)+ but not overlapping alternatives like (a|a)+. When this
+  // starts passing, make it a plain it().
+  it.fails('a form field pattern such as (a|a)+ does not stall the server on a 41-character value', { timeout: 60_000 }, async () => {
+    const own = await startNode({ PUBLIC_RATE_LIMIT: '1000000' });
+    try {
+      const t = httpTestApp(own.port);
+      const site = (await t.json('POST', '/api/v1/sites', { name: 'S', allowed_origins: [ORIGIN] })).body;
+      const form = await t.json('POST', '/api/v1/forms', {
+        name: 'F',
+        fields: [
+          { key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true },
+          { key: 'code', label: 'Code', type: 'text', rules: { pattern: '(a|a)+' } },
+        ],
+      });
+      expect(form.status, JSON.stringify(form.body)).toBeLessThan(500);
+      if (form.status !== 201) return; // refused when saved: nothing can stall
+      const slowest = await slowestPingDuring(own.port, () =>
+        t.app.request(`/f/${form.body.id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain', origin: ORIGIN, 'user-agent': CHROME },
+          body: JSON.stringify({ k: site.public_key, v: null, sid: 'stallsubmission1', values: { email: 'x@example.com', code: LONG }, t: 5000 }),
+        }),
+      );
+      expect(slowest, 'slowest /health answer (ms) while the pattern ran').toBeLessThan(1500);
+    } finally {
+      own.child.kill('SIGKILL');
+    }
   });
 });
 

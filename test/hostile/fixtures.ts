@@ -33,6 +33,8 @@ export const SEGMENT_FILTERS: unknown[] = [
   { field: 'created_at', op: 'between', value: ['2020-01-01', '2030-01-01'] },
   { field: 'city', op: 'in', value: ['Paris', 'Lyon'] },
   { field: 'first_name', op: 'regex', value: '^A' },
+  // Runs on hostile page URLs (see the generator's long "aaa…!" paths): linear in the database's REGEXP.
+  { behaviour: 'visited', url: { op: 'regex', value: '(a|a)+$' } },
 ];
 
 export async function makeFixtures(t: TestApp): Promise<Fixtures> {
@@ -67,6 +69,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const company = await create('companies', { name: 'Acme', domain: `acme${n}.example.com`, employees: 10 });
   const stage = await create('stages', { name: `Stage ${n}`, position: n % 10_000, is_mql: n % 2 === 0 });
   const rule = await create('point-rules', { name: `Rule ${n}`, event_type: 'page_view', delta: 5, filter: { url: { op: 'contains', value: '/pricing' } } });
+  await create('point-rules', { name: `Regex rule ${n}`, event_type: 'page_view', delta: 1, filter: { url: { op: 'regex', value: '/(a|a)+$' } } });
   const segment = await create('segments', { name: `Segment ${n}`, filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] });
   const trigger = await create('point-triggers', {
     name: `Trigger ${n}`,

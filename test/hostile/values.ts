@@ -54,6 +54,8 @@ export function hostileString(r: Rng): string {
     [1, () => 'file:///etc/passwd'],
     [1, () => 'https://shop.example.com/' + big(3000, 'p')],
     [1, () => '%00%ED%A0%80'],
+    // Patterns for the fields that take one: catastrophic in a backtracking engine, or not a regex at all.
+    [1, () => r.pick(['(a|a)+$', '(a+)+$', '^(a|aa)*b', '(?=a)a', '(?<n>a)\\k<n>', '[', '\\', '*', '(', 'a{99999}'])],
     [1, () => '1e999'],
     [1, () => 'NaN'],
     [1, () => 'null'],
