@@ -33,6 +33,7 @@ const HTTP_REQUESTS = Number(process.env.HOSTILE_HTTP_REQUESTS ?? 2000);
 const MAX_MS = Number(process.env.HOSTILE_MAX_MS ?? 75_000);
 const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 4));
 const ROUND = 250; // requests between fixture refreshes and job runs
+const RACES_PER_ROUND = 3;
 const RSS_BOUND = 300 * 1024 * 1024;
 const TRACE_RSS = process.env.HOSTILE_RSS_TRACE === '1';
 const TRACE_SOCKETS = process.env.HOSTILE_SOCKET_TRACE === '1';
@@ -154,6 +155,12 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
         // Which requests grow the memory (HOSTILE_RSS_TRACE=1, best read with HOSTILE_CONCURRENCY=1).
         if (TRACE_RSS && now - before > 10 * 1024 * 1024) console.log(`RSS +${mb(now - before)} → ${mb(now)} after ${req.method} ${req.path.slice(0, 80)} [${req.kind.slice(0, 120)}]`);
       });
+      // A few bursts of requests that race on the same objects.
+      for (let i = 0; i < RACES_PER_ROUND; i++) {
+        const burst = gen.raceBurst();
+        for (const r of burst) seen.add(r.template);
+        await Promise.all(burst.map(async (req) => record(stats, req, await send(req))));
+      }
       // Reactions, webhooks, segment rebuilds and retention over whatever was just stored: each must finish.
       const jobs: HostileRequest[] = JOB_NAMES.map((name) => ({
         method: 'POST',
@@ -178,11 +185,13 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
     const ms = Date.now() - started;
 
     const missed = gen.ops.map((o) => `${o.method} ${o.path}`).filter((k) => !seen.has(k));
+    const neverOk = gen.ops.map((o) => `${o.method} ${o.path}`).filter((k) => !stats.succeeded.has(k));
     summary.push(
       `in process: ${stats.requests} requests (${stats.unsendable} unsendable by the client) in ${rounds} rounds, ${(ms / 1000).toFixed(1)} s, concurrency ${CONCURRENCY}`,
       `  statuses: ${stats.histogram()}`,
       `  RSS before ${mb(meter.before)}, peak ${mb(meter.peak)}, after ${mb(after)} (bound: peak ≤ before + ${mb(RSS_BOUND)})`,
       `  operations walked: ${gen.ops.length - missed.length}/${gen.ops.length}${missed.length ? ` (missed: ${missed.join(', ')})` : ''}; rows read back: ${rows}`,
+      `  operations that never got a 2xx (the walk did not get past validation there): ${neverOk.join(', ') || 'none'}`,
       `  failures: ${stats.failures.length}; error-level log lines: ${log.errors.length}`,
     );
 

@@ -5,6 +5,10 @@ import { CHROME_UA, sign } from '../tracking-helpers';
 
 export const ORIGIN = 'https://shop.example.com';
 
+/** One custom field of every type, made once per app: contact bodies, CSV columns and form mappings write to them. */
+export const TYPED_FIELDS = ['text', 'textarea', 'number', 'boolean', 'date', 'datetime', 'email', 'url', 'tel', 'select', 'multiselect', 'country'] as const;
+export const typedKey = (type: string) => `ft_${type}`;
+
 export interface Fixtures {
   /** Ids by the collection name in the path (contacts, companies, …). */
   ids: Record<string, number[]>;
@@ -50,10 +54,17 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     return (await must('POST', `/api/v1/${collection}`, body)).id as number;
   };
 
-  const site = await must('POST', '/api/v1/sites', { name: `Site ${n}`, allowed_origins: [ORIGIN, 'https://*.example.org'] });
+  bodies['POST /api/v1/sites'] = { name: `Site ${n}`, allowed_origins: [ORIGIN, 'https://*.example.org'], settings: { respect_dnt: true } };
+  const site = await must('POST', '/api/v1/sites', bodies['POST /api/v1/sites']);
+  bodies['POST /api/v1/segments/preview'] = { filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] };
   const field = await create('fields', { key: `fx_text_${n}`, label: `Text ${n}`, type: 'text' });
   const select = await create('fields', { key: `fx_sel_${n}`, label: `Select ${n}`, type: 'multiselect', options: ['a', 'b'] });
   await t.json('POST', '/api/v1/fields', { key: 'fx_text', label: 'Text', type: 'text' });
+  // Made on the first round; later rounds get a 409 and keep them (unless the walk deleted one: then it is made again).
+  for (const type of TYPED_FIELDS) {
+    const options = type === 'select' || type === 'multiselect' ? ['a', 'b', 'Ü'] : undefined;
+    await t.json('POST', '/api/v1/fields', { key: typedKey(type), label: `Typed ${type}`, type, ...(options ? { options } : {}) });
+  }
   const contacts: number[] = [];
   for (let i = 0; i < 3; i++) {
     contacts.push(
@@ -71,15 +82,14 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const rule = await create('point-rules', { name: `Rule ${n}`, event_type: 'page_view', delta: 5, filter: { url: { op: 'contains', value: '/pricing' } } });
   await create('point-rules', { name: `Regex rule ${n}`, event_type: 'page_view', delta: 1, filter: { url: { op: 'regex', value: '/(a|a)+$' } } });
   const segment = await create('segments', { name: `Segment ${n}`, filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] });
-  const trigger = await create('point-triggers', {
-    name: `Trigger ${n}`,
-    threshold: 10,
-    actions: [
-      { type: 'add_tags', tags: ['hot'] },
-      { type: 'change_stage', stage_id: stage },
-      { type: 'add_to_segment', segment_id: segment },
-    ],
-  });
+  const actions: unknown[] = [
+    { type: 'add_tags', tags: ['hot'] },
+    { type: 'change_stage', stage_id: stage },
+    { type: 'add_to_segment', segment_id: segment },
+  ];
+  // A webhook to a closed port on loopback (where the app allows loopback, as makeApp does): deliveries fail and wait for a retry.
+  const hooked = await t.json('POST', '/api/v1/point-triggers', { name: `Trigger ${n}`, threshold: 1, actions: [...actions, { type: 'webhook', url: 'http://127.0.0.1:9/hook' }] });
+  const trigger = hooked.status === 201 ? (hooked.body.id as number) : await create('point-triggers', { name: `Trigger ${n}`, threshold: 1, actions });
   const formId = await create('forms', {
     name: `Form ${n}`,
     fields: [
@@ -90,6 +100,23 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       { key: 'pick', label: 'Pick', type: 'checkbox_group', options: ['a', 'b'] },
       { key: 'when', label: 'When', type: 'date' },
       { key: 'src', type: 'hidden', source: 'utm_source' },
+      // Written to the contact's typed custom fields: the contact's rules run on what visitors type.
+      ...(
+        [
+          ['number', 'number'],
+          ['date', 'date'],
+          ['url', 'text'],
+          ['tel', 'tel'],
+          ['select', 'select'],
+          ['country', 'country'],
+        ] as const
+      ).map(([type, formType]) => ({
+        key: `t_${type}`,
+        label: `Typed ${type}`,
+        type: formType,
+        maps_to: `fields.${typedKey(type)}`,
+        ...(formType === 'select' ? { options: ['a', 'b', 'Ü'] } : {}),
+      })),
     ],
     actions: [
       { type: 'add_tags', tags: ['from-form'] },
@@ -123,6 +150,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   });
   if (hit.status !== 202) throw new Error(`fixture /t: ${hit.status} ${await hit.text()}`);
   const visitor = await must('GET', `/api/v1/visitors?site_id=${site.id}&visitor_id=${visitorUid}`);
+  const deliveries = ((await t.json('GET', '/api/v1/webhook-deliveries?limit=20')).body?.data ?? []) as { id: number }[];
 
   return {
     ids: {
@@ -139,7 +167,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'api-keys': [key.id],
       sites: [site.id],
       visitors: [visitor.id],
-      'webhook-deliveries': [1],
+      'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
     },
     tags: ['fx-tag', `fx-${n}`],
     site,

@@ -6,7 +6,7 @@ import { HOSTILE_IDS, HOSTILE_QUERIES } from '../route-contract';
 import { sign, vid } from '../tracking-helpers';
 import type { Rng } from './prng';
 import { fieldPaths, makeResolver, operationsOf, sample, setPath, type Operation, type Schema } from './schema';
-import { ORIGIN, SEGMENT_FILTERS, type Fixtures } from './fixtures';
+import { ORIGIN, SEGMENT_FILTERS, TYPED_FIELDS, typedKey, type Fixtures } from './fixtures';
 import { big, breakJson, concatBytes, deepArray, deepObject, deepOpen, Entries, hostileNumber, hostileString, hostileValue, PROTO_KEYS, Raw, toJson, utf16 } from './values';
 
 export interface HostileRequest {
@@ -109,6 +109,25 @@ function enc(s: string): string {
   }
 }
 
+/** Values on and past the edge of each custom field type's rules. */
+export function typedValue(r: Rng, type: string): unknown {
+  const edge: Record<string, unknown[]> = {
+    text: ['', ' ', 'Ü'.repeat(1001), big(10_001)],
+    textarea: ['line\r\nline', big(70_000)],
+    number: [0, -0, 1.5, 1e308, '12', '12abc', '1e999', 2 ** 53 + 2, '', 'NaN', ' 7 '],
+    boolean: [true, 'yes', 'no', 'TRUE', 'maybe', 0, 1, '1', ''],
+    date: ['2026-02-28', '2026-02-30', '2026-13-01', '0000-01-01', '9999-12-31', '2026-1-1', '2026-01-01T00:00:00Z', '+275760-09-13', ''],
+    datetime: ['2026-01-01T10:00:00Z', '2026-01-01T25:00:00Z', '2026-01-01', '2026-01-01T10:00:00+14:00', '+275760-09-13T00:00:00Z', '-271821-04-20T00:00:00Z', 'Z'],
+    email: ['ADA@Example.COM ', 'ü@exämple.com', 'a@b', 'a@@b.co', `${big(250, 'a')}@b.co`],
+    url: ['https://example.com/ü?q=1#x', 'javascript:alert(1)', 'http://', 'ftp://x.y', '//x.y', 'http://[::1]:99999/'],
+    tel: ['+44 20 7946 0000', 'abc', '+'.repeat(41), '(0)'],
+    select: ['a', 'Ü', 'ü', 'c', ['a'], ''],
+    multiselect: [['a', 'b'], ['a', 'a'], ['c'], 'a|b', 'a;Ü', [], [1]],
+    country: ['GB', 'gb', 'XX', 'United Kingdom', 'Deutschland', '', 'GBR'],
+  };
+  return r.chance(0.8) ? r.pick(edge[type] ?? ['x']) : hostileValue(r);
+}
+
 export class Generator {
   readonly ops: Operation[];
   private readonly resolve: ReturnType<typeof makeResolver>;
@@ -199,7 +218,7 @@ export class Generator {
     return this.r.chance(0.5) ? this.r.pick(HOSTILE_IDS) : this.r.pick(EXTRA_IDS);
   }
 
-  private fillPath(op: Operation): { path: string; hostile: boolean } {
+  private fillPath(op: Operation, hostileChance = 0.35): { path: string; hostile: boolean } {
     const r = this.r;
     let hostile = false;
     const segments = op.path.split('/');
@@ -208,7 +227,7 @@ export class Generator {
       if (!m) return seg;
       const name = m[1]!;
       const param = op.params.find((p) => p.in === 'path' && p.name === name);
-      if (r.chance(0.35)) {
+      if (r.chance(hostileChance)) {
         hostile = true;
         return this.hostileId();
       }
@@ -220,10 +239,10 @@ export class Generator {
     return { path: out.join('/'), hostile };
   }
 
-  private query(op: Operation): { q: string; dirty: boolean; kind: string } {
+  private query(op: Operation, only?: string): { q: string; dirty: boolean; kind: string } {
     const r = this.r;
     const declared = op.params.filter((p) => p.in === 'query');
-    const mode = r.weighted<string>([
+    const mode = only ?? r.weighted<string>([
       [4, 'none'],
       [4, 'declared'],
       [3, 'hostile'],
@@ -304,11 +323,17 @@ export class Generator {
   }
 
   /** A JSON body for the operation: its valid base, then one kind of damage. */
-  private jsonBody(op: Operation, key: string): { body: string | Uint8Array; kind: string; contentType: string; oversize: boolean; stream: boolean } {
+  private jsonBody(op: Operation, key: string, only?: string): { body: string | Uint8Array; kind: string; contentType: string; oversize: boolean; stream: boolean } {
     const r = this.r;
     const schema = op.body?.['application/json'];
-    let base: any = structuredClone(this.fx.bodies[key] ?? this.patchBase(op) ?? sample(schema, this.resolve));
-    if (key.endsWith('/segments') || key.endsWith('/segments/preview') || key.endsWith('/segments/{id}')) {
+    let base: any = structuredClone(this.fx.bodies[key] ?? this.patchBase(op) ?? sample(schema, this.resolve, 0, '', (name) => this.idFor(name)));
+    // The contact's custom fields are a free-form object in the schema: fill it with typed edge values.
+    if (!only && /^(POST \/api\/v1\/contacts|PATCH \/api\/v1\/contacts\/\{id\}|POST \/api\/v1\/contacts\/batch)$/.test(key) && r.chance(0.5)) {
+      const fields = this.typedFields();
+      if (key.endsWith('/batch')) base = { contacts: Array.from({ length: 1 + r.int(5) }, (_, i) => ({ email: `batch-${i}-${r.int(1e6)}@example.com`, fields: this.typedFields() })) };
+      else base = { ...(base && typeof base === 'object' ? base : {}), fields };
+    }
+    if (!only && (key.endsWith('/segments') || key.endsWith('/segments/preview') || key.endsWith('/segments/{id}'))) {
       if (r.chance(0.7)) base = { ...(base ?? {}), filter: this.hostileFilter() };
     }
     let kind: string;
@@ -316,7 +341,7 @@ export class Generator {
     let contentType = 'application/json';
     let oversize = false;
     const paths = this.fields.get(key) ?? [];
-    const mode = r.weighted<string>([
+    const mode = only ?? r.weighted<string>([
       [10, 'valid'],
       [30, 'wrong-type'],
       [8, 'many-wrong'],
@@ -378,10 +403,35 @@ export class Generator {
         kind = 'body:deep';
         break;
       default:
-        text = toJson(base);
+        text = toJson(only ? uniquify(base, r.int(1e9)) : base);
         kind = 'body:valid';
     }
-    return { body: text, kind, contentType, oversize, stream: r.chance(0.1) };
+    return { body: text, kind, contentType, oversize, stream: !only && r.chance(0.1) };
+  }
+
+  typedFields(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const type of TYPED_FIELDS) if (this.r.chance(0.3)) out[typedKey(type)] = typedValue(this.r, type);
+    if (this.r.chance(0.1)) out[this.r.pick(['nope', ...PROTO_KEYS, ''])] = 'x';
+    return out;
+  }
+
+  /** A real id for a property named like "contact_id" (the pools are keyed by collection). */
+  idFor(name: string): number | string | undefined {
+    if (name === 'visitor_id') return this.fx.visitorUid;
+    const collection: Record<string, string> = {
+      contact_id: 'contacts',
+      stage_id: 'stages',
+      segment_id: 'segments',
+      form_id: 'forms',
+      gate_form_id: 'forms',
+      site_id: 'sites',
+      asset_id: 'assets',
+      focus_id: 'focus-items',
+      company_id: 'companies',
+    };
+    const pool = collection[name] ? this.fx.ids[collection[name]!] : undefined;
+    return pool?.length ? this.r.pick(pool) : undefined;
   }
 
   /** PATCH bases: some fields of the same collection's create body. */
@@ -390,7 +440,9 @@ export class Generator {
     const collection = op.path.replace(/\/\{id\}$/, '');
     const full = this.fx.bodies[`POST ${collection}`];
     if (!full || typeof full !== 'object') return undefined;
-    const entries = Object.entries(full).filter(() => this.r.chance(0.5));
+    // Only what the patch schema names (some fields cannot change after create).
+    const named = new Set(Object.keys(this.resolve(op.body?.['application/json']).properties ?? {}));
+    const entries = Object.entries(full).filter(([k]) => named.has(k) && this.r.chance(0.5));
     return Object.fromEntries(entries);
   }
 
@@ -416,6 +468,7 @@ export class Generator {
     const r = this.r;
     const header = r.weighted<() => string>([
       [3, () => 'email,first_name,tags,fx_text'],
+      [2, () => `email,${TYPED_FIELDS.map(typedKey).join(',')}`],
       [1, () => `email,${PROTO_KEYS.join(',')}`],
       [1, () => 'constructor,toString,__proto__'],
       [1, () => `email,"na\u0000me","\ud800"`],
@@ -430,6 +483,7 @@ export class Generator {
       rows.push(
         r.weighted<() => string>([
           [4, () => `csv-${i}-${r.int(1e9)}@example.com,Ada,vip|x;y,abc`],
+          [3, () => [`csv-${i}-${r.int(1e9)}@example.com`, ...TYPED_FIELDS.map((type) => csvCellOf(typedValue(r, type)))].join(',')],
           [2, () => `${hostileString(r).slice(0, 400).replace(/[\n\r]/g, ' ')},x`],
           [1, () => `"unterminated,${i}`],
           [1, () => `a@example.com,"${big(5000, '"')}"`],
@@ -465,9 +519,36 @@ export class Generator {
     return { body: text, contentType, kind: `multipart:${mode}` };
   }
 
+  /**
+   * The happy path: real ids, the admin key, a body that should pass (names and keys made
+   * unique). It creates the state the hostile requests then run into, and reaches the code
+   * past validation.
+   */
+  happyRequest(op: Operation): HostileRequest {
+    const r = this.r;
+    const key = `${op.method} ${op.path}`;
+    const { path } = this.fillPath(op, 0);
+    const { q } = this.query(op, r.chance(0.5) ? 'declared' : 'none');
+    const headers: Record<string, string> = { authorization: `Bearer ${this.keys.admin}` };
+    let body: string | Uint8Array | undefined;
+    if (op.body?.['text/csv']) {
+      body = [`email,first_name,tags,${TYPED_FIELDS.map(typedKey).join(',')}`, ...Array.from({ length: 1 + r.int(20) }, (_, i) => `happy-${i}-${r.int(1e9)}@example.com,Ada,vip|new,${TYPED_FIELDS.map((t) => csvCellOf(typedValue(r, t))).join(',')}`)].join('\n');
+      headers['content-type'] = 'text/csv';
+    } else if (op.body?.['multipart/form-data']) {
+      body = 'happy file';
+      headers['content-type'] = 'text/plain';
+    } else if (op.body) {
+      body = this.jsonBody(op, key, 'valid').body;
+      headers['content-type'] = 'application/json';
+    }
+    const upload = op.body?.['multipart/form-data'] ? `${q ? '&' : '?'}filename=happy-${r.int(1e9)}.txt` : '';
+    return { method: op.method, path: path + q + upload, headers, body: op.method === 'GET' ? undefined : body, kind: 'happy path', template: key, expect: queryRefused(q) ? [400] : undefined };
+  }
+
   apiRequest(op: Operation): HostileRequest {
     const r = this.r;
     const key = `${op.method} ${op.path}`;
+    if (r.chance(0.2)) return this.happyRequest(op);
     const { path, hostile } = this.fillPath(op);
     const { q, dirty, kind: qkind } = this.query(op);
     const auth = this.auth(op.method, op.path);
@@ -530,6 +611,97 @@ export class Generator {
       expect,
       declared,
     };
+  }
+
+  /**
+   * Requests meant to run at the same moment on the same objects: the same new email
+   * created eight times, two contacts merged into each other while one is deleted, one
+   * submission id posted six times, one email identified from six browsers… Unique keys
+   * and transactions must turn every loser into a 2xx or a 4xx, never a 5xx.
+   */
+  raceBurst(): HostileRequest[] {
+    const r = this.r;
+    const fx = this.fx;
+    const admin = { authorization: `Bearer ${this.keys.admin}`, 'content-type': 'application/json' };
+    const req = (method: string, path: string, body?: unknown, template = `${method} ${path}`): HostileRequest => ({
+      method,
+      path,
+      headers: { ...admin },
+      body: body === undefined ? undefined : toJson(body),
+      kind: 'race',
+      template: `race: ${template}`,
+    });
+    const [a, b, c] = fx.ids.contacts!;
+    const n = r.int(1e9);
+    const browser = { 'content-type': 'text/plain', origin: ORIGIN, 'user-agent': CHROME };
+    const pub = (path: string, body: unknown, template: string): HostileRequest => ({ method: 'POST', path, headers: { ...browser }, body: toJson(body), kind: 'race', template: `race: ${template}` });
+    const email = `race-${n}@example.com`;
+    return r.weighted<() => HostileRequest[]>([
+      [2, () => Array.from({ length: 8 }, (_, i) => req('POST', '/api/v1/contacts', { email: i % 2 ? email.toUpperCase() : ` ${email}`, first_name: `R${i}`, tags: [`race-${i % 3}`] }, 'POST /api/v1/contacts (same email)'))],
+      [2, () => [
+        req('POST', `/api/v1/contacts/${a}/merge`, { contact_id: b }, 'merge a←b'),
+        req('POST', `/api/v1/contacts/${b}/merge`, { contact_id: a }, 'merge b←a'),
+        req('POST', `/api/v1/contacts/${c}/merge`, { contact_id: a }, 'merge c←a'),
+        req('DELETE', `/api/v1/contacts/${a}`, undefined, 'delete a'),
+        req('POST', `/api/v1/contacts/${b}/tags`, { tags: ['merging'] }, 'tag b'),
+        req('PUT', `/api/v1/contacts/${a}/stage`, { stage_id: fx.ids.stages![0] }, 'stage a'),
+        req('POST', `/api/v1/contacts/${a}/visitors`, { site_id: fx.site.id, visitor_id: fx.visitorUid }, 'link visitor a'),
+        req('POST', `/api/v1/contacts/${b}/points`, { op: 'add', value: 5, reason: 'race' }, 'points b'),
+      ]],
+      [1, () => Array.from({ length: 4 }, (_, i) => req('POST', '/api/v1/contacts/batch', { contacts: [{ email }, { email: email.toUpperCase(), city: `C${i}` }, { email: `b-${email}` }] }, 'batch (same emails)'))],
+      [2, () => {
+        const sid = `racesid${n}`;
+        const body = (i: number) => ({ k: fx.site.public_key, v: `racevisitor${String(n).padStart(10, '0')}${i}`, sid: i < 3 ? sid : `${sid}x${i}`, values: { email: i % 2 ? email : email.toUpperCase(), first_name: `F${i}` }, t: 5000 });
+        return Array.from({ length: 6 }, (_, i) => pub(`/f/${fx.formId}`, body(i), 'POST /f/{id} (same sid, same email)'));
+      }],
+      [2, () => {
+        const mail = r.chance(0.5) ? email : `fx-${fx.ids.contacts![0]}@example.com`;
+        return Array.from({ length: 6 }, (_, i) =>
+          pub('/t', { k: fx.site.public_key, v: `raceidentify${String(n).padStart(10, '0')}${i}`, e: [{ t: 'pv', u: `${ORIGIN}/r${i}` }], id: { email: mail, sig: sign(fx.site.secret, mail) } }, 'POST /t (one email, six browsers)'),
+        );
+      }],
+      [1, () => {
+        const seg = fx.ids.segments![0];
+        return [
+          req('DELETE', `/api/v1/segments/${seg}`, undefined, 'delete segment'),
+          req('POST', `/api/v1/segments/${seg}/rebuild`, undefined, 'rebuild segment'),
+          req('PUT', `/api/v1/segments/${seg}/members/${a}`, undefined, 'add member'),
+          req('PUT', `/api/v1/segments/${seg}/members/${a}`, undefined, 'add member'),
+          req('DELETE', `/api/v1/segments/${seg}/members/${a}`, undefined, 'remove member'),
+          req('PATCH', `/api/v1/segments/${seg}`, { kind: 'static' }, 'make static'),
+          req('POST', '/internal/jobs/segments', undefined, 'segments job'),
+        ];
+      }],
+      [1, () => {
+        const tag = `racetag${n}`;
+        return [
+          ...Array.from({ length: 4 }, (_, i) => req('POST', `/api/v1/contacts/${fx.ids.contacts![i % 3]}/tags`, { tags: [tag, tag.toUpperCase()] }, 'add tag')),
+          req('DELETE', `/api/v1/tags/${tag}`, undefined, 'delete tag'),
+          req('DELETE', `/api/v1/contacts/${a}/tags/${tag}`, undefined, 'remove tag'),
+        ];
+      }],
+      [1, () => {
+        const stage = fx.ids.stages![0];
+        return [
+          req('DELETE', `/api/v1/stages/${stage}`, undefined, 'delete stage'),
+          ...[a, b, c].map((id) => req('PUT', `/api/v1/contacts/${id}/stage`, { stage_id: stage }, 'set stage')),
+          req('PATCH', `/api/v1/stages/${stage}`, { position: 0 }, 'move stage'),
+        ];
+      }],
+      [1, () => Array.from({ length: 4 }, () => req('POST', '/api/v1/fields', { key: `race_${n}`, label: 'Race', type: 'text' }, 'POST /api/v1/fields (same key)'))],
+      [1, () => [...JOB_NAMES, ...JOB_NAMES].map((name) => req('POST', `/internal/jobs/${name}`, undefined, `job ${name} twice at once`))],
+      [1, () => {
+        const form = fx.formId;
+        return [
+          req('DELETE', `/api/v1/forms/${form}`, undefined, 'delete form'),
+          req('PATCH', `/api/v1/forms/${form}`, { name: 'Renamed' }, 'rename form'),
+          pub(`/f/${form}`, { k: fx.site.public_key, v: null, sid: `racedel${n}`, values: { email }, t: 5000 }, 'submit while deleted'),
+          req('DELETE', `/api/v1/assets/${fx.ids.assets![0]}`, undefined, 'delete asset'),
+          req('DELETE', `/api/v1/sites/${fx.site.id}`, undefined, 'delete site'),
+          pub('/t', { k: fx.site.public_key, v: 'racesitevisitor00001', e: [{ t: 'pv', u: `${ORIGIN}/` }] }, 'hit while site deleted'),
+        ];
+      }],
+    ])();
   }
 
   // ---- the public endpoints ----
@@ -691,6 +863,7 @@ export class Generator {
       when: '2026-01-02',
       src: 'x',
     };
+    for (const type of ['number', 'date', 'url', 'tel', 'select', 'country']) if (r.chance(0.3)) values[`t_${type}`] = typedValue(r, type);
     if (r.chance(0.35)) {
       // The no-JS fallback: a URL-encoded HTML form post.
       const pairs: [string, string][] = [
@@ -880,6 +1053,24 @@ export class Generator {
     ]);
     return { method: r.pick(['GET', 'POST', 'DELETE']), path, headers: { authorization: `Bearer ${this.keys.admin}` }, kind: 'stray-path', template: 'stray path' };
   }
+}
+
+/** Names, keys, slugs and emails made unique, so a create that should succeed is not a 409. */
+function uniquify(v: unknown, n: number): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+  for (const [k, x] of Object.entries(out)) {
+    if (typeof x !== 'string') continue;
+    if (k === 'email') out[k] = `u${n}-${x}`;
+    else if (k === 'key' || k === 'slug') out[k] = `${x}_${n}`.replace(/[^a-z0-9_-]/g, '').slice(0, 40);
+    else if (k === 'name') out[k] = `${x} ${n}`;
+  }
+  return out;
+}
+
+function csvCellOf(v: unknown): string {
+  const s = Array.isArray(v) ? v.join('|') : typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+  return `"${String(s).slice(0, 2000).replace(/"/g, '""')}"`;
 }
 
 const byteSize = (b: string | Uint8Array) => (typeof b === 'string' ? Buffer.byteLength(b) : b.length);

@@ -89,8 +89,11 @@ export class Stats {
   readonly failures: Failure[] = [];
   /** Requests the client side could not even send (e.g. a header Node refuses): not the server's doing. */
   unsendable = 0;
+  /** Templates that got at least one 2xx: how deep the walk got, not only how wide. */
+  readonly succeeded = new Set<string>();
   record(req: HostileRequest, a: Answer) {
     this.requests++;
+    if (a.status < 300) this.succeeded.add(req.template);
     this.statuses.set(a.status, (this.statuses.get(a.status) ?? 0) + 1);
     const problem = judge(req, a);
     if (problem) this.failures.push({ req, answer: a, problem });

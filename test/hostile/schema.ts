@@ -39,24 +39,27 @@ type Resolve = ReturnType<typeof makeResolver>;
 const typeOf = (s: Schema): string | undefined => (Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type);
 
 /** A value the schema accepts, as far as a schema can say (free-form objects stay empty). */
-export function sample(s0: Schema | undefined, resolve: Resolve, depth = 0, name = ''): unknown {
+export function sample(s0: Schema | undefined, resolve: Resolve, depth = 0, name = '', idFor?: (name: string) => number | string | undefined): unknown {
   const s = resolve(s0);
   if (depth > 6) return null;
+  // A real object's id for properties named like one (contact_id, visitor_id…).
+  const id = idFor?.(name);
+  if (id !== undefined) return id;
   if (s.example !== undefined) return structuredClone(s.example);
   if (s.default !== undefined && typeof s.default !== 'object') return s.default;
   const alt = s.oneOf ?? s.anyOf;
-  if (alt) return sample(alt[0], resolve, depth + 1, name);
+  if (alt) return sample(alt[0], resolve, depth + 1, name, idFor);
   if (s.enum) return s.enum[0];
   if (s.const !== undefined) return s.const;
   switch (typeOf(s)) {
     case 'object': {
       const out: Record<string, unknown> = {};
       const required = new Set<string>(s.required ?? []);
-      for (const [k, p] of Object.entries<Schema>(s.properties ?? {})) if (required.has(k)) out[k] = sample(p, resolve, depth + 1, k);
+      for (const [k, p] of Object.entries<Schema>(s.properties ?? {})) if (required.has(k)) out[k] = sample(p, resolve, depth + 1, k, idFor);
       return out;
     }
     case 'array':
-      return s.minItems ? [sample(s.items, resolve, depth + 1, name)] : [];
+      return s.minItems ? [sample(s.items, resolve, depth + 1, name, idFor)] : [];
     case 'integer':
     case 'number':
       return Math.max(1, s.minimum ?? 1);
