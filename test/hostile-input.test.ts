@@ -117,7 +117,9 @@ async function runBatch(count: number, make: () => HostileRequest, send: (r: Hos
     while (made < count) {
       made++;
       const req = make();
+      const started = Date.now();
       record(stats, req, await send(req));
+      stats.timed(req, Date.now() - started);
       onEach?.(req);
     }
   };
@@ -192,6 +194,7 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
       `  RSS before ${mb(meter.before)}, peak ${mb(meter.peak)}, after ${mb(after)} (bound: peak ≤ before + ${mb(RSS_BOUND)})`,
       `  operations walked: ${gen.ops.length - missed.length}/${gen.ops.length}${missed.length ? ` (missed: ${missed.join(', ')})` : ''}; rows read back: ${rows}`,
       `  operations that never got a 2xx (the walk did not get past validation there): ${neverOk.join(', ') || 'none'}`,
+      `  slowest: ${stats.slowest.map((x) => `${x.ms} ms ${x.what}`).join('; ')}`,
       `  failures: ${stats.failures.length}; error-level log lines: ${log.errors.length}`,
     );
 

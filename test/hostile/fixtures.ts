@@ -135,6 +135,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const asset = await t.call('POST', `/api/v1/assets?filename=fx-${n}.txt&title=File%20${n}`, 'hello', { headers: { 'content-type': 'text/plain' } });
   if (asset.status !== 201) throw new Error(`fixture asset: ${asset.status} ${await asset.text()}`);
   const a = await asset.json();
+  bodies['PATCH /api/v1/assets/{id}'] = { title: `Renamed ${n}`, is_sample: false };
   const key = await must('POST', '/api/v1/api-keys', { name: `Spare ${n}`, scopes: ['read'] });
   const revoked = await must('POST', '/api/v1/api-keys', { name: `Revoked ${n}`, scopes: ['admin'] });
   await must('DELETE', `/api/v1/api-keys/${revoked.id}`);

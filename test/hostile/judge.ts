@@ -91,6 +91,14 @@ export class Stats {
   unsendable = 0;
   /** Templates that got at least one 2xx: how deep the walk got, not only how wide. */
   readonly succeeded = new Set<string>();
+  /** The slowest requests, for the summary (in process they include waiting behind the other workers). */
+  readonly slowest: { ms: number; what: string }[] = [];
+  timed(req: HostileRequest, ms: number) {
+    if (this.slowest.length >= 5 && ms <= this.slowest[this.slowest.length - 1]!.ms) return;
+    this.slowest.push({ ms, what: `${req.method} ${req.path.slice(0, 80)} [${req.kind.slice(0, 60)}]` });
+    this.slowest.sort((a, b) => b.ms - a.ms);
+    this.slowest.length = Math.min(this.slowest.length, 5);
+  }
   record(req: HostileRequest, a: Answer) {
     this.requests++;
     if (a.status < 300) this.succeeded.add(req.template);
