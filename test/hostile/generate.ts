@@ -239,7 +239,7 @@ export class Generator {
     return { path: out.join('/'), hostile };
   }
 
-  private query(op: Operation, only?: string): { q: string; dirty: boolean; kind: string } {
+  private query(op: Operation, only?: string): { q: string; dirty: boolean; unknown: boolean; kind: string } {
     const r = this.r;
     const declared = op.params.filter((p) => p.in === 'query');
     const mode = only ?? r.weighted<string>([
@@ -317,9 +317,11 @@ export class Generator {
       pairs.push(['q', r.pick(['%', '%zz', '%E2%82', '%C3', '+%2B+', '%u0041'])]);
       rawTail = rawTail ? rawTail + 1 : 1;
     }
+    // Unknown parameters are ignored today; a refusal (400) is coming, and either is right.
+    const unknown = pairs.some(([k]) => !declared.some((p) => p.name === k));
     // Raw values were percent-encoded (or broken) on purpose; the rest are encoded here.
     const q = pairs.length ? '?' + pairs.map(([k, v], i) => `${enc(k)}=${raw && i >= pairs.length - rawTail ? v : enc(v)}`).join('&') : '';
-    return { q, dirty, kind: `query:${mode}` };
+    return { q, dirty, unknown, kind: `query:${mode}` };
   }
 
   /** A JSON body for the operation: its valid base, then one kind of damage. */
@@ -550,7 +552,7 @@ export class Generator {
     const key = `${op.method} ${op.path}`;
     if (r.chance(0.2)) return this.happyRequest(op);
     const { path, hostile } = this.fillPath(op);
-    const { q, dirty, kind: qkind } = this.query(op);
+    const { q, dirty, unknown, kind: qkind } = this.query(op);
     const auth = this.auth(op.method, op.path);
     const headers: Record<string, string> = { ...auth.headers };
     let body: string | Uint8Array | undefined;
@@ -599,7 +601,7 @@ export class Generator {
     let expect: number[] | undefined;
     if (dirty || queryRefused(q)) expect = [400];
     else if (oversize && methodSendsBody) expect = [413];
-    else if (auth.expect) expect = auth.expect;
+    else if (auth.expect) expect = unknown ? [...auth.expect, 400] : auth.expect;
     return {
       method: op.method,
       path: path + q,
@@ -999,7 +1001,8 @@ export class Generator {
       body,
       kind: `job:${scope}`,
       template: 'POST /internal/jobs/{name}',
-      expect: scope === 'none' || scope === 'revoked' ? [401, 404] : scope !== 'admin' ? [403, 404] : undefined,
+      // 404 for a name that is no job; 405 once wrong methods say so (today they are a 404).
+      expect: scope === 'none' || scope === 'revoked' ? [401, 404, 405] : scope !== 'admin' ? [403, 404, 405] : undefined,
     };
   }
 

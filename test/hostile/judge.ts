@@ -22,7 +22,8 @@ const CODES = new Set<string>(ERROR_CODES);
 
 export function judge(req: HostileRequest, a: Answer): string | null {
   if (a.status >= 500) return `answered ${a.status}`;
-  if (req.expect && !req.expect.includes(a.status)) return `answered ${a.status}, expected ${req.expect.join(' or ')}`;
+  // A rate limit may refuse anything, before any other check.
+  if (req.expect && !req.expect.includes(a.status) && a.status !== 429) return `answered ${a.status}, expected ${req.expect.join(' or ')}`;
   if (a.status < 400) return null;
   if (req.method === 'HEAD') return null;
   if (req.htmlOk && /text\/html/.test(a.contentType)) return null;
