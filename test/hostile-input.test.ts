@@ -242,9 +242,16 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
       // A slice of the same generated requests, over real sockets.
       const stats = new Stats();
       const health = () => t.call('GET', '/health').then((r) => r.status);
-      await runBatch(HTTP_REQUESTS, () => gen.next(), (r) => sendHttp(port, agent, r), stats);
+      let lastRss = before.rss;
+      await runBatch(HTTP_REQUESTS, () => gen.next(), (r) => sendHttp(port, agent, r), stats, (req) => {
+        if (!TRACE_RSS) return;
+        const now = rss().rss;
+        if (now - lastRss > 10 * 1024 * 1024) console.log(`server RSS +${mb(now - lastRss)} → ${mb(now)} after ${req.method} ${req.path.slice(0, 80)} [${req.kind.slice(0, 120)}]`);
+        lastRss = now;
+      });
       const failures = stats.failures.filter((f) => !refusedByNode(f));
       const t2 = Date.now();
+      const afterHttp = rss();
 
       // Raw sockets: each scenario against each public and private body-taking endpoint.
       const targets: Target[] = [
@@ -277,7 +284,7 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
         `  time: start and fixtures ${((t1 - t0) / 1000).toFixed(1)} s, HTTP ${((t2 - t1) / 1000).toFixed(1)} s, sockets ${((t3 - t2) / 1000).toFixed(1)} s`,
         `  statuses (HTTP): ${stats.histogram()}`,
         `  statuses (sockets): ${[...socketStatuses].map(([s, n]) => `${s}: ${n}`).join(', ')}`,
-        `  server RSS before ${mb(before.rss)}, peak ${mb(after.hwm)}, after ${mb(after.rss)}; alive: ${alive}; /health after: ${healthAfter}`,
+        `  server RSS before ${mb(before.rss)}, peak ${mb(after.hwm)} (${mb(afterHttp.hwm)} by the end of the HTTP slice), after ${mb(after.rss)}; alive: ${alive}; /health after: ${healthAfter}`,
         `  failures: ${failures.length} HTTP, ${socketFailures.length} socket; error-level log lines: ${errorLines.length}`,
       );
       if (failures.length) console.log(report('real server', stats, failures));

@@ -594,6 +594,8 @@ export class Generator {
     }
     if (r.chance(0.05)) headers['idempotency-key'] = r.pick(['', 'k', big(300, 'i'), '\u00ff', `key-${r.int(5)}`]);
     if (r.chance(0.03)) headers['accept-encoding'] = r.pick(HEADER_JUNK);
+    // Request bodies are never decoded: a declared coding changes nothing, or is refused.
+    if (r.chance(0.02)) headers['content-encoding'] = r.pick(['gzip', 'br', 'deflate', 'identity', 'x-junk']);
     const methodSendsBody = op.method !== 'GET' && op.method !== 'HEAD';
     const size = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     oversize = size > limitFor(path) || declared !== undefined;

@@ -107,6 +107,10 @@ export async function socketAttacks(port: number, targets: Target[]): Promise<So
     ['a header with a NUL', [{ write: head('GET', '/health', { 'x-nul': 'a\u0000b' }) }]],
     ['obsolete line folding', [{ write: 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n' }]],
     ['HTTP/1.0 without Host', [{ write: 'GET /health HTTP/1.0\r\n\r\n' }]],
+    // The adapter builds the request URL from Host: ones a URL cannot take.
+    ...['[', 'a b', 'evil.example:99999', 'user@host', 'x'.repeat(3000)].map(
+      (host): [string, Step[]] => [`Host: ${host.slice(0, 20)}`, [{ write: `GET /f/1/embed?k=xxxxxxxxxx HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n` }]],
+    ),
     ['pipelined, second cut short', [{ write: head('GET', '/health', {}) + 'POST /t HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{' }, { wait: 50 }, { end: true }]],
   ];
   for (const [name, steps] of odd) out.push(await run(port, name, steps));
