@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { makeApp, expectError, type TestApp } from './helpers';
-import { CHROME_UA, count, makeSite, sign, track, vid } from './tracking-helpers';
+import { CHROME_UA, count, makeSite, runJob, sign, track, vid } from './tracking-helpers';
 import { readNodeBody } from '../api/entry/node-body';
 import type { Logger } from '../api/core/context';
 
@@ -290,5 +290,56 @@ describe('a client aborting its request body', () => {
     const aborted = lines.filter((l) => l.msg === 'request aborted by the client');
     expect(aborted.length).toBeGreaterThanOrEqual(1);
     expect(aborted.every((l) => l.level === 'debug' && !JSON.stringify(l.data ?? {}).includes('    at '))).toBe(true);
+  });
+});
+
+// Regressions found by the hostile-input walk (test/hostile-input.test.ts), each reduced to its smallest request.
+describe('found by the hostile-input walk', () => {
+  it('tags outside Latin-1 page through GET /tags (the cursor carries the name)', async () => {
+    const t = await makeApp();
+    // The longest name a tag may have, in characters that take three bytes each in UTF-8.
+    const long = '漢'.repeat(64);
+    const c = await t.json('POST', '/api/v1/contacts', { email: 'tags@example.com', tags: ['日本', 'émoji 😀', '\u202eltr', long, 'zz'] });
+    expect(c.status).toBe(201);
+    const names: string[] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page: { status: number; body: any } = await t.json('GET', `/api/v1/tags?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      names.push(...page.body.data.map((x: { name: string }) => x.name));
+      cursor = page.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(names.sort()).toEqual(['\u202eltr', 'zz', 'émoji 😀', '日本', long].sort());
+  });
+
+  it("a point rule's regex cannot stall the process: patterns run in the database's linear-time REGEXP", async () => {
+    const t = await makeApp();
+    const site = await makeSite(t);
+    // Overlapping alternation backtracks exponentially in JavaScript's engine: 26 characters take seconds there.
+    const rule = await t.json('POST', '/api/v1/point-rules', { name: 'Pricing', event_type: 'page_view', delta: 5, filter: { url: { op: 'regex', value: '/(a|a)+$' } } });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const ok = await t.json('POST', '/api/v1/point-rules', { name: 'Plans', event_type: 'page_view', delta: 7, filter: { url: { op: 'regex', value: '/plans/[0-9]+$' } } });
+    expect(ok.status).toBe(201);
+    for (const path of [`/${'a'.repeat(26)}!`, '/plans/42', '/aaa']) {
+      expect((await track(t, { k: site.public_key, v: vid(path.length), e: [{ t: 'pv', u: `${ORIGIN}${path}` }] })).status).toBe(202);
+    }
+    const started = Date.now();
+    await runJob(t);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const scored = await t.client.execute('SELECT r.name, v.uid FROM point_log l JOIN point_rules r ON r.id = l.rule_id JOIN visitors v ON v.id = l.visitor_id ORDER BY r.name');
+    expect(scored.rows.map((r) => [r.name, r.uid])).toEqual([
+      ['Plans', vid('/plans/42'.length)],
+      ['Pricing', vid('/aaa'.length)],
+    ]);
+  });
+
+  it('a point rule regex the database cannot run is refused when saved, as for segments and focus items', async () => {
+    const t = await makeApp();
+    for (const value of ['(?=a)b', '(?:x)y', '(a)\\1']) {
+      const r = await t.json('POST', '/api/v1/point-rules', { name: 'R', event_type: 'page_view', delta: 1, filter: { url: { op: 'regex', value } } });
+      expectError(r, 422, 'VALIDATION_FAILED');
+      expect(r.body.error.details).toEqual([expect.objectContaining({ field: 'filter.url.value' })]);
+    }
   });
 });

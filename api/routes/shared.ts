@@ -104,7 +104,8 @@ export const IdParam = z.object({
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25).openapi({ description: 'Page size, 1–100' }),
-  cursor: z.string().max(200).optional().openapi({ description: 'next_cursor from the previous page' }),
+  // 400: a tag-name cursor carries up to 64 characters as UTF-8 (3–4 bytes each), then base64.
+  cursor: z.string().max(400).optional().openapi({ description: 'next_cursor from the previous page' }),
 });
 
 export const page = <T extends z.ZodType>(item: T, name: string) =>

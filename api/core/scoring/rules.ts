@@ -79,19 +79,26 @@ function view(r: Row): PointRule {
   };
 }
 
-function checkRule(event_type: string, filter: RuleFilter) {
+/**
+ * Regex URL filters run in the database's REGEXP, as segment filters and focus
+ * items do: it runs in linear time, so a pattern like (a|a)+ cannot stall the
+ * process on a long URL, as JavaScript's backtracking engine would.
+ */
+async function checkRule(ctx: Ctx, event_type: string, filter: RuleFilter) {
   if (SYSTEM_EVENTS.has(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
   if (filter.url?.op === 'regex') {
     try {
-      new RegExp(filter.url.value);
+      await ctx.client.execute({ sql: "SELECT '' REGEXP ?", args: [filter.url.value] });
     } catch {
-      throw new ValidationError([{ field: 'filter.url.value', message: 'is not a valid regular expression' }]);
+      throw new ValidationError([
+        { field: 'filter.url.value', message: 'is not a regular expression the database supports (no lookaround, backreferences, (?:…) groups or inline flags)' },
+      ]);
     }
   }
 }
 
 export async function createPointRule({ ctx, input }: { ctx: Ctx; input: PointRuleInput }): Promise<PointRule> {
-  checkRule(input.event_type, input.filter);
+  await checkRule(ctx, input.event_type, input.filter);
   const now = ctx.now();
   const r = await ctx.client.execute({
     sql: `INSERT INTO point_rules (name, event_type, filter, delta, repeatable, cap_count, cap_period, active, created_at, updated_at)
@@ -128,7 +135,7 @@ export async function updatePointRule({ ctx, input }: { ctx: Ctx; input: { id: n
   const cur = await getPointRule({ ctx, input });
   notOwned(cur);
   const next = { ...cur, ...input.patch, cap: input.patch.cap === undefined ? cur.cap : input.patch.cap };
-  checkRule(cur.event_type, next.filter);
+  await checkRule(ctx, cur.event_type, next.filter);
   const r = await ctx.client.execute({
     sql: `UPDATE point_rules SET name = ?, filter = ?, delta = ?, repeatable = ?, cap_count = ?, cap_period = ?, active = ?, updated_at = ?
       WHERE id = ? RETURNING *`,
@@ -175,14 +182,16 @@ function matchText(m: z.infer<typeof Match>, v: string | null): boolean {
     case 'ends_with':
       return v.endsWith(m.value);
     case 'regex':
-      return new RegExp(m.value).test(v);
+      // Decided by the database beforehand (regexHits).
+      return false;
   }
 }
 
-export function ruleMatches(rule: PointRule, e: SpineEvent): boolean {
+/** `regexHits` holds "ruleId:eventId" for the regex URL filters the database matched (see regexHits below). */
+export function ruleMatches(rule: PointRule, e: SpineEvent, hits: ReadonlySet<string> = new Set()): boolean {
   if (!rule.active || rule.event_type !== e.type) return false;
   const f = rule.filter;
-  if (f.url && !matchText(f.url, e.url)) return false;
+  if (f.url && (f.url.op === 'regex' ? !hits.has(`${rule.id}:${e.id}`) : !matchText(f.url, e.url))) return false;
   if (f.name !== undefined && e.name !== f.name) return false;
   if (f.prop || f.form_id || f.asset_id || f.focus_id || f.email_id) {
     const props = e.props ? (JSON.parse(e.props) as Record<string, unknown>) : {};
@@ -198,6 +207,40 @@ export function ruleMatches(rule: PointRule, e: SpineEvent): boolean {
 const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
 
 /**
+ * Which events' URLs each regex rule matches, asked of the database in one
+ * batch (one statement per rule over the URLs of the events it could score).
+ * A stored pattern the database rejects matches nothing and is logged.
+ */
+async function regexHits(ctx: Ctx, rules: PointRule[], events: SpineEvent[]): Promise<Set<string>> {
+  const hits = new Set<string>();
+  const asks = rules
+    .filter((r) => r.filter.url?.op === 'regex')
+    .map((rule) => ({ rule, events: events.filter((e) => e.type === rule.event_type && e.url !== null) }))
+    .filter((a) => a.events.length);
+  if (!asks.length) return hits;
+  const stmt = (a: (typeof asks)[number]) => ({
+    sql: 'SELECT key FROM json_each(?) WHERE value REGEXP ?',
+    args: [JSON.stringify(a.events.map((e) => e.url)), a.rule.filter.url!.value],
+  });
+  const record = (a: (typeof asks)[number], rows: { key: unknown }[]) => {
+    for (const row of rows) hits.add(`${a.rule.id}:${a.events[Number(row.key)]!.id}`);
+  };
+  try {
+    (await ctx.client.batch(asks.map(stmt), 'read')).forEach((res, i) => record(asks[i]!, res.rows as unknown as { key: unknown }[]));
+  } catch {
+    // One bad pattern fails the batch: ask rule by rule to find it.
+    for (const a of asks) {
+      try {
+        record(a, (await ctx.client.execute(stmt(a))).rows as unknown as { key: unknown }[]);
+      } catch (e) {
+        ctx.log.warn('point rule regex could not be evaluated', { rule_id: a.rule.id, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+  return hits;
+}
+
+/**
  * Scores events by the point rules (a form's give_points actions are rules the
  * form owns). Each scoring is a log row keyed by (rule, event), so replays add
  * nothing; once-per-contact rules are guarded by a unique index. Anonymous
@@ -207,6 +250,7 @@ const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_00
  */
 export async function scoreEvents(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
   const rules = (await allPointRules(ctx)).filter((r) => r.active);
+  const hits = await regexHits(ctx, rules, events);
   const stmts: InStatement[] = [];
   const contacts = new Set<number>();
   const visitors = new Set<number>();
@@ -229,7 +273,7 @@ export async function scoreEvents(ctx: Ctx, events: SpineEvent[]): Promise<InSta
     }
     if (SYSTEM_EVENTS.has(e.type) || (e.contactId === null && e.visitorId === null)) continue;
     for (const rule of rules) {
-      if (!ruleMatches(rule, e)) continue;
+      if (!ruleMatches(rule, e, hits)) continue;
       const subject = e.contactId !== null ? 'contact_id' : 'visitor_id';
       const subjectId = e.contactId ?? e.visitorId!;
       const cap = rule.cap ? ` AND (SELECT count(*) FROM point_log WHERE rule_id = ? AND ${subject} = ? AND created_at >= ?) < ?` : '';

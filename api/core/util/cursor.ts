@@ -4,13 +4,29 @@ import { BadRequestError } from '../errors';
 // fast on deep pages and is stable while rows are inserted.
 export type CursorValue = [number | string | null, number];
 
+// btoa takes Latin-1 only: a sort value such as a tag named "日本" goes through its UTF-8 bytes.
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function encodeCursor(value: CursorValue): string {
-  return btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  let binary = '';
+  for (const b of utf8.encode(JSON.stringify(value))) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBinary(binary: string): string {
+  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // A cursor made before sort values went through UTF-8 spelt Latin-1 characters as single bytes.
+    return binary;
+  }
 }
 
 export function decodeCursor(cursor: string): CursorValue {
   try {
-    const json = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+    const json = fromBinary(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
     const v = JSON.parse(json);
     if (
       Array.isArray(v) &&

@@ -1,0 +1,181 @@
+// Real objects to point path parameters at: the walker fills {id} with these
+// as well as with hostile ids, so the handlers past the lookup run too.
+import type { TestApp } from '../helpers';
+import { CHROME_UA, sign } from '../tracking-helpers';
+
+export const ORIGIN = 'https://shop.example.com';
+
+/** One custom field of every type, made once per app: contact bodies, CSV columns and form mappings write to them. */
+export const TYPED_FIELDS = ['text', 'textarea', 'number', 'boolean', 'date', 'datetime', 'email', 'url', 'tel', 'select', 'multiselect', 'country'] as const;
+export const typedKey = (type: string) => `ft_${type}`;
+
+export interface Fixtures {
+  /** Ids by the collection name in the path (contacts, companies, …). */
+  ids: Record<string, number[]>;
+  tags: string[];
+  site: { id: number; public_key: string; secret: string };
+  formId: number;
+  assetSlug: string;
+  visitorUid: string;
+  /** Secrets of a key that was created and then revoked. */
+  revokedKey: string;
+  /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
+  bodies: Record<string, unknown>;
+}
+
+let serial = 0;
+
+export const SEGMENT_FILTERS: unknown[] = [
+  { tag: 'fx-tag' },
+  { tag: 'fx-tag', has: false },
+  { field: 'points', op: 'gt', value: 5 },
+  { field: 'email', op: 'ends_with', value: '@example.com' },
+  { field: 'fields.fx_text', op: 'contains', value: 'a' },
+  { field: 'company.name', op: 'equals', value: 'Acme' },
+  { all: [{ tag: 'fx-tag' }, { any: [{ dnc: 'email', is: false }, { not: { field: 'stage', op: 'empty' } }] }] },
+  { behaviour: 'visited', url: { op: 'contains', value: '/pricing' }, within_days: 7 },
+  { field: 'created_at', op: 'between', value: ['2020-01-01', '2030-01-01'] },
+  { field: 'city', op: 'in', value: ['Paris', 'Lyon'] },
+  { field: 'first_name', op: 'regex', value: '^A' },
+  // Runs on hostile page URLs (see the generator's long "aaa…!" paths): linear in the database's REGEXP.
+  { behaviour: 'visited', url: { op: 'regex', value: '(a|a)+$' } },
+];
+
+export async function makeFixtures(t: TestApp): Promise<Fixtures> {
+  const n = ++serial;
+  const must = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const r = await t.json(method, path, body, headers ? { headers } : undefined);
+    if (r.status >= 300) throw new Error(`fixture ${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const bodies: Record<string, unknown> = {};
+  const create = async (collection: string, body: Record<string, unknown>) => {
+    bodies[`POST /api/v1/${collection}`] = body;
+    return (await must('POST', `/api/v1/${collection}`, body)).id as number;
+  };
+
+  bodies['POST /api/v1/sites'] = { name: `Site ${n}`, allowed_origins: [ORIGIN, 'https://*.example.org'], settings: { respect_dnt: true } };
+  const site = await must('POST', '/api/v1/sites', bodies['POST /api/v1/sites']);
+  bodies['POST /api/v1/segments/preview'] = { filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] };
+  const field = await create('fields', { key: `fx_text_${n}`, label: `Text ${n}`, type: 'text' });
+  const select = await create('fields', { key: `fx_sel_${n}`, label: `Select ${n}`, type: 'multiselect', options: ['a', 'b'] });
+  await t.json('POST', '/api/v1/fields', { key: 'fx_text', label: 'Text', type: 'text' });
+  // Made on the first round; later rounds get a 409 and keep them (unless the walk deleted one: then it is made again).
+  for (const type of TYPED_FIELDS) {
+    const options = type === 'select' || type === 'multiselect' ? ['a', 'b', 'Ü'] : undefined;
+    await t.json('POST', '/api/v1/fields', { key: typedKey(type), label: `Typed ${type}`, type, ...(options ? { options } : {}) });
+  }
+  const contacts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    contacts.push(
+      await create('contacts', {
+        email: `fx-${n}-${i}@example.com`,
+        first_name: 'Ada',
+        city: 'Paris',
+        fields: { [`fx_text_${n}`]: 'abc', [`fx_sel_${n}`]: ['a'] },
+        tags: ['fx-tag', `fx-${n}`],
+      }),
+    );
+  }
+  const company = await create('companies', { name: 'Acme', domain: `acme${n}.example.com`, employees: 10 });
+  const stage = await create('stages', { name: `Stage ${n}`, position: n % 10_000, is_mql: n % 2 === 0 });
+  const rule = await create('point-rules', { name: `Rule ${n}`, event_type: 'page_view', delta: 5, filter: { url: { op: 'contains', value: '/pricing' } } });
+  await create('point-rules', { name: `Regex rule ${n}`, event_type: 'page_view', delta: 1, filter: { url: { op: 'regex', value: '/(a|a)+$' } } });
+  const segment = await create('segments', { name: `Segment ${n}`, filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] });
+  const actions: unknown[] = [
+    { type: 'add_tags', tags: ['hot'] },
+    { type: 'change_stage', stage_id: stage },
+    { type: 'add_to_segment', segment_id: segment },
+  ];
+  // A webhook to a closed port on loopback (where the app allows loopback, as makeApp does): deliveries fail and wait for a retry.
+  const hooked = await t.json('POST', '/api/v1/point-triggers', { name: `Trigger ${n}`, threshold: 1, actions: [...actions, { type: 'webhook', url: 'http://127.0.0.1:9/hook' }] });
+  const trigger = hooked.status === 201 ? (hooked.body.id as number) : await create('point-triggers', { name: `Trigger ${n}`, threshold: 1, actions });
+  const formId = await create('forms', {
+    name: `Form ${n}`,
+    fields: [
+      { key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true },
+      { key: 'first_name', label: 'First name', type: 'text', maps_to: 'first_name' },
+      { key: 'note', label: 'Note', type: 'textarea', maps_to: `fields.fx_text_${n}` },
+      { key: 'count', label: 'Count', type: 'number', rules: { min: 0, max: 10 } },
+      { key: 'pick', label: 'Pick', type: 'checkbox_group', options: ['a', 'b'] },
+      { key: 'when', label: 'When', type: 'date' },
+      { key: 'src', type: 'hidden', source: 'utm_source' },
+      // Written to the contact's typed custom fields: the contact's rules run on what visitors type.
+      ...(
+        [
+          ['number', 'number'],
+          ['date', 'date'],
+          ['url', 'text'],
+          ['tel', 'tel'],
+          ['select', 'select'],
+          ['country', 'country'],
+        ] as const
+      ).map(([type, formType]) => ({
+        key: `t_${type}`,
+        label: `Typed ${type}`,
+        type: formType,
+        maps_to: `fields.${typedKey(type)}`,
+        ...(formType === 'select' ? { options: ['a', 'b', 'Ü'] } : {}),
+      })),
+    ],
+    actions: [
+      { type: 'add_tags', tags: ['from-form'] },
+      { type: 'give_points', points: 3, reason: 'form' },
+      { type: 'add_to_segment', segment_id: segment },
+    ],
+    progressive_profiling: { enabled: true, max_new_fields: 2 },
+  });
+  const focus = await create('focus-items', {
+    name: `Focus ${n}`,
+    site_id: site.id,
+    style: { type: 'bar' },
+    content: { kind: 'form', form_id: formId },
+    trigger: { type: 'load' },
+  });
+  const asset = await t.call('POST', `/api/v1/assets?filename=fx-${n}.txt&title=File%20${n}`, 'hello', { headers: { 'content-type': 'text/plain' } });
+  if (asset.status !== 201) throw new Error(`fixture asset: ${asset.status} ${await asset.text()}`);
+  const a = await asset.json();
+  bodies['PATCH /api/v1/assets/{id}'] = { title: `Renamed ${n}`, is_sample: false };
+  const key = await must('POST', '/api/v1/api-keys', { name: `Spare ${n}`, scopes: ['read'] });
+  const revoked = await must('POST', '/api/v1/api-keys', { name: `Revoked ${n}`, scopes: ['admin'] });
+  await must('DELETE', `/api/v1/api-keys/${revoked.id}`);
+  await must('PUT', `/api/v1/companies/${company}/contacts/${contacts[0]}`, {});
+
+  // A visitor with a page view and a signed identify, so /visitors/{id} and timelines have rows.
+  const visitorUid = `fixturevisitor${String(n).padStart(6, '0')}`;
+  const email = `fx-${n}-0@example.com`;
+  const hit = await t.app.request('/t', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', origin: ORIGIN, 'user-agent': CHROME_UA },
+    body: JSON.stringify({ k: site.public_key, v: visitorUid, e: [{ t: 'pv', u: `${ORIGIN}/pricing?utm_source=fx` }], id: { email, sig: sign(site.secret, email) } }),
+  });
+  if (hit.status !== 202) throw new Error(`fixture /t: ${hit.status} ${await hit.text()}`);
+  const visitor = await must('GET', `/api/v1/visitors?site_id=${site.id}&visitor_id=${visitorUid}`);
+  const deliveries = ((await t.json('GET', '/api/v1/webhook-deliveries?limit=20')).body?.data ?? []) as { id: number }[];
+
+  return {
+    ids: {
+      contacts,
+      companies: [company],
+      fields: [field, select],
+      stages: [stage],
+      'point-rules': [rule],
+      'point-triggers': [trigger],
+      segments: [segment],
+      forms: [formId],
+      'focus-items': [focus],
+      assets: [a.id],
+      'api-keys': [key.id],
+      sites: [site.id],
+      visitors: [visitor.id],
+      'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
+    },
+    tags: ['fx-tag', `fx-${n}`],
+    site,
+    formId,
+    assetSlug: a.slug,
+    visitorUid,
+    revokedKey: revoked.secret,
+    bodies,
+  };
+}
