@@ -343,3 +343,22 @@ describe('found by the hostile-input walk', () => {
     }
   });
 });
+
+describe('answers to hostile requests stay small', () => {
+  it('lists at most 50 field errors, then says how many more', async () => {
+    const t = await makeApp();
+    const fields = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}_${'x'.repeat(300)}`, 1]));
+    const r = await t.json('POST', '/api/v1/contacts', { email: 'many@example.com', fields });
+    expectError(r, 422, 'VALIDATION_FAILED');
+    expect(r.body.error.details).toHaveLength(51);
+    expect(r.body.error.details[50].message).toBe('…and 450 more');
+    expect(JSON.stringify(r.body).length).toBeLessThan(40_000);
+  });
+
+  it('a body over the limit is refused with Connection: close (it was not read)', async () => {
+    const t = await makeApp();
+    const res = await t.call('POST', '/api/v1/contacts', 'x'.repeat(10), { headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+  });
+});

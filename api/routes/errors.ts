@@ -31,12 +31,21 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
 const codeOfStatus = (status: number): ErrorCode =>
   (Object.keys(STATUS_OF) as ErrorCode[]).find((c) => STATUS_OF[c] === status) ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 
+// An answer about a hostile request stays small whatever the request held: at most this many
+// field errors, each field name and message cut to a sane length.
+const MAX_DETAILS = 50;
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
 export function errorBody(c: Context<AppEnv>, code: ErrorCode, message: string, details?: FieldError[], extra?: Record<string, unknown>) {
-  return { error: { code, message, requestId: c.get('requestId') ?? '', ...(details ? { details } : {}), ...extra } };
+  const shown = details?.slice(0, MAX_DETAILS).map((d) => ({ field: clip(d.field, 200), message: clip(d.message, 500) }));
+  if (details && details.length > MAX_DETAILS) shown!.push({ field: '', message: `…and ${details.length - MAX_DETAILS} more` });
+  return { error: { code, message: clip(message, 1000), requestId: c.get('requestId') ?? '', ...(shown ? { details: shown } : {}), ...extra } };
 }
 
 /** The JSON error response for an AppError (CORS and other headers already set on c stay). */
 export function errorResponse(c: Context<AppEnv>, err: AppError) {
+  // The body was not read: the connection cannot carry another request after this answer.
+  if (err.code === 'PAYLOAD_TOO_LARGE') c.header('Connection', 'close');
   return c.json(errorBody(c, err.code, err.message, err.details, err.extra), STATUS_OF[err.code]);
 }
 

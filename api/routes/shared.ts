@@ -93,13 +93,20 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/**
+ * An id as it is written in a URL or query: decimal digits, no sign, no leading
+ * zero, no exponent or hex ("0x10" is not contact 16), within the safe integers.
+ */
+export const idNumber = () =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive whole number')
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n), 'must be a positive whole number')
+    .pipe(z.number().int().positive());
+
 export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  id: idNumber().openapi({ param: { name: 'id', in: 'path' }, example: 1, type: 'integer' }),
 });
 
 export const PageQuery = z.object({

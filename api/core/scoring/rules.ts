@@ -195,7 +195,7 @@ export function ruleMatches(rule: PointRule, e: SpineEvent, hits: ReadonlySet<st
   if (f.name !== undefined && e.name !== f.name) return false;
   if (f.prop || f.form_id || f.asset_id || f.focus_id || f.email_id) {
     const props = e.props ? (JSON.parse(e.props) as Record<string, unknown>) : {};
-    if (f.prop && props[f.prop.key] !== f.prop.value) return false;
+    if (f.prop && (!Object.hasOwn(props, f.prop.key) || props[f.prop.key] !== f.prop.value)) return false;
     if (f.form_id && Number(props.form_id) !== f.form_id) return false;
     if (f.asset_id && Number(props.asset_id) !== f.asset_id) return false;
     if (f.focus_id && Number(props.focus_id) !== f.focus_id) return false;

@@ -10,7 +10,7 @@ import {
   unlinkContact,
   updateCompany,
 } from '../../core/companies/companies';
-import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { idNumber, Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { ContactCompany } from '../contacts/schemas';
 
 const tags = ['Companies'];
@@ -33,7 +33,7 @@ const Company = z
   .openapi('Company');
 
 const LinkParams = IdParam.extend({
-  contactId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'contactId', in: 'path' } }),
+  contactId: idNumber().openapi({ param: { name: 'contactId', in: 'path' }, type: 'integer' }),
 });
 
 export const companyRoutes = new OpenAPIHono<AppEnv>()

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ContactInput } from '../../core/contacts/prepare';
 import { DNC_CHANNELS, DNC_REASONS } from '../../core/contacts/dnc';
 import { FIELD_TYPES } from '../../core/contacts/values';
-import { Email, Timestamp, PageQuery } from '../shared';
+import { Email, idNumber, Timestamp, PageQuery } from '../shared';
 
 export const ContactInputSchema = ContactInput.extend({ email: ContactInput.shape.email.openapi({ format: 'email' }) }).openapi('ContactInput', {
   description:
@@ -48,7 +48,7 @@ export const ContactDetail = Contact.extend({ companies: z.array(ContactCompany)
 export const ContactListQuery = PageQuery.extend({
   q: z.string().trim().min(1).max(100).optional().openapi({ description: 'Prefix of email, first name or last name' }),
   tag: z.string().trim().min(1).max(64).optional().openapi({ description: 'Only contacts with this tag' }),
-  company_id: z.coerce.number().int().positive().optional().openapi({ description: 'Only contacts linked to this company' }),
+  company_id: idNumber().optional().openapi({ description: 'Only contacts linked to this company' }),
   sort: z.enum(['created_at', 'updated_at', 'last_active_at']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),
 });

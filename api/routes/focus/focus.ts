@@ -25,7 +25,7 @@ import { AppError, ValidationError, zodErrors } from '../../core/errors';
 import { requireSite, SITE_KEY, VISITOR_ID } from '../../core/tracking/site-access';
 import { parseUserAgent } from '../../core/tracking/enrich';
 import { originOf } from '../public';
-import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { idNumber, Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Focus items'];
 
@@ -74,7 +74,7 @@ const FocusStats = z
   .openapi('FocusStats');
 
 const ListQuery = PageQuery.extend({
-  site_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  site_id: idNumber().optional(),
   active: z.enum(['true', 'false']).optional(),
 });
 

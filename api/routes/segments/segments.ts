@@ -15,7 +15,7 @@ import {
 } from '../../core/segments/segments';
 import { rebuildSegment } from '../../core/segments/membership';
 import { Filter } from '../../core/segments/filter';
-import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { idNumber, Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact } from '../contacts/schemas';
 
 const tags = ['Segments'];
@@ -51,7 +51,7 @@ const Segment = z
 
 
 const MemberParams = IdParam.extend({
-  contactId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'contactId', in: 'path' } }),
+  contactId: idNumber().openapi({ param: { name: 'contactId', in: 'path' }, type: 'integer' }),
 });
 
 export const segmentRoutes = new OpenAPIHono<AppEnv>()

@@ -4,7 +4,7 @@ import { getVisitor, listContactEvents } from '../../core/tracking/history';
 import { resolveVisitor } from '../../core/contacts/resolve';
 import { mergeContacts } from '../../core/contacts/merge';
 import { getSite } from '../../core/tracking/sites';
-import { Timestamp, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { idNumber, Timestamp, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 import { Contact } from '../contacts/schemas';
 
 const Event = z
@@ -102,7 +102,7 @@ export const historyRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: "Find a visitor by the browser's id",
       request: {
-        query: z.object({ site_id: z.coerce.number().int().positive(), visitor_id: VisitorRef.shape.visitor_id }),
+        query: z.object({ site_id: idNumber(), visitor_id: VisitorRef.shape.visitor_id }),
       },
       responses: { 200: json(Visitor, 'The visitor'), ...errors(404) },
     }),
