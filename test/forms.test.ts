@@ -146,6 +146,9 @@ describe('forms API', () => {
     await bad({ fields: [{ key: 'p', label: 'P', type: 'select', options: ['free', 'gold'], maps_to: 'fields.plan' }] }, 'fields.0.options', /gold/);
     await bad({ fields: [{ key: 'p', label: 'P', type: 'text', rules: { pattern: '([a-z' } }] }, 'fields.0.rules.pattern', /valid/);
     await bad({ fields: [{ key: 'p', label: 'P', type: 'text', rules: { pattern: '(a+)+b' } }] }, 'fields.0.rules.pattern', /nested/);
+    // Checked on the server in linear time: the database's engine has no (?:…), lookaround or backreferences.
+    await bad({ fields: [{ key: 'p', label: 'P', type: 'text', rules: { pattern: '(?:ab)+' } }] }, 'fields.0.rules.pattern', /linear time/);
+    await bad({ fields: [{ key: 'p', label: 'P', type: 'text', rules: { pattern: 'a(?=b)' } }] }, 'fields.0.rules.pattern', /linear time/);
     await bad({ fields: [{ key: 'p', label: 'P', type: 'text', rules: { max_length: 300 } }] }, 'fields.0.rules.max_length');
     await bad({ fields: [{ key: 'p', label: 'P', type: 'number', rules: { min: 10, max: 5 } }] }, 'fields.0.rules.min');
     await bad({ fields: [{ key: 'p', label: 'P', type: 'date', rules: { min: 5 } }] }, 'fields.0.rules.min');

@@ -117,7 +117,8 @@ export function publicField(f: FormField, prefill: unknown): Record<string, unkn
   if (f.default !== null && f.type !== 'hidden') out.default = f.default;
   if (f.source) out.source = f.source;
   if (prefill !== undefined && PREFILL_TYPES.has(f.type)) {
-    const c = checkFieldValue(f, prefill);
+    // What this browser sent before: its pattern was checked then (and the widget checks it again).
+    const c = checkFieldValue(f, prefill, () => true);
     if (c.ok === true) out.value = c.value;
   }
   return out;

@@ -5,7 +5,8 @@ import { loadFieldDefs } from '../contacts/fields';
 import type { FieldType } from '../contacts/values';
 import { FormAction, prepareAction } from './actions';
 import { parseTarget } from './mapping';
-import { checkFieldValue, TYPE_MAX_LENGTH } from './values';
+import { checkFieldValue, TYPE_MAX_LENGTH, type PatternTest } from './values';
+import { patternTestFor, unsupportedPatterns } from './patterns';
 import { FORM_FIELD_TYPES, HIDDEN_SOURCES, type FormField, type FormFieldType } from './field';
 
 export { FORM_FIELD_TYPES, HIDDEN_SOURCES, type FormField, type FormFieldType, type HiddenSource } from './field';
@@ -148,7 +149,7 @@ type CleanRules = {
   max?: number | string;
 };
 
-function checkField(f: FormFieldInput, i: number, out: FieldError[]): FormField {
+function checkField(f: FormFieldInput, i: number, out: FieldError[], test: PatternTest): FormField {
   const at = (k: string) => `fields.${i}.${k}`;
   const err = (k: string, message: string) => out.push({ field: at(k), message });
   // Nulls mean "no rule": they are not stored.
@@ -207,7 +208,7 @@ function checkField(f: FormFieldInput, i: number, out: FieldError[]): FormField 
     source: f.source ?? null,
   };
   if (field.default !== null && f.type !== 'consent') {
-    const c = checkFieldValue(field, field.default);
+    const c = checkFieldValue(field, field.default, test);
     if (c.ok === false) err('default', c.message);
     else if (c.ok === true) field.default = c.value as FormField['default'];
   }
@@ -225,7 +226,20 @@ export async function checkDefinition(
 ): Promise<FormDefinition> {
   const errors: FieldError[] = [];
   const defs = await loadFieldDefs(ctx);
-  const fields = input.fields.map((f, i) => checkField(f, i, errors));
+  // Patterns must run in the database's linear-time engine (forms/patterns.ts), defaults must match them.
+  const patterns = input.fields.flatMap((f, i) => (f.rules.pattern ? [[i, f.rules.pattern] as const] : []));
+  const unsupported = await unsupportedPatterns(ctx, patterns.map(([, p]) => p));
+  const dbTest = await patternTestFor(ctx, (t) => input.fields.forEach((f, i) => checkField(f, i, [], t)));
+  // A refused pattern is never run in JavaScript either.
+  const test: PatternTest = (p, v) => unsupported.has(p) || dbTest(p, v);
+  const fields = input.fields.map((f, i) => checkField(f, i, errors, test));
+  for (const [i, p] of patterns) {
+    const at = `fields.${i}.rules.pattern`;
+    // Said once: a pattern that is not even valid JavaScript has its own error already.
+    if (unsupported.has(p) && !errors.some((e) => e.field === at)) {
+      errors.push({ field: at, message: 'is not a pattern the server can check in linear time: use plain groups ( ), no (?:…), lookaround or backreferences' });
+    }
+  }
   const keys = new Map<string, number>();
   const targets = new Map<string, number>();
   fields.forEach((f, i) => {

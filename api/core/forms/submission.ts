@@ -60,6 +60,7 @@ import { actionResponses, actionStatements } from './actions';
 import { displayedFields, knownFor } from './definition';
 import { contactValues } from './mapping';
 import { checkSubmission } from './values';
+import { patternTestFor } from './patterns';
 
 const Value = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null(), z.array(z.string().max(200)).max(200)]);
 
@@ -145,11 +146,9 @@ async function store(ctx: Ctx, site: SiteRecord, form: FormRecord, b: SubmitBody
   const shown = new Set(displayedFields(form, await knownFor(ctx, form, visitor)).map((f) => f.key));
   const pageUrl = httpUrlOrNull(b.url);
   const referrer = httpUrlOrNull(b.ref);
-  const { values, errors } = checkSubmission(form.fields, b.values, {
-    offered: (key) => shown.has(key) || Object.hasOwn(b.values, key),
-    pageUrl,
-    referrer,
-  });
+  const rules = { offered: (key: string) => shown.has(key) || Object.hasOwn(b.values, key), pageUrl, referrer };
+  const test = await patternTestFor(ctx, (t) => checkSubmission(form.fields, b.values, { ...rules, test: t }));
+  const { values, errors } = checkSubmission(form.fields, b.values, { ...rules, test });
   const defs = await loadFieldDefs(ctx);
   const contact = contactValues(form, values, defs);
   errors.push(...contact.errors);

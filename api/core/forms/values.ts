@@ -31,6 +31,10 @@ export function compilePattern(pattern: string): RegExp {
   return re;
 }
 
+/** Whether `value` matches `pattern` in full. The server's is the database's (forms/patterns.ts). */
+export type PatternTest = (pattern: string, value: string) => boolean;
+export const jsPatternTest: PatternTest = (pattern, value) => compilePattern(pattern).test(value);
+
 function isBlank(raw: unknown): boolean {
   return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '') || (Array.isArray(raw) && raw.length === 0);
 }
@@ -46,7 +50,7 @@ function asString(raw: unknown): string | undefined {
 const bad = (message: string): FieldCheck => ({ ok: false, message });
 
 /** Checks one value; `{ ok: 'empty' }` means nothing was given (required is the caller's concern). */
-export function checkFieldValue(field: FormField, raw: unknown): FieldCheck {
+export function checkFieldValue(field: FormField, raw: unknown, test: PatternTest = jsPatternTest): FieldCheck {
   if (field.type === 'consent') {
     if (raw === true) return { ok: true, value: true };
     const s = asString(raw)?.toLowerCase();
@@ -110,7 +114,7 @@ export function checkFieldValue(field: FormField, raw: unknown): FieldCheck {
     default:
       break;
   }
-  if (r.pattern && !compilePattern(r.pattern).test(s)) return bad(r.pattern_message ?? 'is not in the expected format');
+  if (r.pattern && !test(r.pattern, s)) return bad(r.pattern_message ?? 'is not in the expected format');
   return { ok: true, value: s };
 }
 
@@ -135,7 +139,7 @@ export function sourceValue(source: HiddenSource, pageUrl: string | null, referr
 export function checkSubmission(
   fields: FormField[],
   raw: Record<string, unknown>,
-  opts: { offered: (key: string) => boolean; pageUrl: string | null; referrer: string | null },
+  opts: { offered: (key: string) => boolean; pageUrl: string | null; referrer: string | null; test?: PatternTest },
 ): { values: Record<string, unknown>; errors: FieldError[] } {
   const values: Record<string, unknown> = {};
   const errors: FieldError[] = [];
@@ -146,7 +150,7 @@ export function checkSubmission(
       if (f.default !== null && f.default !== undefined) given = f.default;
       else if (f.source && isBlank(given)) given = sourceValue(f.source, opts.pageUrl, opts.referrer);
     }
-    const c = checkFieldValue(f, given);
+    const c = checkFieldValue(f, given, opts.test);
     if (c.ok === true) values[f.key] = c.value;
     else if (c.ok === false) errors.push({ field: `values.${f.key}`, message: c.message });
     else if (f.required && opts.offered(f.key)) {
