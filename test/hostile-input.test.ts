@@ -8,7 +8,8 @@
 // on 127.0.0.1 for what app.request cannot do (bodies cut short, chunked over
 // the limit, clients hanging up).
 //
-// Seeded: HOSTILE_SEED=<n> replays a run (exactly with HOSTILE_CONCURRENCY=1).
+// Seeded: the same seed every run unless HOSTILE_SEED=<n> (replays a run, exactly with
+// HOSTILE_CONCURRENCY=1) or HOSTILE_SEED=random (explores).
 // Bounded: HOSTILE_REQUESTS (in process), HOSTILE_HTTP_REQUESTS (real server)
 // and HOSTILE_MAX_MS (wall clock for the in-process walk) are the knobs.
 import { afterAll, describe, expect, it } from 'vitest';

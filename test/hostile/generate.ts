@@ -604,6 +604,8 @@ export class Generator {
     if (dirty || queryRefused(q)) expect = [400];
     else if (oversize && methodSendsBody) expect = [413];
     else if (auth.expect) expect = unknown ? [...auth.expect, 400] : auth.expect;
+    // A dot segment ("..", "%2e%2e") is resolved by URL parsing: the request may land on no route at all.
+    if (expect && /\/(?:\.|%2e){1,2}(?:\/|$|\?)/i.test(path)) expect = [...expect, 404];
     return {
       method: op.method,
       path: path + q,

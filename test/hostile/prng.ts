@@ -39,5 +39,7 @@ export class Rng {
 export function seedFromEnv(): number {
   const raw = process.env.HOSTILE_SEED;
   if (raw && /^\d+$/.test(raw)) return Number(raw) >>> 0;
-  return (Date.now() ^ (Math.random() * 4294967296)) >>> 0;
+  // HOSTILE_SEED=random explores; without it every run (CI included) walks the same requests.
+  if (raw === 'random') return (Date.now() ^ (Math.random() * 4294967296)) >>> 0;
+  return 20261125;
 }
