@@ -28,6 +28,12 @@ export const isCleanIdentifier = (s: string): boolean => !/[\u0000-\u001F\u007F\
 
 /** Whether JSON text nests objects and arrays deeper than `max`: one pass over the text, no recursion. */
 export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  // Nesting needs an opening bracket per level: a body with few of them is done with here
+  // (the tracker's hits have a dozen), without walking it character by character.
+  let opens = 0;
+  for (let i = text.indexOf('{'); i !== -1 && opens <= max; i = text.indexOf('{', i + 1)) opens++;
+  for (let i = text.indexOf('['); i !== -1 && opens <= max; i = text.indexOf('[', i + 1)) opens++;
+  if (opens <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
