@@ -3,7 +3,7 @@ import { CORE_FIELDS, type FieldDef } from '../contacts/fields';
 import type { FieldType } from '../contacts/values';
 import { CORE_COLUMNS, prepareContact } from '../contacts/prepare';
 import type { FieldError } from '../errors';
-import type { FormRecord } from './forms';
+import type { FormField } from './field';
 
 // Where a form field's value goes on the contact: a built-in column (email,
 // first_name…) or a custom field written as `fields.<key>`.
@@ -46,7 +46,7 @@ export async function knownTargets(ctx: Ctx, contactId: number | null): Promise<
  * the contact's own rules too (errors named `values.<key>`), and the email the
  * submission identifies its sender by.
  */
-export function contactValues(form: FormRecord, values: Record<string, unknown>, defs: Map<string, FieldDef>) {
+export function contactValues(form: { fields: FormField[] }, values: Record<string, unknown>, defs: Map<string, FieldDef>) {
   const input: Record<string, unknown> = {};
   const keyOfTarget = new Map<string, string>();
   let email: string | null = null;

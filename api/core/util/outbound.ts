@@ -1,5 +1,12 @@
 import ipaddr from 'ipaddr.js';
-import type { Ctx } from '../context';
+import type { Config } from '../../env';
+
+/** What sending needs from the context (core/context.ts Ctx has it), named here so util depends on nothing above it. */
+interface SendContext {
+  config: Pick<Config, 'OUTBOUND_ALLOW_LOOPBACK'>;
+  outbound?: OutboundTransport;
+  log: { debug(msg: string, data?: Record<string, unknown>): void };
+}
 
 /**
  * Outbound HTTP: the policy (which destinations Leadline may call) and the one
@@ -17,7 +24,7 @@ export interface OutboundPolicy {
   allowLoopback: boolean;
 }
 
-export const policyOf = (config: Ctx['config']): OutboundPolicy => ({ allowLoopback: config.OUTBOUND_ALLOW_LOOPBACK });
+export const policyOf = (config: Pick<Config, 'OUTBOUND_ALLOW_LOOPBACK'>): OutboundPolicy => ({ allowLoopback: config.OUTBOUND_ALLOW_LOOPBACK });
 
 const isLoopbackRange = (range: string) => range === 'loopback';
 
@@ -188,7 +195,7 @@ export interface OutboundResult {
  * time and the bytes read, and turns every failure into one of a few fixed
  * sentences.
  */
-export async function sendOutbound(ctx: Ctx, req: { url: string; headers: Record<string, string>; body: string }): Promise<OutboundResult> {
+export async function sendOutbound(ctx: SendContext, req: { url: string; headers: Record<string, string>; body: string }): Promise<OutboundResult> {
   const policy = policyOf(ctx.config);
   const problem = urlProblem(req.url, policy);
   if (problem) return { status: null, error: OUTBOUND_ERRORS[problem.reason] };
