@@ -10,7 +10,7 @@ import { eraseStatements } from './owned-data';
 import { touch, writeValues } from './writes';
 
 export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
-export const DNC_REASONS = ['unsubscribed', 'bounced', 'manual'] as const;
+export const DNC_REASONS = ['unsubscribed', 'bounced', 'complained', 'manual'] as const;
 export type DncChannel = (typeof DNC_CHANNELS)[number];
 export type DncReason = (typeof DNC_REASONS)[number];
 

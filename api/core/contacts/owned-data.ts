@@ -13,7 +13,7 @@ import { deleteRow } from './writes';
  * with one the survivor already has (same primary or unique key) are dropped,
  * the survivor's wins.
  */
-export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'none' }[] = [
+export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'none'; by?: 'email' }[] = [
   { table: 'contact_tags', column: 'contact_id', merge: 'move' },
   { table: 'do_not_contact', column: 'contact_id', merge: 'move' },
   { table: 'company_contacts', column: 'contact_id', merge: 'move' },
@@ -29,6 +29,14 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   // Ids merged into this contact, and the snapshots of those merges.
   { table: 'contact_aliases', column: 'contact_id', merge: 'none' },
   { table: 'contact_merges', column: 'survivor_id', merge: 'none' },
+  // Sends and what they rendered; a send keeps the address it was queued for.
+  { table: 'email_sends', column: 'contact_id', merge: 'move' },
+  { table: 'email_outbox', column: 'contact_id', merge: 'move' },
+  { table: 'contact_subscriptions', column: 'contact_id', merge: 'move' },
+  // by: 'email' — matched on the contact's normalised address, for sends made to an address
+  // (a transactional send without a contact) and for what was queued before an email change.
+  { table: 'email_sends', column: 'to_email', merge: 'none', by: 'email' },
+  { table: 'email_outbox', column: 'to_email', merge: 'none', by: 'email' },
 ];
 
 /**
@@ -50,6 +58,10 @@ export const OTHER_TABLES: Record<string, string> = {
   api_keys: 'API credentials (hashed) and their names; no contact data',
   app_state: 'installation-wide markers (demo seeded, segment watermark); no contact data',
   assets: 'uploaded files and their settings; downloads are events',
+  email_categories: 'subscription categories; who left one is contact_subscriptions',
+  emails: 'email definitions (subject, bodies, sender); sends are email_sends',
+  email_broadcasts: 'broadcast definitions (email, segments, schedule, A/B); their sends are email_sends',
+  email_webhook_receipts: "ids of provider webhook deliveries already handled, for de-duplication; the payloads are not kept",
   companies: 'organisations; which contacts belong to them is company_contacts',
   fields: 'custom field definitions; the values live on the contact row',
   focus_items: 'focus item definitions; views and clicks are events',
@@ -89,7 +101,12 @@ export function eraseStatements(id: number): InStatement[] {
         AND (body ->> '$.data.contact.id' = ? OR body ->> '$.data.contact.id' IN (SELECT old_id FROM contact_aliases WHERE contact_id = ?))`,
       args: [id, id],
     },
-    ...CONTACT_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [id] })),
+    // Matched by address first: the contact row still names it.
+    ...CONTACT_DATA.filter((t) => t.by === 'email').map(({ table, column }) => ({
+      sql: `DELETE FROM ${table} WHERE ${column} = (SELECT email_normalized FROM contacts WHERE id = ?)`,
+      args: [id],
+    })),
+    ...CONTACT_DATA.filter((t) => t.by !== 'email').map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [id] })),
     deleteRow(id),
   ];
 }

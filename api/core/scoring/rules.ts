@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import type { SpineEvent } from '../spine/types';
-import { EVENT, SYSTEM_EVENTS } from '../spine/event-types';
+import { EVENT, isScorable } from '../spine/event-types';
 import { recomputeStatements } from './points';
 import { pointsStatement } from '../tracking/visitors';
 
@@ -85,7 +85,7 @@ function view(r: Row): PointRule {
  * process on a long URL, as JavaScript's backtracking engine would.
  */
 async function checkRule(ctx: Ctx, event_type: string, filter: RuleFilter) {
-  if (SYSTEM_EVENTS.has(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
+  if (!isScorable(event_type)) throw new ValidationError([{ field: 'event_type', message: 'system events cannot score points' }]);
   if (filter.url?.op === 'regex') {
     try {
       await ctx.client.execute({ sql: "SELECT '' REGEXP ?", args: [filter.url.value] });
@@ -271,7 +271,7 @@ export async function scoreEvents(ctx: Ctx, events: SpineEvent[]): Promise<InSta
       merged.add(e.contactId);
       continue;
     }
-    if (SYSTEM_EVENTS.has(e.type) || (e.contactId === null && e.visitorId === null)) continue;
+    if (!isScorable(e.type) || (e.contactId === null && e.visitorId === null)) continue;
     for (const rule of rules) {
       if (!ruleMatches(rule, e, hits)) continue;
       const subject = e.contactId !== null ? 'contact_id' : 'visitor_id';

@@ -30,8 +30,16 @@ export const EVENT = {
   sales_rejected: 'sales_rejected',
   deal_won: 'deal_won',
   deal_lost: 'deal_lost',
-  // Email (written by the email channel).
+  // Email (written by the email channel; props email_id, send_id). Sent, delivered, bounced
+  // and complained happen to the contact; opens, clicks and unsubscribes are what the contact
+  // did (props.machine marks an open or click a privacy proxy or link scanner caused).
   email_sent: 'email_sent',
+  email_delivered: 'email_delivered',
+  email_bounced: 'email_bounced',
+  email_complained: 'email_complained',
+  email_opened: 'email_opened',
+  email_clicked: 'email_clicked',
+  email_unsubscribed: 'email_unsubscribed',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];
@@ -44,7 +52,25 @@ export const SYSTEM_EVENTS: ReadonlySet<string> = new Set<string>([
   EVENT.segment_joined,
   EVENT.segment_left,
   EVENT.email_sent,
+  EVENT.email_delivered,
+  EVENT.email_bounced,
+  EVENT.email_complained,
 ]);
+
+/**
+ * System events a point rule may still score, as Mautic's "is sent an email" does: they
+ * happened to the contact (no activity stamp, no behaviour filter), but a marketer may weigh
+ * them, e.g. +1 per newsletter sent or -20 for a bounce. The rule's email_id filter picks one email.
+ */
+export const SCORABLE_SYSTEM_EVENTS: ReadonlySet<string> = new Set<string>([
+  EVENT.email_sent,
+  EVENT.email_delivered,
+  EVENT.email_bounced,
+  EVENT.email_complained,
+]);
+
+/** Whether point rules may score this event type. */
+export const isScorable = (type: string): boolean => !SYSTEM_EVENTS.has(type) || SCORABLE_SYSTEM_EVENTS.has(type);
 
 /** Events that are no behaviour of the contact's at all (system events and identification). */
 export const NOT_BEHAVIOUR: ReadonlySet<string> = new Set<string>([...SYSTEM_EVENTS, EVENT.identified]);

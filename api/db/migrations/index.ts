@@ -113,5 +113,33 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "UPDATE `webhook_deliveries` SET `contact_id` = `body` ->> '$.data.contact.id' WHERE `contact_id` IS NULL;",
       "UPDATE `sites` SET `is_sample` = 1 WHERE `id` = (SELECT `value` ->> '$.site_id' FROM `app_state` WHERE `key` = 'demo_samples' AND json_valid(`value`));"
     ]
+  },
+  {
+    "tag": "0006_email",
+    "statements": [
+      "CREATE TABLE `contact_subscriptions` (\n\t`contact_id` integer NOT NULL,\n\t`category_id` integer NOT NULL,\n\t`subscribed` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\tPRIMARY KEY(`contact_id`, `category_id`)\n);",
+      "CREATE INDEX `contact_subscriptions_category_idx` ON `contact_subscriptions` (`category_id`);",
+      "CREATE TABLE `email_broadcasts` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`email_id` integer NOT NULL,\n\t`segment_ids` text NOT NULL,\n\t`send_at` integer,\n\t`status` text NOT NULL,\n\t`ab` text,\n\t`started_at` integer,\n\t`finished_at` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `email_broadcasts_due_idx` ON `email_broadcasts` (`status`,`send_at`);",
+      "CREATE TABLE `email_categories` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`key` text NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `email_categories_key_unique` ON `email_categories` (`key`);",
+      "CREATE TABLE `email_outbox` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`send_id` integer NOT NULL,\n\t`contact_id` integer,\n\t`to_email` text NOT NULL,\n\t`from_header` text NOT NULL,\n\t`subject` text NOT NULL,\n\t`headers` text NOT NULL,\n\t`html` text NOT NULL,\n\t`text` text NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `email_outbox_send_id_unique` ON `email_outbox` (`send_id`);",
+      "CREATE INDEX `email_outbox_contact_idx` ON `email_outbox` (`contact_id`);",
+      "CREATE INDEX `email_outbox_to_idx` ON `email_outbox` (`to_email`);",
+      "CREATE TABLE `email_sends` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`email_id` integer NOT NULL,\n\t`contact_id` integer,\n\t`to_email` text,\n\t`reason` text NOT NULL,\n\t`broadcast_id` integer,\n\t`variant` text,\n\t`marketing` integer NOT NULL,\n\t`is_test` integer DEFAULT 0 NOT NULL,\n\t`variables` text,\n\t`status` text NOT NULL,\n\t`skip_reason` text,\n\t`provider_id` text,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`failures` integer DEFAULT 0 NOT NULL,\n\t`lease_owner` text,\n\t`lease_until` integer,\n\t`next_attempt_at` integer,\n\t`batch_key` text,\n\t`sent_at` integer,\n\t`delivered_at` integer,\n\t`opened_at` integer,\n\t`human_opened_at` integer,\n\t`clicked_at` integer,\n\t`human_clicked_at` integer,\n\t`bounced_at` integer,\n\t`complained_at` integer,\n\t`unsubscribed_at` integer,\n\t`error` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `email_sends_email_to_reason_uq` ON `email_sends` (`email_id`,`to_email`,`reason`);",
+      "CREATE UNIQUE INDEX `email_sends_email_contact_reason_uq` ON `email_sends` (`email_id`,`contact_id`,`reason`) WHERE contact_id IS NOT NULL;",
+      "CREATE INDEX `email_sends_due_idx` ON `email_sends` (`next_attempt_at`) WHERE status IN ('pending', 'sending');",
+      "CREATE INDEX `email_sends_batch_idx` ON `email_sends` (`batch_key`) WHERE batch_key IS NOT NULL;",
+      "CREATE INDEX `email_sends_contact_idx` ON `email_sends` (`contact_id`,`sent_at`);",
+      "CREATE INDEX `email_sends_to_idx` ON `email_sends` (`to_email`);",
+      "CREATE INDEX `email_sends_email_idx` ON `email_sends` (`email_id`,`status`);",
+      "CREATE INDEX `email_sends_broadcast_idx` ON `email_sends` (`broadcast_id`) WHERE broadcast_id IS NOT NULL;",
+      "CREATE UNIQUE INDEX `email_sends_provider_uq` ON `email_sends` (`provider_id`) WHERE provider_id IS NOT NULL;",
+      "CREATE TABLE `email_webhook_receipts` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`type` text,\n\t`received_at` integer NOT NULL\n);",
+      "CREATE TABLE `emails` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`subject` text NOT NULL,\n\t`preheader` text,\n\t`from_name` text,\n\t`from_address` text,\n\t`reply_to` text,\n\t`html` text NOT NULL,\n\t`text` text,\n\t`html_compiled` text NOT NULL,\n\t`text_compiled` text NOT NULL,\n\t`category_id` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "-- Marketing emails belong to a category unless told otherwise; this is the one a new installation starts with.\nINSERT INTO email_categories (key, name, description, created_at, updated_at) VALUES\n  ('marketing', 'Newsletter', 'News, offers and updates', CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));"
+    ]
   }
 ];

@@ -68,7 +68,7 @@ export const doNotContact = sqliteTable(
   {
     contactId: integer('contact_id').notNull(),
     channel: text('channel').notNull(), // email | sms | all
-    reason: text('reason').notNull(), // unsubscribed | bounced | manual
+    reason: text('reason').notNull(), // unsubscribed | bounced | complained | manual
     comment: text('comment'),
     createdAt: integer('created_at').notNull(),
   },

@@ -4,3 +4,4 @@ export * from './companies';
 export * from './tracking';
 export * from './scoring';
 export * from './widgets';
+export * from './email';
