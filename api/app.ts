@@ -30,6 +30,10 @@ import { formsApiRoutes, formsPublicRoutes } from './routes/forms/forms';
 import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
 import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
 import type { AssetStorage } from './core/assets/storage';
+import { emailRoutes } from './routes/email/emails';
+import { categoryRoutes } from './routes/email/categories';
+import { emailSettingsRoutes } from './routes/email/settings';
+import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -136,6 +140,9 @@ export function createApp(deps: AppDeps) {
   const keyLimit = perApiKey(deps.ctx.config.API_RATE_LIMIT);
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : keyLimit(c, next)));
   app.use('/api/v1/*', idempotency);
+  // The outbox page is for admins in a browser: Basic auth with an admin key, the key's request limit.
+  app.use('/outbox/*', basicAdmin, keyLimit);
+  app.route('/', outboxPageRoutes);
   app.use('/api/v1/*', jsonInput);
   app.use('/api/v1/*', refuseUnknownQuery(openApi));
 
@@ -153,6 +160,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
+  app.route('/', emailRoutes);
+  app.route('/', categoryRoutes);
+  app.route('/', emailSettingsRoutes);
+  app.route('/', outboxApiRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);
 

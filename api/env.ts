@@ -26,8 +26,16 @@ export const ConfigSchema = z.object({
   SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
+  // The sender of emails that do not name their own: `Name <address>` or an address. With Resend
+  // it must be on a domain verified there.
+  EMAIL_FROM: optionalString
+    .transform((v) => v ?? 'Leadline <leadline@example.com>')
+    .refine((v) => /^(?:[^<>\r\n"]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/.test(v), {
+      message: 'must be an address or "Name <address>"',
+    }),
+  // With a key, emails go through Resend; without one, into the local outbox.
   RESEND_API_KEY: optionalString,
-  RESEND_BASE_URL: optionalString,
+  RESEND_BASE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
   GEOIP_DB: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Requests per minute one IP may send to the public endpoints (/t, forms).

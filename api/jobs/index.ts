@@ -4,6 +4,7 @@ import { runRetention } from '../core/tracking/retention';
 import { runWebhooks } from '../core/scoring/webhooks';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
+import { runSendLoop } from '../core/email/loop';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
@@ -12,6 +13,8 @@ import { expireIdempotencyKeys } from '../core/access/idempotency';
 export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
   webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
+  // Due email sends (API sends also kick it at once); each run is bounded in calls and time.
+  emails: { everyMs: 2_000, run: (ctx) => runSendLoop(ctx) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },

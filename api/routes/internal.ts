@@ -31,7 +31,7 @@ export const jobRoutes = new OpenAPIHono<AppEnv>().openapi(
     summary: 'Run a scheduled job now',
     description:
       'Admin scope. The scheduler runs these on its own (every few seconds to every hour); this runs one now and answers what it did: ' +
-      '`reactions` (the event spine: attribution, points, triggers, activity, segments), `webhooks` (due deliveries), ' +
+      '`reactions` (the event spine: attribution, points, triggers, activity, segments), `webhooks` (due deliveries), `emails` (due email sends, through Resend or into the outbox), ' +
       '`segments` (full rebuild of dynamic segments), `retention` (expired anonymous visitors and their events).',
     request: { params: z.object({ name: z.enum(JOB_NAMES).openapi({ param: { name: 'name', in: 'path' }, example: 'reactions' }) }) },
     responses: {

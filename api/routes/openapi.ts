@@ -25,6 +25,14 @@ export const TAGS = [
   { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
   { name: 'Focus items', description: 'Bars, modals, slide-ins and full-screen pop-ups shown by the script tag, with targeting, frequency and A/B variants.' },
   { name: 'Assets', description: 'Downloadable files, optionally gated by a form.' },
+  {
+    name: 'Emails',
+    description:
+      'Emails with Liquid personalisation, previews, tests and sends. Every send is a row first (unique per email, recipient and reason), delivered exactly once by the send loop through Resend or, without RESEND_API_KEY, into the outbox.',
+  },
+  { name: 'Email categories', description: 'Subscription categories contacts can leave one by one; marketing emails belong to one.' },
+  { name: 'Email settings', description: 'Installation-wide email settings: frequency caps.' },
+  { name: 'Outbox', description: 'Messages that would have been sent, when no provider is configured; readable in a browser at /outbox/{id} by admins.' },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {
@@ -52,6 +60,11 @@ export function registerDocumentParts(app: OpenAPIHono<AppEnv>) {
     type: 'http',
     scheme: 'bearer',
     description: 'An API key: `Authorization: Bearer ll_…`. Scopes read < write < admin: GET needs read, writes need write, API keys and jobs need admin.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'For pages opened in a browser (/outbox/{id}): any user name, an admin API key as the password.',
   });
   app.openAPIRegistry.register('Error', ErrorSchema);
 }

@@ -5,12 +5,12 @@ import type { FormRecord } from './forms';
 import { countries, displayedFields, honeypotName } from './definition';
 import type { FormField } from './field';
 import { TYPE_MAX_LENGTH } from './values';
+import { escapeHtml } from '../util/html';
 
 // The no-JavaScript form: plain HTML that posts to /f/:id and comes back.
 // Everything from the definition or the request is escaped.
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (ch) => ESC[ch]!);
+export const esc = escapeHtml;
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1a1a1a;background:#fff}
 form,.done{max-width:32rem}.f{margin:0 0 1rem}label,legend{display:block;font-weight:600;margin-bottom:.25rem}

@@ -131,7 +131,7 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE UNIQUE INDEX `email_sends_email_to_reason_uq` ON `email_sends` (`email_id`,`to_email`,`reason`);",
       "CREATE UNIQUE INDEX `email_sends_email_contact_reason_uq` ON `email_sends` (`email_id`,`contact_id`,`reason`) WHERE contact_id IS NOT NULL;",
       "CREATE INDEX `email_sends_due_idx` ON `email_sends` (`next_attempt_at`) WHERE status IN ('pending', 'sending');",
-      "CREATE INDEX `email_sends_batch_idx` ON `email_sends` (`batch_key`) WHERE batch_key IS NOT NULL;",
+      "CREATE INDEX `email_sends_batch_idx` ON `email_sends` (`batch_key`) WHERE status IN ('pending', 'sending') AND batch_key IS NOT NULL;",
       "CREATE INDEX `email_sends_contact_idx` ON `email_sends` (`contact_id`,`sent_at`);",
       "CREATE INDEX `email_sends_to_idx` ON `email_sends` (`to_email`);",
       "CREATE INDEX `email_sends_email_idx` ON `email_sends` (`email_id`,`status`);",

@@ -86,7 +86,7 @@ export const emailSends = sqliteTable(
     // A contact without an address has a NULL to_email, which the key above does not compare.
     uniqueIndex('email_sends_email_contact_reason_uq').on(t.emailId, t.contactId, t.reason).where(sql`contact_id IS NOT NULL`),
     index('email_sends_due_idx').on(t.nextAttemptAt).where(sql`status IN ('pending', 'sending')`),
-    index('email_sends_batch_idx').on(t.batchKey).where(sql`batch_key IS NOT NULL`),
+    index('email_sends_batch_idx').on(t.batchKey).where(sql`status IN ('pending', 'sending') AND batch_key IS NOT NULL`),
     index('email_sends_contact_idx').on(t.contactId, t.sentAt),
     index('email_sends_to_idx').on(t.toEmail),
     index('email_sends_email_idx').on(t.emailId, t.status),

@@ -1,0 +1,111 @@
+import type { Ctx } from '../context';
+import { ValidationError } from '../errors';
+import { resolveContactId } from '../contacts/contacts';
+import { loadEmail, type EmailRecord } from './emails';
+import { parsedEmail, renderParts } from './render';
+import { addressOnly, loadRecipients, type Recipient } from './recipients';
+import { isMarketing } from './schema';
+import { recipientLinks, type LinkTarget } from './links';
+import { applyHooks, type MessageContext, type OutgoingMessage } from './hooks';
+
+/** EMAIL_FROM split into name and address ("Name <address>" or an address). */
+export function defaultSender(config: Ctx['config']): { name: string | null; address: string } {
+  const m = /^(.*)<([^<>]+)>\s*$/.exec(config.EMAIL_FROM);
+  if (!m) return { name: null, address: config.EMAIL_FROM.trim() };
+  const name = m[1]!.trim().replace(/^"(.*)"$/, '$1').trim();
+  return { name: name || null, address: m[2]!.trim() };
+}
+
+/** A From header: the name quoted when it holds characters that mean something in an address. */
+export function formatSender(name: string | null, address: string): string {
+  if (!name) return address;
+  const quoted = /[^\w !#$%&'*+\-/=?^`{|}~.]/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : name;
+  return `${quoted} <${address}>`;
+}
+
+export function senderOf(ctx: Ctx, email: EmailRecord): string {
+  const fallback = defaultSender(ctx.config);
+  return formatSender(email.fromName ?? (email.fromAddress ? null : fallback.name), email.fromAddress ?? fallback.address);
+}
+
+/**
+ * Renders one message: the email's templates for this recipient and variables, its sender and
+ * headers, then the message hooks (hooks.ts). The same inputs give the same bytes, which a
+ * re-sent provider call relies on.
+ */
+export async function composeMessage(
+  ctx: Ctx,
+  input: {
+    email: EmailRecord;
+    recipient: Recipient;
+    to: string;
+    variables: Record<string, unknown> | null;
+    mode: MessageContext['mode'];
+    target: LinkTarget;
+  },
+): Promise<OutgoingMessage> {
+  const links = await recipientLinks(ctx, input.target);
+  const { contact, company } = input.recipient;
+  const scope: Record<string, unknown> = {
+    ...input.variables,
+    contact,
+    company: company ?? {},
+    points: contact.points,
+    stage: contact.stage,
+    unsubscribe_url: links.unsubscribe_url,
+    preferences_url: links.preferences_url,
+  };
+  const parts = await renderParts(parsedEmail(input.email), scope);
+  const headers: Record<string, string> = { ...links.headers };
+  if (input.mode === 'test') headers['X-Leadline-Test'] = 'true';
+  const message: OutgoingMessage = {
+    from: senderOf(ctx, input.email),
+    to: input.to,
+    replyTo: input.email.replyTo,
+    subject: parts.subject,
+    html: parts.html,
+    text: parts.text,
+    headers,
+  };
+  return applyHooks(message, {
+    ctx,
+    mode: input.mode,
+    emailId: input.email.id,
+    sendId: input.target.sendId,
+    contactId: input.target.contactId,
+    marketing: input.target.marketing,
+  });
+}
+
+export interface PreviewView {
+  from: string;
+  to: string | null;
+  reply_to: string | null;
+  subject: string;
+  headers: Record<string, string>;
+  html: string;
+  text: string;
+}
+
+/** POST /emails/{id}/preview: the message as this contact (or a contact with no data) would get it; nothing is stored or sent. */
+export async function previewEmail({ ctx, input }: { ctx: Ctx; input: { emailId: number; contactId?: number; variables?: Record<string, unknown> } }): Promise<PreviewView> {
+  const email = await loadEmail(ctx, input.emailId);
+  let recipient: Recipient = addressOnly(null);
+  let contactId: number | null = null;
+  if (input.contactId !== undefined) {
+    contactId = await resolveContactId(ctx, input.contactId);
+    const found = (await loadRecipients(ctx, [contactId])).get(contactId);
+    if (!found) throw new ValidationError([{ field: 'contact_id', message: 'no such contact' }]);
+    recipient = found;
+  }
+  const to = recipient.contact.email === null ? null : String(recipient.contact.email);
+  const m = await composeMessage(ctx, {
+    email,
+    recipient,
+    to: to ?? '',
+    variables: input.variables ?? null,
+    mode: 'preview',
+    target: { sendId: null, contactId, toEmail: to, categoryId: email.categoryId, marketing: isMarketing(email.kind) },
+  });
+  return { from: m.from, to, reply_to: m.replyTo, subject: m.subject, headers: m.headers, html: m.html, text: m.text };
+}

@@ -1,0 +1,386 @@
+import type { InStatement, Row } from '@libsql/client';
+import type { Ctx } from '../context';
+import { EVENT } from '../spine/event-types';
+import { randomToken, sha256Hex } from '../util/crypto';
+import { emailRecord, type EmailRecord } from './emails';
+import { composeMessage } from './compose';
+import { addressOnly, loadRecipients } from './recipients';
+import { getEmailSettings, installationId } from './settings';
+import { skipReasonSql } from './suppression';
+import type { CallOutcome, DriverMessage, EmailDriver, MessageResult } from './driver';
+import { outboxDriver } from './outbox';
+import { resendDriver } from './resend';
+
+/**
+ * The send loop: due send rows go out exactly once, however many loops race (Node's timer,
+ * the Workers cron, POST /jobs/emails, several processes on one database).
+ *
+ * 1. Claim: one `UPDATE … RETURNING` leases up to a call's worth of due rows to this run
+ *    (lease_owner, lease_until; attempts + 1). While a row is sending, next_attempt_at is its
+ *    lease's end, so a crashed holder's rows fall due again by themselves.
+ * 2. Check again: suppression and caps as of now (an unsubscribe may have come in since the row
+ *    was written); those rows become skipped.
+ * 3. Key: the call's Idempotency-Key is derived from this installation and the sorted ids of
+ *    the rows in the call, and stored on the rows (batch_key) before the provider is called.
+ *    From then on the rows are one call: whoever claims them next (after a crash, a timeout,
+ *    a 5xx or a 429) claims them together and re-sends the same messages under the same key,
+ *    which the provider answers without delivering again.
+ * 4. Call the driver, outside any transaction.
+ * 5. Complete, fenced: every write checks `id = ? AND lease_owner = ? AND attempts = ?`, so a
+ *    holder whose lease ran out and was re-claimed writes nothing; the email_sent events are
+ *    written in the same transaction, by the same fence, so there is exactly one per send.
+ */
+
+export const LEASE_MS = 60_000;
+/** After this many failed calls (5xx, network) a send is failed; rate limits do not count. */
+export const MAX_FAILURES = 6;
+const BACKOFF_MS = [30_000, 120_000, 600_000, 1_800_000, 7_200_000];
+// The longest a run sleeps for pacing before leaving the rest to the next run.
+const MAX_SLEEP_MS = 2_000;
+
+export interface ClaimedRow {
+  id: number;
+  attempts: number;
+  failures: number;
+  emailId: number;
+  contactId: number | null;
+  to: string | null;
+  marketing: boolean;
+  isTest: boolean;
+  variables: Record<string, unknown> | null;
+  batchKey: string | null;
+}
+
+export interface ClaimedBatch {
+  owner: string;
+  rows: ClaimedRow[];
+  /** Stored on the rows: a re-claimed call re-sends under it. */
+  key: string;
+  /** Rows that left the call when claimed: skipped by suppression, failed to render. */
+  dropped: { skipped: number; failed: number };
+  messages: DriverMessage[];
+}
+
+const claimed = (r: Row): ClaimedRow => ({
+  id: Number(r.id),
+  attempts: Number(r.attempts),
+  failures: Number(r.failures),
+  emailId: Number(r.email_id),
+  contactId: r.contact_id === null ? null : Number(r.contact_id),
+  to: r.to_email === null ? null : String(r.to_email),
+  marketing: Number(r.marketing) === 1,
+  isTest: Number(r.is_test) === 1,
+  variables: r.variables === null ? null : (JSON.parse(String(r.variables)) as Record<string, unknown>),
+  batchKey: r.batch_key === null ? null : String(r.batch_key),
+});
+
+/** Rows as the fence sees them: [id, attempts] pairs for json_each. */
+const fence = (rows: ClaimedRow[]) => JSON.stringify(rows.map((r) => ({ id: r.id, attempts: r.attempts })));
+const FENCED = "email_sends.id = j.value ->> '$.id' AND email_sends.lease_owner = ? AND email_sends.attempts = j.value ->> '$.attempts'";
+
+const LEASE_SET = 'lease_owner = ?, lease_until = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?';
+
+/** The Idempotency-Key of a call: the same rows give the same key, in any process, after any crash. */
+export async function callKey(ctx: Ctx, ids: number[]): Promise<string> {
+  const sorted = [...ids].sort((a, b) => a - b).join(',');
+  return `leadline/${await installationId(ctx)}/${(await sha256Hex(sorted)).slice(0, 40)}`;
+}
+
+/** A re-claimable call whose lease ran out or whose retry is due, taken whole. */
+async function claimKeyed(ctx: Ctx, owner: string, now: number): Promise<ClaimedRow[]> {
+  const until = now + LEASE_MS;
+  const r = await ctx.client.execute({
+    sql: `UPDATE email_sends SET status = 'sending', ${LEASE_SET}
+      WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key = (
+        SELECT batch_key FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key IS NOT NULL
+        ORDER BY next_attempt_at, id LIMIT 1)
+      RETURNING *`,
+    args: [owner, until, until, now, now, now],
+  });
+  return r.rows.map(claimed);
+}
+
+/** Due rows not yet in a call (pending, or sending for a holder that died before keying them). */
+async function claimFresh(ctx: Ctx, owner: string, now: number, limit: number): Promise<ClaimedRow[]> {
+  const until = now + LEASE_MS;
+  const r = await ctx.client.execute({
+    sql: `UPDATE email_sends SET status = 'sending', ${LEASE_SET}
+      WHERE id IN (SELECT id FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key IS NULL
+        ORDER BY next_attempt_at, id LIMIT ?)
+      RETURNING *`,
+    args: [owner, until, until, now, now, limit],
+  });
+  return r.rows.map(claimed).sort((a, b) => a.id - b.id);
+}
+
+/** Suppression and caps as of now for freshly claimed rows; the skipped ones leave the call. */
+async function recheck(ctx: Ctx, owner: string, rows: ClaimedRow[], now: number): Promise<ClaimedRow[]> {
+  const candidates = rows.filter((r) => !r.isTest);
+  if (!candidates.length) return rows;
+  const settings = await getEmailSettings({ ctx });
+  const skip = skipReasonSql(
+    { contact: 's.contact_id', address: 's.to_email', marketing: 's.marketing', category: 'e.category_id', claimingId: 's.id' },
+    settings,
+    now,
+  );
+  const r = await ctx.client.execute({
+    sql: `SELECT s.id, ${skip.sql} AS skip FROM email_sends s LEFT JOIN emails e ON e.id = s.email_id
+      WHERE s.id IN (SELECT value FROM json_each(?))`,
+    args: [...skip.args, JSON.stringify(candidates.map((c) => c.id))],
+  });
+  const reasons = new Map(r.rows.filter((x) => x.skip !== null).map((x) => [Number(x.id), String(x.skip)]));
+  if (!reasons.size) return rows;
+  const skipped = rows.filter((x) => reasons.has(x.id));
+  await ctx.client.execute({
+    sql: `UPDATE email_sends SET status = 'skipped', skip_reason = j.value ->> '$.reason', lease_owner = NULL, lease_until = NULL,
+        next_attempt_at = NULL, updated_at = ?
+      FROM json_each(?) j WHERE ${FENCED}`,
+    args: [now, JSON.stringify(skipped.map((x) => ({ id: x.id, attempts: x.attempts, reason: reasons.get(x.id) }))), owner],
+  });
+  return rows.filter((x) => !reasons.has(x.id));
+}
+
+async function loadEmails(ctx: Ctx, ids: number[]): Promise<Map<number, EmailRecord>> {
+  const r = await ctx.client.execute({ sql: 'SELECT * FROM emails WHERE id IN (SELECT value FROM json_each(?))', args: [JSON.stringify([...new Set(ids)])] });
+  return new Map(r.rows.map((x) => [Number(x.id), emailRecord(x)]));
+}
+
+/** Renders the claimed rows' messages; a row that cannot be rendered fails (a template error repeats). */
+async function render(ctx: Ctx, rows: ClaimedRow[]): Promise<{ messages: DriverMessage[]; failed: { row: ClaimedRow; error: string }[] }> {
+  const emails = await loadEmails(ctx, rows.map((r) => r.emailId));
+  const recipients = await loadRecipients(ctx, rows.flatMap((r) => (r.contactId === null ? [] : [r.contactId])));
+  const messages: DriverMessage[] = [];
+  const failed: { row: ClaimedRow; error: string }[] = [];
+  for (const row of rows) {
+    const email = emails.get(row.emailId);
+    if (!email) {
+      failed.push({ row, error: 'the email was deleted' });
+      continue;
+    }
+    try {
+      const message = await composeMessage(ctx, {
+        email,
+        recipient: (row.contactId !== null ? recipients.get(row.contactId) : undefined) ?? addressOnly(row.to),
+        to: row.to!,
+        variables: row.variables,
+        mode: row.isTest ? 'test' : 'send',
+        target: { sendId: row.id, contactId: row.contactId, toEmail: row.to, categoryId: email.categoryId, marketing: row.marketing },
+      });
+      messages.push({ ...message, sendId: row.id, contactId: row.contactId });
+    } catch (e) {
+      failed.push({ row, error: `rendering failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 500) });
+    }
+  }
+  return { messages, failed };
+}
+
+function failStatement(owner: string, failed: { row: ClaimedRow; error: string }[], now: number): InStatement {
+  return {
+    sql: `UPDATE email_sends SET status = 'failed', error = j.value ->> '$.error', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ?
+      FROM json_each(?) j WHERE ${FENCED}`,
+    args: [now, JSON.stringify(failed.map(({ row, error }) => ({ id: row.id, attempts: row.attempts, error }))), owner],
+  };
+}
+
+/** Back to pending, still keyed (a later claim takes them together), not counted as a failure. */
+async function release(ctx: Ctx, owner: string, rows: ClaimedRow[], at: number, keepKey: boolean): Promise<void> {
+  await ctx.client.execute({
+    sql: `UPDATE email_sends SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, ${keepKey ? '' : 'batch_key = NULL, '}updated_at = ?
+      FROM json_each(?) j WHERE ${FENCED}`,
+    args: [at, ctx.now(), fence(rows), owner],
+  });
+}
+
+/**
+ * Claims the next call's worth of due sends for `owner` and gets them ready: rechecked,
+ * rendered, keyed. Null when nothing is due. Exported for tests that stop a loop half-way.
+ */
+export async function claimBatch(ctx: Ctx, opts: { owner: string; limit: number }): Promise<ClaimedBatch | null> {
+  const now = ctx.now();
+  let rows = await claimKeyed(ctx, opts.owner, now);
+  const keyed = rows.length > 0;
+  if (!keyed) rows = await claimFresh(ctx, opts.owner, now, opts.limit);
+  if (!rows.length) return null;
+  const dropped = { skipped: 0, failed: 0 };
+  if (!keyed) {
+    const kept = await recheck(ctx, opts.owner, rows, now);
+    dropped.skipped = rows.length - kept.length;
+    rows = kept;
+  }
+  const { messages, failed } = await render(ctx, rows);
+  if (failed.length) {
+    await ctx.client.execute(failStatement(opts.owner, failed, now));
+    dropped.failed = failed.length;
+    const gone = new Set(failed.map((f) => f.row.id));
+    rows = rows.filter((r) => !gone.has(r.id));
+  }
+  if (!rows.length) return { owner: opts.owner, rows, key: '', dropped, messages: [] };
+  // A re-claimed call keeps its key; a new one gets it now, before the provider hears of it.
+  const key = keyed ? rows[0]!.batchKey! : await callKey(ctx, rows.map((r) => r.id));
+  if (!keyed) {
+    const r = await ctx.client.execute({ sql: `UPDATE email_sends SET batch_key = ? FROM json_each(?) j WHERE ${FENCED}`, args: [key, fence(rows), opts.owner] });
+    if (r.rowsAffected !== rows.length) {
+      // Some rows were taken from us (a lease that ran out under a very slow run): no call with
+      // a key that does not name exactly the rows that carry it.
+      await release(ctx, opts.owner, rows, now, false);
+      return { owner: opts.owner, rows: [], key: '', dropped, messages: [] };
+    }
+  }
+  return { owner: opts.owner, rows, key, dropped, messages };
+}
+
+function backoff(failures: number, hint: number | null): number {
+  return Math.max(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!, hint ?? 0);
+}
+
+export interface CompleteResult {
+  sent: number;
+  failed: number;
+  retried: number;
+}
+
+/** Records what the provider said, fenced, with the email_sent events in the same transaction. */
+export async function completeBatch(ctx: Ctx, batch: ClaimedBatch, outcome: CallOutcome): Promise<CompleteResult> {
+  const now = ctx.now();
+  const { owner, rows } = batch;
+  if (outcome.kind === 'retry') {
+    if (outcome.rateLimited) {
+      await release(ctx, owner, rows, now + Math.max(outcome.waitMs ?? 1000, 1000), true);
+      return { sent: 0, failed: 0, retried: rows.length };
+    }
+    // One decision for the whole call: its rows must stay one call (same key, same messages),
+    // or a part re-sent under the key would be taken for the whole.
+    const worst = Math.max(...rows.map((r) => r.failures));
+    const giveUp = worst + 1 >= MAX_FAILURES;
+    const r = await ctx.client.execute({
+      sql: `UPDATE email_sends SET failures = failures + 1, error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?, status = ?, next_attempt_at = ?
+        FROM json_each(?) j WHERE ${FENCED} RETURNING status`,
+      args: [outcome.error.slice(0, 500), now, giveUp ? 'failed' : 'pending', giveUp ? null : now + backoff(worst, outcome.waitMs), fence(rows), owner],
+    });
+    const failed = r.rows.filter((x) => x.status === 'failed').length;
+    return { sent: 0, failed, retried: r.rows.length - failed };
+  }
+  const results: MessageResult[] =
+    outcome.kind === 'failed' ? rows.map((r) => ({ sendId: r.id, ok: false, error: outcome.error })) : outcome.results;
+  const attemptsOf = new Map(rows.map((r) => [r.id, r.attempts]));
+  const json = JSON.stringify(
+    results.map((x) => ({ id: x.sendId, attempts: attemptsOf.get(x.sendId), ok: x.ok, provider: x.ok ? x.providerId : null, error: x.ok ? null : x.error.slice(0, 500) })),
+  );
+  const [, updated] = await ctx.client.batch(
+    [
+      // Before the rows change, while the fence still names them.
+      {
+        sql: `INSERT INTO events (contact_id, type, props, created_at)
+          SELECT s.contact_id, '${EVENT.email_sent}', json_object('email_id', s.email_id, 'send_id', s.id), ?
+          FROM json_each(?) j JOIN email_sends s ON s.id = j.value ->> '$.id'
+          WHERE j.value ->> '$.ok' AND s.lease_owner = ? AND s.attempts = j.value ->> '$.attempts' AND s.status = 'sending'
+            AND s.is_test = 0 AND s.contact_id IS NOT NULL`,
+        args: [now, json, owner],
+      },
+      {
+        sql: `UPDATE email_sends SET status = CASE WHEN j.value ->> '$.ok' THEN 'sent' ELSE 'failed' END,
+            provider_id = j.value ->> '$.provider', error = j.value ->> '$.error',
+            sent_at = CASE WHEN j.value ->> '$.ok' THEN ? END,
+            lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ?
+          FROM json_each(?) j WHERE ${FENCED} RETURNING status`,
+        args: [now, now, json, owner],
+      },
+    ],
+    'write',
+  );
+  const sent = updated!.rows.filter((x) => x.status === 'sent').length;
+  return { sent, failed: updated!.rows.length - sent, retried: 0 };
+}
+
+// One driver per context: the Resend client and the pacing it learnt live as long as the context.
+const drivers = new WeakMap<Ctx, { driver: EmailDriver; notBefore: number }>();
+
+function stateFor(ctx: Ctx) {
+  let s = drivers.get(ctx);
+  if (!s) {
+    s = { driver: ctx.config.RESEND_API_KEY ? resendDriver(ctx.config) : outboxDriver(ctx), notBefore: 0 };
+    drivers.set(ctx, s);
+  }
+  return s;
+}
+
+/** Where messages go in this context: Resend with RESEND_API_KEY, else the local outbox. */
+export const driverFor = (ctx: Ctx): EmailDriver => stateFor(ctx).driver;
+
+export interface LoopResult {
+  calls: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  retried: number;
+}
+
+/**
+ * Sends what is due, one provider call after another, for at most `maxCalls` calls and about
+ * `budgetMs` of wall time; paced by what the provider said. Safe to run any number of times
+ * at once, in any number of processes.
+ */
+export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver } = {}): Promise<LoopResult> {
+  const state = stateFor(ctx);
+  const driver = opts.driver ?? state.driver;
+  const out: LoopResult = { calls: 0, sent: 0, skipped: 0, failed: 0, retried: 0 };
+  const started = Date.now();
+  const budget = opts.budgetMs ?? 20_000;
+  const owner = randomToken(16);
+  while (out.calls < (opts.maxCalls ?? 50) && Date.now() - started < budget) {
+    const wait = state.notBefore - ctx.now();
+    if (wait > 0) {
+      if (wait > MAX_SLEEP_MS || Date.now() - started + wait > budget) break;
+      await new Promise((r) => setTimeout(r, wait));
+      if (state.notBefore - ctx.now() > 0) break;
+    }
+    // Nothing due is the common case: a read, no write lock.
+    const due = await ctx.client.execute({
+      sql: "SELECT 1 FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? LIMIT 1",
+      args: [ctx.now()],
+    });
+    if (!due.rows.length) break;
+    const batch = await claimBatch(ctx, { owner, limit: driver.maxBatch });
+    if (!batch) break;
+    out.skipped += batch.dropped.skipped;
+    out.failed += batch.dropped.failed;
+    if (!batch.messages.length) continue;
+    const outcome = await driver.send({ idempotencyKey: batch.key, messages: batch.messages });
+    out.calls++;
+    const done = await completeBatch(ctx, batch, outcome);
+    out.sent += done.sent;
+    out.failed += done.failed;
+    out.retried += done.retried;
+    const pace = outcome.kind === 'failed' ? null : outcome.waitMs;
+    if (pace) state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
+    if (outcome.kind === 'retry') break;
+  }
+  return out;
+}
+
+// One loop per context at a time from kicks; kicks during a run ask for one more.
+const kicks = new WeakMap<Ctx, { again: boolean; running: Promise<void> }>();
+
+/** Runs the send loop soon (after an API send), coalescing kicks. */
+export function kickSendLoop(ctx: Ctx): Promise<void> {
+  const cur = kicks.get(ctx);
+  if (cur) {
+    cur.again = true;
+    return cur.running;
+  }
+  const entry = { again: false, running: Promise.resolve() };
+  entry.running = (async () => {
+    try {
+      do {
+        entry.again = false;
+        await runSendLoop(ctx);
+      } while (entry.again);
+    } catch (e) {
+      ctx.log.error('send loop failed; the next job run retries', { error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      kicks.delete(ctx);
+    }
+  })();
+  kicks.set(ctx, entry);
+  return entry.running;
+}

@@ -1,0 +1,188 @@
+import { Liquid, LiquidError, type Template } from 'liquidjs';
+import juice from 'juice/client';
+import { convert } from 'html-to-text';
+import { LRUCache } from 'lru-cache';
+import { ValidationError } from '../errors';
+import { escapeHtml } from '../util/html';
+
+/**
+ * Email templates: Liquid, parsed from strings only, sandboxed and strict.
+ *
+ * - No file system and no partials: `include`, `render` and `layout` are not tags here, and the
+ *   in-memory template map is empty, so a template can only read the variables it is given.
+ * - Only own properties are readable (no `constructor`, no prototype walk).
+ * - An unknown filter is an error when the email is saved; an unknown variable renders empty
+ *   (a contact without a first name is normal), with `| default:` for a fallback.
+ * - In the HTML body every `{{ }}` output is HTML-escaped unless the author writes `| raw`:
+ *   a contact named `<script>` stays text. Subject, preheader and plain text are not HTML.
+ * - Parsing, render time and memory are bounded, so a template cannot stall the send loop.
+ */
+const OPTIONS = {
+  strictFilters: true,
+  strictVariables: false,
+  ownPropertyOnly: true,
+  templates: {},
+  parseLimit: 1_000_000,
+  renderLimit: 2_000,
+  memoryLimit: 32_000_000,
+} as const;
+
+function engine(escape: boolean): Liquid {
+  const liquid = new Liquid({ ...OPTIONS, ...(escape ? { outputEscape: 'escape' as const } : {}) });
+  for (const tag of ['include', 'render', 'layout', 'block']) delete liquid.tags[tag];
+  return liquid;
+}
+
+const htmlLiquid = engine(true);
+const rawLiquid = engine(false);
+
+// Liquid tags between table rows are not HTML: juice keeps them in place instead of letting the
+// parser move them (its own {{ }} block covers Liquid output).
+juice.codeBlocks.LIQUID = { start: '{%', end: '%}' };
+
+export type TemplateField = 'subject' | 'preheader' | 'html' | 'text';
+
+export interface EmailSources {
+  subject: string;
+  preheader: string | null;
+  html: string;
+  text: string | null;
+}
+
+export interface ParsedEmail {
+  subject: Template[];
+  preheader: Template[] | null;
+  html: Template[];
+  text: Template[];
+}
+
+/** A Liquid error as a 422 naming the field and the line where the author can find it. */
+function templateError(field: TemplateField, e: unknown, note = ''): ValidationError {
+  if (e instanceof LiquidError) {
+    const [line, col] = e.token?.getPosition?.() ?? [];
+    const what = e.message.replace(/, line:\d+, col:\d+$/, '');
+    const where = line ? `line ${line}, column ${col}: ` : '';
+    return new ValidationError([{ field, message: `${note}${where}${what}` }]);
+  }
+  return new ValidationError([{ field, message: `${note}${e instanceof Error ? e.message : String(e)}` }]);
+}
+
+function parse(liquid: Liquid, field: TemplateField, source: string, note = ''): Template[] {
+  try {
+    return liquid.parse(source);
+  } catch (e) {
+    throw templateError(field, e, note);
+  }
+}
+
+const TEXT_OPTIONS = {
+  // Wrapping could split a Liquid string literal across lines; mail clients wrap plain text anyway.
+  wordwrap: false as const,
+  selectors: [
+    // Upper-casing would turn {{ contact.first_name }} into another variable.
+    ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+    { selector: 'img', format: 'skip' },
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+  ],
+};
+
+/**
+ * Checks an email's templates and makes what sends render: the HTML with its CSS inlined
+ * (mail clients drop <style> in places) and the plain text, given or generated from the HTML.
+ * Both stay Liquid, so this runs once per save, not once per send. Throws a 422 naming the
+ * field and line of the first template error.
+ */
+export async function compileSources(src: EmailSources): Promise<{ htmlCompiled: string; textCompiled: string }> {
+  parse(rawLiquid, 'subject', src.subject);
+  if (src.preheader !== null) parse(rawLiquid, 'preheader', src.preheader);
+  parse(htmlLiquid, 'html', src.html);
+  if (src.text !== null) parse(rawLiquid, 'text', src.text);
+  let htmlCompiled: string;
+  try {
+    htmlCompiled = juice(src.html, { preserveMediaQueries: true, preserveFontFaces: true, removeStyleTags: true, applyWidthAttributes: true, applyHeightAttributes: true });
+  } catch (e) {
+    throw new ValidationError([{ field: 'html', message: `CSS could not be inlined: ${e instanceof Error ? e.message : String(e)}` }]);
+  }
+  parse(htmlLiquid, 'html', htmlCompiled, 'after inlining CSS, ');
+  const textCompiled = src.text ?? convert(src.html, TEXT_OPTIONS).trim();
+  if (src.text === null) parse(rawLiquid, 'text', textCompiled, 'the plain text generated from the HTML does not parse (give `text` yourself): ');
+  // A template can parse and still fail every render (a loop over a huge range, a bad filter
+  // argument): one trial render for a recipient with no data finds that now, on the HTML as
+  // written, so that a line number is the author's.
+  const trial: ParsedEmail = {
+    subject: parse(rawLiquid, 'subject', src.subject),
+    preheader: src.preheader === null ? null : parse(rawLiquid, 'preheader', src.preheader),
+    html: parse(htmlLiquid, 'html', src.html),
+    text: parse(rawLiquid, 'text', textCompiled),
+  };
+  await renderParts(trial, SAMPLE_SCOPE);
+  return { htmlCompiled, textCompiled };
+}
+
+const SAMPLE_SCOPE = {
+  contact: { id: null, email: null, first_name: null, last_name: null, fields: {}, tags: [], points: 0, stage: null },
+  company: {},
+  points: 0,
+  stage: null,
+  unsubscribe_url: 'https://example.com/u/preview',
+  preferences_url: 'https://example.com/u/preview?preferences=1',
+};
+
+// Parsed templates by email id and version: a send loop renders the same email many times.
+const parsedCache = new LRUCache<string, ParsedEmail>({ max: 200 });
+
+export interface CompiledEmailRow {
+  id: number;
+  updatedAt: number;
+  subject: string;
+  preheader: string | null;
+  htmlCompiled: string;
+  textCompiled: string;
+}
+
+export function parsedEmail(row: CompiledEmailRow): ParsedEmail {
+  const key = `${row.id}:${row.updatedAt}`;
+  let parsed = parsedCache.get(key);
+  if (!parsed) {
+    parsed = {
+      subject: parse(rawLiquid, 'subject', row.subject),
+      preheader: row.preheader === null ? null : parse(rawLiquid, 'preheader', row.preheader),
+      html: parse(htmlLiquid, 'html', row.htmlCompiled),
+      text: parse(rawLiquid, 'text', row.textCompiled),
+    };
+    parsedCache.set(key, parsed);
+  }
+  return parsed;
+}
+
+export interface RenderedParts {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+// Hidden in the body, shown by inbox lists after the subject.
+const PREHEADER_STYLE = 'display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all';
+
+/** Renders an email for one recipient's variables. Throws a 422-style ValidationError on a template error. */
+export async function renderParts(parsed: ParsedEmail, scope: Record<string, unknown>): Promise<RenderedParts> {
+  const run = async (liquid: Liquid, field: TemplateField, tpl: Template[]) => {
+    try {
+      return String(await liquid.render(tpl, scope));
+    } catch (e) {
+      throw templateError(field, e);
+    }
+  };
+  // One line: a line break in a header would start another header.
+  const subject = (await run(rawLiquid, 'subject', parsed.subject)).replace(/\s+/g, ' ').trim();
+  const preheader = parsed.preheader ? (await run(rawLiquid, 'preheader', parsed.preheader)).replace(/\s+/g, ' ').trim() : '';
+  let html = await run(htmlLiquid, 'html', parsed.html);
+  if (preheader) {
+    const div = `<div style="${PREHEADER_STYLE}">${escapeHtml(preheader)}</div>`;
+    const body = /<body\b[^>]*>/i.exec(html);
+    html = body ? html.slice(0, body.index + body[0].length) + div + html.slice(body.index + body[0].length) : div + html;
+  }
+  const text = await run(rawLiquid, 'text', parsed.text);
+  return { subject, html, text };
+}
