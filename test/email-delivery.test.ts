@@ -123,10 +123,12 @@ describe('through Resend', () => {
           maxBatch: 7,
           send: async (call: Parameters<typeof d.send>[0]) => {
             callsBy[n]!++;
-            if (opts.leasesRunOut && callsBy[n]! % 3 === 0) {
-              // This call's lease runs out before it reaches the provider; the other loop has time to take it.
+            // Only the first loop stalls: two loops stalling together would just wait for each other.
+            if (opts.leasesRunOut && n === 0 && callsBy[n]! % 3 === 0) {
+              // This call's lease runs out before it reaches the provider; it waits (a second at
+              // most) for the other loop to take the call over and make it first.
               skew += LEASE_MS + 1;
-              await new Promise((r) => setTimeout(r, 60));
+              for (let i = 0; i < 100 && !fake.requestsByKey.has(call.idempotencyKey); i++) await new Promise((r) => setTimeout(r, 10));
             }
             return d.send(call);
           },
@@ -146,7 +148,7 @@ describe('through Resend', () => {
       const to = fake.delivered.map((d) => d.to);
       console.log(`race${opts.leasesRunOut ? ' (leases running out)' : ''}: ${fake.requests} calls (${callsBy.join(' + ')}), ${to.length} delivered, ${new Set(to).size} distinct`);
       // Both loops did part of the work.
-      expect(Math.min(...callsBy)).toBeGreaterThan(5);
+      expect(Math.min(...callsBy)).toBeGreaterThan(3);
       expect(new Set(to).size).toBe(N);
       expect(to.length).toBe(N);
       if (!opts.leasesRunOut) expect([...fake.requestsByKey.values()].every((n) => n === 1)).toBe(true);
