@@ -41,7 +41,7 @@ describe('README', () => {
     const run = blocks.filter(runnable);
     // The walk covers the examples that matter; a README that lost them should fail here.
     expect(run.length).toBeGreaterThanOrEqual(4);
-    expect(run.map((b) => b.code).join('\n')).toMatch(/api\/v1\/contacts\/import[\s\S]*api\/v1\/segments/);
+    expect(run.map((b) => b.code).join('\n')).toMatch(/api\/v1\/contacts\/import[\s\S]*api\/v1\/segments[\s\S]*api\/v1\/emails/);
 
     server = await startNode();
     const url = `http://127.0.0.1:${server.port}`;
@@ -73,5 +73,10 @@ describe('README', () => {
     expect((await api('/api/v1/segments')).data.map((s: any) => s.name)).toContain('Hot pros');
     expect((await api('/api/v1/sites')).data.map((s: any) => s.name)).toContain('Marketing site');
     expect(existsSync(join(server.dir, 'contacts.csv'))).toBe(true);
+    // The email went to the local outbox, personalised and sent once.
+    const box = (await api('/api/v1/outbox')).data;
+    expect(box).toEqual([expect.objectContaining({ to: 'ada@example.com', subject: 'Welcome, Ada' })]);
+    const message = await api(`/api/v1/outbox/${box[0].id}`);
+    expect(message.html).toMatch(/<h1 style="color: #1f4fd1;">Hi Ada<\/h1><p>You are on pro\.<\/p>/);
   }, 180_000);
 });

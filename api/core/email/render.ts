@@ -1,5 +1,5 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
-import juice from 'juice/client';
+import juice from 'juice/client.js';
 import { convert } from 'html-to-text';
 import { LRUCache } from 'lru-cache';
 import { ValidationError } from '../errors';
