@@ -14,6 +14,7 @@ import { Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import Database from 'libsql';
 import { startHranaServer } from './fixtures/hrana-server';
+import { startFakeResend } from './fixtures/fake-resend';
 import { expectError } from './helpers';
 import { migrations } from '../api/db/migrations/index';
 import { sha256Hex } from '../api/core/util/crypto';
@@ -224,6 +225,60 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     expect(Object.keys(byEmail).sort()).toEqual(['grace.csv@example.com', 'lin.csv@example.com']);
     expect(byEmail['grace.csv@example.com']).toMatchObject({ first_name: 'Grace', tags: ['a', 'b', 'imported'] });
     expect(byEmail['lin.csv@example.com']).toMatchObject({ id: existing.body.id, first_name: 'Lin, Jr.' });
+  });
+
+  it('renders an email (Liquid, juice, html-to-text in workerd) and sends it into the outbox from the cron job', async () => {
+    const c = await api('POST', '/api/v1/contacts', { email: 'mail.worker@example.com', first_name: '<b>Wo</b>' });
+    expect(c.status, why(c)).toBe(201);
+    const e = await api('POST', '/api/v1/emails', {
+      name: 'Edge',
+      subject: 'Hi {{ contact.first_name }}',
+      html: '<style>p { color: red }</style><p>Hello {{ contact.first_name | default: "you" }}</p><a href="{{ unsubscribe_url }}">Leave</a>',
+    });
+    expect(e.status, why(e)).toBe(201);
+    const bad = await api('POST', '/api/v1/emails', { name: 'Bad', subject: 'x', html: 'a\n{{ x | nope }}' });
+    expectError(bad, 422, 'VALIDATION_FAILED');
+    expect(bad.body.error.message).toMatch(/^html: line 2/);
+    const p = await api('POST', `/api/v1/emails/${e.body.id}/preview`, { contact_id: c.body.id });
+    expect(p.status, why(p)).toBe(200);
+    expect(p.body.html).toContain('<p style="color: red;">Hello &lt;b&gt;Wo&lt;/b&gt;</p>');
+    expect(p.body.text).toMatch(/^Hello <b>Wo<\/b>\n\nLeave \[http/);
+    const s = await api('POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
+    expect(s.status, why(s)).toBe(202);
+    // What the Cron Trigger runs.
+    await mf!.getWorker().then((w) => w.scheduled({ cron: '* * * * *' }));
+    await vi.waitFor(async () => {
+      const box = await api('GET', '/api/v1/outbox');
+      expect(box.body.data, why(box)).toEqual([expect.objectContaining({ to: 'mail.worker@example.com', subject: 'Hi <b>Wo</b>' })]);
+    }, { timeout: 10_000 });
+  });
+
+  it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
+    const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
+    const withResend = await startWorker({
+      DATABASE_URL: db.url,
+      DATABASE_AUTH_TOKEN: TOKEN,
+      ADMIN_API_KEY: ADMIN_KEY,
+      RESEND_API_KEY: 're_worker_test_key',
+      RESEND_BASE_URL: fake.url,
+    });
+    try {
+      const e = await call(withResend, 'POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
+      expect(e.status, why(e)).toBe(201);
+      const s = await call(withResend, 'POST', `/api/v1/emails/${e.body.id}/send`, { to: 'buyer@example.com', variables: { order: 'W-1' } });
+      expect(s.status, why(s)).toBe(202);
+      const run = await call(withResend, 'POST', '/api/v1/jobs/emails');
+      expect(run.status, why(run)).toBe(200);
+      await vi.waitFor(async () => {
+        const r = await call(withResend, 'GET', `/api/v1/email-sends/${s.body.id}`);
+        expect(r.body.status, why(r)).toBe('sent');
+      }, { timeout: 10_000 });
+      expect(fake.delivered).toEqual([expect.objectContaining({ to: 'buyer@example.com', subject: 'Order W-1', html: '<p>W-1</p>' })]);
+      expect([...fake.requestsByKey.keys()]).toEqual([expect.stringMatching(/^leadline\//)]);
+    } finally {
+      await withResend.dispose();
+      await fake.close();
+    }
   });
 
   it('answers 503 with the JSON error shape when the database rejects the auth token', async () => {
