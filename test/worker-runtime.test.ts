@@ -246,7 +246,8 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     const s = await api('POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
     expect(s.status, why(s)).toBe(202);
     // What the Cron Trigger runs.
-    await mf!.getWorker().then((w) => w.scheduled({ cron: '* * * * *' }));
+    const worker = (await mf!.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<unknown> };
+    await worker.scheduled({ cron: '* * * * *' });
     await vi.waitFor(async () => {
       const box = await api('GET', '/api/v1/outbox');
       expect(box.body.data, why(box)).toEqual([expect.objectContaining({ to: 'mail.worker@example.com', subject: 'Hi <b>Wo</b>' })]);
