@@ -4,6 +4,7 @@ import { convert } from 'html-to-text';
 import { LRUCache } from 'lru-cache';
 import { ValidationError } from '../errors';
 import { escapeHtml } from '../util/html';
+import { randomToken } from '../util/crypto';
 
 /**
  * Email templates: Liquid, parsed from strings only, sandboxed and strict.
@@ -36,9 +37,35 @@ function engine(escape: boolean): Liquid {
 const htmlLiquid = engine(true);
 const rawLiquid = engine(false);
 
-// Liquid tags between table rows are not HTML: juice keeps them in place instead of letting the
-// parser move them (its own {{ }} block covers Liquid output).
-juice.codeBlocks.LIQUID = { start: '{%', end: '%}' };
+// juice's own placeholders for template syntax cost a regex pass over the whole HTML per block
+// when they are put back (minutes for a long newsletter); Liquid is protected here instead.
+for (const k of Object.keys(juice.codeBlocks)) delete juice.codeBlocks[k];
+
+const LIQUID_BLOCK = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+
+/**
+ * Replaces every Liquid tag and output with a placeholder the HTML parser keeps where it is (in
+ * text, in an attribute value, as an attribute name, between table rows), and gives the way
+ * back, in one pass each. The lazy pattern scans to the end of the text for an opening marker
+ * with no closing one after it, so thousands of those (Liquid allows them inside a raw block)
+ * would cost quadratic time: such HTML is refused first. Every opening marker has a closing one
+ * after it exactly when the last opening is followed by a closing.
+ */
+function protectLiquid(html: string): { html: string; restore: (s: string) => string } | null {
+  for (const [open, close] of [
+    ['{{', '}}'],
+    ['{%', '%}'],
+  ] as const) {
+    const at = html.lastIndexOf(open);
+    if (at >= 0 && html.indexOf(close, at + open.length) < 0) return null;
+  }
+  const nonce = randomToken(12).toLowerCase();
+  const blocks: string[] = [];
+  const out = html.replace(LIQUID_BLOCK, (m) => `llq${nonce}n${blocks.push(m) - 1}x`);
+  // As an attribute name the placeholder comes back with an empty value.
+  const back = new RegExp(`llq${nonce}n(\\d+)x(?:="")?`, 'gi');
+  return { html: out, restore: (s) => s.replace(back, (_, i: string) => blocks[Number(i)] ?? '') };
+}
 
 export type TemplateField = 'subject' | 'preheader' | 'html' | 'text';
 
@@ -98,14 +125,23 @@ export async function compileSources(src: EmailSources): Promise<{ htmlCompiled:
   if (src.preheader !== null) parse(rawLiquid, 'preheader', src.preheader);
   parse(htmlLiquid, 'html', src.html);
   if (src.text !== null) parse(rawLiquid, 'text', src.text);
+  const protectedHtml = protectLiquid(src.html);
+  if (!protectedHtml) throw new ValidationError([{ field: 'html', message: 'has a "{{" or "{%" with no "}}" or "%}" after it' }]);
   let htmlCompiled: string;
   try {
-    htmlCompiled = juice(src.html, { preserveMediaQueries: true, preserveFontFaces: true, removeStyleTags: true, applyWidthAttributes: true, applyHeightAttributes: true });
+    htmlCompiled = protectedHtml.restore(
+      juice(protectedHtml.html, { preserveMediaQueries: true, preserveFontFaces: true, removeStyleTags: true, applyWidthAttributes: true, applyHeightAttributes: true }),
+    );
   } catch (e) {
     throw new ValidationError([{ field: 'html', message: `CSS could not be inlined: ${e instanceof Error ? e.message : String(e)}` }]);
   }
   parse(htmlLiquid, 'html', htmlCompiled, 'after inlining CSS, ');
-  const textCompiled = src.text ?? convert(src.html, TEXT_OPTIONS).trim();
+  let textCompiled: string;
+  try {
+    textCompiled = src.text ?? convert(src.html, TEXT_OPTIONS).trim();
+  } catch (e) {
+    throw new ValidationError([{ field: 'html', message: `no plain text could be made from it (give \`text\` yourself): ${e instanceof Error ? e.message : String(e)}` }]);
+  }
   if (src.text === null) parse(rawLiquid, 'text', textCompiled, 'the plain text generated from the HTML does not parse (give `text` yourself): ');
   // A template can parse and still fail every render (a loop over a huge range, a bad filter
   // argument): one trial render for a recipient with no data finds that now, on the HTML as
