@@ -24,7 +24,8 @@ export function pacingFrom(headers: Record<string, string> | null, status: numbe
   if (!headers) return null;
   const h = (name: string) => headers[name] ?? headers[name.toLowerCase()];
   const retryAfter = seconds(h('retry-after'));
-  if (status === 429 && retryAfter !== null) return retryAfter;
+  // On a refusal (429, 5xx) the provider's Retry-After wins.
+  if (retryAfter !== null && (status === null || status >= 400)) return retryAfter;
   if (h('ratelimit-remaining') === '0') return seconds(h('ratelimit-reset')) ?? retryAfter ?? 1000;
   return status === 429 ? 1000 : null;
 }

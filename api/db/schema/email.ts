@@ -69,6 +69,9 @@ export const emailSends = sqliteTable(
     // The provider call's Idempotency-Key once the row went into a call: a re-claim re-sends that call.
     batchKey: text('batch_key'),
     sentAt: integer('sent_at'),
+    // What happened after: each set once, the first time (provider webhooks find the row by
+    // provider_id, or by the leadline_send tag on the message; tracking by the send id in its
+    // token). human_*: opens and clicks not made by privacy proxies or link scanners.
     deliveredAt: integer('delivered_at'),
     openedAt: integer('opened_at'),
     humanOpenedAt: integer('human_opened_at'),
