@@ -153,6 +153,22 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const visitor = await must('GET', `/api/v1/visitors?site_id=${site.id}&visitor_id=${visitorUid}`);
   const deliveries = ((await t.json('GET', '/api/v1/webhook-deliveries?limit=20')).body?.data ?? []) as { id: number }[];
 
+  // Email: a category, a personalised email and a transactional one, a send through the outbox.
+  const category = await create('email-categories', { key: `fx-cat-${n}`, name: `Category ${n}` });
+  const emailId = await create('emails', {
+    name: `Email ${n}`,
+    subject: 'Hi {{ contact.first_name | default: "there" }}',
+    html: '<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="{{ unsubscribe_url }}">leave</a></p>',
+    category_id: category,
+  });
+  await must('POST', '/api/v1/emails', { name: `Receipt ${n}`, kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
+  bodies['POST /api/v1/emails/{id}/send'] = { contact_id: contacts[0] };
+  bodies['POST /api/v1/emails/{id}/preview'] = { contact_id: contacts[1] };
+  bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
+  const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
+  await must('POST', '/api/v1/jobs/emails');
+  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number }[];
+
   return {
     ids: {
       contacts,
@@ -169,6 +185,10 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       sites: [site.id],
       visitors: [visitor.id],
       'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
+      emails: [emailId],
+      'email-categories': [category],
+      'email-sends': [send.id],
+      outbox: outbox.length ? outbox.map((m) => m.id) : [1],
     },
     tags: ['fx-tag', `fx-${n}`],
     site,

@@ -37,7 +37,7 @@ export interface Keys {
 
 const MB = 1024 * 1024;
 export const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-export const JOB_NAMES = ['reactions', 'webhooks', 'segments', 'retention'];
+export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'segments', 'retention'];
 
 // Body limits as the app sets them (api/app.ts), to know when 413 is the only right answer.
 export const limitFor = (path: string) =>
@@ -875,7 +875,8 @@ export class Generator {
       const pairs: [string, string][] = [
         ['_k', r.chance(0.9) ? fx.site.public_key : hostileString(r).slice(0, 100)],
         ['_sid', r.chance(0.8) ? `sid${r.int(1e9)}xyz` : hostileString(r).slice(0, 100)],
-        ...Object.entries(values).map(([k, v]) => [k, String(v)] as [string, string]),
+        // A hostile value may carry its own "toString" key, which String() cannot call.
+        ...Object.entries(values).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)] as [string, string]),
       ];
       if (r.chance(0.3)) pairs.push(['_return', r.pick([`${ORIGIN}/thanks`, 'https://evil.example/', 'javascript:alert(1)', '//evil.example', big(3000, 'r'), '\u0000'])]);
       if (r.chance(0.3)) pairs.push(['_ts', r.pick(['', 'abc', '1.2.3', big(500, '9'), `${Date.now()}.deadbeef`])]);
