@@ -30,7 +30,7 @@ export const ConfigSchema = z.object({
   // it must be on a domain verified there.
   EMAIL_FROM: optionalString
     .transform((v) => v ?? 'Leadline <leadline@example.com>')
-    .refine((v) => /^(?:[^<>\r\n"]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/.test(v), {
+    .refine((v) => /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/.test(v), {
       message: 'must be an address or "Name <address>"',
     }),
   // With a key, emails go through Resend; without one, into the local outbox.

@@ -8,6 +8,8 @@ import { count, runJob } from './tracking-helpers';
 import { routeContract } from './route-contract';
 import { settleDeferred } from '../api/routes/defer';
 import { sendEmail } from '../api/core/email/queue';
+import { parseConfig } from '../api/env';
+import { defaultSender, formatSender } from '../api/core/email/compose';
 
 const HTML = `<html><head><style>.hi { color: #c00; } @media (max-width: 600px) { .hi { color: blue } }</style></head>
 <body>
@@ -40,6 +42,20 @@ async function outbox(t: TestApp) {
   expect(list.status).toBe(200);
   return list.body.data as { id: number; to: string; subject: string; send_id: number }[];
 }
+
+describe('configuration', () => {
+  it('takes EMAIL_FROM as an address or "Name <address>", and checks RESEND_BASE_URL', () => {
+    const from = (v: string | undefined) => defaultSender(parseConfig({ EMAIL_FROM: v }));
+    expect(from(undefined)).toEqual({ name: 'Leadline', address: 'leadline@example.com' });
+    expect(from('  ')).toEqual({ name: 'Leadline', address: 'leadline@example.com' });
+    expect(from('news@shop.example.com')).toEqual({ name: null, address: 'news@shop.example.com' });
+    expect(from('"Shop, Inc." <news@shop.example.com>')).toEqual({ name: 'Shop, Inc.', address: 'news@shop.example.com' });
+    for (const bad of ['not an address', 'Name <>', 'a@b', 'x\r\nBcc: y@z.com <a@b.co>']) expect(() => parseConfig({ EMAIL_FROM: bad }), bad).toThrow(/EMAIL_FROM/);
+    expect(() => parseConfig({ RESEND_BASE_URL: 'api.resend.com' })).toThrow(/RESEND_BASE_URL: must be an http\(s\) URL/);
+    expect(formatSender('Shop, Inc. "Best"', 'a@b.co')).toBe('"Shop, Inc. \\"Best\\"" <a@b.co>');
+    expect(formatSender('Plain Name', 'a@b.co')).toBe('Plain Name <a@b.co>');
+  });
+});
 
 describe('authoring', () => {
   it('creates, lists, reads, updates and deletes emails; marketing kinds get the Newsletter category', async () => {
