@@ -1,0 +1,33 @@
+// Signed email link tokens (api/core/email/tokens.ts): what a recipient's client can and cannot do with one.
+import { describe, it, expect } from 'vitest';
+import { makeApp } from './helpers';
+import { createCtx } from '../api/core/context';
+import { signToken, verifyToken } from '../api/core/email/tokens';
+
+describe('email link tokens', () => {
+  it('verify only untouched tokens of their own kind, the same bytes for the same payload', async () => {
+    const t = await makeApp({ memory: true });
+    const tok = await signToken(t.ctx, 'click', [7, 'https://shop.example.com/a?b=1']);
+    expect(tok).toBe(await signToken(t.ctx, 'click', [7, 'https://shop.example.com/a?b=1']));
+    expect(tok).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
+    expect(await verifyToken(t.ctx, 'click', tok)).toEqual([7, 'https://shop.example.com/a?b=1']);
+    // Another kind, a changed payload, a changed MAC, junk: all null.
+    expect(await verifyToken(t.ctx, 'open', tok)).toBeNull();
+    const [body, sig] = tok.split('.') as [string, string];
+    const forged = btoa(JSON.stringify([7, 'https://evil.example.net/'])).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    expect(await verifyToken(t.ctx, 'click', `${forged}.${sig}`)).toBeNull();
+    expect(await verifyToken(t.ctx, 'click', `${body}.${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
+    for (const junk of ['', '.', 'a.b', `${body}.${sig}.x`, `${body}`, '\u0000.\ud800', 'x'.repeat(5000), `${body}.${sig}=`]) {
+      expect(await verifyToken(t.ctx, 'click', junk), junk.slice(0, 20)).toBeNull();
+    }
+  });
+
+  it('keep working across restarts (the generated secret is stored), and follow SECRET when it is set', async () => {
+    const t = await makeApp();
+    const tok = await signToken(t.ctx, 'unsubscribe', [1, 2]);
+    const again = createCtx({ client: t.client, config: t.ctx.config });
+    expect(await verifyToken(again, 'unsubscribe', tok)).toEqual([1, 2]);
+    const withSecret = createCtx({ client: t.client, config: { ...t.ctx.config, SECRET: 'a-configured-secret-0123' } });
+    expect(await verifyToken(withSecret, 'unsubscribe', tok)).toBeNull();
+  });
+});
