@@ -61,6 +61,7 @@ export const OTHER_TABLES: Record<string, string> = {
   email_categories: 'subscription categories; who left one is contact_subscriptions',
   emails: 'email definitions (subject, bodies, sender); sends are email_sends',
   email_broadcasts: 'broadcast definitions (email, segments, schedule, A/B); their sends are email_sends',
+  email_identify_uses: 'signatures of email click-through identify tokens already used (single use), kept until they expire; the token names a send, the row names nobody',
   email_webhook_receipts: "ids of provider webhook deliveries already handled, for de-duplication; the payloads are not kept",
   companies: 'organisations; which contacts belong to them is company_contacts',
   fields: 'custom field definitions; the values live on the contact row',

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context';
+import { trackHtml } from './track-links';
 
 /** A message as it leaves Leadline: what a driver hands to the provider or the outbox. */
 export interface OutgoingMessage {
@@ -33,7 +34,10 @@ export type MessageHook = (message: OutgoingMessage, at: MessageContext) => Outg
  * bytes the same for the same send (a re-claimed provider call re-sends the same payload
  * under the same Idempotency-Key): derive tokens from the send, never from the time or chance.
  */
-export const MESSAGE_HOOKS: MessageHook[] = [];
+export const MESSAGE_HOOKS: MessageHook[] = [
+  // Open pixel and click redirects (track-links.ts): sends and tests, never previews.
+  async (message, at) => (at.mode === 'preview' || at.sendId === null ? message : { ...message, html: await trackHtml(at.ctx, message.html, at.sendId) }),
+];
 
 export async function applyHooks(message: OutgoingMessage, at: MessageContext): Promise<OutgoingMessage> {
   let out = message;

@@ -141,5 +141,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `emails` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`subject` text NOT NULL,\n\t`preheader` text,\n\t`from_name` text,\n\t`from_address` text,\n\t`reply_to` text,\n\t`html` text NOT NULL,\n\t`text` text,\n\t`html_compiled` text NOT NULL,\n\t`text_compiled` text NOT NULL,\n\t`category_id` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "-- Marketing emails belong to a category unless told otherwise; this is the one a new installation starts with.\nINSERT INTO email_categories (key, name, description, created_at, updated_at) VALUES\n  ('marketing', 'Newsletter', 'News, offers and updates', CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));"
     ]
+  },
+  {
+    "tag": "0007_email_tracking",
+    "statements": [
+      "CREATE TABLE `email_identify_uses` (\n\t`token` text PRIMARY KEY NOT NULL,\n\t`used_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);",
+      "CREATE INDEX `email_identify_uses_expires_idx` ON `email_identify_uses` (`expires_at`);"
+    ]
   }
 ];
