@@ -34,6 +34,7 @@ import { emailRoutes } from './routes/email/emails';
 import { categoryRoutes } from './routes/email/categories';
 import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
+import { trackingRoutes } from './routes/email/tracking';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -118,7 +119,8 @@ export function createApp(deps: AppDeps) {
     c.set('clientIp', clientIp(c));
     await next();
   };
-  for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, withClientIp);
+  // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/o/*', '/c/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -134,6 +136,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
+  app.route('/', trackingRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));

@@ -88,4 +88,7 @@ export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number
   app.use('/f/*', perIp(Math.max(1, Math.ceil(perMinute / 20)), 'POST'));
   app.use('/focus', perIp(perMinute, 'GET'));
   app.use('/a/*', perIp(perMinute, 'GET'));
+  // Email click redirects; the open pixel (/o) has no limit: it always answers its image, and
+  // image proxies (Gmail's, Apple's) fetch for many readers from few addresses.
+  app.use('/c/*', perIp(perMinute, 'GET'));
 }
