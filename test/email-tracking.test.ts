@@ -5,7 +5,7 @@
 // identifies the browser through POST /t, once, within 15 minutes. The same in Chromium:
 // test/e2e/email-click-identify.test.ts.
 import { describe, it, expect } from 'vitest';
-import { makeApp, type TestApp } from './helpers';
+import { makeApp, expectError, type TestApp } from './helpers';
 import { CHROME_UA, count, makeSite, runJob, track, vid } from './tracking-helpers';
 import { settleDeferred } from '../api/routes/defer';
 import { trackHtml, decodeAttr } from '../api/core/email/track-links';
@@ -126,7 +126,7 @@ describe('the message a send carries', () => {
       `https://shop.example.com/c?who=${encodeURI(`<b>&"Ann'`).replace(/'/g, '%27')}`,
     ]);
     const clicks = await events(w.t, 'email_clicked');
-    expect(clicks.map((x) => [x.url, x.props.link])).toEqual([
+    expect(clicks.map((x) => [x.url, x.props.link]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
       ['https://shop.example.com/pricing?a=1&b=2#plans', 0],
       ['http://shop.example.com/b', 1],
       [`https://shop.example.com/c?who=<b>&"Ann'`, 2],
@@ -267,6 +267,11 @@ describe('GET /c/{token}', () => {
     ]);
     // A click is no pixel load: opens are counted from the pixel only.
     expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_opened'")).toBe(0);
+    // A program asking for JSON is told where the link leads; nothing is recorded.
+    const asked = await get(w.t, link, CHROME_UA, 'GET', { accept: 'application/json' });
+    expect(asked.status).toBe(200);
+    expect(await asked.json()).toEqual({ url: 'http://shop.example.com/b' });
+    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_clicked'")).toBe(2);
   });
 
   it('flags scanner clicks and clicks within seconds of sending or delivery; they get no ll_t', async () => {
@@ -332,6 +337,8 @@ describe('GET /c/{token}', () => {
       expect(page).toContain('This link is not valid');
       expect(page).not.toContain('<script>');
     }
+    const json = await w.t.json('GET', `/c/${bad[0]}`, undefined, { key: null, headers: { accept: 'application/json' } });
+    expectError(json, 400, 'BAD_REQUEST');
     expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_clicked'")).toBe(0);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       for (const p of [`/c/${token}`, `/o/${open}`]) expect((await get(w.t, p, SAFARI_UA, method)).status).toBeLessThan(500);

@@ -97,11 +97,19 @@ export type ClickResult = { ok: false } | { ok: true; location: string; recorded
  * tracker on a landing page carrying the tag brings back (identify.ts); machines and test sends
  * do not (a scanner's sandboxed browser must not become the contact, nor a test's reviewer).
  */
-export async function followClick(ctx: Ctx, input: { token: string; request: Request }): Promise<ClickResult> {
-  const payload = await verifyToken(ctx, 'click', input.token);
-  if (!payload || !isId(payload[0]) || !Number.isSafeInteger(payload[1]) || typeof payload[2] !== 'string') return { ok: false };
+/** The send, link index and destination of a genuine click token, or null. */
+export async function readClickToken(ctx: Ctx, token: string): Promise<{ sendId: number; link: number; url: string } | null> {
+  const payload = await verifyToken(ctx, 'click', token);
+  if (!payload || !isId(payload[0]) || !Number.isSafeInteger(payload[1]) || typeof payload[2] !== 'string') return null;
   const [sendId, link, url] = payload as [number, number, string];
-  if (!/^https?:\/\//i.test(url) || url.length > MAX_URL) return { ok: false };
+  if (!/^https?:\/\//i.test(url) || url.length > MAX_URL) return null;
+  return { sendId, link, url };
+}
+
+export async function followClick(ctx: Ctx, input: { token: string; request: Request }): Promise<ClickResult> {
+  const read = await readClickToken(ctx, input.token);
+  if (!read) return { ok: false };
+  const { sendId, link, url } = read;
   const send = await loadSend(ctx, sendId);
   // A genuine link whose send is gone (erased with its contact) still leads where it said.
   if (!send || send.isTest) return { ok: true, location: url, recorded: false };

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../shared';
-import { followClick, recordOpen, type Request } from '../../core/email/tracking';
+import { followClick, readClickToken, recordOpen, type Request } from '../../core/email/tracking';
+import { AppError } from '../../core/errors';
+import { errorResponse } from '../errors';
 
 /**
  * The links in sent emails (core/email/track-links.ts puts them there):
@@ -9,6 +11,8 @@ import { followClick, recordOpen, type Request } from '../../core/email/tracking
  * GET /c/{token} — a click: a 302 to the destination inside the genuine, signed click token,
  *   recorded; anything else (tampered, another kind of token, junk) gets a 400 HTML page and no
  *   redirect, so the endpoint can never send anyone where the token did not say.
+ *   A program asking for JSON (Accept: application/json without text/html) is told where the
+ *   link leads (200 { url }) or gets the JSON error, and nothing is recorded: it is no reader.
  * HEAD works on both (recorded as a machine's). Other methods are 405s.
  */
 
@@ -56,7 +60,14 @@ trackingRoutes.get('/o/:token', async (c) => {
   return c.body(GIF, 200, { 'Content-Type': 'image/gif', 'Content-Length': String(GIF.length), 'X-Content-Type-Options': 'nosniff', ...NO_STORE });
 });
 
+const wantsJson = (accept: string | undefined) => !!accept && /application\/json/i.test(accept) && !/text\/html/i.test(accept);
+
 trackingRoutes.get('/c/:token', async (c) => {
+  if (wantsJson(c.req.header('accept'))) {
+    const read = await readClickToken(c.get('ctx'), c.req.param('token'));
+    if (!read) return errorResponse(c, new AppError('BAD_REQUEST', 'This link is not valid: its token was changed or cut short.'));
+    return c.json({ url: read.url }, 200, NO_STORE);
+  }
   const result = await followClick(c.get('ctx'), { token: c.req.param('token'), request: requestOf(c) });
   if (!result.ok) {
     return c.html(BAD_LINK_PAGE, 400, {
