@@ -19,6 +19,8 @@ export interface Fixtures {
   visitorUid: string;
   /** Secrets of a key that was created and then revoked. */
   revokedKey: string;
+  /** Genuine open and click tokens from the send's message in the outbox (the /o and /c links). */
+  emailTokens: { open: string; click: string };
   /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
   bodies: Record<string, unknown>;
 }
@@ -158,7 +160,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const emailId = await create('emails', {
     name: `Email ${n}`,
     subject: 'Hi {{ contact.first_name | default: "there" }}',
-    html: '<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="{{ unsubscribe_url }}">leave</a></p>',
+    html: `<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="${ORIGIN}/offer?x=1&amp;y=2">offer</a> <a href="{{ unsubscribe_url }}">leave</a></p>`,
     category_id: category,
   });
   await must('POST', '/api/v1/emails', { name: `Receipt ${n}`, kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
@@ -167,7 +169,11 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
-  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number }[];
+  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
+  const sent = outbox.find((m) => m.send_id === send.id);
+  const html = sent ? String((await t.json('GET', `/api/v1/outbox/${sent.id}`)).body?.html ?? '') : '';
+  const emailTokens = { open: /\/o\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope', click: /\/c\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope' };
+  if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message: ${html.slice(0, 300)}`);
 
   return {
     ids: {
@@ -196,6 +202,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     assetSlug: a.slug,
     visitorUid,
     revokedKey: revoked.secret,
+    emailTokens,
     bodies,
   };
 }
