@@ -60,9 +60,12 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
-/** Every request: control characters and lone surrogates in the query string are refused (400). */
+/**
+ * Every request: control characters and lone surrogates in the query string are refused (400).
+ * But the email open pixel (/o/…), which reads no query and always answers its image.
+ */
 export const cleanQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
-  checkQuery(c.req.url);
+  if (!c.req.path.startsWith('/o/')) checkQuery(c.req.url);
   return next();
 };
 

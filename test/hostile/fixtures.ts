@@ -169,11 +169,17 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
-  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
-  const sent = outbox.find((m) => m.send_id === send.id);
+  // The loop the send kicked may hold the row for a moment: wait for its message.
+  let outbox: { id: number; send_id: number }[] = [];
+  let sent: { id: number; send_id: number } | undefined;
+  for (let i = 0; i < 100 && !sent; i++) {
+    if (i) await new Promise((ok) => setTimeout(ok, 20));
+    outbox = ((await t.json('GET', `/api/v1/outbox?limit=5&to=${encodeURIComponent(`fx-${n}-0@example.com`)}`)).body?.data ?? []) as { id: number; send_id: number }[];
+    sent = outbox.find((m) => m.send_id === send.id);
+  }
   const html = sent ? String((await t.json('GET', `/api/v1/outbox/${sent.id}`)).body?.html ?? '') : '';
   const emailTokens = { open: /\/o\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope', click: /\/c\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope' };
-  if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message: ${html.slice(0, 300)}`);
+  if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message ${JSON.stringify(send)}: ${html.slice(0, 300)}`);
 
   return {
     ids: {
