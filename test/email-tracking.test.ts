@@ -428,6 +428,15 @@ describe('the click-through handoff (ll_t)', () => {
     // Used: a second browser with the same URL (forwarded, shared) is not that contact.
     expect((await land(loc, vid(2))).status).toBe(202);
     expect((await visitor(vid(2))).contact_id).toBeNull();
+    // Nor with the MAC spelt another way (the last base64url character has 4 spare bits).
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelt = loc.replace(/(ll_t=[\w-]+\.[\w-]{21})([\w-])/, (_m, head: string, last: string) => {
+      const i = B64.indexOf(last);
+      return head + B64[(i & 0x30) | ((i + 1) & 0x0f)];
+    });
+    expect(respelt).not.toBe(loc);
+    await land(respelt, vid(9));
+    expect((await visitor(vid(9))).contact_id).toBeNull();
     // Expired.
     const late = await click();
     w.tick(HANDOFF_TTL_MS + 1);
