@@ -355,6 +355,9 @@ describe('GET /c/{token}', () => {
     expect(await events(w.t, 'email_clicked')).toEqual([
       { contact_id: null, url: 'https://shop.example.com/order/1', props: { email_id: e.id, send_id: sendId, link: 0, machine: false } },
     ]);
+    // The reactions take events without a contact in their stride.
+    await settleDeferred();
+    await runJob(w.t);
     // A genuine link whose send is gone still leads where it said, and records nothing.
     await w.t.client.execute({ sql: 'DELETE FROM email_sends WHERE id = ?', args: [sendId] });
     expect((await get(w.t, pathOf(tracked(html)[0]!))).headers.get('location')).toBe('https://shop.example.com/order/1');
@@ -363,13 +366,17 @@ describe('GET /c/{token}', () => {
 });
 
 describe('on the spine', () => {
-  it('scores email_opened and email_clicked with point rules filtered by email_id', async () => {
+  it('scores email_opened and email_clicked with point rules filtered by email_id (and machine, for people only)', async () => {
     const w = await world();
     const c = await contact(w.t, { email: 'points@example.com' });
     const a = await email(w.t);
     const b = await email(w.t, { name: 'Other' });
-    for (const [event_type, delta] of [['email_opened', 2], ['email_clicked', 5]] as const) {
-      const rule = await w.t.json('POST', '/api/v1/point-rules', { name: event_type, event_type, filter: { email_id: a.id }, delta });
+    // Opens by people only (props.machine is false); clicks by anyone.
+    for (const [event_type, delta, filter] of [
+      ['email_opened', 2, { email_id: a.id, prop: { key: 'machine', value: false } }],
+      ['email_clicked', 5, { email_id: a.id }],
+    ] as const) {
+      const rule = await w.t.json('POST', '/api/v1/point-rules', { name: event_type, event_type, filter, delta });
       expect(rule.status, JSON.stringify(rule.body)).toBe(201);
     }
     const sa = await sendTo(w, a.id, { contact_id: c.id });
@@ -379,6 +386,7 @@ describe('on the spine', () => {
       await get(w.t, pathOf(pixelOf(s.html)!));
       await get(w.t, pathOf(tracked(s.html)[0]!));
     }
+    await get(w.t, pathOf(pixelOf(sa.html)!), 'Mozilla/5.0');
     await settleDeferred();
     await runJob(w.t);
     expect((await w.t.json('GET', `/api/v1/contacts/${c.id}`)).body.points).toBe(7);
