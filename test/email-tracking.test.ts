@@ -236,9 +236,16 @@ describe('GET /o/{token}', () => {
     expect(row.opened_at).toBe(START + 1_000);
     expect(row.human_opened_at).toBeNull();
     expect((await events(w.t, 'email_opened')).map((x) => x.props.machine)).toEqual([true, true, true, true, true, true]);
+    // No sign of life from the contact either.
+    await settleDeferred();
+    await runJob(w.t);
+    expect((await w.t.json('GET', `/api/v1/contacts/${c.id}`)).body.last_active_at).toBeNull();
     // Gmail's image proxy fetches when the message is shown: a person opened it.
     await get(w.t, pathOf(pixelOf(one.html)!), 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)');
     expect((await sendRow(w.t, one.sendId)).human_opened_at).toBe(START + 61_000);
+    await settleDeferred();
+    await runJob(w.t);
+    expect((await w.t.json('GET', `/api/v1/contacts/${c.id}`)).body.last_active_at).toBe(new Date(START + 61_000).toISOString());
   });
 });
 
