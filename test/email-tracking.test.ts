@@ -436,6 +436,22 @@ describe('the click-through handoff (ll_t)', () => {
     expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'identified'")).toBe(1);
   });
 
+  it('is not kept with a form submitted on the landing page either', async () => {
+    const { w, site, click } = await setup();
+    const loc = await click();
+    const form = await w.t.json('POST', '/api/v1/forms', { name: 'Ask', fields: [{ key: 'email', type: 'email', label: 'Email', maps_to: 'email', required: true }], min_fill_ms: 0 });
+    expect(form.status, JSON.stringify(form.body)).toBe(201);
+    const r = await w.t.app.request(`/f/${form.body.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://shop.example.com', 'user-agent': CHROME_UA },
+      body: JSON.stringify({ k: site.public_key, v: vid(30), sid: 'submission-0001', values: { email: 'asker@example.com' }, t: 5000, url: loc, ref: loc }),
+    });
+    expect(r.status, await r.clone().text()).toBe(200);
+    const sub = await w.t.client.execute('SELECT page_url, referrer FROM form_submissions');
+    expect(sub.rows.map((x) => [x.page_url, x.referrer])).toEqual([['https://shop.example.com/landing?utm_source=news&x=1#top', 'https://shop.example.com/landing?utm_source=news&x=1#top']]);
+    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE url LIKE '%ll_t%' OR referrer LIKE '%ll_t%'")).toBe(0);
+  });
+
   it('works once, for 15 minutes, and never for a tampered token; a bad one still counts the page view', async () => {
     const { w, c, click, land, visitor, sendId } = await setup();
     const loc = await click();
