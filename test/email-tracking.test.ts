@@ -400,6 +400,43 @@ describe('on the spine', () => {
   });
 });
 
+describe('in segments', () => {
+  it('opened_email / clicked_email count people only, by email and destination, and membership follows the events', async () => {
+    const w = await world();
+    const reader = await contact(w.t, { email: 'reader@example.com' });
+    const proxied = await contact(w.t, { email: 'proxied@example.com' });
+    const a = await email(w.t);
+    const b = await email(w.t, { name: 'Other' });
+    const ra = await sendTo(w, a.id, { contact_id: reader.id });
+    const pa = await sendTo(w, a.id, { contact_id: proxied.id });
+    const rb = await sendTo(w, b.id, { contact_id: reader.id });
+    w.tick(60_000);
+    await get(w.t, pathOf(pixelOf(ra.html)!));
+    await get(w.t, pathOf(tracked(rb.html)[1]!));
+    await get(w.t, pathOf(pixelOf(pa.html)!), 'Mozilla/5.0');
+    await get(w.t, pathOf(tracked(pa.html)[0]!), 'Mimecast URL Protect');
+    const sample = async (filter: unknown) => {
+      const r = await w.t.json('POST', '/api/v1/segments/preview', { filter });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return (r.body.sample as number[]).sort();
+    };
+    expect(await sample({ behaviour: 'opened_email' })).toEqual([reader.id]);
+    expect(await sample({ behaviour: 'opened_email', email_id: a.id })).toEqual([reader.id]);
+    expect(await sample({ behaviour: 'opened_email', email_id: b.id })).toEqual([]);
+    expect(await sample({ behaviour: 'clicked_email' })).toEqual([reader.id]);
+    expect(await sample({ behaviour: 'clicked_email', email_id: a.id })).toEqual([]);
+    expect(await sample({ behaviour: 'clicked_email', url: { op: 'ends_with', value: '/b' } })).toEqual([reader.id]);
+    // A saved segment follows new clicks within a reactions run.
+    const seg = await w.t.json('POST', '/api/v1/segments', { name: 'Clicked A', filter: { behaviour: 'clicked_email', email_id: a.id } });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    await get(w.t, pathOf(tracked(ra.html)[0]!), CHROME_UA);
+    await settleDeferred();
+    await runJob(w.t);
+    const members = await w.t.json('GET', `/api/v1/segments/${seg.body.id}/members`);
+    expect(members.body.data.map((m: { id: number }) => m.id)).toEqual([reader.id]);
+  });
+});
+
 describe('the click-through handoff (ll_t)', () => {
   async function setup() {
     const w = await world();
