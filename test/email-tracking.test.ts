@@ -365,10 +365,14 @@ describe('GET /c/{token}', () => {
     // The reactions take events without a contact in their stride.
     await settleDeferred();
     await runJob(w.t);
+    // Erasing a contact with that address later takes them too (the url may hold what was rendered for it).
+    const later = await contact(w.t, { email: 'guest@example.com' });
+    expect((await w.t.json('DELETE', `/api/v1/contacts/${later.id}`)).status).toBeLessThan(300);
+    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_clicked'")).toBe(0);
+    expect(await count(w.t, 'SELECT count(*) AS n FROM email_sends')).toBe(0);
     // A genuine link whose send is gone still leads where it said, and records nothing.
-    await w.t.client.execute({ sql: 'DELETE FROM email_sends WHERE id = ?', args: [sendId] });
     expect((await get(w.t, pathOf(tracked(html)[0]!))).headers.get('location')).toBe('https://shop.example.com/order/1');
-    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_clicked'")).toBe(1);
+    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_clicked'")).toBe(0);
   });
 });
 

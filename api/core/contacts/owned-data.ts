@@ -102,6 +102,13 @@ export function eraseStatements(id: number): InStatement[] {
         AND (body ->> '$.data.contact.id' = ? OR body ->> '$.data.contact.id' IN (SELECT old_id FROM contact_aliases WHERE contact_id = ?))`,
       args: [id, id],
     },
+    // Opens and clicks of sends made to the address without a contact (contact_id NULL; a click's
+    // url may carry what was rendered for the address): found through their send, before it goes.
+    {
+      sql: `DELETE FROM events WHERE contact_id IS NULL AND type IN ('email_opened', 'email_clicked')
+        AND props ->> 'send_id' IN (SELECT id FROM email_sends WHERE to_email = (SELECT email_normalized FROM contacts WHERE id = ?))`,
+      args: [id],
+    },
     // Matched by address first: the contact row still names it.
     ...CONTACT_DATA.filter((t) => t.by === 'email').map(({ table, column }) => ({
       sql: `DELETE FROM ${table} WHERE ${column} = (SELECT email_normalized FROM contacts WHERE id = ?)`,
