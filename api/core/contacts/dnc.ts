@@ -4,29 +4,40 @@ import { getContact, touchContact, type ContactView, type DncChannel, type DncRe
 
 export { DNC_CHANNELS, DNC_REASONS, type DncChannel, type DncReason } from './contacts';
 
-/** Marks a contact do-not-contact on a channel; setting it again updates reason and comment, keeps the date. */
+/**
+ * Marks a contact do-not-contact on a channel; setting it again updates reason and comment, keeps
+ * the date. With keepExisting, an entry already there stays as it is (a person leaving by an
+ * unsubscribe link must not turn a 'bounced' or 'complained' entry into an 'unsubscribed' one).
+ */
 export async function setDoNotContact({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { id: number; channel: DncChannel; reason: DncReason; comment?: string | null };
+  input: { id: number; channel: DncChannel; reason: DncReason; comment?: string | null; keepExisting?: boolean };
 }): Promise<ContactView> {
   const res = await ctx.client.execute({
     sql: `INSERT INTO do_not_contact (contact_id, channel, reason, comment, created_at)
       SELECT id, ?, ?, ?, ? FROM contacts WHERE id = ?
-      ON CONFLICT(contact_id, channel) DO UPDATE SET reason = excluded.reason, comment = excluded.comment`,
+      ON CONFLICT(contact_id, channel) DO ${input.keepExisting ? 'NOTHING' : 'UPDATE SET reason = excluded.reason, comment = excluded.comment'}`,
     // A blank comment is no comment.
     args: [input.channel, input.reason, input.comment?.trim() || null, ctx.now(), input.id],
   });
-  if (res.rowsAffected === 0) throw new NotFoundError('Contact');
+  // With keepExisting nothing is written for an entry already there; getContact below tells a missing contact.
+  if (res.rowsAffected === 0 && !input.keepExisting) throw new NotFoundError('Contact');
   await touchContact(ctx, input.id);
   return getContact({ ctx, input: { id: input.id } });
 }
 
-export async function clearDoNotContact({ ctx, input }: { ctx: Ctx; input: { id: number; channel: DncChannel } }): Promise<ContactView> {
+/** Lifts a contact's do-not-contact entry on a channel; with onlyReason, only an entry with that reason (others stay). */
+export async function clearDoNotContact({ ctx, input }: { ctx: Ctx; input: { id: number; channel: DncChannel; onlyReason?: DncReason } }): Promise<ContactView> {
   const contact = await getContact({ ctx, input: { id: input.id } });
-  await ctx.client.execute({ sql: 'DELETE FROM do_not_contact WHERE contact_id = ? AND channel = ?', args: [input.id, input.channel] });
+  const res = await ctx.client.execute(
+    input.onlyReason
+      ? { sql: 'DELETE FROM do_not_contact WHERE contact_id = ? AND channel = ? AND reason = ?', args: [input.id, input.channel, input.onlyReason] }
+      : { sql: 'DELETE FROM do_not_contact WHERE contact_id = ? AND channel = ?', args: [input.id, input.channel] },
+  );
+  if (input.onlyReason && res.rowsAffected === 0) return contact;
   await touchContact(ctx, input.id);
   return { ...contact, do_not_contact: contact.do_not_contact.filter((d) => d.channel !== input.channel) };
 }
