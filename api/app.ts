@@ -34,6 +34,8 @@ import { emailRoutes } from './routes/email/emails';
 import { categoryRoutes } from './routes/email/categories';
 import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
+import { unsubscribeRoutes } from './routes/email/unsubscribe';
+import { subscriptionRoutes } from './routes/email/subscriptions';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -74,8 +76,8 @@ const limitFor = (path: string) =>
     ? 10 * MB
     : path === '/t'
       ? MAX_TRACK_BODY
-      : path.startsWith('/f/')
-        ? 64 * 1024 // a form submission
+      : path.startsWith('/f/') || path.startsWith('/u/')
+        ? 64 * 1024 // a form submission, an unsubscribe
         : path === '/api/v1/assets'
           ? 25 * MB // an uploaded file
           : 1 * MB;
@@ -113,12 +115,13 @@ export function createApp(deps: AppDeps) {
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));
   app.use('/f/*', bodyLimit(limitFor));
+  app.use('/u/*', bodyLimit(limitFor));
   // The public endpoints rate-limit by client IP; it travels in the context.
   const withClientIp: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('clientIp', clientIp(c));
     await next();
   };
-  for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -134,6 +137,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
+  app.route('/', unsubscribeRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -163,6 +167,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', emailRoutes);
   app.route('/', categoryRoutes);
   app.route('/', emailSettingsRoutes);
+  app.route('/', subscriptionRoutes);
   app.route('/', outboxApiRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

@@ -19,6 +19,19 @@ const tags = ['Public (no API key)'];
 const security: never[] = [];
 const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
 
+const UnsubscribeToken = z.object({
+  token: z.string().max(4096).openapi({ param: { name: 'token', in: 'path' }, description: 'The signed token of an unsubscribe link (core/email/links.ts)' }),
+});
+
+const OneClickBody = z
+  .object({
+    'List-Unsubscribe': z.literal('One-Click').optional().openapi({ description: 'What RFC 8058 has mailbox providers send' }),
+    action: z.enum(['leave', 'leave_all', 'rejoin_all', 'save']).optional().openapi({ description: 'Preference centre forms only' }),
+    shown: z.array(z.string()).optional().openapi({ description: "save: the category ids the page listed (only they change)" }),
+    c: z.array(z.string()).optional().openapi({ description: 'save: the category ids left ticked' }),
+  })
+  .openapi('OneClickUnsubscribe');
+
 const FormId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) });
 
 const PublicFormField = z
@@ -308,6 +321,51 @@ export const PUBLIC_ROUTES = [
       303: redirect("A browser without the gate form's submission: to the form's embed page"),
       304: { description: 'Not modified (the download still counts)' },
       ...publicErrors(403, 404, 422, 503),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/u/{token}',
+    operationId: 'getEmailPreferences',
+    tags,
+    security,
+    summary: 'The preference centre of an unsubscribe link',
+    description:
+      "Where `{{ unsubscribe_url }}` and `{{ preferences_url }}` in a marketing email lead: an HTML page (no script, a Content-Security-Policy that allows none) with the subscription categories and this recipient's state, each to leave or rejoin, and \"leave all marketing email\". Its forms post to the same URL. Opening it changes nothing (link scanners open every link).",
+    request: { params: UnsubscribeToken },
+    responses: {
+      200: html('The page', { 'Content-Security-Policy': header("default-src 'none'; the page's one stylesheet by its hash; forms to 'self' only") }),
+      400: html('The token is not valid (changed, cut short, or a preview\'s link): a page that says so'),
+      404: html('Nobody is on record for this link any more (the contact was deleted)'),
+      ...publicErrors(),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/u/{token}',
+    operationId: 'unsubscribeOneClick',
+    tags,
+    security,
+    summary: 'One-click unsubscribe (RFC 8058), and the preference centre\'s form posts',
+    description:
+      "What a mailbox provider posts for the message's `List-Unsubscribe-Post: List-Unsubscribe=One-Click`: leaves the link's category (all marketing email, as do-not-contact on email with reason `unsubscribed`, when the email has no category) at once, and answers an empty 200 — no redirect, no cookie, no key. Any body is taken (`List-Unsubscribe=One-Click` urlencoded or multipart, nothing, or anything else); repeating it changes nothing more. A form post with an `action` field (`leave`, `leave_all`, `rejoin_all`, `save` with `shown` and `c` category ids) comes from the preference centre and answers its page with what was done. Each leave is an `email_unsubscribed` event. At most 64 KB.",
+    request: {
+      params: UnsubscribeToken,
+      body: {
+        required: false,
+        content: {
+          'application/x-www-form-urlencoded': { schema: OneClickBody },
+          'multipart/form-data': { schema: OneClickBody },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'Done. One-click: an empty body. A preference-centre form post: the page, saying what changed.',
+        content: { 'text/html': { schema: z.string() } },
+      },
+      400: jsonOf(ErrorSchema, 'The token is not valid: nothing changed'),
+      ...publicErrors(413),
     },
   }),
 ];

@@ -5,7 +5,7 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { AppError } from '../core/errors';
 import type { AppEnv } from './shared';
 
-// What every public endpoint (/t, /f/:id, /focus, /a/:slug) gets before its
+// What every public endpoint (/t, /f/:id, /focus, /a/:slug; /u/:token its limit only) gets before its
 // handler: CORS for the calling page (on errors too, so its script can read
 // what went wrong; whether the origin may use a site is the site's allow-list,
 // checked in core) and a per-IP request limit, by bucket.
@@ -88,4 +88,8 @@ export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number
   app.use('/f/*', perIp(Math.max(1, Math.ceil(perMinute / 20)), 'POST'));
   app.use('/focus', perIp(perMinute, 'GET'));
   app.use('/a/*', perIp(perMinute, 'GET'));
+  // Unsubscribe links: the preference page per person; one-click posts come from mailbox
+  // providers' few servers on behalf of many people, so they get ten times as many.
+  app.use('/u/*', perIp(perMinute, 'GET'));
+  app.use('/u/*', perIp(perMinute * 10, 'POST'));
 }

@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { EVENT } from '../spine/event-types';
+import { resolveContactId } from '../contacts/contacts';
 import { clearDoNotContact, setDoNotContact, type DncChannel, type DncReason } from '../contacts/dnc';
 
 /**
@@ -180,7 +181,7 @@ export async function rejoinAll(ctx: Ctx, contactId: number): Promise<boolean> {
 // ---- the API: GET/PUT /api/v1/contacts/{id}/subscriptions ----
 
 export async function getContactSubscriptions({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<SubscriptionsView> {
-  return readSubscriptions(ctx, input.id);
+  return readSubscriptions(ctx, await resolveContactId(ctx, input.id));
 }
 
 /** Sets the state of the categories named; others keep theirs. Leaving or rejoining everything is the do-not-contact endpoint's. */
@@ -191,7 +192,8 @@ export async function putContactSubscriptions({
   ctx: Ctx;
   input: { id: number; categories: { category_id: number; subscribed: boolean }[] };
 }): Promise<SubscriptionsView> {
-  if (!(await contactExists(ctx, input.id))) throw new NotFoundError('Contact');
+  const id = await resolveContactId(ctx, input.id);
+  if (!(await contactExists(ctx, id))) throw new NotFoundError('Contact');
   const ids = input.categories.map((c) => c.category_id);
   const known = await ctx.client.execute({ sql: 'SELECT id FROM email_categories WHERE id IN (SELECT value FROM json_each(?))', args: [JSON.stringify(ids)] });
   const have = new Set(known.rows.map((r) => Number(r.id)));
@@ -199,9 +201,9 @@ export async function putContactSubscriptions({
   if (errors.length) throw new ValidationError(errors);
   await changeCategories(
     ctx,
-    input.id,
+    id,
     input.categories.map((c) => ({ categoryId: c.category_id, subscribed: c.subscribed })),
     { via: 'api', emailId: null, sendId: null },
   );
-  return readSubscriptions(ctx, input.id);
+  return readSubscriptions(ctx, id);
 }
