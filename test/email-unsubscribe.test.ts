@@ -60,9 +60,11 @@ async function state(t: TestApp, contactId: number) {
   };
 }
 
+const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+const open = (t: TestApp, token: string, init: RequestInit = {}) => t.app.request(`/u/${token}`, { ...init, headers: { ...HTML, ...(init.headers as Record<string, string>) } });
 const post = (t: TestApp, token: string, body?: BodyInit, headers: Record<string, string> = {}) => t.app.request(`/u/${token}`, { method: 'POST', body, headers });
-const form = (t: TestApp, token: string, pairs: [string, string][]) =>
-  post(t, token, new URLSearchParams(pairs).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+const form = (t: TestApp, token: string, pairs: [string, string][], headers: Record<string, string> = {}) =>
+  post(t, token, new URLSearchParams(pairs).toString(), { 'content-type': 'application/x-www-form-urlencoded', ...headers });
 
 describe('headers and the visible link', () => {
   it('marketing mail carries List-Unsubscribe (HTTPS and mailto) and List-Unsubscribe-Post, and a footer when the template places no link', async () => {
@@ -111,7 +113,8 @@ describe('headers and the visible link', () => {
     const test = (await t.json('GET', `/api/v1/outbox/${box[0].id}`)).body;
     expect(test.headers['List-Unsubscribe']).toContain('/u/preview>');
     // The preview link is harmless: it is no token.
-    expect((await t.app.request('/u/preview')).status).toBe(400);
+    expect((await open(t, 'preview')).status).toBe(400);
+    expectError(await t.json('GET', '/u/preview', undefined, { key: null }), 400, 'BAD_REQUEST');
     expect((await post(t, 'preview', 'List-Unsubscribe=One-Click', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(400);
     expect(await state(t, c.id)).toEqual({ subs: [], dnc: [], events: [] });
   });
@@ -241,7 +244,8 @@ describe('one-click POST /u/{token}', () => {
     for (const b of bad) {
       const p = await t.json('POST', `/u/${b}`, 'List-Unsubscribe=One-Click', { key: null, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expectError(p, 400, 'BAD_REQUEST');
-      const g = await t.app.request(`/u/${b}`);
+      expectError(await t.json('GET', `/u/${b}`, undefined, { key: null }), 400, 'BAD_REQUEST');
+      const g = await open(t, b);
       expect(g.status, b).toBe(400);
       expect(g.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await g.text()).toContain('This link is not valid');
@@ -298,7 +302,7 @@ describe('the preference centre', () => {
 
   it('GET shows every category with the contact\'s state, escaped, under a CSP with no script, and changes nothing', async () => {
     const { t, c, e, token, evil } = await setup();
-    const res = await t.app.request(`/u/${token}?preferences=1`);
+    const res = await open(t, `${token}?preferences=1`);
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'$/);
@@ -314,7 +318,7 @@ describe('the preference centre', () => {
     expect(html).toContain(`<input type="checkbox" name="c" value="${evil}" checked>`);
     expect(html).toContain('Unsubscribe from Newsletter');
     // A scanner fetching the link (GET, HEAD) leaves nothing behind.
-    await t.app.request(`/u/${token}`, { method: 'HEAD' });
+    await open(t, token, { method: 'HEAD' });
     expect(await state(t, c.id)).toEqual({ subs: [], dnc: [], events: [] });
   });
 
@@ -384,7 +388,7 @@ describe('the preference centre', () => {
   it('never lifts a bounced, complained, manual or all-channel entry, and does not turn one into "unsubscribed"', async () => {
     const { t, c, e, token, product } = await setup();
     expect((await t.json('PUT', `/api/v1/contacts/${c.id}/do-not-contact/email`, { reason: 'bounced' })).status).toBe(200);
-    let html = await (await t.app.request(`/u/${token}`)).text();
+    let html = await (await open(t, token)).text();
     expect(html).toContain('The sender has switched off email to this address');
     html = await (await form(t, token, [['action', 'leave_all']])).text();
     expect(html).toContain('Nothing changed');
@@ -409,11 +413,12 @@ describe('the preference centre', () => {
   it('a link whose contact was erased shows that nothing is on record, and one-click still answers 200', async () => {
     const { t, c, token } = await setup();
     expect((await t.json('DELETE', `/api/v1/contacts/${c.id}`)).status).toBe(200);
-    const g = await t.app.request(`/u/${token}`);
+    const g = await open(t, token);
     expect(g.status).toBe(404);
+    expectError(await t.json('GET', `/u/${token}`, undefined, { key: null }), 404, 'NOT_FOUND');
     expect(await g.text()).toContain('There is nothing on record for this address');
     expect((await post(t, token)).status).toBe(200);
-    expect((await form(t, token, [['action', 'leave_all']])).status).toBe(404);
+    expect((await form(t, token, [['action', 'leave_all']], HTML)).status).toBe(404);
     expect(await count(t, 'SELECT count(*) AS n FROM contact_subscriptions')).toBe(0);
     expect(await count(t, 'SELECT count(*) AS n FROM do_not_contact')).toBe(0);
   });
@@ -422,7 +427,7 @@ describe('the preference centre', () => {
     const t = await makeApp();
     const token = await signToken(t.ctx, 'unsubscribe', ['nobody@example.com', null, null]);
     expect((await post(t, token, 'List-Unsubscribe=One-Click', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(200);
-    expect((await t.app.request(`/u/${token}`)).status).toBe(404);
+    expect((await open(t, token)).status).toBe(404);
     const c = await contact(t, { email: 'Known@Example.com' });
     const known = await signToken(t.ctx, 'unsubscribe', ['known@example.com', null, null]);
     expect((await post(t, known)).status).toBe(200);

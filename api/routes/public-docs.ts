@@ -335,8 +335,14 @@ export const PUBLIC_ROUTES = [
     request: { params: UnsubscribeToken },
     responses: {
       200: html('The page', { 'Content-Security-Policy': header("default-src 'none'; the page's one stylesheet by its hash; forms to 'self' only") }),
-      400: html('The token is not valid (changed, cut short, or a preview\'s link): a page that says so'),
-      404: html('Nobody is on record for this link any more (the contact was deleted)'),
+      400: {
+        description: "The token is not valid (changed, cut short, or a preview's link): a page that says so for a browser (Accept: text/html), else the error shape",
+        content: { 'application/json': { schema: ErrorSchema }, 'text/html': { schema: z.string() } },
+      },
+      404: {
+        description: 'Nobody is on record for this link any more (the contact was deleted): a page for a browser, else the error shape',
+        content: { 'application/json': { schema: ErrorSchema }, 'text/html': { schema: z.string() } },
+      },
       ...publicErrors(),
     },
   }),

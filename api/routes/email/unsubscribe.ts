@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { AppError, BadRequestError } from '../../core/errors';
+import { AppError, BadRequestError, NotFoundError } from '../../core/errors';
 import { escapeHtml } from '../../core/util/html';
 import { applyPreferences, leaveByLink, openLink, preferencesOf, type LinkHolder, type PreferenceAction, type PreferenceResult } from '../../core/email/unsubscribe';
 import type { SubscriptionsView } from '../../core/email/subscriptions';
@@ -21,7 +21,7 @@ import type { AppEnv } from '../shared';
  * link in a message. The token in the URL is the only credential (so no CSRF token: a forged
  * post needs the token, and whoever has it may already post).
  *
- * A tampered or unknown token is a 400 (an HTML page for GET). Links in previews and test
+ * A tampered or unknown token is a 400 (a page for a browser's GET, else the error shape). Links in previews and test
  * messages carry "preview", which is no token.
  */
 
@@ -58,16 +58,23 @@ async function page(c: Context<AppEnv>, status: 200 | 400 | 404, title: string, 
   });
 }
 
-const invalidPage = (c: Context<AppEnv>) =>
-  page(
+/** A browser (Accept: text/html) gets a page about a bad link; anything else the error shape. */
+const wantsHtml = (c: Context<AppEnv>) => /text\/html/i.test(c.req.header('accept') ?? '');
+
+const invalidPage = (c: Context<AppEnv>) => {
+  if (!wantsHtml(c)) throw new BadRequestError('This unsubscribe link is not valid.');
+  return page(
     c,
     400,
     'Link not valid',
     '<h1>This link is not valid</h1><p>It may have been cut short or changed on the way. Open the link from the email again, or copy the whole of it into the address bar. (Links in previews and test emails never work.)</p>',
   );
+};
 
-const nobodyPage = (c: Context<AppEnv>) =>
-  page(c, 404, 'Email preferences', '<h1>Email preferences</h1><p>There is nothing on record for this address any more, so there is nothing to change here.</p>');
+const nobodyPage = (c: Context<AppEnv>) => {
+  if (!wantsHtml(c)) throw new NotFoundError('Contact');
+  return page(c, 404, 'Email preferences', '<h1>Email preferences</h1><p>There is nothing on record for this address any more, so there is nothing to change here.</p>');
+};
 
 const names = (view: SubscriptionsView, ids: number[]) =>
   ids.map((id) => `<strong>${escapeHtml(view.categories.find((c) => c.category_id === id)?.name ?? `#${id}`)}</strong>`).join(', ');
