@@ -259,6 +259,7 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
         { path: '/t', limit: 32 * 1024, headers: { 'content-type': 'text/plain', origin: ORIGIN }, start: `{"k":"${gen.fx.site.public_key}","v":null,` },
         { path: `/f/${gen.fx.formId}`, limit: 64 * 1024, headers: { 'content-type': 'text/plain', origin: ORIGIN }, start: `{"k":"${gen.fx.site.public_key}",` },
         { path: `/f/${gen.fx.formId}`, limit: 64 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }, start: `_k=${gen.fx.site.public_key}&email=` },
+        { path: `/u/${gen.fx.unsubscribeToken}`, limit: 64 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded' }, start: 'List-Unsubscribe=One-Click&pad=' },
         { path: '/api/v1/contacts', limit: 1024 * 1024, headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.admin}` }, start: '{"email":"x' },
         { path: '/api/v1/contacts/import', limit: 10 * 1024 * 1024, headers: { 'content-type': 'text/csv', authorization: `Bearer ${keys.admin}` }, start: 'email\na@example.com\n' },
         { path: '/api/v1/assets?filename=a.bin', limit: 25 * 1024 * 1024, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${keys.admin}` }, start: 'bytes' },

@@ -21,6 +21,9 @@ export interface Fixtures {
   revokedKey: string;
   /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
   bodies: Record<string, unknown>;
+  /** The token of the unsubscribe link in the fixture send's message (/u/{token}). */
+  unsubscribeToken: string;
+  categoryIds: number[];
 }
 
 let serial = 0;
@@ -165,9 +168,14 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   bodies['POST /api/v1/emails/{id}/send'] = { contact_id: contacts[0] };
   bodies['POST /api/v1/emails/{id}/preview'] = { contact_id: contacts[1] };
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
+  bodies['PUT /api/v1/contacts/{id}/subscriptions'] = { categories: [{ category_id: category, subscribed: false }] };
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
-  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number }[];
+  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
+  // The walk posts to this message's unsubscribe link (one-click and the preference forms).
+  const sent = outbox.find((m) => m.send_id === send.id);
+  const message = sent ? await must('GET', `/api/v1/outbox/${sent.id}`) : null;
+  const unsubscribeToken = /\/u\/([^>?]+)>/.exec(message?.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? 'preview';
 
   return {
     ids: {
@@ -197,5 +205,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     visitorUid,
     revokedKey: revoked.secret,
     bodies,
+    unsubscribeToken,
+    categoryIds: [category],
   };
 }

@@ -41,7 +41,7 @@ export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'segments', 'retent
 
 // Body limits as the app sets them (api/app.ts), to know when 413 is the only right answer.
 export const limitFor = (path: string) =>
-  path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? 32 * 1024 : path.startsWith('/f/') ? 64 * 1024 : path === '/api/v1/assets' ? 25 * MB : MB;
+  path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? 32 * 1024 : path.startsWith('/f/') || path.startsWith('/u/') ? 64 * 1024 : path === '/api/v1/assets' ? 25 * MB : MB;
 
 export const EXTRA_IDS = [
   ...PROTO_KEYS,
@@ -157,6 +157,7 @@ export class Generator {
       [3, () => this.formRead()],
       [3, () => this.focus()],
       [3, () => this.asset()],
+      [4, () => this.unsubscribe()],
       [2, () => this.scripts()],
       [2, () => this.plainPages()],
       [3, () => this.jobs()],
@@ -958,6 +959,85 @@ export class Generator {
     if (r.chance(0.6)) pairs.push(`k=${enc(r.chance(0.8) ? this.fx.site.public_key : hostileString(r).slice(0, 100))}`);
     if (r.chance(0.5)) pairs.push(`v=${enc(r.chance(0.7) ? vid(r.int(50)) : hostileString(r).slice(0, 100))}`);
     return { method: r.chance(0.15) ? 'HEAD' : 'GET', path: `/a/${slug}${pairs.length ? '?' + pairs.join('&') : ''}`, headers, kind: `asset ${kind}`, template: 'GET /a/{slug}' };
+  }
+
+  /** /u/{token}: the one-click POST as mailbox providers send it and otherwise, the preference centre's page and forms. */
+  unsubscribe(): HostileRequest {
+    const r = this.r;
+    const real = this.fx.unsubscribeToken;
+    const token = r.weighted<() => string>([
+      [6, () => real],
+      [1, () => 'preview'],
+      [1, () => real.slice(0, -1) + (real.endsWith('A') ? 'B' : 'A')],
+      [1, () => enc(hostileString(r).slice(0, 200))],
+      [1, () => big(r.pick([4097, 20_000]), 't')],
+      [1, () => r.pick(['%00', '%ED%A0%80', 'a.b', '.', 'x.%FF', `${real}.x`, `${real}%00`, ...PROTO_KEYS])],
+    ])();
+    const { headers } = this.publicHeaders();
+    if (r.chance(0.7)) headers.accept = r.pick(['text/html,application/xhtml+xml,*/*;q=0.8', '*/*', 'application/json']);
+    const q = r.chance(0.1) ? `?preferences=${enc(hostileString(r).slice(0, 50))}` : '';
+    const path = `/u/${token}${q}`;
+    // A query with control characters is refused before anything else.
+    const refused = queryRefused(q) ? [400] : undefined;
+    if (r.chance(0.35)) return { method: r.chance(0.15) ? 'HEAD' : 'GET', path, headers, kind: 'unsubscribe:page', template: 'GET /u/{token}', htmlOk: true, expect: refused };
+    const cats = [...this.fx.categoryIds, 1];
+    const id = () => (r.chance(0.7) ? String(r.pick(cats)) : r.pick([...HOSTILE_IDS, ...EXTRA_IDS, hostileString(r).slice(0, 100)]));
+    const fields = r.weighted<() => [string, string][]>([
+      [4, () => [['List-Unsubscribe', 'One-Click']]],
+      [1, () => []],
+      [2, () => [['action', 'save'], ...Array.from({ length: r.int(6) }, (): [string, string] => [r.pick(['shown', 'c']), id()])]],
+      [1, () => [['action', r.pick(['leave', 'leave_all', 'rejoin_all', 'save', '', 'LEAVE', '__proto__', hostileString(r).slice(0, 100)])]]],
+      [1, () => Array.from({ length: 1 + r.int(4) }, (): [string, string] => [r.pick(['action', 'c', 'shown', ...PROTO_KEYS, '']), hostileString(r).slice(0, r.pick([100, 5000]))])],
+      [1, () => [['action', 'save'], ...Array.from({ length: 3000 }, (_, i): [string, string] => [i % 2 ? 'c' : 'shown', String(i)])]],
+    ])();
+    const mode = r.weighted<string>([
+      [4, 'urlencoded'],
+      [3, 'multipart'],
+      [2, 'empty'],
+      [2, 'wrong-type'],
+      [1, 'broken-multipart'],
+      [1, 'oversize'],
+    ]);
+    let body: string | Uint8Array | undefined;
+    switch (mode) {
+      case 'urlencoded':
+        headers['content-type'] = r.pick(['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=UTF-8', 'APPLICATION/X-WWW-FORM-URLENCODED']);
+        body = fields.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&') + (r.chance(0.2) ? r.pick(['&%zz=1', '&=&&&', '&c=%ED%A0%80', '&action=%00']) : '');
+        break;
+      case 'multipart': {
+        const b = `----hostile${r.int(1e9)}`;
+        headers['content-type'] = `multipart/form-data; boundary=${r.chance(0.5) ? `"${b}"` : b}`;
+        body = fields.map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k.replace(/["\r\n]/g, '')}"\r\n\r\n${v}\r\n`).join('') + `--${b}--\r\n`;
+        break;
+      }
+      case 'empty':
+        if (r.chance(0.5)) headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = r.chance(0.5) ? '' : undefined;
+        break;
+      case 'wrong-type':
+        headers['content-type'] = r.pick(CONTENT_TYPES_WRONG.filter(Boolean));
+        body = r.chance(0.5) ? toJson(hostileValue(r)) : 'List-Unsubscribe=One-Click';
+        break;
+      case 'broken-multipart':
+        headers['content-type'] = r.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=x']);
+        body = r.pick(['--y\r\ngarbage', '--x\r\nContent-Disposition: form-data; name="action"\r\n\r\nleave_all', '--x--', big(2000, '-')]);
+        break;
+      case 'oversize':
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = `List-Unsubscribe=One-Click&pad=${big(70_000, 'p')}`;
+        break;
+    }
+    return {
+      method: 'POST',
+      path,
+      headers,
+      body,
+      stream: body !== undefined && r.chance(0.1),
+      kind: `unsubscribe:${mode}`,
+      template: 'POST /u/{token}',
+      htmlOk: true,
+      expect: refused ?? (body !== undefined && byteSize(body) > limitFor('/u/') ? [413] : undefined),
+    };
   }
 
   scripts(): HostileRequest {
