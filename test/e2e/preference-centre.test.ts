@@ -79,7 +79,7 @@ describe('the preference centre in Chromium', () => {
       ['Product <news>', true],
     ]);
     // Names are text, and the page's own styles applied under its CSP.
-    await expect.poll(() => page.getByText('Product <news>', { exact: true }).count()).toBe(1);
+    await expect.poll(() => page.locator('label span').allTextContents()).toEqual(['NewsletterNews, offers and updates', 'Product <news>Releases & fixes']);
     expect(await page.locator('main').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(255, 255, 255)');
     expect(await page.locator('script').count()).toBe(0);
 

@@ -32,7 +32,7 @@ label{display:flex;gap:.6rem;align-items:flex-start;padding:.45rem 0;border-bott
 input[type=checkbox]{margin-top:.3rem;width:1.1rem;height:1.1rem}
 button{font:inherit;padding:.55rem 1rem;border-radius:6px;border:1px solid #1f4fd1;background:#1f4fd1;color:#fff;cursor:pointer}
 button.quiet{background:#fff;color:#1f4fd1}form{margin:1rem 0}
-.done{background:#eef7ee;border:1px solid #9ccc9c;border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem}
+.done{background:#eef7ee;border:1px solid #9ccc9c;border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem}.done p,.notice p{margin:.2rem 0}
 .notice{background:#fff8e5;border:1px solid #e6cf8a;border-radius:6px;padding:.75rem 1rem}.note{color:#555;font-size:.9rem}`;
 
 let styleHash: Promise<string> | undefined;
