@@ -252,6 +252,23 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       const box = await api('GET', '/api/v1/outbox');
       expect(box.body.data, why(box)).toEqual([expect.objectContaining({ to: 'mail.worker@example.com', subject: 'Hi <b>Wo</b>' })]);
     }, { timeout: 10_000 });
+    // Its unsubscribe link works in workerd: the preference centre, and a one-click POST as Gmail sends it (multipart).
+    const [m] = (await api('GET', '/api/v1/outbox')).body.data;
+    const message = (await api('GET', `/api/v1/outbox/${m.id}`)).body;
+    const token = /\/u\/([^>?]+)>/.exec(message.headers['List-Unsubscribe'])![1]!;
+    const pageRes = await mf!.dispatchFetch(`${ORIGIN}/u/${token}`, { headers: { accept: 'text/html' } });
+    expect(pageRes.status).toBe(200);
+    expect(pageRes.headers.get('content-security-policy')).toMatch(/style-src 'sha256-/);
+    expect(await pageRes.text()).toContain('Save my choices');
+    const oneClick = await mf!.dispatchFetch(`${ORIGIN}/u/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.text()).toBe('');
+    const subs = await api('GET', `/api/v1/contacts/${c.body.id}/subscriptions`);
+    expect(subs.body.categories[0], why(subs)).toMatchObject({ key: 'marketing', subscribed: false });
   });
 
   it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
