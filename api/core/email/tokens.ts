@@ -86,7 +86,9 @@ export async function verifyToken(ctx: Ctx, kind: TokenKind, token: string): Pro
   if (dot <= 0 || dot !== token.lastIndexOf('.')) return null;
   const body = token.slice(0, dot);
   const given = fromB64url(token.slice(dot + 1));
-  if (!given || given.length !== 16) return null;
+  // Only the canonical spelling: the last character of 16 bytes in base64url carries 2 bits and 4
+  // of padding, which atob ignores, so without this one MAC had 16 spellings.
+  if (!given || given.length !== 16 || b64url(given) !== token.slice(dot + 1)) return null;
   const want = await mac(ctx, kind, body);
   let diff = 0;
   for (let i = 0; i < 16; i++) diff |= want[i]! ^ given[i]!;
