@@ -12,8 +12,9 @@ import { ErrorSchema, publicErrors, Url, type AppEnv } from './shared';
 // download routes take several content types and answer HTML to browsers), so these definitions
 // document them without putting a validator in front. The contracts they describe are the doc
 // comments of core/tracking/payload.ts, core/forms/definition.ts and submission.ts,
-// core/focus/public.ts, routes/assets/assets.ts and routes/widgets.ts; test/openapi.test.ts
-// checks that every public route is here and nothing here is missing a route.
+// core/focus/public.ts, routes/assets/assets.ts, routes/email/unsubscribe.ts and
+// routes/widgets.ts; test/openapi.test.ts checks that every public route is here and nothing
+// here is missing a route.
 
 const tags = ['Public (no API key)'];
 const security: never[] = [];
