@@ -95,17 +95,6 @@ const markSend = (sendId: number, now: number): InStatement => ({
   args: [now, now, sendId],
 });
 
-export interface ChangeResult {
-  /** Categories the contact left now (it was subscribed). */
-  left: number[];
-  /** Categories the contact rejoined now (it had left). */
-  rejoined: number[];
-  /** It left all marketing email now. */
-  leftAll: boolean;
-  /** Its own "left everything" entry was lifted now. */
-  rejoinedAll: boolean;
-}
-
 /**
  * Sets the contact's state for the categories given (others keep theirs), in one transaction
  * with the events. Categories that do not exist (any more) are passed over.
@@ -118,11 +107,9 @@ export async function changeCategories(
 ): Promise<{ left: number[]; rejoined: number[] }> {
   const now = ctx.now();
   const stmts: InStatement[] = [];
-  const kinds: ('leave' | 'event' | 'rejoin')[] = [];
   for (const ch of changes) {
     if (ch.subscribed) {
       stmts.push({ sql: 'DELETE FROM contact_subscriptions WHERE contact_id = ? AND category_id = ? AND subscribed = 0', args: [contactId, ch.categoryId] });
-      kinds.push('rejoin');
     } else {
       // A row only for a contact and a category that exist; a changed row only when it was not left already.
       stmts.push({
@@ -131,9 +118,7 @@ export async function changeCategories(
           ON CONFLICT(contact_id, category_id) DO UPDATE SET subscribed = 0, updated_at = excluded.updated_at WHERE subscribed <> 0`,
         args: [contactId, ch.categoryId, now, contactId, ch.categoryId],
       });
-      kinds.push('leave');
       stmts.push(eventStatement(contactId, ch.categoryId, origin, now, true));
-      kinds.push('event');
     }
   }
   if (!stmts.length) return { left: [], rejoined: [] };
