@@ -36,6 +36,11 @@ export const ConfigSchema = z.object({
   // With a key, emails go through Resend; without one, into the local outbox.
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
+  // Resend's webhook signing secret (whsec_…): POST /webhooks/resend verifies deliveries with it;
+  // unset, that endpoint answers 404 (not configured).
+  RESEND_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^(whsec_)?[A-Za-z0-9+/]{16,}={0,2}$/.test(v), {
+    message: 'must be the signing secret Resend shows for the webhook (whsec_ followed by base64)',
+  }),
   GEOIP_DB: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Requests per minute one IP may send to the public endpoints (/t, forms).
