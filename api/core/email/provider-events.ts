@@ -91,7 +91,7 @@ const ResendEvent = z
     created_at: z.string().max(100).optional(),
     data: z
       .object({
-        email_id: z.string().max(200).optional(),
+        email_id: z.string().max(200).nullish(),
         created_at: z.string().max(100).optional(),
         to: z.union([z.array(z.unknown()), z.string()]).optional(),
         tags: Tags.optional(),
