@@ -5,7 +5,7 @@ import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
 import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
-import { ErrorSchema, publicErrors, Url, type AppEnv } from './shared';
+import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 
 // The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
 // their input themselves (POST /t is the ingestion hot path and parses its own body; the form and
@@ -334,7 +334,7 @@ export const PUBLIC_ROUTES = [
             schema: z
               .object({
                 type: z.string().openapi({ example: 'email.bounced' }),
-                created_at: z.string().optional(),
+                created_at: Timestamp.optional(),
                 data: z
                   .object({
                     email_id: z.string().optional().openapi({ description: "Resend's id of the message" }),
