@@ -362,6 +362,24 @@ describe('POST /webhooks/resend: what it does', () => {
     expect((await sendRow(t, a.sendId)).delivered_at).not.toBeNull();
   });
 
+  it("a bounce that outruns the loop's record of the call (the row still sending, no provider id) lands by the tag", async () => {
+    const a = await sendOne(t);
+    await t.client.execute({ sql: "UPDATE email_sends SET status = 'sending', provider_id = NULL WHERE id = ?", args: [a.sendId] });
+    const r = await post(t, event('email.bounced', 're_not_yet_recorded', { to: [a.to], tags: { leadline_send: String(a.sendId) }, bounce: { type: 'Permanent' } }));
+    expect(r.body.result).toBe('applied');
+    expect((await sendRow(t, a.sendId)).bounce_type).toBe('hard');
+    expect(await dncOf(t, a.contactId)).toEqual([expect.objectContaining({ reason: 'bounced' })]);
+  });
+
+  it('the first deliveries of one event, racing: exactly one is applied', async () => {
+    const a = await sendOne(t);
+    const body = event('email.complained', a.providerId!);
+    const results = await Promise.all(Array.from({ length: 6 }, () => post(t, body, { id: 'msg_race_first' })));
+    expect(results.map((x) => x.status)).toEqual(Array(6).fill(200));
+    expect(results.filter((x) => x.body.result === 'applied')).toHaveLength(1);
+    expect((await eventsOf(t, a.sendId)).filter((e) => e.type === 'email_complained')).toHaveLength(1);
+  });
+
   it('a send to an address without a contact: a hard bounce suppresses that address too', async () => {
     const receipt = (await t.json('POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'R', html: '<p>r</p>' })).body.id;
     const to = `nobody-${randomUUID().slice(0, 8)}@example.com`;

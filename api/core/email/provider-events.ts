@@ -127,7 +127,11 @@ interface SendRow {
   isTest: boolean;
 }
 
-/** The send a Resend event is about: by Resend's id, else by our tag (only while we never learnt Resend's id, and to the same address). */
+/**
+ * The send a Resend event is about: by Resend's id, else by our tag (only while we never learnt
+ * Resend's id, and to the same address). The effects touch only columns the send loop never
+ * writes, so they may land on a row the loop still holds.
+ */
 async function findSend(ctx: Ctx, event: ResendEvent): Promise<SendRow | null> {
   const cols = 'id, contact_id, to_email, is_test, provider_id';
   const row = (r: Record<string, unknown>): SendRow => ({
@@ -143,7 +147,9 @@ async function findSend(ctx: Ctx, event: ResendEvent): Promise<SendRow | null> {
   }
   const tagged = sendTag(event.data.tags);
   if (tagged === null) return null;
-  const r = await ctx.client.execute({ sql: `SELECT ${cols} FROM email_sends WHERE id = ? AND provider_id IS NULL AND status = 'sent'`, args: [tagged] });
+  // Any status a message may have left in: still 'sending' when Resend's webhook outruns the loop's
+  // own record of the call, 'pending' or 'failed' when Resend took a call that answered with an error.
+  const r = await ctx.client.execute({ sql: `SELECT ${cols} FROM email_sends WHERE id = ? AND provider_id IS NULL AND status <> 'skipped'`, args: [tagged] });
   const found = r.rows[0];
   // Another installation sharing the Resend account has its own send 42: the address must match too.
   if (!found || found.to_email === null || !recipients(event.data.to).includes(String(found.to_email))) return null;
