@@ -222,6 +222,19 @@ describe('POST /webhooks/resend: who may speak', () => {
     expectError(await post(bare, 'junk', { omit: ['svix-id'] }), 404, 'NOT_FOUND');
   });
 
+  it('a per-IP limit of ten times PUBLIC_RATE_LIMIT: 429 with Retry-After past it', async () => {
+    const limited = await makeApp({ env: env({ PUBLIC_RATE_LIMIT: '1' }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await post(limited, event('email.delivered', 'x'))).status);
+    expect(statuses).toEqual([...Array(10).fill(200), 429]);
+  });
+
+  it('other methods: 405 with Allow', async () => {
+    const r = await t.app.request('/webhooks/resend', { method: 'GET' });
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toMatch(/POST/);
+  });
+
   it('an invalid secret is refused at start, naming the variable', async () => {
     await expect(makeApp({ env: { RESEND_WEBHOOK_SECRET: 'not a secret!' } })).rejects.toThrow(/RESEND_WEBHOOK_SECRET/);
   });
