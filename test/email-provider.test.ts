@@ -237,6 +237,7 @@ describe('POST /webhooks/resend: who may speak', () => {
 
   it('an invalid secret is refused at start, naming the variable', async () => {
     await expect(makeApp({ env: { RESEND_WEBHOOK_SECRET: 'not a secret!' } })).rejects.toThrow(/RESEND_WEBHOOK_SECRET/);
+    await expect(makeApp({ env: { RESEND_WEBHOOK_SECRET: 'whsec_abcdefghijklmnopq' } })).rejects.toThrow(/RESEND_WEBHOOK_SECRET/);
   });
 
   it('an unknown message, or a type Leadline does not act on: 2xx, nothing changes', async () => {
