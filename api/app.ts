@@ -36,6 +36,9 @@ import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
 import { unsubscribeRoutes } from './routes/email/unsubscribe';
 import { subscriptionRoutes } from './routes/email/subscriptions';
+import { providerWebhookRoutes } from './routes/email/provider-webhooks';
+import { emailReportRoutes } from './routes/email/reports';
+import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -80,7 +83,9 @@ const limitFor = (path: string) =>
         ? 64 * 1024 // a form submission, an unsubscribe
         : path === '/api/v1/assets'
           ? 25 * MB // an uploaded file
-          : 1 * MB;
+          : path.startsWith('/webhooks/')
+            ? MAX_WEBHOOK_BODY
+            : 1 * MB;
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -121,7 +126,7 @@ export function createApp(deps: AppDeps) {
     c.set('clientIp', clientIp(c));
     await next();
   };
-  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -138,6 +143,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
   app.route('/', unsubscribeRoutes);
+  app.use('/webhooks/*', bodyLimit(limitFor));
+  app.route('/', providerWebhookRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -168,6 +175,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', categoryRoutes);
   app.route('/', emailSettingsRoutes);
   app.route('/', subscriptionRoutes);
+  app.route('/', emailReportRoutes);
   app.route('/', outboxApiRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

@@ -5,6 +5,9 @@ import { CHROME_UA, sign } from '../tracking-helpers';
 
 export const ORIGIN = 'https://shop.example.com';
 
+/** The walk's apps run with this RESEND_WEBHOOK_SECRET, so signed webhooks get past the signature. */
+export const HOSTILE_WEBHOOK_SECRET = `whsec_${Buffer.from('hostile-walk-webhook-secret-0123').toString('base64')}`;
+
 /** One custom field of every type, made once per app: contact bodies, CSV columns and form mappings write to them. */
 export const TYPED_FIELDS = ['text', 'textarea', 'number', 'boolean', 'date', 'datetime', 'email', 'url', 'tel', 'select', 'multiselect', 'country'] as const;
 export const typedKey = (type: string) => `ft_${type}`;
@@ -24,6 +27,8 @@ export interface Fixtures {
   /** The token of the unsubscribe link in the fixture send's message (/u/{token}). */
   unsubscribeToken: string;
   categoryIds: number[];
+  /** Provider ids of sends (outbox-<id> here), for signed provider webhooks that find their send. */
+  providerIds: string[];
 }
 
 let serial = 0;
@@ -172,9 +177,10 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
   const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
+  const sent = (await t.json('GET', `/api/v1/email-sends/${send.id}`)).body as { provider_id: string | null } | null;
   // The walk posts to this message's unsubscribe link (one-click and the preference forms).
-  const sent = outbox.find((m) => m.send_id === send.id);
-  const message = sent ? await must('GET', `/api/v1/outbox/${sent.id}`) : null;
+  const inOutbox = outbox.find((m) => m.send_id === send.id);
+  const message = inOutbox ? await must('GET', `/api/v1/outbox/${inOutbox.id}`) : null;
   const unsubscribeToken = /\/u\/([^>?]+)>/.exec(message?.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? 'preview';
 
   return {
@@ -207,5 +213,6 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     bodies,
     unsubscribeToken,
     categoryIds: [category],
+    providerIds: sent?.provider_id ? [sent.provider_id] : ['outbox-1'],
   };
 }
