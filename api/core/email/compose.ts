@@ -2,7 +2,7 @@ import type { Ctx } from '../context';
 import { ValidationError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
 import { loadEmail, type EmailRecord } from './emails';
-import { parsedEmail, renderParts } from './render';
+import { parsedEmail, parsedSubject, renderParts } from './render';
 import { addressOnly, loadRecipients, type Recipient } from './recipients';
 import { isMarketing } from './schema';
 import { recipientLinks, type LinkTarget } from './links';
@@ -42,6 +42,8 @@ export async function composeMessage(
     variables: Record<string, unknown> | null;
     mode: MessageContext['mode'];
     target: LinkTarget;
+    /** Liquid for the subject instead of the email's own (an A/B broadcast's variant or winner). */
+    subject?: string | null;
   },
 ): Promise<OutgoingMessage> {
   const links = await recipientLinks(ctx, input.target);
@@ -55,7 +57,8 @@ export async function composeMessage(
     unsubscribe_url: links.unsubscribe_url,
     preferences_url: links.preferences_url,
   };
-  const parts = await renderParts(parsedEmail(input.email), scope);
+  const parsed = parsedEmail(input.email);
+  const parts = await renderParts(input.subject == null ? parsed : { ...parsed, subject: parsedSubject(input.subject) }, scope);
   const headers: Record<string, string> = { ...links.headers };
   if (input.mode === 'test') headers['X-Leadline-Test'] = 'true';
   const message: OutgoingMessage = {

@@ -4,6 +4,7 @@ import { EVENT } from '../spine/event-types';
 import { randomToken, sha256Hex } from '../util/crypto';
 import { emailRecord, type EmailRecord } from './emails';
 import { composeMessage } from './compose';
+import { broadcastSubjects } from './broadcasts';
 import { addressOnly, loadRecipients } from './recipients';
 import { getEmailSettings, installationId } from './settings';
 import { skipReasonSql } from './suppression';
@@ -49,6 +50,8 @@ export interface ClaimedRow {
   isTest: boolean;
   variables: Record<string, unknown> | null;
   batchKey: string | null;
+  broadcastId: number | null;
+  variant: string | null;
 }
 
 export interface ClaimedBatch {
@@ -72,6 +75,8 @@ const claimed = (r: Row): ClaimedRow => ({
   isTest: Number(r.is_test) === 1,
   variables: r.variables === null ? null : (JSON.parse(String(r.variables)) as Record<string, unknown>),
   batchKey: r.batch_key === null ? null : String(r.batch_key),
+  broadcastId: r.broadcast_id === null || r.broadcast_id === undefined ? null : Number(r.broadcast_id),
+  variant: r.variant === null || r.variant === undefined ? null : String(r.variant),
 });
 
 /** Rows as the fence sees them: [id, attempts] pairs for json_each. */
@@ -149,6 +154,7 @@ async function loadEmails(ctx: Ctx, ids: number[]): Promise<Map<number, EmailRec
 async function render(ctx: Ctx, rows: ClaimedRow[]): Promise<{ messages: DriverMessage[]; failed: { row: ClaimedRow; error: string }[] }> {
   const emails = await loadEmails(ctx, rows.map((r) => r.emailId));
   const recipients = await loadRecipients(ctx, rows.flatMap((r) => (r.contactId === null ? [] : [r.contactId])));
+  const subjects = await broadcastSubjects(ctx, rows.flatMap((r) => (r.broadcastId === null ? [] : [r.broadcastId])));
   const messages: DriverMessage[] = [];
   const failed: { row: ClaimedRow; error: string }[] = [];
   for (const row of rows) {
@@ -164,6 +170,7 @@ async function render(ctx: Ctx, rows: ClaimedRow[]): Promise<{ messages: DriverM
         to: row.to!,
         variables: row.variables,
         mode: row.isTest ? 'test' : 'send',
+        subject: row.broadcastId === null ? null : (subjects.get(row.broadcastId)?.(row.variant) ?? null),
         target: { sendId: row.id, contactId: row.contactId, toEmail: row.to, categoryId: email.categoryId, marketing: row.marketing },
       });
       messages.push({ ...message, sendId: row.id, contactId: row.contactId });

@@ -141,5 +141,14 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `emails` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`subject` text NOT NULL,\n\t`preheader` text,\n\t`from_name` text,\n\t`from_address` text,\n\t`reply_to` text,\n\t`html` text NOT NULL,\n\t`text` text,\n\t`html_compiled` text NOT NULL,\n\t`text_compiled` text NOT NULL,\n\t`category_id` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "-- Marketing emails belong to a category unless told otherwise; this is the one a new installation starts with.\nINSERT INTO email_categories (key, name, description, created_at, updated_at) VALUES\n  ('marketing', 'Newsletter', 'News, offers and updates', CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));"
     ]
+  },
+  {
+    "tag": "0007_broadcasts",
+    "statements": [
+      "ALTER TABLE `email_broadcasts` ADD `phase` text;",
+      "ALTER TABLE `email_broadcasts` ADD `cursor` integer;",
+      "ALTER TABLE `email_broadcasts` ADD `winner` text;",
+      "ALTER TABLE `email_broadcasts` ADD `decided_at` integer;"
+    ]
   }
 ];
