@@ -413,9 +413,10 @@ export async function runBroadcasts(ctx: Ctx, opts: { budgetMs?: number; chunk?:
       if (decided) out.decided++;
     }
     if (b.phase === 'sending') {
-      // The due index holds only pending and sending rows.
+      // The due index holds only pending and sending rows (the broadcast index would walk every
+      // row already sent, on every run).
       const left = await ctx.client.execute({
-        sql: "SELECT 1 FROM email_sends WHERE status IN ('pending', 'sending') AND broadcast_id = ? LIMIT 1",
+        sql: "SELECT 1 FROM email_sends INDEXED BY email_sends_due_idx WHERE status IN ('pending', 'sending') AND next_attempt_at IS NOT NULL AND broadcast_id = ? LIMIT 1",
         args: [b.id],
       });
       if (!left.rows.length) {
