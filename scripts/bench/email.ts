@@ -3,7 +3,7 @@
 // process's peak RSS. One fresh WAL database file (prepareDatabase, real migrations), filled in
 // SQL: BENCH_CONTACTS contacts (first/last name, city, custom fields, 2 tags each, a primary
 // company), a static segment of them all, and a second segment of the first BENCH_KILL_CONTACTS.
-// The email is a realistic ~20 KB newsletter (a <style> block the save inlines, tables, eight
+// The email is a realistic ~20 KB newsletter (a <style> block the save inlines, tables, ten
 // articles, images, buttons) with Liquid personalisation: names with defaults, a custom field
 // in an {% if %}, the company, a loop over tags, the unsubscribe and preference URLs.
 //
@@ -57,15 +57,15 @@ const para = (seed: number, words: number) => Array.from({ length: words }, (_, 
 /** A newsletter as people send them: ~20 KB of tables, inline-able CSS and Liquid. */
 export function newsletterHtml(): string {
   const articles = Array.from(
-    { length: 8 },
+    { length: 10 },
     (_, i) => `
       <tr><td class="article">
         <table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr>
           <td class="thumb" width="180"><img src="https://cdn.example.com/news/2026-11/article-${i + 1}.jpg" width="180" height="120" alt="Article ${i + 1}"></td>
           <td class="copy">
             <h2 class="headline">${para(i, 6)}</h2>
-            <p class="lead">${para(i + 1, 40)}</p>
-            <p class="body">${para(i + 2, 60)}</p>
+            <p class="lead">${para(i + 1, 50)}</p>
+            <p class="body">${para(i + 2, 90)}</p>
             ${i === 2 ? '{% if contact.fields.plan == "pro" %}<p class="note">As a Pro customer, {{ contact.first_name | default: "you" }} get this a week early.</p>{% else %}<p class="note">Upgrade to Pro to get these a week early.</p>{% endif %}' : ''}
             <p><a class="button" href="https://shop.example.com/news/${i + 1}?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=nov">Read more</a></p>
           </td>
