@@ -258,6 +258,9 @@ async function main() {
     console.log(`\n  Summary (${fmtInt(N)} contacts; load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} now)\n`);
     console.log(`  bare rendering     ${fmtInt(bareRate)} renders/s`);
     console.log(`  whole send path    ${fmtInt(pathRate)} messages/s (${fmtInt(pathDelivered)} in ${(path.ms / 1000).toFixed(1)} s)`);
+    // CPU time per message moves less with the machine's load than wall-clock rates do.
+    const cpuMs = (c: { user: number; system: number }, n: number) => (c.user + c.system) / 1000 / n;
+    console.log(`  CPU per message    ${cpuMs(bare.cpu, bare.renders).toFixed(3)} ms bare, ${cpuMs(path.cpu, pathDelivered).toFixed(3)} ms whole path (ratio ${(cpuMs(bare.cpu, bare.renders) / cpuMs(path.cpu, pathDelivered)).toFixed(2)}×)`);
     console.log(`\n  Budgets\n`);
     const w = Math.max(...budgets.map((b) => b.figure.length));
     for (const b of budgets) console.log(`  ${b.figure.padEnd(w)}  ${b.show.padStart(8)}   budget ${b.budget}   ${b.ok ? 'ok' : 'MISSED'}`);
