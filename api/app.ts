@@ -35,6 +35,9 @@ import { broadcastRoutes } from './routes/email/broadcasts';
 import { categoryRoutes } from './routes/email/categories';
 import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
+import { providerWebhookRoutes } from './routes/email/provider-webhooks';
+import { emailReportRoutes } from './routes/email/reports';
+import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -79,7 +82,9 @@ const limitFor = (path: string) =>
         ? 64 * 1024 // a form submission
         : path === '/api/v1/assets'
           ? 25 * MB // an uploaded file
-          : 1 * MB;
+          : path.startsWith('/webhooks/')
+            ? MAX_WEBHOOK_BODY
+            : 1 * MB;
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -119,7 +124,7 @@ export function createApp(deps: AppDeps) {
     c.set('clientIp', clientIp(c));
     await next();
   };
-  for (const path of ['/t', '/f/*', '/focus', '/a/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/webhooks/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -135,6 +140,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
+  app.use('/webhooks/*', bodyLimit(limitFor));
+  app.route('/', providerWebhookRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -165,6 +172,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', broadcastRoutes);
   app.route('/', categoryRoutes);
   app.route('/', emailSettingsRoutes);
+  app.route('/', emailReportRoutes);
   app.route('/', outboxApiRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

@@ -364,7 +364,7 @@ describe('suppression and caps', () => {
   it('caps marketing emails per contact per day and week; transactional and tests are not capped', async () => {
     const { t, news, receipt, send } = await setup();
     const settings = await t.json('PATCH', '/api/v1/email-settings', { frequency_cap: { per_day: 2 } });
-    expect(settings.body).toEqual({ frequency_cap: { per_day: 2, per_week: null } });
+    expect(settings.body).toEqual({ frequency_cap: { per_day: 2, per_week: null }, alerts: [] });
     expect((await t.json('GET', '/api/v1/email-settings')).body).toEqual(settings.body);
     const c = await contact(t, { email: 'capped@example.com' });
     expect(await send(news.id, c.id)).toMatchObject({ status: 'pending' });

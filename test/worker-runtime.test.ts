@@ -5,6 +5,7 @@
 // Needs no network: wrangler's dry run only bundles, and the database is a local fixture.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -305,6 +306,61 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       expect([...fake.requestsByKey.keys()]).toEqual([expect.stringMatching(/^leadline\//)]);
     } finally {
       await withResend.dispose();
+      await fake.close();
+    }
+  });
+
+  it('verifies a signed Resend webhook in workerd and lands the bounce: do-not-contact, report, next send skipped', async () => {
+    const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
+    const secret = `whsec_${Buffer.from('worker-webhook-secret-0123456789').toString('base64')}`;
+    const w = await startWorker({
+      DATABASE_URL: db.url,
+      DATABASE_AUTH_TOKEN: TOKEN,
+      ADMIN_API_KEY: ADMIN_KEY,
+      RESEND_API_KEY: 're_worker_test_key',
+      RESEND_BASE_URL: fake.url,
+      RESEND_WEBHOOK_SECRET: secret,
+    });
+    // Signed as Svix signs, with node:crypto, independent of the Worker's code.
+    const hook = async (payload: unknown, opts: { secret?: string } = {}) => {
+      const body = JSON.stringify(payload);
+      const id = `msg_${Math.random().toString(36).slice(2)}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const key = Buffer.from((opts.secret ?? secret).replace(/^whsec_/, ''), 'base64');
+      const signature = `v1,${createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')}`;
+      const res = await w.dispatchFetch(`${ORIGIN}/webhooks/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': signature },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    try {
+      const c = await call(w, 'POST', '/api/v1/contacts', { email: 'bounce.worker@example.com' });
+      expect(c.status, why(c)).toBe(201);
+      const e = await call(w, 'POST', '/api/v1/emails', { name: 'Bounce me', subject: 'Hi', html: '<p>Hi</p>' });
+      const s = await call(w, 'POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
+      expect(s.status, why(s)).toBe(202);
+      let providerId = '';
+      await vi.waitFor(async () => {
+        await call(w, 'POST', '/api/v1/jobs/emails');
+        const r = await call(w, 'GET', `/api/v1/email-sends/${s.body.id}`);
+        expect(r.body.status, why(r)).toBe('sent');
+        providerId = r.body.provider_id;
+      }, { timeout: 10_000 });
+      const bounce = { type: 'email.bounced', created_at: new Date().toISOString(), data: { email_id: providerId, to: ['bounce.worker@example.com'], bounce: { type: 'Permanent', subType: 'General', message: 'no such user' } } };
+      const forged = await hook(bounce, { secret: `whsec_${Buffer.from('not-the-secret-at-all-000').toString('base64')}` });
+      expect(forged.status, JSON.stringify(forged.body)).toBe(403);
+      const ok = await hook(bounce);
+      expect(ok, runtimeLog.join('')).toEqual({ status: 200, body: { ok: true, result: 'applied', type: 'email.bounced' } });
+      const contact = await call(w, 'GET', `/api/v1/contacts/${c.body.id}`);
+      expect(contact.body.do_not_contact, why(contact)).toEqual([expect.objectContaining({ channel: 'email', reason: 'bounced' })]);
+      const report = await call(w, 'GET', `/api/v1/emails/${e.body.id}/report`);
+      expect(report.body, why(report)).toMatchObject({ sent: 1, bounced: { total: 1, hard: 1, soft: 0 }, rates: { bounce: 1 } });
+      const next = await call(w, 'POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
+      expect(next.body, why(next)).toMatchObject({ status: 'skipped', skip_reason: 'bounced' });
+    } finally {
+      await w.dispose();
       await fake.close();
     }
   });

@@ -5,7 +5,7 @@ import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
 import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
-import { ErrorSchema, publicErrors, Url, type AppEnv } from './shared';
+import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 
 // The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
 // their input themselves (POST /t is the ingestion hot path and parses its own body; the form and
@@ -308,6 +308,62 @@ export const PUBLIC_ROUTES = [
       303: redirect("A browser without the gate form's submission: to the form's embed page"),
       304: { description: 'Not modified (the download still counts)' },
       ...publicErrors(403, 404, 422, 503),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/webhooks/resend',
+    operationId: 'receiveResendWebhook',
+    tags,
+    security,
+    summary: 'Delivery events from Resend',
+    description:
+      "Resend's webhook (configure it in Resend with this URL and set RESEND_WEBHOOK_SECRET to its signing secret). The Svix signature (`svix-id`, `svix-timestamp`, `svix-signature`; the Standard Webhooks `webhook-*` names work too) is verified over the raw body, with 5 minutes' tolerance. " +
+      'Handled: email.sent, email.delivered, email.delivery_delayed, email.bounced (Permanent: do-not-contact email, reason bounced; Transient/Undetermined: recorded, the third within 30 days suppresses the address), email.suppressed (as a hard bounce), email.complained (do-not-contact, reason complained). ' +
+      'Other types (email.opened, email.clicked: Leadline tracks those itself) are acknowledged and ignored. A delivery id seen before, or a message this installation did not send, is acknowledged and changes nothing. At most 64 KB; per-IP limit 10× PUBLIC_RATE_LIMIT.',
+    request: {
+      headers: z.object({
+        'svix-id': z.string().optional().openapi({ description: 'The delivery id: a redelivery carries the same one' }),
+        'svix-timestamp': z.string().optional().openapi({ description: 'Unix seconds when it was signed' }),
+        'svix-signature': z.string().optional().openapi({ description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures' }),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z
+              .object({
+                type: z.string().openapi({ example: 'email.bounced' }),
+                created_at: Timestamp.optional(),
+                data: z
+                  .object({
+                    email_id: z.string().optional().openapi({ description: "Resend's id of the message" }),
+                    to: z.array(z.string()).optional(),
+                    tags: z.record(z.string(), z.string()).optional().openapi({ description: 'Carries `leadline_send`, the send id' }),
+                    bounce: z.object({ type: z.string().optional(), subType: z.string().optional(), message: z.string().optional() }).optional(),
+                  })
+                  .openapi({ additionalProperties: true }),
+              })
+              .openapi('ResendWebhookEvent'),
+          },
+        },
+      },
+    },
+    responses: {
+      200: jsonOf(
+        z
+          .object({
+            ok: z.literal(true),
+            result: z.enum(['applied', 'duplicate', 'ignored', 'unknown_message']),
+            type: z.string(),
+          })
+          .openapi('ResendWebhookAnswer'),
+        'Acknowledged (and, when `applied`, committed)',
+      ),
+      400: jsonOf(ErrorSchema, 'Signature headers missing, or a signed body that is not a Resend event'),
+      403: jsonOf(ErrorSchema, 'INVALID_SIGNATURE: the signature does not match, or its timestamp is more than 5 minutes off'),
+      404: jsonOf(ErrorSchema, 'Webhooks are not configured on this server (RESEND_WEBHOOK_SECRET is not set)'),
+      ...publicErrors(413, 415),
     },
   }),
 ];

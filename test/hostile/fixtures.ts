@@ -5,6 +5,9 @@ import { CHROME_UA, sign } from '../tracking-helpers';
 
 export const ORIGIN = 'https://shop.example.com';
 
+/** The walk's apps run with this RESEND_WEBHOOK_SECRET, so signed webhooks get past the signature. */
+export const HOSTILE_WEBHOOK_SECRET = `whsec_${Buffer.from('hostile-walk-webhook-secret-0123').toString('base64')}`;
+
 /** One custom field of every type, made once per app: contact bodies, CSV columns and form mappings write to them. */
 export const TYPED_FIELDS = ['text', 'textarea', 'number', 'boolean', 'date', 'datetime', 'email', 'url', 'tel', 'select', 'multiselect', 'country'] as const;
 export const typedKey = (type: string) => `ft_${type}`;
@@ -21,6 +24,8 @@ export interface Fixtures {
   revokedKey: string;
   /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
   bodies: Record<string, unknown>;
+  /** Provider ids of sends (outbox-<id> here), for signed provider webhooks that find their send. */
+  providerIds: string[];
 }
 
 let serial = 0;
@@ -178,6 +183,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
   const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number }[];
+  const sent = (await t.json('GET', `/api/v1/email-sends/${send.id}`)).body as { provider_id: string | null } | null;
 
   return {
     ids: {
@@ -208,5 +214,6 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     visitorUid,
     revokedKey: revoked.secret,
     bodies,
+    providerIds: sent?.provider_id ? [sent.provider_id] : ['outbox-1'],
   };
 }

@@ -3,10 +3,11 @@
 // function of its seed.
 import { checkQuery } from '../../api/core/util/text';
 import { HOSTILE_IDS, HOSTILE_QUERIES } from '../route-contract';
+import { createHmac } from 'node:crypto';
 import { sign, vid } from '../tracking-helpers';
 import type { Rng } from './prng';
 import { fieldPaths, makeResolver, operationsOf, sample, setPath, type Operation, type Schema } from './schema';
-import { ORIGIN, SEGMENT_FILTERS, TYPED_FIELDS, typedKey, type Fixtures } from './fixtures';
+import { HOSTILE_WEBHOOK_SECRET, ORIGIN, SEGMENT_FILTERS, TYPED_FIELDS, typedKey, type Fixtures } from './fixtures';
 import { big, breakJson, concatBytes, deepArray, deepObject, deepOpen, Entries, hostileNumber, hostileString, hostileValue, PROTO_KEYS, Raw, toJson, utf16 } from './values';
 
 export interface HostileRequest {
@@ -157,6 +158,7 @@ export class Generator {
       [3, () => this.formRead()],
       [3, () => this.focus()],
       [3, () => this.asset()],
+      [2, () => this.resendWebhook()],
       [2, () => this.scripts()],
       [2, () => this.plainPages()],
       [3, () => this.jobs()],
@@ -803,6 +805,59 @@ export class Generator {
         text = toJson(v);
     }
     return { body: text, kind, contentType, oversize };
+  }
+
+  /** POST /webhooks/resend: Resend events, mutated, mostly signed with the walk's secret (so they reach the handler), some replayed, some stale or forged. */
+  resendWebhook(): HostileRequest {
+    const r = this.r;
+    const fx = this.fx;
+    const base = {
+      type: r.pick(['email.delivered', 'email.bounced', 'email.complained', 'email.sent', 'email.delivery_delayed', 'email.suppressed', 'email.opened', 'contact.created']),
+      created_at: new Date().toISOString(),
+      data: {
+        email_id: r.chance(0.8) ? r.pick(fx.providerIds) : hostileString(r).slice(0, 100),
+        created_at: new Date().toISOString(),
+        to: [`fx-${r.int(3)}@example.com`],
+        tags: { leadline_send: String(r.pick(fx.ids['email-sends'] ?? [1])) },
+        bounce: { type: r.pick(['Permanent', 'Transient', 'Undetermined']), subType: 'General', message: 'x' },
+      },
+    };
+    const paths = [['type'], ['created_at'], ['data'], ['data', 'email_id'], ['data', 'to'], ['data', 'tags'], ['data', 'tags', 'leadline_send'], ['data', 'bounce'], ['data', 'bounce', 'type']];
+    const b = this.textBody(base, paths);
+    const bytes = typeof b.body === 'string' ? new TextEncoder().encode(b.body) : b.body;
+    // Some deliveries come again under the same id (Resend's retries).
+    const id = r.chance(0.2) ? `msg_replay_${r.int(3)}` : `msg_${r.int(1e9)}`;
+    const skew = r.weighted<number>([
+      [8, 0],
+      [1, -400],
+      [1, 400],
+    ]);
+    const ts = String(Math.floor(Date.now() / 1000) + skew);
+    const good = () => `v1,${createHmac('sha256', Buffer.from(HOSTILE_WEBHOOK_SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(bytes).digest('base64')}`;
+    const signature = r.weighted<() => string>([
+      [7, good],
+      [1, () => `v1,${'A'.repeat(44)}`],
+      [1, () => hostileString(r).slice(0, 300)],
+      [1, () => `${good()} ${big(3000, 'v')}`],
+    ])();
+    const names = r.chance(0.9) ? 'svix' : 'webhook';
+    const headers: Record<string, string> = {
+      'content-type': b.kind.startsWith('content-type') && b.contentType ? b.contentType : r.chance(0.95) ? 'application/json' : 'text/plain',
+      [`${names}-id`]: r.chance(0.95) ? id : hostileString(r).slice(0, 300),
+      [`${names}-timestamp`]: r.chance(0.95) ? ts : r.pick(['', '-1', '1e9', 'NaN', '99999999999999999999']),
+      [`${names}-signature`]: signature,
+    };
+    if (r.chance(0.05)) delete headers[`${names}-${r.pick(['id', 'timestamp', 'signature'])}`];
+    return {
+      method: 'POST',
+      path: '/webhooks/resend',
+      headers,
+      body: b.body,
+      stream: r.chance(0.1),
+      kind: `webhook:${b.kind}`,
+      template: 'POST /webhooks/resend',
+      expect: b.oversize ? [413] : undefined,
+    };
   }
 
   track(): HostileRequest {

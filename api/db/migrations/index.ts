@@ -143,7 +143,15 @@ export const migrations: { tag: string; statements: string[] }[] = [
     ]
   },
   {
-    "tag": "0007_broadcasts",
+    "tag": "0007_email_reports",
+    "statements": [
+      "ALTER TABLE `email_sends` ADD `bounce_type` text;",
+      "CREATE INDEX `email_sends_sent_idx` ON `email_sends` (`sent_at`) WHERE status = 'sent';",
+      "-- Written by hand: drizzle-kit splits an expression's arguments into columns.\nCREATE INDEX `events_email_idx` ON `events` (json_extract(props, '$.email_id'), `type`) WHERE type IN ('email_opened', 'email_clicked');"
+    ]
+  },
+  {
+    "tag": "0008_broadcasts",
     "statements": [
       "ALTER TABLE `email_broadcasts` ADD `phase` text;",
       "ALTER TABLE `email_broadcasts` ADD `cursor` integer;",

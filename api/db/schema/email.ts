@@ -78,6 +78,8 @@ export const emailSends = sqliteTable(
     clickedAt: integer('clicked_at'),
     humanClickedAt: integer('human_clicked_at'),
     bouncedAt: integer('bounced_at'),
+    // hard | soft, with bounced_at (provider webhooks; a soft bounce may become hard, never back).
+    bounceType: text('bounce_type'),
     complainedAt: integer('complained_at'),
     unsubscribedAt: integer('unsubscribed_at'),
     error: text('error'),
@@ -95,6 +97,8 @@ export const emailSends = sqliteTable(
     index('email_sends_email_idx').on(t.emailId, t.status),
     index('email_sends_broadcast_idx').on(t.broadcastId).where(sql`broadcast_id IS NOT NULL`),
     uniqueIndex('email_sends_provider_uq').on(t.providerId).where(sql`provider_id IS NOT NULL`),
+    // The complaint-rate alert reads the last 1,000 messages sent.
+    index('email_sends_sent_idx').on(t.sentAt).where(sql`status = 'sent'`),
   ],
 );
 
