@@ -298,6 +298,14 @@ describe('A/B subject test', () => {
     const rest = all.filter((m) => m.variant === null);
     expect(rest).toHaveLength(2000 - sample.length);
     for (const m of rest) expect(m.subject).toBe(`Bold N${w.ids.indexOf(m.contact_id)}`);
+    // The broadcast's report (reports.ts) counts every send, and the sample per variant; the rest has no variant.
+    const report = await w.t.json('GET', `/api/v1/broadcasts/${id}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body.sent).toBe(2000);
+    expect(report.body.variants.map((v: any) => [v.variant, v.sent])).toEqual([
+      ['a', sample.filter((r) => r.variant === 'a').length],
+      ['b', sample.filter((r) => r.variant === 'b').length],
+    ]);
   });
 
   it('decides by human clicks with metric click; a tie goes to variant a', async () => {
