@@ -31,6 +31,7 @@ import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
 import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
 import type { AssetStorage } from './core/assets/storage';
 import { emailRoutes } from './routes/email/emails';
+import { broadcastRoutes } from './routes/email/broadcasts';
 import { categoryRoutes } from './routes/email/categories';
 import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
@@ -172,6 +173,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', focusApiRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
+  app.route('/', broadcastRoutes);
   app.route('/', categoryRoutes);
   app.route('/', emailSettingsRoutes);
   app.route('/', subscriptionRoutes);

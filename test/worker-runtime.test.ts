@@ -272,6 +272,33 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     expect(subs.body.categories[0], why(subs)).toMatchObject({ key: 'marketing', subscribed: false });
   });
 
+  it('starts a scheduled broadcast from the Cron Trigger: rows from the segment, sent into the outbox, then "sent"', async () => {
+    const ids: number[] = [];
+    for (const name of ['Ann', 'Bo']) {
+      const c = await api('POST', '/api/v1/contacts', { email: `${name.toLowerCase()}.broadcast@example.com`, first_name: name });
+      expect(c.status, why(c)).toBe(201);
+      ids.push(c.body.id);
+    }
+    const seg = await api('POST', '/api/v1/segments', { name: 'Edge readers', kind: 'static' });
+    expect(seg.status, why(seg)).toBe(201);
+    for (const id of ids) expect((await api('PUT', `/api/v1/segments/${seg.body.id}/members/${id}`)).status).toBeLessThan(300);
+    const e = await api('POST', '/api/v1/emails', { name: 'Edge news', kind: 'broadcast', subject: 'Edge news for {{ contact.first_name }}', html: '<p>News</p>' });
+    expect(e.status, why(e)).toBe(201);
+    const b = await api('POST', `/api/v1/emails/${e.body.id}/broadcast`, { segment_ids: [seg.body.id], send_at: new Date(Date.now() + 1500).toISOString() });
+    expect(b.status, why(b)).toBe(202);
+    expect(b.body.status).toBe('scheduled');
+    await new Promise((r) => setTimeout(r, 1600));
+    const worker = (await mf!.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<unknown> };
+    await vi.waitFor(async () => {
+      await worker.scheduled({ cron: '* * * * *' });
+      const got = await api('GET', `/api/v1/broadcasts/${b.body.id}`);
+      expect(got.body.status, why(got)).toBe('sent');
+    }, { timeout: 15_000, interval: 500 });
+    const box = await api('GET', '/api/v1/outbox?limit=100');
+    const subjects = box.body.data.map((m: any) => m.subject).filter((x: string) => x.startsWith('Edge news'));
+    expect(subjects.sort()).toEqual(['Edge news for Ann', 'Edge news for Bo']);
+  });
+
   it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
     const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
     const withResend = await startWorker({

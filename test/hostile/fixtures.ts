@@ -174,6 +174,16 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   bodies['POST /api/v1/emails/{id}/preview'] = { contact_id: contacts[1] };
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
   bodies['PUT /api/v1/contacts/{id}/subscriptions'] = { categories: [{ category_id: category, subscribed: false }] };
+  // A broadcast email (the only kind POST /emails/{id}/broadcast takes) and a broadcast of it, A/B tested.
+  const broadcastEmail = await must('POST', '/api/v1/emails', { name: `Broadcast ${n}`, kind: 'broadcast', subject: 'News {{ contact.first_name }}', html: '<p>News</p>', category_id: category });
+  bodies['POST /api/v1/emails/{id}/broadcast'] = {
+    segment_ids: [segment],
+    send_at: new Date(Date.now() + 3_600_000).toISOString(),
+    ab_test: { subjects: ['A {{ contact.first_name }}', 'B'], sample_percent: 20, metric: 'open', decide_after: 3600 },
+  };
+  // Scheduled an hour ahead, so the walk finds it cancellable; the email above stays free for the walk's broadcasts.
+  const scheduledEmail = await must('POST', '/api/v1/emails', { name: `Scheduled ${n}`, kind: 'broadcast', subject: 'Later', html: '<p>Later</p>' });
+  const broadcast = await must('POST', `/api/v1/emails/${scheduledEmail.id}/broadcast`, bodies['POST /api/v1/emails/{id}/broadcast']);
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
   const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
@@ -199,7 +209,8 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       sites: [site.id],
       visitors: [visitor.id],
       'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
-      emails: [emailId],
+      emails: [emailId, broadcastEmail.id],
+      broadcasts: [broadcast.id],
       'email-categories': [category],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],

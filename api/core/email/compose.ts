@@ -2,7 +2,7 @@ import type { Ctx } from '../context';
 import { ValidationError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
 import { loadEmail, type EmailRecord } from './emails';
-import { parsedEmail, renderParts } from './render';
+import { parsedEmail, parsedSubject, renderParts } from './render';
 import { addressOnly, loadRecipients, type Recipient } from './recipients';
 import { isMarketing } from './schema';
 import { recipientLinks, type LinkTarget } from './links';
@@ -60,6 +60,8 @@ export async function composeMessage(
     variables: Record<string, unknown> | null;
     mode: MessageContext['mode'];
     target: LinkTarget;
+    /** Liquid for the subject instead of the email's own (an A/B broadcast's variant or winner). */
+    subject?: string | null;
   },
 ): Promise<OutgoingMessage> {
   // Only a real send names its recipient; a test message goes to someone else, so its link names nobody.
@@ -74,7 +76,8 @@ export async function composeMessage(
     unsubscribe_url: links.unsubscribe_url,
     preferences_url: links.preferences_url,
   };
-  const rendered = await renderParts(parsedEmail(input.email), scope);
+  const parsed = parsedEmail(input.email);
+  const rendered = await renderParts(input.subject == null ? parsed : { ...parsed, subject: parsedSubject(input.subject) }, scope);
   const parts = input.target.marketing ? withUnsubscribeFooter(rendered, links.unsubscribe_url) : rendered;
   const headers: Record<string, string> = { ...links.headers };
   if (input.mode === 'test') headers['X-Leadline-Test'] = 'true';

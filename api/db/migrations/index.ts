@@ -149,5 +149,14 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `email_sends_sent_idx` ON `email_sends` (`sent_at`) WHERE status = 'sent';",
       "-- Written by hand: drizzle-kit splits an expression's arguments into columns.\nCREATE INDEX `events_email_idx` ON `events` (json_extract(props, '$.email_id'), `type`) WHERE type IN ('email_opened', 'email_clicked');"
     ]
+  },
+  {
+    "tag": "0008_broadcasts",
+    "statements": [
+      "ALTER TABLE `email_broadcasts` ADD `phase` text;",
+      "ALTER TABLE `email_broadcasts` ADD `cursor` integer;",
+      "ALTER TABLE `email_broadcasts` ADD `winner` text;",
+      "ALTER TABLE `email_broadcasts` ADD `decided_at` integer;"
+    ]
   }
 ];

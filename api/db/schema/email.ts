@@ -141,7 +141,16 @@ export const emailBroadcasts = sqliteTable(
     segmentIds: text('segment_ids').notNull(), // JSON array
     sendAt: integer('send_at'),
     status: text('status').notNull(), // draft | scheduled | sending | sent | cancelled
-    ab: text('ab'), // JSON: subject variants, sample, winner metric, decision time
+    ab: text('ab'), // JSON: subject variants, sample, winner metric, decision time, results
+    // While sending (core/email/broadcasts.ts): queue (writing every recipient's row), sample
+    // (A/B: the sample's rows), testing (A/B: waiting to decide), rest (A/B: the others' rows,
+    // winning subject), sending (every row written; waiting for them to go out).
+    phase: text('phase'),
+    // The pass writing rows has written them for every member up to this contact id (resumable).
+    cursor: integer('cursor'),
+    // A/B: the winning variant ('a', 'b', …) and when it was picked.
+    winner: text('winner'),
+    decidedAt: integer('decided_at'),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
     createdAt: integer('created_at').notNull(),
