@@ -205,7 +205,7 @@ describe('one-click POST /u/{token}', () => {
     const row = await t.client.execute({ sql: 'SELECT unsubscribed_at FROM email_sends WHERE id = ?', args: [send.id] });
     expect(Number(row.rows[0]!.unsubscribed_at)).toBe(1_800_000_000_000);
     const news = await email(t);
-    expect(await nextSend(t, news.id, c.id)).toMatchObject({ status: 'skipped', skip_reason: 'do_not_contact' });
+    expect(await nextSend(t, news.id, c.id)).toMatchObject({ status: 'skipped', skip_reason: 'unsubscribed' });
 
     // An old id after a merge: the survivor leaves.
     const a = await contact(t, { email: 'old@example.com' });
@@ -356,7 +356,7 @@ describe('the preference centre', () => {
     const contactView = (await t.json('GET', `/api/v1/contacts/${c.id}`)).body;
     expect(contactView.do_not_contact).toEqual([expect.objectContaining({ channel: 'email', reason: 'unsubscribed', comment: 'preference centre' })]);
     const other = await email(t, { category_id: product });
-    expect(await nextSend(t, other.id, c.id)).toMatchObject({ status: 'skipped', skip_reason: 'do_not_contact' });
+    expect(await nextSend(t, other.id, c.id)).toMatchObject({ status: 'skipped', skip_reason: 'unsubscribed' });
     // Transactional mail still goes out.
     expect(await nextSend(t, receipt.id, c.id)).toMatchObject({ status: 'pending' });
     // Leaving everything again: nothing new.

@@ -315,7 +315,7 @@ describe('suppression and caps', () => {
       // channel, reason, marketing skip, transactional skip
       ['email', 'bounced', 'bounced', 'bounced'],
       ['all', 'complained', 'complained', 'complained'],
-      ['email', 'unsubscribed', 'do_not_contact', null],
+      ['email', 'unsubscribed', 'unsubscribed', null],
       ['email', 'manual', 'do_not_contact', null],
       ['all', 'manual', 'do_not_contact', 'do_not_contact'],
     ];
@@ -337,9 +337,9 @@ describe('suppression and caps', () => {
     expect(Object.fromEntries(skipped.rows.map((r) => [r.skip_reason, Number(r.n)]))).toEqual({
       bounced: 2,
       complained: 2,
-      do_not_contact: 4,
+      do_not_contact: 3,
       invalid_address: 1,
-      unsubscribed: 1,
+      unsubscribed: 2,
     });
     // Only what was allowed reached the outbox: 3 transactional + 1 transactional for the unsubscriber.
     expect(await outbox(t)).toHaveLength(3);
@@ -360,7 +360,7 @@ describe('suppression and caps', () => {
     await t.json('PUT', `/api/v1/contacts/${c2.id}/do-not-contact/email`, { reason: 'unsubscribed' });
     expect(await runJob(t, 'emails')).toMatchObject({ skipped: 1, sent: 0 });
     const row = await t.client.execute({ sql: 'SELECT status, skip_reason, lease_owner FROM email_sends WHERE contact_id = ?', args: [c2.id] });
-    expect(row.rows[0]).toMatchObject({ status: 'skipped', skip_reason: 'do_not_contact', lease_owner: null });
+    expect(row.rows[0]).toMatchObject({ status: 'skipped', skip_reason: 'unsubscribed', lease_owner: null });
     expect((await t.json('GET', `/api/v1/email-sends/${s.id}`)).body.status).toBe('sent');
   });
 

@@ -13,7 +13,7 @@ import type { EmailSettings } from './settings';
  *   from the third within 30 days. A send to an address without a contact has no entry to
  *   read: its address's own sends decide (a hard bounce, a complaint, or 3 soft bounces in 30 days).
  * - do_not_contact: do-not-contact for all; for marketing emails also for email.
- * - unsubscribed: the contact left the email's category (marketing only).
+ * - unsubscribed: the contact left the email's category, or all marketing email (marketing only).
  * - frequency_cap: the contact had its marketing emails for the day or week (marketing only).
  */
 export const SKIP_REASONS = ['invalid_address', 'bounced', 'complained', 'do_not_contact', 'unsubscribed', 'frequency_cap'] as const;
@@ -51,6 +51,9 @@ export function skipReasonSql(t: SkipTerms, settings: EmailSettings, now: number
     `WHEN ${t.contact} IS NULL AND (SELECT count(*) FROM email_sends b WHERE b.to_email = ${t.address} AND b.bounce_type = 'soft' AND b.bounced_at >= ?) >= ${SOFT_BOUNCE_LIMIT} THEN 'bounced'`,
     `WHEN ${dnc("d.channel IN ('email', 'all') AND d.reason = 'bounced'")} THEN 'bounced'`,
     `WHEN ${dnc("d.channel IN ('email', 'all') AND d.reason = 'complained'")} THEN 'complained'`,
+    // Leaving all marketing email (the preference centre, one-click without a category) is a
+    // do-not-contact entry on email with reason unsubscribed: reported as what it is.
+    `WHEN ${t.marketing} = 1 AND ${dnc("d.channel = 'email' AND d.reason = 'unsubscribed'")} THEN 'unsubscribed'`,
     `WHEN ${dnc(`(d.channel = 'all' OR (${t.marketing} = 1 AND d.channel = 'email'))`)} THEN 'do_not_contact'`,
     `WHEN ${t.marketing} = 1 AND ${t.category} IS NOT NULL AND ${t.contact} IS NOT NULL AND EXISTS (
         SELECT 1 FROM contact_subscriptions cs WHERE cs.contact_id = ${t.contact} AND cs.category_id = ${t.category} AND cs.subscribed = 0) THEN 'unsubscribed'`,
