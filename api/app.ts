@@ -31,9 +31,15 @@ import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
 import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
 import type { AssetStorage } from './core/assets/storage';
 import { emailRoutes } from './routes/email/emails';
+import { broadcastRoutes } from './routes/email/broadcasts';
 import { categoryRoutes } from './routes/email/categories';
 import { emailSettingsRoutes } from './routes/email/settings';
 import { basicAdmin, outboxApiRoutes, outboxPageRoutes } from './routes/email/outbox';
+import { unsubscribeRoutes } from './routes/email/unsubscribe';
+import { subscriptionRoutes } from './routes/email/subscriptions';
+import { providerWebhookRoutes } from './routes/email/provider-webhooks';
+import { emailReportRoutes } from './routes/email/reports';
+import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
 import { trackingRoutes } from './routes/email/tracking';
 
 export interface AppDeps {
@@ -75,11 +81,13 @@ const limitFor = (path: string) =>
     ? 10 * MB
     : path === '/t'
       ? MAX_TRACK_BODY
-      : path.startsWith('/f/')
-        ? 64 * 1024 // a form submission
+      : path.startsWith('/f/') || path.startsWith('/u/')
+        ? 64 * 1024 // a form submission, an unsubscribe
         : path === '/api/v1/assets'
           ? 25 * MB // an uploaded file
-          : 1 * MB;
+          : path.startsWith('/webhooks/')
+            ? MAX_WEBHOOK_BODY
+            : 1 * MB;
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -114,13 +122,14 @@ export function createApp(deps: AppDeps) {
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));
   app.use('/f/*', bodyLimit(limitFor));
+  app.use('/u/*', bodyLimit(limitFor));
   // The public endpoints rate-limit by client IP; it travels in the context.
   const withClientIp: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('clientIp', clientIp(c));
     await next();
   };
   // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
-  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/o/*', '/c/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -137,6 +146,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
   app.route('/', trackingRoutes);
+  app.route('/', unsubscribeRoutes);
+  app.use('/webhooks/*', bodyLimit(limitFor));
+  app.route('/', providerWebhookRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -164,8 +176,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', focusApiRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
+  app.route('/', broadcastRoutes);
   app.route('/', categoryRoutes);
   app.route('/', emailSettingsRoutes);
+  app.route('/', subscriptionRoutes);
+  app.route('/', emailReportRoutes);
   app.route('/', outboxApiRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

@@ -7,6 +7,15 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const decodes = (base64: string) => {
+  try {
+    atob(base64);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8787),
   HOST: z.string().default('127.0.0.1'),
@@ -36,6 +45,11 @@ export const ConfigSchema = z.object({
   // With a key, emails go through Resend; without one, into the local outbox.
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
+  // Resend's webhook signing secret (whsec_…): POST /webhooks/resend verifies deliveries with it;
+  // unset, that endpoint answers 404 (not configured).
+  RESEND_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || (/^(whsec_)?[A-Za-z0-9+/]{16,}={0,2}$/.test(v) && decodes(v.replace(/^whsec_/, ''))), {
+    message: 'must be the signing secret Resend shows for the webhook (whsec_ followed by base64)',
+  }),
   GEOIP_DB: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   // Requests per minute one IP may send to the public endpoints (/t, forms).

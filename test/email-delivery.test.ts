@@ -87,9 +87,11 @@ describe('through Resend', () => {
     expect([...fake.deliveredByKey.values()].sort()).toEqual([100, 30].sort());
     for (const key of fake.requestsByKey.keys()) expect(key).toMatch(/^leadline\/[A-Za-z0-9]{16}\/[0-9a-f]{40}$/);
     const m = fake.delivered.find((d) => d.to === 'r7@example.com')!;
-    // The HTML ends with the open pixel (test/email-tracking.test.ts).
-    expect(m).toMatchObject({ from: 'Shop <news@shop.example.com>', subject: 'Hello N7', html: expect.stringMatching(/^<p>Hi N7<\/p><img src="[^"]+\/o\/[^"]+"/) });
+    expect(m).toMatchObject({ from: 'Shop <news@shop.example.com>', subject: 'Hello N7' });
+    // The template has no unsubscribe link: the footer brings one.
+    expect(m.html).toMatch(/^<p>Hi N7<\/p>\n<p [^>]*>Don't want these emails\? <a href="http:\/\/127\.0\.0\.1:8787\/u\/[\w.-]+"/);
     expect(m.headers).toMatchObject({ 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(m.headers['List-Unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:8787\/u\/([\w.-]+)>, <mailto:news@shop\.example\.com\?subject=unsubscribe%20\1>$/);
     const row = await t.client.execute({ sql: "SELECT id, provider_id, status, attempts FROM email_sends WHERE to_email = 'r7@example.com'" });
     expect(row.rows[0]).toMatchObject({ provider_id: m.id, status: 'sent', attempts: 1 });
     expect(m.tags).toEqual([{ name: 'leadline_send', value: String(row.rows[0]!.id) }]);

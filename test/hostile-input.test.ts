@@ -22,7 +22,7 @@ import { createApiKey } from '../api/core/access/api-keys';
 import { Rng, seedFromEnv } from './hostile/prng';
 import { CHROME, Generator, JOB_NAMES, type HostileRequest, type Keys } from './hostile/generate';
 import { slowestPingDuring } from './hostile/stall';
-import { makeFixtures, ORIGIN } from './hostile/fixtures';
+import { HOSTILE_WEBHOOK_SECRET, makeFixtures, ORIGIN } from './hostile/fixtures';
 import { describeFailure, fullGc, groupFailures, mb, RssMeter, Stats, type Failure } from './hostile/judge';
 import { sendHttp, sendInProcess, type Sent } from './hostile/send';
 import { socketAttacks, type Target } from './hostile/socket';
@@ -130,7 +130,7 @@ async function runBatch(count: number, make: () => HostileRequest, send: (r: Hos
 describe('hostile input never gets a 5xx, never kills the process, never eats the memory', () => {
   it('walks every operation of the OpenAPI document and every public endpoint (in process)', { timeout: MAX_MS + 120_000 }, async () => {
     const started = Date.now();
-    const t = await makeApp({ env: { PUBLIC_RATE_LIMIT: '1000000', API_RATE_LIMIT: '1000000' } });
+    const t = await makeApp({ env: { PUBLIC_RATE_LIMIT: '1000000', API_RATE_LIMIT: '1000000', RESEND_WEBHOOK_SECRET: HOSTILE_WEBHOOK_SECRET } });
     await keysOutOfReach(t);
     const log = capturingLog();
     t.ctx.log = log;
@@ -224,7 +224,7 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
     it('survives bodies cut short, chunked over the limit and clients hanging up, and keeps answering /health', { timeout: 180_000 }, async () => {
       warnIfStale();
       const t0 = Date.now();
-      server = await startNode({ PUBLIC_RATE_LIMIT: '1000000', API_RATE_LIMIT: '1000000', LOG_LEVEL: 'info' });
+      server = await startNode({ PUBLIC_RATE_LIMIT: '1000000', API_RATE_LIMIT: '1000000', LOG_LEVEL: 'info', RESEND_WEBHOOK_SECRET: HOSTILE_WEBHOOK_SECRET });
       const { port } = server;
       const rss = () => procStatus(server!.child.pid!);
       const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -259,6 +259,8 @@ describe('hostile input never gets a 5xx, never kills the process, never eats th
         { path: '/t', limit: 32 * 1024, headers: { 'content-type': 'text/plain', origin: ORIGIN }, start: `{"k":"${gen.fx.site.public_key}","v":null,` },
         { path: `/f/${gen.fx.formId}`, limit: 64 * 1024, headers: { 'content-type': 'text/plain', origin: ORIGIN }, start: `{"k":"${gen.fx.site.public_key}",` },
         { path: `/f/${gen.fx.formId}`, limit: 64 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }, start: `_k=${gen.fx.site.public_key}&email=` },
+        { path: `/u/${gen.fx.unsubscribeToken}`, limit: 64 * 1024, headers: { 'content-type': 'application/x-www-form-urlencoded' }, start: 'List-Unsubscribe=One-Click&pad=' },
+        { path: '/webhooks/resend', limit: 64 * 1024, headers: { 'content-type': 'application/json', 'svix-id': 'msg_socket', 'svix-timestamp': String(Math.floor(Date.now() / 1000)), 'svix-signature': 'v1,x' }, start: '{"type":"email.delivered","data":{"email_id":"' },
         { path: '/api/v1/contacts', limit: 1024 * 1024, headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.admin}` }, start: '{"email":"x' },
         { path: '/api/v1/contacts/import', limit: 10 * 1024 * 1024, headers: { 'content-type': 'text/csv', authorization: `Bearer ${keys.admin}` }, start: 'email\na@example.com\n' },
         { path: '/api/v1/assets?filename=a.bin', limit: 25 * 1024 * 1024, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${keys.admin}` }, start: 'bytes' },

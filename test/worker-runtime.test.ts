@@ -5,6 +5,7 @@
 // Needs no network: wrangler's dry run only bundles, and the database is a local fixture.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -252,6 +253,50 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       const box = await api('GET', '/api/v1/outbox');
       expect(box.body.data, why(box)).toEqual([expect.objectContaining({ to: 'mail.worker@example.com', subject: 'Hi <b>Wo</b>' })]);
     }, { timeout: 10_000 });
+    // Its unsubscribe link works in workerd: the preference centre, and a one-click POST as Gmail sends it (multipart).
+    const [m] = (await api('GET', '/api/v1/outbox')).body.data;
+    const message = (await api('GET', `/api/v1/outbox/${m.id}`)).body;
+    const token = /\/u\/([^>?]+)>/.exec(message.headers['List-Unsubscribe'])![1]!;
+    const pageRes = await mf!.dispatchFetch(`${ORIGIN}/u/${token}`, { headers: { accept: 'text/html' } });
+    expect(pageRes.status).toBe(200);
+    expect(pageRes.headers.get('content-security-policy')).toMatch(/style-src 'sha256-/);
+    expect(await pageRes.text()).toContain('Save my choices');
+    const oneClick = await mf!.dispatchFetch(`${ORIGIN}/u/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.text()).toBe('');
+    const subs = await api('GET', `/api/v1/contacts/${c.body.id}/subscriptions`);
+    expect(subs.body.categories[0], why(subs)).toMatchObject({ key: 'marketing', subscribed: false });
+  });
+
+  it('starts a scheduled broadcast from the Cron Trigger: rows from the segment, sent into the outbox, then "sent"', async () => {
+    const ids: number[] = [];
+    for (const name of ['Ann', 'Bo']) {
+      const c = await api('POST', '/api/v1/contacts', { email: `${name.toLowerCase()}.broadcast@example.com`, first_name: name });
+      expect(c.status, why(c)).toBe(201);
+      ids.push(c.body.id);
+    }
+    const seg = await api('POST', '/api/v1/segments', { name: 'Edge readers', kind: 'static' });
+    expect(seg.status, why(seg)).toBe(201);
+    for (const id of ids) expect((await api('PUT', `/api/v1/segments/${seg.body.id}/members/${id}`)).status).toBeLessThan(300);
+    const e = await api('POST', '/api/v1/emails', { name: 'Edge news', kind: 'broadcast', subject: 'Edge news for {{ contact.first_name }}', html: '<p>News</p>' });
+    expect(e.status, why(e)).toBe(201);
+    const b = await api('POST', `/api/v1/emails/${e.body.id}/broadcast`, { segment_ids: [seg.body.id], send_at: new Date(Date.now() + 1500).toISOString() });
+    expect(b.status, why(b)).toBe(202);
+    expect(b.body.status).toBe('scheduled');
+    await new Promise((r) => setTimeout(r, 1600));
+    const worker = (await mf!.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<unknown> };
+    await vi.waitFor(async () => {
+      await worker.scheduled({ cron: '* * * * *' });
+      const got = await api('GET', `/api/v1/broadcasts/${b.body.id}`);
+      expect(got.body.status, why(got)).toBe('sent');
+    }, { timeout: 15_000, interval: 500 });
+    const box = await api('GET', '/api/v1/outbox?limit=100');
+    const subjects = box.body.data.map((m: any) => m.subject).filter((x: string) => x.startsWith('Edge news'));
+    expect(subjects.sort()).toEqual(['Edge news for Ann', 'Edge news for Bo']);
   });
 
   it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
@@ -288,6 +333,61 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       await tampered.arrayBuffer();
     } finally {
       await withResend.dispose();
+      await fake.close();
+    }
+  });
+
+  it('verifies a signed Resend webhook in workerd and lands the bounce: do-not-contact, report, next send skipped', async () => {
+    const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
+    const secret = `whsec_${Buffer.from('worker-webhook-secret-0123456789').toString('base64')}`;
+    const w = await startWorker({
+      DATABASE_URL: db.url,
+      DATABASE_AUTH_TOKEN: TOKEN,
+      ADMIN_API_KEY: ADMIN_KEY,
+      RESEND_API_KEY: 're_worker_test_key',
+      RESEND_BASE_URL: fake.url,
+      RESEND_WEBHOOK_SECRET: secret,
+    });
+    // Signed as Svix signs, with node:crypto, independent of the Worker's code.
+    const hook = async (payload: unknown, opts: { secret?: string } = {}) => {
+      const body = JSON.stringify(payload);
+      const id = `msg_${Math.random().toString(36).slice(2)}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const key = Buffer.from((opts.secret ?? secret).replace(/^whsec_/, ''), 'base64');
+      const signature = `v1,${createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')}`;
+      const res = await w.dispatchFetch(`${ORIGIN}/webhooks/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': signature },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    try {
+      const c = await call(w, 'POST', '/api/v1/contacts', { email: 'bounce.worker@example.com' });
+      expect(c.status, why(c)).toBe(201);
+      const e = await call(w, 'POST', '/api/v1/emails', { name: 'Bounce me', subject: 'Hi', html: '<p>Hi</p>' });
+      const s = await call(w, 'POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
+      expect(s.status, why(s)).toBe(202);
+      let providerId = '';
+      await vi.waitFor(async () => {
+        await call(w, 'POST', '/api/v1/jobs/emails');
+        const r = await call(w, 'GET', `/api/v1/email-sends/${s.body.id}`);
+        expect(r.body.status, why(r)).toBe('sent');
+        providerId = r.body.provider_id;
+      }, { timeout: 10_000 });
+      const bounce = { type: 'email.bounced', created_at: new Date().toISOString(), data: { email_id: providerId, to: ['bounce.worker@example.com'], bounce: { type: 'Permanent', subType: 'General', message: 'no such user' } } };
+      const forged = await hook(bounce, { secret: `whsec_${Buffer.from('not-the-secret-at-all-000').toString('base64')}` });
+      expect(forged.status, JSON.stringify(forged.body)).toBe(403);
+      const ok = await hook(bounce);
+      expect(ok, runtimeLog.join('')).toEqual({ status: 200, body: { ok: true, result: 'applied', type: 'email.bounced' } });
+      const contact = await call(w, 'GET', `/api/v1/contacts/${c.body.id}`);
+      expect(contact.body.do_not_contact, why(contact)).toEqual([expect.objectContaining({ channel: 'email', reason: 'bounced' })]);
+      const report = await call(w, 'GET', `/api/v1/emails/${e.body.id}/report`);
+      expect(report.body, why(report)).toMatchObject({ sent: 1, bounced: { total: 1, hard: 1, soft: 0 }, rates: { bounce: 1 } });
+      const next = await call(w, 'POST', `/api/v1/emails/${e.body.id}/send`, { contact_id: c.body.id });
+      expect(next.body, why(next)).toMatchObject({ status: 'skipped', skip_reason: 'bounced' });
+    } finally {
+      await w.dispose();
       await fake.close();
     }
   });

@@ -5,6 +5,7 @@ import { runWebhooks } from '../core/scoring/webhooks';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
 import { runSendLoop } from '../core/email/loop';
+import { runBroadcasts } from '../core/email/broadcasts';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
@@ -13,8 +14,10 @@ import { runSendLoop } from '../core/email/loop';
 export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
   webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
-  // Due email sends (API sends also kick it at once); each run is bounded in calls and time.
-  emails: { everyMs: 2_000, run: (ctx) => runSendLoop(ctx) },
+  // Broadcasts (start the due ones, write their rows in chunks, decide A/B tests, finish), then
+  // due email sends (API sends also kick it at once); each run is bounded in calls and time.
+  // Two lanes: the next provider call is claimed and rendered while the last one is answered.
+  emails: { everyMs: 2_000, run: async (ctx) => ({ broadcasts: await runBroadcasts(ctx), ...(await runSendLoop(ctx, { lanes: 2 })) }) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },

@@ -30,6 +30,11 @@ export const TAGS = [
     description:
       'Emails with Liquid personalisation, previews, tests and sends. Every send is a row first (unique per email, recipient and reason), delivered exactly once by the send loop through Resend or, without RESEND_API_KEY, into the outbox.',
   },
+  {
+    name: 'Broadcasts',
+    description:
+      'An email of kind broadcast sent once to the members of segments, now or at send_at, optionally with an A/B subject test; rows are written set-based by the emails job, suppressed contacts as skipped rows.',
+  },
   { name: 'Email categories', description: 'Subscription categories contacts can leave one by one; marketing emails belong to one.' },
   { name: 'Email settings', description: 'Installation-wide email settings: frequency caps.' },
   { name: 'Outbox', description: 'Messages that would have been sent, when no provider is configured; readable in a browser at /outbox/{id} by admins.' },

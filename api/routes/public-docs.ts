@@ -5,19 +5,33 @@ import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
 import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
-import { ErrorSchema, publicErrors, Url, type AppEnv } from './shared';
+import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 
 // The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
 // their input themselves (POST /t is the ingestion hot path and parses its own body; the form and
 // download routes take several content types and answer HTML to browsers), so these definitions
 // document them without putting a validator in front. The contracts they describe are the doc
 // comments of core/tracking/payload.ts, core/forms/definition.ts and submission.ts,
-// core/focus/public.ts, routes/assets/assets.ts and routes/widgets.ts; test/openapi.test.ts
-// checks that every public route is here and nothing here is missing a route.
+// core/focus/public.ts, routes/assets/assets.ts, routes/email/unsubscribe.ts and
+// routes/widgets.ts; test/openapi.test.ts checks that every public route is here and nothing
+// here is missing a route.
 
 const tags = ['Public (no API key)'];
 const security: never[] = [];
 const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
+
+const UnsubscribeToken = z.object({
+  token: z.string().max(4096).openapi({ param: { name: 'token', in: 'path' }, description: 'The signed token of an unsubscribe link (core/email/links.ts)' }),
+});
+
+const OneClickBody = z
+  .object({
+    'List-Unsubscribe': z.literal('One-Click').optional().openapi({ description: 'What RFC 8058 has mailbox providers send' }),
+    action: z.enum(['leave', 'leave_all', 'rejoin_all', 'save']).optional().openapi({ description: 'Preference centre forms only' }),
+    shown: z.array(z.string()).optional().openapi({ description: "save: the category ids the page listed (only they change)" }),
+    c: z.array(z.string()).optional().openapi({ description: 'save: the category ids left ticked' }),
+  })
+  .openapi('OneClickUnsubscribe');
 
 const FormId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) });
 
@@ -308,6 +322,113 @@ export const PUBLIC_ROUTES = [
       303: redirect("A browser without the gate form's submission: to the form's embed page"),
       304: { description: 'Not modified (the download still counts)' },
       ...publicErrors(403, 404, 422, 503),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/webhooks/resend',
+    operationId: 'receiveResendWebhook',
+    tags,
+    security,
+    summary: 'Delivery events from Resend',
+    description:
+      "Resend's webhook (configure it in Resend with this URL and set RESEND_WEBHOOK_SECRET to its signing secret). The Svix signature (`svix-id`, `svix-timestamp`, `svix-signature`; the Standard Webhooks `webhook-*` names work too) is verified over the raw body, with 5 minutes' tolerance. " +
+      'Handled: email.sent, email.delivered, email.delivery_delayed, email.bounced (Permanent: do-not-contact email, reason bounced; Transient/Undetermined: recorded, the third within 30 days suppresses the address), email.suppressed (as a hard bounce), email.complained (do-not-contact, reason complained). ' +
+      'Other types (email.opened, email.clicked: Leadline tracks those itself) are acknowledged and ignored. A delivery id seen before, or a message this installation did not send, is acknowledged and changes nothing. At most 64 KB; per-IP limit 10× PUBLIC_RATE_LIMIT.',
+    request: {
+      headers: z.object({
+        'svix-id': z.string().optional().openapi({ description: 'The delivery id: a redelivery carries the same one' }),
+        'svix-timestamp': z.string().optional().openapi({ description: 'Unix seconds when it was signed' }),
+        'svix-signature': z.string().optional().openapi({ description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures' }),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z
+              .object({
+                type: z.string().openapi({ example: 'email.bounced' }),
+                created_at: Timestamp.optional(),
+                data: z
+                  .object({
+                    email_id: z.string().optional().openapi({ description: "Resend's id of the message" }),
+                    to: z.array(z.string()).optional(),
+                    tags: z.record(z.string(), z.string()).optional().openapi({ description: 'Carries `leadline_send`, the send id' }),
+                    bounce: z.object({ type: z.string().optional(), subType: z.string().optional(), message: z.string().optional() }).optional(),
+                  })
+                  .openapi({ additionalProperties: true }),
+              })
+              .openapi('ResendWebhookEvent'),
+          },
+        },
+      },
+    },
+    responses: {
+      200: jsonOf(
+        z
+          .object({
+            ok: z.literal(true),
+            result: z.enum(['applied', 'duplicate', 'ignored', 'unknown_message']),
+            type: z.string(),
+          })
+          .openapi('ResendWebhookAnswer'),
+        'Acknowledged (and, when `applied`, committed)',
+      ),
+      400: jsonOf(ErrorSchema, 'Signature headers missing, or a signed body that is not a Resend event'),
+      403: jsonOf(ErrorSchema, 'INVALID_SIGNATURE: the signature does not match, or its timestamp is more than 5 minutes off'),
+      404: jsonOf(ErrorSchema, 'Webhooks are not configured on this server (RESEND_WEBHOOK_SECRET is not set)'),
+      ...publicErrors(413, 415),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/u/{token}',
+    operationId: 'getEmailPreferences',
+    tags,
+    security,
+    summary: 'The preference centre of an unsubscribe link',
+    description:
+      "Where `{{ unsubscribe_url }}` and `{{ preferences_url }}` in a marketing email lead: an HTML page (no script, a Content-Security-Policy that allows none) with the subscription categories and this recipient's state, each to leave or rejoin, and \"leave all marketing email\". Its forms post to the same URL. Opening it changes nothing (link scanners open every link).",
+    request: { params: UnsubscribeToken },
+    responses: {
+      200: html('The page', { 'Content-Security-Policy': header("default-src 'none'; the page's one stylesheet by its hash; forms to 'self' only") }),
+      400: {
+        description: "The token is not valid (changed, cut short, or a preview's link): a page that says so for a browser (Accept: text/html), else the error shape",
+        content: { 'application/json': { schema: ErrorSchema }, 'text/html': { schema: z.string() } },
+      },
+      404: {
+        description: 'Nobody is on record for this link any more (the contact was deleted): a page for a browser, else the error shape',
+        content: { 'application/json': { schema: ErrorSchema }, 'text/html': { schema: z.string() } },
+      },
+      ...publicErrors(),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/u/{token}',
+    operationId: 'unsubscribeOneClick',
+    tags,
+    security,
+    summary: 'One-click unsubscribe (RFC 8058), and the preference centre\'s form posts',
+    description:
+      "What a mailbox provider posts for the message's `List-Unsubscribe-Post: List-Unsubscribe=One-Click`: leaves the link's category (all marketing email, as do-not-contact on email with reason `unsubscribed`, when the email has no category) at once, and answers an empty 200 — no redirect, no cookie, no key. Any body is taken (`List-Unsubscribe=One-Click` urlencoded or multipart, nothing, or anything else); repeating it changes nothing more. A form post with an `action` field (`leave`, `leave_all`, `rejoin_all`, `save` with `shown` and `c` category ids) comes from the preference centre and answers its page with what was done. Each leave is an `email_unsubscribed` event. At most 64 KB.",
+    request: {
+      params: UnsubscribeToken,
+      body: {
+        required: false,
+        content: {
+          'application/x-www-form-urlencoded': { schema: OneClickBody },
+          'multipart/form-data': { schema: OneClickBody },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'Done. One-click: an empty body. A preference-centre form post: the page, saying what changed.',
+        content: { 'text/html': { schema: z.string() } },
+      },
+      400: jsonOf(ErrorSchema, 'The token is not valid: nothing changed'),
+      ...publicErrors(413),
     },
   }),
   createRoute({

@@ -5,7 +5,7 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { AppError } from '../core/errors';
 import type { AppEnv } from './shared';
 
-// What every public endpoint (/t, /f/:id, /focus, /a/:slug) gets before its
+// What every public endpoint (/t, /f/:id, /focus, /a/:slug; /u/:token and /webhooks/* their limits only) gets before its
 // handler: CORS for the calling page (on errors too, so its script can read
 // what went wrong; whether the origin may use a site is the site's allow-list,
 // checked in core) and a per-IP request limit, by bucket.
@@ -88,6 +88,13 @@ export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number
   app.use('/f/*', perIp(Math.max(1, Math.ceil(perMinute / 20)), 'POST'));
   app.use('/focus', perIp(perMinute, 'GET'));
   app.use('/a/*', perIp(perMinute, 'GET'));
+  // Unsubscribe links: the preference page per person; one-click posts come from mailbox
+  // providers' few servers on behalf of many people, so they get ten times as many.
+  app.use('/u/*', perIp(perMinute, 'GET'));
+  app.use('/u/*', perIp(perMinute * 10, 'POST'));
+  // Provider webhooks come in bursts (a broadcast's deliveries) from a few addresses, and are
+  // retried after a 429: a wide limit that still stops a flood of forged requests.
+  app.use('/webhooks/*', perIp(perMinute * 10, 'POST'));
   // Email click redirects; the open pixel (/o) has no limit: it always answers its image, and
   // image proxies (Gmail's, Apple's) fetch for many readers from few addresses.
   app.use('/c/*', perIp(perMinute, 'GET'));

@@ -13,6 +13,7 @@ const BENCHMARKS = [
   'contacts',
   'ingest',
   'segments',
+  'email',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

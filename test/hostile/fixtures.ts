@@ -5,6 +5,9 @@ import { CHROME_UA, sign } from '../tracking-helpers';
 
 export const ORIGIN = 'https://shop.example.com';
 
+/** The walk's apps run with this RESEND_WEBHOOK_SECRET, so signed webhooks get past the signature. */
+export const HOSTILE_WEBHOOK_SECRET = `whsec_${Buffer.from('hostile-walk-webhook-secret-0123').toString('base64')}`;
+
 /** One custom field of every type, made once per app: contact bodies, CSV columns and form mappings write to them. */
 export const TYPED_FIELDS = ['text', 'textarea', 'number', 'boolean', 'date', 'datetime', 'email', 'url', 'tel', 'select', 'multiselect', 'country'] as const;
 export const typedKey = (type: string) => `ft_${type}`;
@@ -23,6 +26,11 @@ export interface Fixtures {
   emailTokens: { open: string; click: string };
   /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
   bodies: Record<string, unknown>;
+  /** The token of the unsubscribe link in the fixture send's message (/u/{token}). */
+  unsubscribeToken: string;
+  categoryIds: number[];
+  /** Provider ids of sends (outbox-<id> here), for signed provider webhooks that find their send. */
+  providerIds: string[];
 }
 
 let serial = 0;
@@ -167,17 +175,33 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   bodies['POST /api/v1/emails/{id}/send'] = { contact_id: contacts[0] };
   bodies['POST /api/v1/emails/{id}/preview'] = { contact_id: contacts[1] };
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
+  bodies['PUT /api/v1/contacts/{id}/subscriptions'] = { categories: [{ category_id: category, subscribed: false }] };
+  // A broadcast email (the only kind POST /emails/{id}/broadcast takes) and a broadcast of it, A/B tested.
+  const broadcastEmail = await must('POST', '/api/v1/emails', { name: `Broadcast ${n}`, kind: 'broadcast', subject: 'News {{ contact.first_name }}', html: '<p>News</p>', category_id: category });
+  bodies['POST /api/v1/emails/{id}/broadcast'] = {
+    segment_ids: [segment],
+    send_at: new Date(Date.now() + 3_600_000).toISOString(),
+    ab_test: { subjects: ['A {{ contact.first_name }}', 'B'], sample_percent: 20, metric: 'open', decide_after: 3600 },
+  };
+  // Scheduled an hour ahead, so the walk finds it cancellable; the email above stays free for the walk's broadcasts.
+  const scheduledEmail = await must('POST', '/api/v1/emails', { name: `Scheduled ${n}`, kind: 'broadcast', subject: 'Later', html: '<p>Later</p>' });
+  const broadcast = await must('POST', `/api/v1/emails/${scheduledEmail.id}/broadcast`, bodies['POST /api/v1/emails/{id}/broadcast']);
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
   // The loop the send kicked may hold the row for a moment: wait for its message.
   let outbox: { id: number; send_id: number }[] = [];
-  let sent: { id: number; send_id: number } | undefined;
-  for (let i = 0; i < 100 && !sent; i++) {
+  let inOutbox: { id: number; send_id: number } | undefined;
+  for (let i = 0; i < 100 && !inOutbox; i++) {
     if (i) await new Promise((ok) => setTimeout(ok, 20));
     outbox = ((await t.json('GET', `/api/v1/outbox?limit=5&to=${encodeURIComponent(`fx-${n}-0@example.com`)}`)).body?.data ?? []) as { id: number; send_id: number }[];
-    sent = outbox.find((m) => m.send_id === send.id);
+    inOutbox = outbox.find((m) => m.send_id === send.id);
   }
-  const html = sent ? String((await t.json('GET', `/api/v1/outbox/${sent.id}`)).body?.html ?? '') : '';
+  const sent = (await t.json('GET', `/api/v1/email-sends/${send.id}`)).body as { provider_id: string | null } | null;
+  // The walk posts to this message's unsubscribe link (one-click and the preference forms).
+  const message = inOutbox ? await must('GET', `/api/v1/outbox/${inOutbox.id}`) : null;
+  const unsubscribeToken = /\/u\/([^>?]+)>/.exec(message?.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? 'preview';
+  // And GETs its open pixel and tracked link.
+  const html = String(message?.html ?? '');
   const emailTokens = { open: /\/o\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope', click: /\/c\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope' };
   if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message ${JSON.stringify(send)}: ${html.slice(0, 300)}`);
 
@@ -197,7 +221,8 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       sites: [site.id],
       visitors: [visitor.id],
       'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
-      emails: [emailId],
+      emails: [emailId, broadcastEmail.id],
+      broadcasts: [broadcast.id],
       'email-categories': [category],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],
@@ -210,5 +235,8 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     revokedKey: revoked.secret,
     emailTokens,
     bodies,
+    unsubscribeToken,
+    categoryIds: [category],
+    providerIds: sent?.provider_id ? [sent.provider_id] : ['outbox-1'],
   };
 }

@@ -3,10 +3,11 @@
 // function of its seed.
 import { checkQuery } from '../../api/core/util/text';
 import { HOSTILE_IDS, HOSTILE_QUERIES } from '../route-contract';
+import { createHmac } from 'node:crypto';
 import { sign, vid } from '../tracking-helpers';
 import type { Rng } from './prng';
 import { fieldPaths, makeResolver, operationsOf, sample, setPath, type Operation, type Schema } from './schema';
-import { ORIGIN, SEGMENT_FILTERS, TYPED_FIELDS, typedKey, type Fixtures } from './fixtures';
+import { HOSTILE_WEBHOOK_SECRET, ORIGIN, SEGMENT_FILTERS, TYPED_FIELDS, typedKey, type Fixtures } from './fixtures';
 import { big, breakJson, concatBytes, deepArray, deepObject, deepOpen, Entries, hostileNumber, hostileString, hostileValue, PROTO_KEYS, Raw, toJson, utf16 } from './values';
 
 export interface HostileRequest {
@@ -41,7 +42,7 @@ export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'segments', 'retent
 
 // Body limits as the app sets them (api/app.ts), to know when 413 is the only right answer.
 export const limitFor = (path: string) =>
-  path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? 32 * 1024 : path.startsWith('/f/') ? 64 * 1024 : path === '/api/v1/assets' ? 25 * MB : MB;
+  path === '/api/v1/contacts/import' ? 10 * MB : path === '/t' ? 32 * 1024 : path.startsWith('/f/') || path.startsWith('/u/') ? 64 * 1024 : path === '/api/v1/assets' ? 25 * MB : MB;
 
 export const EXTRA_IDS = [
   ...PROTO_KEYS,
@@ -158,6 +159,8 @@ export class Generator {
       [3, () => this.focus()],
       [3, () => this.asset()],
       [3, () => this.emailLink()],
+      [4, () => this.unsubscribe()],
+      [2, () => this.resendWebhook()],
       [2, () => this.scripts()],
       [2, () => this.plainPages()],
       [3, () => this.jobs()],
@@ -806,6 +809,59 @@ export class Generator {
     return { body: text, kind, contentType, oversize };
   }
 
+  /** POST /webhooks/resend: Resend events, mutated, mostly signed with the walk's secret (so they reach the handler), some replayed, some stale or forged. */
+  resendWebhook(): HostileRequest {
+    const r = this.r;
+    const fx = this.fx;
+    const base = {
+      type: r.pick(['email.delivered', 'email.bounced', 'email.complained', 'email.sent', 'email.delivery_delayed', 'email.suppressed', 'email.opened', 'contact.created']),
+      created_at: new Date().toISOString(),
+      data: {
+        email_id: r.chance(0.8) ? r.pick(fx.providerIds) : hostileString(r).slice(0, 100),
+        created_at: new Date().toISOString(),
+        to: [`fx-${r.int(3)}@example.com`],
+        tags: { leadline_send: String(r.pick(fx.ids['email-sends'] ?? [1])) },
+        bounce: { type: r.pick(['Permanent', 'Transient', 'Undetermined']), subType: 'General', message: 'x' },
+      },
+    };
+    const paths = [['type'], ['created_at'], ['data'], ['data', 'email_id'], ['data', 'to'], ['data', 'tags'], ['data', 'tags', 'leadline_send'], ['data', 'bounce'], ['data', 'bounce', 'type']];
+    const b = this.textBody(base, paths);
+    const bytes = typeof b.body === 'string' ? new TextEncoder().encode(b.body) : b.body;
+    // Some deliveries come again under the same id (Resend's retries).
+    const id = r.chance(0.2) ? `msg_replay_${r.int(3)}` : `msg_${r.int(1e9)}`;
+    const skew = r.weighted<number>([
+      [8, 0],
+      [1, -400],
+      [1, 400],
+    ]);
+    const ts = String(Math.floor(Date.now() / 1000) + skew);
+    const good = () => `v1,${createHmac('sha256', Buffer.from(HOSTILE_WEBHOOK_SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(bytes).digest('base64')}`;
+    const signature = r.weighted<() => string>([
+      [7, good],
+      [1, () => `v1,${'A'.repeat(44)}`],
+      [1, () => hostileString(r).slice(0, 300)],
+      [1, () => `${good()} ${big(3000, 'v')}`],
+    ])();
+    const names = r.chance(0.9) ? 'svix' : 'webhook';
+    const headers: Record<string, string> = {
+      'content-type': b.kind.startsWith('content-type') && b.contentType ? b.contentType : r.chance(0.95) ? 'application/json' : 'text/plain',
+      [`${names}-id`]: r.chance(0.95) ? id : hostileString(r).slice(0, 300),
+      [`${names}-timestamp`]: r.chance(0.95) ? ts : r.pick(['', '-1', '1e9', 'NaN', '99999999999999999999']),
+      [`${names}-signature`]: signature,
+    };
+    if (r.chance(0.05)) delete headers[`${names}-${r.pick(['id', 'timestamp', 'signature'])}`];
+    return {
+      method: 'POST',
+      path: '/webhooks/resend',
+      headers,
+      body: b.body,
+      stream: r.chance(0.1),
+      kind: `webhook:${b.kind}`,
+      template: 'POST /webhooks/resend',
+      expect: b.oversize ? [413] : undefined,
+    };
+  }
+
   track(): HostileRequest {
     const r = this.r;
     const fx = this.fx;
@@ -999,6 +1055,85 @@ export class Generator {
       // The pixel answers its image to any GET; the click page for a bad link is HTML.
       expect: open && method === 'GET' ? [200] : undefined,
       htmlOk: !open,
+    };
+  }
+
+  /** /u/{token}: the one-click POST as mailbox providers send it and otherwise, the preference centre's page and forms. */
+  unsubscribe(): HostileRequest {
+    const r = this.r;
+    const real = this.fx.unsubscribeToken;
+    const token = r.weighted<() => string>([
+      [6, () => real],
+      [1, () => 'preview'],
+      [1, () => real.slice(0, -1) + (real.endsWith('A') ? 'B' : 'A')],
+      [1, () => enc(hostileString(r).slice(0, 200))],
+      [1, () => big(r.pick([4097, 20_000]), 't')],
+      [1, () => r.pick(['%00', '%ED%A0%80', 'a.b', '.', 'x.%FF', `${real}.x`, `${real}%00`, ...PROTO_KEYS])],
+    ])();
+    const { headers } = this.publicHeaders();
+    if (r.chance(0.7)) headers.accept = r.pick(['text/html,application/xhtml+xml,*/*;q=0.8', '*/*', 'application/json']);
+    const q = r.chance(0.1) ? `?preferences=${enc(hostileString(r).slice(0, 50))}` : '';
+    const path = `/u/${token}${q}`;
+    // A query with control characters is refused before anything else.
+    const refused = queryRefused(q) ? [400] : undefined;
+    if (r.chance(0.35)) return { method: r.chance(0.15) ? 'HEAD' : 'GET', path, headers, kind: 'unsubscribe:page', template: 'GET /u/{token}', htmlOk: true, expect: refused };
+    const cats = [...this.fx.categoryIds, 1];
+    const id = () => (r.chance(0.7) ? String(r.pick(cats)) : r.pick([...HOSTILE_IDS, ...EXTRA_IDS, hostileString(r).slice(0, 100)]));
+    const fields = r.weighted<() => [string, string][]>([
+      [4, () => [['List-Unsubscribe', 'One-Click']]],
+      [1, () => []],
+      [2, () => [['action', 'save'], ...Array.from({ length: r.int(6) }, (): [string, string] => [r.pick(['shown', 'c']), id()])]],
+      [1, () => [['action', r.pick(['leave', 'leave_all', 'rejoin_all', 'save', '', 'LEAVE', '__proto__', hostileString(r).slice(0, 100)])]]],
+      [1, () => Array.from({ length: 1 + r.int(4) }, (): [string, string] => [r.pick(['action', 'c', 'shown', ...PROTO_KEYS, '']), hostileString(r).slice(0, r.pick([100, 5000]))])],
+      [1, () => [['action', 'save'], ...Array.from({ length: 3000 }, (_, i): [string, string] => [i % 2 ? 'c' : 'shown', String(i)])]],
+    ])();
+    const mode = r.weighted<string>([
+      [4, 'urlencoded'],
+      [3, 'multipart'],
+      [2, 'empty'],
+      [2, 'wrong-type'],
+      [1, 'broken-multipart'],
+      [1, 'oversize'],
+    ]);
+    let body: string | Uint8Array | undefined;
+    switch (mode) {
+      case 'urlencoded':
+        headers['content-type'] = r.pick(['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=UTF-8', 'APPLICATION/X-WWW-FORM-URLENCODED']);
+        body = fields.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&') + (r.chance(0.2) ? r.pick(['&%zz=1', '&=&&&', '&c=%ED%A0%80', '&action=%00']) : '');
+        break;
+      case 'multipart': {
+        const b = `----hostile${r.int(1e9)}`;
+        headers['content-type'] = `multipart/form-data; boundary=${r.chance(0.5) ? `"${b}"` : b}`;
+        body = fields.map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k.replace(/["\r\n]/g, '')}"\r\n\r\n${v}\r\n`).join('') + `--${b}--\r\n`;
+        break;
+      }
+      case 'empty':
+        if (r.chance(0.5)) headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = r.chance(0.5) ? '' : undefined;
+        break;
+      case 'wrong-type':
+        headers['content-type'] = r.pick(CONTENT_TYPES_WRONG.filter(Boolean));
+        body = r.chance(0.5) ? toJson(hostileValue(r)) : 'List-Unsubscribe=One-Click';
+        break;
+      case 'broken-multipart':
+        headers['content-type'] = r.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=x']);
+        body = r.pick(['--y\r\ngarbage', '--x\r\nContent-Disposition: form-data; name="action"\r\n\r\nleave_all', '--x--', big(2000, '-')]);
+        break;
+      case 'oversize':
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = `List-Unsubscribe=One-Click&pad=${big(70_000, 'p')}`;
+        break;
+    }
+    return {
+      method: 'POST',
+      path,
+      headers,
+      body,
+      stream: body !== undefined && r.chance(0.1),
+      kind: `unsubscribe:${mode}`,
+      template: 'POST /u/{token}',
+      htmlOk: true,
+      expect: refused ?? (body !== undefined && byteSize(body) > limitFor('/u/') ? [413] : undefined),
     };
   }
 

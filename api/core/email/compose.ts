@@ -2,11 +2,12 @@ import type { Ctx } from '../context';
 import { ValidationError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
 import { loadEmail, type EmailRecord } from './emails';
-import { parsedEmail, renderParts } from './render';
+import { parsedEmail, parsedSubject, renderParts } from './render';
 import { addressOnly, loadRecipients, type Recipient } from './recipients';
 import { isMarketing } from './schema';
 import { recipientLinks, type LinkTarget } from './links';
 import { applyHooks, type MessageContext, type OutgoingMessage } from './hooks';
+import { escapeHtml } from '../util/html';
 
 /** EMAIL_FROM split into name and address ("Name <address>" or an address). */
 export function defaultSender(config: Ctx['config']): { name: string | null; address: string } {
@@ -29,6 +30,23 @@ export function senderOf(ctx: Ctx, email: EmailRecord): string {
 }
 
 /**
+ * Every marketing email shows a way out in its body. A template that puts `{{ unsubscribe_url }}`
+ * (or `{{ preferences_url }}`, which starts with it) somewhere has placed it; otherwise a small
+ * footer with the link is added to the HTML (before </body> when there is one) and to the text.
+ * The footer is the same for the same link, so a re-sent message keeps its bytes.
+ */
+export function withUnsubscribeFooter<T extends { html: string; text: string }>(parts: T, url: string): T {
+  let { html, text } = parts;
+  if (!html.includes(url) && !html.includes(escapeHtml(url))) {
+    const footer = `<p style="font-size:12px;line-height:1.5;color:#666666;margin:24px 0 0">Don't want these emails? <a href="${escapeHtml(url)}" style="color:#666666">Unsubscribe or choose what you get</a>.</p>`;
+    const end = html.search(/<\/body\s*>/i);
+    html = end < 0 ? `${html}\n${footer}` : `${html.slice(0, end)}${footer}\n${html.slice(end)}`;
+  }
+  if (!text.includes(url)) text = `${text.replace(/\s+$/, '')}\n\n--\nUnsubscribe or choose what you get: ${url}\n`;
+  return { ...parts, html, text };
+}
+
+/**
  * Renders one message: the email's templates for this recipient and variables, its sender and
  * headers, then the message hooks (hooks.ts). The same inputs give the same bytes, which a
  * re-sent provider call relies on.
@@ -42,9 +60,12 @@ export async function composeMessage(
     variables: Record<string, unknown> | null;
     mode: MessageContext['mode'];
     target: LinkTarget;
+    /** Liquid for the subject instead of the email's own (an A/B broadcast's variant or winner). */
+    subject?: string | null;
   },
 ): Promise<OutgoingMessage> {
-  const links = await recipientLinks(ctx, input.target);
+  // Only a real send names its recipient; a test message goes to someone else, so its link names nobody.
+  const links = await recipientLinks(ctx, input.mode === 'send' ? input.target : { ...input.target, sendId: null });
   const { contact, company } = input.recipient;
   const scope: Record<string, unknown> = {
     ...input.variables,
@@ -55,7 +76,9 @@ export async function composeMessage(
     unsubscribe_url: links.unsubscribe_url,
     preferences_url: links.preferences_url,
   };
-  const parts = await renderParts(parsedEmail(input.email), scope);
+  const parsed = parsedEmail(input.email);
+  const rendered = await renderParts(input.subject == null ? parsed : { ...parsed, subject: parsedSubject(input.subject) }, scope);
+  const parts = input.target.marketing ? withUnsubscribeFooter(rendered, links.unsubscribe_url) : rendered;
   const headers: Record<string, string> = { ...links.headers };
   if (input.mode === 'test') headers['X-Leadline-Test'] = 'true';
   const message: OutgoingMessage = {

@@ -1,9 +1,11 @@
 import type { InStatement, Row } from '@libsql/client';
+import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context';
 import { EVENT } from '../spine/event-types';
 import { randomToken, sha256Hex } from '../util/crypto';
 import { emailRecord, type EmailRecord } from './emails';
 import { composeMessage } from './compose';
+import { broadcastSubjects } from './broadcasts';
 import { addressOnly, loadRecipients } from './recipients';
 import { getEmailSettings, installationId } from './settings';
 import { skipReasonSql } from './suppression';
@@ -49,6 +51,8 @@ export interface ClaimedRow {
   isTest: boolean;
   variables: Record<string, unknown> | null;
   batchKey: string | null;
+  broadcastId: number | null;
+  variant: string | null;
 }
 
 export interface ClaimedBatch {
@@ -72,7 +76,12 @@ const claimed = (r: Row): ClaimedRow => ({
   isTest: Number(r.is_test) === 1,
   variables: r.variables === null ? null : (JSON.parse(String(r.variables)) as Record<string, unknown>),
   batchKey: r.batch_key === null ? null : String(r.batch_key),
+  broadcastId: r.broadcast_id === null || r.broadcast_id === undefined ? null : Number(r.broadcast_id),
+  variant: r.variant === null || r.variant === undefined ? null : String(r.variant),
 });
+
+// What a claim reads back: only what sending needs (a row has thirty-odd columns).
+const CLAIMED_COLUMNS = 'id, attempts, failures, email_id, contact_id, to_email, marketing, is_test, variables, batch_key, broadcast_id, variant';
 
 /** Rows as the fence sees them: [id, attempts] pairs for json_each. */
 const fence = (rows: ClaimedRow[]) => JSON.stringify(rows.map((r) => ({ id: r.id, attempts: r.attempts })));
@@ -80,10 +89,19 @@ const FENCED = "email_sends.id = j.value ->> '$.id' AND email_sends.lease_owner 
 
 const LEASE_SET = 'lease_owner = ?, lease_until = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?';
 
+// The installation id never changes once made: read once per context, not once per call.
+const installations = new WeakMap<Ctx, Promise<string>>();
+
 /** The Idempotency-Key of a call: the same rows give the same key, in any process, after any crash. */
 export async function callKey(ctx: Ctx, ids: number[]): Promise<string> {
   const sorted = [...ids].sort((a, b) => a - b).join(',');
-  return `leadline/${await installationId(ctx)}/${(await sha256Hex(sorted)).slice(0, 40)}`;
+  let id = installations.get(ctx);
+  if (!id) {
+    id = installationId(ctx);
+    installations.set(ctx, id);
+    id.catch(() => installations.delete(ctx));
+  }
+  return `leadline/${await id}/${(await sha256Hex(sorted)).slice(0, 40)}`;
 }
 
 /** A re-claimable call whose lease ran out or whose retry is due, taken whole. */
@@ -92,9 +110,12 @@ async function claimKeyed(ctx: Ctx, owner: string, now: number): Promise<Claimed
   const r = await ctx.client.execute({
     sql: `UPDATE email_sends SET status = 'sending', ${LEASE_SET}
       WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key = (
-        SELECT batch_key FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key IS NOT NULL
+        -- Keyed rows are few (calls in flight or waiting for a retry); walking the due index
+        -- instead would visit every due row (a whole broadcast) on every claim.
+        SELECT batch_key FROM email_sends INDEXED BY email_sends_batch_idx
+        WHERE status IN ('pending', 'sending') AND batch_key IS NOT NULL AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id LIMIT 1)
-      RETURNING *`,
+      RETURNING ${CLAIMED_COLUMNS}`,
     args: [owner, until, until, now, now, now],
   });
   return r.rows.map(claimed);
@@ -107,7 +128,7 @@ async function claimFresh(ctx: Ctx, owner: string, now: number, limit: number): 
     sql: `UPDATE email_sends SET status = 'sending', ${LEASE_SET}
       WHERE id IN (SELECT id FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? AND batch_key IS NULL
         ORDER BY next_attempt_at, id LIMIT ?)
-      RETURNING *`,
+      RETURNING ${CLAIMED_COLUMNS}`,
     args: [owner, until, until, now, now, limit],
   });
   return r.rows.map(claimed).sort((a, b) => a.id - b.id);
@@ -140,15 +161,38 @@ async function recheck(ctx: Ctx, owner: string, rows: ClaimedRow[], now: number)
   return rows.filter((x) => !reasons.has(x.id));
 }
 
+// Emails by id and version (updated_at moves on every save): a broadcast renders one email a
+// thousand calls in a row, and its row carries the HTML three times over. Per database client.
+const emailCaches = new WeakMap<Ctx['client'], LRUCache<string, EmailRecord>>();
+
 async function loadEmails(ctx: Ctx, ids: number[]): Promise<Map<number, EmailRecord>> {
-  const r = await ctx.client.execute({ sql: 'SELECT * FROM emails WHERE id IN (SELECT value FROM json_each(?))', args: [JSON.stringify([...new Set(ids)])] });
-  return new Map(r.rows.map((x) => [Number(x.id), emailRecord(x)]));
+  const list = JSON.stringify([...new Set(ids)]);
+  const versions = await ctx.client.execute({ sql: 'SELECT id, updated_at FROM emails WHERE id IN (SELECT value FROM json_each(?))', args: [list] });
+  let emailCache = emailCaches.get(ctx.client);
+  if (!emailCache) emailCaches.set(ctx.client, (emailCache = new LRUCache<string, EmailRecord>({ max: 50 })));
+  const out = new Map<number, EmailRecord>();
+  const missing: number[] = [];
+  for (const v of versions.rows) {
+    const hit = emailCache.get(`${v.id}:${v.updated_at}`);
+    if (hit) out.set(hit.id, hit);
+    else missing.push(Number(v.id));
+  }
+  if (missing.length) {
+    const r = await ctx.client.execute({ sql: 'SELECT * FROM emails WHERE id IN (SELECT value FROM json_each(?))', args: [JSON.stringify(missing)] });
+    for (const x of r.rows) {
+      const e = emailRecord(x);
+      emailCache.set(`${e.id}:${e.updatedAt}`, e);
+      out.set(e.id, e);
+    }
+  }
+  return out;
 }
 
 /** Renders the claimed rows' messages; a row that cannot be rendered fails (a template error repeats). */
 async function render(ctx: Ctx, rows: ClaimedRow[]): Promise<{ messages: DriverMessage[]; failed: { row: ClaimedRow; error: string }[] }> {
   const emails = await loadEmails(ctx, rows.map((r) => r.emailId));
   const recipients = await loadRecipients(ctx, rows.flatMap((r) => (r.contactId === null ? [] : [r.contactId])));
+  const subjects = await broadcastSubjects(ctx, rows.flatMap((r) => (r.broadcastId === null ? [] : [r.broadcastId])));
   const messages: DriverMessage[] = [];
   const failed: { row: ClaimedRow; error: string }[] = [];
   for (const row of rows) {
@@ -164,6 +208,7 @@ async function render(ctx: Ctx, rows: ClaimedRow[]): Promise<{ messages: DriverM
         to: row.to!,
         variables: row.variables,
         mode: row.isTest ? 'test' : 'send',
+        subject: row.broadcastId === null ? null : (subjects.get(row.broadcastId)?.(row.variant) ?? null),
         target: { sendId: row.id, contactId: row.contactId, toEmail: row.to, categoryId: email.categoryId, marketing: row.marketing },
       });
       messages.push({ ...message, sendId: row.id, contactId: row.contactId });
@@ -318,43 +363,59 @@ export interface LoopResult {
 /**
  * Sends what is due, one provider call after another, for at most `maxCalls` calls and about
  * `budgetMs` of wall time; paced by what the provider said. Safe to run any number of times
- * at once, in any number of processes.
+ * at once, in any number of processes. With `lanes` > 1, that many claim-render-call loops run
+ * side by side (each with its own lease owner), so the next call is claimed and rendered while
+ * the provider answers the last one.
  */
-export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver } = {}): Promise<LoopResult> {
+export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number } = {}): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
   const out: LoopResult = { calls: 0, sent: 0, skipped: 0, failed: 0, retried: 0 };
   const started = Date.now();
   const budget = opts.budgetMs ?? 20_000;
-  const owner = randomToken(16);
-  while (out.calls < (opts.maxCalls ?? 50) && Date.now() - started < budget) {
-    const wait = state.notBefore - ctx.now();
-    if (wait > 0) {
-      if (wait > MAX_SLEEP_MS || Date.now() - started + wait > budget) break;
-      await new Promise((r) => setTimeout(r, wait));
-      if (state.notBefore - ctx.now() > 0) break;
+  const maxCalls = opts.maxCalls ?? 50;
+  // Calls made or being made: a lane reserves one before it claims.
+  let reserved = 0;
+  let stop = false;
+  const lane = async () => {
+    const owner = randomToken(16);
+    while (!stop && reserved < maxCalls && Date.now() - started < budget) {
+      const wait = state.notBefore - ctx.now();
+      if (wait > 0) {
+        if (wait > MAX_SLEEP_MS || Date.now() - started + wait > budget) break;
+        await new Promise((r) => setTimeout(r, wait));
+        if (state.notBefore - ctx.now() > 0) break;
+      }
+      // Nothing due is the common case: a read, no write lock.
+      const due = await ctx.client.execute({
+        sql: "SELECT 1 FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? LIMIT 1",
+        args: [ctx.now()],
+      });
+      if (!due.rows.length || stop) break;
+      reserved++;
+      const batch = await claimBatch(ctx, { owner, limit: driver.maxBatch });
+      if (!batch) {
+        reserved--;
+        break;
+      }
+      out.skipped += batch.dropped.skipped;
+      out.failed += batch.dropped.failed;
+      if (!batch.messages.length) {
+        reserved--;
+        continue;
+      }
+      const outcome = await driver.send({ idempotencyKey: batch.key, messages: batch.messages });
+      out.calls++;
+      const done = await completeBatch(ctx, batch, outcome);
+      out.sent += done.sent;
+      out.failed += done.failed;
+      out.retried += done.retried;
+      const pace = outcome.kind === 'failed' ? null : outcome.waitMs;
+      if (pace) state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
+      if (outcome.kind === 'retry') stop = true;
     }
-    // Nothing due is the common case: a read, no write lock.
-    const due = await ctx.client.execute({
-      sql: "SELECT 1 FROM email_sends WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? LIMIT 1",
-      args: [ctx.now()],
-    });
-    if (!due.rows.length) break;
-    const batch = await claimBatch(ctx, { owner, limit: driver.maxBatch });
-    if (!batch) break;
-    out.skipped += batch.dropped.skipped;
-    out.failed += batch.dropped.failed;
-    if (!batch.messages.length) continue;
-    const outcome = await driver.send({ idempotencyKey: batch.key, messages: batch.messages });
-    out.calls++;
-    const done = await completeBatch(ctx, batch, outcome);
-    out.sent += done.sent;
-    out.failed += done.failed;
-    out.retried += done.retried;
-    const pace = outcome.kind === 'failed' ? null : outcome.waitMs;
-    if (pace) state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
-    if (outcome.kind === 'retry') break;
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.lanes ?? 1) }, lane));
   return out;
 }
 

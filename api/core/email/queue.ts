@@ -19,10 +19,14 @@ import { skipReasonSql, type SkipReason } from './suppression';
  * (loop.ts) decides it again when it claims the row.
  */
 
-/** Recipients for queueStatement: SQL yielding `contact_id` (may be NULL) and `addr` (normalised, may be NULL). */
+/**
+ * Recipients for queueStatement: SQL yielding `contact_id` (may be NULL) and `addr` (normalised,
+ * may be NULL), and with `variants` also `variant` (an A/B broadcast's sample: each row its own).
+ */
 export interface RecipientSource {
   sql: string;
   args: InValue[];
+  variants?: boolean;
 }
 
 /** Contacts by id (a JSON array), each at its current address. */
@@ -54,9 +58,8 @@ export interface QueueOptions {
 
 /**
  * One statement that writes the send rows for a set of recipients, suppression decided in
- * SQL, duplicates ignored. EXTENSION POINT: broadcasts queue a segment's members by passing
- * a source that selects them (one INSERT per chunk of contacts), with their broadcast id and
- * A/B variant.
+ * SQL, duplicates ignored. Broadcasts (broadcasts.ts) queue a segment's members with it, one
+ * INSERT per chunk of contacts, with their broadcast id and (a source with `variants`) A/B variant.
  */
 export function queueStatement(o: QueueOptions): InStatement {
   const marketing = isMarketing(o.email.kind) ? 1 : 0;
@@ -66,16 +69,16 @@ export function queueStatement(o: QueueOptions): InStatement {
   return {
     sql: `INSERT INTO email_sends (email_id, contact_id, to_email, reason, broadcast_id, variant, marketing, is_test, variables,
         status, skip_reason, next_attempt_at, created_at, updated_at)
-      SELECT ?, t.contact_id, t.addr, ?, ?, ?, ?, ?, ?,
+      SELECT ?, t.contact_id, t.addr, ?, ?, ${o.recipients.variants ? 't.variant' : '?'}, ?, ?, ?,
         CASE WHEN t.skip IS NULL THEN 'pending' ELSE 'skipped' END, t.skip, CASE WHEN t.skip IS NULL THEN ? END, ?, ?
-      FROM (SELECT src.contact_id, src.addr, ${skip.sql} AS skip FROM (${o.recipients.sql}) src) t
+      FROM (SELECT src.contact_id, src.addr, ${o.recipients.variants ? 'src.variant, ' : ''}${skip.sql} AS skip FROM (${o.recipients.sql}) src) t
       WHERE true
       ON CONFLICT DO NOTHING`,
     args: [
       o.email.id,
       o.reason,
       o.broadcastId ?? null,
-      o.variant ?? null,
+      ...(o.recipients.variants ? [] : [o.variant ?? null]),
       marketing,
       o.isTest ? 1 : 0,
       o.variables ? JSON.stringify(o.variables) : null,

@@ -194,6 +194,35 @@ export function parsedEmail(row: CompiledEmailRow): ParsedEmail {
   return parsed;
 }
 
+// Subject variants of A/B broadcasts, parsed once per text.
+const subjectCache = new LRUCache<string, Template[]>({ max: 200 });
+
+/** A subject given apart from its email (an A/B broadcast's variant), parsed; a template error is a 422 naming `field`. */
+export function parsedSubject(source: string, field = 'subject'): Template[] {
+  let parsed = subjectCache.get(source);
+  if (!parsed) {
+    try {
+      parsed = rawLiquid.parse(source);
+    } catch (e) {
+      const err = templateError('subject', e);
+      throw new ValidationError((err.details ?? []).map((d) => ({ ...d, field })));
+    }
+    subjectCache.set(source, parsed);
+  }
+  return parsed;
+}
+
+/** Checks a subject given apart from its email: it parses and renders for a recipient with no data. */
+export async function checkSubject(source: string, field: string): Promise<void> {
+  const parsed = parsedSubject(source, field);
+  try {
+    await rawLiquid.render(parsed, SAMPLE_SCOPE);
+  } catch (e) {
+    const err = templateError('subject', e);
+    throw new ValidationError((err.details ?? []).map((d) => ({ ...d, field })));
+  }
+}
+
 export interface RenderedParts {
   subject: string;
   html: string;

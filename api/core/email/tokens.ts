@@ -86,9 +86,8 @@ export async function verifyToken(ctx: Ctx, kind: TokenKind, token: string): Pro
   if (dot <= 0 || dot !== token.lastIndexOf('.')) return null;
   const body = token.slice(0, dot);
   const given = fromB64url(token.slice(dot + 1));
-  // Only the canonical spelling: 16 bytes leave 4 spare bits in the last character, so without
-  // this check four strings would carry one MAC, and a single-use token (the ll_t handoff, kept
-  // by its MAC) could be used again under another spelling.
+  // Only the canonical spelling: the last character of 16 bytes in base64url carries 2 bits and 4
+  // of padding, which atob ignores, so without this one MAC had 16 spellings.
   if (!given || given.length !== 16 || b64url(given) !== token.slice(dot + 1)) return null;
   const want = await mac(ctx, kind, body);
   let diff = 0;

@@ -26,7 +26,8 @@ export function eventView(r: Row): EventView {
   return {
     id: Number(r.id),
     type: String(r.type),
-    name: str(r.name),
+    // Email events carry no name of their own: the timeline shows the email's.
+    name: str(r.name) ?? str(r.email_name),
     url: str(r.url),
     referrer: str(r.referrer),
     title: str(r.title),
@@ -59,7 +60,8 @@ export async function listContactEvents({
   if (input.to !== undefined) where.push('created_at < ?'), args.push(input.to);
   if (input.cursor) where.push('id < ?'), args.push(decodeCursor(input.cursor)[1]);
   const res = await ctx.client.execute({
-    sql: `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    sql: `SELECT ev.*, CASE WHEN substr(ev.type, 1, 6) = 'email_' THEN (SELECT name FROM emails WHERE id = json_extract(ev.props, '$.email_id')) END AS email_name
+      FROM events ev WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
     args: [...args, input.limit + 1],
   });
   const more = res.rows.length > input.limit;

@@ -143,7 +143,24 @@ export const migrations: { tag: string; statements: string[] }[] = [
     ]
   },
   {
-    "tag": "0007_email_tracking",
+    "tag": "0007_email_reports",
+    "statements": [
+      "ALTER TABLE `email_sends` ADD `bounce_type` text;",
+      "CREATE INDEX `email_sends_sent_idx` ON `email_sends` (`sent_at`) WHERE status = 'sent';",
+      "-- Written by hand: drizzle-kit splits an expression's arguments into columns.\nCREATE INDEX `events_email_idx` ON `events` (json_extract(props, '$.email_id'), `type`) WHERE type IN ('email_opened', 'email_clicked');"
+    ]
+  },
+  {
+    "tag": "0008_broadcasts",
+    "statements": [
+      "ALTER TABLE `email_broadcasts` ADD `phase` text;",
+      "ALTER TABLE `email_broadcasts` ADD `cursor` integer;",
+      "ALTER TABLE `email_broadcasts` ADD `winner` text;",
+      "ALTER TABLE `email_broadcasts` ADD `decided_at` integer;"
+    ]
+  },
+  {
+    "tag": "0009_email_tracking",
     "statements": [
       "CREATE TABLE `email_identify_uses` (\n\t`token` text PRIMARY KEY NOT NULL,\n\t`used_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);",
       "CREATE INDEX `email_identify_uses_expires_idx` ON `email_identify_uses` (`expires_at`);"

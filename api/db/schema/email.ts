@@ -78,6 +78,8 @@ export const emailSends = sqliteTable(
     clickedAt: integer('clicked_at'),
     humanClickedAt: integer('human_clicked_at'),
     bouncedAt: integer('bounced_at'),
+    // hard | soft, with bounced_at (provider webhooks; a soft bounce may become hard, never back).
+    bounceType: text('bounce_type'),
     complainedAt: integer('complained_at'),
     unsubscribedAt: integer('unsubscribed_at'),
     error: text('error'),
@@ -95,6 +97,8 @@ export const emailSends = sqliteTable(
     index('email_sends_email_idx').on(t.emailId, t.status),
     index('email_sends_broadcast_idx').on(t.broadcastId).where(sql`broadcast_id IS NOT NULL`),
     uniqueIndex('email_sends_provider_uq').on(t.providerId).where(sql`provider_id IS NOT NULL`),
+    // The complaint-rate alert reads the last 1,000 messages sent.
+    index('email_sends_sent_idx').on(t.sentAt).where(sql`status = 'sent'`),
   ],
 );
 
@@ -137,7 +141,16 @@ export const emailBroadcasts = sqliteTable(
     segmentIds: text('segment_ids').notNull(), // JSON array
     sendAt: integer('send_at'),
     status: text('status').notNull(), // draft | scheduled | sending | sent | cancelled
-    ab: text('ab'), // JSON: subject variants, sample, winner metric, decision time
+    ab: text('ab'), // JSON: subject variants, sample, winner metric, decision time, results
+    // While sending (core/email/broadcasts.ts): queue (writing every recipient's row), sample
+    // (A/B: the sample's rows), testing (A/B: waiting to decide), rest (A/B: the others' rows,
+    // winning subject), sending (every row written; waiting for them to go out).
+    phase: text('phase'),
+    // The pass writing rows has written them for every member up to this contact id (resumable).
+    cursor: integer('cursor'),
+    // A/B: the winning variant ('a', 'b', …) and when it was picked.
+    winner: text('winner'),
+    decidedAt: integer('decided_at'),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
     createdAt: integer('created_at').notNull(),

@@ -73,6 +73,10 @@ export const events = sqliteTable(
     index('events_contact_type_idx').on(t.contactId, t.type, t.createdAt),
     index('events_visitor_idx').on(t.visitorId, t.id),
     index('events_type_created_idx').on(t.type, t.createdAt),
+    // Email reports: the opens and clicks of one email (total counts and the click map).
+    index('events_email_idx')
+      .on(sql`json_extract(props, '$.email_id')`, t.type)
+      .where(sql`type IN ('email_opened', 'email_clicked')`),
   ],
 );
 

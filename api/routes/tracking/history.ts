@@ -11,7 +11,7 @@ const Event = z
   .object({
     id: z.number().int(),
     type: z.string().openapi({ example: 'page_view' }),
-    name: z.string().nullable(),
+    name: z.string().nullable().openapi({ description: "The custom event's name; for email_* events on a contact's timeline, the email's name" }),
     url: z.string().nullable(),
     referrer: z.string().nullable(),
     title: z.string().nullable(),
