@@ -217,6 +217,22 @@ describe('GET /o/{token}', () => {
     expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_opened'")).toBe(2);
   });
 
+  it('still answers the image past ten times PUBLIC_RATE_LIMIT from one address, but records no more opens', async () => {
+    const w = await world({ PUBLIC_RATE_LIMIT: '1' });
+    const c = await contact(w.t, { email: 'flood@example.com' });
+    const e = await email(w.t);
+    const { html } = await sendTo(w, e.id, { contact_id: c.id });
+    w.tick(60_000);
+    const pixel = pathOf(pixelOf(html)!);
+    for (let i = 0; i < 15; i++) {
+      const r = await get(w.t, pixel);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('image/gif');
+      expect((await r.arrayBuffer()).byteLength).toBe(43);
+    }
+    expect(await count(w.t, "SELECT count(*) AS n FROM events WHERE type = 'email_opened'")).toBe(10);
+  });
+
   it('flags machine opens (Apple MPP, scanners, HEAD, prefetch on receipt) and keeps them out of human_opened_at', async () => {
     const w = await world({ TRUST_PROXY: 'true' });
     const c = await contact(w.t, { email: 'mpp@example.com' });

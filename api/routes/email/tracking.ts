@@ -47,6 +47,11 @@ function location(url: string): string {
   }
 }
 
+/** The open pixel's answer; also what an address over its limit gets (public.ts), with nothing recorded. */
+export function pixel(c: Context): Response {
+  return c.body(GIF, 200, { 'Content-Type': 'image/gif', 'Content-Length': String(GIF.length), 'X-Content-Type-Options': 'nosniff', ...NO_STORE });
+}
+
 export const trackingRoutes = new Hono<AppEnv>();
 
 trackingRoutes.get('/o/:token', async (c) => {
@@ -57,7 +62,7 @@ trackingRoutes.get('/o/:token', async (c) => {
     // The image is answered whatever happens to the record: a mail client shows nothing broken.
     ctx.log.error('email open not recorded', { error: e instanceof Error ? e.message : String(e) });
   }
-  return c.body(GIF, 200, { 'Content-Type': 'image/gif', 'Content-Length': String(GIF.length), 'X-Content-Type-Options': 'nosniff', ...NO_STORE });
+  return pixel(c);
 });
 
 const wantsJson = (accept: string | undefined) => !!accept && /application\/json/i.test(accept) && !/text\/html/i.test(accept);
