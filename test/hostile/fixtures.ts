@@ -165,6 +165,8 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
 
   // Email: a category, a personalised email and a transactional one, a send through the outbox.
   const category = await create('email-categories', { key: `fx-cat-${n}`, name: `Category ${n}` });
+  // One no email uses, so the walk's DELETE can succeed (a category in use is a 409).
+  const spareCategory = await create('email-categories', { key: `fx-spare-${n}`, name: `Spare ${n}` });
   const emailId = await create('emails', {
     name: `Email ${n}`,
     subject: 'Hi {{ contact.first_name | default: "there" }}',
@@ -223,7 +225,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
       emails: [emailId, broadcastEmail.id],
       broadcasts: [broadcast.id],
-      'email-categories': [category],
+      'email-categories': [category, spareCategory],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],
     },
