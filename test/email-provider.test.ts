@@ -548,6 +548,19 @@ describe('reports', () => {
     expect(r.opens.total).toEqual({ human: 1, raw: 1 });
   });
 
+  it('once deliveries are reported, rates count delivered messages only: never above 100 % while reports lag', async () => {
+    const lag = (await t.json('POST', '/api/v1/emails', { name: 'Lagging', subject: 'Hi', html: '<p>x</p>' })).body.id;
+    // Four sent and opened by people; only one delivery report has come in so far.
+    for (let i = 0; i < 4; i++) {
+      await row({ email_id: lag, contact_id: contacts[i % contacts.length], to_email: `lag${i}@example.com`, opened_at: T0, human_opened_at: T0, ...(i === 0 ? { delivered_at: T0 } : {}) });
+    }
+    const r = (await t.json('GET', `/api/v1/emails/${lag}/report`)).body;
+    expect(r.rates.base).toBe('delivered');
+    expect(r.rates.delivery).toBe(0.25);
+    expect(r.rates.open).toEqual({ human: 1, raw: 1 });
+    expect(r.opens.unique).toEqual({ human: 4, raw: 4 });
+  });
+
   it('404 for an email that does not exist; validation for a bad id', async () => {
     expectError(await t.json('GET', '/api/v1/emails/999999/report'), 404, 'NOT_FOUND');
     expectError(await t.json('GET', '/api/v1/emails/abc/report'), 422, 'VALIDATION_FAILED');
