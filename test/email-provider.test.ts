@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const env = (extra: Record<string, string> = {}) => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: SECRET, ...extra });
+const env = (extra: Record<string, string> = {}) => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: SECRET, PUBLIC_URL: 'https://leadline.example.com', ...extra });
 
 /** Signs as Svix does, with node:crypto (independent of the code under test). */
 export function sign(secret: string, id: string, timestamp: number, body: string): string {
@@ -217,7 +217,7 @@ describe('POST /webhooks/resend: who may speak', () => {
   });
 
   it('not configured (no RESEND_WEBHOOK_SECRET): 404 saying so, whatever is sent', async () => {
-    const bare = await makeApp({ env: { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url } });
+    const bare = await makeApp({ env: { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, PUBLIC_URL: 'https://leadline.example.com' } });
     const r = await post(bare, event('email.delivered', 'x'));
     expectError(r, 404, 'NOT_FOUND');
     expect(r.body.error.message).toMatch(/RESEND_WEBHOOK_SECRET/);

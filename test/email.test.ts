@@ -55,6 +55,12 @@ describe('configuration', () => {
     expect(from('"Shop, Inc." <news@shop.example.com>')).toEqual({ name: 'Shop, Inc.', address: 'news@shop.example.com' });
     for (const bad of ['not an address', 'Name <>', 'a@b', 'x\r\nBcc: y@z.com <a@b.co>']) expect(() => parseConfig({ EMAIL_FROM: bad }), bad).toThrow(/EMAIL_FROM/);
     expect(() => parseConfig({ RESEND_BASE_URL: 'api.resend.com' })).toThrow(/RESEND_BASE_URL: must be an http\(s\) URL/);
+    // Mail that really goes out needs links that reach this server, over HTTPS.
+    expect(() => parseConfig({ RESEND_API_KEY: 're_x' })).toThrow(/PUBLIC_URL: required when RESEND_API_KEY is set/);
+    expect(() => parseConfig({ RESEND_API_KEY: 're_x', PUBLIC_URL: 'http://leadline.example.com' })).toThrow(/PUBLIC_URL: must be https/);
+    expect(parseConfig({ RESEND_API_KEY: 're_x', PUBLIC_URL: 'https://leadline.example.com' }).PUBLIC_URL).toBe('https://leadline.example.com');
+    expect(parseConfig({ RESEND_API_KEY: 're_x', PUBLIC_URL: 'http://127.0.0.1:8787' }).PUBLIC_URL).toBe('http://127.0.0.1:8787');
+    expect(parseConfig({}).RESEND_API_KEY).toBeUndefined();
     expect(formatSender('Shop, Inc. "Best"', 'a@b.co')).toBe('"Shop, Inc. \\"Best\\"" <a@b.co>');
     expect(formatSender('Plain Name', 'a@b.co')).toBe('Plain Name <a@b.co>');
   });
