@@ -312,6 +312,17 @@ describe('POST /webhooks/resend: what it does', () => {
     expect((await t.json('POST', `/api/v1/emails/${receipt}/send`, { contact_id: a.contactId })).body).toMatchObject({ status: 'skipped', skip_reason: 'bounced' });
   });
 
+  it("a bounce or complaint replaces an unsubscribe's entry, never one a person made (manual, with its comment)", async () => {
+    const a = await sendOne(t);
+    expect((await t.json('PUT', `/api/v1/contacts/${a.contactId}/do-not-contact/email`, { reason: 'manual', comment: 'asked by phone' })).status).toBe(200);
+    await post(t, event('email.bounced', a.providerId!, { bounce: { type: 'Permanent', subType: 'NoEmail', message: 'no such user' } }));
+    expect(await dncOf(t, a.contactId)).toEqual([{ channel: 'email', reason: 'manual', comment: 'asked by phone' }]);
+    const b = await sendOne(t);
+    expect((await t.json('PUT', `/api/v1/contacts/${b.contactId}/do-not-contact/email`, { reason: 'unsubscribed' })).status).toBe(200);
+    await post(t, event('email.complained', b.providerId!));
+    expect(await dncOf(t, b.contactId)).toEqual([{ channel: 'email', reason: 'complained', comment: 'Resend: the recipient marked it as spam' }]);
+  });
+
   it("Resend's own suppression counts as a hard bounce", async () => {
     const a = await sendOne(t);
     await post(t, event('email.suppressed', a.providerId!, { suppressed: { message: 'on the list', type: 'OnAccountSuppressionList' } }));
