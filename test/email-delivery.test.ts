@@ -307,12 +307,21 @@ describe('through Resend', () => {
     expect(refused).toMatchObject({ status: 'failed' });
     expect(String(refused.error)).toMatch(/^Resend refused it: Invalid `to` field/);
 
-    const wrong = await makeApp({ env: { ...env(), RESEND_API_KEY: 're_wrong_key_000000' } });
+    // A wrong key is the operator's to fix: the call waits (five minutes at a time), never counts as
+    // a failure however long it takes, and goes out with the right key.
+    let clock = Date.now();
+    const wrong = await makeApp({ env: { ...env(), RESEND_API_KEY: 're_wrong_key_000000' }, now: () => clock });
     await seed(wrong.ctx, 1);
-    expect(await runSendLoop(wrong.ctx)).toMatchObject({ calls: 1, retried: 1, failed: 0 });
-    const row = (await wrong.client.execute('SELECT status, error FROM email_sends')).rows[0]!;
-    expect(row.status).toBe('pending');
-    expect(String(row.error)).toMatch(/^Resend 401: invalid_api_key/);
+    for (let i = 0; i < 10; i++) {
+      expect(await runSendLoop(wrong.ctx)).toMatchObject({ calls: 1, retried: 1, failed: 0 });
+      const row = (await wrong.client.execute('SELECT status, error, failures, next_attempt_at FROM email_sends')).rows[0]!;
+      expect(row).toMatchObject({ status: 'pending', failures: 0 });
+      expect(Number(row.next_attempt_at)).toBeGreaterThanOrEqual(clock + 5 * 60_000);
+      expect(String(row.error)).toMatch(/^Resend 401: invalid_api_key/);
+      clock += 5 * 60_000;
+    }
+    const fixed = createCtx({ client: wrong.client, config: parseConfig({ ...env(), DATABASE_URL: 'file::memory:', LOG_LEVEL: 'silent' }), now: () => clock });
+    expect(await runSendLoop(fixed)).toMatchObject({ calls: 1, sent: 1 });
     tick(0);
   });
 });

@@ -228,11 +228,11 @@ function failStatement(owner: string, failed: { row: ClaimedRow; error: string }
 }
 
 /** Back to pending, still keyed (a later claim takes them together), not counted as a failure. */
-async function release(ctx: Ctx, owner: string, rows: ClaimedRow[], at: number, keepKey: boolean): Promise<void> {
+async function release(ctx: Ctx, owner: string, rows: ClaimedRow[], at: number, keepKey: boolean, error?: string): Promise<void> {
   await ctx.client.execute({
-    sql: `UPDATE email_sends SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, ${keepKey ? '' : 'batch_key = NULL, '}updated_at = ?
+    sql: `UPDATE email_sends SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, ${keepKey ? '' : 'batch_key = NULL, '}${error === undefined ? '' : 'error = ?, '}updated_at = ?
       FROM json_each(?) j WHERE ${FENCED}`,
-    args: [at, ctx.now(), fence(rows), owner],
+    args: [at, ...(error === undefined ? [] : [error.slice(0, 500)]), ctx.now(), fence(rows), owner],
   });
 }
 
@@ -290,7 +290,8 @@ export async function completeBatch(ctx: Ctx, batch: ClaimedBatch, outcome: Call
   const { owner, rows } = batch;
   if (outcome.kind === 'retry') {
     if (outcome.rateLimited) {
-      await release(ctx, owner, rows, now + Math.max(outcome.waitMs ?? 1000, 1000), true);
+      // Waiting is no failure (a rate limit, a key to fix); the row says why it waits.
+      await release(ctx, owner, rows, now + Math.max(outcome.waitMs ?? 1000, 1000), true, outcome.error);
       return { sent: 0, failed: 0, retried: rows.length };
     }
     // One decision for the whole call: its rows must stay one call (same key, same messages),

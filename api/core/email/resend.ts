@@ -12,6 +12,8 @@ import type { CallOutcome, EmailDriver } from './driver';
  * fetch, so the outbound helper's SSRF policy (made for user-given URLs) is not in its way.
  */
 const TIMEOUT_MS = 30_000;
+/** How long a call refused for its key (401/403) waits before it is tried again. */
+export const AUTH_RETRY_MS = 5 * 60_000;
 
 const seconds = (v: string | undefined): number | null => {
   if (v === undefined) return null;
@@ -66,9 +68,15 @@ export function resendDriver(config: Pick<Config, 'RESEND_API_KEY' | 'RESEND_BAS
         if (status === 429 || res.error.name === 'rate_limit_exceeded' || res.error.name === 'concurrent_idempotent_requests') {
           return { kind: 'retry', error, waitMs: wait, rateLimited: true };
         }
+        // A key the operator must fix (missing, revoked, restricted, or the sending domain not
+        // allowed): no send's fault. Nothing was sent, so the call waits without counting
+        // failures, and goes out once the configuration is right, however long that takes.
+        if (status === 401 || status === 403) {
+          return { kind: 'retry', error, waitMs: Math.max(wait ?? 0, AUTH_RETRY_MS), rateLimited: true };
+        }
         // A malformed call is refused again however often it is made.
         if (status === 400 || status === 422) return { kind: 'failed', error };
-        // 5xx, timeouts, network errors; also 401/403 (a key the operator can fix) and quotas.
+        // 5xx, timeouts, network errors, quotas.
         return { kind: 'retry', error, waitMs: wait, rateLimited: false };
       }
       const body = res.data as unknown as { data?: { id: string }[]; errors?: { index: number; message: string }[] };
