@@ -118,7 +118,9 @@ async function claimKeyed(ctx: Ctx, owner: string, now: number): Promise<Claimed
       RETURNING ${CLAIMED_COLUMNS}`,
     args: [owner, until, until, now, now, now],
   });
-  return r.rows.map(claimed);
+  // In id order, as the first call had them (RETURNING's order is unspecified): a re-sent call
+  // must be the same payload, or Resend refuses its key as reused for another request.
+  return r.rows.map(claimed).sort((a, b) => a.id - b.id);
 }
 
 /** Due rows not yet in a call (pending, or sending for a holder that died before keying them). */
