@@ -371,6 +371,15 @@ export interface LoopResult {
  * side by side (each with its own lease owner), so the next call is claimed and rendered while
  * the provider answers the last one.
  */
+// Lanes running in a context, over all its loops (a kicked loop and the job's can overlap).
+const activeLanes = new WeakMap<Ctx, number>();
+/**
+ * At most this many lanes per context: each holds a rendered call (100 messages, a few MB, and
+ * the JSON the provider gets) while the provider answers, and more than two buy no speed on
+ * one event loop. A loop always gets one lane; more only while the context has room.
+ */
+export const MAX_LANES = 2;
+
 export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number } = {}): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
@@ -409,6 +418,8 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
         continue;
       }
       const outcome = await driver.send({ idempotencyKey: batch.key, messages: batch.messages });
+      // The messages are done with (a retry renders them again): free them before completing.
+      batch.messages = [];
       out.calls++;
       const done = await completeBatch(ctx, batch, outcome);
       out.sent += done.sent;
@@ -419,7 +430,13 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
       if (outcome.kind === 'retry') stop = true;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.lanes ?? 1) }, lane));
+  const lanes = Math.max(1, Math.min(opts.lanes ?? 1, MAX_LANES - (activeLanes.get(ctx) ?? 0)));
+  activeLanes.set(ctx, (activeLanes.get(ctx) ?? 0) + lanes);
+  try {
+    await Promise.all(Array.from({ length: lanes }, lane));
+  } finally {
+    activeLanes.set(ctx, activeLanes.get(ctx)! - lanes);
+  }
   return out;
 }
 

@@ -1,6 +1,4 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
-import juice from 'juice/client.js';
-import { convert } from 'html-to-text';
 import { LRUCache } from 'lru-cache';
 import { ValidationError } from '../errors';
 import { escapeHtml } from '../util/html';
@@ -37,9 +35,24 @@ function engine(escape: boolean): Liquid {
 const htmlLiquid = engine(true);
 const rawLiquid = engine(false);
 
-// juice's own placeholders for template syntax cost a regex pass over the whole HTML per block
-// when they are put back (minutes for a long newsletter); Liquid is protected here instead.
-for (const k of Object.keys(juice.codeBlocks)) delete juice.codeBlocks[k];
+/**
+ * juice (with cheerio) and html-to-text run only when an email is saved, never when one is sent:
+ * loaded on first use, so a process that only sends (and every Worker isolate that only serves
+ * links) does not carry their code and parsers on its heap.
+ */
+let compilers: Promise<{ juice: typeof import('juice/client.js'); convert: typeof import('html-to-text').convert }> | null = null;
+function loadCompilers() {
+  compilers ??= Promise.all([import('juice/client.js'), import('html-to-text')]).then(([j, h]) => {
+    const juice = ((j as { default?: unknown }).default ?? j) as typeof import('juice/client.js');
+    // juice's own placeholders for template syntax cost a regex pass over the whole HTML per
+    // block when they are put back (minutes for a long newsletter); Liquid is protected here instead.
+    for (const k of Object.keys(juice.codeBlocks)) delete juice.codeBlocks[k];
+    const convert = (h as { convert?: typeof import('html-to-text').convert }).convert ?? (h as unknown as { default: typeof import('html-to-text') }).default.convert;
+    return { juice, convert };
+  });
+  compilers.catch(() => (compilers = null));
+  return compilers;
+}
 
 const LIQUID_BLOCK = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
 
@@ -125,6 +138,7 @@ export async function compileSources(src: EmailSources): Promise<{ htmlCompiled:
   if (src.preheader !== null) parse(rawLiquid, 'preheader', src.preheader);
   parse(htmlLiquid, 'html', src.html);
   if (src.text !== null) parse(rawLiquid, 'text', src.text);
+  const { juice, convert } = await loadCompilers();
   const protectedHtml = protectLiquid(src.html);
   if (!protectedHtml) throw new ValidationError([{ field: 'html', message: 'has a "{{" or "{%" with no "}}" or "%}" after it' }]);
   let htmlCompiled: string;
