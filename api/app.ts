@@ -40,6 +40,7 @@ import { subscriptionRoutes } from './routes/email/subscriptions';
 import { providerWebhookRoutes } from './routes/email/provider-webhooks';
 import { emailReportRoutes } from './routes/email/reports';
 import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
+import { trackingRoutes } from './routes/email/tracking';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -127,7 +128,8 @@ export function createApp(deps: AppDeps) {
     c.set('clientIp', clientIp(c));
     await next();
   };
-  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*']) app.use(path, withClientIp);
+  // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -143,6 +145,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
+  app.route('/', trackingRoutes);
   app.route('/', unsubscribeRoutes);
   app.use('/webhooks/*', bodyLimit(limitFor));
   app.route('/', providerWebhookRoutes);

@@ -77,8 +77,8 @@ describe('headers and the visible link', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
     expect(message.headers['List-Unsubscribe']).toBe(`<https://mail.example.com/u/${token}>, <mailto:news@shop.example.com?subject=unsubscribe%20${token}>`);
     expect(message.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    // The template had no link: a footer with it, before </body>, and in the text part.
-    expect(message.html).toMatch(new RegExp(`<a href="https://mail\\.example\\.com/u/${token.replace(/[.-]/g, '\\$&')}"[^>]*>Unsubscribe or choose what you get</a>\\.</p>\\n</body>`));
+    // The template had no link: a footer with it, before </body> (and the open pixel), and in the text part.
+    expect(message.html).toMatch(new RegExp(`<a href="https://mail\\.example\\.com/u/${token.replace(/[.-]/g, '\\$&')}"[^>]*>Unsubscribe or choose what you get</a>\\.</p>\\n(<img src="[^"]+/o/[^"]+"[^>]*>)?</body>`));
     expect(message.text).toContain(`Unsubscribe or choose what you get: https://mail.example.com/u/${token}`);
     // The token names the contact, the category and the send, compactly.
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toEqual([c.id, e.category_id, send.id]);

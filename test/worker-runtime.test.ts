@@ -309,7 +309,7 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       RESEND_BASE_URL: fake.url,
     });
     try {
-      const e = await call(withResend, 'POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
+      const e = await call(withResend, 'POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }} <a href="https://shop.example.com/o/{{ order }}">Track</a></p>' });
       expect(e.status, why(e)).toBe(201);
       const s = await call(withResend, 'POST', `/api/v1/emails/${e.body.id}/send`, { to: 'buyer@example.com', variables: { order: 'W-1' } });
       expect(s.status, why(s)).toBe(202);
@@ -319,8 +319,18 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
         const r = await call(withResend, 'GET', `/api/v1/email-sends/${s.body.id}`);
         expect(r.body.status, why(r)).toBe('sent');
       }, { timeout: 10_000 });
-      expect(fake.delivered).toEqual([expect.objectContaining({ to: 'buyer@example.com', subject: 'Order W-1', html: '<p>W-1</p>' })]);
+      expect(fake.delivered).toEqual([expect.objectContaining({ to: 'buyer@example.com', subject: 'Order W-1', html: expect.stringMatching(/^<p>W-1 <a href="[^"]+\/c\/[\w.-]+">Track<\/a><\/p><img src="[^"]+\/o\/[\w.-]+"/) })]);
       expect([...fake.requestsByKey.keys()]).toEqual([expect.stringMatching(/^leadline\//)]);
+      // The tracked links answer in workerd too: the pixel, and the signed redirect.
+      const html = String(fake.delivered[0]!.html);
+      const pixel = await withResend.dispatchFetch(`${ORIGIN}/o/${/\/o\/([\w.-]+)/.exec(html)![1]}`, { headers: { 'user-agent': 'Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko)' } });
+      expect([pixel.status, pixel.headers.get('content-type'), (await pixel.arrayBuffer()).byteLength]).toEqual([200, 'image/gif', 43]);
+      const click = await withResend.dispatchFetch(`${ORIGIN}/c/${/\/c\/([\w.-]+)/.exec(html)![1]}`, { redirect: 'manual' });
+      expect([click.status, click.headers.get('location')]).toEqual([302, 'https://shop.example.com/o/W-1']);
+      await click.arrayBuffer();
+      const tampered = await withResend.dispatchFetch(`${ORIGIN}/c/x${/\/c\/([\w.-]+)/.exec(html)![1]}`, { redirect: 'manual' });
+      expect([tampered.status, tampered.headers.get('location')]).toEqual([400, null]);
+      await tampered.arrayBuffer();
     } finally {
       await withResend.dispose();
       await fake.close();

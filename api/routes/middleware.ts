@@ -60,9 +60,12 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
-/** Every request: control characters and lone surrogates in the query string are refused (400). */
+/**
+ * Every request: control characters and lone surrogates in the query string are refused (400).
+ * But the email open pixel (/o/…), which reads no query and always answers its image.
+ */
 export const cleanQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
-  checkQuery(c.req.url);
+  if (!c.req.path.startsWith('/o/')) checkQuery(c.req.url);
   return next();
 };
 
@@ -94,15 +97,19 @@ export const jsonInput: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /**
  * The one place that asks for the reactions to run now rather than at the next
- * job tick: after every successful write, and after a download (a GET that
- * stores an event). Kicks coalesce (spine/run.ts), so a stream of hits costs
+ * job tick: after every successful write, and after a download or an email
+ * open or click (GETs that store an event). Kicks coalesce (spine/run.ts), so a stream of hits costs
  * one run per interval.
  */
 export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const m = c.req.method;
   const writes = m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
-  if (c.res.status < 300 && (writes || (m === 'GET' && c.req.path.startsWith('/a/')))) {
+  const p = c.req.path;
+  const download = m === 'GET' && p.startsWith('/a/') && c.res.status < 300;
+  // Email opens (/o/: always a 200) and clicks (/c/: a 302) record on GET and HEAD alike.
+  const emailLink = (m === 'GET' || m === 'HEAD') && (p.startsWith('/o/') || p.startsWith('/c/')) && c.res.status < 400;
+  if ((writes && c.res.status < 300) || download || emailLink) {
     const ctx = c.get('ctx');
     // A kick joining a scheduled run needs no tracking of its own: the run is tracked once.
     const joins = reactionsScheduled(ctx);

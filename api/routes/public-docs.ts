@@ -431,6 +431,49 @@ export const PUBLIC_ROUTES = [
       ...publicErrors(413),
     },
   }),
+  createRoute({
+    method: 'get',
+    path: '/o/{token}',
+    operationId: 'emailOpenPixel',
+    tags,
+    security,
+    summary: 'Email open pixel',
+    description:
+      "The image in a sent email's HTML. Always the 43-byte transparent GIF, never cached, whatever the token: a genuine open token records an email_opened event and the send's first open; opens by privacy proxies and scanners (Apple Mail Privacy Protection, link scanners, HEAD requests, opens within seconds of sending) are recorded with machine: true and left out of the human open columns.",
+    request: { params: z.object({ token: z.string().openapi({ param: { name: 'token', in: 'path' }, description: 'A signed open token' }) }) },
+    responses: {
+      200: {
+        description: 'The pixel',
+        headers: { 'Cache-Control': header('no-store') },
+        content: { 'image/gif': { schema: z.string().openapi({ format: 'binary' }) } },
+      },
+      ...publicErrors(),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/c/{token}',
+    operationId: 'emailClickRedirect',
+    tags,
+    security,
+    summary: 'Email click redirect',
+    description:
+      "A link in a sent email, for a browser. The destination is inside the signed token, so this is no open redirect: a genuine click token records an email_clicked event (url: the destination) and the send's first click, then redirects there; a person's click on a send to a contact adds `ll_t`, a 15-minute single-use token that identifies the browser when the landing page carries the tag (POST /t strips it from the stored URL). A tampered or unknown token gets a 400 page and no redirect.",
+    request: { params: z.object({ token: z.string().openapi({ param: { name: 'token', in: 'path' }, description: 'A signed click token' }) }) },
+    responses: {
+      200: jsonOf(
+        z.object({ url: Url.openapi({ description: 'The destination inside the token' }) }).openapi('EmailLinkTarget'),
+        'Asked for JSON (Accept: application/json without text/html): where the link leads; nothing is recorded and nobody is redirected',
+      ),
+      302: { description: 'To the destination', headers: { Location: header('The destination (with ll_t for a person\'s click on a send to a contact)'), 'Cache-Control': header('no-store') } },
+      400: {
+        description: 'Not a valid link (tampered, cut short, another kind of token): a page saying so, or the error as JSON when asked for JSON; never a redirect',
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+        content: { 'text/html': { schema: z.string() }, 'application/json': { schema: ErrorSchema } },
+      },
+      ...publicErrors(),
+    },
+  }),
 ];
 
 export function registerPublicDocs(app: OpenAPIHono<AppEnv>) {

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { rateLimiter } from 'hono-rate-limiter';
 import { AppError } from '../core/errors';
 import type { AppEnv } from './shared';
+import { pixel } from './email/tracking';
 
 // What every public endpoint (/t, /f/:id, /focus, /a/:slug; /u/:token and /webhooks/* their limits only) gets before its
 // handler: CORS for the calling page (on errors too, so its script can read
@@ -32,7 +33,7 @@ export function tooMany(c: Context<AppEnv>): never {
 }
 
 /** A limit of `perMinute` requests per client IP for one bucket of public requests. */
-function perIp(perMinute: number, only?: string): MiddlewareHandler<AppEnv> {
+function perIp(perMinute: number, only?: string, over: (c: Context<AppEnv>) => Response = tooMany): MiddlewareHandler<AppEnv> {
   return rateLimiter<AppEnv>({
     windowMs: 60_000,
     limit: perMinute,
@@ -40,7 +41,7 @@ function perIp(perMinute: number, only?: string): MiddlewareHandler<AppEnv> {
     standardHeaders: false,
     keyGenerator: (c) => c.get('clientIp') ?? 'unknown',
     skip: only ? (c) => c.req.method !== only : undefined,
-    handler: (c) => tooMany(c),
+    handler: (c) => over(c),
   });
 }
 
@@ -95,4 +96,10 @@ export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number
   // Provider webhooks come in bursts (a broadcast's deliveries) from a few addresses, and are
   // retried after a 429: a wide limit that still stops a flood of forged requests.
   app.use('/webhooks/*', perIp(perMinute * 10, 'POST'));
+  // Email click redirects per person. The open pixel always answers its image (a mail client
+  // shows nothing broken), but an address over ten times the limit has its opens not recorded:
+  // image proxies (Gmail's, Apple's) fetch for many readers from few addresses, and one token
+  // must not write events without bound.
+  app.use('/c/*', perIp(perMinute, 'GET'));
+  app.use('/o/*', perIp(perMinute * 10, undefined, pixel));
 }

@@ -22,6 +22,8 @@ export interface Fixtures {
   visitorUid: string;
   /** Secrets of a key that was created and then revoked. */
   revokedKey: string;
+  /** Genuine open and click tokens from the send's message in the outbox (the /o and /c links). */
+  emailTokens: { open: string; click: string };
   /** Bodies known to be valid, by "METHOD /path template", the bases the walker mutates. */
   bodies: Record<string, unknown>;
   /** The token of the unsubscribe link in the fixture send's message (/u/{token}). */
@@ -163,10 +165,12 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
 
   // Email: a category, a personalised email and a transactional one, a send through the outbox.
   const category = await create('email-categories', { key: `fx-cat-${n}`, name: `Category ${n}` });
+  // One no email uses, so the walk's DELETE can succeed (a category in use is a 409).
+  const spareCategory = await create('email-categories', { key: `fx-spare-${n}`, name: `Spare ${n}` });
   const emailId = await create('emails', {
     name: `Email ${n}`,
     subject: 'Hi {{ contact.first_name | default: "there" }}',
-    html: '<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="{{ unsubscribe_url }}">leave</a></p>',
+    html: `<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="${ORIGIN}/offer?x=1&amp;y=2">offer</a> <a href="{{ unsubscribe_url }}">leave</a></p>`,
     category_id: category,
   });
   await must('POST', '/api/v1/emails', { name: `Receipt ${n}`, kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
@@ -186,12 +190,22 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const broadcast = await must('POST', `/api/v1/emails/${scheduledEmail.id}/broadcast`, bodies['POST /api/v1/emails/{id}/broadcast']);
   const send = await must('POST', `/api/v1/emails/${emailId}/send`, { contact_id: contacts[0] });
   await must('POST', '/api/v1/jobs/emails');
-  const outbox = ((await t.json('GET', '/api/v1/outbox?limit=5')).body?.data ?? []) as { id: number; send_id: number }[];
+  // The loop the send kicked may hold the row for a moment: wait for its message.
+  let outbox: { id: number; send_id: number }[] = [];
+  let inOutbox: { id: number; send_id: number } | undefined;
+  for (let i = 0; i < 100 && !inOutbox; i++) {
+    if (i) await new Promise((ok) => setTimeout(ok, 20));
+    outbox = ((await t.json('GET', `/api/v1/outbox?limit=5&to=${encodeURIComponent(`fx-${n}-0@example.com`)}`)).body?.data ?? []) as { id: number; send_id: number }[];
+    inOutbox = outbox.find((m) => m.send_id === send.id);
+  }
   const sent = (await t.json('GET', `/api/v1/email-sends/${send.id}`)).body as { provider_id: string | null } | null;
   // The walk posts to this message's unsubscribe link (one-click and the preference forms).
-  const inOutbox = outbox.find((m) => m.send_id === send.id);
   const message = inOutbox ? await must('GET', `/api/v1/outbox/${inOutbox.id}`) : null;
   const unsubscribeToken = /\/u\/([^>?]+)>/.exec(message?.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? 'preview';
+  // And GETs its open pixel and tracked link.
+  const html = String(message?.html ?? '');
+  const emailTokens = { open: /\/o\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope', click: /\/c\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope' };
+  if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message ${JSON.stringify(send)}: ${html.slice(0, 300)}`);
 
   return {
     ids: {
@@ -211,7 +225,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'webhook-deliveries': deliveries.length ? deliveries.map((d) => d.id) : [1],
       emails: [emailId, broadcastEmail.id],
       broadcasts: [broadcast.id],
-      'email-categories': [category],
+      'email-categories': [category, spareCategory],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],
     },
@@ -221,6 +235,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     assetSlug: a.slug,
     visitorUid,
     revokedKey: revoked.secret,
+    emailTokens,
     bodies,
     unsubscribeToken,
     categoryIds: [category],

@@ -158,6 +158,7 @@ export class Generator {
       [3, () => this.formRead()],
       [3, () => this.focus()],
       [3, () => this.asset()],
+      [3, () => this.emailLink()],
       [4, () => this.unsubscribe()],
       [2, () => this.resendWebhook()],
       [2, () => this.scripts()],
@@ -1014,6 +1015,47 @@ export class Generator {
     if (r.chance(0.6)) pairs.push(`k=${enc(r.chance(0.8) ? this.fx.site.public_key : hostileString(r).slice(0, 100))}`);
     if (r.chance(0.5)) pairs.push(`v=${enc(r.chance(0.7) ? vid(r.int(50)) : hostileString(r).slice(0, 100))}`);
     return { method: r.chance(0.15) ? 'HEAD' : 'GET', path: `/a/${slug}${pairs.length ? '?' + pairs.join('&') : ''}`, headers, kind: `asset ${kind}`, template: 'GET /a/{slug}' };
+  }
+
+  /** GET /o/{token} (always the GIF) and GET /c/{token} (a 302, or the 400 page / JSON error). */
+  emailLink(): HostileRequest {
+    const r = this.r;
+    const open = r.chance(0.5);
+    const real = open ? this.fx.emailTokens.open : this.fx.emailTokens.click;
+    const other = open ? this.fx.emailTokens.click : this.fx.emailTokens.open;
+    const token = r.weighted<() => string>([
+      [4, () => real],
+      [1, () => other],
+      [1, () => `${real.slice(0, -2)}AA`],
+      [1, () => `${real.split('.')[0]}x.${real.split('.')[1]}`],
+      [1, () => big(5000, 'a')],
+      [1, () => `${real}.${real}`],
+      [1, () => '%00'],
+      [1, () => `${real}%00`],
+      [1, () => '%ED%A0%80.%ED%A0%80'],
+      [1, () => r.pick(['%', '%%', '%zz', '%E0%A4%A', '...x', 'a.b.c'])],
+      [2, () => enc(hostileString(r).slice(0, 300))],
+      [1, () => enc(r.pick(PROTO_KEYS))],
+    ])();
+    const { headers, kind } = this.publicHeaders();
+    if (r.chance(0.2)) headers.accept = r.pick(['application/json', 'text/html', 'image/*', '*/*', ...HEADER_JUNK]);
+    const method = r.weighted<string>([
+      [6, 'GET'],
+      [2, 'HEAD'],
+      [1, r.pick(['POST', 'PUT', 'DELETE', 'PATCH'])],
+    ]);
+    const q = r.chance(0.1) ? `?${enc(r.pick(PROTO_KEYS))}=${enc(hostileString(r).slice(0, 200))}` : '';
+    const template = `GET ${open ? '/o/{token}' : '/c/{token}'}`;
+    return {
+      method,
+      path: `/${open ? 'o' : 'c'}/${token}${q}`,
+      headers,
+      kind: `email-link ${kind}`,
+      template,
+      // The pixel answers its image to any GET; the click page for a bad link is HTML.
+      expect: open && method === 'GET' ? [200] : undefined,
+      htmlOk: !open,
+    };
   }
 
   /** /u/{token}: the one-click POST as mailbox providers send it and otherwise, the preference centre's page and forms. */

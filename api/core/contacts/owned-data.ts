@@ -61,6 +61,7 @@ export const OTHER_TABLES: Record<string, string> = {
   email_categories: 'subscription categories; who left one is contact_subscriptions',
   emails: 'email definitions (subject, bodies, sender); sends are email_sends',
   email_broadcasts: 'broadcast definitions (email, segments, schedule, A/B); their sends are email_sends',
+  email_identify_uses: 'signatures of email click-through identify tokens already used (single use), kept until they expire; the token names a send, the row names nobody',
   email_webhook_receipts: "ids of provider webhook deliveries already handled, for de-duplication; the payloads are not kept",
   companies: 'organisations; which contacts belong to them is company_contacts',
   fields: 'custom field definitions; the values live on the contact row',
@@ -100,6 +101,13 @@ export function eraseStatements(id: number): InStatement[] {
       sql: `DELETE FROM webhook_deliveries WHERE contact_id IS NULL
         AND (body ->> '$.data.contact.id' = ? OR body ->> '$.data.contact.id' IN (SELECT old_id FROM contact_aliases WHERE contact_id = ?))`,
       args: [id, id],
+    },
+    // Opens and clicks of sends made to the address without a contact (contact_id NULL; a click's
+    // url may carry what was rendered for the address): found through their send, before it goes.
+    {
+      sql: `DELETE FROM events WHERE contact_id IS NULL AND type IN ('email_opened', 'email_clicked')
+        AND props ->> 'send_id' IN (SELECT id FROM email_sends WHERE to_email = (SELECT email_normalized FROM contacts WHERE id = ?))`,
+      args: [id],
     },
     // Matched by address first: the contact row still names it.
     ...CONTACT_DATA.filter((t) => t.by === 'email').map(({ table, column }) => ({

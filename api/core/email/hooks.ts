@@ -1,4 +1,5 @@
 import type { Ctx } from '../context';
+import { trackHtml } from './track-links';
 
 /** A message as it leaves Leadline: what a driver hands to the provider or the outbox. */
 export interface OutgoingMessage {
@@ -26,14 +27,18 @@ export type MessageHook = (message: OutgoingMessage, at: MessageContext) => Outg
 /**
  * Every change made to a rendered message before it leaves, in order, in one place.
  *
- * EXTENSION POINT (issue 10, point 3): open and click tracking adds its hook here: the open
- * pixel (/o/{token}) before </body>, and href rewriting to signed /c/{token} redirects, with
- * the send id in the token (`at.sendId`; nothing to rewrite in a preview, where it is null).
+ * Open and click tracking (track-links.ts) is the first: the open pixel (/o/{token}) before
+ * </body>, and http(s) links rewritten to signed /c/{token} redirects, with the send id in the
+ * token (`at.sendId`; nothing to rewrite in a preview, where it is null). A hook added after it
+ * sees tracked links; one that adds links to track must come before it.
  * Hooks run on the HTML after Liquid, so they see final URLs, and must keep the message's
  * bytes the same for the same send (a re-claimed provider call re-sends the same payload
  * under the same Idempotency-Key): derive tokens from the send, never from the time or chance.
  */
-export const MESSAGE_HOOKS: MessageHook[] = [];
+export const MESSAGE_HOOKS: MessageHook[] = [
+  // Open pixel and click redirects (track-links.ts): sends and tests, never previews.
+  async (message, at) => (at.mode === 'preview' || at.sendId === null ? message : { ...message, html: await trackHtml(at.ctx, message.html, at.sendId) }),
+];
 
 export async function applyHooks(message: OutgoingMessage, at: MessageContext): Promise<OutgoingMessage> {
   let out = message;

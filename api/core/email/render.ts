@@ -179,7 +179,7 @@ const SAMPLE_SCOPE = {
   preferences_url: 'https://example.com/u/preview?preferences=1',
 };
 
-// Parsed templates by email id and version: a send loop renders the same email many times.
+// Parsed templates by email: a send loop renders the same email many times.
 const parsedCache = new LRUCache<string, ParsedEmail>({ max: 200 });
 
 export interface CompiledEmailRow {
@@ -192,7 +192,9 @@ export interface CompiledEmailRow {
 }
 
 export function parsedEmail(row: CompiledEmailRow): ParsedEmail {
-  const key = `${row.id}:${row.updatedAt}`;
+  // By content, not only id and version: two saves in one millisecond (or one id in two
+  // databases in one process, as tests have) must not share a parse.
+  const key = `${row.id}:${row.updatedAt}:${row.subject}\u0000${row.preheader ?? '\u0001'}\u0000${row.htmlCompiled}\u0000${row.textCompiled}`;
   let parsed = parsedCache.get(key);
   if (!parsed) {
     parsed = {

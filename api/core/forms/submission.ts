@@ -55,6 +55,7 @@ import { loadFieldDefs } from '../contacts/fields';
 import type { PreparedContact } from '../contacts/prepare';
 import { writeValues } from '../contacts/writes';
 import { EVENT } from '../spine/event-types';
+import { stripHandoff } from '../email/identify';
 import { getActiveForm, type FormRecord } from './forms';
 import { actionResponses, actionStatements } from './actions';
 import { displayedFields, knownFor } from './definition';
@@ -144,8 +145,10 @@ async function store(ctx: Ctx, site: SiteRecord, form: FormRecord, b: SubmitBody
   const uid = site.settings.consent_required && b.c !== 1 ? null : (b.v ?? null);
   const visitor = await findVisitor(ctx, site.id, uid);
   const shown = new Set(displayedFields(form, await knownFor(ctx, form, visitor)).map((f) => f.key));
-  const pageUrl = httpUrlOrNull(b.url);
-  const referrer = httpUrlOrNull(b.ref);
+  // An email click-through's ll_t (core/email/identify.ts) is not kept with the submission.
+  const noHandoff = (u: string | null) => (u !== null && u.includes('ll_t=') ? stripHandoff(u).url : u);
+  const pageUrl = noHandoff(httpUrlOrNull(b.url));
+  const referrer = noHandoff(httpUrlOrNull(b.ref));
   const rules = { offered: (key: string) => shown.has(key) || Object.hasOwn(b.values, key), pageUrl, referrer };
   const test = await patternTestFor(ctx, (t) => checkSubmission(form.fields, b.values, { ...rules, test: t }));
   const { values, errors } = checkSubmission(form.fields, b.values, { ...rules, test });

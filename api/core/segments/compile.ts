@@ -90,6 +90,8 @@ const BEHAVIOUR_TYPES: Record<string, string | null> = {
   submitted_form: EVENT.form_submit,
   downloaded_asset: EVENT.asset_download,
   custom_event: EVENT.custom,
+  opened_email: EVENT.email_opened,
+  clicked_email: EVENT.email_clicked,
   any_event: null,
 };
 
@@ -361,6 +363,9 @@ class Compiler {
     }
     if (f.form_id) where.push(`e.props ->> 'form_id' = ${this.p(f.form_id)}`);
     if (f.asset_id) where.push(`e.props ->> 'asset_id' = ${this.p(f.asset_id)}`);
+    if (f.email_id) where.push(`e.props ->> 'email_id' = ${this.p(f.email_id)}`);
+    // A person's opens and clicks: not a privacy proxy's or a link scanner's (props.machine).
+    if (type === EVENT.email_opened || type === EVENT.email_clicked) where.push(`(e.props ->> 'machine') IS NOT 1`);
     if (f.name) where.push(`e.name = ${this.p(f.name)}`);
     if (f.within_days) {
       this.deps.time = true;

@@ -47,10 +47,13 @@ export const FieldCondition = z.strictObject({
 const UrlMatch = z.strictObject({ op: z.enum(['equals', 'contains', 'starts_with', 'ends_with', 'regex']), value: z.string().min(1).max(500) });
 
 export const BehaviourCondition = z.strictObject({
-  behaviour: z.enum(['visited', 'submitted_form', 'downloaded_asset', 'custom_event', 'any_event']),
+  // opened_email / clicked_email count a person's opens and clicks only, not those privacy
+  // proxies and link scanners made (core/email/machine.ts); url is a click's destination.
+  behaviour: z.enum(['visited', 'submitted_form', 'downloaded_asset', 'custom_event', 'opened_email', 'clicked_email', 'any_event']),
   url: UrlMatch.optional(),
   form_id: z.number().int().positive().optional(),
   asset_id: z.number().int().positive().optional(),
+  email_id: z.number().int().positive().optional(),
   name: z.string().max(100).optional(),
   min_count: z.number().int().min(1).max(1_000_000).default(1),
   within_days: z.number().int().min(1).max(3650).optional(),

@@ -7,6 +7,7 @@ import { requireSite } from './site-access';
 import { siteHasFocus } from './sites';
 import { resolveVisitor, verifyIdentify } from '../contacts/resolve';
 import type { Hit, Ingestor, StoredEvent } from './ingest';
+import { redeemHandoff, stripHandoff } from '../email/identify';
 
 export interface CollectRequest {
   body: string;
@@ -84,6 +85,18 @@ export async function collect({
     }
   }
 
+  // An email click-through (core/email/identify.ts): ll_t comes off every URL before anything
+  // is stored, and a page view's is redeemed below. Hits without one pay an includes per URL.
+  let handoff: string | null = null;
+  for (const e of p.e) {
+    if (e.u.includes('ll_t=')) {
+      const s = stripHandoff(e.u);
+      e.u = s.url;
+      if (e.t === 'pv') handoff ??= s.token;
+    }
+    if (e.r?.includes('ll_t=')) e.r = stripHandoff(e.r).url;
+  }
+
   const events = p.e.map(toStored);
   const firstView = p.e.find((e) => e.t === 'pv');
   let country = input.country;
@@ -101,6 +114,15 @@ export async function collect({
   // just identified (the previous person on a shared browser keeps theirs).
   if (p.id && p.v) {
     await resolveVisitor({ ctx, input: { siteId: site.id, uid: p.v, identity: { email: p.id.email }, via: 'identify' } });
+  } else if (handoff && p.v) {
+    // Without a visitor id (consent mode, before consent) the token is left unused.
+    const contactId = await redeemHandoff(ctx, handoff);
+    if (contactId !== null) {
+      // The contact may have been erased since the click: the hit still counts, unidentified.
+      await resolveVisitor({ ctx, input: { siteId: site.id, uid: p.v, identity: { contactId }, via: 'email' } }).catch((e: unknown) =>
+        ctx.log.warn('email click-through not identified', { error: e instanceof Error ? e.message : String(e) }),
+      );
+    }
   }
   // Only a visitor's page view can use focus items; the answer is cached, and looked up meanwhile.
   const [focus] = await Promise.all([

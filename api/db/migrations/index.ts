@@ -158,5 +158,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "ALTER TABLE `email_broadcasts` ADD `winner` text;",
       "ALTER TABLE `email_broadcasts` ADD `decided_at` integer;"
     ]
+  },
+  {
+    "tag": "0009_email_tracking",
+    "statements": [
+      "CREATE TABLE `email_identify_uses` (\n\t`token` text PRIMARY KEY NOT NULL,\n\t`used_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);",
+      "CREATE INDEX `email_identify_uses_expires_idx` ON `email_identify_uses` (`expires_at`);"
+    ]
   }
 ];

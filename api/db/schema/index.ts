@@ -5,3 +5,4 @@ export * from './tracking';
 export * from './scoring';
 export * from './widgets';
 export * from './email';
+export * from './email-tracking';
