@@ -191,7 +191,22 @@ export interface CompiledEmailRow {
   textCompiled: string;
 }
 
+// The same row object again (the send loop keeps email records for a whole broadcast): no key
+// to build and hash (the content key below is the whole email, ~30 KB, per message).
+const parsedByRow = new WeakMap<CompiledEmailRow, { of: CompiledEmailRow; parsed: ParsedEmail }>();
+
 export function parsedEmail(row: CompiledEmailRow): ParsedEmail {
+  const seen = parsedByRow.get(row);
+  // Fields compared too (the same strings compare by reference), in case a caller changed the object.
+  if (seen && seen.of.subject === row.subject && seen.of.preheader === row.preheader && seen.of.htmlCompiled === row.htmlCompiled && seen.of.textCompiled === row.textCompiled) {
+    return seen.parsed;
+  }
+  const parsed = parsedByContent(row);
+  parsedByRow.set(row, { of: { ...row }, parsed });
+  return parsed;
+}
+
+function parsedByContent(row: CompiledEmailRow): ParsedEmail {
   // By content, not only id and version: two saves in one millisecond (or one id in two
   // databases in one process, as tests have) must not share a parse.
   const key = `${row.id}:${row.updatedAt}:${row.subject}\u0000${row.preheader ?? '\u0001'}\u0000${row.htmlCompiled}\u0000${row.textCompiled}`;
