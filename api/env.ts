@@ -73,6 +73,27 @@ export type Config = z.output<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+/**
+ * Mail that really goes out (RESEND_API_KEY) carries links to this server: tracked links, the
+ * open pixel, unsubscribe and preference links, List-Unsubscribe. They are signed into mail that
+ * cannot be changed once sent, so they must point where recipients reach the server: PUBLIC_URL,
+ * over HTTPS (RFC 8058 one-click unsubscribe needs an HTTPS URI); plain http only for a loopback
+ * host while developing. The local outbox needs none of this.
+ */
+function sendingMailNeedsPublicUrl(c: { RESEND_API_KEY?: string; PUBLIC_URL?: string }): string | null {
+  if (!c.RESEND_API_KEY) return null;
+  if (!c.PUBLIC_URL) return 'required when RESEND_API_KEY is set: links in sent mail (clicks, unsubscribe) must reach this server, e.g. https://leadline.example.com';
+  let u: URL;
+  try {
+    u = new URL(c.PUBLIC_URL);
+  } catch {
+    return 'must be a URL';
+  }
+  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
+  if (u.protocol !== 'https:' && !loopback) return 'must be https when RESEND_API_KEY is set (one-click unsubscribe links must be HTTPS)';
+  return null;
+}
+
 export function parseConfig(raw: Record<string, unknown>): Config {
   const picked: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.shape)) {
@@ -83,5 +104,7 @@ export function parseConfig(raw: Record<string, unknown>): Config {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const mailUrl = sendingMailNeedsPublicUrl(result.data);
+  if (mailUrl) throw new ConfigError(`Invalid configuration:\n  PUBLIC_URL: ${mailUrl}`);
   return result.data;
 }

@@ -28,7 +28,7 @@ interface World {
 
 async function world(n: number, opts: { resend?: boolean; subject?: string } = {}): Promise<World> {
   let clock = Date.parse('2026-11-20T10:00:00Z');
-  const env: Record<string, string> = opts.resend ? { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url } : {};
+  const env: Record<string, string> = opts.resend ? { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, PUBLIC_URL: 'https://leadline.example.com' } : {};
   const t = await makeApp({ env, now: () => clock });
   const ids: number[] = [];
   const rows = Array.from({ length: n }, (_, i) => ({ email: `m${i}@example.com`, first_name: `N${i}` }));

@@ -37,7 +37,7 @@ afterEach(() => {
   fake.refuse.clear();
 });
 
-const env = () => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, EMAIL_FROM: 'Shop <news@shop.example.com>' });
+const env = () => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, EMAIL_FROM: 'Shop <news@shop.example.com>', PUBLIC_URL: 'https://leadline.example.com' });
 
 /** Contacts and one email, and a send row per contact queued the way broadcasts will queue them. */
 async function seed(ctx: Ctx, n: number, opts: { prefix?: string } = {}) {
@@ -89,9 +89,9 @@ describe('through Resend', () => {
     const m = fake.delivered.find((d) => d.to === 'r7@example.com')!;
     expect(m).toMatchObject({ from: 'Shop <news@shop.example.com>', subject: 'Hello N7' });
     // The template has no unsubscribe link: the footer brings one.
-    expect(m.html).toMatch(/^<p>Hi N7<\/p>\n<p [^>]*>Don't want these emails\? <a href="http:\/\/127\.0\.0\.1:8787\/u\/[\w.-]+"/);
+    expect(m.html).toMatch(/^<p>Hi N7<\/p>\n<p [^>]*>Don't want these emails\? <a href="https:\/\/leadline\.example\.com\/u\/[\w.-]+"/);
     expect(m.headers).toMatchObject({ 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-    expect(m.headers['List-Unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:8787\/u\/([\w.-]+)>, <mailto:news@shop\.example\.com\?subject=unsubscribe%20\1>$/);
+    expect(m.headers['List-Unsubscribe']).toMatch(/^<https:\/\/leadline\.example\.com\/u\/([\w.-]+)>, <mailto:news@shop\.example\.com\?subject=unsubscribe%20\1>$/);
     const row = await t.client.execute({ sql: "SELECT id, provider_id, status, attempts FROM email_sends WHERE to_email = 'r7@example.com'" });
     expect(row.rows[0]).toMatchObject({ provider_id: m.id, status: 'sent', attempts: 1 });
     expect(m.tags).toEqual([{ name: 'leadline_send', value: String(row.rows[0]!.id) }]);

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const env = (extra: Record<string, string> = {}) => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: SECRET, ...extra });
+const env = (extra: Record<string, string> = {}) => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: SECRET, PUBLIC_URL: 'https://leadline.example.com', ...extra });
 
 /** Signs as Svix does, with node:crypto (independent of the code under test). */
 export function sign(secret: string, id: string, timestamp: number, body: string): string {
@@ -217,7 +217,7 @@ describe('POST /webhooks/resend: who may speak', () => {
   });
 
   it('not configured (no RESEND_WEBHOOK_SECRET): 404 saying so, whatever is sent', async () => {
-    const bare = await makeApp({ env: { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url } });
+    const bare = await makeApp({ env: { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, PUBLIC_URL: 'https://leadline.example.com' } });
     const r = await post(bare, event('email.delivered', 'x'));
     expectError(r, 404, 'NOT_FOUND');
     expect(r.body.error.message).toMatch(/RESEND_WEBHOOK_SECRET/);
@@ -310,6 +310,17 @@ describe('POST /webhooks/resend: what it does', () => {
     // Transactional sends are not sent to a dead address either.
     const receipt = (await t.json('POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'R', html: '<p>r</p>' })).body.id;
     expect((await t.json('POST', `/api/v1/emails/${receipt}/send`, { contact_id: a.contactId })).body).toMatchObject({ status: 'skipped', skip_reason: 'bounced' });
+  });
+
+  it("a bounce or complaint replaces an unsubscribe's entry, never one a person made (manual, with its comment)", async () => {
+    const a = await sendOne(t);
+    expect((await t.json('PUT', `/api/v1/contacts/${a.contactId}/do-not-contact/email`, { reason: 'manual', comment: 'asked by phone' })).status).toBe(200);
+    await post(t, event('email.bounced', a.providerId!, { bounce: { type: 'Permanent', subType: 'NoEmail', message: 'no such user' } }));
+    expect(await dncOf(t, a.contactId)).toEqual([{ channel: 'email', reason: 'manual', comment: 'asked by phone' }]);
+    const b = await sendOne(t);
+    expect((await t.json('PUT', `/api/v1/contacts/${b.contactId}/do-not-contact/email`, { reason: 'unsubscribed' })).status).toBe(200);
+    await post(t, event('email.complained', b.providerId!));
+    expect(await dncOf(t, b.contactId)).toEqual([{ channel: 'email', reason: 'complained', comment: 'Resend: the recipient marked it as spam' }]);
   });
 
   it("Resend's own suppression counts as a hard bounce", async () => {
@@ -546,6 +557,19 @@ describe('reports', () => {
     expect(r.rates.base).toBe('sent');
     expect(r.rates.open).toEqual({ human: 0.5, raw: 0.5 });
     expect(r.opens.total).toEqual({ human: 1, raw: 1 });
+  });
+
+  it('once deliveries are reported, rates count delivered messages only: never above 100 % while reports lag', async () => {
+    const lag = (await t.json('POST', '/api/v1/emails', { name: 'Lagging', subject: 'Hi', html: '<p>x</p>' })).body.id;
+    // Four sent and opened by people; only one delivery report has come in so far.
+    for (let i = 0; i < 4; i++) {
+      await row({ email_id: lag, contact_id: contacts[i % contacts.length], to_email: `lag${i}@example.com`, opened_at: T0, human_opened_at: T0, ...(i === 0 ? { delivered_at: T0 } : {}) });
+    }
+    const r = (await t.json('GET', `/api/v1/emails/${lag}/report`)).body;
+    expect(r.rates.base).toBe('delivered');
+    expect(r.rates.delivery).toBe(0.25);
+    expect(r.rates.open).toEqual({ human: 1, raw: 1 });
+    expect(r.opens.unique).toEqual({ human: 4, raw: 4 });
   });
 
   it('404 for an email that does not exist; validation for a bad id', async () => {

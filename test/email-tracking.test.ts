@@ -268,6 +268,8 @@ describe('GET /o/{token}', () => {
 describe('GET /c/{token}', () => {
   it('redirects to the signed destination, records the click (an open too), first time once', async () => {
     const w = await world();
+    // The shop carries the tag (http and https): its pages get the handoff.
+    await makeSite(w.t, { allowed_origins: ['https://shop.example.com', 'http://shop.example.com'] });
     const c = await contact(w.t, { email: 'click@example.com' });
     const e = await email(w.t);
     const { sendId, html } = await sendTo(w, e.id, { contact_id: c.id });
@@ -299,6 +301,7 @@ describe('GET /c/{token}', () => {
 
   it('flags scanner clicks and clicks within seconds of sending or delivery; they get no ll_t', async () => {
     const w = await world();
+    await makeSite(w.t);
     const c = await contact(w.t, { email: 'scan@example.com' });
     const e = await email(w.t);
     const { sendId, html } = await sendTo(w, e.id, { contact_id: c.id });
@@ -366,6 +369,21 @@ describe('GET /c/{token}', () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       for (const p of [`/c/${token}`, `/o/${open}`]) expect((await get(w.t, p, SAFARI_UA, method)).status).toBeLessThan(500);
     }
+  });
+
+  it("gives the handoff only to pages of a site's allowed origins, never to another site", async () => {
+    const w = await world();
+    const c = await contact(w.t, { email: 'partner@example.com' });
+    const e = await email(w.t, { html: '<a href="https://partner.example.net/deal">Partner</a> <a href="https://shop.example.com/x">Shop</a> <a href="https://blog.shop.example.com/y">Blog</a>' });
+    const { html } = await sendTo(w, e.id, { contact_id: c.id });
+    w.tick(60_000);
+    const [partner, shop, blog] = tracked(html).map(pathOf) as [string, string, string];
+    // No site yet: nobody carries the tag.
+    expect((await get(w.t, shop, CHROME_UA)).headers.get('location')).toBe('https://shop.example.com/x');
+    await makeSite(w.t, { allowed_origins: ['https://shop.example.com', 'https://*.shop.example.com'] });
+    expect((await get(w.t, partner, CHROME_UA)).headers.get('location')).toBe('https://partner.example.net/deal');
+    expect((await get(w.t, shop, CHROME_UA)).headers.get('location')).toMatch(/^https:\/\/shop\.example\.com\/x\?ll_t=/);
+    expect((await get(w.t, blog, CHROME_UA)).headers.get('location')).toMatch(/^https:\/\/blog\.shop\.example\.com\/y\?ll_t=/);
   });
 
   it('records clicks on sends to an address without a contact, without ll_t', async () => {

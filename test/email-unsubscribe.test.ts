@@ -274,6 +274,16 @@ describe('one-click POST /u/{token}', () => {
     }
     const big = await post(t, token, 'List-Unsubscribe=One-Click&pad=' + 'x'.repeat(70_000), { 'content-type': 'application/x-www-form-urlencoded' });
     expect(big.status).toBe(413);
+    // The same without a Content-Length (chunked): the limit trips while the body streams in.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        ctl.enqueue(new TextEncoder().encode('action=save&pad='));
+        for (let i = 0; i < 10; i++) ctl.enqueue(new TextEncoder().encode('x'.repeat(10_000)));
+        ctl.close();
+      },
+    });
+    const chunked = await t.app.request(`/u/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
     // A body that breaks off half way.
     const aborted = new ReadableStream<Uint8Array>({
       start(ctl) {

@@ -307,6 +307,7 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       ADMIN_API_KEY: ADMIN_KEY,
       RESEND_API_KEY: 're_worker_test_key',
       RESEND_BASE_URL: fake.url,
+      PUBLIC_URL: 'https://leadline.example.com',
     });
     try {
       const e = await call(withResend, 'POST', '/api/v1/emails', { name: 'Receipt', kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }} <a href="https://shop.example.com/o/{{ order }}">Track</a></p>' });
@@ -346,6 +347,7 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
       ADMIN_API_KEY: ADMIN_KEY,
       RESEND_API_KEY: 're_worker_test_key',
       RESEND_BASE_URL: fake.url,
+      PUBLIC_URL: 'https://leadline.example.com',
       RESEND_WEBHOOK_SECRET: secret,
     });
     // Signed as Svix signs, with node:crypto, independent of the Worker's code.

@@ -16,6 +16,8 @@ export interface DncInput {
    * are updated.
    */
   keepExisting?: boolean;
+  /** An entry already there is replaced only when its reason is one of these (others stay as they are). */
+  replaceOnly?: DncReason[];
 }
 
 /**
@@ -28,9 +30,13 @@ export function doNotContactStatement(input: DncInput, now: number, when?: { sql
   return {
     sql: `INSERT INTO do_not_contact (contact_id, channel, reason, comment, created_at)
       SELECT id, ?, ?, ?, ? FROM contacts WHERE id = ?${when ? ` AND (${when.sql})` : ''}
-      ON CONFLICT(contact_id, channel) DO ${input.keepExisting ? 'NOTHING' : 'UPDATE SET reason = excluded.reason, comment = excluded.comment'}`,
+      ON CONFLICT(contact_id, channel) DO ${
+        input.keepExisting
+          ? 'NOTHING'
+          : `UPDATE SET reason = excluded.reason, comment = excluded.comment${input.replaceOnly ? ` WHERE do_not_contact.reason IN (SELECT value FROM json_each(?))` : ''}`
+      }`,
     // A blank comment is no comment.
-    args: [input.channel, input.reason, input.comment?.trim() || null, now, input.id, ...(when?.args ?? [])],
+    args: [input.channel, input.reason, input.comment?.trim() || null, now, input.id, ...(when?.args ?? []), ...(input.replaceOnly && !input.keepExisting ? [JSON.stringify(input.replaceOnly)] : [])],
   };
 }
 

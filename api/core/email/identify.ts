@@ -1,5 +1,6 @@
 import type { Ctx } from '../context';
 import { signToken, verifyToken } from './tokens';
+import { originAllowed, type Site } from '../tracking/sites';
 
 /**
  * The click-through handoff: a person who clicks a tracked link in an email to a contact lands on
@@ -19,6 +20,29 @@ export const HANDOFF_PARAM = 'll_t';
 
 export async function handoffToken(ctx: Ctx, sendId: number): Promise<string> {
   return signToken(ctx, 'identify', [sendId, Math.floor((ctx.now() + HANDOFF_TTL_MS) / 1000)]);
+}
+
+/**
+ * Whether a destination is a page on one of the sites' allowed origins: only such a page can
+ * carry the tag that brings ll_t back. Any other destination (a partner's site, a social
+ * network) never gets one: its scripts, logs and referrers would hold a live token that turns
+ * whoever redeems it into the contact.
+ */
+export async function destinationTracked(ctx: Ctx, url: string): Promise<boolean> {
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    return false;
+  }
+  const r = await ctx.client.execute('SELECT allowed_origins FROM sites');
+  return r.rows.some((row) => {
+    try {
+      return originAllowed({ allowed_origins: JSON.parse(String(row.allowed_origins)) } as Site, origin);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The destination with ll_t added to its query, the rest of the URL byte for byte as it was. */

@@ -178,7 +178,9 @@ function effects(event: ResendEvent, send: SendRow, at: number, now: number): In
     if (send.contactId === null || send.isTest || send.to === null) return;
     const same = { sql: 'email_normalized = ?', args: [send.to] as InValue[] };
     const guard = when ? { sql: `${same.sql} AND (${when.sql})`, args: [...same.args, ...when.args] } : same;
-    out.push(doNotContactStatement({ id: send.contactId, channel: 'email', reason, comment }, now, guard));
+    // It replaces what the mail system wrote before (an unsubscribe, an earlier bounce or
+    // complaint), never an entry a person made (manual, with its comment).
+    out.push(doNotContactStatement({ id: send.contactId, channel: 'email', reason, comment, replaceOnly: ['unsubscribed', 'bounced', 'complained'] }, now, guard));
     out.push(touch([send.contactId], now));
   };
   switch (event.type) {

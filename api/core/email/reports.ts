@@ -85,6 +85,8 @@ interface Counts {
   humanClicked: number;
   opens: HumanRaw;
   clicks: HumanRaw;
+  /** The same counts among delivered messages only: the numerators when the base is delivered. */
+  ofDelivered: { opened: number; humanOpened: number; clicked: number; humanClicked: number; complained: number; unsubscribed: number };
 }
 
 const emptyCounts = (): Counts => ({
@@ -103,13 +105,20 @@ const emptyCounts = (): Counts => ({
   humanClicked: 0,
   opens: { human: 0, raw: 0 },
   clicks: { human: 0, raw: 0 },
+  ofDelivered: { opened: 0, humanOpened: 0, clicked: 0, humanClicked: 0, complained: 0, unsubscribed: 0 },
 });
 
 const rate = (n: number, of: number): number | null => (of > 0 ? Math.round((n / of) * 10_000) / 10_000 : null);
 
+/**
+ * Rates are over delivered messages once the provider reports deliveries, else over sent ones;
+ * with delivered as the base, the numerators count delivered messages only, so a rate never
+ * passes 100 % while delivery reports lag behind opens (or some were never received).
+ */
 function stats(c: Counts): EmailStats {
   const base = c.delivered > 0 ? 'delivered' : 'sent';
   const of = base === 'delivered' ? c.delivered : c.sent;
+  const num = base === 'delivered' ? c.ofDelivered : c;
   const bounced = c.hard + c.soft;
   return {
     sent: c.sent,
@@ -125,12 +134,12 @@ function stats(c: Counts): EmailStats {
     rates: {
       base,
       delivery: rate(c.delivered, c.sent),
-      open: { human: rate(c.humanOpened, of), raw: rate(c.opened, of) },
-      click: { human: rate(c.humanClicked, of), raw: rate(c.clicked, of) },
+      open: { human: rate(num.humanOpened, of), raw: rate(num.opened, of) },
+      click: { human: rate(num.humanClicked, of), raw: rate(num.clicked, of) },
       click_to_open: { human: rate(c.humanClicked, c.humanOpened), raw: rate(c.clicked, c.opened) },
       bounce: rate(bounced, c.sent),
-      complaint: rate(c.complained, of),
-      unsubscribe: rate(c.unsubscribed, of),
+      complaint: rate(num.complained, of),
+      unsubscribe: rate(num.unsubscribed, of),
     },
   };
 }
@@ -150,7 +159,13 @@ async function report(ctx: Ctx, emailId: number, broadcastId: number | null): Pr
             sum(s.bounce_type = 'hard') AS hard, sum(s.bounce_type = 'soft') AS soft,
             sum(s.complained_at IS NOT NULL) AS complained, sum(s.unsubscribed_at IS NOT NULL) AS unsubscribed,
             sum(s.opened_at IS NOT NULL) AS opened, sum(s.human_opened_at IS NOT NULL) AS human_opened,
-            sum(s.clicked_at IS NOT NULL) AS clicked, sum(s.human_clicked_at IS NOT NULL) AS human_clicked
+            sum(s.clicked_at IS NOT NULL) AS clicked, sum(s.human_clicked_at IS NOT NULL) AS human_clicked,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.opened_at IS NOT NULL) AS d_opened,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.human_opened_at IS NOT NULL) AS d_human_opened,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.clicked_at IS NOT NULL) AS d_clicked,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.human_clicked_at IS NOT NULL) AS d_human_clicked,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.complained_at IS NOT NULL) AS d_complained,
+            sum(s.delivered_at IS NOT NULL AND s.bounced_at IS NULL AND s.unsubscribed_at IS NOT NULL) AS d_unsubscribed
           FROM email_sends s WHERE ${scope.sql} AND s.is_test = 0
           GROUP BY s.variant, s.skip_reason`,
         args: scope.args,
@@ -194,6 +209,12 @@ async function report(ctx: Ctx, emailId: number, broadcastId: number | null): Pr
       c.humanOpened += n(r.human_opened);
       c.clicked += n(r.clicked);
       c.humanClicked += n(r.human_clicked);
+      c.ofDelivered.opened += n(r.d_opened);
+      c.ofDelivered.humanOpened += n(r.d_human_opened);
+      c.ofDelivered.clicked += n(r.d_clicked);
+      c.ofDelivered.humanClicked += n(r.d_human_clicked);
+      c.ofDelivered.complained += n(r.d_complained);
+      c.ofDelivered.unsubscribed += n(r.d_unsubscribed);
     }
   }
   const links = new Map<string, LinkStats>();

@@ -26,9 +26,9 @@ export interface SkipTerms {
   marketing: string;
   category: string;
   /**
-   * Queueing counts every marketing send not yet done for the contact against its cap; claiming
-   * counts those already sending with a lower id than this SQL (the row's own id), so that of
-   * two racing sends the later one is the one skipped.
+   * Queueing counts the contact's marketing sends already sending against its cap; claiming
+   * counts those sending with a lower id than this SQL (the row's own id), so that of two racing
+   * sends the later one is the one skipped.
    */
   claimingId: string | null;
 }
@@ -58,7 +58,10 @@ export function skipReasonSql(t: SkipTerms, settings: EmailSettings, now: number
     `WHEN ${t.marketing} = 1 AND ${t.category} IS NOT NULL AND ${t.contact} IS NOT NULL AND EXISTS (
         SELECT 1 FROM contact_subscriptions cs WHERE cs.contact_id = ${t.contact} AND cs.category_id = ${t.category} AND cs.subscribed = 0) THEN 'unsubscribed'`,
   ];
-  const inFlight = t.claimingId === null ? "p.status IN ('pending', 'sending')" : `(p.status = 'sending' AND p.id < ${t.claimingId})`;
+  // Queueing counts what is being sent now; claiming also what is being sent with a lower id. A
+  // pending row is not counted: it may still be skipped (an unsubscribe, a bounce) and must not
+  // cap the contact out of an email it never gets (for a broadcast, for good: its row stays).
+  const inFlight = t.claimingId === null ? "p.status = 'sending'" : `(p.status = 'sending' AND p.id < ${t.claimingId})`;
   for (const [cap, window] of [
     [settings.frequency_cap.per_day, DAY],
     [settings.frequency_cap.per_week, 7 * DAY],

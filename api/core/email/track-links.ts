@@ -53,6 +53,17 @@ export function trackable(url: string, base: string): boolean {
 export const pixelTag = (src: string) =>
   `<img src="${src}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0" />`;
 
+const [PIXEL_HEAD, PIXEL_TAIL] = pixelTag('\u0000').split('\u0000') as [string, string];
+
+/** The HTML without its open pixel: an admin reading a message (the outbox page) is no open. */
+export function withoutPixel(html: string): string {
+  const at = html.lastIndexOf(`${PIXEL_HEAD}`);
+  if (at < 0) return html;
+  const end = html.indexOf(PIXEL_TAIL, at);
+  if (end < 0 || !html.slice(at + PIXEL_HEAD.length, end).includes('/o/')) return html;
+  return html.slice(0, at) + html.slice(end + PIXEL_TAIL.length);
+}
+
 /** The HTML with tracked links and the open pixel, for one send. */
 export async function trackHtml(ctx: Ctx, html: string, sendId: number): Promise<string> {
   const base = publicBase(ctx.config);

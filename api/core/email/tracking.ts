@@ -3,7 +3,7 @@ import type { Ctx } from '../context';
 import { EVENT } from '../spine/event-types';
 import { verifyToken } from './tokens';
 import { machineReason } from './machine';
-import { handoffToken, withHandoff } from './identify';
+import { destinationTracked, handoffToken, withHandoff } from './identify';
 import { MAX_URL } from './track-links';
 
 /**
@@ -126,6 +126,8 @@ export async function followClick(ctx: Ctx, input: { token: string; request: Req
     },
   ];
   await ctx.client.batch(stmts, 'write');
-  const location = !machine && send.contactId !== null ? withHandoff(url, await handoffToken(ctx, send.id)) : url;
+  // The handoff goes only to a person, for a contact, on a page of a site's allowed origins.
+  const handoff = !machine && send.contactId !== null && (await destinationTracked(ctx, url));
+  const location = handoff ? withHandoff(url, await handoffToken(ctx, send.id)) : url;
   return { ok: true, location, recorded: true, machine };
 }

@@ -4,6 +4,7 @@ import { authenticate, hasScope } from '../../core/access/api-keys';
 import { ForbiddenError, UnauthorizedError } from '../../core/errors';
 import { getOutboxMessage, listOutbox, type OutboxMessage } from '../../core/email/outbox';
 import { escapeHtml } from '../../core/util/html';
+import { withoutPixel } from '../../core/email/track-links';
 import { Email, ErrorSchema, errors, IdParam, json, page, PageQuery, security, Timestamp, type AppEnv } from '../shared';
 
 const tags = ['Outbox'];
@@ -58,7 +59,8 @@ export const basicAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 // The message's HTML is shown, never run: a sandboxed iframe without allow-scripts (a unique
 // origin, no scripts, no forms, no top navigation), and this page's policy, which the srcdoc
-// document inherits, allows no script or connection at all.
+// document inherits, allows no script or connection at all. The open pixel is left out: an
+// admin reading the message is not the recipient opening it.
 const CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -75,7 +77,7 @@ function pageHtml(m: OutboxMessage): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>Outbox: ${escapeHtml(m.subject)}</title><style>${STYLE}</style></head>
 <body><main><p>Outbox message ${m.id} · send ${m.send_id} · ${escapeHtml(m.created_at)} · not sent: no provider is configured</p>
 <h1>${escapeHtml(m.subject)}</h1><table>${rows}</table>
-<h2>HTML</h2><iframe sandbox="" referrerpolicy="no-referrer" title="The message's HTML part" srcdoc="${escapeHtml(m.html)}"></iframe>
+<h2>HTML</h2><iframe sandbox="" referrerpolicy="no-referrer" title="The message's HTML part" srcdoc="${escapeHtml(withoutPixel(m.html))}"></iframe>
 <h2>Plain text</h2><pre>${escapeHtml(m.text)}</pre></main></body></html>`;
 }
 

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { AppError, BadRequestError, NotFoundError } from '../../core/errors';
 import { escapeHtml } from '../../core/util/html';
 import { applyPreferences, leaveByLink, openLink, preferencesOf, type LinkHolder, type PreferenceAction, type PreferenceResult } from '../../core/email/unsubscribe';
@@ -136,7 +137,8 @@ async function formFields(c: Context<AppEnv>): Promise<[string, string][] | null
   try {
     bytes = await c.req.arrayBuffer();
   } catch (e) {
-    if (e instanceof AppError) throw e;
+    // Over the body limit while a chunked body streams in: the limit's own 413, not a 400.
+    if (e instanceof AppError || e instanceof HTTPException) throw e;
     throw new BadRequestError('The request body could not be read.');
   }
   try {
