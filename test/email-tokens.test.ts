@@ -36,4 +36,22 @@ describe('email link tokens', () => {
     const withSecret = createCtx({ client: t.client, config: { ...t.ctx.config, SECRET: 'a-configured-secret-0123' } });
     expect(await verifyToken(withSecret, 'unsubscribe', tok)).toBeNull();
   });
+
+  it('carry the MAC WebCrypto computes (HMAC-SHA-256 of "kind.body" under SECRET, first 16 bytes), so links already sent stay valid', async () => {
+    const secret = 'a-configured-secret-0123';
+    const t = await makeApp({ memory: true });
+    const ctx = createCtx({ client: t.client, config: { ...t.ctx.config, SECRET: secret } });
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const payloads: unknown[][] = [[1, 2, 3], ['ünïcode@exämple.com', null, 9], [7, 0, 'https://shop.example.com/' + 'x'.repeat(300)], []];
+    for (const kind of ['open', 'click', 'unsubscribe', 'identify'] as const) {
+      for (const p of payloads) {
+        const tok = await signToken(ctx, kind, p);
+        const [body, sig] = tok.split('.') as [string, string];
+        const tag = { open: 'o', click: 'c', unsubscribe: 'u', identify: 'i' }[kind];
+        const want = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${tag}.${body}`))).slice(0, 16);
+        expect(sig).toBe(Buffer.from(want).toString('base64url'));
+        expect(await verifyToken(ctx, kind, tok)).toEqual(p);
+      }
+    }
+  });
 });

@@ -16,6 +16,7 @@ import { loadRecipients } from '../../api/core/email/recipients';
 import { parsedEmail, renderParts } from '../../api/core/email/render';
 import { JOBS } from '../../api/jobs/index';
 import { parseConfig } from '../../api/env';
+import { prepareDatabase } from '../../api/db/open';
 
 const send = (msg: unknown) => process.send?.(msg);
 
@@ -35,6 +36,9 @@ async function main() {
   const emailId = Number(process.env.BENCH_EMAIL_ID);
   const offset = Number(process.env.BENCH_CLOCK_OFFSET_MS ?? 0);
   const client = createClient({ url });
+  // Opened as the Node entry (api/entry/node.ts) opens it: WAL, synchronous = NORMAL, migrations
+  // (none left to apply). Without it every commit of the send loop waited for an fsync.
+  await prepareDatabase(client, url);
   const config = parseConfig({
     DATABASE_URL: url,
     LOG_LEVEL: 'warn',
@@ -129,6 +133,12 @@ async function main() {
   for (;;) {
     await JOBS.emails!.run(ctx);
     runs++;
+    // Let I/O in between runs, as Node's job timer does. Every database call here settles as a
+    // microtask, so a run that finds its rows leased to a lane still waiting for its provider
+    // call (the broadcast request's kicked loop) comes back at once, and back to back such runs
+    // never let that call's response (nor libsql's statement finalizers) through: the call
+    // timed out, its rows waited for their retry, and RSS grew by the unfinalized statements.
+    await new Promise((r) => setImmediate(r));
     const r = await client.execute({ sql: 'SELECT status FROM email_broadcasts WHERE id = ?', args: [broadcastId] });
     if (String(r.rows[0]!.status) === 'sent') break;
     if (performance.now() - last > 5_000) {

@@ -26,9 +26,11 @@
 //   BENCH_CONTACTS        contacts (default 100,000)
 //   BENCH_KILL_CONTACTS   contacts of the kill -9 broadcast (default 20,000)
 //   BENCH_KILL_AT         share delivered before the kill (default 0.4)
-//   BENCH_SENDER_NODE_ARGS  extra node flags for the sending processes (e.g. --cpu-prof)
+//   BENCH_SENDER_NODE_ARGS  extra node flags for the sending processes (e.g. --cpu-prof); they
+//                         always get the V8 heap flags of `npm start` (package.json) first
 //   BENCH_KEEP=1          keep the temp database
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,10 +120,19 @@ interface Child {
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
+/**
+ * The V8 heap flags `npm start` runs the server with (package.json), so the sending process is
+ * sized as the product is (README, Performance): the sender is the product's send path.
+ */
+export function productHeapFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start!.split(/\s+/).filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
+}
+
 function startChild(file: string, env: Record<string, string>): Child {
   const child = fork(file, [], {
     cwd: root,
-    execArgv: ['--enable-source-maps', ...(process.env.BENCH_SENDER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    execArgv: ['--enable-source-maps', ...productHeapFlags(), ...(process.env.BENCH_SENDER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -146,12 +146,13 @@ async function recheck(ctx: Ctx, owner: string, rows: ClaimedRow[], now: number)
     settings,
     now,
   );
+  // Only the rows to skip come back (usually none): every row read costs more than its SQL.
   const r = await ctx.client.execute({
-    sql: `SELECT s.id, ${skip.sql} AS skip FROM email_sends s LEFT JOIN emails e ON e.id = s.email_id
-      WHERE s.id IN (SELECT value FROM json_each(?))`,
+    sql: `SELECT id, skip FROM (SELECT s.id, ${skip.sql} AS skip FROM email_sends s LEFT JOIN emails e ON e.id = s.email_id
+      WHERE s.id IN (SELECT value FROM json_each(?))) WHERE skip IS NOT NULL`,
     args: [...skip.args, JSON.stringify(candidates.map((c) => c.id))],
   });
-  const reasons = new Map(r.rows.filter((x) => x.skip !== null).map((x) => [Number(x.id), String(x.skip)]));
+  const reasons = new Map(r.rows.map((x) => [Number(x.id), String(x.skip)]));
   if (!reasons.size) return rows;
   const skipped = rows.filter((x) => reasons.has(x.id));
   await ctx.client.execute({
@@ -314,6 +315,8 @@ export async function completeBatch(ctx: Ctx, batch: ClaimedBatch, outcome: Call
   const json = JSON.stringify(
     results.map((x) => ({ id: x.sendId, attempts: attemptsOf.get(x.sendId), ok: x.ok, provider: x.ok ? x.providerId : null, error: x.ok ? null : x.error.slice(0, 500) })),
   );
+  // All accepted (the usual case): the count of rows changed says it all, no row read back.
+  const allOk = results.every((x) => x.ok);
   const [, updated] = await ctx.client.batch(
     [
       // Before the rows change, while the fence still names them.
@@ -330,12 +333,13 @@ export async function completeBatch(ctx: Ctx, batch: ClaimedBatch, outcome: Call
             provider_id = j.value ->> '$.provider', error = j.value ->> '$.error',
             sent_at = CASE WHEN j.value ->> '$.ok' THEN ? END,
             lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ?
-          FROM json_each(?) j WHERE ${FENCED} RETURNING status`,
+          FROM json_each(?) j WHERE ${FENCED}${allOk ? '' : ' RETURNING status'}`,
         args: [now, now, json, owner],
       },
     ],
     'write',
   );
+  if (allOk) return { sent: updated!.rowsAffected, failed: 0, retried: 0 };
   const sent = updated!.rows.filter((x) => x.status === 'sent').length;
   return { sent, failed: updated!.rows.length - sent, retried: 0 };
 }
@@ -370,6 +374,15 @@ export interface LoopResult {
  * side by side (each with its own lease owner), so the next call is claimed and rendered while
  * the provider answers the last one.
  */
+// Lanes running in a context, over all its loops (a kicked loop and the job's can overlap).
+const activeLanes = new WeakMap<Ctx, number>();
+/**
+ * At most this many lanes per context: each holds a rendered call (100 messages, a few MB, and
+ * the JSON the provider gets) while the provider answers, and more than two buy no speed on
+ * one event loop. A loop always gets one lane; more only while the context has room.
+ */
+export const MAX_LANES = 2;
+
 export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number } = {}): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
@@ -408,6 +421,8 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
         continue;
       }
       const outcome = await driver.send({ idempotencyKey: batch.key, messages: batch.messages });
+      // The messages are done with (a retry renders them again): free them before completing.
+      batch.messages = [];
       out.calls++;
       const done = await completeBatch(ctx, batch, outcome);
       out.sent += done.sent;
@@ -418,7 +433,13 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
       if (outcome.kind === 'retry') stop = true;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.lanes ?? 1) }, lane));
+  const lanes = Math.max(1, Math.min(opts.lanes ?? 1, MAX_LANES - (activeLanes.get(ctx) ?? 0)));
+  activeLanes.set(ctx, (activeLanes.get(ctx) ?? 0) + lanes);
+  try {
+    await Promise.all(Array.from({ length: lanes }, lane));
+  } finally {
+    activeLanes.set(ctx, activeLanes.get(ctx)! - lanes);
+  }
   return out;
 }
 

@@ -1,6 +1,4 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
-import juice from 'juice/client.js';
-import { convert } from 'html-to-text';
 import { LRUCache } from 'lru-cache';
 import { ValidationError } from '../errors';
 import { escapeHtml } from '../util/html';
@@ -37,9 +35,24 @@ function engine(escape: boolean): Liquid {
 const htmlLiquid = engine(true);
 const rawLiquid = engine(false);
 
-// juice's own placeholders for template syntax cost a regex pass over the whole HTML per block
-// when they are put back (minutes for a long newsletter); Liquid is protected here instead.
-for (const k of Object.keys(juice.codeBlocks)) delete juice.codeBlocks[k];
+/**
+ * juice (with cheerio) and html-to-text run only when an email is saved, never when one is sent:
+ * loaded on first use, so a process that only sends (and every Worker isolate that only serves
+ * links) does not carry their code and parsers on its heap.
+ */
+let compilers: Promise<{ juice: typeof import('juice/client.js'); convert: typeof import('html-to-text').convert }> | null = null;
+function loadCompilers() {
+  compilers ??= Promise.all([import('juice/client.js'), import('html-to-text')]).then(([j, h]) => {
+    const juice = ((j as { default?: unknown }).default ?? j) as typeof import('juice/client.js');
+    // juice's own placeholders for template syntax cost a regex pass over the whole HTML per
+    // block when they are put back (minutes for a long newsletter); Liquid is protected here instead.
+    for (const k of Object.keys(juice.codeBlocks)) delete juice.codeBlocks[k];
+    const convert = (h as { convert?: typeof import('html-to-text').convert }).convert ?? (h as unknown as { default: typeof import('html-to-text') }).default.convert;
+    return { juice, convert };
+  });
+  compilers.catch(() => (compilers = null));
+  return compilers;
+}
 
 const LIQUID_BLOCK = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
 
@@ -125,6 +138,7 @@ export async function compileSources(src: EmailSources): Promise<{ htmlCompiled:
   if (src.preheader !== null) parse(rawLiquid, 'preheader', src.preheader);
   parse(htmlLiquid, 'html', src.html);
   if (src.text !== null) parse(rawLiquid, 'text', src.text);
+  const { juice, convert } = await loadCompilers();
   const protectedHtml = protectLiquid(src.html);
   if (!protectedHtml) throw new ValidationError([{ field: 'html', message: 'has a "{{" or "{%" with no "}}" or "%}" after it' }]);
   let htmlCompiled: string;
@@ -177,7 +191,22 @@ export interface CompiledEmailRow {
   textCompiled: string;
 }
 
+// The same row object again (the send loop keeps email records for a whole broadcast): no key
+// to build and hash (the content key below is the whole email, ~30 KB, per message).
+const parsedByRow = new WeakMap<CompiledEmailRow, { of: CompiledEmailRow; parsed: ParsedEmail }>();
+
 export function parsedEmail(row: CompiledEmailRow): ParsedEmail {
+  const seen = parsedByRow.get(row);
+  // Fields compared too (the same strings compare by reference), in case a caller changed the object.
+  if (seen && seen.of.subject === row.subject && seen.of.preheader === row.preheader && seen.of.htmlCompiled === row.htmlCompiled && seen.of.textCompiled === row.textCompiled) {
+    return seen.parsed;
+  }
+  const parsed = parsedByContent(row);
+  parsedByRow.set(row, { of: { ...row }, parsed });
+  return parsed;
+}
+
+function parsedByContent(row: CompiledEmailRow): ParsedEmail {
   // By content, not only id and version: two saves in one millisecond (or one id in two
   // databases in one process, as tests have) must not share a parse.
   const key = `${row.id}:${row.updatedAt}:${row.subject}\u0000${row.preheader ?? '\u0001'}\u0000${row.htmlCompiled}\u0000${row.textCompiled}`;

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context';
-import { signToken } from './tokens';
+import { tokenSigner } from './tokens';
 import { publicBase } from './links';
 
 /**
@@ -86,14 +86,16 @@ export async function trackHtml(ctx: Ctx, html: string, sendId: number): Promise
       break; // the first href is the one browsers use
     }
   }
+  // One key lookup per message; the tokens themselves are signed synchronously.
+  const sign = await tokenSigner(ctx);
   let out = '';
   let at = 0;
   for (const e of edits) {
-    out += html.slice(at, e.start) + `${base}/c/${await signToken(ctx, 'click', [sendId, e.index, e.url])}`;
+    out += html.slice(at, e.start) + `${base}/c/${sign('click', [sendId, e.index, e.url])}`;
     at = e.end;
   }
   out += html.slice(at);
-  const pixel = pixelTag(`${base}/o/${await signToken(ctx, 'open', [sendId])}`);
+  const pixel = pixelTag(`${base}/o/${sign('open', [sendId])}`);
   let close = -1;
   for (const m of out.matchAll(/<\/body[\s>]/gi)) close = m.index;
   return close < 0 ? out + pixel : out.slice(0, close) + pixel + out.slice(close);
