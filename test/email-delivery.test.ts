@@ -19,6 +19,7 @@ import { getEmailSettings } from '../api/core/email/settings';
 import { claimBatch, completeBatch, driverFor, LEASE_MS, MAX_FAILURES, runSendLoop } from '../api/core/email/loop';
 import { resendDriver } from '../api/core/email/resend';
 import { upsertContacts } from '../api/core/contacts/upsert';
+import { setDoNotContact } from '../api/core/contacts/dnc';
 
 const API_KEY = 're_test_0123456789';
 let fake: FakeResend;
@@ -218,21 +219,23 @@ describe('through Resend', () => {
     expect(await statuses(t.ctx)).toEqual({ sent: 2 });
   });
 
-  it('backs off on 429 as Retry-After says, without counting it as a failure', async () => {
+  it('backs off on 429 as Retry-After says, without counting it as a failure, and checks the rows again', async () => {
     const { t, tick } = await clocked();
-    await seed(t.ctx, 3);
+    const { ids } = await seed(t.ctx, 3);
     fake.script.push({ status: 429, headers: { 'retry-after': '7', 'ratelimit-remaining': '0', 'ratelimit-reset': '7' } });
     expect(await runSendLoop(t.ctx)).toMatchObject({ calls: 1, sent: 0, retried: 3 });
-    const rows = await t.client.execute('SELECT status, failures, next_attempt_at, batch_key FROM email_sends');
+    // Resend took nothing: the rows leave the call (no key) and wait, with the reason.
+    const rows = await t.client.execute('SELECT status, failures, next_attempt_at, batch_key, error FROM email_sends');
     const now = t.ctx.now();
-    for (const r of rows.rows) expect(r).toMatchObject({ status: 'pending', failures: 0, next_attempt_at: now + 7000 });
-    const key = String(rows.rows[0]!.batch_key);
+    for (const r of rows.rows) expect(r).toMatchObject({ status: 'pending', failures: 0, next_attempt_at: now + 7000, batch_key: null });
+    expect(String(rows.rows[0]!.error)).toMatch(/^Resend 429/);
     // Not yet: neither due nor allowed by the pacing.
     expect(await runSendLoop(t.ctx)).toMatchObject({ calls: 0 });
+    // One recipient leaves while the call waits: that message is not sent.
+    await setDoNotContact({ ctx: t.ctx, input: { id: ids[1]!, channel: 'email', reason: 'unsubscribed' } });
     tick(7000);
-    expect(await runSendLoop(t.ctx)).toMatchObject({ calls: 1, sent: 3 });
-    expect(fake.requestsByKey.get(key)).toBe(2);
-    expect(fake.delivered).toHaveLength(3);
+    expect(await runSendLoop(t.ctx)).toMatchObject({ calls: 1, sent: 2, skipped: 1 });
+    expect(fake.delivered.map((d) => d.to).sort()).toEqual(['r0@example.com', 'r2@example.com']);
   });
 
   it('paces calls by ratelimit-remaining and ratelimit-reset', async () => {

@@ -21,7 +21,18 @@ export type CallOutcome =
    * Try the same call again later (429, 5xx, timeout, network): nothing is known to have been
    * refused for good. `rateLimited` calls are not counted as failures.
    */
-  | { kind: 'retry'; error: string; waitMs: number | null; rateLimited: boolean }
+  | {
+      kind: 'retry';
+      error: string;
+      waitMs: number | null;
+      rateLimited: boolean;
+      /**
+       * The provider refused the call before taking anything (a rate limit, a key it refuses):
+       * its rows may leave the call and be checked again when next claimed (an unsubscribe in
+       * the meantime then stops them). Otherwise they stay one call under the same key.
+       */
+      nothingTaken?: boolean;
+    }
   /** The call was refused as a whole and would be again (a malformed request). */
   | { kind: 'failed'; error: string };
 

@@ -294,7 +294,9 @@ export async function completeBatch(ctx: Ctx, batch: ClaimedBatch, outcome: Call
   if (outcome.kind === 'retry') {
     if (outcome.rateLimited) {
       // Waiting is no failure (a rate limit, a key to fix); the row says why it waits.
-      await release(ctx, owner, rows, now + Math.max(outcome.waitMs ?? 1000, 1000), true, outcome.error);
+      // Rows of a call the provider took nothing of leave their key: the next claim checks them
+      // again (an unsubscribe while they waited stops them) and may call with others.
+      await release(ctx, owner, rows, now + Math.max(outcome.waitMs ?? 1000, 1000), !outcome.nothingTaken, outcome.error);
       return { sent: 0, failed: 0, retried: rows.length };
     }
     // One decision for the whole call: its rows must stay one call (same key, same messages),

@@ -65,14 +65,14 @@ export function resendDriver(config: Pick<Config, 'RESEND_API_KEY' | 'RESEND_BAS
         if (res.error.name === 'invalid_idempotent_request') {
           return { kind: 'done', results: messages.map((m) => ({ sendId: m.sendId, ok: true as const, providerId: null })) };
         }
-        if (status === 429 || res.error.name === 'rate_limit_exceeded' || res.error.name === 'concurrent_idempotent_requests') {
-          return { kind: 'retry', error, waitMs: wait, rateLimited: true };
-        }
+        // Another request with this key is still being processed: keep the key.
+        if (res.error.name === 'concurrent_idempotent_requests') return { kind: 'retry', error, waitMs: wait, rateLimited: true };
+        if (status === 429 || res.error.name === 'rate_limit_exceeded') return { kind: 'retry', error, waitMs: wait, rateLimited: true, nothingTaken: true };
         // A key the operator must fix (missing, revoked, restricted, or the sending domain not
         // allowed): no send's fault. Nothing was sent, so the call waits without counting
         // failures, and goes out once the configuration is right, however long that takes.
         if (status === 401 || status === 403) {
-          return { kind: 'retry', error, waitMs: Math.max(wait ?? 0, AUTH_RETRY_MS), rateLimited: true };
+          return { kind: 'retry', error, waitMs: Math.max(wait ?? 0, AUTH_RETRY_MS), rateLimited: true, nothingTaken: true };
         }
         // A malformed call is refused again however often it is made.
         if (status === 400 || status === 422) return { kind: 'failed', error };
