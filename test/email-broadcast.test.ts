@@ -312,6 +312,27 @@ describe('A/B subject test', () => {
     ]);
   });
 
+  it('decides only once the whole sample went out, however long after decide_after that is', async () => {
+    const { w, id } = await abWorld('open', 600);
+    // One sample message is still waiting (paced, or the provider is down) when the time comes.
+    const held = (await rows(w, id))[0]!;
+    await w.t.client.execute({
+      sql: "UPDATE email_sends SET status = 'pending', sent_at = NULL, next_attempt_at = ? WHERE broadcast_id = ? AND contact_id = ?",
+      args: [w.now() + 7_200_000, id, held.contact_id],
+    });
+    w.tick(3_600_000);
+    for (let i = 0; i < 3; i++) await w.t.json('POST', '/api/v1/jobs/emails');
+    const waiting = await get(w, id);
+    expect(waiting.ab_test.winner).toBeNull();
+    expect(waiting.status).toBe('sending');
+    expect((await rows(w, id)).filter((r) => r.variant === null)).toHaveLength(0);
+    // Once it went out, the next run decides and sends the rest.
+    w.tick(3_600_000);
+    const done = await drain(w, id);
+    expect(done.status).toBe('sent');
+    expect(done.ab_test.winner).toBe('a');
+  });
+
   it('decides by human clicks with metric click; a tie goes to variant a', async () => {
     const clicked = await abWorld('click', 600);
     await clicked.w.t.client.execute({ sql: "UPDATE email_sends SET human_clicked_at = 1 WHERE broadcast_id = ? AND variant = 'b'", args: [clicked.id] });

@@ -31,13 +31,28 @@ import { getEmailSettings } from './settings';
  * A/B subject test: a deterministic pseudo-random sample of about sample_percent of the
  * recipients (a hash of broadcast and contact id, so a rerun picks the same contacts) gets the
  * subject variants, split about evenly (email_sends.variant 'a', 'b', …). decide_after seconds
- * after the broadcast started, the variant with the highest human open rate (metric "open":
+ * after the broadcast started, once the whole sample went out, the variant with the highest human open rate (metric "open":
  * sends with human_opened_at ÷ sent sends of the variant) or human click rate (metric "click",
  * human_clicked_at) wins; a tie goes to the earlier variant (a before b). The winner is kept on
  * the broadcast, and everyone else gets rows with no variant, rendered with the winning subject.
  */
 
 export const CHUNK = 5_000;
+
+/**
+ * Whether any of a broadcast's rows is still to go out (pending or sending). An A/B test is
+ * decided only once its whole sample went out (rates over half a sample, with the rest held
+ * back by pacing or a provider outage, would pick a winner by chance); a broadcast is sent when
+ * none is left. The due index holds only pending and sending rows (the broadcast index would
+ * walk every row already sent, on every run).
+ */
+async function anyUnsent(ctx: Ctx, broadcastId: number): Promise<boolean> {
+  const left = await ctx.client.execute({
+    sql: "SELECT 1 FROM email_sends INDEXED BY email_sends_due_idx WHERE status IN ('pending', 'sending') AND next_attempt_at IS NOT NULL AND broadcast_id = ? LIMIT 1",
+    args: [broadcastId],
+  });
+  return left.rows.length > 0;
+}
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 const LETTERS = 'abcd';
 export const BROADCAST_STATUSES = ['draft', 'scheduled', 'sending', 'sent', 'cancelled'] as const;
@@ -404,7 +419,7 @@ export async function runBroadcasts(ctx: Ctx, opts: { budgetMs?: number; chunk?:
       }
       if (w.last && !(await nextPhase(ctx, b, b.phase === 'sample' ? 'testing' : 'sending'))) b.phase = null;
     }
-    if (b.phase === 'testing' && b.ab && b.startedAt !== null && ctx.now() >= b.startedAt + b.ab.decide_after * 1000) {
+    if (b.phase === 'testing' && b.ab && b.startedAt !== null && ctx.now() >= b.startedAt + b.ab.decide_after * 1000 && !(await anyUnsent(ctx, b.id))) {
       const { winner, results } = await abResults(ctx, b.id, b.ab);
       const decided = await nextPhase(ctx, b, 'rest', {
         sql: ', winner = ?, decided_at = ?, ab = ?',
@@ -413,13 +428,7 @@ export async function runBroadcasts(ctx: Ctx, opts: { budgetMs?: number; chunk?:
       if (decided) out.decided++;
     }
     if (b.phase === 'sending') {
-      // The due index holds only pending and sending rows (the broadcast index would walk every
-      // row already sent, on every run).
-      const left = await ctx.client.execute({
-        sql: "SELECT 1 FROM email_sends INDEXED BY email_sends_due_idx WHERE status IN ('pending', 'sending') AND next_attempt_at IS NOT NULL AND broadcast_id = ? LIMIT 1",
-        args: [b.id],
-      });
-      if (!left.rows.length) {
+      if (!(await anyUnsent(ctx, b.id))) {
         const t = ctx.now();
         const r = await ctx.client.execute({
           sql: "UPDATE email_broadcasts SET status = 'sent', phase = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status = 'sending' AND phase = 'sending'",
