@@ -1,41 +1,13 @@
 // The API reference at /docs in a real browser, as a developer meets it on a machine with no
 // internet: it renders from this server alone, search finds operations, and "try it" calls the API.
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { createClient } from '@libsql/client';
-import { serve } from '@hono/node-server';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app';
-import { createCtx } from '../../api/core/context';
-import { parseConfig } from '../../api/env';
-import { prepareDatabase } from '../../api/db/open';
 import { nodeCompress } from '../../api/entry/node-compress';
 import { nodeDocsUi } from '../../api/entry/node-docs';
-import { settleDeferred } from '../../api/routes/defer';
-import { launchBrowser } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useAppInBrowser } from './harness';
 
-const env = {} as { url: string; browser: Browser; close: () => Promise<void> };
-
-beforeAll(async () => {
-  const client = createClient({ url: ':memory:' });
-  await prepareDatabase(client, ':memory:');
-  const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: ':memory:', LOG_LEVEL: 'error' }) });
-  // As the Node entry builds it: the build's files for the renderer, compression on.
-  const app = createApp({ ctx, docsUi: nodeDocsUi(resolve(__dirname, '../../dist')), compress: nodeCompress() });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((ok) => server.once('listening', ok));
-  env.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  env.browser = await launchBrowser();
-  env.close = async () => {
-    await env.browser.close();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
-    await settleDeferred();
-    client.close();
-  };
-}, 60_000);
-afterAll(() => env.close?.());
+// As the Node entry builds it: the build's files for the renderer, compression on.
+const env = useAppInBrowser({ deps: { docsUi: nodeDocsUi(resolve(__dirname, '../../dist')), compress: nodeCompress() } });
 
 describe('/docs in Chromium', () => {
   it('renders from this server alone; search and "try it" work under its CSP', async () => {

@@ -6,7 +6,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { createClient } from '@libsql/client';
+import { serve } from '@hono/node-server';
 import type { TrackEvent, TrackPayload } from '../../api/core/tracking/payload';
+import { createApp, type AppDeps } from '../../api/app';
+import { createCtx } from '../../api/core/context';
+import { createApiKey } from '../../api/core/access/api-keys';
+import { parseConfig } from '../../api/env';
+import { prepareDatabase } from '../../api/db/open';
+import { settleDeferred } from '../../api/routes/defer';
 
 /** Where the tracker sends events. The real app can stand in for the fake by implementing this. */
 export interface Collector {
@@ -229,5 +237,54 @@ export function useEnv(): Env {
     await env.site?.close();
     await env.collector?.close();
   }, 30_000);
+  return env;
+}
+
+export interface AppEnv {
+  /** The app's own address, http://127.0.0.1:<port>. */
+  url: string;
+  /** An admin API key's secret. */
+  key: string;
+  browser: Browser;
+  /** A JSON call to the app's API with the admin key. */
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+}
+
+/**
+ * The real app on 127.0.0.1 (an in-memory database with the real migrations, an admin key) and a
+ * browser, per test file. The server listens before the app is made, so `publicUrl` can make its
+ * own address the PUBLIC_URL that links in messages carry; `deps` adds what an entry would pass.
+ */
+export function useAppInBrowser(opts: { publicUrl?: boolean; deps?: Omit<AppDeps, 'ctx'> } = {}): AppEnv {
+  const env = {} as AppEnv;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    let fetchApp: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+    const server = serve({ fetch: (req) => fetchApp(req), port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((ok) => server.once('listening', ok));
+    env.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = createClient({ url: ':memory:' });
+    await prepareDatabase(client, ':memory:');
+    const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: ':memory:', LOG_LEVEL: 'error', ...(opts.publicUrl ? { PUBLIC_URL: env.url } : {}) }) });
+    env.key = (await createApiKey({ ctx, input: { name: 'admin', scopes: ['admin'] } })).secret;
+    fetchApp = createApp({ ctx, ...opts.deps }).fetch;
+    env.browser = await launchBrowser();
+    close = async () => {
+      await env.browser.close();
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await settleDeferred();
+      client.close();
+    };
+  }, 60_000);
+  afterAll(() => close?.());
+  env.api = async (method, path, body) => {
+    const res = await fetch(`${env.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${env.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
   return env;
 }

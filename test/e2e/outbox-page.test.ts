@@ -1,48 +1,10 @@
 // The outbox page in a real browser, as an admin opens it: the Basic auth prompt, the message's
 // HTML shown in its sandboxed frame and never run, whatever the email or the contact holds.
-import type { AddressInfo } from 'node:net';
-import { createClient } from '@libsql/client';
-import { serve } from '@hono/node-server';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app';
-import { createCtx } from '../../api/core/context';
-import { createApiKey } from '../../api/core/access/api-keys';
-import { parseConfig } from '../../api/env';
-import { prepareDatabase } from '../../api/db/open';
-import { settleDeferred } from '../../api/routes/defer';
-import { launchBrowser } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useAppInBrowser } from './harness';
 
-const env = {} as { url: string; key: string; browser: Browser; close: () => Promise<void> };
-
-beforeAll(async () => {
-  const client = createClient({ url: ':memory:' });
-  await prepareDatabase(client, ':memory:');
-  const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: ':memory:', LOG_LEVEL: 'error' }) });
-  env.key = (await createApiKey({ ctx, input: { name: 'admin', scopes: ['admin'] } })).secret;
-  const app = createApp({ ctx });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((ok) => server.once('listening', ok));
-  env.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  env.browser = await launchBrowser();
-  env.close = async () => {
-    await env.browser.close();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
-    await settleDeferred();
-    client.close();
-  };
-}, 60_000);
-afterAll(() => env.close?.());
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${env.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${env.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const env = useAppInBrowser();
+const api = env.api;
 
 describe('/outbox/{id} in Chromium', () => {
   it('asks for the key, shows the message, and runs nothing from it', async () => {

@@ -1,52 +1,12 @@
 // The preference centre in a real browser, as a recipient reaches it: the unsubscribe link taken
 // from a message in the outbox, the page (no script may run: its CSP allows none), a category
 // unticked and the form submitted, the confirmation, and the change as the API sees it.
-import type { AddressInfo } from 'node:net';
-import { createClient } from '@libsql/client';
-import { serve } from '@hono/node-server';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app';
-import { createCtx } from '../../api/core/context';
-import { createApiKey } from '../../api/core/access/api-keys';
-import { parseConfig } from '../../api/env';
-import { prepareDatabase } from '../../api/db/open';
-import { settleDeferred } from '../../api/routes/defer';
-import { launchBrowser } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useAppInBrowser } from './harness';
 
-const env = {} as { url: string; key: string; browser: Browser; close: () => Promise<void> };
-
-beforeAll(async () => {
-  // The server listens first: its address is the PUBLIC_URL the links in messages carry.
-  let fetchApp: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-  const server = serve({ fetch: (req) => fetchApp(req), port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((ok) => server.once('listening', ok));
-  env.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = createClient({ url: ':memory:' });
-  await prepareDatabase(client, ':memory:');
-  const ctx = createCtx({ client, config: parseConfig({ DATABASE_URL: ':memory:', LOG_LEVEL: 'error', PUBLIC_URL: env.url }) });
-  env.key = (await createApiKey({ ctx, input: { name: 'admin', scopes: ['admin'] } })).secret;
-  const app = createApp({ ctx });
-  fetchApp = app.fetch;
-  env.browser = await launchBrowser();
-  env.close = async () => {
-    await env.browser.close();
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
-    await settleDeferred();
-    client.close();
-  };
-}, 60_000);
-afterAll(() => env.close?.());
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${env.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${env.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+// The server's own address is the PUBLIC_URL the links in messages carry.
+const env = useAppInBrowser({ publicUrl: true });
+const api = env.api;
 
 describe('the preference centre in Chromium', () => {
   it('opens from the unsubscribe link of a real message, leaves an unticked category, and says so', async () => {
