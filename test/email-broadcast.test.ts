@@ -7,7 +7,7 @@ import { settleDeferred } from '../api/routes/defer';
 import { makeApp, expectError, type TestApp } from './helpers';
 import { startFakeResend, type FakeResend } from './fixtures/fake-resend';
 import { upsertContacts } from '../api/core/contacts/upsert';
-import { abDraw, runBroadcasts } from '../api/core/email/broadcasts';
+import { abDraw, runBroadcasts } from '../api/core/email/broadcast-run';
 import { runSendLoop } from '../api/core/email/loop';
 
 const API_KEY = 're_test_broadcast';

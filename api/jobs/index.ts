@@ -5,7 +5,7 @@ import { runWebhooks } from '../core/scoring/webhooks';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
 import { runSendLoop } from '../core/email/loop';
-import { runBroadcasts } from '../core/email/broadcasts';
+import { runBroadcasts } from '../core/email/broadcast-run';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every

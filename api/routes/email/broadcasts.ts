@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { AB_METRICS, BROADCAST_STATUSES, BroadcastInput, cancelBroadcast, createBroadcast, getBroadcast, listBroadcasts, runBroadcasts } from '../../core/email/broadcasts';
+import { AB_METRICS, BROADCAST_STATUSES, BroadcastInput, cancelBroadcast, createBroadcast, getBroadcast, listBroadcasts } from '../../core/email/broadcasts';
+import { runBroadcasts } from '../../core/email/broadcast-run';
 import { kickSendLoop } from '../../core/email/loop';
 import { defer } from '../defer';
 import { errors, IdParam, idNumber, json, jsonBody, page, PageQuery, security, Timestamp, type AppEnv } from '../shared';
