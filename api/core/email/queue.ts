@@ -16,7 +16,7 @@ import { skipReasonSql, type SkipReason } from './suppression';
  * INSERT … ON CONFLICT DO NOTHING under UNIQUE(email, address, reason) (and email, contact,
  * reason), so a retried request, a replayed campaign step or a second scheduler adds nothing.
  * Suppression is decided as the row is written (skipped rows carry the reason); the send loop
- * (loop.ts) decides it again when it claims the row.
+ * (loop.ts; the claim is batch.ts) decides it again when it claims the row.
  */
 
 /**
