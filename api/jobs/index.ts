@@ -6,6 +6,7 @@ import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
 import { runSendLoop } from '../core/email/loop';
 import { runBroadcasts } from '../core/email/broadcast-run';
+import { runCampaigns } from '../core/campaigns/run';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
@@ -18,6 +19,9 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   // due email sends (API sends also kick it at once); each run is bounded in calls and time.
   // Two lanes: the next provider call is claimed and rendered while the last one is answered.
   emails: { everyMs: 2_000, run: async (ctx) => ({ broadcasts: await runBroadcasts(ctx), ...(await runSendLoop(ctx, { lanes: 2 })) }) },
+  // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
+  // events move contacts at once through the reactions, this catches the timers.
+  campaigns: { everyMs: 1_000, run: (ctx) => runCampaigns(ctx) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },

@@ -66,7 +66,7 @@ function view(r: Row, env: CompileEnv): SegmentView {
 const SELECT = `*, (SELECT count(*) FROM segment_members m WHERE m.segment_id = segments.id) AS members`;
 
 // Compiles once to catch unknown fields, bad values and self-references before saving.
-async function checkFilter(ctx: Ctx, kind: string, filter: Filter | null | undefined, selfId?: number) {
+export async function checkFilter(ctx: Ctx, kind: string, filter: Filter | null | undefined, selfId?: number) {
   if (kind === 'static') {
     if (filter) throw new ValidationError([{ field: 'filter', message: 'static segments have no filter; add members by hand' }]);
     return;

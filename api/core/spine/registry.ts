@@ -5,6 +5,7 @@ import { points } from './reactions/points';
 import { triggers } from './reactions/triggers';
 import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
+import { campaigns, campaignStepsDue } from './reactions/campaigns';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -12,9 +13,10 @@ import { segments, segmentsOnContactData } from './reactions/segments';
  * adapter in ./reactions/ over its area's logic. Within one run they go in
  * this order: attribution gives anonymous history to contacts; points scores
  * events (writing points_changed); triggers fire on those; activity stamps
- * last_active_at; segments re-check the contacts the events touched.
+ * last_active_at; segments re-check the contacts the events touched; campaigns enroll
+ * (segment_joined written by segments comes round in the next chunk), convert and decide.
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments, campaigns];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
-export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData];
+export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignStepsDue];

@@ -165,5 +165,23 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `email_identify_uses` (\n\t`token` text PRIMARY KEY NOT NULL,\n\t`used_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);",
       "CREATE INDEX `email_identify_uses_expires_idx` ON `email_identify_uses` (`expires_at`);"
     ]
+  },
+  {
+    "tag": "0010_campaigns",
+    "statements": [
+      "CREATE TABLE `campaign_enrollments` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`campaign_id` integer NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`rotation` integer NOT NULL,\n\t`version` integer NOT NULL,\n\t`status` text NOT NULL,\n\t`source` text NOT NULL,\n\t`end_reason` text,\n\t`goal` text,\n\t`entered_at` integer NOT NULL,\n\t`ended_at` integer\n);",
+      "CREATE UNIQUE INDEX `campaign_enrollments_pass_uq` ON `campaign_enrollments` (`campaign_id`,`contact_id`,`rotation`);",
+      "CREATE UNIQUE INDEX `campaign_enrollments_active_uq` ON `campaign_enrollments` (`campaign_id`,`contact_id`) WHERE status = 'active';",
+      "CREATE INDEX `campaign_enrollments_entered_idx` ON `campaign_enrollments` (`campaign_id`,`entered_at`);",
+      "CREATE INDEX `campaign_enrollments_contact_idx` ON `campaign_enrollments` (`contact_id`);",
+      "CREATE TABLE `campaign_steps` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`campaign_id` integer NOT NULL,\n\t`version` integer NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`rotation` integer NOT NULL,\n\t`step_id` text NOT NULL,\n\t`status` text NOT NULL,\n\t`due_at` integer NOT NULL,\n\t`waiting_since` integer,\n\t`branch` text,\n\t`lease_owner` text,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`failures` integer DEFAULT 0 NOT NULL,\n\t`error` text,\n\t`skip_reason` text,\n\t`created_at` integer NOT NULL,\n\t`completed_at` integer\n);",
+      "CREATE UNIQUE INDEX `campaign_steps_uq` ON `campaign_steps` (`campaign_id`,`step_id`,`contact_id`,`rotation`);",
+      "CREATE INDEX `campaign_steps_due_idx` ON `campaign_steps` (`due_at`) WHERE status IN ('pending', 'waiting');",
+      "CREATE INDEX `campaign_steps_contact_idx` ON `campaign_steps` (`contact_id`,`status`);",
+      "CREATE INDEX `campaign_steps_report_idx` ON `campaign_steps` (`campaign_id`,`step_id`,`status`);",
+      "CREATE TABLE `campaign_versions` (\n\t`campaign_id` integer NOT NULL,\n\t`version` integer NOT NULL,\n\t`definition` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\tPRIMARY KEY(`campaign_id`, `version`)\n);",
+      "CREATE TABLE `campaigns` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text,\n\t`status` text DEFAULT 'draft' NOT NULL,\n\t`definition` text NOT NULL,\n\t`version` integer,\n\t`secret` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\t`published_at` integer,\n\t`archived_at` integer\n);",
+      "ALTER TABLE `sites` ADD `timezone` text;"
+    ]
   }
 ];

@@ -6,3 +6,4 @@ export * from './scoring';
 export * from './widgets';
 export * from './email';
 export * from './email-tracking';
+export * from './campaigns';

@@ -14,6 +14,8 @@ export const sites = sqliteTable('sites', {
   anonymizeIp: integer('anonymize_ip', { mode: 'boolean' }).notNull().default(false),
   allowAutomation: integer('allow_automation', { mode: 'boolean' }).notNull().default(false),
   retentionDays: integer('retention_days').notNull().default(180),
+  // IANA name: campaign waits for a time window use it for contacts without a `timezone` field.
+  timezone: text('timezone'),
   // The sample site /demo uses, created on the first start (as forms and focus items mark theirs).
   isSample: integer('is_sample', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
