@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { iso } from '../util/time';
 import { randomToken } from '../util/crypto';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
-import { checkDefinition, Definition } from './definition';
+import { checkDefinition, Definition, parseDefinition } from './definition';
 import { cancelOpenSteps, enrollStatements, type Enrollable } from './enroll';
 
 /**
@@ -105,7 +105,8 @@ export async function activeCampaigns(ctx: Ctx): Promise<(Enrollable & { name: s
   return out;
 }
 
-export async function createCampaign({ ctx, input }: { ctx: Ctx; input: CampaignInput }): Promise<CampaignView> {
+export async function createCampaign({ ctx, input: raw }: { ctx: Ctx; input: CampaignInput }): Promise<CampaignView> {
+  const input = { ...raw, definition: parseDefinition(raw.definition) };
   await checkDefinition(ctx, input.definition);
   const now = ctx.now();
   const r = await ctx.client.execute({
@@ -131,6 +132,7 @@ export async function listCampaigns({ ctx, input }: { ctx: Ctx; input: PageInput
 export async function updateCampaign({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof CampaignPatch> } }): Promise<CampaignView> {
   const cur = await campaignRecord(ctx, input.id);
   if (cur.status === 'archived') throw new ConflictError('This campaign is archived; archived campaigns cannot change.');
+  if (input.patch.definition) input.patch.definition = parseDefinition(input.patch.definition);
   if (input.patch.definition) await checkDefinition(ctx, input.patch.definition, cur.id);
   await ctx.client.execute({
     sql: 'UPDATE campaigns SET name = ?, description = ?, definition = ?, updated_at = ? WHERE id = ?',

@@ -235,6 +235,13 @@ function matchProblems(on: DecisionOn, field: string): FieldError[] {
   return out;
 }
 
+/** The definition with its defaults filled in (as the API's validation gives it), or a 422 naming the fields. */
+export function parseDefinition(input: unknown): Definition {
+  const r = Definition.safeParse(input);
+  if (r.success) return r.data;
+  throw new ValidationError(r.error.issues.slice(0, 20).map((i) => ({ field: ['definition', ...i.path].join('.'), message: i.message })));
+}
+
 /**
  * Everything that must hold before a definition is saved or published: the graph, and every
  * email, segment, stage, form, asset and campaign it names exists (and fits its use), filters

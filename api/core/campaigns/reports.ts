@@ -99,17 +99,36 @@ export async function listStepRuns({ ctx, input }: { ctx: Ctx; input: PageInput 
 
 /**
  * Failed (parked) steps run again now, with a fresh failure count: one by id, or every failed
- * step of the campaign. A parked decision or wait starts over as pending.
+ * step of the campaign. A parked decision or wait starts over as pending. When the campaign's
+ * current version has a step with the same id, the retried rows (and their passes) move to that
+ * version: the way to mend a step whose email was deleted is to publish a fixed version and retry.
  */
 export async function retryFailed({ ctx, input }: { ctx: Ctx; input: { id: number; runId?: number } }) {
-  await campaignRecord(ctx, input.id);
-  const r = await ctx.client.execute({
-    sql: `UPDATE campaign_steps SET status = 'pending', failures = 0, error = NULL, lease_owner = NULL, branch = NULL, waiting_since = NULL, due_at = ?
-      WHERE campaign_id = ? AND status = 'failed' ${input.runId === undefined ? '' : 'AND id = ?'}
-        AND EXISTS (SELECT 1 FROM campaign_enrollments e WHERE e.campaign_id = campaign_steps.campaign_id AND e.contact_id = campaign_steps.contact_id
-          AND e.rotation = campaign_steps.rotation AND e.status = 'active')`,
-    args: input.runId === undefined ? [ctx.now(), input.id] : [ctx.now(), input.id, input.runId],
-  });
-  if (input.runId !== undefined && r.rowsAffected === 0) throw new NotFoundError('Failed step of an active pass');
-  return { retried: r.rowsAffected };
+  const c = await campaignRecord(ctx, input.id);
+  const current = c.version === null ? null : await loadVersion(ctx, c.id, c.version);
+  const steps = JSON.stringify(current ? current.steps.map((s) => s.id) : []);
+  const only = input.runId === undefined ? '' : 'AND id = ?';
+  const scope = input.runId === undefined ? [] : [input.runId];
+  const failed = `campaign_id = ? AND status = 'failed' ${only}
+    AND EXISTS (SELECT 1 FROM campaign_enrollments e WHERE e.campaign_id = campaign_steps.campaign_id AND e.contact_id = campaign_steps.contact_id
+      AND e.rotation = campaign_steps.rotation AND e.status = 'active')`;
+  const [, r] = await ctx.client.batch(
+    [
+      {
+        sql: `UPDATE campaign_enrollments SET version = ? WHERE campaign_id = ? AND status = 'active' AND ? IS NOT NULL
+          AND EXISTS (SELECT 1 FROM campaign_steps WHERE ${failed} AND campaign_steps.contact_id = campaign_enrollments.contact_id
+            AND campaign_steps.rotation = campaign_enrollments.rotation AND step_id IN (SELECT value FROM json_each(?)))`,
+        args: [c.version, c.id, c.version, c.id, ...scope, steps],
+      },
+      {
+        sql: `UPDATE campaign_steps SET status = 'pending', failures = 0, error = NULL, lease_owner = NULL, branch = NULL, waiting_since = NULL, due_at = ?,
+            version = CASE WHEN step_id IN (SELECT value FROM json_each(?)) THEN ? ELSE version END
+          WHERE ${failed}`,
+        args: [ctx.now(), steps, c.version ?? 0, c.id, ...scope],
+      },
+    ],
+    'write',
+  );
+  if (input.runId !== undefined && r!.rowsAffected === 0) throw new NotFoundError('Failed step of an active pass');
+  return { retried: r!.rowsAffected };
 }
