@@ -8,7 +8,7 @@ import { createGroupCommit } from '../api/core/tracking/group-commit';
 
 describe('event spine', () => {
   it('registers every reaction in one place, attribution first', () => {
-    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'contact-activity', 'segments']);
+    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'contact-activity', 'segments', 'campaigns']);
   });
 
   it('a crash between "event stored" and "reaction done" is finished by the next job run', async () => {
@@ -44,6 +44,7 @@ describe('event spine', () => {
     const cursors = await t.client.execute('SELECT name, last_event_id FROM reaction_cursors ORDER BY name');
     expect(cursors.rows.map((r) => [r.name, Number(r.last_event_id)])).toEqual([
       ['attribution', 2],
+      ['campaigns', 2],
       ['contact-activity', 2],
       ['points', 2],
       ['segments', 2],

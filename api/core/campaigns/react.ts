@@ -2,11 +2,11 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import type { SpineEvent } from '../spine/types';
 import { EVENT } from '../spine/event-types';
-import { compileEnv } from '../segments/membership';
 import { activeCampaigns, loadVersion } from './campaigns';
 import { durationMs, stepMap } from './definition';
 import { endPassStatements, idCandidates, enrollStatements } from './enroll';
-import { goalSql, matchSql } from './match';
+import { matchSql } from './match';
+import { goalStatements } from './goals';
 
 /**
  * Campaigns on the event spine (DESIGN.md: decisions and goals are reactions, only timers are
@@ -62,35 +62,7 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
     }
   }
   const touched = JSON.stringify([...new Set(withContact.map((e) => e.contactId!))]);
-  // Goals: over every active pass of the touched contacts (goals of the pass's own version).
-  const passes = await ctx.client.execute({
-    sql: `SELECT DISTINCT campaign_id, version FROM campaign_enrollments WHERE status = 'active' AND contact_id IN (SELECT value FROM json_each(?))`,
-    args: [touched],
-  });
-  const env = passes.rows.length ? await compileEnv(ctx) : null;
-  for (const p of passes.rows) {
-    const campaignId = Number(p.campaign_id);
-    const def = await loadVersion(ctx, campaignId, Number(p.version));
-    for (const g of def?.goals ?? []) {
-      let cond;
-      try {
-        cond = goalSql(g, { contact: 'campaign_enrollments.contact_id', since: 'campaign_enrollments.entered_at', until: String(now) }, env!);
-      } catch (e) {
-        ctx.log.warn('campaign goal no longer compiles', { campaign_id: campaignId, goal: g.id, error: e instanceof Error ? e.message : String(e) });
-        continue;
-      }
-      out.push(
-        ...endPassStatements(campaignId, {
-          status: 'converted',
-          reason: 'goal',
-          goal: g.id,
-          where: { sql: `version = ? AND contact_id IN (SELECT value FROM json_each(?)) AND ${cond.sql}`, args: [Number(p.version), touched, ...cond.args] },
-          contacts: touched,
-          now,
-        }),
-      );
-    }
-  }
+  out.push(...(await goalStatements(ctx, touched, now)));
   // Decisions: the touched contacts' waiting decisions, one UPDATE per decision step.
   const waiting = await ctx.client.execute({
     sql: `SELECT DISTINCT campaign_id, version, step_id FROM campaign_steps WHERE contact_id IN (SELECT value FROM json_each(?)) AND status = 'waiting' AND branch IS NULL`,

@@ -5,7 +5,7 @@ import { points } from './reactions/points';
 import { triggers } from './reactions/triggers';
 import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
-import { campaigns, campaignStepsDue } from './reactions/campaigns';
+import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -19,4 +19,4 @@ import { campaigns, campaignStepsDue } from './reactions/campaigns';
 export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments, campaigns];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
-export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignStepsDue];
+export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignGoalsOnContactData, campaignStepsDue];

@@ -2,6 +2,7 @@ import type { Ctx } from '../../context';
 import type { Reaction } from '../types';
 import { campaignStatements, takeDecided } from '../../campaigns/react';
 import { runCampaigns } from '../../campaigns/run';
+import { goalsOnContactChanges } from '../../campaigns/goals';
 
 /** Campaigns enroll, exit, convert and decide on events (campaigns/react.ts). */
 export const campaigns: Reaction = {
@@ -14,3 +15,6 @@ export const campaignStepsDue = {
   name: 'campaign-steps',
   run: async (ctx: Ctx) => (takeDecided(ctx) ? (await runCampaigns(ctx, { budgetMs: 5_000 })).claimed : 0),
 };
+
+/** Goals given as filters are also reached by changes without an event (a tag or field set through the API). */
+export const campaignGoalsOnContactData = { name: 'campaign-goals-contact-changes', run: goalsOnContactChanges };
