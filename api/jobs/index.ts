@@ -21,7 +21,7 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   emails: { everyMs: 2_000, run: async (ctx) => ({ broadcasts: await runBroadcasts(ctx), ...(await runSendLoop(ctx, { lanes: 2 })) }) },
   // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
   // events move contacts at once through the reactions, this catches the timers.
-  campaigns: { everyMs: 1_000, run: (ctx) => runCampaigns(ctx) },
+  campaigns: { everyMs: 1_000, run: (ctx) => runCampaigns(ctx, { budgetMs: 5_000 }) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },

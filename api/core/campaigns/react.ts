@@ -44,8 +44,15 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
   const camps = await activeCampaigns(ctx);
   const now = ctx.now();
   const out: InStatement[] = [];
-  // Sources, event by event: joining and leaving a segment in one chunk must happen in order.
+  // Sources: enrollments gather per (campaign, source) and are written set-based, one pair of
+  // statements per group; a leave that exits flushes its campaign's gathered joins first, so a
+  // join then leave (or leave then join) within one chunk keeps its order.
   for (const c of camps) {
+    const pending = new Map<string, number[]>();
+    const flush = () => {
+      for (const [source, ids] of pending) out.push(...enrollStatements(c, { source, candidates: idCandidates(ids), now }));
+      pending.clear();
+    };
     for (const e of withContact) {
       if (e.createdAt < c.publishedAt) continue;
       for (const s of c.definition.sources) {
@@ -53,13 +60,18 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
           (s.type === 'segment' && e.type === EVENT.segment_joined && Number(prop(e, 'segment_id')) === s.segment_id) ||
           (s.type === 'form' && e.type === EVENT.form_submit && Number(prop(e, 'form_id')) === s.form_id) ||
           (s.type === 'event' && e.type === EVENT.custom && e.name === s.name);
-        if (hit) out.push(...enrollStatements(c, { source: s.type === 'event' ? `event:${s.name}` : `${s.type}:${s.type === 'segment' ? s.segment_id : s.form_id}`, candidates: idCandidates([e.contactId!]), now }));
+        if (hit) {
+          const source = s.type === 'event' ? `event:${s.name}` : `${s.type}:${s.type === 'segment' ? s.segment_id : s.form_id}`;
+          pending.set(source, [...(pending.get(source) ?? []), e.contactId!]);
+        }
         if (s.type === 'segment' && s.exit_on_leave && e.type === EVENT.segment_left && Number(prop(e, 'segment_id')) === s.segment_id) {
+          flush();
           const ids = JSON.stringify([e.contactId]);
           out.push(...endPassStatements(c.id, { status: 'exited', reason: 'segment_left', where: { sql: 'contact_id IN (SELECT value FROM json_each(?))', args: [ids] }, contacts: ids, now }));
         }
       }
     }
+    flush();
   }
   const touched = JSON.stringify([...new Set(withContact.map((e) => e.contactId!))]);
   out.push(...(await goalStatements(ctx, touched, now)));
