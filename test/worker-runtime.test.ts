@@ -299,6 +299,52 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     expect(subjects.sort()).toEqual(['Edge news for Ann', 'Edge news for Bo']);
   });
 
+  it('runs a campaign from the Cron Trigger: publish enrolls the segment, steps run once (email into the outbox, tag), a custom event decides', async () => {
+    const c = await api('POST', '/api/v1/contacts', { email: 'edge.campaign@example.com', first_name: 'Edna' });
+    expect(c.status, why(c)).toBe(201);
+    const seg = await api('POST', '/api/v1/segments', { name: 'Edge campaign', kind: 'static' });
+    expect((await api('PUT', `/api/v1/segments/${seg.body.id}/members/${c.body.id}`)).status).toBeLessThan(300);
+    const e = await api('POST', '/api/v1/emails', { name: 'Edge welcome', kind: 'template', subject: 'Welcome to the edge, {{ contact.first_name }}', html: '<p>Hi</p>' });
+    expect(e.status, why(e)).toBe(201);
+    const camp = await api('POST', '/api/v1/campaigns', {
+      name: 'Edge onboarding',
+      definition: {
+        sources: [{ type: 'segment', segment_id: seg.body.id }],
+        start: 'welcome',
+        steps: [
+          { id: 'welcome', type: 'action', action: { type: 'send_email', email_id: e.body.id }, next: 'trial' },
+          { id: 'trial', type: 'decision', on: { event: 'custom', name: 'edge_trial' }, timeout: { days: 3 }, yes: 'tag', no: null },
+          { id: 'tag', type: 'action', action: { type: 'add_tags', tags: ['edge-trial'] }, next: null },
+        ],
+      },
+    });
+    expect(camp.status, why(camp)).toBe(201);
+    const pub = await api('POST', `/api/v1/campaigns/${camp.body.id}/publish`);
+    expect(pub.status, why(pub)).toBe(200);
+    expect(pub.body.enrolled).toBe(1);
+    const worker = (await mf!.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<unknown> };
+    await vi.waitFor(async () => {
+      await worker.scheduled({ cron: '* * * * *' });
+      const box = await api('GET', '/api/v1/outbox?limit=100');
+      expect(box.body.data.map((m: any) => m.subject)).toContain('Welcome to the edge, Edna');
+    }, { timeout: 15_000, interval: 500 });
+    // The contact does it (a custom event, as the tracker stores one): the spine decides in the next cron.
+    const file = new Database(dbPath);
+    try {
+      file.prepare("INSERT INTO events (contact_id, type, name, created_at) VALUES (?, 'custom', 'edge_trial', ?)").run(c.body.id, Date.now());
+    } finally {
+      file.close();
+    }
+    await vi.waitFor(async () => {
+      await worker.scheduled({ cron: '* * * * *' });
+      const path = await api('GET', `/api/v1/contacts/${c.body.id}/campaigns`);
+      expect(path.body.data[0].status, why(path)).toBe('completed');
+      expect(path.body.data[0].path.map((s: any) => s.step_id)).toEqual(['welcome', 'trial', 'tag']);
+    }, { timeout: 15_000, interval: 500 });
+    const got = await api('GET', `/api/v1/contacts/${c.body.id}`);
+    expect(got.body.tags).toContain('edge-trial');
+  });
+
   it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
     const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
     const withResend = await startWorker({
