@@ -61,7 +61,9 @@ async function main() {
   let applied: string[];
   try {
     if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true });
-    client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
+    // A second process on the same file (another instance, a one-off script) waits for the write
+    // lock instead of failing at once with SQLITE_BUSY (libSQL's default is not to wait).
+    client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN, timeout: 10_000 });
     applied = await prepareDatabase(client, url);
   } catch (e) {
     throw new StartError(`DATABASE_URL=${redactedUrl}`, `cannot be opened and migrated: ${e instanceof Error ? e.message : String(e)}`);
