@@ -469,6 +469,27 @@ describe('sources, goals and re-entry', () => {
 });
 
 describe('lifecycle and failures', () => {
+  it('a merge keeps the survivor’s pass in a campaign both were in, and moves the other’s passes elsewhere', async () => {
+    const w = await world(2);
+    const wait = [{ id: 'w', type: 'wait', wait: { for: { days: 1 } }, next: 'x' }, { id: 'x', type: 'action', action: { type: 'add_tags', tags: ['x'] }, next: null }];
+    const both = await w.campaign({ start: 'w', steps: wait });
+    const only = await w.campaign({ start: 'w', steps: wait });
+    await enroll(w, both, w.ids);
+    await enroll(w, only, [w.ids[1]!]);
+    await w.settle();
+    const [survivor, merged] = w.ids as [number, number];
+    expect((await w.t.call('POST', `/api/v1/contacts/${survivor}/merge`, { contact_id: merged })).status).toBeLessThan(300);
+    const passes = await w.t.client.execute({ sql: 'SELECT campaign_id, contact_id, status FROM campaign_enrollments ORDER BY campaign_id', args: [] });
+    expect(passes.rows.map((r) => [Number(r.campaign_id), Number(r.contact_id), r.status])).toEqual([
+      [both, survivor, 'active'],
+      [only, survivor, 'active'],
+    ]);
+    w.tick(DAY);
+    await w.settle();
+    expect(await w.path(survivor, both)).toEqual(['w:done', 'x:done']);
+    expect(await w.path(survivor, only)).toEqual(['w:done', 'x:done']);
+  });
+
   it('pausing holds contacts in place; resuming goes on; archiving cancels what is open', async () => {
     const w = await world(2);
     const c = await w.campaign({ start: 'w', steps: [{ id: 'w', type: 'wait', wait: { for: { hours: 1 } }, next: 't' }, { id: 't', type: 'action', action: { type: 'add_tags', tags: ['t'] }, next: null }] });

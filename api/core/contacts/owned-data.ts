@@ -128,6 +128,12 @@ export function moveStatements(survivorId: number, mergedId: number): InStatemen
         AND EXISTS (SELECT 1 FROM company_contacts WHERE contact_id = ? AND is_primary = 1)`,
       args: [mergedId, survivorId],
     },
+    // A campaign both were in keeps the survivor's passes only: moving the other's too would put
+    // two paths (or two active passes) under one contact. The rest move with the generic rule.
+    ...['campaign_steps', 'campaign_enrollments'].map((table) => ({
+      sql: `DELETE FROM ${table} WHERE contact_id = ? AND campaign_id IN (SELECT campaign_id FROM campaign_enrollments WHERE contact_id = ?)`,
+      args: [mergedId, survivorId],
+    })),
     ...CONTACT_DATA.filter((t) => t.merge === 'move').flatMap(({ table, column }) => [
       { sql: `UPDATE OR IGNORE ${table} SET ${column} = ? WHERE ${column} = ?`, args: [survivorId, mergedId] },
       { sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [mergedId] },
