@@ -45,7 +45,9 @@ export async function claimSteps(ctx: Ctx, owner: string, now: number, limit = B
   const r = await ctx.client.execute({
     sql: `UPDATE campaign_steps SET lease_owner = ?, attempts = attempts + 1, due_at = ?
       WHERE id IN (SELECT s.id FROM campaign_steps s WHERE s.status IN ('pending', 'waiting') AND s.due_at <= ?
-        AND s.campaign_id IN (SELECT id FROM campaigns WHERE status = 'active') ORDER BY s.due_at LIMIT ?)
+        -- Unary + keeps the planner on the due index: through campaign_id it would walk every
+        -- row of the campaign (the report index) to find the few that are due.
+        AND +s.campaign_id IN (SELECT id FROM campaigns WHERE status = 'active') ORDER BY s.due_at LIMIT ?)
       RETURNING id, campaign_id, version, contact_id, rotation, step_id, status, attempts, failures, waiting_since, branch`,
     args: [owner, now + LEASE_MS, now, limit],
   });
