@@ -5,7 +5,7 @@
 // settleDeferred() (the kick an answer defers) or an explicit run of the campaigns job.
 import { describe, it, expect } from 'vitest';
 import { makeApp, expectError, type TestApp } from './helpers';
-import { count, runJob } from './tracking-helpers';
+import { count, makeSite, runJob, sign, track, vid } from './tracking-helpers';
 import { settleDeferred } from '../api/routes/defer';
 
 const BASE = 'https://mail.example.com';
@@ -506,5 +506,34 @@ describe('sites carry a time zone', () => {
     expect((await w.ok('PATCH', `/api/v1/sites/${site.id}`, { timezone: 'Asia/Tokyo' })).timezone).toBe('Asia/Tokyo');
     expect((await w.ok('PATCH', `/api/v1/sites/${site.id}`, { timezone: null })).timezone).toBeNull();
     expect((await w.ok('POST', '/api/v1/sites', { name: 'No zone' }, 201)).timezone).toBeNull();
+  });
+});
+
+describe('waits in the contact\'s time zone', () => {
+  it('a window wait ends at the next window in the contact\'s `timezone` field, else its site\'s time zone, else UTC', async () => {
+    const w = await world(); // Wednesday 2026-11-25, 10:00 UTC
+    await w.ok('POST', '/api/v1/fields', { key: 'timezone', label: 'Time zone', type: 'text' });
+    const site = await makeSite(w.t, { timezone: 'America/New_York' });
+    // Nina identifies on the New York site; Taro has his own zone (and visited the site too); Uma has neither.
+    const nina = 'nina@example.com';
+    expect((await track(w.t, { k: site.public_key, v: vid(1), e: [{ t: 'pv', u: 'https://shop.example.com/' }], id: { email: nina, sig: sign(site.secret, nina) } })).status).toBe(202);
+    await runJob(w.t);
+    const ninaId = (await w.ok('GET', `/api/v1/contacts?q=nina`)).data[0].id as number;
+    const taro = (await w.ok('POST', '/api/v1/contacts', { email: 'taro@example.com', fields: { timezone: 'Asia/Tokyo' } })).id as number;
+    const taroMail = 'taro@example.com';
+    expect((await track(w.t, { k: site.public_key, v: vid(2), e: [{ t: 'pv', u: 'https://shop.example.com/' }], id: { email: taroMail, sig: sign(site.secret, taroMail) } })).status).toBe(202);
+    const uma = await contact(w, 'uma@example.com');
+    await runJob(w.t);
+    const id = await running(
+      w,
+      { start: 'window', steps: [{ id: 'window', type: 'wait', wait: { window: { days: ['wed'], from: '09:00', to: '10:00' } }, next: null }] },
+      [ninaId, taro, uma],
+    );
+    const due = Object.fromEntries((await stepRows(w, id)).map((s) => [s.contact_id, s.due_at]));
+    expect(due).toEqual({
+      [ninaId]: '2026-11-25T14:00:00.000Z', // 05:00 in New York: 09:00 there today
+      [taro]: '2026-12-02T00:00:00.000Z', // 19:00 in Tokyo: next Wednesday 09:00 there
+      [uma]: '2026-12-02T09:00:00.000Z', // 10:00 UTC, the window just closed: next Wednesday
+    });
   });
 });
