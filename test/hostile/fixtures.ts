@@ -2,7 +2,6 @@
 // as well as with hostile ids, so the handlers past the lookup run too.
 import type { TestApp } from '../helpers';
 import { CHROME_UA, sign } from '../tracking-helpers';
-import { settleDeferred } from '../../api/routes/defer';
 
 export const ORIGIN = 'https://shop.example.com';
 
@@ -214,7 +213,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const list = await must('POST', '/api/v1/segments', { name: `Campaign list ${n}`, kind: 'static' });
   await must('PUT', `/api/v1/segments/${list.id}/members/${contacts[1]}`);
   // Campaigns: an active one with the fixture contacts in it (one of their steps parked as failed, so
-  // a retry has something to retry), a paused one and a draft; each round makes new ones.
+  // a retry has something to retry), another active one, a paused one and a draft; each round makes new ones.
   const campaignBody = {
     name: `Campaign ${n}`,
     description: 'Every kind of step',
@@ -250,17 +249,20 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   await must('POST', `/api/v1/campaigns/${campaign.id}/publish`);
   bodies['POST /api/v1/campaigns/{id}/contacts'] = { contact_ids: contacts };
   await must('POST', `/api/v1/campaigns/${campaign.id}/contacts`, { contact_ids: contacts });
-  await settleDeferred();
-  // In process, one step is parked as failed in the database (five real failures take an hour of
-  // backoff); against the real server there is no database handle, and the runs are only listed.
+  // In process, one open step is parked as failed in the database (five real failures take an hour
+  // of backoff; a scheduler holding the row meanwhile commits nothing, its fence needs it open);
+  // against the real server there is no database handle, and the runs are only listed.
   const parked = t.client
     ? (
         await t.client.execute({
-          sql: "UPDATE campaign_steps SET status = 'failed', failures = 5, error = 'fixture: parked', lease_owner = NULL WHERE id = (SELECT max(id) FROM campaign_steps WHERE campaign_id = ?) RETURNING id",
+          sql: "UPDATE campaign_steps SET status = 'failed', failures = 5, error = 'fixture: parked', lease_owner = NULL WHERE id = (SELECT max(id) FROM campaign_steps WHERE campaign_id = ? AND status IN ('pending', 'waiting')) RETURNING id",
           args: [campaign.id],
         })
       ).rows.map((r) => Number(r.id))
     : ((await must('GET', `/api/v1/campaigns/${campaign.id}/steps?limit=5`)).data as { id: number }[]).map((r) => r.id);
+  // A second active one: the walk pauses and archives what it finds, and enrolling needs an active campaign.
+  const spare = await must('POST', '/api/v1/campaigns', { ...campaignBody, name: `Spare ${n}` });
+  await must('POST', `/api/v1/campaigns/${spare.id}/publish`);
   const paused = await must('POST', '/api/v1/campaigns', { ...campaignBody, name: `Paused ${n}` });
   await must('POST', `/api/v1/campaigns/${paused.id}/publish`);
   await must('POST', `/api/v1/campaigns/${paused.id}/pause`);
@@ -287,7 +289,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'email-categories': [category, spareCategory],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],
-      campaigns: [campaign.id, paused.id, draft.id],
+      campaigns: [campaign.id, spare.id, paused.id, draft.id],
       // Step runs (GET /campaigns/{id}/steps): the parked one.
       steps: parked.length ? parked : [1],
     },
