@@ -41,6 +41,8 @@ import { providerWebhookRoutes } from './routes/email/provider-webhooks';
 import { emailReportRoutes } from './routes/email/reports';
 import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
 import { trackingRoutes } from './routes/email/tracking';
+import { campaignRoutes } from './routes/campaigns/campaigns';
+import { campaignRunRoutes } from './routes/campaigns/campaign-runs';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -182,6 +184,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', subscriptionRoutes);
   app.route('/', emailReportRoutes);
   app.route('/', outboxApiRoutes);
+  app.route('/', campaignRoutes);
+  app.route('/', campaignRunRoutes);
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);
 

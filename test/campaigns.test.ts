@@ -79,7 +79,7 @@ async function world(n = 4): Promise<World> {
       });
       return r.rows.map((x) => `${x.step_id}:${x.status}${x.branch === null ? '' : ':' + x.branch}`);
     },
-    pass: async (contactId, campaignId) => (await contactCampaigns({ ctx: t.ctx, input: { contactId } })).data.find((p: any) => p.campaign.id === campaignId),
+    pass: async (contactId, campaignId) => (await contactCampaigns({ ctx: t.ctx, input: { contactId, limit: 100 } })).data.find((p: any) => p.campaign.id === campaignId),
     event: async (contactId, type, extra = {}) => {
       await t.client.execute({
         sql: 'INSERT INTO events (contact_id, type, name, url, props, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -244,7 +244,7 @@ describe('decisions', () => {
     expect(await w.path(w.ids[0]!)).toEqual(['d:waiting']);
     w.tick(60_000);
     await w.event(w.ids[0]!, 'email_clicked', { url: 'https://shop.example.com/pricing?x=1', props: { email_id: e } });
-    await w.event(w.ids[1]!, 'email_clicked', { url: 'https://shop.example.com/pricing', props: { email_id: e, machine: 'scanner' } });
+    await w.event(w.ids[1]!, 'email_clicked', { url: 'https://shop.example.com/pricing', props: { email_id: e, machine: true } });
     await w.event(w.ids[2]!, 'email_clicked', { url: 'https://shop.example.com/blog', props: { email_id: e } });
     // One spine run: the reaction decides, and the steps it made due run right after it.
     await runReactions(w.t.ctx);

@@ -203,9 +203,9 @@ globalThis.fetch = async (u) => deny('fetch ' + u);\n`,
   });
 });
 
-// One typed call per example in the README's "API overview", "Scoring and segments" and "Email", with
+// One typed call per example in the README's "API overview", "Scoring and segments", "Email" and "Campaigns", with
 // what a caller reads back; type-level checks that the filter is the real union, not `never`.
-const README_CALL_COUNT = 13;
+const README_CALL_COUNT = 18;
 const README_CALLS = `
 import createClient from 'openapi-fetch';
 import type { components, paths } from './schema';
@@ -285,7 +285,38 @@ export async function readme() {
   const outbox = await client.GET('/api/v1/outbox');
   const sentSubject: string | undefined = outbox.data?.data[0]?.subject;
 
-  return { fieldKey, email, created, next, firstEmail, rejected, importedRows, csv, period, secret, members, stored, kind, previewHtml, sendStatus, skipReason, sentSubject };
+  const campaign = await client.POST('/api/v1/campaigns', {
+    body: {
+      name: 'Onboarding',
+      definition: {
+        sources: [{ type: 'segment', segment_id: 2 }],
+        start: 'welcome',
+        steps: [
+          { id: 'welcome', type: 'action', action: { type: 'send_email', email_id: 3 }, next: 'pause' },
+          { id: 'pause', type: 'wait', wait: { for: { days: 1 } }, next: 'clicked' },
+          { id: 'clicked', type: 'decision', on: { event: 'email_clicked', email_id: 3 }, timeout: { hours: 4 }, yes: 'engaged', no: 'nudge' },
+          { id: 'engaged', type: 'action', action: { type: 'add_tags', tags: ['engaged'] }, next: null },
+          { id: 'nudge', type: 'action', action: { type: 'send_email', email_id: 4 }, next: null },
+        ],
+        goals: [{ id: 'upgraded', name: 'Upgraded', on: { event: 'custom', name: 'upgrade' } }],
+        reentry: 'never',
+      },
+    },
+  });
+  const campaignSecret: string | undefined = campaign.data?.secret;
+  const published = await client.POST('/api/v1/campaigns/{id}/publish', { params: { path: { id: 1 } } });
+  const enrolledAtPublish: number | undefined = published.data?.enrolled;
+  const enrolled = await client.POST('/api/v1/campaigns/{id}/contacts', { params: { path: { id: 1 } }, body: { contact_ids: [2] } });
+  const notEnrolled: number[] | undefined = enrolled.data?.not_enrolled;
+  const report = await client.GET('/api/v1/campaigns/{id}/report', { params: { path: { id: 1 } } });
+  const conversionRate: number | undefined = report.data?.passes.conversion_rate;
+  const passes = await client.GET('/api/v1/contacts/{id}/campaigns', { params: { path: { id: 1 } } });
+  const currentStep: string | null | undefined = passes.data?.data[0]?.current_step;
+
+  return {
+    fieldKey, email, created, next, firstEmail, rejected, importedRows, csv, period, secret, members, stored, kind, previewHtml, sendStatus, skipReason, sentSubject,
+    campaignSecret, enrolledAtPublish, notEnrolled, conversionRate, currentStep,
+  };
 }
 
 // Nesting type-checks, and what is not a filter does not.
@@ -294,4 +325,7 @@ export const nested: Filter = { any: [{ not: { dnc: 'email' } }, { all: [{ segme
 export const unknownCondition: Filter = { colour: 'red' };
 // @ts-expect-error an operator the language does not have
 export const unknownOp: Filter = { field: 'points', op: 'bigger', value: 1 };
+type Definition = components['schemas']['CampaignDefinition'];
+// @ts-expect-error a step type campaigns do not have
+export const unknownStep: Definition = { start: 'a', steps: [{ id: 'a', type: 'teleport', next: null }] };
 `;

@@ -3,6 +3,7 @@ import type { Client } from '@libsql/client';
 import { makeApp, expectError, type TestApp } from './helpers';
 import { makeSite, track, vid, sign, runJob, count } from './tracking-helpers';
 import { CONTACT_DATA, OTHER_TABLES, VISITOR_DATA } from '../api/core/contacts/owned-data';
+import { settleDeferred } from '../api/routes/defer';
 
 describe('privacy: export and erase one contact', () => {
   it('exports everything stored about a contact as JSON', async () => {
@@ -165,5 +166,56 @@ describe('erasure reaches every copy of a contact', () => {
     await t.json('DELETE', `/api/v1/contacts/${a.body.id}`);
     expect(await findEverywhere(t, 'merged-away@example.com')).toEqual([]);
     expect(await findEverywhere(t, 'survivor@example.com')).toEqual([]);
+  });
+});
+
+describe('erasure and merging reach campaigns', () => {
+  it("a contact's passes, steps, webhook deliveries and the notifications about it go with it; a merge moves them first", async () => {
+    const t = await makeApp();
+    const alert = await t.json('POST', '/api/v1/emails', { name: 'Hot lead', kind: 'transactional', subject: 'Lead {{ lead.email }}', html: '<p>{{ lead.first_name }} {{ lead.email }}</p>' });
+    expect(alert.status).toBe(201);
+    const campaign = await t.json('POST', '/api/v1/campaigns', {
+      name: 'Alert sales',
+      definition: {
+        start: 'tag',
+        steps: [
+          { id: 'tag', type: 'action', action: { type: 'add_tags', tags: ['alerted'] }, next: 'notify' },
+          { id: 'notify', type: 'action', action: { type: 'notify', email_id: alert.body.id, to: 'sales@example.com' }, next: 'hook' },
+          { id: 'hook', type: 'action', action: { type: 'webhook', url: 'http://127.0.0.1:9/hook' }, next: 'wait' },
+          { id: 'wait', type: 'wait', wait: { for: { days: 3 } }, next: null },
+        ],
+      },
+    });
+    expect(campaign.status).toBe(201);
+    expect((await t.json('POST', `/api/v1/campaigns/${campaign.body.id}/publish`)).status).toBe(200);
+    const keep = await t.json('POST', '/api/v1/contacts', { email: 'keep-lead@example.com', first_name: 'Keepina' });
+    const survivor = await t.json('POST', '/api/v1/contacts', { email: 'survivor-lead@example.com' });
+    const merged = await t.json('POST', '/api/v1/contacts', { email: 'merged-lead@example.com', first_name: 'Quillon' });
+    const ids = [keep.body.id, merged.body.id];
+    expect((await t.json('POST', `/api/v1/campaigns/${campaign.body.id}/contacts`, { contact_ids: ids })).body).toEqual({ enrolled: 2, not_enrolled: [] });
+    await settleDeferred();
+    await runJob(t, 'emails');
+    expect(await count(t, "SELECT count(*) AS n FROM email_outbox WHERE to_email = 'sales@example.com'")).toBe(2);
+    expect(await count(t, 'SELECT count(*) AS n FROM webhook_deliveries WHERE contact_id = ?', [merged.body.id])).toBe(1);
+    expect((await findEverywhere(t, 'merged-lead@example.com')).some((h) => h.startsWith('email_outbox.html'))).toBe(true);
+
+    expect((await t.json('POST', `/api/v1/contacts/${survivor.body.id}/merge`, { contact_id: merged.body.id })).status).toBe(200);
+    for (const table of ['campaign_enrollments', 'campaign_steps']) {
+      expect(await count(t, `SELECT count(*) AS n FROM ${table} WHERE contact_id = ?`, [merged.body.id]), table).toBe(0);
+      expect(await count(t, `SELECT count(*) AS n FROM ${table} WHERE contact_id = ?`, [survivor.body.id]), table).toBeGreaterThan(0);
+    }
+    expect((await t.json('GET', `/api/v1/contacts/${survivor.body.id}/campaigns`)).body.data).toEqual([
+      expect.objectContaining({ status: 'active', current_step: 'wait', campaign: { id: campaign.body.id, name: 'Alert sales' } }),
+    ]);
+
+    expect((await t.json('DELETE', `/api/v1/contacts/${survivor.body.id}`)).status).toBe(200);
+    for (const table of ['campaign_enrollments', 'campaign_steps', 'webhook_deliveries']) {
+      expect(await count(t, `SELECT count(*) AS n FROM ${table} WHERE contact_id IN (?, ?)`, [survivor.body.id, merged.body.id]), table).toBe(0);
+    }
+    expect(await findEverywhere(t, 'merged-lead@example.com')).toEqual([]);
+    expect(await findEverywhere(t, 'Quillon')).toEqual([]);
+    // The other contact's pass and the notification about it stay.
+    expect(await count(t, 'SELECT count(*) AS n FROM campaign_enrollments WHERE contact_id = ?', [keep.body.id])).toBe(1);
+    expect(await findEverywhere(t, 'keep-lead@example.com')).toEqual(expect.arrayContaining([expect.stringMatching(/^email_outbox\.html/)]));
   });
 });

@@ -73,10 +73,24 @@ describe('README', () => {
     expect((await api('/api/v1/segments')).data.map((s: any) => s.name)).toContain('Hot pros');
     expect((await api('/api/v1/sites')).data.map((s: any) => s.name)).toContain('Marketing site');
     expect(existsSync(join(server.dir, 'contacts.csv'))).toBe(true);
-    // The email went to the local outbox, personalised and sent once.
-    const box = (await api('/api/v1/outbox')).data;
-    expect(box).toEqual([expect.objectContaining({ to: 'ada@example.com', subject: 'Welcome, Ada' })]);
-    const message = await api(`/api/v1/outbox/${box[0].id}`);
+    // The email went to the local outbox, personalised and sent once (the campaign's emails are there too).
+    const box = (await api('/api/v1/outbox?limit=100')).data;
+    const welcome = box.filter((m: any) => m.subject.startsWith('Welcome'));
+    expect(welcome).toEqual([expect.objectContaining({ to: 'ada@example.com', subject: 'Welcome, Ada' })]);
+    const message = await api(`/api/v1/outbox/${welcome[0].id}`);
     expect(message.html).toMatch(/<h1 style="color: #1f4fd1;">Hi Ada<\/h1><p>You are on pro\.<\/p>/);
+
+    // The campaign: published with the segment's two members, one contact enrolled by hand, each
+    // at its first step; Ada's path starts with the welcome email.
+    const [campaign] = (await api('/api/v1/campaigns')).data;
+    expect(campaign).toMatchObject({ name: 'Onboarding', status: 'active', version: 1 });
+    expect(campaign).not.toHaveProperty('secret');
+    const report = await api(`/api/v1/campaigns/${campaign.id}/report`);
+    expect(report.passes).toMatchObject({ entered: 3, active: 3 });
+    expect(report.steps.find((s: any) => s.step_id === 'welcome').entered).toBe(3);
+    const [pass] = (await api(`/api/v1/contacts/${ada.id}/campaigns`)).data;
+    expect(pass).toMatchObject({ campaign: { id: campaign.id, name: 'Onboarding' }, version: 1, status: 'active', source: expect.stringMatching(/^segment:/) });
+    expect(pass.path[0].step_id).toBe('welcome');
+    expect((await api('/api/v1/sites')).data.find((s: any) => s.name === 'Marketing site').timezone).toBe('Europe/Paris');
   }, 180_000);
 });

@@ -15,7 +15,7 @@ export const TAGS = [
   { name: 'Do not contact', description: 'Per-channel opt-outs (email, sms, all) with a reason.' },
   { name: 'Companies', description: 'Organisations contacts belong to (one primary each).' },
   { name: 'Privacy', description: 'Everything stored about one contact, for data-subject access requests; erasure is DELETE /contacts/{id}.' },
-  { name: 'Sites', description: 'Websites carrying the script tag: their public key, allowed origins, privacy settings and identify secret.' },
+  { name: 'Sites', description: 'Websites carrying the script tag: their public key, allowed origins, privacy settings, time zone and identify secret.' },
   { name: 'Timeline', description: 'Events of a contact or anonymous visitor, and linking a browser to a contact.' },
   { name: 'Stages', description: 'The funnel: Attract, Engage, Convert (marketing-qualified), Close, Delight, or your own.' },
   { name: 'Points', description: 'Lead scoring: point rules score events, triggers act when a score crosses a threshold, the point log says why.' },
@@ -38,6 +38,11 @@ export const TAGS = [
   { name: 'Email categories', description: 'Subscription categories contacts can leave one by one; marketing emails belong to one.' },
   { name: 'Email settings', description: 'Installation-wide email settings: frequency caps.' },
   { name: 'Outbox', description: 'Messages that would have been sent, when no provider is configured; readable in a browser at /outbox/{id} by admins.' },
+  {
+    name: 'Campaigns',
+    description:
+      'Automations that move contacts through a graph of steps (actions, decisions, conditions, waits, splits) toward goals. Definitions are versioned: publishing freezes a version, contacts in flight keep theirs. Every step runs exactly once per contact and pass, guarded by a unique key.',
+  },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {

@@ -64,7 +64,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     return (await must('POST', `/api/v1/${collection}`, body)).id as number;
   };
 
-  bodies['POST /api/v1/sites'] = { name: `Site ${n}`, allowed_origins: [ORIGIN, 'https://*.example.org'], settings: { respect_dnt: true } };
+  bodies['POST /api/v1/sites'] = { name: `Site ${n}`, allowed_origins: [ORIGIN, 'https://*.example.org'], settings: { respect_dnt: true }, timezone: 'Europe/Paris' };
   const site = await must('POST', '/api/v1/sites', bodies['POST /api/v1/sites']);
   bodies['POST /api/v1/segments/preview'] = { filter: SEGMENT_FILTERS[n % SEGMENT_FILTERS.length] };
   const field = await create('fields', { key: `fx_text_${n}`, label: `Text ${n}`, type: 'text' });
@@ -173,7 +173,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     html: `<style>p { color: red }</style><p>{{ contact.fields.fx_text | default: "x" }} <a href="${ORIGIN}/offer?x=1&amp;y=2">offer</a> <a href="{{ unsubscribe_url }}">leave</a></p>`,
     category_id: category,
   });
-  await must('POST', '/api/v1/emails', { name: `Receipt ${n}`, kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
+  const receipt = await must('POST', '/api/v1/emails', { name: `Receipt ${n}`, kind: 'transactional', subject: 'Order {{ order }}', html: '<p>{{ order }}</p>' });
   bodies['POST /api/v1/emails/{id}/send'] = { contact_id: contacts[0] };
   bodies['POST /api/v1/emails/{id}/preview'] = { contact_id: contacts[1] };
   bodies['POST /api/v1/emails/{id}/test'] = { to: `fx-test-${n}@example.com`, contact_id: contacts[2] };
@@ -207,6 +207,67 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const emailTokens = { open: /\/o\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope', click: /\/c\/([\w.-]+)/.exec(html)?.[1] ?? 'nope.nope' };
   if (emailTokens.click === 'nope.nope') throw new Error(`fixture: no tracked link in the sent message ${JSON.stringify(send)}: ${html.slice(0, 300)}`);
 
+  // The campaigns' segment source is a static list: a dynamic segment (fx-tag…) would enroll later
+  // rounds' fixture contacts into this round's campaigns, whose emails would then count against the
+  // frequency caps the walk sets, and the fixture send above would be skipped.
+  const list = await must('POST', '/api/v1/segments', { name: `Campaign list ${n}`, kind: 'static' });
+  await must('PUT', `/api/v1/segments/${list.id}/members/${contacts[1]}`);
+  // Campaigns: an active one with the fixture contacts in it (one of their steps parked as failed, so
+  // a retry has something to retry), another active one, a paused one and a draft; each round makes new ones.
+  const campaignBody = {
+    name: `Campaign ${n}`,
+    description: 'Every kind of step',
+    definition: {
+      sources: [{ type: 'segment', segment_id: list.id, exit_on_leave: true }, { type: 'form', form_id: formId }, { type: 'event', name: 'fx-signup' }],
+      start: 'mail',
+      steps: [
+        { id: 'mail', type: 'action', name: 'Welcome', action: { type: 'send_email', email_id: emailId }, next: 'pause' },
+        { id: 'pause', type: 'wait', wait: { for: { minutes: 1 } }, next: 'clicked' },
+        { id: 'clicked', type: 'decision', on: { event: 'email_clicked', email_id: emailId }, timeout: { minutes: 5 }, yes: 'tag', no: 'split' },
+        { id: 'tag', type: 'action', action: { type: 'add_tags', tags: ['fx-campaign'] }, next: 'hook' },
+        // Where loopback is refused (the real server), the campaign exits here instead (below).
+        { id: 'hook', type: 'action', action: { type: 'webhook', url: 'http://127.0.0.1:9/campaign' } as Record<string, unknown>, next: null },
+        { id: 'split', type: 'split', branches: [{ percent: 50, next: 'vip' }, { percent: 50, next: 'window' }] },
+        { id: 'vip', type: 'condition', filter: { tag: 'fx-tag' }, yes: 'points', no: null },
+        { id: 'points', type: 'action', action: { type: 'points', op: 'add', value: 5 }, next: 'notify' },
+        { id: 'notify', type: 'action', action: { type: 'notify', email_id: receipt.id, to: 'sales@example.com' }, next: 'fields' },
+        { id: 'fields', type: 'action', action: { type: 'set_fields', fields: { city: 'Lyon', 'fields.fx_text': 'campaign' } }, next: null },
+        { id: 'window', type: 'wait', wait: { window: { days: ['mon', 'tue'], from: '09:00', to: '11:00' } }, next: 'stage' },
+        { id: 'stage', type: 'action', action: { type: 'change_stage', stage_id: stage }, next: null },
+      ],
+      goals: [
+        { id: 'bought', name: 'Purchased', on: { event: 'custom', name: 'purchase' } },
+        { id: 'hot', filter: { field: 'points', op: 'gt', value: 100 } },
+      ],
+      reentry: { after_days: 1 },
+    },
+  };
+  const withHook = await t.json('POST', '/api/v1/campaigns', campaignBody);
+  if (withHook.status !== 201) campaignBody.definition.steps[4]!.action = { type: 'exit' };
+  bodies['POST /api/v1/campaigns'] = campaignBody;
+  const campaign = withHook.status === 201 ? withHook.body : await must('POST', '/api/v1/campaigns', campaignBody);
+  await must('POST', `/api/v1/campaigns/${campaign.id}/publish`);
+  bodies['POST /api/v1/campaigns/{id}/contacts'] = { contact_ids: contacts };
+  await must('POST', `/api/v1/campaigns/${campaign.id}/contacts`, { contact_ids: contacts });
+  // In process, one open step is parked as failed in the database (five real failures take an hour
+  // of backoff; a scheduler holding the row meanwhile commits nothing, its fence needs it open);
+  // against the real server there is no database handle, and the runs are only listed.
+  const parked = t.client
+    ? (
+        await t.client.execute({
+          sql: "UPDATE campaign_steps SET status = 'failed', failures = 5, error = 'fixture: parked', lease_owner = NULL WHERE id = (SELECT max(id) FROM campaign_steps WHERE campaign_id = ? AND status IN ('pending', 'waiting')) RETURNING id",
+          args: [campaign.id],
+        })
+      ).rows.map((r) => Number(r.id))
+    : ((await must('GET', `/api/v1/campaigns/${campaign.id}/steps?limit=5`)).data as { id: number }[]).map((r) => r.id);
+  // A second active one: the walk pauses and archives what it finds, and enrolling needs an active campaign.
+  const spare = await must('POST', '/api/v1/campaigns', { ...campaignBody, name: `Spare ${n}` });
+  await must('POST', `/api/v1/campaigns/${spare.id}/publish`);
+  const paused = await must('POST', '/api/v1/campaigns', { ...campaignBody, name: `Paused ${n}` });
+  await must('POST', `/api/v1/campaigns/${paused.id}/publish`);
+  await must('POST', `/api/v1/campaigns/${paused.id}/pause`);
+  const draft = await must('POST', '/api/v1/campaigns', { name: `Draft ${n}`, definition: { start: 'a', steps: [{ id: 'a', type: 'action', action: { type: 'exit' } }] } });
+
   return {
     ids: {
       contacts,
@@ -228,6 +289,9 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'email-categories': [category, spareCategory],
       'email-sends': [send.id],
       outbox: outbox.length ? outbox.map((m) => m.id) : [1],
+      campaigns: [campaign.id, spare.id, paused.id, draft.id],
+      // Step runs (GET /campaigns/{id}/steps): the parked one.
+      steps: parked.length ? parked : [1],
     },
     tags: ['fx-tag', `fx-${n}`],
     site,

@@ -38,7 +38,7 @@ export interface Keys {
 
 const MB = 1024 * 1024;
 export const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'segments', 'retention'];
+export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'campaigns', 'segments', 'retention'];
 
 // Body limits as the app sets them (api/app.ts), to know when 413 is the only right answer.
 export const limitFor = (path: string) =>
@@ -342,6 +342,9 @@ export class Generator {
     if (!only && (key.endsWith('/segments') || key.endsWith('/segments/preview') || key.endsWith('/segments/{id}'))) {
       if (r.chance(0.7)) base = { ...(base ?? {}), filter: this.hostileFilter() };
     }
+    if (!only && (key === 'POST /api/v1/campaigns' || key === 'PATCH /api/v1/campaigns/{id}') && r.chance(0.5)) {
+      base = { ...(base && typeof base === 'object' ? base : {}), name: `Hostile ${r.int(1e6)}`, definition: this.hostileDefinition() };
+    }
     let kind: string;
     let text: string | Uint8Array;
     let contentType = 'application/json';
@@ -468,6 +471,47 @@ export class Generator {
     ])();
     if (r.chance(0.2)) return { all: [base, { [key]: value }] };
     return setPath(base, [key], value);
+  }
+
+  /**
+   * Campaign definitions: the fixture's valid one with a hostile graph or step (the schema names
+   * the shape, not the meaning): cycles, self-loops, dangling and duplicate ids, prototype-named
+   * ids, the longest chain and one step over, dense DAGs, bad splits, waits and webhook targets,
+   * deep or broken filters, ids of nothing, a campaign enrolling into itself.
+   */
+  hostileDefinition(): unknown {
+    const r = this.r;
+    const def: any = structuredClone((this.fx.bodies['POST /api/v1/campaigns'] as any)?.definition ?? { start: 'a', steps: [] });
+    const tag = (id: string, next: string | null) => ({ id, type: 'action', action: { type: 'add_tags', tags: ['h'] }, next });
+    const chain = (n: number) => Array.from({ length: n }, (_, i) => tag(`s${i}`, i + 1 < n ? `s${i + 1}`: null));
+    // Each step leads to the next two: many paths, one graph walk.
+    const dag = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `s${i}`, type: 'decision', on: { points_at_least: i }, timeout: { minutes: 1 }, yes: i + 1 < n ? `s${i + 1}` : null, no: i + 2 < n ? `s${i + 2}` : null }));
+    const step = (s: unknown) => ({ ...def, start: 'x', steps: [s] });
+    const id = () => r.pick([...PROTO_KEYS.filter((k) => /^[A-Za-z0-9_-]+$/.test(k)), 'a', hostileString(r).slice(0, 60)]);
+    return r.weighted<() => unknown>([
+      [2, () => ({ ...def, start: 'a', steps: [tag('a', 'b'), tag('b', 'c'), tag('c', 'a')] })],
+      [1, () => ({ ...def, start: 'a', steps: [tag('a', 'a')] })],
+      [1, () => ({ ...def, start: 'a', steps: [tag('a', 'nowhere'), tag('lost', null)] })],
+      [1, () => ({ ...def, start: 'a', steps: [tag('a', null), tag('a', null)] })],
+      [2, () => {
+        const a = id();
+        const b = id();
+        return { ...def, start: a, steps: [tag(a, b), tag(b, null)], goals: [{ id: r.pick(['constructor', '__proto__', 'toString']), on: { event: 'custom', name: 'x' } }] };
+      }],
+      [1, () => ({ ...def, start: 's0', steps: chain(r.pick([200, 201, 5000])) })],
+      [1, () => ({ ...def, start: 's0', steps: dag(r.pick([60, 200])) })],
+      [1, () => step({ id: 'x', type: 'split', branches: r.pick([[], [{ percent: 100, next: null }], [{ percent: 0, next: null }, { percent: 100, next: null }], [{ percent: 50, next: null }, { percent: 50.5, next: null }], Array.from({ length: 100 }, () => ({ percent: 1, next: null }))]) })],
+      [2, () => step({ id: 'x', type: 'wait', next: null, wait: r.pick<unknown>([{}, { for: {} }, { for: { days: 3650, hours: 100_000, minutes: 10_000_000 } }, { until: r.pick(['9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+99:00', 'tomorrow']) }, { window: { days: ['mon', 'mon', 'sun'], from: '23:59', to: '00:00' } }, { window: { days: [], from: '09:00', to: '10:00' } }, { for: { days: 1 }, until: '2026-01-01T00:00:00Z' }]) })],
+      [2, () => step({ id: 'x', type: 'action', next: null, action: { type: 'webhook', url: r.pick(['http://169.254.169.254/latest', 'http://[::ffff:10.0.0.1]/', 'file:///etc/passwd', 'http://0x7f.1/', 'http://10.1.2.3/', 'https://example.com/' + big(3000, 'a'), 'javascript:alert(1)']) } })],
+      [2, () => step({ id: 'x', type: 'condition', filter: this.hostileFilter(), yes: null, no: null })],
+      [1, () => ({ ...def, goals: [{ id: 'g', filter: this.hostileFilter() }] })],
+      [1, () => step({ id: 'x', type: 'action', next: null, action: { type: 'set_fields', fields: { [r.pick(['fields.__proto__', 'fields.constructor', 'constructor', 'email', 'fields.x', 'points', 'fields.' + big(100, 'a')])]: hostileValue(r) } } })],
+      [1, () => step({ id: 'x', type: 'action', next: null, action: r.pick<unknown>([{ type: 'enroll', campaign_id: r.pick([...(this.fx.ids.campaigns ?? []), 2 ** 53, 0]) }, { type: 'send_email', email_id: r.pick([999_999, 2 ** 53 - 1, -1]) }, { type: 'notify', email_id: this.fx.ids.emails?.[0] ?? 1, to_field: r.pick(['fields.owner', 'email', 'fields.__proto__']) }, { type: 'points', op: 'set', value: 1e300 }, { type: 'exit', extra: 1 }]) })],
+      [1, () => step({ id: 'x', type: 'decision', yes: null, no: null, timeout: { minutes: 1 }, on: r.pick<unknown>([{ event: 'custom' }, { event: 'page_view', url: { op: 'regex', value: '(a+)+$' } }, { event: 'email_clicked', email_id: 1, form_id: 2 }, { points_at_least: 1, stage_id: 1 }, { stage_id: 999_999 }]) })],
+      [1, () => ({ ...def, sources: Array.from({ length: r.pick([1, 21]) }, () => r.pick<unknown>([{ type: 'segment', segment_id: 999_999 }, { type: 'form', form_id: 0 }, { type: 'event', name: hostileString(r).slice(0, 200) }])) })],
+      [1, () => ({ ...def, reentry: r.pick<unknown>([{ after_days: 0 }, 'always', { after_days: 1e9 }, null]) })],
+    ])();
   }
 
   private csvBody(): { body: string | Uint8Array; kind: string } {

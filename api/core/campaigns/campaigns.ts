@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '@libsql/client';
 import type { Ctx } from '../context';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { randomToken } from '../util/crypto';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
@@ -63,10 +63,23 @@ const record = (r: Row): CampaignRecord => ({
   archived_at: iso(r.archived_at === null ? null : Number(r.archived_at)),
 });
 
-const view = (c: CampaignRecord, showSecret = false): CampaignView => {
-  const { secret, ...rest } = c;
-  return showSecret ? { ...rest, secret } : rest;
+const view = (c: CampaignRecord): CampaignView => {
+  const { secret: _secret, ...rest } = c;
+  return rest;
 };
+
+/**
+ * checkDefinition names fields inside the definition ("steps.2.action.email_id"); the API's
+ * bodies carry it as `definition`, so its problems are named from there, as the schema's are.
+ */
+async function checkWorkingCopy(ctx: Ctx, def: Definition, selfId?: number): Promise<void> {
+  try {
+    await checkDefinition(ctx, def, selfId);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError((e.details ?? []).map((d) => ({ field: d.field ? `definition.${d.field}` : 'definition', message: d.message })));
+    throw e;
+  }
+}
 
 export async function campaignRecord(ctx: Ctx, id: number): Promise<CampaignRecord> {
   const r = await ctx.client.execute({ sql: 'SELECT * FROM campaigns WHERE id = ?', args: [id] });
@@ -105,15 +118,16 @@ export async function activeCampaigns(ctx: Ctx): Promise<(Enrollable & { name: s
   return out;
 }
 
-export async function createCampaign({ ctx, input: raw }: { ctx: Ctx; input: CampaignInput }): Promise<CampaignView> {
+export async function createCampaign({ ctx, input: raw }: { ctx: Ctx; input: CampaignInput }): Promise<CampaignRecord> {
   const input = { ...raw, definition: parseDefinition(raw.definition) };
-  await checkDefinition(ctx, input.definition);
+  await checkWorkingCopy(ctx, input.definition);
   const now = ctx.now();
   const r = await ctx.client.execute({
     sql: "INSERT INTO campaigns (name, description, status, definition, secret, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?) RETURNING *",
     args: [input.name, input.description ?? null, JSON.stringify(input.definition), 'whsec_' + randomToken(32), now, now],
   });
-  return view(record(r.rows[0]!), true);
+  // The answer to create is one of the two that show the secret (rotate is the other).
+  return record(r.rows[0]!);
 }
 
 export async function getCampaign({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<CampaignView> {
@@ -133,7 +147,7 @@ export async function updateCampaign({ ctx, input }: { ctx: Ctx; input: { id: nu
   const cur = await campaignRecord(ctx, input.id);
   if (cur.status === 'archived') throw new ConflictError('This campaign is archived; archived campaigns cannot change.');
   if (input.patch.definition) input.patch.definition = parseDefinition(input.patch.definition);
-  if (input.patch.definition) await checkDefinition(ctx, input.patch.definition, cur.id);
+  if (input.patch.definition) await checkWorkingCopy(ctx, input.patch.definition, cur.id);
   await ctx.client.execute({
     sql: 'UPDATE campaigns SET name = ?, description = ?, definition = ?, updated_at = ? WHERE id = ?',
     args: [
@@ -176,7 +190,7 @@ function segmentEnrollments(c: Enrollable & { definition: Definition }, now: num
 export async function publishCampaign({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<CampaignView & { enrolled: number }> {
   const cur = await campaignRecord(ctx, input.id);
   if (cur.status === 'archived') throw new ConflictError('This campaign is archived; archived campaigns cannot be published again.');
-  await checkDefinition(ctx, cur.definition, cur.id);
+  await checkWorkingCopy(ctx, cur.definition, cur.id);
   const now = ctx.now();
   const version = (cur.version ?? 0) + 1;
   const status = cur.status === 'paused' ? 'paused' : 'active';
@@ -224,7 +238,7 @@ export async function archiveCampaign({ ctx, input }: { ctx: Ctx; input: { id: n
 }
 
 /** A new signing secret for the campaign's webhook actions, answered once; waiting deliveries switch to it. */
-export async function rotateCampaignSecret({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<CampaignView> {
+export async function rotateCampaignSecret({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<CampaignRecord> {
   const cur = await campaignRecord(ctx, input.id);
   const secret = 'whsec_' + randomToken(32);
   await ctx.client.batch(
@@ -234,5 +248,5 @@ export async function rotateCampaignSecret({ ctx, input }: { ctx: Ctx; input: { 
     ],
     'write',
   );
-  return view(await campaignRecord(ctx, cur.id), true);
+  return campaignRecord(ctx, cur.id);
 }

@@ -83,7 +83,11 @@ export const CampaignAction = z.discriminatedUnion('type', [
   ACTIONS.change_stage.params.extend({ type: z.literal('change_stage') }),
   ACTIONS.add_to_segment.params.extend({ type: z.literal('add_to_segment') }),
   ACTIONS.remove_from_segment.params.extend({ type: z.literal('remove_from_segment') }),
-  ACTIONS.webhook.params.extend({ type: z.literal('webhook') }),
+  // The scoring action's `secret` is documented for triggers; here checkDefinition refuses it (the campaign's secret signs).
+  ACTIONS.webhook.params.extend({
+    type: z.literal('webhook'),
+    secret: ACTIONS.webhook.params.shape.secret.describe("Leave it out: campaign webhooks are signed with the campaign's secret (422 when given)"),
+  }),
   z.strictObject({ type: z.literal('points'), op: z.enum(['add', 'subtract', 'set']), value: z.number().int().min(-1_000_000).max(1_000_000) }),
   z.strictObject({
     type: z.literal('set_fields'),

@@ -33,7 +33,8 @@ function eventSql(m: EventMatch, scope: MatchScope): Sql {
   const where = [`e.contact_id = ${scope.contact}`, 'e.type = ?', `e.created_at >= ${scope.since}`, `e.created_at <= ${scope.until}`];
   const args: InValue[] = [m.event];
   // Opens by privacy proxies and clicks by link scanners are not the contact's doing.
-  if (m.event === 'email_opened' || m.event === 'email_clicked') where.push("json_extract(e.props, '$.machine') IS NULL");
+  // Every open and click carries `machine` (false for people), so "not a machine" is `IS NOT 1`, not "absent".
+  if (m.event === 'email_opened' || m.event === 'email_clicked') where.push("json_extract(e.props, '$.machine') IS NOT 1");
   if (m.email_id !== undefined) where.push("json_extract(e.props, '$.email_id') = ?"), args.push(m.email_id);
   if (m.form_id !== undefined) where.push("json_extract(e.props, '$.form_id') = ?"), args.push(m.form_id);
   if (m.asset_id !== undefined) where.push("json_extract(e.props, '$.asset_id') = ?"), args.push(m.asset_id);

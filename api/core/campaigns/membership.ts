@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError } from '../errors';
 import { iso } from '../util/time';
+import { after, encodeCursor, type PageInput } from '../util/cursor';
 import { resolveContactId } from '../contacts/contacts';
 import { campaignRecord, loadVersion } from './campaigns';
 import { endPassStatements, enrollStatements } from './enroll';
@@ -22,18 +23,28 @@ export async function enrollContacts({ ctx, input }: { ctx: Ctx; input: { id: nu
   if (c.status !== 'active' || c.version === null) throw new ConflictError(`Only active campaigns take contacts; this one is ${c.status}.`);
   const def = await loadVersion(ctx, c.id, c.version);
   if (!def) throw new NotFoundError('Campaign version');
-  const ids = [...new Set(await Promise.all(input.contactIds.map((id) => resolveContactId(ctx, id))))];
+  // Merged ids count as their survivor: one look-up for the whole list, not one per id.
+  const given = [...new Set(input.contactIds)];
+  const aliases = await ctx.client.execute({ sql: 'SELECT old_id, contact_id FROM contact_aliases WHERE old_id IN (SELECT value FROM json_each(?))', args: [JSON.stringify(given)] });
+  const survivor = new Map(aliases.rows.map((a) => [Number(a.old_id), Number(a.contact_id)]));
+  const resolved = (id: number) => survivor.get(id) ?? id;
+  const ids = [...new Set(given.map(resolved))];
   const now = ctx.now();
-  await ctx.client.batch(
-    enrollStatements({ id: c.id, version: c.version, definition: def }, { source: 'manual', candidates: { sql: 'SELECT value AS contact_id FROM json_each(?)', args: [JSON.stringify(ids)] }, now }),
+  const list = JSON.stringify(ids);
+  // One write transaction: the highest pass id before and the passes after tell exactly who got a
+  // new pass here (a contact enrolled earlier at the same instant is not counted again).
+  const out = await ctx.client.batch(
+    [
+      { sql: 'SELECT coalesce(max(id), 0) AS last FROM campaign_enrollments', args: [] },
+      ...enrollStatements({ id: c.id, version: c.version, definition: def }, { source: 'manual', candidates: { sql: 'SELECT value AS contact_id FROM json_each(?)', args: [list] }, now }),
+      { sql: 'SELECT contact_id, id FROM campaign_enrollments WHERE campaign_id = ? AND contact_id IN (SELECT value FROM json_each(?))', args: [c.id, list] },
+    ],
     'write',
   );
-  const r = await ctx.client.execute({
-    sql: 'SELECT contact_id FROM campaign_enrollments WHERE campaign_id = ? AND entered_at = ? AND source = ? AND contact_id IN (SELECT value FROM json_each(?))',
-    args: [c.id, now, 'manual', JSON.stringify(ids)],
-  });
+  const before = Number(out[0]!.rows[0]!.last);
+  const r = { rows: out.at(-1)!.rows.filter((x) => Number(x.id) > before) };
   const enrolled = new Set(r.rows.map((x) => Number(x.contact_id)));
-  return { enrolled: enrolled.size, not_enrolled: ids.filter((id) => !enrolled.has(id)) };
+  return { enrolled: enrolled.size, not_enrolled: given.filter((id) => !enrolled.has(resolved(id))) };
 }
 
 /** Takes a contact out of a campaign now: its pass ends as exited (reason removed), its open steps are cancelled. */
@@ -50,18 +61,24 @@ export async function removeContact({ ctx, input }: { ctx: Ctx; input: { id: num
 
 const at = (v: unknown) => iso(v === null || v === undefined ? null : Number(v));
 
-/** GET /contacts/{id}/campaigns: every pass of the contact, newest first, each with the path it took. */
-export async function contactCampaigns({ ctx, input }: { ctx: Ctx; input: { contactId: number } }) {
+/**
+ * GET /contacts/{id}/campaigns: every pass of the contact, newest first, each with the path it took.
+ * Paged like every list (keyset on the pass id); the path is read for the page's passes only.
+ */
+export async function contactCampaigns({ ctx, input }: { ctx: Ctx; input: PageInput & { contactId: number } }) {
   const id = await resolveContactId(ctx, input.contactId);
   const exists = await ctx.client.execute({ sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [id] });
   if (!exists.rows[0]) throw new NotFoundError('Contact');
-  const passes = await ctx.client.execute({
-    sql: `SELECT e.*, c.name FROM campaign_enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.contact_id = ? ORDER BY e.entered_at DESC, e.id DESC LIMIT 200`,
-    args: [id],
+  const a = after(input.cursor, null, 'e.id', true);
+  const all = await ctx.client.execute({
+    sql: `SELECT e.*, c.name FROM campaign_enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.contact_id = ? AND ${a.sql} ORDER BY e.id DESC LIMIT ?`,
+    args: [id, ...a.args, input.limit + 1],
   });
+  const more = all.rows.length > input.limit;
+  const passes = { rows: more ? all.rows.slice(0, input.limit) : all.rows };
   const steps = await ctx.client.execute({
-    sql: 'SELECT * FROM campaign_steps WHERE contact_id = ? ORDER BY id',
-    args: [id],
+    sql: "SELECT * FROM campaign_steps WHERE contact_id = ? AND (campaign_id, rotation) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY id",
+    args: [id, JSON.stringify(passes.rows.map((p) => [Number(p.campaign_id), Number(p.rotation)]))],
   });
   const data = passes.rows.map((p) => {
     const path = steps.rows
@@ -91,5 +108,6 @@ export async function contactCampaigns({ ctx, input }: { ctx: Ctx; input: { cont
       path,
     };
   });
-  return { data };
+  const last = passes.rows.at(-1);
+  return { data, has_more: more, next_cursor: more && last ? encodeCursor([null, Number(last.id)]) : null };
 }

@@ -46,7 +46,8 @@ export async function campaignReport({ ctx, input }: { ctx: Ctx; input: { id: nu
       converted,
       conversion_rate: entered ? converted / entered : 0,
     },
-    goals: def.goals.map((g) => ({ id: g.id, name: g.name ?? null, conversions: Number(count(goals!.rows, 'goal')[g.id] ?? 0) })),
+    // A goal id is the user's string ("constructor" is a valid one): looked up in a Map, never on a plain object.
+    goals: def.goals.map((g) => ({ id: g.id, name: g.name ?? null, conversions: new Map(goals!.rows.map((r) => [String(r.goal), Number(r.n)])).get(g.id) ?? 0 })),
     steps: ids.map((id) => {
       const s = pick(steps!.rows, id, 'status');
       return {

@@ -33,6 +33,10 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   { table: 'email_sends', column: 'contact_id', merge: 'move' },
   { table: 'email_outbox', column: 'contact_id', merge: 'move' },
   { table: 'contact_subscriptions', column: 'contact_id', merge: 'move' },
+  // Campaign passes and the steps they reached. A merge moves them, except in a campaign the
+  // survivor was in too: there the survivor's passes stay and the other's go (moveStatements).
+  { table: 'campaign_enrollments', column: 'contact_id', merge: 'move' },
+  { table: 'campaign_steps', column: 'contact_id', merge: 'move' },
   // by: 'email' — matched on the contact's normalised address, for sends made to an address
   // (a transactional send without a contact) and for what was queued before an email change.
   { table: 'email_sends', column: 'to_email', merge: 'none', by: 'email' },
@@ -63,6 +67,8 @@ export const OTHER_TABLES: Record<string, string> = {
   email_broadcasts: 'broadcast definitions (email, segments, schedule, A/B); their sends are email_sends',
   email_identify_uses: 'signatures of email click-through identify tokens already used (single use), kept until they expire; the token names a send, the row names nobody',
   email_webhook_receipts: "ids of provider webhook deliveries already handled, for de-duplication; the payloads are not kept",
+  campaigns: 'campaign definitions (working copy), status and webhook signing secret; who is in them is campaign_enrollments and campaign_steps',
+  campaign_versions: 'published, frozen campaign definitions; no contact data',
   companies: 'organisations; which contacts belong to them is company_contacts',
   fields: 'custom field definitions; the values live on the contact row',
   focus_items: 'focus item definitions; views and clicks are events',
@@ -77,6 +83,10 @@ export const OTHER_TABLES: Record<string, string> = {
   stages: 'funnel stage definitions; a contact stage is a column of contacts',
   tags: 'tag names; who has them is contact_tags',
 };
+
+// The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).
+const NOTIFY_SENDS = `SELECT id FROM email_sends WHERE reason LIKE 'campaign:%:contact:%'
+  AND substr(reason, instr(reason, ':contact:') + 9) IN (SELECT CAST(? AS TEXT) UNION ALL SELECT CAST(old_id AS TEXT) FROM contact_aliases WHERE contact_id = ?)`;
 
 /** Statements that erase a contact and everything about it (the contact row last). */
 export function eraseStatements(id: number): InStatement[] {
@@ -109,6 +119,14 @@ export function eraseStatements(id: number): InStatement[] {
         AND props ->> 'send_id' IN (SELECT id FROM email_sends WHERE to_email = (SELECT email_normalized FROM contacts WHERE id = ?))`,
       args: [id],
     },
+    // Campaign `notify` sends go to your team, not to the contact, but carry the contact (its email
+    // and name, in the variables and the rendered message); their reason names it:
+    // campaign:<id>:<step>:<pass>:contact:<contact id> — this contact's id or one merged into it.
+    ...[
+      `DELETE FROM events WHERE contact_id IS NULL AND type IN ('email_opened', 'email_clicked') AND props ->> 'send_id' IN (${NOTIFY_SENDS})`,
+      `DELETE FROM email_outbox WHERE send_id IN (${NOTIFY_SENDS})`,
+      `DELETE FROM email_sends WHERE id IN (${NOTIFY_SENDS})`,
+    ].map((sql) => ({ sql, args: [id, id] })),
     // Matched by address first: the contact row still names it.
     ...CONTACT_DATA.filter((t) => t.by === 'email').map(({ table, column }) => ({
       sql: `DELETE FROM ${table} WHERE ${column} = (SELECT email_normalized FROM contacts WHERE id = ?)`,

@@ -6,6 +6,7 @@ import { randomToken } from '../util/crypto';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { deleteForSite } from './visitors';
+import { isTimeZone } from '../campaigns/timing';
 
 // "https://example.com", "http://127.0.0.2:8080" or "https://*.example.com".
 const ORIGIN_RE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
@@ -25,12 +26,22 @@ export const SiteInput = z.strictObject({
     .max(50)
     .default([]),
   settings: SiteSettings.default({}),
+  timezone: z
+    .string()
+    .max(64, { abort: true })
+    .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Paris')
+    // Stored as the runtime spells it ("europe/paris" → "Europe/Paris"), so every reader agrees.
+    .transform((tz) => new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone)
+    .nullable()
+    .optional()
+    .describe("The site's IANA time zone: campaign waits for a time window use it for contacts without a `timezone` field (else UTC)"),
 });
 export type SiteInput = z.infer<typeof SiteInput>;
 export const SitePatch = z.strictObject({
   name: SiteInput.shape.name.optional(),
   allowed_origins: SiteInput.shape.allowed_origins.unwrap().optional(),
   settings: SiteSettings.optional(),
+  timezone: SiteInput.shape.timezone,
 });
 
 export interface Site {
@@ -45,6 +56,8 @@ export interface Site {
     allow_automation: boolean;
     retention_days: number;
   };
+  /** IANA time zone name, or null (UTC). */
+  timezone: string | null;
   /** The sample site behind /demo (created on the first start; yours to delete). */
   is_sample: boolean;
   created_at: string;
@@ -78,6 +91,7 @@ function record(r: Row): SiteRecord {
       allow_automation: Number(r.allow_automation) === 1,
       retention_days: Number(r.retention_days),
     },
+    timezone: r.timezone === null || r.timezone === undefined ? null : String(r.timezone),
     is_sample: Number(r.is_sample) === 1,
     created_at: iso(Number(r.created_at))!,
     updated_at: iso(Number(r.updated_at))!,
@@ -92,8 +106,8 @@ export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput & 
   const now = ctx.now();
   const s = input.settings;
   const res = await ctx.client.execute({
-    sql: `INSERT INTO sites (name, public_key, secret, allowed_origins, consent_required, respect_dnt, anonymize_ip, allow_automation, retention_days, is_sample, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    sql: `INSERT INTO sites (name, public_key, secret, allowed_origins, consent_required, respect_dnt, anonymize_ip, allow_automation, retention_days, timezone, is_sample, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     args: [
       input.name,
       'pk_' + randomToken(20),
@@ -104,6 +118,7 @@ export async function createSite({ ctx, input }: { ctx: Ctx; input: SiteInput & 
       s.anonymize_ip ? 1 : 0,
       s.allow_automation ? 1 : 0,
       s.retention_days ?? 180,
+      input.timezone ?? null,
       input.is_sample ? 1 : 0,
       now,
       now,
@@ -128,9 +143,10 @@ export async function listSites({ ctx, input }: { ctx: Ctx; input: { limit: numb
 
 export async function updateSite({ ctx, input }: { ctx: Ctx; input: { id: number; patch: z.infer<typeof SitePatch> } }): Promise<SiteRecord> {
   const sets: string[] = [];
-  const args: (string | number)[] = [];
+  const args: (string | number | null)[] = [];
   if (input.patch.name !== undefined) sets.push('name = ?'), args.push(input.patch.name);
   if (input.patch.allowed_origins !== undefined) sets.push('allowed_origins = ?'), args.push(JSON.stringify([...new Set(input.patch.allowed_origins)]));
+  if (input.patch.timezone !== undefined) sets.push('timezone = ?'), args.push(input.patch.timezone);
   for (const [k, col] of Object.entries(SETTING_COLS)) {
     const v = input.patch.settings?.[k as keyof typeof SETTING_COLS];
     if (v === undefined) continue;

@@ -17,6 +17,10 @@ const Site = z
       allow_automation: z.boolean().openapi({ description: 'Store hits from automated browsers (navigator.webdriver); for testing' }),
       retention_days: z.number().int().openapi({ description: 'Days anonymous visitors and their events are kept' }),
     }),
+    timezone: z.string().nullable().openapi({
+      description: "IANA time zone name (e.g. Europe/Paris), or null: UTC. Campaign waits for a time window use it for contacts whose own `timezone` field is empty",
+      example: 'Europe/Paris',
+    }),
     is_sample: z.boolean().openapi({ description: 'The sample site behind /demo, created on the first start; delete it when you no longer need it' }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -41,7 +45,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
       request: {
         body: jsonBody(
           SiteInput.openapi('SiteInput', {
-            example: { name: 'Marketing site', allowed_origins: ['https://www.example.com'], settings: { respect_dnt: true } },
+            example: { name: 'Marketing site', allowed_origins: ['https://www.example.com'], settings: { respect_dnt: true }, timezone: 'Europe/Paris' },
           }),
         ),
       },
@@ -83,7 +87,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
       tags,
       security,
       summary: 'Update a site',
-      description: 'allowed_origins, when given, replaces the list; settings are merged.',
+      description: 'allowed_origins, when given, replaces the list; settings are merged; `timezone: null` clears the time zone (UTC).',
       request: { params: IdParam, body: jsonBody(SitePatch.openapi('SitePatch')) },
       responses: { 200: json(Site, 'Updated'), ...errors(404, 415) },
     }),
