@@ -3,7 +3,7 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { actionStatements, type Action } from '../scoring/actions';
 import { recomputeStatements } from '../scoring/points';
-import { touch, writeField } from '../contacts/writes';
+import { writeField, type ContactSet } from '../contacts/writes';
 import { compileEnv } from '../segments/membership';
 import { compileFilter } from '../segments/compile';
 import { loadEmail } from '../email/emails';
@@ -245,41 +245,45 @@ async function enroll(rc: RunContext, a: Extract<CampaignAction, { type: 'enroll
   };
 }
 
-/** The per-contact actions shared with point triggers (scoring/actions.ts), points and fields: statements per row behind its fence. */
-function perContact(rc: RunContext, a: CampaignAction): GroupResult {
+/** The contacts of a group whose rows this holder still holds (its fence, set-based). */
+const held = (rc: RunContext): ContactSet => ({ sql: FENCED_CONTACTS, args: [fenceJson(rc.rows), rc.owner] });
+
+/**
+ * The actions shared with point triggers and forms (scoring/actions.ts), points and fields: a
+ * few statements for the whole group, over the contacts whose rows are still held.
+ */
+function forGroup(rc: RunContext, a: CampaignAction): GroupResult {
+  const contacts = held(rc);
   const effects: InStatement[] = [];
-  for (const r of rc.rows) {
-    const guard = fence(rc.owner, r);
-    if (a.type === 'points') {
-      const delta = a.op === 'add' ? '?' : a.op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
-      effects.push({
-        sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id = ? AND (${guard.sql})`,
-        args: [a.value, `campaign "${rc.campaign.name}", step ${rc.step.id}`, rc.now, r.contactId, ...guard.args],
-      });
-    } else if (a.type === 'set_fields') {
-      for (const [k, v] of Object.entries(a.fields)) effects.push(writeField(r.contactId, k, v, rc.now, guard));
-    } else {
-      const run = {
-        contactId: r.contactId,
-        now: rc.now,
-        actor: { type: 'campaign' as const, id: rc.campaign.id, name: rc.campaign.name },
-        guard,
-        key: `campaign:${rc.campaign.id}:${rc.step.id}:${r.contactId}:${r.rotation}`,
-        about: {
-          type: 'campaign.action',
-          source: `campaign:${rc.campaign.id}`,
-          campaign: { id: rc.campaign.id, name: rc.campaign.name },
-          step: { id: rc.step.id, name: rc.step.name ?? null },
-          rotation: r.rotation,
-        },
-      };
-      const action = (a.type === 'webhook' ? { ...a, secret: rc.campaign.secret } : a) as Action;
-      effects.push(...actionStatements(run, action));
-    }
+  if (a.type === 'points') {
+    const delta = a.op === 'add' ? '?' : a.op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
+    effects.push(
+      {
+        sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id IN (SELECT contact_id FROM (${contacts.sql}))`,
+        args: [a.value, `campaign "${rc.campaign.name}", step ${rc.step.id}`, rc.now, ...contacts.args],
+      },
+      ...recomputeStatements(JSON.stringify(rc.rows.map((r) => r.contactId)), rc.now, `campaign "${rc.campaign.name}"`, { type: 'campaign', id: rc.campaign.id }),
+    );
+  } else if (a.type === 'set_fields') {
+    effects.push(...Object.entries(a.fields).map(([k, v]) => writeField(contacts, k, v, rc.now)));
+  } else {
+    const run = {
+      contacts,
+      now: rc.now,
+      actor: { type: 'campaign' as const, id: rc.campaign.id, name: rc.campaign.name },
+      // One delivery per campaign, step, pass and contact: `…:<rotation>:contact:<id>:<url>`.
+      key: `campaign:${rc.campaign.id}:${rc.step.id}:${rc.rows[0]!.rotation}:contact:`,
+      about: {
+        type: 'campaign.action',
+        source: `campaign:${rc.campaign.id}`,
+        campaign: { id: rc.campaign.id, name: rc.campaign.name },
+        step: { id: rc.step.id, name: rc.step.name ?? null },
+        rotation: rc.rows[0]!.rotation,
+      },
+    };
+    const action = (a.type === 'webhook' ? { ...a, secret: rc.campaign.secret } : a) as Action;
+    effects.push(...actionStatements(run, action));
   }
-  const ids = JSON.stringify(rc.rows.map((r) => r.contactId));
-  if (a.type === 'points') effects.push(...recomputeStatements(ids, rc.now, `campaign "${rc.campaign.name}"`, { type: 'campaign', id: rc.campaign.id }));
-  if (a.type === 'set_fields') effects.push(touch(rc.rows.map((r) => r.contactId), rc.now));
   return { outcomes: rc.rows.map((r) => done(r, rc.step)), effects };
 }
 
@@ -301,7 +305,7 @@ export async function runGroup(rc: RunContext): Promise<GroupResult> {
       if (a.type === 'notify') return notify(rc, a);
       if (a.type === 'enroll') return enroll(rc, a);
       if (a.type === 'exit') return { outcomes: rc.rows.map((r) => ({ ...done(r, step), next: null, end: 'exited' as const })), effects: [] };
-      return perContact(rc, a);
+      return forGroup(rc, a);
     }
   }
   throw new NotFoundError('Step');

@@ -81,16 +81,17 @@ export function writeValues(id: number, p: ContactValues, now: number, mode: 're
   return { sql: `UPDATE contacts SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ?${returning ? ' RETURNING id' : ''}`, args: [...args, now, id] };
 }
 
-/** One field by its form/action name: a built-in column, or `fields.<key>` for a custom field. */
-export function writeField(id: number, field: string, value: unknown, now: number, guard: Guard = ALWAYS): InStatement {
+/** One field by its form/action name, for one contact or a set: a built-in column, or `fields.<key>` for a custom field. */
+export function writeField(contacts: ContactSet, field: string, value: unknown, now: number): InStatement {
+  const who = `id IN (SELECT contact_id FROM (${contacts.sql}))`;
   if (field.startsWith('fields.')) {
     return {
-      sql: `UPDATE contacts SET custom = json_patch(custom, ?), updated_at = ? WHERE id = ? AND (${guard.sql})`,
-      args: [JSON.stringify({ [field.slice(7)]: value }), now, id, ...guard.args],
+      sql: `UPDATE contacts SET custom = json_patch(custom, ?), updated_at = ? WHERE ${who}`,
+      args: [JSON.stringify({ [field.slice(7)]: value }), now, ...contacts.args],
     };
   }
   if (!(CORE_COLUMNS as string[]).includes(field) || field === 'email') throw new Error(`not a writable contact column: ${field}`);
-  return { sql: `UPDATE contacts SET ${field} = ?, updated_at = ? WHERE id = ? AND (${guard.sql})`, args: [value as InValue, now, id, ...guard.args] };
+  return { sql: `UPDATE contacts SET ${field} = ?, updated_at = ? WHERE ${who}`, args: [value as InValue, now, ...contacts.args] };
 }
 
 /** Marks contacts changed (their tags, companies, do-not-contact or sales status did), so segments re-check them. */
@@ -109,12 +110,23 @@ export function touchCompanyContacts(companyId: number, now: number): InStatemen
   };
 }
 
-/** Moves a contact to a stage (or none) unless it is there already. */
-export function writeStage(id: number, stageId: number | null, now: number, guard: Guard = ALWAYS): InStatement {
+/** SQL yielding `contact_id`s: the contacts a statement acts on (one behind a guard, or a set). */
+export type ContactSet = { sql: string; args: InValue[] };
+
+/** One contact, when the guard holds. */
+export const oneContact = (id: number, guard: Guard = ALWAYS): ContactSet => ({ sql: `SELECT ? AS contact_id WHERE (${guard.sql})`, args: [id, ...guard.args] });
+
+/** Moves contacts to a stage (or none) unless they are there already. */
+export function writeStage(contacts: ContactSet, stageId: number | null, now: number): InStatement {
   return {
-    sql: `UPDATE contacts SET stage_id = ?, updated_at = ? WHERE id = ? AND stage_id IS NOT ? AND (${guard.sql})`,
-    args: [stageId, now, id, stageId, ...guard.args],
+    sql: `UPDATE contacts SET stage_id = ?, updated_at = ? WHERE id IN (SELECT contact_id FROM (${contacts.sql})) AND stage_id IS NOT ?`,
+    args: [stageId, now, ...contacts.args, stageId],
   };
+}
+
+/** Marks a set of contacts changed (see touch). */
+export function touchSet(contacts: ContactSet, now: number): InStatement {
+  return { sql: `UPDATE contacts SET updated_at = ? WHERE id IN (SELECT contact_id FROM (${contacts.sql}))`, args: [now, ...contacts.args] };
 }
 
 /** A deleted stage leaves its contacts without one. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ACTIONS, type ActionRun } from '../scoring/actions';
+import { oneContact } from '../contacts/writes';
 import { prepareContact, TagName } from '../contacts/prepare';
 import { writeField } from '../contacts/writes';
 import type { FieldDef } from '../contacts/fields';
@@ -37,11 +38,10 @@ const def = <S extends z.ZodType>(d: FormActionDef<S>) => d;
 // submission insert in the same transaction is the once-only guard.
 function scoringRun(run: FormActionRun): ActionRun {
   return {
-    contactId: run.contactId!,
+    contacts: oneContact(run.contactId!),
     now: run.now,
     actor: { type: 'form', id: run.formId },
-    guard: { sql: '1', args: [] },
-    key: `form:${run.formId}:${run.clientId}`,
+    key: `form:${run.formId}:${run.clientId}:contact:`,
     about: { source: 'form', form_id: run.formId, client_id: run.clientId },
   };
 }
@@ -99,7 +99,7 @@ export const FORM_ACTIONS = {
       const value = p.field.startsWith('fields.') ? r.value.custom![p.field.slice(7)] : r.value.cols[p.field];
       return { ok: true, params: { field: p.field, value: (value ?? null) as typeof p.value } };
     },
-    statements: (run, p) => [writeField(run.contactId!, p.field, p.value, run.now)],
+    statements: (run, p) => [writeField(oneContact(run.contactId!), p.field, p.value, run.now)],
   }),
   give_points: def({
     params: z.strictObject({

@@ -6,7 +6,7 @@ import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { resolveContactId } from '../contacts/contacts';
 import { conditions, type Filter } from '../segments/filter';
-import { ALWAYS, clearStage, writeStage, type Guard } from '../contacts/writes';
+import { clearStage, oneContact, writeStage, type ContactSet } from '../contacts/writes';
 
 export const StageInput = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -110,27 +110,20 @@ export async function deleteStage({ ctx, input }: { ctx: Ctx; input: { id: numbe
 }
 
 /**
- * Statements moving a contact to a stage (or none): a stage_changed event with
- * the actor, then the change. Nothing happens when it is already there.
- * `guard` is an extra SQL condition (e.g. "this trigger fired now").
+ * Statements moving contacts (one, or a set: see ContactSet) to a stage (or none): a
+ * stage_changed event with the actor for each that moves, then the change. Nothing happens for
+ * those already there.
  */
-export function stageStatements(
-  contactId: number,
-  stageId: number | null,
-  actor: Actor,
-  now: number,
-  guard: Guard = ALWAYS,
-): InStatement[] {
-  const differs = 'stage_id IS NOT ?';
+export function stageStatements(contacts: ContactSet, stageId: number | null, actor: Actor, now: number): InStatement[] {
   return [
     {
       sql: `INSERT INTO events (contact_id, type, props, created_at)
         SELECT id, 'stage_changed', json_object('from', stage_id, 'from_name', (SELECT name FROM stages WHERE id = contacts.stage_id),
           'to', ?, 'to_name', (SELECT name FROM stages WHERE id = ?), 'actor', json(?)), ?
-        FROM contacts WHERE id = ? AND ${differs} AND (${guard.sql})`,
-      args: [stageId, stageId, JSON.stringify(actor), now, contactId, stageId, ...guard.args],
+        FROM contacts WHERE id IN (SELECT contact_id FROM (${contacts.sql})) AND stage_id IS NOT ?`,
+      args: [stageId, stageId, JSON.stringify(actor), now, ...contacts.args, stageId],
     },
-    writeStage(contactId, stageId, now, guard),
+    writeStage(contacts, stageId, now),
   ];
 }
 
@@ -145,5 +138,5 @@ export async function setContactStage({
   const exists = await ctx.client.execute({ sql: 'SELECT 1 FROM contacts WHERE id = ?', args: [contactId] });
   if (!exists.rows[0]) throw new NotFoundError('Contact');
   if (input.stageId !== null) await getStage({ ctx, input: { id: input.stageId } });
-  await ctx.client.batch(stageStatements(contactId, input.stageId, input.actor, ctx.now()), 'write');
+  await ctx.client.batch(stageStatements(oneContact(contactId), input.stageId, input.actor, ctx.now()), 'write');
 }

@@ -8,6 +8,7 @@ import { randomToken } from '../util/crypto';
 import { policyOf, urlProblem } from '../util/outbound';
 import type { SpineEvent } from '../spine/types';
 import { Action, actionStatements } from './actions';
+import { oneContact } from '../contacts/writes';
 
 export const TriggerInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -202,11 +203,11 @@ export async function fireTriggers(ctx: Ctx, events: SpineEvent[]): Promise<InSt
         args: [t.id, e.contactId, e.id, e.createdAt],
       });
       const run = {
-        contactId: e.contactId,
+        // Only the event that won the (trigger, contact) key acts: concurrent or replayed ones find it taken.
+        contacts: oneContact(e.contactId, { sql: 'EXISTS (SELECT 1 FROM trigger_fires WHERE trigger_id = ? AND contact_id = ? AND event_id = ?)', args: [t.id, e.contactId, e.id] }),
         now: ctx.now(),
         actor: { type: 'trigger' as const, id: t.id, name: t.name },
-        guard: { sql: 'EXISTS (SELECT 1 FROM trigger_fires WHERE trigger_id = ? AND contact_id = ? AND event_id = ?)', args: [t.id, e.contactId, e.id] },
-        key: `trigger:${t.id}:contact:${e.contactId}`,
+        key: `trigger:${t.id}:contact:`,
         about: { type: 'point_trigger.fired', source: `trigger:${t.id}`, trigger: { id: t.id, name: t.name, threshold: t.threshold }, points: { from, to } },
       };
       for (const a of t.actions) stmts.push(...actionStatements(run, a));
