@@ -14,6 +14,7 @@ const BENCHMARKS = [
   'ingest',
   'segments',
   'email',
+  'campaigns',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
