@@ -685,8 +685,10 @@ async function main() {
   const budgets = [
     { figure: `wall time, publish → last step done (${fmtInt(N)} contacts)`, show: m.wall_ms ? secs(m.wall_ms) : 'unfinished', budget: '≤ 60 s', ok: m.wall_ms !== null && m.wall_ms <= WALL_GOAL_MS },
     { figure: 'steps done per second', show: m.steps_per_s ? fmtInt(m.steps_per_s) : '—', budget: `≥ ${fmtInt((N * STEPS_PER_CONTACT) / 60)} (60 s)`, ok: m.steps_per_s !== null && m.steps_per_s >= (N * STEPS_PER_CONTACT) / 60 },
-    { figure: 'campaign wall time ÷ plain INSERT … SELECT of its rows', show: wallRatio ? `${wallRatio.toFixed(1)}×` : '—', budget: 'none (info)', ok: null },
-    { figure: 'steps/s ÷ plain rows/s', show: rateRatio ? `${rateRatio.toFixed(3)}×` : '—', budget: 'none (info)', ok: null },
+    // Every step is a claim, a run and a fenced commit by one of two racing writers, against one
+    // bare INSERT: 40× is what the 60 s goal leaves at this machine's plain insert rate (~1.5 s).
+    { figure: 'campaign wall time ÷ plain INSERT … SELECT of its rows', show: wallRatio ? `${wallRatio.toFixed(1)}×` : '—', budget: '≤ 40×', ok: wallRatio !== null && wallRatio <= 40 },
+    { figure: 'steps/s ÷ plain rows/s', show: rateRatio ? `${rateRatio.toFixed(3)}×` : '—', budget: '≥ 0.025×', ok: rateRatio !== null && rateRatio >= 0.025 },
     { figure: 'duplicates (sends, deliveries, branches, tags)', show: c ? String(c.duplicates) : '—', budget: '= 0', ok: c !== null && c.duplicates === 0 },
     { figure: 'lost (passes, rows, paths, sends, tags)', show: c ? String(c.lost) : '—', budget: '= 0', ok: c !== null && c.lost === 0 },
     ...m.workers.map((w) => ({ figure: `peak RSS, scheduler ${w.name}${w.send_loop ? ' (+ send loop)' : ''}`, show: rss(w) ? fmtBytes(rss(w)!) : '—', budget: '≤ 256 MB', ok: rss(w) !== null && rss(w)! <= RSS_GOAL })),
