@@ -11,18 +11,22 @@ import { goalSql } from './match';
  * event (a tag or field set through the API: goalsOnContactChanges), like segments are.
  */
 
-/** Statements converting the active passes of `contacts` (a JSON array) that reached a goal of their version. */
-export async function goalStatements(ctx: Ctx, contacts: string, now: number): Promise<InStatement[]> {
+/**
+ * Statements converting the active passes of `contacts` (a JSON array) that reached a goal of
+ * their version. `enrolling`: (campaign, version) pairs the same transaction enrolls into before
+ * these statements run, whose passes are not in the table yet when this reads it.
+ */
+export async function goalStatements(ctx: Ctx, contacts: string, now: number, enrolling: { campaignId: number; version: number }[] = []): Promise<InStatement[]> {
   const passes = await ctx.client.execute({
     sql: `SELECT DISTINCT campaign_id, version FROM campaign_enrollments WHERE status = 'active' AND contact_id IN (SELECT value FROM json_each(?))`,
     args: [contacts],
   });
-  if (!passes.rows.length) return [];
+  const pairs = new Map<string, { campaignId: number; version: number }>();
+  for (const p of [...passes.rows.map((r) => ({ campaignId: Number(r.campaign_id), version: Number(r.version) })), ...enrolling]) pairs.set(`${p.campaignId}:${p.version}`, p);
+  if (!pairs.size) return [];
   const env = await compileEnv(ctx);
   const out: InStatement[] = [];
-  for (const p of passes.rows) {
-    const campaignId = Number(p.campaign_id);
-    const version = Number(p.version);
+  for (const { campaignId, version } of pairs.values()) {
     const def = await loadVersion(ctx, campaignId, version);
     // In definition order: the first goal reached is the one counted.
     for (const g of def?.goals ?? []) {

@@ -47,10 +47,12 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
   // Sources: enrollments gather per (campaign, source) and are written set-based, one pair of
   // statements per group; a leave that exits flushes its campaign's gathered joins first, so a
   // join then leave (or leave then join) within one chunk keeps its order.
+  const enrolling: { campaignId: number; version: number }[] = [];
   for (const c of camps) {
     const pending = new Map<string, number[]>();
     const flush = () => {
       for (const [source, ids] of pending) out.push(...enrollStatements(c, { source, candidates: idCandidates(ids), now }));
+      if (pending.size) enrolling.push({ campaignId: c.id, version: c.version });
       pending.clear();
     };
     for (const e of withContact) {
@@ -74,7 +76,8 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
     flush();
   }
   const touched = JSON.stringify([...new Set(withContact.map((e) => e.contactId!))]);
-  out.push(...(await goalStatements(ctx, touched, now)));
+  // Goals after sources: a contact enrolled by this chunk that already meets a goal converts at once.
+  out.push(...(await goalStatements(ctx, touched, now, enrolling)));
   // Decisions: the touched contacts' waiting decisions, one UPDATE per decision step.
   const waiting = await ctx.client.execute({
     sql: `SELECT DISTINCT campaign_id, version, step_id FROM campaign_steps WHERE contact_id IN (SELECT value FROM json_each(?)) AND status = 'waiting' AND branch IS NULL`,
