@@ -46,6 +46,8 @@ type Kind =
   | { k: 'points'; op: 'add' | 'subtract'; value: number }
   | { k: 'send_email'; email: 0 | 1 }
   | { k: 'exit' }
+  /** Enroll into the scenario's second campaign (add_tags "hot" where there is none: a campaign cannot enroll into itself). */
+  | { k: 'enroll' }
   | { k: 'wait'; dur: Dur }
   | { k: 'decision'; on: { custom: 'a' | 'b' | 'purchase' } | { click: 0 | 1 | null } | { points: number }; timeout: Dur }
   | { k: 'condition'; filter: 'vip' | 'not_hot' | 'won' | 'points' }
@@ -87,6 +89,7 @@ const arbKind: fc.Arbitrary<Kind> = fc.oneof(
   w(2, fc.record({ k: fc.constant('points' as const), op: fc.constantFrom('add' as const, 'add' as const, 'subtract' as const), value: fc.constantFrom(3, 5, 10) })),
   w(2, fc.record({ k: fc.constant('send_email' as const), email: fc.constantFrom(0 as const, 1 as const) })),
   w(1, fc.constant({ k: 'exit' as const })),
+  w(1, fc.constant({ k: 'enroll' as const })),
   w(2, fc.record({ k: fc.constant('wait' as const), dur: fc.constantFrom(...durs) })),
   w(
     5,
@@ -148,7 +151,7 @@ const FILTERS: Record<string, Json> = {
 };
 
 /** Every step is reached: step i fills a free exit of an earlier step; the exits left point forward or end (acyclic). */
-export function buildDefinition(spec: CampSpec, emails: number[]): Json {
+export function buildDefinition(spec: CampSpec, emails: number[], enrollInto: number | null): Json {
   const n = spec.kinds.length;
   const next: (string | null)[][] = spec.kinds.map((k) => Array<string | null>(slots(k)).fill(null));
   let w = 0;
@@ -177,6 +180,8 @@ export function buildDefinition(spec: CampSpec, emails: number[]): Json {
         return { id, type: 'action', action: { type: 'send_email', email_id: emails[k.email] }, next: a };
       case 'exit':
         return { id, type: 'action', action: { type: 'exit' }, next: a };
+      case 'enroll':
+        return { id, type: 'action', action: enrollInto === null ? { type: 'add_tags', tags: ['hot'] } : { type: 'enroll', campaign_id: enrollInto }, next: a };
       case 'wait':
         return { id, type: 'wait', wait: { for: k.dur }, next: a };
       case 'decision': {
@@ -220,7 +225,8 @@ interface MEvent {
 }
 interface MRow {
   stepId: string;
-  status: 'pending' | 'waiting' | 'done' | 'cancelled';
+  status: 'pending' | 'waiting' | 'done' | 'skipped' | 'cancelled';
+  skipReason?: string;
   branch: string | null;
   dueAt: number;
   waitingSince: number | null;
@@ -273,7 +279,8 @@ function splitIndex(campaignId: number, stepId: string, contactId: number, perce
 }
 
 interface Outcome {
-  status: 'done' | 'waiting';
+  status: 'done' | 'skipped' | 'waiting';
+  skip?: string;
   branch: string | null;
   next: string | null;
   end: 'completed' | 'exited' | null;
@@ -384,7 +391,7 @@ class Model {
     const events = this.queue;
     this.queue = [];
     const touched = new Set(events.map((e) => e.contact));
-    for (const c of this.camps) {
+    for (const c of [...this.camps].sort((x, y) => x.id - y.id)) {
       if (c.status !== 'active') continue;
       for (const e of events) {
         if (e.at < c.publishedAt) continue;
@@ -449,6 +456,11 @@ class Model {
             this.outbox.push(c.id);
           });
         if (a.type === 'exit') return done(null, null, undefined, 'exited');
+        if (a.type === 'enroll') {
+          // The target is looked at when the step runs: not active, the step is skipped (the path goes on).
+          if (this.camp(a.campaign_id).status !== 'active') return { ...done(null, step.next), status: 'skipped', skip: 'campaign_not_active' };
+          return done(null, step.next, () => this.enroll(a.campaign_id, [c.id], now, `campaign:${camp.id}`));
+        }
         throw new Error(`action not modelled: ${a.type}`);
       }
       case 'wait':
@@ -490,7 +502,8 @@ class Model {
         r.dueAt = o.dueAt;
         return;
       }
-      r.status = 'done';
+      r.status = o.status;
+      if (o.skip) r.skipReason = o.skip;
       r.branch = o.branch;
       r.dueAt = now;
       r.completedAt = now;
@@ -547,7 +560,7 @@ class Model {
           step_id: r.stepId,
           status: r.status,
           branch: r.branch,
-          skip_reason: null,
+          skip_reason: r.skipReason ?? null,
           error: null,
           reached_at: iso(r.createdAt),
           due_at: r.status === 'pending' || r.status === 'waiting' ? iso(r.dueAt) : null,
@@ -610,13 +623,14 @@ async function runScenario(sc: Scenario, opts: { enrollEveryone?: boolean } = {}
     }
     const up = await upsertContacts({ ctx, input: { rows: Array.from({ length: sc.contacts }, (_, i) => ({ email: `p${i}@example.com`, first_name: `P${i}` })) } });
     const ids = up.results.map((r: any) => Number(r.id));
+    // The last campaign first: the first may enroll into the second (the campaign must exist).
     const camps: MCampaign[] = [];
-    for (const [i, spec] of sc.camps.entries()) {
-      const def = buildDefinition(spec, emails);
+    for (const [i, spec] of [...sc.camps.entries()].reverse()) {
+      const def = buildDefinition(spec, emails, i === 0 && sc.camps.length > 1 ? camps[0]!.id : null);
       // Parsed as the API parses it (defaults filled in: a tag condition's `has`, a goal list…).
       const c = await createCampaign({ ctx, input: CampaignInput.parse({ name: `Campaign ${i}`, definition: def }) });
       await publishCampaign({ ctx, input: { id: c.id } });
-      camps.push({ id: c.id, publishedAt: clock, status: 'active', name: c.name, def: c.definition, steps: new Map(c.definition.steps.map((s: Json) => [s.id, s])) });
+      camps.unshift({ id: c.id, publishedAt: clock, status: 'active', name: c.name, def: c.definition, steps: new Map(c.definition.steps.map((s: Json) => [s.id, s])) });
     }
     await drainReal(t, clock);
     const model = new Model(camps, ids);
