@@ -59,10 +59,6 @@ const CHUNK = 2000;
 
 /** Filter goals over contacts changed since the last walk (by contacts.updated_at), bounded per run. */
 export async function goalsOnContactChanges(ctx: Ctx): Promise<number> {
-  const any = await ctx.client.execute(
-    "SELECT 1 FROM campaigns c JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.version WHERE c.status = 'active' AND instr(v.definition, '\"filter\"') > 0 LIMIT 1",
-  );
-  if (!any.rows.length) return 0;
   const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
   let lastU = Math.max(0, (wm.rows[0] ? Number(wm.rows[0].value) : 0) - OVERLAP_MS);
   let lastId = 0;
