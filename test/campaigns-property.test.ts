@@ -351,6 +351,10 @@ class Model {
         endedAt: null,
         rows: [{ stepId: c.def.start, status: 'pending', branch: null, dueAt: now, waitingSince: null, createdAt: now, completedAt: null }],
       });
+      // A contact that already meets a goal as it enters converts at once, without a first step.
+      const p = this.passes[this.passes.length - 1]!;
+      this.goals(new Set([id]), now, p);
+      if (p.status === 'converted') p.rows = [];
     }
   }
 
@@ -387,8 +391,8 @@ class Model {
   }
 
   /** Goals of the active passes of these contacts, in definition order: the first that holds converts. */
-  private goals(contacts: Set<number>, now: number) {
-    for (const p of this.passes) {
+  private goals(contacts: Set<number>, now: number, only?: MPass) {
+    for (const p of only ? [only] : this.passes) {
       if (p.status !== 'active' || !contacts.has(p.contact)) continue;
       const c = this.contacts.get(p.contact)!;
       for (const g of this.camp(p.campaign).def.goals) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Row } from '@libsql/client';
+import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
@@ -7,6 +7,8 @@ import { randomToken } from '../util/crypto';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { checkDefinition, Definition, parseDefinition } from './definition';
 import { cancelOpenSteps, enrollStatements, type Enrollable } from './enroll';
+import { entryGoals } from './match';
+import { compileEnv } from '../segments/membership';
 
 /**
  * Campaigns as the API sees them: a working copy (`definition`) that is edited freely, and
@@ -173,11 +175,11 @@ export async function deleteCampaign({ ctx, input }: { ctx: Ctx; input: { id: nu
   );
 }
 
-/** Segment sources enroll the segments' current members when a version is published. */
-function segmentEnrollments(c: Enrollable & { definition: Definition }, now: number) {
+/** Segment sources enroll the segments' current members when a version is published: a list of statement lists, one per source. */
+function segmentEnrollments(c: Enrollable & { definition: Definition }, now: number): InStatement[][] {
   return c.definition.sources.flatMap((s) =>
     s.type === 'segment'
-      ? enrollStatements(c, { source: `segment:${s.segment_id}`, candidates: { sql: 'SELECT contact_id FROM segment_members WHERE segment_id = ?', args: [s.segment_id] }, now })
+      ? [enrollStatements(c, { source: `segment:${s.segment_id}`, candidates: { sql: 'SELECT contact_id FROM segment_members WHERE segment_id = ?', args: [s.segment_id] }, now })]
       : [],
   );
 }
@@ -194,20 +196,26 @@ export async function publishCampaign({ ctx, input }: { ctx: Ctx; input: { id: n
   const now = ctx.now();
   const version = (cur.version ?? 0) + 1;
   const status = cur.status === 'paused' ? 'paused' : 'active';
-  const enroll = segmentEnrollments({ id: cur.id, version, definition: cur.definition }, now);
+  const enroll = segmentEnrollments({ id: cur.id, version, definition: cur.definition, goals: entryGoals(cur.definition, now, await compileEnv(ctx)) }, now);
   const out = await ctx.client.batch(
     [
       // The version number is claimed by the insert: a racing publish of the same version fails on the key.
       { sql: 'INSERT INTO campaign_versions (campaign_id, version, definition, created_at) VALUES (?, ?, ?, ?)', args: [cur.id, version, JSON.stringify(cur.definition), now] },
       { sql: 'UPDATE campaigns SET version = ?, status = ?, published_at = coalesce(published_at, ?), updated_at = ? WHERE id = ?', args: [version, status, now, now, cur.id] },
-      ...enroll,
+      ...enroll.flat(),
     ],
     'write',
   ).catch((e: unknown) => {
     if (String(e).includes('UNIQUE')) throw new ConflictError('The campaign was published by another request at the same time; read it again.');
     throw e;
   });
-  const enrolled = out.slice(2).filter((_, i) => i % 2 === 0).reduce((a, r) => a + r.rowsAffected, 0);
+  // The first statement of each source's list inserts its passes.
+  let at = 2;
+  let enrolled = 0;
+  for (const list of enroll) {
+    enrolled += out[at]!.rowsAffected;
+    at += list.length;
+  }
   return { ...(await getCampaign({ ctx, input: { id: cur.id } })), enrolled };
 }
 

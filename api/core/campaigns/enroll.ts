@@ -1,5 +1,6 @@
 import type { InStatement, InValue } from '@libsql/client';
 import type { Definition } from './definition';
+import type { EntryGoal } from './match';
 
 const DAY = 86_400_000;
 
@@ -8,6 +9,8 @@ export interface Enrollable {
   id: number;
   version: number;
   definition: Pick<Definition, 'start' | 'reentry'>;
+  /** Its goals as entryGoals gives them: passes that meet one as they are made convert at once. */
+  goals?: EntryGoal[];
 }
 
 /**
@@ -16,6 +19,8 @@ export interface Enrollable {
  * A contact gets a new pass (rotation) only when it has none in this campaign, or when re-entry
  * allows it: its last pass ended at least `after_days` ago. One active pass per contact is also
  * a unique index, and both inserts ignore conflicts, so replays and racing enrollers add nothing.
+ * Between the two, passes that already meet a goal convert (in the goals' order), so they never
+ * get a first step. The first statement's rowsAffected is the number of passes made.
  */
 export function enrollStatements(c: Enrollable, o: { source: string; candidates: { sql: string; args: InValue[] }; now: number }): InStatement[] {
   const reentry = c.definition.reentry;
@@ -34,6 +39,11 @@ export function enrollStatements(c: Enrollable, o: { source: string; candidates:
         ON CONFLICT DO NOTHING`,
       args: [c.id, c.version, o.source, o.now, c.id, ...o.candidates.args, c.id],
     },
+    ...(c.goals ?? []).map((g) => ({
+      sql: `UPDATE campaign_enrollments SET status = 'converted', end_reason = 'goal', goal = ?, ended_at = ?
+        WHERE campaign_id = ? AND entered_at = ? AND version = ? AND status = 'active' AND ${g.sql}`,
+      args: [g.id, o.now, c.id, o.now, c.version, ...g.args],
+    })),
     {
       sql: `INSERT INTO campaign_steps (campaign_id, version, contact_id, rotation, step_id, status, due_at, created_at)
         SELECT e.campaign_id, e.version, e.contact_id, e.rotation, ?, 'pending', ?, ?

@@ -1,7 +1,7 @@
 import type { InValue } from '@libsql/client';
 import type { CompileEnv } from '../segments/compile';
 import { compileFilter } from '../segments/compile';
-import type { DecisionOn, EventMatch, Goal } from './definition';
+import type { Definition, DecisionOn, EventMatch, Goal } from './definition';
 
 /**
  * What decisions and goals ask of a contact, as one SQL predicate: the single home of "did the
@@ -69,4 +69,24 @@ export function goalSql(goal: Goal, scope: MatchScope, env: CompileEnv): Sql {
 export function eventTypesOf(on: DecisionOn): string[] {
   if ('event' in on) return [on.event];
   return 'points_at_least' in on ? ['points_changed'] : ['stage_changed'];
+}
+
+/** A goal as checked for passes as they are made (entered now), for enrollStatements. */
+export interface EntryGoal extends Sql {
+  id: string;
+}
+
+/**
+ * The goals of a definition as predicates over campaign_enrollments rows entered at `now`: a
+ * contact that already meets a goal when it enters converts at once (it never gets the first
+ * step). A goal whose filter no longer compiles is left out here (the spine logs it).
+ */
+export function entryGoals(def: Pick<Definition, 'goals'>, now: number, env: CompileEnv): EntryGoal[] {
+  return def.goals.flatMap((g) => {
+    try {
+      return [{ id: g.id, ...goalSql(g, { contact: 'campaign_enrollments.contact_id', since: 'campaign_enrollments.entered_at', until: String(now) }, env) }];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -6,6 +6,8 @@ import { after, encodeCursor, type PageInput } from '../util/cursor';
 import { resolveContactId } from '../contacts/contacts';
 import { campaignRecord, loadVersion } from './campaigns';
 import { endPassStatements, enrollStatements } from './enroll';
+import { entryGoals } from './match';
+import { compileEnv } from '../segments/membership';
 
 /** Contacts in and out of a campaign by hand (the API), and where a contact is in each campaign. */
 
@@ -36,7 +38,7 @@ export async function enrollContacts({ ctx, input }: { ctx: Ctx; input: { id: nu
   const out = await ctx.client.batch(
     [
       { sql: 'SELECT coalesce(max(id), 0) AS last FROM campaign_enrollments', args: [] },
-      ...enrollStatements({ id: c.id, version: c.version, definition: def }, { source: 'manual', candidates: { sql: 'SELECT value AS contact_id FROM json_each(?)', args: [list] }, now }),
+      ...enrollStatements({ id: c.id, version: c.version, definition: def, goals: entryGoals(def, now, await compileEnv(ctx)) }, { source: 'manual', candidates: { sql: 'SELECT value AS contact_id FROM json_each(?)', args: [list] }, now }),
       { sql: 'SELECT contact_id, id FROM campaign_enrollments WHERE campaign_id = ? AND contact_id IN (SELECT value FROM json_each(?))', args: [c.id, list] },
     ],
     'write',

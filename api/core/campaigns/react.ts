@@ -5,7 +5,8 @@ import { EVENT } from '../spine/event-types';
 import { activeCampaigns, loadVersion } from './campaigns';
 import { durationMs, stepMap } from './definition';
 import { endPassStatements, idCandidates, enrollStatements } from './enroll';
-import { matchSql } from './match';
+import { entryGoals, matchSql } from './match';
+import { compileEnv } from '../segments/membership';
 import { goalStatements } from './goals';
 
 /**
@@ -48,10 +49,12 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
   // statements per group; a leave that exits flushes its campaign's gathered joins first, so a
   // join then leave (or leave then join) within one chunk keeps its order.
   const enrolling: { campaignId: number; version: number }[] = [];
+  const env = camps.some((c) => c.definition.goals.length) ? await compileEnv(ctx) : null;
   for (const c of camps) {
     const pending = new Map<string, number[]>();
+    const enrollable = { ...c, goals: env ? entryGoals(c.definition, now, env) : [] };
     const flush = () => {
-      for (const [source, ids] of pending) out.push(...enrollStatements(c, { source, candidates: idCandidates(ids), now }));
+      for (const [source, ids] of pending) out.push(...enrollStatements(enrollable, { source, candidates: idCandidates(ids), now }));
       if (pending.size) enrolling.push({ campaignId: c.id, version: c.version });
       pending.clear();
     };

@@ -12,7 +12,7 @@ import { getEmailSettings } from '../email/settings';
 import { skipReasonSql } from '../email/suppression';
 import { isMarketing } from '../email/schema';
 import { durationMs, type CampaignAction, type Definition, type Step } from './definition';
-import { matchSql } from './match';
+import { entryGoals, matchSql } from './match';
 import { waitEnd } from './timing';
 import { enrollStatements } from './enroll';
 import { loadVersion } from './campaigns';
@@ -239,7 +239,7 @@ async function enroll(rc: RunContext, a: Extract<CampaignAction, { type: 'enroll
   return {
     outcomes: rc.rows.map((r) => done(r, rc.step)),
     effects: enrollStatements(
-      { id: a.campaign_id, version: Number(t.rows[0]!.version), definition: target },
+      { id: a.campaign_id, version: Number(t.rows[0]!.version), definition: target, goals: entryGoals(target, rc.now, await compileEnv(rc.ctx)) },
       { source: `campaign:${rc.campaign.id}`, candidates: { sql: FENCED_CONTACTS, args: [fenceJson(rc.rows), rc.owner] }, now: rc.now },
     ),
   };
