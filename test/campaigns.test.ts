@@ -448,6 +448,17 @@ describe('sources, goals and re-entry', () => {
     expect(rep.goals).toEqual([{ id: 'bought', name: 'Bought', conversions: 1 }, { id: 'vip', name: null, conversions: 1 }]);
   });
 
+  it('a contact that already meets a goal when it enters converts at once and gets no step', async () => {
+    const w = await world(2);
+    await w.t.call('POST', `/api/v1/contacts/${w.ids[0]}/tags`, { tags: ['vip'] });
+    const c = await w.campaign({ start: 't', goals: [{ id: 'vip', filter: { tag: 'vip' } }], steps: [{ id: 't', type: 'action', action: { type: 'add_tags', tags: ['nurtured'] }, next: null }] });
+    expect((await enroll(w, c, w.ids)).enrolled).toBe(2);
+    await w.settle();
+    expect(await w.pass(w.ids[0]!, c)).toMatchObject({ status: 'converted', goal: 'vip', path: [] });
+    expect(await tagsOf(w, w.ids[0]!)).toEqual(['vip']);
+    expect(await w.path(w.ids[1]!)).toEqual(['t:done']);
+  });
+
   it('re-entry: never enrolls twice; after N days a new rotation runs every step again, once', async () => {
     const w = await world(1);
     const steps = [{ id: 'p', type: 'action', action: { type: 'points', op: 'add', value: 1 }, next: null }];
