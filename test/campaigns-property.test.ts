@@ -407,12 +407,12 @@ class Model {
 
   /**
    * The goal watch over changed contacts (goals.ts goalsOnContactChanges), after the reactions in
-   * every spine run: contacts in an active pass changed at or after the watermark less 5 s.
+   * every spine run: contacts changed at or after the watermark less 5 s (the goals of those in an
+   * active pass are checked); the watermark moves to the latest change.
    */
   private watch(now: number) {
     const lo = Math.max(0, this.watermark - 5_000);
-    const active = new Set(this.passes.filter((p) => p.status === 'active').map((p) => p.contact));
-    const changed = [...this.contacts.values()].filter((c) => active.has(c.id) && c.changedAt >= lo);
+    const changed = [...this.contacts.values()].filter((c) => c.changedAt >= lo);
     if (!changed.length) return;
     this.goals(new Set(changed.map((c) => c.id)), now);
     this.watermark = Math.max(this.watermark, ...changed.map((c) => c.changedAt));

@@ -65,8 +65,9 @@ export async function goalsOnContactChanges(ctx: Ctx): Promise<number> {
   let checked = 0;
   for (let i = 0; i < 20; i++) {
     const r = await ctx.client.execute({
-      sql: `SELECT id, updated_at FROM contacts WHERE (updated_at, id) > (?, ?) AND id IN (SELECT contact_id FROM campaign_enrollments WHERE status = 'active')
-        ORDER BY updated_at, id LIMIT ?`,
+      // Every changed contact moves the watermark on (goalStatements looks only at those in a pass):
+      // filtering here would leave the watermark behind and read the same contacts on every run.
+      sql: 'SELECT id, updated_at FROM contacts WHERE (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?',
       args: [lastU, lastId, CHUNK],
     });
     if (!r.rows.length) break;
