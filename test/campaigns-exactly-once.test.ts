@@ -257,14 +257,12 @@ describe('campaign steps run exactly once', () => {
     console.log(`race over ${N} contacts: A claimed ${totals.A.claimed} rows and completed ${totals.A.done} steps, B claimed ${totals.B.claimed} and completed ${totals.B.done}`);
   });
 
-  // KNOWN LIMITATION of the libSQL client (flip `it.fails` to `it` once it is fixed upstream). A
-  // statement that fails with SQLITE_BUSY (another process held the write lock longer than the
-  // busy timeout) is left "in progress" on its connection until garbage collection finalizes it;
-  // until then every commit on that connection fails ("cannot commit transaction - SQL statements
-  // in progress"). api/entry/node.ts now opens the file with a 10 s busy timeout, so a second
-  // process (another instance, `npm run create-key`) makes writes wait rather than fail; this
-  // client, like makeApp's, has none, to show what remains when a wait does run out.
-  it.fails('KNOWN BUG: after a claim failed with SQLITE_BUSY (another process held the write lock), the next run commits', async () => {
+  // The libSQL client leaves a statement that failed with SQLITE_BUSY (another process held the
+  // write lock past the busy timeout) "in progress" on its connection until garbage collection,
+  // and every commit on that connection fails until then. The file client (api/db/file-client.ts,
+  // used by the Node entry and by makeApp) replaces itself after SQLITE_BUSY, so the next run
+  // commits. (makeApp's client has no busy timeout, so the claim fails at once here.)
+  it('after a claim failed with SQLITE_BUSY (another process held the write lock), the next run commits', async () => {
     const w = await world(20, threeSteps);
     const other = createClient({ url: w.url });
     try {

@@ -6,6 +6,7 @@ import { createApp, type AppDeps } from '../api/app';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 import { prepareDatabase } from '../api/db/open';
+import { openFileClient } from '../api/db/file-client';
 import { createApiKey, type Scope } from '../api/core/access/api-keys';
 import { memoryStorage, type AssetStorage } from '../api/core/assets/storage';
 
@@ -35,7 +36,8 @@ export async function makeApp(
   } = {},
 ): Promise<TestApp> {
   const url = opts.memory ? ':memory:' : `file:${join(mkdtempSync(join(tmpdir(), 'leadline-test-')), 'test.db')}`;
-  const client = createClient({ url });
+  // As the Node entry opens a file (without its busy timeout: tests need no other process to wait for).
+  const client = opts.memory ? createClient({ url }) : openFileClient({ url });
   await prepareDatabase(client, url);
   // Tests' webhook receivers listen on 127.0.0.1; only loopback is let through, private ranges stay refused.
   const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', OUTBOUND_ALLOW_LOOPBACK: 'true', ...opts.env });

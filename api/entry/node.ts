@@ -22,6 +22,7 @@ import { drainOnSignals } from './node-shutdown';
 import { StartError } from './start-error';
 import { assetsDirFor, diskStorage } from './storage-disk';
 import { runDue } from '../jobs/index';
+import { openFileClient } from '../db/file-client';
 import { settleDeferred } from '../routes/defer';
 
 // How long SIGTERM may take before the process gives up on a clean drain.
@@ -62,8 +63,10 @@ async function main() {
   try {
     if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true });
     // A second process on the same file (another instance, a one-off script) waits for the write
-    // lock instead of failing at once with SQLITE_BUSY (libSQL's default is not to wait).
-    client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN, timeout: 10_000 });
+    // lock instead of failing at once with SQLITE_BUSY (libSQL's default is not to wait); if a
+    // wait runs out, the file client recovers (db/file-client.ts).
+    const options = { url, authToken: config.DATABASE_AUTH_TOKEN, timeout: 10_000 };
+    client = url.startsWith('file:') ? openFileClient(options) : createClient(options);
     applied = await prepareDatabase(client, url);
   } catch (e) {
     throw new StartError(`DATABASE_URL=${redactedUrl}`, `cannot be opened and migrated: ${e instanceof Error ? e.message : String(e)}`);
