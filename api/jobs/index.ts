@@ -15,13 +15,14 @@ import { runCampaigns } from '../core/campaigns/run';
 export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
   webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
+  // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
+  // events move contacts at once through the reactions, this catches the timers.
+  // Before the emails job: the sends its steps queue go out in the same run (one cron on Workers).
+  campaigns: { everyMs: 1_000, run: (ctx) => runCampaigns(ctx, { budgetMs: 5_000 }) },
   // Broadcasts (start the due ones, write their rows in chunks, decide A/B tests, finish), then
   // due email sends (API sends also kick it at once); each run is bounded in calls and time.
   // Two lanes: the next provider call is claimed and rendered while the last one is answered.
   emails: { everyMs: 2_000, run: async (ctx) => ({ broadcasts: await runBroadcasts(ctx), ...(await runSendLoop(ctx, { lanes: 2 })) }) },
-  // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
-  // events move contacts at once through the reactions, this catches the timers.
-  campaigns: { everyMs: 1_000, run: (ctx) => runCampaigns(ctx, { budgetMs: 5_000 }) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },

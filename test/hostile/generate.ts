@@ -38,7 +38,7 @@ export interface Keys {
 
 const MB = 1024 * 1024;
 export const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-export const JOB_NAMES = ['reactions', 'webhooks', 'emails', 'campaigns', 'segments', 'retention'];
+export const JOB_NAMES = ['reactions', 'webhooks', 'campaigns', 'emails', 'segments', 'retention'];
 
 // Body limits as the app sets them (api/app.ts), to know when 413 is the only right answer.
 export const limitFor = (path: string) =>
