@@ -4,6 +4,7 @@ import { compileEnv } from '../segments/membership';
 import { loadVersion } from './campaigns';
 import { endPassStatements } from './enroll';
 import { goalSql } from './match';
+import { walkChangedContacts } from '../contacts/changes';
 
 /**
  * Goals end a pass as a conversion (DESIGN.md: goals are reactions, not cron). Checked for the
@@ -52,39 +53,9 @@ export async function goalStatements(ctx: Ctx, contacts: string, now: number, en
   return out;
 }
 
-const WATERMARK = 'campaign_goals_watermark';
-// Writes that stamped updated_at a moment before the last walk committed are still seen.
-const OVERLAP_MS = 5_000;
-const CHUNK = 2000;
-
-/** Filter goals over contacts changed since the last walk (by contacts.updated_at), bounded per run. */
-export async function goalsOnContactChanges(ctx: Ctx): Promise<number> {
-  const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
-  let lastU = Math.max(0, (wm.rows[0] ? Number(wm.rows[0].value) : 0) - OVERLAP_MS);
-  let lastId = 0;
-  let checked = 0;
-  for (let i = 0; i < 20; i++) {
-    const r = await ctx.client.execute({
-      // Every changed contact moves the watermark on (goalStatements looks only at those in a pass):
-      // filtering here would leave the watermark behind and read the same contacts on every run.
-      sql: 'SELECT id, updated_at FROM contacts WHERE (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?',
-      args: [lastU, lastId, CHUNK],
-    });
-    if (!r.rows.length) break;
-    lastU = Number(r.rows[r.rows.length - 1]!.updated_at);
-    lastId = Number(r.rows[r.rows.length - 1]!.id);
-    await ctx.client.batch(
-      [
-        ...(await goalStatements(ctx, JSON.stringify(r.rows.map((x) => Number(x.id))), ctx.now())),
-        {
-          sql: 'INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
-          args: [WATERMARK, String(lastU)],
-        },
-      ],
-      'write',
-    );
-    checked += r.rows.length;
-    if (r.rows.length < CHUNK) break;
-  }
-  return checked;
-}
+/**
+ * Goals over contacts whose data changed without an event (a tag or field set through the API):
+ * every changed contact is read once (goalStatements looks only at those in an active pass).
+ */
+export const goalsOnContactChanges = (ctx: Ctx): Promise<number> =>
+  walkChangedContacts(ctx, { key: 'campaign_goals_watermark', maxChunks: 20, statements: (ids) => goalStatements(ctx, JSON.stringify([...ids]), ctx.now()) });

@@ -1,6 +1,6 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
-import type { SpineEvent } from '../spine/types';
+import { eventProps, type SpineEvent } from '../spine/types';
 import { EVENT } from '../spine/event-types';
 import { activeCampaigns, loadVersion } from './campaigns';
 import { durationMs, stepMap } from './definition';
@@ -30,14 +30,7 @@ export function takeDecided(ctx: Ctx): boolean {
   return v;
 }
 
-const prop = (e: SpineEvent, key: string): unknown => {
-  if (!e.props) return undefined;
-  try {
-    return (JSON.parse(e.props) as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-};
+const prop = (e: SpineEvent, key: string): unknown => eventProps(e)[key];
 
 export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
   const withContact = events.filter((e) => e.contactId !== null);

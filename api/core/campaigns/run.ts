@@ -1,6 +1,7 @@
 import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { randomToken } from '../util/crypto';
+import { coalescedRunner } from '../util/kick';
 import { kickSendLoop } from '../email/loop';
 import { loadVersion } from './campaigns';
 import { stepMap } from './definition';
@@ -193,29 +194,5 @@ export async function runCampaigns(ctx: Ctx, opts: { budgetMs?: number; owner?: 
   return total;
 }
 
-// One runner per context at a time; kicks during a run make it go round once more.
-const running = new WeakMap<Ctx, { p: Promise<void>; again: boolean }>();
-
-/** Runs due campaign steps soon (after an enrollment, or events that decided decisions). */
-export function kickCampaigns(ctx: Ctx): Promise<void> {
-  const s = running.get(ctx);
-  if (s) {
-    s.again = true;
-    return s.p;
-  }
-  const entry = { again: false, p: Promise.resolve() };
-  entry.p = (async () => {
-    try {
-      do {
-        entry.again = false;
-        await runCampaigns(ctx, { budgetMs: 5_000 });
-      } while (entry.again);
-    } catch (e) {
-      ctx.log.error('campaign steps failed; the next job run retries', { error: e instanceof Error ? e.message : String(e) });
-    } finally {
-      running.delete(ctx);
-    }
-  })();
-  running.set(ctx, entry);
-  return entry.p;
-}
+/** Runs due campaign steps soon (after an enrollment, or events that decided decisions), coalescing kicks. */
+export const kickCampaigns: (ctx: Ctx) => Promise<void> = coalescedRunner('campaign steps', (ctx) => runCampaigns(ctx, { budgetMs: 5_000 })).kick;

@@ -2,7 +2,7 @@ import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { actionStatements, type Action } from '../scoring/actions';
-import { recomputeStatements } from '../scoring/points';
+import { pointLogStatement, recomputeStatements } from '../scoring/points';
 import { writeField, type ContactSet } from '../contacts/writes';
 import { compileEnv } from '../segments/membership';
 import { compileFilter } from '../segments/compile';
@@ -256,12 +256,8 @@ function forGroup(rc: RunContext, a: CampaignAction): GroupResult {
   const contacts = held(rc);
   const effects: InStatement[] = [];
   if (a.type === 'points') {
-    const delta = a.op === 'add' ? '?' : a.op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
     effects.push(
-      {
-        sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id IN (SELECT contact_id FROM (${contacts.sql}))`,
-        args: [a.value, `campaign "${rc.campaign.name}", step ${rc.step.id}`, rc.now, ...contacts.args],
-      },
+      pointLogStatement(contacts, a.op, a.value, `campaign "${rc.campaign.name}", step ${rc.step.id}`, rc.now),
       ...recomputeStatements(JSON.stringify(rc.rows.map((r) => r.contactId)), rc.now, `campaign "${rc.campaign.name}"`, { type: 'campaign', id: rc.campaign.id }),
     );
   } else if (a.type === 'set_fields') {

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context';
+import { coalescedRunner } from '../util/kick';
 import { randomToken } from '../util/crypto';
 import type { EmailDriver } from './driver';
 import { outboxDriver } from './outbox';
@@ -129,29 +130,5 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
   return out;
 }
 
-// One loop per context at a time from kicks; kicks during a run ask for one more.
-const kicks = new WeakMap<Ctx, { again: boolean; running: Promise<void> }>();
-
-/** Runs the send loop soon (after an API send), coalescing kicks. */
-export function kickSendLoop(ctx: Ctx): Promise<void> {
-  const cur = kicks.get(ctx);
-  if (cur) {
-    cur.again = true;
-    return cur.running;
-  }
-  const entry = { again: false, running: Promise.resolve() };
-  entry.running = (async () => {
-    try {
-      do {
-        entry.again = false;
-        await runSendLoop(ctx);
-      } while (entry.again);
-    } catch (e) {
-      ctx.log.error('send loop failed; the next job run retries', { error: e instanceof Error ? e.message : String(e) });
-    } finally {
-      kicks.delete(ctx);
-    }
-  })();
-  kicks.set(ctx, entry);
-  return entry.running;
-}
+/** Runs the send loop soon (after an API send), coalescing kicks: one loop per context at a time. */
+export const kickSendLoop: (ctx: Ctx) => Promise<void> = coalescedRunner('send loop', (ctx) => runSendLoop(ctx)).kick;

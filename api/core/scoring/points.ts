@@ -2,7 +2,7 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { resolveContactId } from '../contacts/contacts';
-import { writePointsFromLog } from '../contacts/writes';
+import { oneContact, writePointsFromLog, type ContactSet } from '../contacts/writes';
 import { after, toPage, type PageInput } from '../util/cursor';
 
 /**
@@ -27,6 +27,18 @@ export function recomputeStatements(contactIdsJson: string, now: number, reason:
 }
 
 
+/**
+ * A point-log row per contact (one, or a set) that adds, subtracts or sets its points; follow it
+ * with recomputeStatements for contacts.points and the points_changed events.
+ */
+export function pointLogStatement(contacts: ContactSet, op: 'add' | 'subtract' | 'set', value: number, reason: string, now: number): InStatement {
+  const delta = op === 'add' ? '?' : op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
+  return {
+    sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id IN (SELECT contact_id FROM (${contacts.sql}))`,
+    args: [value, reason, now, ...contacts.args],
+  };
+}
+
 /** Add, subtract or set a contact's points by hand, with a reason kept in the log and on the timeline. */
 export async function adjustPoints({
   ctx,
@@ -37,14 +49,9 @@ export async function adjustPoints({
 }): Promise<{ points: number }> {
   const id = await resolveContactId(ctx, input.contactId);
   const now = ctx.now();
-  const delta =
-    input.op === 'add' ? '?' : input.op === 'subtract' ? '-?' : '? - coalesce((SELECT sum(delta) FROM point_log WHERE contact_id = contacts.id), 0)';
   const out = await ctx.client.batch(
     [
-      {
-        sql: `INSERT INTO point_log (contact_id, delta, reason, created_at) SELECT id, ${delta}, ?, ? FROM contacts WHERE id = ?`,
-        args: [input.value, input.reason, now, id],
-      },
+      pointLogStatement(oneContact(id), input.op, input.value, input.reason, now),
       ...recomputeStatements(JSON.stringify([id]), now, input.reason, { type: 'api' }),
       { sql: 'SELECT points FROM contacts WHERE id = ?', args: [id] },
     ],

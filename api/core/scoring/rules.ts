@@ -4,7 +4,7 @@ import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
-import type { SpineEvent } from '../spine/types';
+import { eventProps, type SpineEvent } from '../spine/types';
 import { EVENT, isScorable } from '../spine/event-types';
 import { recomputeStatements } from './points';
 import { pointsStatement } from '../tracking/visitors';
@@ -194,7 +194,7 @@ export function ruleMatches(rule: PointRule, e: SpineEvent, hits: ReadonlySet<st
   if (f.url && (f.url.op === 'regex' ? !hits.has(`${rule.id}:${e.id}`) : !matchText(f.url, e.url))) return false;
   if (f.name !== undefined && e.name !== f.name) return false;
   if (f.prop || f.form_id || f.asset_id || f.focus_id || f.email_id) {
-    const props = e.props ? (JSON.parse(e.props) as Record<string, unknown>) : {};
+    const props = eventProps(e);
     if (f.prop && (!Object.hasOwn(props, f.prop.key) || props[f.prop.key] !== f.prop.value)) return false;
     if (f.form_id && Number(props.form_id) !== f.form_id) return false;
     if (f.asset_id && Number(props.asset_id) !== f.asset_id) return false;

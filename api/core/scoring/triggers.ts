@@ -6,7 +6,7 @@ import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { randomToken } from '../util/crypto';
 import { policyOf, urlProblem } from '../util/outbound';
-import type { SpineEvent } from '../spine/types';
+import { eventProps, type SpineEvent } from '../spine/types';
 import { Action, actionStatements } from './actions';
 import { oneContact } from '../contacts/writes';
 
@@ -195,7 +195,7 @@ export async function fireTriggers(ctx: Ctx, events: SpineEvent[]): Promise<InSt
   const stmts: InStatement[] = [];
   for (const e of events) {
     if (e.contactId === null || !e.props) continue;
-    const { from, to } = JSON.parse(e.props) as { from: number; to: number };
+    const { from, to } = eventProps(e) as { from: number; to: number };
     for (const t of triggers) {
       if (!(from < t.threshold && to >= t.threshold)) continue;
       stmts.push({

@@ -1,10 +1,11 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
-import type { SpineEvent } from '../spine/types';
+import { eventProps, type SpineEvent } from '../spine/types';
 import { EVENT } from '../spine/event-types';
 import { compileFilter, type Compiled } from './compile';
 import { compileEnv, joinStatements, leaveStatements } from './membership';
 import { Filter } from './filter';
+import { walkChangedContacts } from '../contacts/changes';
 
 interface Live {
   id: number;
@@ -106,7 +107,7 @@ export async function segmentStatementsForEvents(ctx: Ctx, events: SpineEvent[])
       const ids = new Set<number>();
       for (const e of withContact) {
         if (e.type === EVENT.segment_joined || e.type === EVENT.segment_left) {
-          const ref = e.props ? Number((JSON.parse(e.props) as { segment_id?: number }).segment_id) : NaN;
+          const ref = e.props ? Number(eventProps(e).segment_id) : NaN;
           if (s.compiled.deps.segments.has(ref)) ids.add(e.contactId!);
         } else if (e.type === EVENT.identified || e.type === EVENT.merged) {
           // Attribution (which runs first) or a merge just gave the contact
@@ -123,61 +124,28 @@ export async function segmentStatementsForEvents(ctx: Ctx, events: SpineEvent[])
   );
 }
 
-const WATERMARK = 'segments_contacts_watermark';
-// Writers' clocks may disagree a little (Workers isolates); re-checking a
-// window is harmless because membership statements are idempotent.
-const OVERLAP_MS = 5_000;
-const CHUNK = 2000;
-
 /**
  * Re-checks contacts whose data changed (contacts.updated_at moves on every
  * field, tag, company, do-not-contact, points and stage change) against the
  * segments whose filters read contact data.
  */
 export async function segmentsOnContactChanges(ctx: Ctx): Promise<number> {
-  const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
-  let since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
-  let checked = 0;
   let live: { relevant: Live[]; now: number } | null = null;
-  // Keyset walk over (updated_at, id): bulk writes give many contacts one timestamp.
-  let lastU = Math.max(0, since - OVERLAP_MS);
-  let lastId = 0;
-  for (let i = 0; i < 50; i++) {
-    const r = await ctx.client.execute({
-      // A row-value comparison is what lets SQLite seek the index instead of scanning it.
-      sql: 'SELECT id, updated_at FROM contacts WHERE (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?',
-      args: [lastU, lastId, CHUNK],
-    });
-    const rows = r.rows;
-    // This runs after every reactions run: when no contact changed, nothing to
-    // read or write (the watermark stays where it is).
-    if (!rows.length) break;
-    if (!live) {
-      const { segs, now } = await liveSegments(ctx);
-      live = {
-        relevant: segs.filter((s) => {
-          const d = s.compiled.deps;
-          return d.contactColumns || d.tags || d.dnc || d.companies;
-        }),
-        now,
-      };
-    }
-    lastU = Number(rows[rows.length - 1]!.updated_at);
-    lastId = Number(rows[rows.length - 1]!.id);
-    since = Math.max(since, lastU);
-    const ids = new Set(rows.map((x) => Number(x.id)));
-    await ctx.client.batch(
-      [
-        ...(await statementsFor(ctx, live.relevant, () => ids, live.now)),
-        {
-          sql: `INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
-          args: [WATERMARK, String(since)],
-        },
-      ],
-      'write',
-    );
-    checked += rows.length;
-    if (rows.length < CHUNK) break;
-  }
-  return checked;
+  return walkChangedContacts(ctx, {
+    key: 'segments_contacts_watermark',
+    maxChunks: 50,
+    statements: async (ids) => {
+      if (!live) {
+        const { segs, now } = await liveSegments(ctx);
+        live = {
+          relevant: segs.filter((s) => {
+            const d = s.compiled.deps;
+            return d.contactColumns || d.tags || d.dnc || d.companies;
+          }),
+          now,
+        };
+      }
+      return statementsFor(ctx, live.relevant, () => ids, live.now);
+    },
+  });
 }

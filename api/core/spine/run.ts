@@ -1,6 +1,7 @@
 import type { Ctx } from '../context';
 import { CHANGE_WATCHERS, REACTIONS } from './registry';
 import type { SpineEvent } from './types';
+import { coalescedRunner } from '../util/kick';
 
 const CHUNK = 1000;
 
@@ -65,33 +66,10 @@ export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}):
 // One runner per context at a time. Kicks within KICK_DELAY_MS share one run,
 // so a stream of hits costs one run per interval, not one per hit.
 const KICK_DELAY_MS = 200;
-const state = new WeakMap<Ctx, { running: Promise<void>; again: boolean }>();
+const reactionRunner = coalescedRunner('reactions', (ctx) => runReactions(ctx), { delayMs: KICK_DELAY_MS });
 
 /** Whether a run of the reactions is already scheduled or running for this context (a kick would join it). */
-export const reactionsScheduled = (ctx: Ctx): boolean => state.has(ctx);
+export const reactionsScheduled = reactionRunner.scheduled;
 
 /** Runs the reactions soon, coalescing kicks that arrive before or during a run. */
-export function kickReactions(ctx: Ctx, opts: { delayMs?: number } = {}): Promise<void> {
-  const s = state.get(ctx);
-  if (s) {
-    s.again = true;
-    return s.running;
-  }
-  const entry = { again: false, running: Promise.resolve() };
-  const delay = opts.delayMs ?? KICK_DELAY_MS;
-  entry.running = (async () => {
-    try {
-      do {
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-        entry.again = false;
-        await runReactions(ctx);
-      } while (entry.again);
-    } catch (e) {
-      ctx.log.error('reactions failed; the next job run retries', { error: e instanceof Error ? e.message : String(e) });
-    } finally {
-      state.delete(ctx);
-    }
-  })();
-  state.set(ctx, entry);
-  return entry.running;
-}
+export const kickReactions: (ctx: Ctx, opts?: { delayMs?: number }) => Promise<void> = reactionRunner.kick;

@@ -25,3 +25,16 @@ export interface Reaction {
   types?: readonly string[];
   handle(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> | InStatement[];
 }
+
+// One parse per event, whichever reactions read its props: a run hands the same event objects to each.
+const parsed = new WeakMap<SpineEvent, Record<string, unknown>>();
+
+/** An event's props as an object ({} when it has none). */
+export function eventProps(e: SpineEvent): Record<string, unknown> {
+  let p = parsed.get(e);
+  if (!p) {
+    p = e.props ? (JSON.parse(e.props) as Record<string, unknown>) : {};
+    parsed.set(e, p);
+  }
+  return p;
+}
