@@ -4,7 +4,7 @@ import { compileEnv } from '../segments/membership';
 import { loadVersion } from './campaigns';
 import { endPassStatements } from './enroll';
 import { goalSql } from './match';
-import { walkChangedContacts } from '../contacts/changes';
+import { skipChangedContacts, walkChangedContacts } from '../contacts/changes';
 
 /**
  * Goals end a pass as a conversion (DESIGN.md: goals are reactions, not cron). Checked for the
@@ -57,5 +57,19 @@ export async function goalStatements(ctx: Ctx, contacts: string, now: number, en
  * Goals over contacts whose data changed without an event (a tag or field set through the API):
  * every changed contact is read once (goalStatements looks only at those in an active pass).
  */
-export const goalsOnContactChanges = (ctx: Ctx): Promise<number> =>
-  walkChangedContacts(ctx, { key: 'campaign_goals_watermark', maxChunks: 20, statements: (ids) => goalStatements(ctx, JSON.stringify([...ids]), ctx.now()) });
+export async function goalsOnContactChanges(ctx: Ctx): Promise<number> {
+  // No pass to convert: move past the changes without reading them (on a large install the first
+  // walk would otherwise read every contact, a chunk per spine run).
+  if (!(await hasActivePasses(ctx))) {
+    await skipChangedContacts(ctx, WATERMARK);
+    return 0;
+  }
+  return walkChangedContacts(ctx, { key: WATERMARK, maxChunks: 20, statements: (ids) => goalStatements(ctx, JSON.stringify([...ids]), ctx.now()) });
+}
+
+const WATERMARK = 'campaign_goals_watermark';
+
+/** Whether any contact is in a campaign now (the partial unique index answers it). */
+export async function hasActivePasses(ctx: Ctx): Promise<boolean> {
+  return (await ctx.client.execute("SELECT 1 FROM campaign_enrollments WHERE status = 'active' LIMIT 1")).rows.length > 0;
+}

@@ -7,7 +7,7 @@ import { durationMs, stepMap } from './definition';
 import { endPassStatements, idCandidates, enrollStatements } from './enroll';
 import { entryGoals, matchSql } from './match';
 import { compileEnv } from '../segments/membership';
-import { goalStatements } from './goals';
+import { goalStatements, hasActivePasses } from './goals';
 
 /**
  * Campaigns on the event spine (DESIGN.md: decisions and goals are reactions, only timers are
@@ -36,6 +36,8 @@ export async function campaignStatements(ctx: Ctx, events: SpineEvent[]): Promis
   const withContact = events.filter((e) => e.contactId !== null);
   if (!withContact.length) return [];
   const camps = await activeCampaigns(ctx);
+  // Nothing to enroll into and nobody in a campaign: nothing to decide or convert either.
+  if (!camps.length && !(await hasActivePasses(ctx))) return [];
   const now = ctx.now();
   const out: InStatement[] = [];
   // Sources: enrollments gather per (campaign, source) and are written set-based, one pair of

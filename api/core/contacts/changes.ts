@@ -48,3 +48,20 @@ export async function walkChangedContacts(
   }
   return checked;
 }
+
+/**
+ * Moves a walker's watermark to the latest change without reading the contacts: for a walker
+ * with nothing to check (no campaign passes), the same place a walk would leave it.
+ */
+export async function skipChangedContacts(ctx: Ctx, key: string): Promise<void> {
+  const r = await ctx.client.execute({
+    sql: 'SELECT (SELECT max(updated_at) FROM contacts) AS latest, (SELECT CAST(value AS INTEGER) FROM app_state WHERE key = ?) AS at',
+    args: [key],
+  });
+  const latest = r.rows[0]!.latest === null ? null : Number(r.rows[0]!.latest);
+  if (latest === null || (r.rows[0]!.at !== null && Number(r.rows[0]!.at) >= latest)) return;
+  await ctx.client.execute({
+    sql: 'INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
+    args: [key, String(latest)],
+  });
+}
