@@ -43,6 +43,7 @@ import { MAX_WEBHOOK_BODY } from './core/email/provider-events';
 import { trackingRoutes } from './routes/email/tracking';
 import { campaignRoutes } from './routes/campaigns/campaigns';
 import { campaignRunRoutes } from './routes/campaigns/campaign-runs';
+import { reportRoutes } from './routes/reports/reports';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -186,6 +187,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', outboxApiRoutes);
   app.route('/', campaignRoutes);
   app.route('/', campaignRunRoutes);
+  app.route('/', reportRoutes());
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);
 

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { WEEKDAYS, isTimeZone, localParts, waitEnd, zonedTime, type WaitSpec } from '../api/core/campaigns/timing';
+import { waitEnd, type WaitSpec } from '../api/core/campaigns/timing';
+import { WEEKDAYS, isTimeZone, localParts, zonedTime } from '../api/core/util/zones';
 
 // All instants are fixed; nothing here reads the wall clock.
 const at = (s: string) => Date.parse(s);

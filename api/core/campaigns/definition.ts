@@ -6,7 +6,7 @@ import { Filter } from '../segments/filter';
 import { checkFilter } from '../segments/segments';
 import { CORE_COLUMNS } from '../contacts/prepare';
 import { policyOf, urlProblem } from '../util/outbound';
-import { WEEKDAYS } from './timing';
+import { WEEKDAYS } from '../util/zones';
 
 /**
  * What a campaign is: a graph of steps from `start`, each step naming the next by id, with the

@@ -6,7 +6,7 @@ import { randomToken } from '../util/crypto';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { deleteForSite } from './visitors';
-import { isTimeZone } from '../campaigns/timing';
+import { isTimeZone } from '../util/zones';
 
 // "https://example.com", "http://127.0.0.2:8080" or "https://*.example.com".
 const ORIGIN_RE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;

@@ -183,5 +183,24 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `campaigns` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text,\n\t`status` text DEFAULT 'draft' NOT NULL,\n\t`definition` text NOT NULL,\n\t`version` integer,\n\t`secret` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\t`published_at` integer,\n\t`archived_at` integer\n);",
       "ALTER TABLE `sites` ADD `timezone` text;"
     ]
+  },
+  {
+    "tag": "0011_reports",
+    "statements": [
+      "CREATE TABLE `deal_integrations` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`name` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `deals` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`contact_id` integer NOT NULL,\n\t`company_id` integer,\n\t`name` text NOT NULL,\n\t`amount_cents` integer DEFAULT 0 NOT NULL,\n\t`currency` text NOT NULL,\n\t`stage` text DEFAULT 'open' NOT NULL,\n\t`expected_close_date` text,\n\t`closed_at` integer,\n\t`owner` text,\n\t`source` text,\n\t`lost_reason` text,\n\t`integration_id` integer,\n\t`external_id` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `deals_contact_idx` ON `deals` (`contact_id`);",
+      "CREATE INDEX `deals_stage_closed_idx` ON `deals` (`stage`,`closed_at`);",
+      "CREATE UNIQUE INDEX `deals_external_uq` ON `deals` (`integration_id`,`external_id`) WHERE external_id IS NOT NULL;",
+      "CREATE TABLE `rollups` (\n\t`metric` text NOT NULL,\n\t`dim` text NOT NULL,\n\t`hour` integer NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`key` text NOT NULL,\n\t`value` integer NOT NULL,\n\tPRIMARY KEY(`metric`, `dim`, `hour`, `site_id`, `key`)\n) WITHOUT ROWID;",
+      "CREATE TABLE `sessions` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`visitor_id` integer NOT NULL,\n\t`contact_id` integer,\n\t`started_at` integer NOT NULL,\n\t`last_at` integer NOT NULL,\n\t`last_event_id` integer NOT NULL,\n\t`pageviews` integer DEFAULT 1 NOT NULL,\n\t`entry_page` text,\n\t`channel` text NOT NULL,\n\t`source` text,\n\t`medium` text,\n\t`campaign` text,\n\t`referrer` text,\n\t`country` text,\n\t`device` text\n);",
+      "CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`);",
+      "CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`);",
+      "CREATE INDEX `sessions_visitor_idx` ON `sessions` (`visitor_id`,`id`);",
+      "CREATE INDEX `sessions_contact_idx` ON `sessions` (`contact_id`,`started_at`);",
+      "CREATE TABLE `stage_entries` (\n\t`contact_id` integer NOT NULL,\n\t`stage_id` integer NOT NULL,\n\t`entered_at` integer NOT NULL,\n\t`left_at` integer,\n\t`score_at_entry` integer,\n\t`first_feedback_at` integer,\n\t`event_id` integer NOT NULL,\n\tPRIMARY KEY(`contact_id`, `stage_id`)\n) WITHOUT ROWID;",
+      "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`);",
+      "CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);"
+    ]
   }
 ];

@@ -7,3 +7,4 @@ export * from './widgets';
 export * from './email';
 export * from './email-tracking';
 export * from './campaigns';
+export * from './reports';

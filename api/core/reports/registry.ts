@@ -1,0 +1,9 @@
+import type { ReportDef } from './report';
+
+/**
+ * Every report GET /api/v1/reports/{name} serves, in one list (the route, the OpenAPI document
+ * and the docs are made from it). Each lives in its own file beside this one.
+ */
+export const REPORTS: ReportDef[] = [];
+
+export const findReport = (name: string) => REPORTS.find((r) => r.name === name);
