@@ -58,7 +58,7 @@ import { segmentsOnContactChanges } from '../../api/core/segments/incremental';
 import { segments as segmentsOnEvents } from '../../api/core/spine/reactions/segments';
 import { compileEnv, membershipStatements, rebuildSegment } from '../../api/core/segments/membership';
 import { REACTIONS } from '../../api/core/spine/registry';
-import { runReactions } from '../../api/core/spine/run';
+import { runReactions, SPINE_COLUMNS, toEvent } from '../../api/core/spine/run';
 import type { SpineEvent } from '../../api/core/spine/types';
 import { prepareDatabase } from '../../api/db/open';
 import { parseConfig } from '../../api/env';
@@ -417,21 +417,10 @@ function checkEqual(t: Record<Kind, Timing>, problems: string[], label: string) 
 async function event(client: Client, contactId: number): Promise<SpineEvent> {
   const r = await client.execute({
     sql: `INSERT INTO events (site_id, contact_id, type, url, created_at) VALUES (1, ?, 'page_view', 'https://www.example.com/pricing', ?)
-      RETURNING id, type, site_id, visitor_id, contact_id, name, url, props, created_at`,
+      RETURNING ${SPINE_COLUMNS}`,
     args: [contactId, CLOCK],
   });
-  const e = r.rows[0]!;
-  return {
-    id: Number(e.id),
-    type: String(e.type),
-    siteId: e.site_id === null ? null : Number(e.site_id),
-    visitorId: e.visitor_id === null ? null : Number(e.visitor_id),
-    contactId: Number(e.contact_id),
-    name: null,
-    url: String(e.url),
-    props: null,
-    createdAt: Number(e.created_at),
-  };
+  return toEvent(r.rows[0]!);
 }
 
 async function advanceCursors(client: Client) {
@@ -478,18 +467,8 @@ async function sampleContacts(b: Bench, n: number): Promise<number[]> {
 
 /** Events after `id`, as the spine hands them to reactions. */
 async function eventsAfter(client: Client, id: number): Promise<SpineEvent[]> {
-  const r = await client.execute({ sql: 'SELECT id, type, site_id, visitor_id, contact_id, name, url, props, created_at FROM events WHERE id > ? ORDER BY id LIMIT 1000', args: [id] });
-  return r.rows.map((e) => ({
-    id: Number(e.id),
-    type: String(e.type),
-    siteId: e.site_id === null ? null : Number(e.site_id),
-    visitorId: e.visitor_id === null ? null : Number(e.visitor_id),
-    contactId: e.contact_id === null ? null : Number(e.contact_id),
-    name: e.name === null ? null : String(e.name),
-    url: e.url === null ? null : String(e.url),
-    props: e.props === null ? null : String(e.props),
-    createdAt: Number(e.created_at),
-  }));
+  const r = await client.execute({ sql: `SELECT ${SPINE_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`, args: [id] });
+  return r.rows.map(toEvent);
 }
 
 // Six more live segments for the second incremental pass: between them every

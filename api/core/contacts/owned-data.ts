@@ -37,6 +37,10 @@ export const CONTACT_DATA: { table: string; column: string; merge: 'move' | 'non
   // survivor was in too: there the survivor's passes stay and the other's go (moveStatements).
   { table: 'campaign_enrollments', column: 'contact_id', merge: 'move' },
   { table: 'campaign_steps', column: 'contact_id', merge: 'move' },
+  // Closed-loop reporting: the contact's deals, its visits, its passage through the funnel.
+  { table: 'deals', column: 'contact_id', merge: 'move' },
+  { table: 'sessions', column: 'contact_id', merge: 'move' },
+  { table: 'stage_entries', column: 'contact_id', merge: 'move' },
   // by: 'email' — matched on the contact's normalised address, for sends made to an address
   // (a transactional send without a contact) and for what was queued before an email change.
   { table: 'email_sends', column: 'to_email', merge: 'none', by: 'email' },
@@ -52,6 +56,7 @@ export const VISITOR_DATA: { table: string; column: string }[] = [
   { table: 'events', column: 'visitor_id' },
   { table: 'form_submissions', column: 'visitor_id' },
   { table: 'point_log', column: 'visitor_id' },
+  { table: 'sessions', column: 'visitor_id' },
 ];
 
 /** Every other table, with why erasure need not visit it. */
@@ -75,6 +80,8 @@ export const OTHER_TABLES: Record<string, string> = {
   forms: 'form definitions; submissions are form_submissions',
   idempotency_keys:
     'responses kept 24 hours for Idempotency-Key replays, by API key: erasure deletes those that show the contact (eraseStatements), the retention job the rest when they expire',
+  deal_integrations: 'CRMs allowed to push deals (name, signing secret); the deals are the deals table',
+  rollups: 'hourly counts per metric and dimension (page, form, email…), no contact or visitor ids',
   point_rules: 'scoring rule definitions; what they scored is point_log',
   point_triggers: 'trigger definitions; whom they fired for is trigger_fires',
   reaction_cursors: 'how far each spine reaction has read the event log',

@@ -5,7 +5,11 @@ import { coalescedRunner } from '../util/kick';
 
 const CHUNK = 1000;
 
-function toEvent(r: Record<string, unknown>): SpineEvent {
+/** The columns of events a reaction sees, for SELECT … RETURNING lists. */
+export const SPINE_COLUMNS = 'id, type, site_id, visitor_id, contact_id, name, url, referrer, props, created_at';
+
+/** An events row (SPINE_COLUMNS) as reactions see it. */
+export function toEvent(r: Record<string, unknown>): SpineEvent {
   return {
     id: Number(r.id),
     type: String(r.type),
@@ -14,6 +18,7 @@ function toEvent(r: Record<string, unknown>): SpineEvent {
     contactId: r.contact_id === null ? null : Number(r.contact_id),
     name: r.name === null ? null : String(r.name),
     url: r.url === null ? null : String(r.url),
+    referrer: r.referrer === null ? null : String(r.referrer),
     props: r.props === null ? null : String(r.props),
     createdAt: Number(r.created_at),
   };
@@ -33,7 +38,7 @@ export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}):
     const cursors = new Map(rows.rows.map((r) => [String(r.name), Number(r.last_event_id)]));
     const from = Math.min(...REACTIONS.map((r) => cursors.get(r.name) ?? 0));
     const res = await ctx.client.execute({
-      sql: 'SELECT id, type, site_id, visitor_id, contact_id, name, url, props, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?',
+      sql: `SELECT ${SPINE_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`,
       args: [from, CHUNK],
     });
     if (!res.rows.length) break;

@@ -9,6 +9,7 @@ export interface SpineEvent {
   contactId: number | null;
   name: string | null;
   url: string | null;
+  referrer: string | null;
   props: string | null;
   createdAt: number;
 }
@@ -38,3 +39,11 @@ export function eventProps(e: SpineEvent): Record<string, unknown> {
   }
   return p;
 }
+
+/**
+ * The cursor of reaction `name` as it is committed, as an SQL expression. A reaction whose
+ * effects are additive (counters) bounds its statements by it, `id > ${unseenAfter('x')} AND
+ * id <= last`: they run in the batch that moves the cursor to `last`, so two runners that read
+ * the same events still count each once (the second one's range is empty). `name` is a constant.
+ */
+export const unseenAfter = (name: string) => `(SELECT coalesce(max(last_event_id), 0) FROM reaction_cursors WHERE name = '${name}')`;
