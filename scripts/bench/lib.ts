@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: an app on a fresh database file, timing,
 // the summary table and the JSON result file. Not a benchmark itself.
-import { createClient, type Client } from '@libsql/client';
+import { createClient, type Client, type InValue } from '@libsql/client';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -138,4 +138,35 @@ export function writeResults(name: string, data: unknown): string {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
   return file;
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** The first column of the first row, as a number. */
+export const num = async (client: Client, sql: string, args: InValue[] = []) => Number((await client.execute({ sql, args })).rows[0]![0]);
+
+/**
+ * `WITH RECURSIVE` rows from..to (the statement's first two arguments), one random column
+ * (0..999,999) per name, materialised so each row draws once: the generators' row source.
+ */
+export const sqlRows = (col: string, randoms: string[]) =>
+  `WITH RECURSIVE n(${col}) AS (SELECT ? UNION ALL SELECT ${col} + 1 FROM n WHERE ${col} < ?),
+   r AS MATERIALIZED (SELECT ${col}, ${randoms.map((x) => `abs(random() % 1000000) AS ${x}`).join(', ')} FROM n)`;
+
+/** Runs `run(from, to)` over 1..total in chunks, printing progress every `every` rows; seconds taken. */
+export async function chunked(label: string, total: number, chunk: number, every: number, run: (from: number, to: number) => Promise<void>) {
+  const t = now();
+  for (let from = 1; from <= total; from += chunk) {
+    const to = Math.min(total, from + chunk - 1);
+    await run(from, to);
+    if (to % every === 0 || to === total) {
+      const s = (now() - t) / 1000;
+      console.log(`    ${label} ${fmtInt(to).padStart(10)} / ${fmtInt(total)}  ${s.toFixed(1)}s  (${fmtInt(to / s)}/s)`);
+    }
+  }
+  return (now() - t) / 1000;
 }

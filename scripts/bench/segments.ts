@@ -63,7 +63,11 @@ import type { SpineEvent } from '../../api/core/spine/types';
 import { prepareDatabase } from '../../api/db/open';
 import { parseConfig } from '../../api/env';
 import {
+  chunked,
   databaseBytes,
+  median,
+  num,
+  sqlRows as rows,
   envInt,
   fmtBytes,
   fmtInt,
@@ -129,20 +133,9 @@ const PATHS = [
 ];
 if (PATHS.length !== 49 || OTHER_TAGS.length !== 19) throw new Error('path / tag lists changed size');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const settle = () => (globalThis as { gc?: () => void }).gc?.();
-const num = async (client: Client, sql: string, args: InValue[] = []) => Number((await client.execute({ sql, args })).rows[0]![0]);
-
-/** `WITH RECURSIVE` rows from..to, one random column per name, materialised so each row draws once. */
-const rows = (col: string, randoms: string[]) =>
-  `WITH RECURSIVE n(${col}) AS (SELECT ? UNION ALL SELECT ${col} + 1 FROM n WHERE ${col} < ?),
-   r AS MATERIALIZED (SELECT ${col}, ${randoms.map((x) => `abs(random() % 1000000) AS ${x}`).join(', ')} FROM n)`;
 
 // ---------------------------------------------------------------------------
 // Generation
@@ -155,19 +148,6 @@ interface Generated {
   index_builds: { name: string; s: number }[];
   total_s: number;
   db_bytes: number;
-}
-
-async function chunked(label: string, total: number, every: number, run: (from: number, to: number) => Promise<void>) {
-  const t = now();
-  for (let from = 1; from <= total; from += CHUNK) {
-    const to = Math.min(total, from + CHUNK - 1);
-    await run(from, to);
-    if (to % every === 0 || to === total) {
-      const s = (now() - t) / 1000;
-      console.log(`    ${label} ${fmtInt(to).padStart(9)} / ${fmtInt(total)}  ${s.toFixed(1)}s  (${fmtInt(to / s)}/s)`);
-    }
-  }
-  return (now() - t) / 1000;
 }
 
 async function generate(url: string, path: string, ctx: Ctx): Promise<Generated> {
@@ -209,7 +189,7 @@ async function generate(url: string, path: string, ctx: Ctx): Promise<Generated>
   const c0 = ANCHOR - 730 * DAY;
   const cSpan = 700 * DAY;
   console.log(`  contacts (${fmtInt(N)})`);
-  const contacts_s = await chunked('contacts', N, CHUNK, async (a, b) => {
+  const contacts_s = await chunked('contacts', N, CHUNK, CHUNK, async (a, b) => {
     await g.execute({ sql: contactsSql, args: [a, b, c0, cSpan, N, c0, cSpan, N] });
   });
 
@@ -230,7 +210,7 @@ async function generate(url: string, path: string, ctx: Ctx): Promise<Generated>
       UNION ALL SELECT i, ${base} + (x % 19 + 1 + (x / 19) % 18) % 19 FROM r WHERE (u / 10000) >= 75
     ) ORDER BY i, tag`;
   console.log(`  contact tags`);
-  const tags_s = await chunked('tags of contacts', N, N, async (a, b) => {
+  const tags_s = await chunked('tags of contacts', N, CHUNK, N, async (a, b) => {
     await g.execute({ sql: tagsSql, args: [a, b, ANCHOR - 20 * DAY] });
   });
 
@@ -253,7 +233,7 @@ async function generate(url: string, path: string, ctx: Ctx): Promise<Generated>
       ? + (k - 1) * ? / ?
     FROM r`;
   console.log(`  events (${fmtInt(E)})`);
-  const events_s = await chunked('events', E, 500_000, async (a, b) => {
+  const events_s = await chunked('events', E, CHUNK, 500_000, async (a, b) => {
     await g.execute({ sql: eventsSql, args: [a, b, e0, 90 * DAY - 120_000, E] });
   });
 
