@@ -81,8 +81,22 @@ export function nextState(current: DealState | null, c: DealChanges, now: number
 
 /** Whether a change would leave the deal as it is. */
 export function sameState(a: DealState, b: DealState): boolean {
-  return (Object.keys(a) as (keyof DealState)[]).every((k) => a[k] === b[k]);
+  return STATE_KEYS.every((k) => a[k] === b[k]);
 }
+
+const STATE_KEYS: readonly (keyof DealState)[] = [
+  'contactId',
+  'companyId',
+  'name',
+  'amountCents',
+  'currency',
+  'stage',
+  'expectedCloseDate',
+  'closedAt',
+  'owner',
+  'source',
+  'lostReason',
+];
 
 /** The contact (a merged one's survivor) and the company must exist: 422 naming the field. */
 export async function checkRefs(ctx: Ctx, s: DealState): Promise<DealState> {

@@ -43,7 +43,7 @@ export function instantOf(s: string): number | null {
   return y >= FIRST_YEAR && y <= LAST_YEAR ? ms : null;
 }
 
-const twoDecimals = (n: number) => /^\d+(\.\d{1,2})?$/.test(String(n));
+const twoDecimals = (n: number) => /^-?\d+(\.\d{1,2})?$/.test(String(n));
 
 /** Major units, 0 to 10^12, at most two decimals (cents). */
 export const Amount = z.number().min(0).max(1e12).refine(twoDecimals, 'may have at most 2 decimals');
