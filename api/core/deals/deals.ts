@@ -26,8 +26,9 @@ import {
  * on the contact's timeline and moves the contact along the funnel (effects.ts); everything one
  * call changes commits in one batch.
  *
- * closed_at: given, or the moment the deal becomes won or lost (kept while it stays so); an open
- * deal has none. Reopening a deal clears it.
+ * closed_at: given, or (left out, or null) the moment the deal becomes won or lost, kept while it
+ * stays so; an open deal has none, and reopening a deal clears it. A date means noon UTC that day
+ * (schema.ts instantOf).
  */
 
 /** The fields a write names, already checked by DealFields (amount in major units, dates as text). */

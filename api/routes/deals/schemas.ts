@@ -10,7 +10,7 @@ import { idNumber, PageQuery, Timestamp } from '../shared';
 
 const CLOSED_AT_ABOUT =
   'When the deal was won or lost: an ISO 8601 date-time with an offset, or a date (YYYY-MM-DD, read as noon UTC that day so it falls on that day in any time zone). ' +
-  'Default: the moment the deal becomes won or lost (kept while it stays so). An open deal has none.';
+  'Default (also for null on a won or lost deal): the moment the deal becomes won or lost, kept while it stays so. An open deal has none (reopening clears it).';
 const SOURCE_ABOUT = 'Free source fields (lead_source, campaign…): a flat object of at most 20 string, number or boolean values, keys of 1–64 characters.';
 
 const closedAt = <T extends z.ZodType>(schema: T): T => schema.openapi({ type: 'string', format: 'date-time', description: CLOSED_AT_ABOUT, example: '2026-03-05T14:00:00Z' });
