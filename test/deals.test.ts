@@ -77,6 +77,12 @@ describe('deals API', () => {
     const patched = await t.json('PATCH', `/api/v1/deals/${id}`, { amount: 11000, owner: null, source: null, company_id: null });
     expect(patched.body).toMatchObject({ amount: 11000, owner: null, source: null, company_id: null, name: 'Acme – 50 seats', expected_close_date: '2026-06-30' });
     expectError(await t.json('PATCH', '/api/v1/deals/999999', { amount: 1 }), 404, 'NOT_FOUND');
+    // A deleted company leaves its deals without one; they stay editable.
+    const gone = (await t.json('POST', '/api/v1/companies', { name: 'Gone Ltd' })).body.id;
+    await t.json('PATCH', `/api/v1/deals/${id}`, { company_id: gone });
+    expect((await t.json('DELETE', `/api/v1/companies/${gone}`)).status).toBe(200);
+    expect((await t.json('GET', `/api/v1/deals/${id}`)).body.company_id).toBeNull();
+    expect((await t.json('PATCH', `/api/v1/deals/${id}`, { amount: 11001 })).body.amount).toBe(11001);
     expect((await t.json('DELETE', `/api/v1/deals/${id}`)).body).toEqual({ id, deleted: true });
     expectError(await t.json('GET', `/api/v1/deals/${id}`), 404, 'NOT_FOUND');
     expectError(await t.json('DELETE', `/api/v1/deals/${id}`), 404, 'NOT_FOUND');
@@ -191,6 +197,16 @@ describe('winning and losing', () => {
     expect(twice).toHaveLength(2);
     expect(twice[1]).toEqual({ props: expect.objectContaining({ deal_id: d.id, amount: 5200, value: 5200 }), at: Date.UTC(2026, 2, 10, 12) });
     expect(await count(t, "SELECT count(*) AS n FROM events WHERE type = 'stage_changed' AND contact_id = ?", [c])).toBe(2);
+  });
+
+  it('concurrent saves of one deal as won write one deal_won and one stage move', async () => {
+    const t = await makeApp();
+    const c = await contact(t, 'race@example.com');
+    const d = (await t.json('POST', '/api/v1/deals', { contact_id: c, name: 'Race', amount: 10, currency: 'EUR' })).body;
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => t.json('PATCH', `/api/v1/deals/${d.id}`, { stage: 'won', amount: 10 + i })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await events(t, c, 'deal_won')).toHaveLength(1);
+    expect(await count(t, "SELECT count(*) AS n FROM events WHERE type = 'stage_changed' AND contact_id = ?", [c])).toBe(1);
   });
 
   it('never moves a contact backwards: a customer in Delight stays there when another deal is won', async () => {

@@ -99,12 +99,16 @@ const STATE_KEYS: readonly (keyof DealState)[] = [
   'lostReason',
 ];
 
-/** The contact (a merged one's survivor) and the company must exist: 422 naming the field. */
-export async function checkRefs(ctx: Ctx, s: DealState): Promise<DealState> {
+/**
+ * The contact (a merged one's survivor) and the company must exist: 422 naming the field. The
+ * company is checked when it changes (a deal saved again keeps the one it has).
+ */
+export async function checkRefs(ctx: Ctx, s: DealState, before?: DealState | null): Promise<DealState> {
   const contactId = await resolveContactId(ctx, s.contactId);
+  const company = before && before.companyId === s.companyId ? null : s.companyId;
   const r = await ctx.client.execute({
     sql: 'SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?) AS contact, ? IS NULL OR EXISTS (SELECT 1 FROM companies WHERE id = ?) AS company',
-    args: [contactId, s.companyId, s.companyId],
+    args: [contactId, company, company],
   });
   const errors = [];
   if (!Number(r.rows[0]!.contact)) errors.push({ field: 'contact_id', message: `no contact with id ${s.contactId}` });
@@ -183,7 +187,7 @@ export async function getDeal({ ctx, input }: { ctx: Ctx; input: { id: number } 
 export async function updateDealRecord({ ctx, input }: { ctx: Ctx; input: { id: number; patch: DealUpdate } }): Promise<SavedDeal> {
   const before = await dealById(ctx, input.id);
   if (!before) throw new NotFoundError('Deal');
-  const s = await checkRefs(ctx, nextState(before, input.patch, ctx.now()));
+  const s = await checkRefs(ctx, nextState(before, input.patch, ctx.now()), before);
   return saveDeal(ctx, before, s);
 }
 

@@ -108,7 +108,7 @@ export async function applyDealWebhook(ctx: Ctx, integrationId: number, body: De
   const draft = await under('data.', {}, () => nextState(existing, { ...changes, contact_id: existing?.contactId ?? 1 }, ctx.now()));
   const rename = { contact_id: contact && 'id' in contact ? 'data.contact.id' : 'data.contact' };
   const contactId = contact ? await contactOf(ctx, contact) : existing!.contactId;
-  const next: DealState = await under('data.', rename, () => checkRefs(ctx, { ...draft, contactId }));
+  const next: DealState = await under('data.', rename, () => checkRefs(ctx, { ...draft, contactId }, existing));
   if (existing) {
     if (sameState(existing, next)) return { ok: true, deal_id: existing.id, result: 'unchanged' };
     return { ok: true, deal_id: (await saveDeal(ctx, existing, next)).deal.id, result: 'updated' };
@@ -121,7 +121,7 @@ export async function applyDealWebhook(ctx: Ctx, integrationId: number, body: De
     if (!isUniqueViolation(e)) throw e;
     const raced = await dealByExternalId(ctx, integrationId, externalId);
     if (!raced) throw e;
-    const again = await under('data.', rename, async () => checkRefs(ctx, { ...nextState(raced, changes, ctx.now()), contactId }));
+    const again = await under('data.', rename, async () => checkRefs(ctx, { ...nextState(raced, changes, ctx.now()), contactId }, raced));
     if (sameState(raced, again)) return { ok: true, deal_id: raced.id, result: 'unchanged' };
     return { ok: true, deal_id: (await saveDeal(ctx, raced, again)).deal.id, result: 'updated' };
   }
