@@ -44,6 +44,8 @@ import { trackingRoutes } from './routes/email/tracking';
 import { campaignRoutes } from './routes/campaigns/campaigns';
 import { campaignRunRoutes } from './routes/campaigns/campaign-runs';
 import { reportRoutes } from './routes/reports/reports';
+import { dealRoutes } from './routes/deals/deals';
+import { dealWebhookRoutes } from './routes/deals/webhook';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -152,6 +154,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', unsubscribeRoutes);
   app.use('/webhooks/*', bodyLimit(limitFor));
   app.route('/', providerWebhookRoutes);
+  app.route('/', dealWebhookRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
   app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
@@ -187,6 +190,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', outboxApiRoutes);
   app.route('/', campaignRoutes);
   app.route('/', campaignRunRoutes);
+  app.route('/', dealRoutes);
   app.route('/', reportRoutes());
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

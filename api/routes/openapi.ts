@@ -43,6 +43,12 @@ export const TAGS = [
     description:
       'Automations that move contacts through a graph of steps (actions, decisions, conditions, waits, splits) toward goals. Definitions are versioned: publishing freezes a version, contacts in flight keep theirs. Every step runs exactly once per contact and pass, guarded by a unique key.',
   },
+  {
+    name: 'Deals',
+    description:
+      'Sales opportunities (contact, company, amount and currency, open/won/lost): winning or losing one is an event and moves the contact along the funnel per the pipeline settings. CRMs push deals through a signed webhook (POST /webhooks/deals).',
+  },
+  { name: 'Reports', description: 'Closed-loop reports over a period in a time zone, cut into intervals: JSON `{columns, rows, totals}` or the same table as CSV (`Accept: text/csv`).' },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {

@@ -5,6 +5,7 @@ import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
 import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
+import { DealWebhookAnswerSchema, DealWebhookBodySchema } from './deals/schemas';
 import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 
 // The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
@@ -377,6 +378,36 @@ export const PUBLIC_ROUTES = [
       400: jsonOf(ErrorSchema, 'Signature headers missing, or a signed body that is not a Resend event'),
       403: jsonOf(ErrorSchema, 'INVALID_SIGNATURE: the signature does not match, or its timestamp is more than 5 minutes off'),
       404: jsonOf(ErrorSchema, 'Webhooks are not configured on this server (RESEND_WEBHOOK_SECRET is not set)'),
+      ...publicErrors(413, 415),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/webhooks/deals',
+    operationId: 'receiveDealWebhook',
+    tags,
+    security,
+    summary: 'Deals pushed by a CRM',
+    description:
+      'A CRM connected with POST /api/v1/deal-integrations posts its deals here, naming the integration in `?integration={id}` and signing each delivery with that integration\'s secret by the Standard Webhooks scheme ' +
+      '(`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">`, the key being the base64 after `whsec_`), verified over the raw body with 5 minutes\' tolerance. ' +
+      '`deal.upserted` creates the deal with this `external_id` (name, currency and contact required) or changes the fields given on the one already here (fields left out stay; null clears); ' +
+      'the contact is `{"id": …}` or `{"email": …}` (found, or created when new). Winning or losing is a deal_won / deal_lost event and moves the contact along the funnel, as through the API. ' +
+      '`deal.deleted` deletes it. A delivery that changes nothing (a retry of the same webhook-id) writes nothing and answers `unchanged`. The whole body is checked before anything is written. At most 64 KB; per-IP limit 10× PUBLIC_RATE_LIMIT.',
+    request: {
+      query: z.object({ integration: z.string().openapi({ description: 'The id of the deal integration (POST /api/v1/deal-integrations)', example: '1' }) }),
+      headers: z.object({
+        'webhook-id': z.string().openapi({ description: 'The delivery id: a retry carries the same one' }),
+        'webhook-timestamp': z.string().openapi({ description: 'Unix seconds when it was signed' }),
+        'webhook-signature': z.string().openapi({ description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures' }),
+      }),
+      body: { required: true, content: { 'application/json': { schema: DealWebhookBodySchema } } },
+    },
+    responses: {
+      200: jsonOf(DealWebhookAnswerSchema, 'Applied and committed (or nothing to change)'),
+      400: jsonOf(ErrorSchema, 'No `?integration=`, signature headers missing, or a signed body that is not JSON'),
+      403: jsonOf(ErrorSchema, 'INVALID_SIGNATURE: no such integration, the signature does not match, or its timestamp is more than 5 minutes off'),
+      422: jsonOf(ErrorSchema, 'A signed body that is not a valid deal event: `details` name the fields (`data.amount`…); nothing was written'),
       ...publicErrors(413, 415),
     },
   }),

@@ -31,6 +31,8 @@ export interface Fixtures {
   categoryIds: number[];
   /** Provider ids of sends (outbox-<id> here), for signed provider webhooks that find their send. */
   providerIds: string[];
+  /** A CRM integration and its secret, for signed POST /webhooks/deals that get past the signature. */
+  dealIntegration: { id: number; secret: string };
 }
 
 let serial = 0;
@@ -268,6 +270,21 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   await must('POST', `/api/v1/campaigns/${paused.id}/pause`);
   const draft = await must('POST', '/api/v1/campaigns', { name: `Draft ${n}`, definition: { start: 'a', steps: [{ id: 'a', type: 'action', action: { type: 'exit' } }] } });
 
+  // Deals: an open one with every field, a won one (its contact moves to Close), and a CRM integration.
+  const deal = await create('deals', {
+    contact_id: contacts[1],
+    company_id: company,
+    name: `Deal ${n}`,
+    amount: 1234.5,
+    currency: 'EUR',
+    expected_close_date: '2026-12-31',
+    owner: 'sam@example.com',
+    source: { lead_source: 'fixture', seats: 5, partner: false },
+  });
+  const wonDeal = (await must('POST', '/api/v1/deals', { contact_id: contacts[2], name: `Won ${n}`, amount: 99.99, currency: 'USD', stage: 'won', closed_at: '2026-01-15' })).id as number;
+  bodies['POST /api/v1/deal-integrations'] = { name: `CRM ${n}` };
+  const integration = await must('POST', '/api/v1/deal-integrations', bodies['POST /api/v1/deal-integrations']);
+
   return {
     ids: {
       contacts,
@@ -292,6 +309,8 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       campaigns: [campaign.id, spare.id, paused.id, draft.id],
       // Step runs (GET /campaigns/{id}/steps): the parked one.
       steps: parked.length ? parked : [1],
+      deals: [deal, wonDeal],
+      'deal-integrations': [integration.id],
     },
     tags: ['fx-tag', `fx-${n}`],
     site,
@@ -304,5 +323,6 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     unsubscribeToken,
     categoryIds: [category],
     providerIds: sent?.provider_id ? [sent.provider_id] : ['outbox-1'],
+    dealIntegration: { id: integration.id, secret: integration.secret },
   };
 }

@@ -161,6 +161,7 @@ export class Generator {
       [3, () => this.emailLink()],
       [4, () => this.unsubscribe()],
       [2, () => this.resendWebhook()],
+      [2, () => this.dealWebhook()],
       [2, () => this.scripts()],
       [2, () => this.plainPages()],
       [3, () => this.jobs()],
@@ -906,6 +907,59 @@ export class Generator {
     };
   }
 
+  /** POST /webhooks/deals: CRM deal events, mutated, mostly signed with the fixture integration's secret, some replayed, stale, forged or for no integration. */
+  dealWebhook(): HostileRequest {
+    const r = this.r;
+    const fx = this.fx;
+    const base = {
+      type: r.pick(['deal.upserted', 'deal.upserted', 'deal.deleted', 'deal.created']),
+      data: {
+        external_id: `crm-${r.int(5)}`,
+        contact: r.chance(0.7) ? { email: `fx-crm-${r.int(5)}@example.com` } : { id: r.pick(fx.ids.contacts ?? [1]) },
+        name: 'CRM deal',
+        amount: r.pick([0, 10, 1234.56, 1e12]),
+        currency: r.pick(['EUR', 'USD']),
+        stage: r.pick(['open', 'won', 'lost']),
+        owner: 'rep@example.com',
+        source: { pipeline: 'inbound', seats: 3 },
+      },
+    };
+    const paths = [['type'], ['data'], ['data', 'external_id'], ['data', 'contact'], ['data', 'contact', 'email'], ['data', 'amount'], ['data', 'currency'], ['data', 'stage'], ['data', 'closed_at'], ['data', 'source']];
+    const b = this.textBody(base, paths);
+    const bytes = typeof b.body === 'string' ? new TextEncoder().encode(b.body) : b.body;
+    const id = r.chance(0.2) ? `msg_replay_${r.int(3)}` : `msg_${r.int(1e9)}`;
+    const ts = String(Math.floor(Date.now() / 1000) + r.weighted<number>([[8, 0], [1, -400], [1, 400]]));
+    const secret = fx.dealIntegration.secret;
+    const good = () => `v1,${createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update(`${id}.${ts}.`).update(bytes).digest('base64')}`;
+    const signature = r.weighted<() => string>([
+      [7, good],
+      [1, () => `v1,${'A'.repeat(44)}`],
+      [1, () => hostileString(r).slice(0, 300)],
+      [1, () => `${good()} ${big(3000, 'v')}`],
+    ])();
+    const headers: Record<string, string> = {
+      'content-type': b.kind.startsWith('content-type') && b.contentType ? b.contentType : r.chance(0.95) ? 'application/json' : 'text/plain',
+      'webhook-id': r.chance(0.95) ? id : hostileString(r).slice(0, 300),
+      'webhook-timestamp': r.chance(0.95) ? ts : r.pick(['', '-1', '1e9', 'NaN', '99999999999999999999']),
+      'webhook-signature': signature,
+    };
+    if (r.chance(0.05)) delete headers[`webhook-${r.pick(['id', 'timestamp', 'signature'])}`];
+    const integration = r.weighted<string | null>([
+      [9, String(fx.dealIntegration.id)],
+      [1, r.pick(['', '0', '-1', '999999', '1e3', '0x10', big(300, '9'), null as unknown as string])],
+    ]);
+    return {
+      method: 'POST',
+      path: integration === null ? '/webhooks/deals' : `/webhooks/deals?integration=${encodeURIComponent(integration)}`,
+      headers,
+      body: b.body,
+      stream: r.chance(0.1),
+      kind: `deal-webhook:${b.kind}`,
+      template: 'POST /webhooks/deals',
+      expect: b.oversize ? [413] : undefined,
+    };
+  }
+
   track(): HostileRequest {
     const r = this.r;
     const fx = this.fx;
@@ -1078,7 +1132,8 @@ export class Generator {
       [1, () => `${real}%00`],
       [1, () => '%ED%A0%80.%ED%A0%80'],
       [1, () => r.pick(['%', '%%', '%zz', '%E0%A4%A', '...x', 'a.b.c'])],
-      [2, () => enc(hostileString(r).slice(0, 300))],
+      // Never empty: /o/ and /c/ without a token are no email link (404), not the pixel.
+      [2, () => enc(hostileString(r).slice(0, 300)) || 'x'],
       [1, () => enc(r.pick(PROTO_KEYS))],
     ])();
     const { headers, kind } = this.publicHeaders();

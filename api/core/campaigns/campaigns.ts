@@ -3,7 +3,7 @@ import type { InStatement, Row } from '@libsql/client';
 import type { Ctx } from '../context';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
-import { randomToken } from '../util/crypto';
+import { webhookSecret } from '../util/crypto';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { checkDefinition, Definition, parseDefinition } from './definition';
 import { cancelOpenSteps, enrollStatements, type Enrollable } from './enroll';
@@ -126,7 +126,7 @@ export async function createCampaign({ ctx, input: raw }: { ctx: Ctx; input: Cam
   const now = ctx.now();
   const r = await ctx.client.execute({
     sql: "INSERT INTO campaigns (name, description, status, definition, secret, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?) RETURNING *",
-    args: [input.name, input.description ?? null, JSON.stringify(input.definition), 'whsec_' + randomToken(32), now, now],
+    args: [input.name, input.description ?? null, JSON.stringify(input.definition), webhookSecret(), now, now],
   });
   // The answer to create is one of the two that show the secret (rotate is the other).
   return record(r.rows[0]!);
@@ -248,7 +248,7 @@ export async function archiveCampaign({ ctx, input }: { ctx: Ctx; input: { id: n
 /** A new signing secret for the campaign's webhook actions, answered once; waiting deliveries switch to it. */
 export async function rotateCampaignSecret({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<CampaignRecord> {
   const cur = await campaignRecord(ctx, input.id);
-  const secret = 'whsec_' + randomToken(32);
+  const secret = webhookSecret();
   await ctx.client.batch(
     [
       { sql: 'UPDATE campaigns SET secret = ?, updated_at = ? WHERE id = ?', args: [secret, ctx.now(), cur.id] },

@@ -145,11 +145,13 @@ export async function deleteCompany({ ctx, input }: { ctx: Ctx; input: { id: num
     [
       touchCompanyContacts(input.id, ctx.now()),
       { sql: 'DELETE FROM company_contacts WHERE company_id = ?', args: [input.id] },
+      // Its deals stay, without a company.
+      { sql: 'UPDATE deals SET company_id = NULL, updated_at = ? WHERE company_id = ?', args: [ctx.now(), input.id] },
       { sql: 'DELETE FROM companies WHERE id = ?', args: [input.id] },
     ],
     'write',
   );
-  if (out[2]!.rowsAffected === 0) throw new NotFoundError('Company');
+  if (out[3]!.rowsAffected === 0) throw new NotFoundError('Company');
 }
 
 export async function listCompanies({

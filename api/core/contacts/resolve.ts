@@ -36,8 +36,8 @@ export async function verifyIdentify(site: SiteRecord, email: string, sig: strin
 
 export type Identity = { email: string } | { contactId: number };
 
-/** The contact with this email, created if new; field errors are named `field`. */
-async function contactByEmail(ctx: Ctx, email: string, field = 'email', defs?: Map<string, FieldDef>): Promise<{ id: number; created: boolean }> {
+/** The contact with this email, created if new (a submission without a browser, a deal a CRM pushed); field errors are named `field`. */
+export async function contactByEmail(ctx: Ctx, email: string, field = 'email', defs?: Map<string, FieldDef>): Promise<{ id: number; created: boolean }> {
   if (!isEmail(email.trim())) throw new ValidationError([{ field, message: 'must be a valid email address' }]);
   const row = (await upsertContacts({ ctx, input: { rows: [{ email }], defs } })).results[0]!;
   if (row.status === 'rejected') throw new ValidationError(row.errors.map((e: FieldError) => ({ ...e, field })));

@@ -30,7 +30,7 @@ export interface StageView {
 }
 
 /** Who moved a contact to a stage, kept on the stage_changed event. */
-export type Actor = { type: 'rule' | 'trigger' | 'api' | 'person' | 'form' | 'campaign'; id?: number; name?: string };
+export type Actor = { type: 'rule' | 'trigger' | 'api' | 'person' | 'form' | 'campaign' | 'deal'; id?: number; name?: string };
 
 const view = (r: Row): StageView => ({
   id: Number(r.id),

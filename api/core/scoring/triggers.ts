@@ -4,7 +4,7 @@ import type { Ctx } from '../context';
 import { NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
-import { randomToken } from '../util/crypto';
+import { webhookSecret } from '../util/crypto';
 import { policyOf, urlProblem } from '../util/outbound';
 import { eventProps, type SpineEvent } from '../spine/types';
 import { Action, actionStatements } from './actions';
@@ -70,7 +70,7 @@ const webhookIndexes = (actions: Action[]) => new Set(actions.flatMap((a, i) => 
 
 const SELECT = 'point_triggers.*, (SELECT count(*) FROM trigger_fires f WHERE f.trigger_id = point_triggers.id) AS fired';
 
-const mintSecret = () => 'whsec_' + randomToken(32);
+const mintSecret = webhookSecret;
 
 /**
  * Webhook actions get their signing secret when saved, like Stripe's

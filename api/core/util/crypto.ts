@@ -38,3 +38,10 @@ export function timingSafeEqualHex(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
+
+/**
+ * A Standard Webhooks signing secret: `whsec_` and 32 random letters and digits (about 190 bits),
+ * which also read as base64 (the HMAC key is their 24 decoded bytes). Trigger and campaign
+ * webhooks sign with these, and CRM integrations sign what they push.
+ */
+export const webhookSecret = (): string => 'whsec_' + randomToken(32);

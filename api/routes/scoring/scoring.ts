@@ -246,12 +246,21 @@ export const scoringRoutes = app
       tags: ['Sales'],
       security,
       summary: 'Tell marketing what became of a lead',
-      description: 'accepted, rejected (with reason), won (value, currency, date) or lost; each is an event on the timeline and feeds the lead-scoring report.',
+      description:
+        'accepted, rejected (with reason), won (value, currency, date) or lost; each is an event on the timeline and feeds the lead-scoring report. ' +
+        'won and lost go through deals (POST /api/v1/deals): won creates a won deal "Won via sales feedback" (amount = value, closed on `date` or now), lost marks the contact\'s newest open deal lost (or records a lost deal of amount 0 when none is open); ' +
+        'their deal_won / deal_lost events and stage moves are the deals\' ones, and the answer names the deal.',
       request: {
         params: IdParam,
         body: jsonBody(SalesFeedback.openapi('SalesFeedback', { example: { outcome: 'won', value: 12000, currency: 'EUR', date: '2026-11-20' } })),
       },
-      responses: { 201: json(z.object({ event_id: z.number().int(), type: z.string() }), 'Recorded'), ...errors(404, 415) },
+      responses: {
+        201: json(
+          z.object({ event_id: z.number().int(), type: z.string(), deal_id: z.number().int().optional().openapi({ description: 'won and lost: the deal it created or closed' }) }),
+          'Recorded',
+        ),
+        ...errors(404, 415),
+      },
     }),
     async (c) => c.json(await recordSalesFeedback({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, feedback: c.req.valid('json') } }), 201),
   )
