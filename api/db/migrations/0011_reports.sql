@@ -27,6 +27,9 @@ CREATE TABLE `deals` (
 --> statement-breakpoint
 CREATE INDEX `deals_contact_idx` ON `deals` (`contact_id`);--> statement-breakpoint
 CREATE INDEX `deals_stage_closed_idx` ON `deals` (`stage`,`closed_at`);--> statement-breakpoint
+CREATE INDEX `deals_created_idx` ON `deals` (`created_at`);--> statement-breakpoint
+CREATE INDEX `deals_company_idx` ON `deals` (`company_id`);--> statement-breakpoint
+CREATE INDEX `deals_updated_idx` ON `deals` (`updated_at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `deals_external_uq` ON `deals` (`integration_id`,`external_id`) WHERE external_id IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `rollups` (
 	`metric` text NOT NULL,

@@ -28,6 +28,10 @@ export const deals = sqliteTable(
   (t) => [
     index('deals_contact_idx').on(t.contactId),
     index('deals_stage_closed_idx').on(t.stage, t.closedAt),
+    // The revenue report's "deals created" figures; company deletion; `updated_since` lists.
+    index('deals_created_idx').on(t.createdAt),
+    index('deals_company_idx').on(t.companyId),
+    index('deals_updated_idx').on(t.updatedAt),
     uniqueIndex('deals_external_uq').on(t.integrationId, t.externalId).where(sql`external_id IS NOT NULL`),
   ],
 );
