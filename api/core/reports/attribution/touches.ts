@@ -53,16 +53,18 @@ export const isVisitDimension = (d: Dimension): d is (typeof VISIT_DIMENSIONS)[n
 /** Contacts per statement: json_each over this many ids, each joined through an index. */
 const BATCH = 2000;
 
+// The site is tested with a unary plus so the planner never reads the site's index instead of
+// the contact's (sessions_site_started_idx would scan the whole site's visits per contact).
 function touchSql(dim: Dimension, site: number | null): string {
   if (isVisitDimension(dim)) {
     return `SELECT s.contact_id AS c, s.started_at AS t, s.id AS i, ${VISIT_KEY[dim]} AS k
       FROM json_each(?1) j CROSS JOIN sessions s
-      WHERE s.contact_id = j.value AND s.started_at <= ?2${site === null ? '' : ' AND s.site_id = ?3'}`;
+      WHERE s.contact_id = j.value AND s.started_at <= ?2${site === null ? '' : ' AND +s.site_id = ?3'}`;
   }
   const d = EVENT_TOUCH[dim];
   return `SELECT e.contact_id AS c, e.created_at AS t, e.id AS i, ${d.key} AS k
     FROM json_each(?1) j CROSS JOIN events e ${d.join}
-    WHERE e.contact_id = j.value AND ${d.where} AND e.created_at <= ?2 AND k IS NOT NULL${site === null ? '' : ' AND e.site_id = ?3'}`;
+    WHERE e.contact_id = j.value AND ${d.where} AND e.created_at <= ?2 AND k IS NOT NULL${site === null ? '' : ' AND +e.site_id = ?3'}`;
 }
 
 /**
