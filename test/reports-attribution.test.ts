@@ -266,8 +266,8 @@ describe('attribution of won revenue', () => {
     expect(r.totals).toEqual({ conversions: 2, revenue: 1200.01, currency: 'EUR' });
 
     // utm_source=partner: B only (its first touch, taken from the anonymous page view on
-    // identification): referral 16667, direct 16666 → 0.5000 each of 33333? 16667/33333 = 0.5000,
-    // 16666/33333 = 0.5000 (4 places).
+    // identification): referral 16667, direct 16666 of 33333 → 0.500015 and 0.499985, both 0.5
+    // to 4 places.
     r = await report(t, 'utm_source=partner');
     expect(r.rows).toEqual([
       ['referral', 0.5, 166.67, 0.5],

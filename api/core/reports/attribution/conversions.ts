@@ -13,13 +13,6 @@ export type ConversionSpec =
   | { kind: 'form'; id: number | null }
   | { kind: 'goal'; id: number | null };
 
-export interface Conversion {
-  contact: number;
-  at: number;
-  /** The value in cents (won deals), or null: a conversion worth 1 without revenue. */
-  cents: number | null;
-}
-
 export const CONVERSION_PATTERN = /^(deal_won|stage:[1-9][0-9]{0,15}|form:(any|[1-9][0-9]{0,15})|goal:(any|[1-9][0-9]{0,15}))$/;
 export const CONVERSION_HELP = 'must be deal_won, stage:<stage id>, form:<form id>, form:any, goal:<campaign id> or goal:any';
 
@@ -66,54 +59,59 @@ function contactFilter(col: string, p: Period): { sql: string; args: InValue[] }
   return { sql: parts.map((s) => ` AND ${s}`).join(''), args };
 }
 
-export interface ReadConversions {
-  conversions: Conversion[];
-  /** deal_won: the currency reported (asked for, or the one with the most won revenue); else null. */
-  currency: string | null;
+/**
+ * For deal_won without a currency: the one with the most won revenue among the period's
+ * conversions (a tie goes to the first code alphabetically); null when nothing was won.
+ */
+export async function topCurrency(ctx: Ctx, period: Period): Promise<string | null> {
+  const f = contactFilter('d.contact_id', period);
+  const res = await ctx.client.execute({
+    sql: `SELECT d.currency AS cur FROM deals d WHERE d.stage = 'won' AND d.closed_at >= ? AND d.closed_at < ?${f.sql}
+      GROUP BY d.currency ORDER BY sum(d.amount_cents) DESC, d.currency LIMIT 1`,
+    args: [period.from, period.to, ...f.args],
+  });
+  return res.rows.length ? String(res.rows[0]!.cur) : null;
 }
 
-export async function readConversions(ctx: Ctx, period: Period, spec: ConversionSpec, currency: string | null): Promise<ReadConversions> {
+/**
+ * The conversions of the period as SQL rows (c: contact id, t: time, v: value in cents or NULL
+ * for a conversion worth 1), each read through the index on its kind and time.
+ */
+export function conversionRows(period: Period, spec: ConversionSpec, currency: string | null): { sql: string; args: InValue[] } {
   const range = [period.from, period.to];
   if (spec.kind === 'deal_won') {
+    // deals_stage_closed_idx; only the reported currency (others are not mixed in).
     const f = contactFilter('d.contact_id', period);
-    // Through deals_stage_closed_idx; every won deal of the period in one read, then one currency.
-    const res = await ctx.client.execute({
-      sql: `SELECT d.contact_id AS c, d.closed_at AS t, d.amount_cents AS v, d.currency AS cur FROM deals d
-        WHERE d.stage = 'won' AND d.closed_at >= ? AND d.closed_at < ?${f.sql}`,
-      args: [...range, ...f.args],
-    });
-    const rows = res.rows.map((r) => ({ contact: Number(r.c), at: Number(r.t), cents: Number(r.v), currency: String(r.cur) }));
-    let cur = currency;
-    if (cur === null) {
-      const sums = new Map<string, number>();
-      for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0) + r.cents);
-      // The most won revenue; a tie goes to the first code alphabetically (a stable answer).
-      for (const [c, s] of [...sums].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (cur === null || s > sums.get(cur)!) cur = c;
-    }
-    return { conversions: rows.filter((r) => r.currency === cur).map(({ contact, at, cents }) => ({ contact, at, cents })), currency: cur };
+    return {
+      sql: `SELECT d.contact_id AS c, d.closed_at AS t, d.amount_cents AS v FROM deals d
+        WHERE d.stage = 'won' AND d.closed_at >= ? AND d.closed_at < ? AND d.currency = ?${f.sql}`,
+      args: [...range, currency, ...f.args],
+    };
   }
-  let sql: string;
-  let args: InValue[];
   if (spec.kind === 'stage') {
     // stage_entries holds each contact's first entry into a stage (stage_entries_stage_entered_idx).
     const f = contactFilter('s.contact_id', period);
-    sql = `SELECT s.contact_id AS c, s.entered_at AS t FROM stage_entries s WHERE s.stage_id = ? AND s.entered_at >= ? AND s.entered_at < ?${f.sql}`;
-    args = [spec.id, ...range, ...f.args];
-  } else if (spec.kind === 'form') {
+    return {
+      sql: `SELECT s.contact_id AS c, s.entered_at AS t, NULL AS v FROM stage_entries s WHERE s.stage_id = ? AND s.entered_at >= ? AND s.entered_at < ?${f.sql}`,
+      args: [spec.id, ...range, ...f.args],
+    };
+  }
+  if (spec.kind === 'form') {
     // Each submission by a known contact (events_type_created_idx); form_id may be stored as a number or a string.
     const f = contactFilter('e.contact_id', period);
     const form = spec.id === null ? '' : ` AND e.props ->> '$.form_id' IN (?, ?)`;
-    sql = `SELECT e.contact_id AS c, e.created_at AS t FROM events e
-      WHERE e.type = 'form_submit' AND e.created_at >= ? AND e.created_at < ? AND e.contact_id IS NOT NULL${form}${f.sql}`;
-    args = [...range, ...(spec.id === null ? [] : [spec.id, String(spec.id)]), ...f.args];
-  } else {
-    // Campaign passes that reached their goal.
-    const f = contactFilter('p.contact_id', period);
-    const campaign = spec.id === null ? '' : ' AND p.campaign_id = ?';
-    sql = `SELECT p.contact_id AS c, p.ended_at AS t FROM campaign_enrollments p
-      WHERE p.status = 'converted' AND p.ended_at >= ? AND p.ended_at < ?${campaign}${f.sql}`;
-    args = [...range, ...(spec.id === null ? [] : [spec.id]), ...f.args];
+    return {
+      sql: `SELECT e.contact_id AS c, e.created_at AS t, NULL AS v FROM events e
+        WHERE e.type = 'form_submit' AND e.created_at >= ? AND e.created_at < ? AND e.contact_id IS NOT NULL${form}${f.sql}`,
+      args: [...range, ...(spec.id === null ? [] : [spec.id, String(spec.id)]), ...f.args],
+    };
   }
-  const res = await ctx.client.execute({ sql, args });
-  return { conversions: res.rows.map((r) => ({ contact: Number(r.c), at: Number(r.t), cents: null })), currency: null };
+  // Campaign passes that reached their goal.
+  const f = contactFilter('p.contact_id', period);
+  const campaign = spec.id === null ? '' : ' AND p.campaign_id = ?';
+  return {
+    sql: `SELECT p.contact_id AS c, p.ended_at AS t, NULL AS v FROM campaign_enrollments p
+      WHERE p.status = 'converted' AND p.ended_at >= ? AND p.ended_at < ?${campaign}${f.sql}`,
+    args: [...range, ...(spec.id === null ? [] : [spec.id]), ...f.args],
+  };
 }

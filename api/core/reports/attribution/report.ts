@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { ValidationError } from '../../errors';
 import { defineReport } from '../report';
 import { share } from '../query';
-import { CONVERSION_HELP, CONVERSION_PATTERN, checkTargets, parseConversion, readConversions } from './conversions';
+import { CONVERSION_HELP, CONVERSION_PATTERN, checkTargets, conversionRows, parseConversion, topCurrency } from './conversions';
 import { labels } from './labels';
 import { MODELS, addCredits, creditConversion, type KeyTotal } from './models';
-import { DIMENSIONS, SITELESS, keysUntil, readTouches } from './touches';
+import { DIMENSIONS, SITELESS, touchKeys } from './touches';
 
 // Attribution: which channels, sources, pages, forms, focus items, emails and campaigns the
 // conversions of a period came through, credited from each converting contact's own timeline
@@ -77,19 +77,26 @@ export const attributionReport = defineReport({
     }
     await checkTargets(ctx, spec, period);
 
-    const { conversions, currency } = await readConversions(ctx, period, spec, params.currency ?? null);
-    const until = new Map<number, number>();
-    for (const c of conversions) until.set(c.contact, Math.max(until.get(c.contact) ?? -Infinity, c.at));
-    const touches = await readTouches(ctx, dimension, until, period.site);
+    const revenue = spec.kind === 'deal_won';
+    const currency = revenue ? (params.currency ?? (await topCurrency(ctx, period))) : null;
+
+    // One statement: each conversion with the keys of its touches up to it, as one JSON value
+    // (a row per conversion would cost more in the client than the reading does).
+    const conv = conversionRows(period, spec, currency);
+    const keys = touchKeys(dimension, period.site, 'cv.c', 'cv.t');
+    const res = await ctx.client.execute({
+      sql: `SELECT json_group_array(json_array(cv.v, json(${keys.sql}))) AS j FROM (${conv.sql}) cv`,
+      args: [...keys.args, ...conv.args],
+    });
+    const conversions = JSON.parse(String(res.rows[0]!.j)) as [cents: number | null, keys: string[]][];
 
     const byKey = new Map<string, KeyTotal>();
     let totalCents = 0;
-    for (const c of conversions) {
-      addCredits(byKey, creditConversion(keysUntil(touches.get(c.contact), c.at), c.cents, model));
-      totalCents += c.cents ?? 0;
+    for (const [cents, touched] of conversions) {
+      addCredits(byKey, creditConversion(touched, cents, model));
+      totalCents += cents ?? 0;
     }
 
-    const revenue = spec.kind === 'deal_won';
     const credit = (t: KeyTotal) => (revenue ? t.cents : t.conversions);
     const ranked = [...byKey]
       .sort(([ka, a], [kb, b]) => credit(b) - credit(a) || b.conversions - a.conversions || (ka < kb ? -1 : ka > kb ? 1 : 0))
