@@ -15,6 +15,8 @@ import { createApiKey } from '../../api/core/access/api-keys';
 import { createCtx } from '../../api/core/context';
 import { prepareDatabase } from '../../api/db/open';
 import { parseConfig } from '../../api/env';
+import { conversionRows } from '../../api/core/reports/attribution/conversions';
+import { touchKeys } from '../../api/core/reports/attribution/touches';
 
 const DAY = 86_400_000;
 const int = (name: string, d: number) => (process.env[name] ? Number(process.env[name]) : d);
@@ -71,7 +73,7 @@ async function build(url: string) {
     N,
     `${rows('i', ['u'])}
     INSERT INTO contacts (id, email, email_normalized, created_at, updated_at, first_seen_at, first_source)
-    SELECT i, 'u' || i || '@example.com', 'u' || i || '@example.com', ? + i * 30, ? + i * 30, ? + i * 30,
+    SELECT i, 'u' || i || '@example.com', 'u' || i || '@example.com', CAST(? + i * 30 AS INTEGER), CAST(? + i * 30 AS INTEGER), CAST(? + i * 30 AS INTEGER),
       CASE u % 4 WHEN 0 THEN '{"utm_source":"google","utm_medium":"cpc","landing_url":"https://shop.example.com/"}'
         WHEN 1 THEN '{"utm_source":"newsletter","utm_medium":"email","landing_url":"https://shop.example.com/blog"}'
         ELSE '{"landing_url":"https://shop.example.com/"}' END
@@ -87,8 +89,8 @@ async function build(url: string) {
     S,
     `${rows('k', ['u', 'v', 'w'])}
     INSERT INTO sessions (id, site_id, visitor_id, contact_id, started_at, last_at, last_event_id, pageviews, entry_page, channel, source, medium, campaign, referrer, country, device)
-    SELECT k, 1 + (u % 10 = 0), 1 + (v * 1000 + w) % ${N}, 1 + (v * 1000 + w) % ${N}, ? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000,
-      ? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000 + 60000, k, 1 + w % 5,
+    SELECT k, 1 + (u % 10 = 0), 1 + (v * 1000 + w) % ${N}, 1 + (v * 1000 + w) % ${N}, CAST(? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000 AS INTEGER),
+      CAST(? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000 + 60000 AS INTEGER), k, 1 + w % 5,
       CASE w % 6 WHEN 0 THEN '/' WHEN 1 THEN '/pricing' WHEN 2 THEN '/blog/post-' || ((w / 6) % 40) WHEN 3 THEN '/features' WHEN 4 THEN '/docs' ELSE '/signup' END,
       CASE u % 7 WHEN 0 THEN 'direct' WHEN 1 THEN 'organic_search' WHEN 2 THEN 'social' WHEN 3 THEN 'email' WHEN 4 THEN 'paid' WHEN 5 THEN 'referral' ELSE 'organic_search' END,
       CASE u % 7 WHEN 0 THEN NULL WHEN 1 THEN 'google' WHEN 2 THEN 'twitter' WHEN 3 THEN 'newsletter' WHEN 4 THEN 'google' WHEN 5 THEN 'partner' || (v % 20) || '.com' ELSE 'bing' END,
@@ -115,9 +117,9 @@ async function build(url: string) {
   await chunked(
     'events',
     E,
-    `${rows('k', ['u', 'v', 'w'])}
+    `${rows('k', ['u', 'v', 'w', 'x'])}
     INSERT INTO events (id, site_id, visitor_id, contact_id, type, url, props, created_at)
-    SELECT k, 1, 1 + (v * 1000 + w) % ${N}, CASE WHEN u % 10 < 7 THEN 1 + (v * 1000 + w) % ${N} END, t.type,
+    SELECT k, 1 + (x % 10 = 0), 1 + (v * 1000 + w) % ${N}, CASE WHEN x % 100 < 70 THEN 1 + (v * 1000 + w) % ${N} END, t.type,
       CASE t.type WHEN 'page_view' THEN 'https://shop.example.com/p' || (w % 50) END,
       CASE t.type
         WHEN 'form_submit' THEN '{"form_id":' || (1 + w % 5) || ',"submission_id":' || k || CASE WHEN w % 10 = 0 THEN ',"focus_id":' || (1 + v % 3) ELSE '' END || '}'
@@ -126,7 +128,7 @@ async function build(url: string) {
         WHEN 'email_clicked' THEN '{"email_id":' || (1 + (v % 200000 + 1) % 10) || ',"send_id":' || (v % 200000 + 1) || ',"link":0,"machine":' || CASE WHEN w % 5 = 0 THEN 'true' ELSE 'false' END || '}'
         WHEN 'email_opened' THEN '{"email_id":' || (1 + (v % 200000 + 1) % 10) || ',"send_id":' || (v % 200000 + 1) || ',"machine":false}'
       END,
-      ? + (k - 1) * ? / ?
+      CAST(? + (k - 1) * ? / ? AS INTEGER)
     FROM r JOIN (
       SELECT 0 AS lo, 88 AS hi, 'page_view' AS type UNION ALL SELECT 88, 91, 'form_submit' UNION ALL SELECT 91, 93, 'focus_view'
       UNION ALL SELECT 93, 94, 'focus_click' UNION ALL SELECT 94, 97, 'email_opened' UNION ALL SELECT 97, 99, 'email_clicked' UNION ALL SELECT 99, 100, 'custom'
@@ -143,7 +145,7 @@ async function build(url: string) {
     SELECT 1 + (u * 1000 + v % 1000) % ${N}, 'Deal ' || k, 1000 + (u * 997 + v) % 5000000,
       CASE WHEN v % 20 = 0 THEN 'USD' ELSE 'EUR' END,
       CASE WHEN k <= ${D} THEN 'won' WHEN k <= ${D + D / 2} THEN 'lost' ELSE 'open' END,
-      CASE WHEN k <= ${D + D / 2} THEN ? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000 END, ?, ?
+      CASE WHEN k <= ${D + D / 2} THEN CAST(? + (u * 1000 + v % 1000) % ${365 * 86_400} * 1000 AS INTEGER) END, CAST(? AS INTEGER), CAST(? AS INTEGER)
     FROM r`,
     args: [1, D + D / 2 + D / 4, YEAR0, YEAR0, YEAR0],
   });
@@ -210,15 +212,16 @@ async function measure(url: string) {
     });
     console.log(`      ${(m / scan).toFixed(2)}× the scan; ${fmt(body.totals.conversions)} conversions, revenue ${body.totals.revenue} ${body.totals.currency ?? ''}, ${body.rows.length} rows`);
   }
-  for (const [label, sql] of [
-    ['deals', "SELECT contact_id FROM deals d WHERE d.stage = 'won' AND d.closed_at >= ?1 AND d.closed_at < ?2"],
-    ['sessions', 'SELECT s.id FROM json_each(?1) j CROSS JOIN sessions s WHERE s.contact_id = j.value AND s.started_at <= ?2'],
-    ['sessions of a site', 'SELECT s.id FROM json_each(?1) j CROSS JOIN sessions s WHERE s.contact_id = j.value AND s.started_at <= ?2 AND +s.site_id = 1'],
-    ['events', "SELECT e.id FROM json_each(?1) j CROSS JOIN events e WHERE e.contact_id = j.value AND e.type = 'form_submit' AND e.created_at <= ?2"],
-    ['email clicks', "SELECT e.id FROM json_each(?1) j CROSS JOIN events e WHERE e.contact_id = j.value AND e.type = 'email_clicked' AND (e.props ->> '$.machine') IS NOT 1 AND e.created_at <= ?2"],
-  ] as const) {
-    const plan = await client.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: ['[1,2]', ANCHOR] });
-    console.log(`  plan (${label}): ${plan.rows.map((r) => r.detail).join(' | ')}`);
+  // The plans of the report's own statement (as run.ts builds it) for a visit and an event dimension.
+  for (const [spec, dim] of [[{ kind: 'deal_won' }, 'channel'], [{ kind: 'deal_won' }, 'campaign'], [{ kind: 'form', id: null }, 'source']] as const) {
+    const period = { from: ANCHOR - 90 * DAY, to: ANCHOR, tz: 'UTC', interval: 'day' as const, site: null, segment: null, utm: { source: null, medium: null, campaign: null } };
+    const conv = conversionRows(period, spec, 'EUR');
+    const keys = touchKeys(dim, null, 'cv.c', 'cv.t');
+    const plan = await client.execute({
+      sql: `EXPLAIN QUERY PLAN SELECT json_group_array(json_array(cv.v, json(${keys.sql}))) AS j FROM (${conv.sql}) cv`,
+      args: [...keys.args, ...conv.args],
+    });
+    console.log(`  plan (${spec.kind}, ${dim}): ${plan.rows.map((r) => r.detail).join(' | ')}`);
   }
   client.close();
 }
