@@ -43,6 +43,7 @@ export const TAGS = [
     description:
       'Automations that move contacts through a graph of steps (actions, decisions, conditions, waits, splits) toward goals. Definitions are versioned: publishing freezes a version, contacts in flight keep theirs. Every step runs exactly once per contact and pass, guarded by a unique key.',
   },
+  { name: 'Reports', description: 'Closed-loop reports over a period in a time zone: {columns, rows, totals} as JSON, or the same table as CSV (Accept: text/csv).' },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {
