@@ -76,4 +76,5 @@ CREATE TABLE `stage_entries` (
 ) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`);--> statement-breakpoint
-CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);
+CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);--> statement-breakpoint
+CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';

@@ -203,7 +203,8 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `sessions_contact_idx` ON `sessions` (`contact_id`,`started_at`);",
       "CREATE TABLE `stage_entries` (\n\t`contact_id` integer NOT NULL,\n\t`stage_id` integer NOT NULL,\n\t`entered_at` integer NOT NULL,\n\t`left_at` integer,\n\t`score_at_entry` integer,\n\t`first_feedback_at` integer,\n\t`event_id` integer NOT NULL,\n\tPRIMARY KEY(`contact_id`, `stage_id`)\n) WITHOUT ROWID;",
       "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`);",
-      "CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);"
+      "CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);",
+      "CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';"
     ]
   }
 ];
