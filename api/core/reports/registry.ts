@@ -1,9 +1,10 @@
 import type { ReportDef } from './report';
+import { FUNNEL_REPORTS } from './funnel/index';
 
 /**
  * Every report GET /api/v1/reports/{name} serves, in one list (the route, the OpenAPI document
  * and the docs are made from it). Each lives in its own file beside this one.
  */
-export const REPORTS: ReportDef[] = [];
+export const REPORTS: ReportDef[] = [...(FUNNEL_REPORTS as ReportDef[])];
 
 export const findReport = (name: string) => REPORTS.find((r) => r.name === name);
