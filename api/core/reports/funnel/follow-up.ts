@@ -82,9 +82,7 @@ export const overdueLeadsReport = defineReport({
   params: z.object({
     limit: z
       .string()
-      .regex(/^[1-9][0-9]{0,3}$/, 'must be a whole number from 1 to 1000')
-      .transform(Number)
-      .refine((n) => n <= 1000, 'must be at most 1000')
+      .regex(/^([1-9][0-9]{0,2}|1000)$/, 'must be a whole number from 1 to 1000')
       .optional()
       .describe('At most this many leads (default 100, at most 1000).'),
   }),
@@ -109,7 +107,7 @@ export const overdueLeadsReport = defineReport({
         FROM (${q.sql}) q JOIN contacts c ON c.id = q.c LEFT JOIN stages s ON s.id = c.stage_id
         WHERE q.fb IS NULL AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.contact_id = q.c AND d.created_at >= q.at)
         ORDER BY q.at, q.c LIMIT ?`,
-      args: [...q.args, params.limit ?? 100],
+      args: [...q.args, Number(params.limit ?? 100)],
     });
     return {
       rows: r.rows.map((x) => ({

@@ -27,7 +27,6 @@ export const leadScoringReport = defineReport({
     band: z
       .string()
       .regex(/^[1-9][0-9]{0,5}$/, 'must be a whole number of points from 1')
-      .transform(Number)
       .optional()
       .describe('Width of a score band in points (default 25).'),
     currency: CurrencyParam,
@@ -47,7 +46,7 @@ export const leadScoringReport = defineReport({
   ],
   totals: ['qualified', 'accepted', 'accepted_rate', 'rejected', 'won', 'won_rate', 'revenue', 'currency', 'median_days_to_won'],
   async run(ctx, p, params) {
-    const width = params.band ?? 25;
+    const width = Number(params.band ?? 25);
     const bs = buckets(p);
     const currency = await reportCurrency(ctx, params.currency);
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);

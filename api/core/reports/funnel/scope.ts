@@ -80,6 +80,9 @@ export const feedbackAt = (c: string, at: string, fb: string) =>
 /** When a won deal was won: closed_at (the deals API sets it), else when it was last changed. */
 export const WON_AT = 'coalesce(d.closed_at, d.updated_at)';
 
+// Report params stay strings (no zod transform): runReport parses the route's already validated
+// query again with the same schema, which a transform's output would fail.
+
 /** Revenue is reported in one currency: the one asked for, else the most common among won deals. */
 export const CurrencyParam = z
   .string()
