@@ -98,7 +98,12 @@ export function reportCsv(r: ReportResult): string {
 /** The zod schema of a report's answer, for OpenAPI (rows typed from the columns). */
 export function reportSchema(def: ReportDef) {
   const cell = (c: Column) => {
-    const base = c.type === 'integer' ? z.number().int() : c.type === 'number' ? z.number() : z.string();
+    const base =
+      c.type === 'integer' ? z.number().int()
+      : c.type === 'number' ? z.number()
+      : c.type === 'datetime' ? z.string().meta({ format: 'date-time' })
+      : c.type === 'date' ? z.string().meta({ format: 'date' })
+      : z.string();
     return base.nullable().describe(c.description);
   };
   const row = z.object(Object.fromEntries(def.columns.map((c) => [c.key, cell(c)])));
