@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { localParts } from '../../util/zones';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
-import { bucketIndexSql, contactFilter, CurrencyParam, days, idList, int, loadStages, money, percentilesSql, reportCurrency, WON_AT } from './scope';
+import { bucketIndexSql, contactFilter, CurrencyParam, days, idList, int, loadStages, medianP90, money, msList, reportCurrency, WON_AT } from './scope';
 
 /**
  * A contact's first touch: its first tracked visit (first_seen_at) or its creation, whichever is
@@ -40,29 +40,22 @@ export const cohortsReport = defineReport({
     const months = buckets({ ...p, interval: 'month' });
     const currency = await reportCurrency(ctx, params.currency);
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);
-    const f = await contactFilter(ctx, p, 'c.id');
+    const f = await contactFilter(ctx, p, 'c.id', 'c');
     const ft = FIRST_TOUCH('c');
     const r = await ctx.client.execute({
-      sql: `WITH co AS MATERIALIZED (
-          SELECT c.id, ${ft} AS at FROM contacts c WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql}
-        ),
-        x AS MATERIALIZED (
+      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention.
+      sql: `WITH x AS MATERIALIZED (
           SELECT ${bucketIndexSql('co.at', months)} AS i, co.at,
             ${mql.length ? `EXISTS (SELECT 1 FROM stage_entries se WHERE se.contact_id = co.id AND se.stage_id IN ${idList(mql)})` : '0'} AS mql,
             (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won') AS won_at,
             (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won' AND d.currency = ?) AS cents
-          FROM co
-        ),
-        pc AS (${percentilesSql('x WHERE won_at IS NOT NULL', 'i', 'won_at - at')}),
-        pt AS (${percentilesSql('x WHERE won_at IS NOT NULL', '-2', 'won_at - at')})
-        SELECT x.i, count(*) AS contacts, sum(mql) AS mql, count(won_at) AS customers, sum(cents) AS cents, (SELECT p50 FROM pc WHERE pc.g = x.i) AS p50
-        FROM x GROUP BY x.i
-        UNION ALL
-        SELECT -2, count(*), sum(mql), count(won_at), sum(cents), (SELECT p50 FROM pt) FROM x`,
-      args: [p.from, p.to, ...f.args, currency],
+          FROM (SELECT c.id, ${ft} AS at FROM contacts c WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql}) co
+        )
+        SELECT i, count(*) AS contacts, sum(mql) AS mql, count(won_at) AS customers, sum(cents) AS cents, group_concat(won_at - at) AS to_won
+        FROM x GROUP BY i`,
+      args: [currency, p.from, p.to, ...f.args],
     });
-    const by = new Map(r.rows.map((x) => [Number(x.i), x]));
-    const line = (x: (typeof r.rows)[number] | undefined) => {
+    const line = (x: Record<string, unknown> | undefined, toWon: number[]) => {
       const contacts = int(x?.contacts);
       const customers = int(x?.customers);
       const q = int(x?.mql);
@@ -74,13 +67,21 @@ export const cohortsReport = defineReport({
         currency,
         mql_rate: share(q, contacts),
         customer_rate: share(customers, contacts),
-        median_days_to_won: days(x?.p50),
+        median_days_to_won: days(medianP90(toWon).p50),
       };
     };
+    const by = new Map(r.rows.map((x) => [Number(x.i), x as Record<string, unknown>]));
+    const all: number[] = [];
+    const sum: Record<string, number> = { contacts: 0, mql: 0, customers: 0, cents: 0 };
+    for (const x of by.values()) {
+      for (const v of msList(x.to_won)) all.push(v);
+      for (const k of Object.keys(sum)) sum[k]! += int(x[k]);
+    }
     const rows = months.map((b, i) => {
       const lp = localParts(b.start, p.tz);
-      return { cohort: `${lp.year}-${String(lp.month).padStart(2, '0')}`, ...line(by.get(i)) };
+      const x = by.get(i);
+      return { cohort: `${lp.year}-${String(lp.month).padStart(2, '0')}`, ...line(x, msList(x?.to_won)) };
     });
-    return { rows, totals: line(by.get(-2)) };
+    return { rows, totals: line(sum, all) };
   },
 });

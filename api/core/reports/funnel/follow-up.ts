@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { getPipelineSettings } from '../../deals/settings';
 import { defineReport } from '../report';
 import { buckets, HOUR, share } from '../query';
-import { bucketIndexSql, contactFilter, feedbackAt, hours, int, loadStages, percentilesSql, qualifiedSql } from './scope';
+import { bucketIndexSql, contactFilter, feedbackAt, hours, int, loadStages, medianP90, msList, qualifiedSql } from './scope';
 
 const FEEDBACK =
   'Sales feedback on a lead is its first sales_accepted, sales_rejected, deal_won or deal_lost event, or the first deal created for the contact, at or after the moment it qualified (first entered a marketing-qualified stage).';
@@ -36,7 +36,7 @@ export const followUpReport = defineReport({
     const now = ctx.now();
     const bs = buckets(p);
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);
-    const line = (x?: Record<string, unknown>) => {
+    const line = (x?: Record<string, unknown>, waits: number[] = []) => {
       const qualified = int(x?.qualified);
       const inTime = int(x?.in_time);
       const pending = int(x?.pending);
@@ -45,27 +45,36 @@ export const followUpReport = defineReport({
         followed_up: int(x?.followed),
         in_time: inTime,
         in_time_rate: share(inTime, qualified - pending),
-        median_hours_to_feedback: hours(x?.p50),
+        median_hours_to_feedback: hours(medianP90(waits).p50),
         overdue_now: int(x?.overdue),
         pending,
       };
     };
     if (!mql.length) return { rows: bs.map((b) => ({ bucket: new Date(b.start).toISOString(), ...line() })), totals: line() };
     const q = qualifiedSql(mql, p.from, p.to, await contactFilter(ctx, p, 'se.contact_id'));
-    const cols = `count(*) AS qualified, count(fb) AS followed, coalesce(sum(fb - at <= ${agreed}), 0) AS in_time,
-      coalesce(sum(fb IS NULL AND at + ${agreed} < ${now}), 0) AS overdue, coalesce(sum(fb IS NULL AND at + ${agreed} >= ${now}), 0) AS pending`;
     const r = await ctx.client.execute({
-      sql: `WITH q AS MATERIALIZED (${q.sql}),
-        x AS MATERIALIZED (SELECT ${bucketIndexSql('q.at', bs)} AS i, q.at, ${feedbackAt('q.c', 'q.at', 'q.fb')} AS fb FROM q),
-        pc AS (${percentilesSql('x WHERE fb IS NOT NULL', 'i', 'fb - at')}),
-        pt AS (${percentilesSql('x WHERE fb IS NOT NULL', '-2', 'fb - at')})
-        SELECT i, ${cols}, (SELECT p50 FROM pc WHERE pc.g = x.i) AS p50 FROM x GROUP BY i
-        UNION ALL
-        SELECT -2, ${cols}, (SELECT p50 FROM pt) FROM x`,
+      // Materialized: a flattened subquery would evaluate fb's subquery once per mention.
+      sql: `WITH x AS MATERIALIZED (SELECT ${bucketIndexSql('q.at', bs)} AS i, q.at, ${feedbackAt('q.c', 'q.at', 'q.fb')} AS fb FROM (${q.sql}) q)
+        SELECT i, count(*) AS qualified, count(fb) AS followed, coalesce(sum(fb - at <= ${agreed}), 0) AS in_time,
+          coalesce(sum(fb IS NULL AND at + ${agreed} < ${now}), 0) AS overdue, coalesce(sum(fb IS NULL AND at + ${agreed} >= ${now}), 0) AS pending,
+          group_concat(fb - at) AS waits
+        FROM x GROUP BY i`,
       args: q.args,
     });
     const by = new Map(r.rows.map((x) => [Number(x.i), x as Record<string, unknown>]));
-    return { rows: bs.map((b, i) => ({ bucket: new Date(b.start).toISOString(), ...line(by.get(i)) })), totals: line(by.get(-2)) };
+    const all: number[] = [];
+    const sum: Record<string, number> = { qualified: 0, followed: 0, in_time: 0, overdue: 0, pending: 0 };
+    for (const x of by.values()) {
+      for (const v of msList(x.waits)) all.push(v);
+      for (const k of Object.keys(sum)) sum[k]! += int(x[k]);
+    }
+    return {
+      rows: bs.map((b, i) => {
+        const x = by.get(i);
+        return { bucket: new Date(b.start).toISOString(), ...line(x, msList(x?.waits)) };
+      }),
+      totals: line(sum, all),
+    };
   },
 });
 

@@ -4,11 +4,11 @@ import type { Ctx } from '../../context';
 import { getPipelineSettings } from '../../deals/settings';
 import { defineReport } from '../report';
 import { share, type Period } from '../query';
-import { contactFilter, days, idList, int, loadStages, percentilesSql } from './scope';
+import { contactFilter, days, idList, int, loadStages, medianP90, msList } from './scope';
 
 /** Contacts whose current stage is each stage, filtered (from segment_members when a segment is asked for). */
 async function currentByStage(ctx: Ctx, p: Period, stageIds: number[]): Promise<Map<number, number>> {
-  const f = await contactFilter(ctx, { ...p, segment: null }, 'c.id');
+  const f = await contactFilter(ctx, { ...p, segment: null }, 'c.id', 'c');
   const seg = p.segment !== null;
   const r = await ctx.client.execute({
     sql: `SELECT c.stage_id AS s, count(*) AS n
@@ -62,38 +62,35 @@ export const funnelReport = defineReport({
   async run(ctx, p) {
     const stages = await loadStages(ctx);
     if (!stages.length) return { rows: [] as FunnelRow[], totals: { entered: 0, reached_next: null, conversion_rate: null, current: 0 } };
-    const ids = idList(stages.map((s) => s.id));
     const f = await contactFilter(ctx, p, 'se.contact_id');
     const settings = await getPipelineSettings(ctx);
     const first = stages[0]!;
     const won = stages.find((s) => s.id === settings.won_stage_id && s.id !== first.id) ?? null;
-    const entries = `SELECT se.stage_id AS s, se.entered_at AS at, se.left_at AS left_at,
-        EXISTS (SELECT 1 FROM stage_entries n JOIN stages ns ON ns.id = n.stage_id
-          WHERE n.contact_id = se.contact_id AND ns.position > sp.position AND (n.entered_at, n.event_id) > (se.entered_at, se.event_id)) AS next,
-        ${won ? `CASE WHEN se.stage_id = ${first.id} THEN EXISTS (SELECT 1 FROM stage_entries w WHERE w.contact_id = se.contact_id AND w.stage_id = ${won.id} AND (w.entered_at, w.event_id) > (se.entered_at, se.event_id)) ELSE 0 END` : '0'} AS won
-      FROM stages sp JOIN stage_entries se ON se.stage_id = sp.id
-      WHERE sp.id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ? AND ${f.sql}`;
-    const [agg, pct] = await ctx.client.batch(
-      [
-        {
-          sql: `WITH e AS MATERIALIZED (${entries}) SELECT s, count(*) AS entered, sum(next) AS next, sum(won) AS won FROM e GROUP BY s`,
+    // One statement per stage (one read batch): its later stages are a literal list, so the look
+    // at a contact's later entries is a range read of its few entries with no per-row mapping.
+    // An entry that never left its stage cannot have reached another one since (leaving is the
+    // stage_changed event of that move): only entries that left need that look.
+    const after = (x: string) => `(${x}.entered_at, ${x}.event_id) > (se.entered_at, se.event_id)`;
+    const results = await ctx.client.batch(
+      stages.map((s) => {
+        const later = stages.filter((x) => x.position > s.position).map((x) => x.id);
+        const wonHere = won && s.id === first.id;
+        return {
+          sql: `SELECT count(*) AS entered,
+              ${later.length ? `sum(CASE WHEN se.left_at IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM stage_entries n WHERE n.contact_id = se.contact_id AND +n.stage_id IN ${idList(later)} AND ${after('n')}) END)` : '0'} AS next,
+              ${wonHere ? `sum(CASE WHEN se.left_at IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM stage_entries w WHERE w.contact_id = se.contact_id AND w.stage_id = ${won.id} AND ${after('w')}) END)` : '0'} AS won,
+              group_concat(se.left_at - se.entered_at) AS stays
+            FROM stage_entries se
+            WHERE se.stage_id = ${s.id} AND se.entered_at >= ? AND se.entered_at < ? AND ${f.sql}`,
           args: [p.from, p.to, ...f.args],
-        },
-        {
-          sql: `WITH e AS MATERIALIZED (SELECT se.stage_id AS s, se.left_at - se.entered_at AS d FROM stage_entries se
-              WHERE se.stage_id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ? AND se.left_at IS NOT NULL AND ${f.sql})
-            ${percentilesSql('e', 's', 'd')}`,
-          args: [p.from, p.to, ...f.args],
-        },
-      ],
+        };
+      }),
       'read',
     );
     const current = await currentByStage(ctx, p, stages.map((s) => s.id));
-    const byStage = new Map(agg!.rows.map((r) => [Number(r.s), r]));
-    const pcts = new Map(pct!.rows.map((r) => [Number(r.g), r]));
-    const rows = stages.map((s): FunnelRow => {
-      const a = byStage.get(s.id);
-      const q = pcts.get(s.id);
+    const rows = stages.map((s, i): FunnelRow => {
+      const a = results[i]!.rows[0];
+      const q = medianP90(msList(a?.stays));
       const entered = int(a?.entered);
       const next = int(a?.next);
       return {
@@ -108,7 +105,7 @@ export const funnelReport = defineReport({
       };
     });
     const firstEntered = rows[0]!.entered;
-    const wonReached = won ? int(byStage.get(first.id)?.won) : null;
+    const wonReached = won ? int(results[0]!.rows[0]?.won) : null;
     return {
       rows,
       totals: {

@@ -3,7 +3,7 @@ import { ValidationError } from '../../errors';
 import { EVENT } from '../../spine/event-types';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
-import { bucketIndexSql, contactFilter, CurrencyParam, days, int, loadStages, money, percentilesSql, qualifiedSql, reportCurrency, WON_AT } from './scope';
+import { bucketIndexSql, contactFilter, CurrencyParam, days, int, loadStages, money, medianP90, msList, qualifiedSql, reportCurrency, WON_AT } from './scope';
 
 /** At most this many score bands, and rows, in one answer (a narrow band over a wide score range is refused). */
 const MAX_BANDS = 200;
@@ -53,26 +53,23 @@ export const leadScoringReport = defineReport({
     const empty = { qualified: 0, accepted: 0, accepted_rate: null, rejected: 0, won: 0, won_rate: null, revenue: 0, currency, median_days_to_won: null };
     if (!mql.length) return { rows: [], totals: empty };
     const q = qualifiedSql(mql, p.from, p.to, await contactFilter(ctx, p, 'se.contact_id'));
-    const fed = (type: string) => `EXISTS (SELECT 1 FROM events a WHERE a.contact_id = q.c AND a.type = '${type}' AND a.created_at >= q.at)`;
+    // Only a lead with some feedback since it qualified (fb) can have been accepted or rejected.
+    const fed = (type: string) =>
+      `CASE WHEN q.fb IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM events a WHERE a.contact_id = q.c AND a.type = '${type}' AND a.created_at >= q.at) END`;
     const r = await ctx.client.execute({
-      sql: `WITH q AS MATERIALIZED (${q.sql}),
-        x AS MATERIALIZED (
+      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention.
+      sql: `WITH x AS MATERIALIZED (
           SELECT ${bucketIndexSql('q.at', bs)} AS i, CASE WHEN q.score < 0 THEN -1 ELSE coalesce(q.score, 0) / ${width} END AS band, q.at,
             ${fed(EVENT.sales_accepted)} AS acc, ${fed(EVENT.sales_rejected)} AS rej,
             (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = q.c AND d.stage = 'won' AND ${WON_AT} >= q.at) AS won_at,
             (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = q.c AND d.stage = 'won' AND ${WON_AT} >= q.at AND d.currency = ?) AS cents
-          FROM q
-        ),
-        pc AS (${percentilesSql('x WHERE won_at IS NOT NULL', "i || ':' || band", 'won_at - at')}),
-        pt AS (${percentilesSql('x WHERE won_at IS NOT NULL', '-2', 'won_at - at')})
-        SELECT i, band, count(*) AS qualified, sum(acc) AS acc, sum(rej) AS rej, count(won_at) AS won, sum(cents) AS cents,
-          (SELECT p50 FROM pc WHERE pc.g = i || ':' || band) AS p50
-        FROM x GROUP BY i, band
-        UNION ALL
-        SELECT -2, NULL, count(*), sum(acc), sum(rej), count(won_at), sum(cents), (SELECT p50 FROM pt) FROM x`,
-      args: [...q.args, currency],
+          FROM (${q.sql}) q
+        )
+        SELECT i, band, count(*) AS qualified, sum(acc) AS acc, sum(rej) AS rej, count(won_at) AS won, sum(cents) AS cents, group_concat(won_at - at) AS to_won
+        FROM x GROUP BY i, band`,
+      args: [currency, ...q.args],
     });
-    const line = (x: (typeof r.rows)[number] | undefined) => {
+    const line = (x: Record<string, unknown> | undefined, toWon: number[]) => {
       const qualified = int(x?.qualified);
       const accepted = int(x?.acc);
       const won = int(x?.won);
@@ -85,26 +82,29 @@ export const leadScoringReport = defineReport({
         won_rate: share(won, qualified),
         revenue: money(x?.cents),
         currency,
-        median_days_to_won: days(x?.p50),
+        median_days_to_won: days(medianP90(toWon).p50),
       };
     };
-    const cells = new Map<string, (typeof r.rows)[number]>();
+    const cells = new Map<string, Record<string, unknown>>();
     const bands = new Set<number>();
-    let total: (typeof r.rows)[number] | undefined;
-    for (const x of r.rows) {
-      if (Number(x.i) === -2) total = x;
-      else {
-        cells.set(`${x.i}:${x.band}`, x);
-        bands.add(Number(x.band));
-      }
+    const all: number[] = [];
+    const sum: Record<string, number> = { qualified: 0, acc: 0, rej: 0, won: 0, cents: 0 };
+    for (const x of r.rows as unknown as Record<string, unknown>[]) {
+      cells.set(`${x.i}:${x.band}`, x);
+      bands.add(Number(x.band));
+      for (const v of msList(x.to_won)) all.push(v);
+      for (const k of Object.keys(sum)) sum[k]! += int(x[k]);
     }
     if (bands.size > MAX_BANDS || bands.size * bs.length > MAX_ROWS) {
       throw new ValidationError([{ field: 'band', message: `gives ${bands.size} score bands over ${bs.length} intervals; pick a wider band or a larger interval` }]);
     }
     const order = [...bands].sort((a, b) => a - b);
     const rows = bs.flatMap((b, i) =>
-      order.map((band) => ({ bucket: new Date(b.start).toISOString(), band: bandLabel(band, width), ...line(cells.get(`${i}:${band}`)) })),
+      order.map((band) => {
+        const x = cells.get(`${i}:${band}`);
+        return { bucket: new Date(b.start).toISOString(), band: bandLabel(band, width), ...line(x, msList(x?.to_won)) };
+      }),
     );
-    return { rows, totals: line(total) };
+    return { rows, totals: line(sum, all) };
   },
 });

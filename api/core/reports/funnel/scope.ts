@@ -16,8 +16,9 @@ export interface Sql {
  * The segment and UTM filters as one condition on a contact id expression (`1` when none):
  * the contact is in the segment now (segment_members), and its first touch
  * (contacts.first_source) carries each UTM value asked for. Read per contact through primary keys.
+ * `contactsAlias`: the query reads contacts itself under that alias (contactId is its id).
  */
-export async function contactFilter(ctx: Ctx, p: Period, contactId: string): Promise<Sql> {
+export async function contactFilter(ctx: Ctx, p: Period, contactId: string, contactsAlias?: string): Promise<Sql> {
   const parts: string[] = [];
   const args: InValue[] = [];
   if (p.segment !== null) {
@@ -28,7 +29,10 @@ export async function contactFilter(ctx: Ctx, p: Period, contactId: string): Pro
   }
   const utm = (['source', 'medium', 'campaign'] as const).filter((k) => p.utm[k] !== null);
   if (utm.length) {
-    parts.push(`EXISTS (SELECT 1 FROM contacts fc WHERE fc.id = ${contactId} AND ${utm.map((k) => `fc.first_source ->> 'utm_${k}' = ?`).join(' AND ')})`);
+    // On a contacts row already at hand (contactsAlias) the condition is on its column, where an
+    // index on the expression `first_source ->> 'utm_…'` can serve it.
+    const on = (a: string) => utm.map((k) => `${a}.first_source ->> 'utm_${k}' = ?`).join(' AND ');
+    parts.push(contactsAlias ? on(contactsAlias) : `EXISTS (SELECT 1 FROM contacts fc WHERE fc.id = ${contactId} AND ${on('fc')})`);
     for (const k of utm) args.push(p.utm[k]);
   }
   return { sql: parts.length ? parts.join(' AND ') : '1', args };
@@ -58,13 +62,16 @@ export const idList = (ids: readonly number[]) => `(${ids.map((i) => Math.trunc(
  */
 export function qualifiedSql(mql: readonly number[], from: number, to: number, filter: Sql): Sql {
   const ids = idList(mql);
+  // With one MQL stage (the usual funnel) every entry into it is a first qualification.
+  const earlier =
+    mql.length > 1
+      ? `AND NOT EXISTS (SELECT 1 FROM stage_entries o WHERE o.contact_id = se.contact_id AND o.stage_id IN ${ids}
+          AND (o.entered_at, o.stage_id) < (se.entered_at, se.stage_id))`
+      : '';
   return {
     sql: `SELECT se.contact_id AS c, se.entered_at AS at, se.score_at_entry AS score, se.first_feedback_at AS fb
       FROM stage_entries se
-      WHERE se.stage_id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ?
-        AND NOT EXISTS (SELECT 1 FROM stage_entries o WHERE o.contact_id = se.contact_id AND o.stage_id IN ${ids}
-          AND (o.entered_at, o.stage_id) < (se.entered_at, se.stage_id))
-        AND ${filter.sql}`,
+      WHERE se.stage_id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ? ${earlier} AND ${filter.sql}`,
     args: [from, to, ...filter.args],
   };
 }
@@ -119,12 +126,15 @@ export function bucketIndexSql(expr: string, bs: readonly Bucket[]): string {
 }
 
 /**
- * Nearest-rank percentile (as query.ts `percentile`) of `value` per `group`, as SQL over a
- * subquery: rows (g, p50, p90). The rank of p over n values is ceil(p·n): (n+1)/2 and (9n+9)/10.
+ * Durations gathered in SQL with group_concat (no SQL sort per group: one JS sort of numbers is
+ * cheaper than window functions over a temp b-tree), back to numbers.
  */
-export function percentilesSql(from: string, group: string, value: string): string {
-  return `SELECT g, max(CASE WHEN rn = (n + 1) / 2 THEN v END) AS p50, max(CASE WHEN rn = (9 * n + 9) / 10 THEN v END) AS p90
-    FROM (SELECT ${group} AS g, ${value} AS v, row_number() OVER (PARTITION BY ${group} ORDER BY ${value}) AS rn,
-      count(*) OVER (PARTITION BY ${group}) AS n FROM ${from})
-    GROUP BY g`;
+export const msList = (v: unknown): number[] => (v === null || v === undefined || v === '' ? [] : String(v).split(',').map(Number));
+
+/** Median and p90 by nearest rank, exactly as query.ts `percentile`, with one sort. */
+export function medianP90(xs: number[]): { p50: number | null; p90: number | null } {
+  if (!xs.length) return { p50: null, p90: null };
+  const s = Float64Array.from(xs).sort();
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p90: at(0.9) };
 }
