@@ -43,17 +43,19 @@ export const cohortsReport = defineReport({
     const f = await contactFilter(ctx, p, 'c.id', 'c');
     const ft = FIRST_TOUCH('c');
     const r = await ctx.client.execute({
-      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention.
+      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention. The
+      // revenue is looked up only for the few contacts that won.
       sql: `WITH x AS MATERIALIZED (
-          SELECT ${bucketIndexSql('co.at', months)} AS i, co.at,
+          SELECT ${bucketIndexSql('co.at', months)} AS i, co.id AS c, co.at,
             ${mql.length ? `EXISTS (SELECT 1 FROM stage_entries se WHERE se.contact_id = co.id AND se.stage_id IN ${idList(mql)})` : '0'} AS mql,
-            (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won') AS won_at,
-            (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won' AND d.currency = ?) AS cents
+            (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won') AS won_at
           FROM (SELECT c.id, ${ft} AS at FROM contacts c WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql}) co
         )
-        SELECT i, count(*) AS contacts, sum(mql) AS mql, count(won_at) AS customers, sum(cents) AS cents, group_concat(won_at - at) AS to_won
+        SELECT i, count(*) AS contacts, sum(mql) AS mql, count(won_at) AS customers,
+          sum(CASE WHEN won_at IS NOT NULL THEN (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = x.c AND d.stage = 'won' AND d.currency = ?) END) AS cents,
+          group_concat(won_at - at) AS to_won
         FROM x GROUP BY i`,
-      args: [currency, p.from, p.to, ...f.args],
+      args: [p.from, p.to, ...f.args, currency],
     });
     const line = (x: Record<string, unknown> | undefined, toWon: number[]) => {
       const contacts = int(x?.contacts);

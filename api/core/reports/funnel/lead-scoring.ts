@@ -53,21 +53,23 @@ export const leadScoringReport = defineReport({
     const empty = { qualified: 0, accepted: 0, accepted_rate: null, rejected: 0, won: 0, won_rate: null, revenue: 0, currency, median_days_to_won: null };
     if (!mql.length) return { rows: [], totals: empty };
     const q = qualifiedSql(mql, p.from, p.to, await contactFilter(ctx, p, 'se.contact_id'));
-    // Only a lead with some feedback since it qualified (fb) can have been accepted or rejected.
-    const fed = (type: string) =>
-      `CASE WHEN q.fb IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM events a WHERE a.contact_id = q.c AND a.type = '${type}' AND a.created_at >= q.at) END`;
+    // Accepted (1) and rejected (2) since qualifying, from one read of the contact's feedback
+    // events of those two types; only a lead with some feedback since it qualified (fb) can have any.
+    const verdict = `CASE WHEN q.fb IS NULL THEN 0 ELSE coalesce((SELECT max(a.type = '${EVENT.sales_accepted}') + 2 * max(a.type = '${EVENT.sales_rejected}')
+      FROM events a WHERE a.contact_id = q.c AND a.type IN ('${EVENT.sales_accepted}', '${EVENT.sales_rejected}') AND a.created_at >= q.at), 0) END`;
     const r = await ctx.client.execute({
-      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention.
+      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention. The
+      // revenue is looked up only for the few leads that won.
       sql: `WITH x AS MATERIALIZED (
-          SELECT ${bucketIndexSql('q.at', bs)} AS i, CASE WHEN q.score < 0 THEN -1 ELSE coalesce(q.score, 0) / ${width} END AS band, q.at,
-            ${fed(EVENT.sales_accepted)} AS acc, ${fed(EVENT.sales_rejected)} AS rej,
-            (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = q.c AND d.stage = 'won' AND ${WON_AT} >= q.at) AS won_at,
-            (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = q.c AND d.stage = 'won' AND ${WON_AT} >= q.at AND d.currency = ?) AS cents
+          SELECT ${bucketIndexSql('q.at', bs)} AS i, q.c, CASE WHEN q.score < 0 THEN -1 ELSE coalesce(q.score, 0) / ${width} END AS band, q.at,
+            ${verdict} AS verdict,
+            (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = q.c AND d.stage = 'won' AND ${WON_AT} >= q.at) AS won_at
           FROM (${q.sql}) q
         )
-        SELECT i, band, count(*) AS qualified, sum(acc) AS acc, sum(rej) AS rej, count(won_at) AS won, sum(cents) AS cents, group_concat(won_at - at) AS to_won
+        SELECT i, band, count(*) AS qualified, sum(verdict & 1) AS acc, sum(verdict >> 1) AS rej, count(won_at) AS won,
+          sum(CASE WHEN won_at IS NOT NULL THEN (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = x.c AND d.stage = 'won' AND ${WON_AT} >= x.at AND d.currency = ?) END) AS cents, group_concat(won_at - at) AS to_won
         FROM x GROUP BY i, band`,
-      args: [currency, ...q.args],
+      args: [...q.args, currency],
     });
     const line = (x: Record<string, unknown> | undefined, toWon: number[]) => {
       const qualified = int(x?.qualified);
