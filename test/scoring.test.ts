@@ -278,7 +278,7 @@ describe('point triggers', () => {
 });
 
 describe('sales feedback and the lead-scoring report', () => {
-  it('reports accepted and won shares, won value and median days for contacts qualified in a period', async () => {
+  it('reports accepted and won shares, won revenue and median days for contacts qualified in a period', async () => {
     let now = Date.UTC(2026, 0, 10);
     const t = await makeApp({ now: () => now });
     const convert = (await t.json('GET', '/api/v1/stages')).body.data.find((s: any) => s.is_mql);
@@ -292,15 +292,27 @@ describe('sales feedback and the lead-scoring report', () => {
     await t.json('POST', `/api/v1/contacts/${ids[0]}/sales-feedback`, { outcome: 'accepted' });
     await t.json('POST', `/api/v1/contacts/${ids[1]}/sales-feedback`, { outcome: 'accepted' });
     await t.json('POST', `/api/v1/contacts/${ids[2]}/sales-feedback`, { outcome: 'rejected', reason: 'Student' });
-    await t.json('POST', `/api/v1/contacts/${ids[0]}/sales-feedback`, { outcome: 'won', value: 1000, currency: 'EUR', date: '2026-01-20' });
-    await t.json('POST', `/api/v1/contacts/${ids[1]}/sales-feedback`, { outcome: 'won', value: 500, currency: 'EUR', date: '2026-01-30' });
     await t.json('POST', `/api/v1/contacts/${ids[3]}/sales-feedback`, { outcome: 'lost' });
-    const r = await t.json('GET', '/api/v1/reports/lead-scoring?from=2026-01-01&to=2026-02-01');
-    expect(r.body).toMatchObject({ qualified: 4, accepted: 2, rejected: 1, won: 2, accepted_share: 0.5, won_share: 0.5, won_value: { EUR: 1500 } });
-    expect(r.body.median_days_to_won).toBeCloseTo(((10 + 0.5) + (20 + 0.5)) / 2, 1);
-    const empty = await t.json('GET', '/api/v1/reports/lead-scoring?from=2025-01-01&to=2025-02-01');
-    expect(empty.body).toMatchObject({ qualified: 0, accepted_share: null, median_days_to_won: null });
+    // Won deals, as rows (revenue is read from deals): 1,000 EUR won on Jan 20 at noon, 500 EUR on Jan 30 at noon.
+    for (const [id, cents, at] of [[ids[0], 100_000, Date.UTC(2026, 0, 20, 12)], [ids[1], 50_000, Date.UTC(2026, 0, 30, 12)]] as const) {
+      await t.client.execute({
+        sql: "INSERT INTO deals (contact_id, name, amount_cents, currency, stage, closed_at, created_at, updated_at) VALUES (?, 'Deal', ?, 'EUR', 'won', ?, ?, ?)",
+        args: [id, cents, at, at, at],
+      });
+    }
+    await runJob(t);
+    const r = await t.json('GET', '/api/v1/reports/lead-scoring?from=2026-01-01&to=2026-01-31');
+    // One month, one band: all four qualified with 0 points.
+    expect(r.body.rows).toHaveLength(1);
+    expect(r.body.rows[0]).toMatchObject({ bucket: '2026-01-01T00:00:00.000Z', band: '0-24', qualified: 4, accepted: 2, rejected: 1, won: 2 });
+    expect(r.body.totals).toMatchObject({ qualified: 4, accepted: 2, rejected: 1, won: 2, accepted_rate: 0.5, won_rate: 0.5, revenue: 1500, currency: 'EUR' });
+    // Qualified Jan 10 00:00; won Jan 20 12:00 (10.5 days) and Jan 30 12:00 (20.5 days): the nearest-rank median of two is the lower.
+    expect(r.body.totals.median_days_to_won).toBe(10.5);
+    const empty = await t.json('GET', '/api/v1/reports/lead-scoring?from=2025-01-01&to=2025-01-31');
+    expect(empty.body.rows).toEqual([]);
+    expect(empty.body.totals).toMatchObject({ qualified: 0, accepted_rate: null, median_days_to_won: null });
     expect((await t.json('GET', `/api/v1/contacts/${ids[2]}/events?type=sales_rejected`)).body.data[0].props).toMatchObject({ reason: 'Student' });
+    expect((await t.json('POST', `/api/v1/contacts/${ids[0]}/sales-feedback`, { outcome: 'won', value: 1000, currency: 'EUR', date: '2026-01-20' })).status).toBe(201);
     expectError(await t.json('POST', `/api/v1/contacts/${ids[0]}/sales-feedback`, { outcome: 'won', value: 1, currency: 'euro' }), 422, 'VALIDATION_FAILED');
     expectError(await t.json('POST', `/api/v1/contacts/${ids[0]}/sales-feedback`, { outcome: 'rejected' }), 422, 'VALIDATION_FAILED');
     expectError(await t.json('GET', '/api/v1/reports/lead-scoring?from=nope&to=2026-01-01'), 422, 'VALIDATION_FAILED');

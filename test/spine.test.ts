@@ -8,7 +8,7 @@ import { createGroupCommit } from '../api/core/tracking/group-commit';
 
 describe('event spine', () => {
   it('registers every reaction in one place, attribution first', () => {
-    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'contact-activity', 'segments', 'campaigns']);
+    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'funnel', 'contact-activity', 'segments', 'campaigns']);
   });
 
   it('a crash between "event stored" and "reaction done" is finished by the next job run', async () => {
@@ -46,6 +46,7 @@ describe('event spine', () => {
       ['attribution', 2],
       ['campaigns', 2],
       ['contact-activity', 2],
+      ['funnel', 2],
       ['points', 2],
       ['segments', 2],
       ['triggers', 2],

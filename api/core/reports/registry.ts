@@ -1,11 +1,12 @@
 import type { ReportDef } from './report';
 import { attributionReport } from './attribution/report';
 import { revenueReport } from './revenue';
+import { FUNNEL_REPORTS } from './funnel/index';
 
 /**
  * Every report GET /api/v1/reports/{name} serves, in one list (the route, the OpenAPI document
  * and the docs are made from it). Each lives in its own file beside this one.
  */
-export const REPORTS: ReportDef[] = [revenueReport, attributionReport];
+export const REPORTS: ReportDef[] = [revenueReport, attributionReport, ...(FUNNEL_REPORTS as ReportDef[])];
 
 export const findReport = (name: string) => REPORTS.find((r) => r.name === name);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ctx } from '../context';
 import { csvCell } from '../contacts/csv';
-import { CommonQuery, readPeriod, type Filter, type Period } from './query';
+import { CommonQuery, readPeriod, type Filter, type Interval, type Period } from './query';
 
 // One shape for every report: GET /api/v1/reports/{name} answers
 //   { report, from, to, tz, interval, columns: [{ key, type, description }], rows: [{…}], totals: {…} }
@@ -24,6 +24,8 @@ export interface ReportDef<P extends z.ZodObject = z.ZodObject, R extends Record
   description: string;
   /** Which common filters apply; the route takes only those (an unknown query parameter is a 400). */
   filters: readonly Filter[];
+  /** The interval when the query names none (with the 'interval' filter; default day). */
+  defaultInterval?: Interval;
   /** Query parameters of this report beyond the common ones. */
   params: P;
   columns: readonly Column[];
@@ -57,12 +59,16 @@ const COMMON_KEYS: Record<Filter, (keyof typeof CommonQuery.shape)[]> = {
 export function reportQuery(def: ReportDef) {
   const pick: Record<string, true> = { from: true, to: true, tz: true };
   for (const f of def.filters) for (const k of COMMON_KEYS[f]) pick[k] = true;
-  return CommonQuery.pick(pick as never).extend(def.params.shape);
+  const own = def.defaultInterval && def.filters.includes('interval')
+    ? { interval: CommonQuery.shape.interval.describe(`Bucket size of the time series: hour, day, week (from Monday) or month (default ${def.defaultInterval}).`) }
+    : {};
+  return CommonQuery.pick(pick as never).extend({ ...own, ...def.params.shape });
 }
 
 /** Runs a report on an already validated query (the route's schema). */
 export async function runReport(ctx: Ctx, def: ReportDef, query: Record<string, unknown>): Promise<ReportResult> {
-  const period = readPeriod(query as z.output<typeof CommonQuery>, ctx.now());
+  const q = def.defaultInterval && query.interval === undefined ? { ...query, interval: def.defaultInterval } : query;
+  const period = readPeriod(q as z.output<typeof CommonQuery>, ctx.now());
   const params = def.params.parse(Object.fromEntries(Object.keys(def.params.shape).map((k) => [k, query[k]])));
   const { rows, totals } = await def.run(ctx, period, params);
   return {
@@ -92,7 +98,12 @@ export function reportCsv(r: ReportResult): string {
 /** The zod schema of a report's answer, for OpenAPI (rows typed from the columns). */
 export function reportSchema(def: ReportDef) {
   const cell = (c: Column) => {
-    const base = c.type === 'integer' ? z.number().int() : c.type === 'number' ? z.number() : z.string();
+    const base =
+      c.type === 'integer' ? z.number().int()
+      : c.type === 'number' ? z.number()
+      : c.type === 'datetime' ? z.string().meta({ format: 'date-time' })
+      : c.type === 'date' ? z.string().meta({ format: 'date' })
+      : z.string();
     return base.nullable().describe(c.description);
   };
   const row = z.object(Object.fromEntries(def.columns.map((c) => [c.key, cell(c)])));

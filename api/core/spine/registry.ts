@@ -3,6 +3,7 @@ import type { Ctx } from '../context';
 import { attribution } from './reactions/attribution';
 import { points } from './reactions/points';
 import { triggers } from './reactions/triggers';
+import { funnel } from './reactions/funnel';
 import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
 import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
@@ -12,11 +13,14 @@ import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './react
  * the whole flow from "event stored" to its consequences. Each is a thin
  * adapter in ./reactions/ over its area's logic. Within one run they go in
  * this order: attribution gives anonymous history to contacts; points scores
- * events (writing points_changed); triggers fire on those; activity stamps
- * last_active_at; segments re-check the contacts the events touched; campaigns enroll
- * (segment_joined written by segments comes round in the next chunk), convert and decide.
+ * events (writing points_changed); triggers fire on those (and may move stages);
+ * funnel keeps each contact's stage entries (entered, left, score at entry, first
+ * sales feedback), after points so an entry's score includes the points logged
+ * up to it; activity stamps last_active_at; segments re-check the contacts the
+ * events touched; campaigns enroll (segment_joined written by segments comes round
+ * in the next chunk), convert and decide.
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments, campaigns];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
 export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignGoalsOnContactData, campaignStepsDue];

@@ -7,7 +7,7 @@ import { Action } from '../../core/scoring/actions';
 import { adjustPoints, pointHistory } from '../../core/scoring/points';
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, rotateTriggerSecrets, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
 import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
-import { leadScoringReport, recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
+import { recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
 import { Timestamp, Url, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const Stage = z
@@ -58,12 +58,6 @@ const Delivery = z
     delivered_at: Timestamp.nullable(),
   })
   .openapi('WebhookDelivery');
-
-const isoTime = z
-  .string()
-  .max(40)
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or date-time')
-  .transform((s) => Date.parse(s));
 
 // The five CRUD routes of one resource: the shapes differ, the HTTP contract
 // and the calls into core do not.
@@ -247,7 +241,7 @@ export const scoringRoutes = app
       security,
       summary: 'Tell marketing what became of a lead',
       description:
-        'accepted, rejected (with reason), won (value, currency, date) or lost; each is an event on the timeline and feeds the lead-scoring report. ' +
+        'accepted, rejected (with reason), won (value, currency, date) or lost; each is an event on the timeline and feeds the funnel reports (lead-scoring, follow-up). ' +
         'won and lost go through deals (POST /api/v1/deals): won creates a won deal "Won via sales feedback" (amount = value, closed on `date` or now), lost marks the contact\'s newest open deal lost (or records a lost deal of amount 0 when none is open); ' +
         'their deal_won / deal_lost events and stage moves are the deals\' ones, and the answer names the deal.',
       request: {
@@ -263,39 +257,6 @@ export const scoringRoutes = app
       },
     }),
     async (c) => c.json(await recordSalesFeedback({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, feedback: c.req.valid('json') } }), 201),
-  )
-  .openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/v1/reports/lead-scoring',
-      operationId: 'getLeadScoringReport',
-      tags: ['Sales'],
-      security,
-      summary: 'Lead-scoring accuracy',
-      description: 'For contacts that first reached a marketing-qualified stage in [from, to): share accepted by sales, share won, won value per currency, median days from qualified to won.',
-      request: { query: z.object({ from: isoTime.openapi({ type: 'string', example: '2026-01-01' }), to: isoTime.openapi({ type: 'string', example: '2027-01-01' }) }) },
-      responses: {
-        200: json(
-          z
-            .object({
-              from: z.string(),
-              to: z.string(),
-              qualified: z.number().int(),
-              accepted: z.number().int(),
-              rejected: z.number().int(),
-              won: z.number().int(),
-              accepted_share: z.number().nullable(),
-              won_share: z.number().nullable(),
-              won_value: z.record(z.string(), z.number()),
-              median_days_to_won: z.number().nullable(),
-            })
-            .openapi('LeadScoringReport'),
-          'The report',
-        ),
-        ...errors(),
-      },
-    }),
-    async (c) => c.json(await leadScoringReport({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
   )
   .openapi(
     createRoute({

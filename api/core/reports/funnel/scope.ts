@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { InValue } from '@libsql/client';
+import type { Ctx } from '../../context';
+import { NotFoundError } from '../../errors';
+import { DAY, HOUR, type Bucket, type Period } from '../query';
+
+// What the funnel reports share: the contact filters, the stages, the qualification of a lead,
+// what counts as sales feedback and as a won deal, money and rounding.
+
+export interface Sql {
+  sql: string;
+  args: InValue[];
+}
+
+/**
+ * The segment and UTM filters as one condition on a contact id expression (`1` when none):
+ * the contact is in the segment now (segment_members), and its first touch
+ * (contacts.first_source) carries each UTM value asked for. Read per contact through primary keys.
+ * `contactsAlias`: the query reads contacts itself under that alias (contactId is its id).
+ */
+export async function contactFilter(ctx: Ctx, p: Period, contactId: string, contactsAlias?: string): Promise<Sql> {
+  const parts: string[] = [];
+  const args: InValue[] = [];
+  if (p.segment !== null) {
+    const s = await ctx.client.execute({ sql: 'SELECT 1 FROM segments WHERE id = ?', args: [p.segment] });
+    if (!s.rows.length) throw new NotFoundError('Segment');
+    parts.push(`EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ? AND sm.contact_id = ${contactId})`);
+    args.push(p.segment);
+  }
+  const utm = (['source', 'medium', 'campaign'] as const).filter((k) => p.utm[k] !== null);
+  if (utm.length) {
+    // On a contacts row already at hand (contactsAlias) the condition is on its column, where an
+    // index on the expression `first_source ->> 'utm_…'` can serve it.
+    const on = (a: string) => utm.map((k) => `${a}.first_source ->> 'utm_${k}' = ?`).join(' AND ');
+    parts.push(contactsAlias ? on(contactsAlias) : `EXISTS (SELECT 1 FROM contacts fc WHERE fc.id = ${contactId} AND ${on('fc')})`);
+    for (const k of utm) args.push(p.utm[k]);
+  }
+  return { sql: parts.length ? parts.join(' AND ') : '1', args };
+}
+
+export interface StageRow {
+  id: number;
+  name: string;
+  position: number;
+  is_mql: boolean;
+}
+
+/** Stages in funnel order. */
+export async function loadStages(ctx: Ctx): Promise<StageRow[]> {
+  const r = await ctx.client.execute('SELECT id, name, position, is_mql FROM stages ORDER BY position, id');
+  return r.rows.map((s) => ({ id: Number(s.id), name: String(s.name), position: Number(s.position), is_mql: Number(s.is_mql) === 1 }));
+}
+
+/** An SQL list of integer ids (from the database, so safe to inline; the planner sees each). */
+export const idList = (ids: readonly number[]) => `(${ids.map((i) => Math.trunc(i)).join(', ')})`;
+
+/**
+ * The leads qualified in [from, to): a contact qualifies when it first enters any
+ * marketing-qualified stage (stages.is_mql); a later entry into another MQL stage is not a second
+ * qualification. Columns: c (contact), at (qualified at), score (points at that moment), fb (first
+ * sales feedback event at or after it). Read through stage_entries (stage_id, entered_at).
+ */
+export function qualifiedSql(mql: readonly number[], from: number, to: number, filter: Sql): Sql {
+  const ids = idList(mql);
+  // With one MQL stage (the usual funnel) every entry into it is a first qualification.
+  const earlier =
+    mql.length > 1
+      ? `AND NOT EXISTS (SELECT 1 FROM stage_entries o WHERE o.contact_id = se.contact_id AND o.stage_id IN ${ids}
+          AND (o.entered_at, o.stage_id) < (se.entered_at, se.stage_id))`
+      : '';
+  return {
+    sql: `SELECT se.contact_id AS c, se.entered_at AS at, se.score_at_entry AS score, se.first_feedback_at AS fb
+      FROM stage_entries se
+      WHERE se.stage_id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ? ${earlier} AND ${filter.sql}`,
+    args: [from, to, ...filter.args],
+  };
+}
+
+/**
+ * The first sales feedback on a lead qualified at `at`: the first feedback event (kept on the
+ * entry as first_feedback_at) or the first deal created for the contact at or after `at`,
+ * whichever is earlier (deals_contact_idx).
+ */
+export const feedbackAt = (c: string, at: string, fb: string) =>
+  `(SELECT min(t) FROM (SELECT ${fb} AS t UNION ALL SELECT min(d.created_at) FROM deals d WHERE d.contact_id = ${c} AND d.created_at >= ${at}))`;
+
+/** When a won deal was won: closed_at (the deals API sets it), else when it was last changed. */
+export const WON_AT = 'coalesce(d.closed_at, d.updated_at)';
+
+// Report params stay strings (no zod transform): runReport parses the route's already validated
+// query again with the same schema, which a transform's output would fail.
+
+/** Revenue is reported in one currency: the one asked for, else the most common among won deals. */
+export const CurrencyParam = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR')
+  .optional()
+  .describe('Currency of the revenue figures (ISO 4217); deals in other currencies are not summed. Default: the currency of most won deals.');
+
+export async function reportCurrency(ctx: Ctx, asked: string | undefined): Promise<string | null> {
+  if (asked) return asked;
+  const r = await ctx.client.execute("SELECT currency FROM deals WHERE stage = 'won' GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1");
+  return r.rows[0] ? String(r.rows[0].currency) : null;
+}
+
+/** Cents to major units. */
+export const money = (cents: unknown) => Math.round(Number(cents ?? 0)) / 100;
+/** Milliseconds to days or hours, 2 decimals; null stays null. */
+export const days = (ms: unknown) => (ms === null || ms === undefined ? null : Math.round((Number(ms) / DAY) * 100) / 100);
+export const hours = (ms: unknown) => (ms === null || ms === undefined ? null : Math.round((Number(ms) / HOUR) * 100) / 100);
+export const int = (v: unknown) => Number(v ?? 0);
+
+/**
+ * The bucket index of an instant expression, as SQL: a balanced tree of CASEs over the bucket
+ * starts (literal integers), so each row costs log2(buckets) comparisons and the grouping stays
+ * in SQL. Instants outside the buckets get -1.
+ */
+export function bucketIndexSql(expr: string, bs: readonly Bucket[]): string {
+  if (!bs.length) return '-1';
+  const tree = (lo: number, hi: number): string => {
+    if (lo === hi) return String(lo);
+    const mid = (lo + hi + 1) >> 1;
+    return `CASE WHEN ${expr} < ${Math.trunc(bs[mid]!.start)} THEN ${tree(lo, mid - 1)} ELSE ${tree(mid, hi)} END`;
+  };
+  return `CASE WHEN ${expr} < ${Math.trunc(bs[0]!.start)} OR ${expr} >= ${Math.trunc(bs[bs.length - 1]!.end)} THEN -1 ELSE ${tree(0, bs.length - 1)} END`;
+}
+
+/**
+ * Durations gathered in SQL with group_concat (no SQL sort per group: one JS sort of numbers is
+ * cheaper than window functions over a temp b-tree), back to numbers.
+ */
+export const msList = (v: unknown): number[] => (v === null || v === undefined || v === '' ? [] : String(v).split(',').map(Number));
+
+/** Median and p90 by nearest rank, exactly as query.ts `percentile`, with one sort. */
+export function medianP90(xs: number[]): { p50: number | null; p90: number | null } {
+  if (!xs.length) return { p50: null, p90: null };
+  const s = Float64Array.from(xs).sort();
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p90: at(0.9) };
+}
