@@ -75,6 +75,10 @@ CREATE TABLE `stage_entries` (
 	PRIMARY KEY(`contact_id`, `stage_id`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`);--> statement-breakpoint
+CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`);--> statement-breakpoint
 CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);--> statement-breakpoint
+CREATE INDEX `contacts_first_touch_idx` ON `contacts` (min(coalesce(first_seen_at, created_at), created_at));--> statement-breakpoint
+CREATE INDEX `contacts_utm_source_idx` ON `contacts` (first_source ->> 'utm_source');--> statement-breakpoint
+CREATE INDEX `contacts_utm_medium_idx` ON `contacts` (first_source ->> 'utm_medium');--> statement-breakpoint
+CREATE INDEX `contacts_utm_campaign_idx` ON `contacts` (first_source ->> 'utm_campaign');--> statement-breakpoint
 CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';

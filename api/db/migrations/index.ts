@@ -202,8 +202,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `sessions_visitor_idx` ON `sessions` (`visitor_id`,`id`);",
       "CREATE INDEX `sessions_contact_idx` ON `sessions` (`contact_id`,`started_at`);",
       "CREATE TABLE `stage_entries` (\n\t`contact_id` integer NOT NULL,\n\t`stage_id` integer NOT NULL,\n\t`entered_at` integer NOT NULL,\n\t`left_at` integer,\n\t`score_at_entry` integer,\n\t`first_feedback_at` integer,\n\t`event_id` integer NOT NULL,\n\tPRIMARY KEY(`contact_id`, `stage_id`)\n) WITHOUT ROWID;",
-      "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`);",
+      "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`);",
       "CREATE INDEX `stage_entries_stage_left_idx` ON `stage_entries` (`stage_id`,`left_at`);",
+      "CREATE INDEX `contacts_first_touch_idx` ON `contacts` (min(coalesce(first_seen_at, created_at), created_at));",
+      "CREATE INDEX `contacts_utm_source_idx` ON `contacts` (first_source ->> 'utm_source');",
+      "CREATE INDEX `contacts_utm_medium_idx` ON `contacts` (first_source ->> 'utm_medium');",
+      "CREATE INDEX `contacts_utm_campaign_idx` ON `contacts` (first_source ->> 'utm_campaign');",
       "CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';"
     ]
   }

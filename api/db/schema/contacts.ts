@@ -44,6 +44,11 @@ export const contacts = sqliteTable(
     index('contacts_points_idx').on(t.points),
     index('contacts_first_name_idx').on(sql`lower(first_name)`),
     index('contacts_last_name_idx').on(sql`lower(last_name)`),
+    // Reports: monthly cohorts by first touch, and the UTM filters on a contact's first touch.
+    index('contacts_first_touch_idx').on(sql`min(coalesce(first_seen_at, created_at), created_at)`),
+    index('contacts_utm_source_idx').on(sql`first_source ->> 'utm_source'`),
+    index('contacts_utm_medium_idx').on(sql`first_source ->> 'utm_medium'`),
+    index('contacts_utm_campaign_idx').on(sql`first_source ->> 'utm_campaign'`),
   ],
 );
 
