@@ -175,10 +175,15 @@ function refTouches(v: Timeline[number], ids: { visit: number[]; event: number[]
 
 /** The expected report: credits per key (cents, conversions) from the timeline, computed here. */
 function reference(timeline: Timeline, dim: Dimension, model: Model, site: number | null) {
-  const sums = new Map<string, number>();
-  for (const c of timeline) for (const d of c.deals) if (d.won && d.at >= START && d.at < END) sums.set(d.currency, (sums.get(d.currency) ?? 0) + d.cents);
-  let currency: string | null = null;
-  for (const [k, s] of [...sums].sort()) if (currency === null || s > sums.get(currency)!) currency = k;
+  // The report's currency: the most won revenue in the period, else ever (reports/scope.ts).
+  const top = (inPeriod: boolean) => {
+    const sums = new Map<string, number>();
+    for (const c of timeline) for (const d of c.deals) if (d.won && (!inPeriod || (d.at >= START && d.at < END))) sums.set(d.currency, (sums.get(d.currency) ?? 0) + d.cents);
+    let best: string | null = null;
+    for (const [k, s] of [...sums].sort()) if (best === null || s > sums.get(best)!) best = k;
+    return best;
+  };
+  const currency = top(true) ?? top(false);
   const convs: { keys: string[]; cents: number }[] = [];
   timeline.forEach((c, i) => {
     const touches = refTouches(c, IDS[i]!, dim, site).sort((a, b) => a.at - b.at || a.seq - b.seq);

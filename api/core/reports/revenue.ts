@@ -4,21 +4,15 @@ import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
 import { buckets, share, type Bucket, type Period } from './query';
 import { defineReport } from './report';
+import { contactFilter, CurrencyParam, money, reportCurrency } from './scope';
 
 // Revenue from the deals table (deals_stage_closed_idx for won and lost deals by closed_at), in
 // one currency: amounts of different currencies are never added up.
 
-const Params = z.object({
-  currency: z
-    .string()
-    .max(8)
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR')
-    .optional()
-    .describe('ISO 4217 currency of the figures (deals in other currencies are left out). Default: the currency with the most won revenue in the period.'),
-});
+const Params = z.object({ currency: CurrencyParam });
 
 type Figures = {
-  currency: string;
+  currency: string | null;
   deals_won: number;
   revenue: number;
   average_deal: number | null;
@@ -28,38 +22,6 @@ type Figures = {
   pipeline_created: number;
 };
 type Row = Figures & { bucket: string | null; open_pipeline: number | null };
-
-/** The deals a report counts: those of contacts in the segment, first touched by the UTM given. */
-async function dealFilter(ctx: Ctx, p: Period): Promise<{ sql: string; args: InValue[] }> {
-  const parts: string[] = [];
-  const args: InValue[] = [];
-  if (p.segment !== null) {
-    const s = await ctx.client.execute({ sql: 'SELECT 1 FROM segments WHERE id = ?', args: [p.segment] });
-    if (!s.rows[0]) throw new NotFoundError('Segment');
-    parts.push('d.contact_id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)');
-    args.push(p.segment);
-  }
-  const utm = (['source', 'medium', 'campaign'] as const).filter((k) => p.utm[k] !== null);
-  if (utm.length) {
-    // The contact's first touch (contacts.first_source), looked up per deal by primary key.
-    parts.push(`EXISTS (SELECT 1 FROM contacts c WHERE c.id = d.contact_id AND ${utm.map((k) => `c.first_source ->> 'utm_${k}' = ?`).join(' AND ')})`);
-    args.push(...utm.map((k) => p.utm[k]!));
-  }
-  return { sql: parts.length ? parts.join(' AND ') : '1', args };
-}
-
-/** The currency with the most won revenue in the period, else the newest deal's, else EUR. */
-async function defaultCurrency(ctx: Ctx, p: Period, f: { sql: string; args: InValue[] }): Promise<string> {
-  const r = await ctx.client.execute({
-    sql: `SELECT coalesce(
-        (SELECT currency FROM deals d WHERE stage = 'won' AND closed_at >= ? AND closed_at < ? AND ${f.sql}
-          GROUP BY currency ORDER BY sum(amount_cents) DESC, currency LIMIT 1),
-        (SELECT currency FROM deals ORDER BY id DESC LIMIT 1),
-        'EUR') AS currency`,
-    args: [p.from, p.to, ...f.args],
-  });
-  return String(r.rows[0]!.currency);
-}
 
 /** Index of the bucket holding instant t (buckets are contiguous and sorted), or -1. */
 function bucketOf(bs: Bucket[], t: number): number {
@@ -82,9 +44,8 @@ interface Tally {
   createdCents: number;
 }
 
-const money = (cents: number) => cents / 100;
 
-function figures(t: Tally, currency: string): Figures {
+function figures(t: Tally, currency: string | null): Figures {
   return {
     currency,
     deals_won: t.won,
@@ -121,8 +82,8 @@ export const revenueReport = defineReport({
   ],
   totals: ['currency', 'deals_won', 'revenue', 'average_deal', 'deals_lost', 'win_rate', 'new_deals', 'pipeline_created', 'open_pipeline'],
   async run(ctx, period, params) {
-    const f = await dealFilter(ctx, period);
-    const currency = params.currency ?? (await defaultCurrency(ctx, period, f));
+    const f = await contactFilter(ctx, period, 'd.contact_id');
+    const currency = await reportCurrency(ctx, period, params.currency, f);
     const bs = buckets(period);
     const tallies: Tally[] = bs.map(() => ({ won: 0, wonCents: 0, lost: 0, created: 0, createdCents: 0 }));
     const total: Tally = { won: 0, wonCents: 0, lost: 0, created: 0, createdCents: 0 };

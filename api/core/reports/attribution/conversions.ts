@@ -2,6 +2,7 @@ import type { InValue } from '@libsql/client';
 import type { Ctx } from '../../context';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { Period } from '../query';
+import { contactFilter, type Sql } from '../scope';
 
 // What counts as a conversion, and reading the conversions of a period. Each is one contact at
 // one time with a value: the deal's amount in cents for won deals, null (worth one conversion)
@@ -41,47 +42,15 @@ export async function checkTargets(ctx: Ctx, spec: ConversionSpec, period: Perio
 }
 
 /**
- * The segment and UTM filters, on the converting contact (`col` names its id): in the segment
- * as it is now; first touched (contacts.first_source) with those UTM values.
- */
-function contactFilter(col: string, p: Period): { sql: string; args: InValue[] } {
-  const parts: string[] = [];
-  const args: InValue[] = [];
-  if (p.segment !== null) {
-    parts.push(`EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = ${col})`);
-    args.push(p.segment);
-  }
-  const utm = (['source', 'medium', 'campaign'] as const).filter((k) => p.utm[k] !== null);
-  if (utm.length) {
-    parts.push(`EXISTS (SELECT 1 FROM contacts k WHERE k.id = ${col} AND ${utm.map((k) => `k.first_source ->> '$.utm_${k}' = ?`).join(' AND ')})`);
-    for (const k of utm) args.push(p.utm[k]);
-  }
-  return { sql: parts.map((s) => ` AND ${s}`).join(''), args };
-}
-
-/**
- * For deal_won without a currency: the one with the most won revenue among the period's
- * conversions (a tie goes to the first code alphabetically); null when nothing was won.
- */
-export async function topCurrency(ctx: Ctx, period: Period): Promise<string | null> {
-  const f = contactFilter('d.contact_id', period);
-  const res = await ctx.client.execute({
-    sql: `SELECT d.currency AS cur FROM deals d WHERE d.stage = 'won' AND d.closed_at >= ? AND d.closed_at < ?${f.sql}
-      GROUP BY d.currency ORDER BY sum(d.amount_cents) DESC, d.currency LIMIT 1`,
-    args: [period.from, period.to, ...f.args],
-  });
-  return res.rows.length ? String(res.rows[0]!.cur) : null;
-}
-
-/**
  * The conversions of the period as SQL rows (c: contact id, t: time, v: value in cents or NULL
  * for a conversion worth 1), each read through the index on its kind and time.
  */
-export function conversionRows(period: Period, spec: ConversionSpec, currency: string | null): { sql: string; args: InValue[] } {
+export async function conversionRows(ctx: Ctx, period: Period, spec: ConversionSpec, currency: string | null): Promise<Sql> {
+  const filter = (col: string) => contactFilter(ctx, period, col).then((f) => ({ sql: ` AND ${f.sql}`, args: f.args }));
   const range = [period.from, period.to];
   if (spec.kind === 'deal_won') {
     // deals_stage_closed_idx; only the reported currency (others are not mixed in).
-    const f = contactFilter('d.contact_id', period);
+    const f = await filter('d.contact_id');
     return {
       sql: `SELECT d.contact_id AS c, d.closed_at AS t, d.amount_cents AS v FROM deals d
         WHERE d.stage = 'won' AND d.closed_at >= ? AND d.closed_at < ? AND d.currency = ?${f.sql}`,
@@ -90,7 +59,7 @@ export function conversionRows(period: Period, spec: ConversionSpec, currency: s
   }
   if (spec.kind === 'stage') {
     // stage_entries holds each contact's first entry into a stage (stage_entries_stage_entered_idx).
-    const f = contactFilter('s.contact_id', period);
+    const f = await filter('s.contact_id');
     return {
       sql: `SELECT s.contact_id AS c, s.entered_at AS t, NULL AS v FROM stage_entries s WHERE s.stage_id = ? AND s.entered_at >= ? AND s.entered_at < ?${f.sql}`,
       args: [spec.id, ...range, ...f.args],
@@ -98,7 +67,7 @@ export function conversionRows(period: Period, spec: ConversionSpec, currency: s
   }
   if (spec.kind === 'form') {
     // Each submission by a known contact (events_type_created_idx); form_id may be stored as a number or a string.
-    const f = contactFilter('e.contact_id', period);
+    const f = await filter('e.contact_id');
     const form = spec.id === null ? '' : ` AND e.props ->> '$.form_id' IN (?, ?)`;
     return {
       sql: `SELECT e.contact_id AS c, e.created_at AS t, NULL AS v FROM events e
@@ -107,7 +76,7 @@ export function conversionRows(period: Period, spec: ConversionSpec, currency: s
     };
   }
   // Campaign passes that reached their goal.
-  const f = contactFilter('p.contact_id', period);
+  const f = await filter('p.contact_id');
   const campaign = spec.id === null ? '' : ' AND p.campaign_id = ?';
   return {
     sql: `SELECT p.contact_id AS c, p.ended_at AS t, NULL AS v FROM campaign_enrollments p

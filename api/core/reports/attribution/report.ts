@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ValidationError } from '../../errors';
 import { defineReport } from '../report';
 import { share } from '../query';
-import { CONVERSION_HELP, CONVERSION_PATTERN, checkTargets, conversionRows, parseConversion, topCurrency } from './conversions';
+import { CONVERSION_HELP, CONVERSION_PATTERN, checkTargets, conversionRows, parseConversion } from './conversions';
+import { contactFilter, reportCurrency } from '../scope';
 import { labels } from './labels';
 import { MODELS, addCredits, creditConversion, type KeyTotal } from './models';
 import { DIMENSIONS, SITELESS, touchKeys } from './touches';
@@ -78,11 +79,11 @@ export const attributionReport = defineReport({
     await checkTargets(ctx, spec, period);
 
     const revenue = spec.kind === 'deal_won';
-    const currency = revenue ? (params.currency ?? (await topCurrency(ctx, period))) : null;
+    const currency = revenue ? await reportCurrency(ctx, period, params.currency, await contactFilter(ctx, period, 'd.contact_id')) : null;
 
     // One statement: each conversion with the keys of its touches up to it, as one JSON value
     // (a row per conversion would cost more in the client than the reading does).
-    const conv = conversionRows(period, spec, currency);
+    const conv = await conversionRows(ctx, period, spec, currency);
     const keys = touchKeys(dimension, period.site, 'cv.c', 'cv.t');
     const res = await ctx.client.execute({
       sql: `SELECT json_group_array(json_array(cv.v, json(${keys.sql}))) AS j FROM (${conv.sql}) cv`,

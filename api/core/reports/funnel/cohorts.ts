@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { localParts } from '../../util/zones';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
-import { bucketIndexSql, contactFilter, CurrencyParam, days, idList, int, loadStages, medianP90, money, msList, reportCurrency, WON_AT } from './scope';
+import { bucketIndexSql, days, idList, int, loadStages, medianP90, msList, WON_AT } from './scope';
+import { contactFilter, CurrencyParam, money, reportCurrency } from '../scope';
 
 /**
  * A contact's first touch: its first tracked visit (first_seen_at) or its creation, whichever is
@@ -38,7 +39,7 @@ export const cohortsReport = defineReport({
   totals: ['contacts', 'mql', 'customers', 'revenue', 'currency', 'mql_rate', 'customer_rate', 'median_days_to_won'],
   async run(ctx, p, params) {
     const months = buckets({ ...p, interval: 'month' });
-    const currency = await reportCurrency(ctx, params.currency);
+    const currency = await reportCurrency(ctx, p, params.currency);
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);
     const f = await contactFilter(ctx, p, 'c.id', 'c');
     const ft = FIRST_TOUCH('c');

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { getPipelineSettings } from '../../deals/settings';
 import { defineReport } from '../report';
 import { buckets, HOUR, share } from '../query';
-import { bucketIndexSql, contactFilter, feedbackAt, hours, int, loadStages, medianP90, msList, qualifiedSql } from './scope';
+import { bucketIndexSql, feedbackAt, hours, int, loadStages, medianP90, msList, qualifiedSql } from './scope';
+import { contactFilter } from '../scope';
 
 const FEEDBACK =
   'Sales feedback on a lead is its first sales_accepted, sales_rejected, deal_won or deal_lost event, or the first deal created for the contact, at or after the moment it qualified (first entered a marketing-qualified stage).';

@@ -4,7 +4,8 @@ import type { Ctx } from '../../context';
 import { getPipelineSettings } from '../../deals/settings';
 import { defineReport } from '../report';
 import { share, type Period } from '../query';
-import { contactFilter, days, idList, int, loadStages, medianP90, msList } from './scope';
+import { days, idList, int, loadStages, medianP90, msList } from './scope';
+import { contactFilter } from '../scope';
 
 /** Contacts whose current stage is each stage, filtered (from segment_members when a segment is asked for). */
 async function currentByStage(ctx: Ctx, p: Period, stageIds: number[]): Promise<Map<number, number>> {

@@ -3,7 +3,8 @@ import { ValidationError } from '../../errors';
 import { EVENT } from '../../spine/event-types';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
-import { bucketIndexSql, contactFilter, CurrencyParam, days, int, loadStages, money, medianP90, msList, qualifiedSql, reportCurrency, WON_AT } from './scope';
+import { bucketIndexSql, days, int, loadStages, medianP90, msList, qualifiedSql, WON_AT } from './scope';
+import { contactFilter, CurrencyParam, money, reportCurrency } from '../scope';
 
 /** At most this many score bands, and rows, in one answer (a narrow band over a wide score range is refused). */
 const MAX_BANDS = 200;
@@ -48,7 +49,7 @@ export const leadScoringReport = defineReport({
   async run(ctx, p, params) {
     const width = Number(params.band ?? 25);
     const bs = buckets(p);
-    const currency = await reportCurrency(ctx, params.currency);
+    const currency = await reportCurrency(ctx, p, params.currency);
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);
     const empty = { qualified: 0, accepted: 0, accepted_rate: null, rejected: 0, won: 0, won_rate: null, revenue: 0, currency, median_days_to_won: null };
     if (!mql.length) return { rows: [], totals: empty };

@@ -1,42 +1,9 @@
-import { z } from 'zod';
-import type { InValue } from '@libsql/client';
 import type { Ctx } from '../../context';
-import { NotFoundError } from '../../errors';
-import { DAY, HOUR, type Bucket, type Period } from '../query';
+import { DAY, HOUR, type Bucket } from '../query';
+import type { Sql } from '../scope';
 
 // What the funnel reports share: the contact filters, the stages, the qualification of a lead,
 // what counts as sales feedback and as a won deal, money and rounding.
-
-export interface Sql {
-  sql: string;
-  args: InValue[];
-}
-
-/**
- * The segment and UTM filters as one condition on a contact id expression (`1` when none):
- * the contact is in the segment now (segment_members), and its first touch
- * (contacts.first_source) carries each UTM value asked for. Read per contact through primary keys.
- * `contactsAlias`: the query reads contacts itself under that alias (contactId is its id).
- */
-export async function contactFilter(ctx: Ctx, p: Period, contactId: string, contactsAlias?: string): Promise<Sql> {
-  const parts: string[] = [];
-  const args: InValue[] = [];
-  if (p.segment !== null) {
-    const s = await ctx.client.execute({ sql: 'SELECT 1 FROM segments WHERE id = ?', args: [p.segment] });
-    if (!s.rows.length) throw new NotFoundError('Segment');
-    parts.push(`EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ? AND sm.contact_id = ${contactId})`);
-    args.push(p.segment);
-  }
-  const utm = (['source', 'medium', 'campaign'] as const).filter((k) => p.utm[k] !== null);
-  if (utm.length) {
-    // On a contacts row already at hand (contactsAlias) the condition is on its column, where an
-    // index on the expression `first_source ->> 'utm_…'` can serve it.
-    const on = (a: string) => utm.map((k) => `${a}.first_source ->> 'utm_${k}' = ?`).join(' AND ');
-    parts.push(contactsAlias ? on(contactsAlias) : `EXISTS (SELECT 1 FROM contacts fc WHERE fc.id = ${contactId} AND ${on('fc')})`);
-    for (const k of utm) args.push(p.utm[k]);
-  }
-  return { sql: parts.length ? parts.join(' AND ') : '1', args };
-}
 
 export interface StageRow {
   id: number;
@@ -87,24 +54,6 @@ export const feedbackAt = (c: string, at: string, fb: string) =>
 /** When a won deal was won: closed_at (the deals API sets it), else when it was last changed. */
 export const WON_AT = 'coalesce(d.closed_at, d.updated_at)';
 
-// Report params stay strings (no zod transform): runReport parses the route's already validated
-// query again with the same schema, which a transform's output would fail.
-
-/** Revenue is reported in one currency: the one asked for, else the most common among won deals. */
-export const CurrencyParam = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR')
-  .optional()
-  .describe('Currency of the revenue figures (ISO 4217); deals in other currencies are not summed. Default: the currency of most won deals.');
-
-export async function reportCurrency(ctx: Ctx, asked: string | undefined): Promise<string | null> {
-  if (asked) return asked;
-  const r = await ctx.client.execute("SELECT currency FROM deals WHERE stage = 'won' GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1");
-  return r.rows[0] ? String(r.rows[0].currency) : null;
-}
-
-/** Cents to major units. */
-export const money = (cents: unknown) => Math.round(Number(cents ?? 0)) / 100;
 /** Milliseconds to days or hours, 2 decimals; null stays null. */
 export const days = (ms: unknown) => (ms === null || ms === undefined ? null : Math.round((Number(ms) / DAY) * 100) / 100);
 export const hours = (ms: unknown) => (ms === null || ms === undefined ? null : Math.round((Number(ms) / HOUR) * 100) / 100);
