@@ -6,6 +6,7 @@ import { triggers } from './reactions/triggers';
 import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
 import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
+import { rollups } from './reactions/rollups';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -14,9 +15,11 @@ import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './react
  * this order: attribution gives anonymous history to contacts; points scores
  * events (writing points_changed); triggers fire on those; activity stamps
  * last_active_at; segments re-check the contacts the events touched; campaigns enroll
- * (segment_joined written by segments comes round in the next chunk), convert and decide.
+ * (segment_joined written by segments comes round in the next chunk), convert and decide;
+ * rollups, last, counts every event into the reports' hourly counters and visits (after
+ * attribution, so a visit starts with its contact when the same chunk identified it).
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments, campaigns];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, contactActivity, segments, campaigns, rollups];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
 export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignGoalsOnContactData, campaignStepsDue];
