@@ -43,6 +43,11 @@ export const TAGS = [
     description:
       'Automations that move contacts through a graph of steps (actions, decisions, conditions, waits, splits) toward goals. Definitions are versioned: publishing freezes a version, contacts in flight keep theirs. Every step runs exactly once per contact and pass, guarded by a unique key.',
   },
+  {
+    name: 'Reports',
+    description:
+      'GET /api/v1/reports/{name}: a table `{columns, rows, totals}` (or CSV with `Accept: text/csv`) over a period (`from`, `to`) in a time zone (`tz`), read from hourly rollups and visits that a spine reaction keeps current (the reports-rebuild job recounts them from the event log).',
+  },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {
