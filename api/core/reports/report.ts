@@ -63,7 +63,8 @@ export function reportQuery(def: ReportDef) {
 /** Runs a report on an already validated query (the route's schema). */
 export async function runReport(ctx: Ctx, def: ReportDef, query: Record<string, unknown>): Promise<ReportResult> {
   const period = readPeriod(query as z.output<typeof CommonQuery>, ctx.now());
-  const params = def.params.parse(Object.fromEntries(Object.keys(def.params.shape).map((k) => [k, query[k]])));
+  // Already parsed by the route's schema (reportQuery): parsing again would feed a transform's output to its input.
+  const params = Object.fromEntries(Object.keys(def.params.shape).map((k) => [k, query[k]])) as z.output<typeof def.params>;
   const { rows, totals } = await def.run(ctx, period, params);
   return {
     report: def.name,
