@@ -405,3 +405,213 @@ describe('visits and consent, retention and rebuild', () => {
     expect(await rebuildRollups(t.ctx, { resumeOnly: true })).toMatchObject({ done: true, started: false, events: 0 });
   });
 });
+
+/**
+ * Forms, focus items, emails and campaigns on 2026-06-01 (UTC), through POST /t and POST /f/:id,
+ * email events and campaign passes written as their writers would write them.
+ */
+describe('the forms, focus-items, emails and campaigns reports', () => {
+  async function world() {
+    let clock = at('2026-06-01T09:00:00Z');
+    const t = await makeApp({ now: () => clock });
+    const a = await makeSite(t, { name: 'Shop' });
+    const b = await makeSite(t, { name: 'Blog', allowed_origins: [BLOG] });
+    const mkForm = async (name: string, fields: unknown[]) => {
+      const r = await t.json('POST', '/api/v1/forms', { name, fields });
+      expect(r.status).toBe(201);
+      return r.body.id as number;
+    };
+    const signup = await mkForm('Signup', [{ key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true }]);
+    const feedback = await mkForm('Feedback', [{ key: 'comment', label: 'Comment', type: 'text', required: true }]);
+    const style = { type: 'bar', position: 'top', sticky: true, colors: { background: '#ffffff', text: '#111111', button: '#2563eb' } };
+    const mkItem = async (name: string, content: unknown, variants: unknown[] = []) => {
+      const r = await t.json('POST', '/api/v1/focus-items', { name, style, content, variants });
+      expect(r.status).toBe(201);
+      return r.body.id as number;
+    };
+    const link = await mkItem('Sale bar', { kind: 'link', heading: 'Sale', body: '20% off', cta: { label: 'Shop', url: `${SHOP}/sale` } }, [
+      { key: 'a', weight: 50 },
+      { key: 'b', weight: 50 },
+    ]);
+    const formItem = await mkItem('Signup box', { kind: 'form', form_id: signup });
+    const hit = async (v: number, e: unknown[], site = a) => {
+      clock += 60_000;
+      const origin = site === a ? SHOP : BLOG;
+      expect((await track(t, { k: site.public_key, v: vid(v), e: e.map((x) => ({ u: `${origin}/`, ...(x as object) })) }, { origin })).status).toBe(202);
+    };
+    let sid = 0;
+    const submit = async (form: number, v: number, values: Record<string, string>, extra: Record<string, unknown> = {}) => {
+      clock += 60_000;
+      const res = await t.app.request(`/f/${form}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: SHOP, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36' },
+        body: JSON.stringify({ k: a.public_key, v: vid(v), sid: `submission-${++sid}`, t: 5000, hp: '', url: `${SHOP}/`, values, ...extra }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+    };
+    const fmv = (form: number) => ({ t: 'fmv', p: { form_id: form } });
+    const fms = (form: number) => ({ t: 'fms', p: { form_id: String(form) } }); // an id as a string counts too
+    // Signup: shown to v1, v2, v3; started by v1, v2; submitted by v1 and v2 (emails: contacts) and by v3
+    // through the focus item's form (an email too).
+    await hit(1, [fmv(signup), fms(signup)]);
+    await hit(2, [fmv(signup), fms(signup)]);
+    await hit(3, [fmv(signup)]);
+    await submit(signup, 1, { email: 'one@example.com' });
+    await submit(signup, 2, { email: 'two@example.com' });
+    await submit(signup, 3, { email: 'three@example.com' }, { focus_id: formItem, focus_variant: 'a' });
+    // Feedback: shown to v4 and v5, started by v4; submitted by v4 (anonymous: no contact) and by v1
+    // (identified by its signup: a contact).
+    await hit(4, [fmv(feedback), fms(feedback)]);
+    await hit(5, [fmv(feedback)]);
+    await submit(feedback, 4, { comment: 'nice' });
+    await submit(feedback, 1, { comment: 'more' });
+    // Another site's view of Signup: left out with site = Shop.
+    await hit(6, [fmv(signup)], b);
+    // Junk form ids count under no form.
+    await hit(7, [{ t: 'fmv', p: { form_id: 'x' } }, { t: 'fmv', p: { form_id: -1 } }]);
+    // Focus: the sale bar's a shown twice, clicked once, closed once; b shown and clicked once; the
+    // signup box (a form item, no variants: "a") shown twice, its form submitted once (v3 above).
+    const f = (t: string, id: number, variant: string) => ({ t, p: { focus_id: id, variant } });
+    await hit(1, [f('fv', link, 'a'), f('fc', link, 'a')]);
+    await hit(2, [f('fv', link, 'a'), f('fx', link, 'a')]);
+    await hit(3, [f('fv', link, 'b'), f('fc', link, 'b')]);
+    await hit(3, [f('fv', formItem, 'a')]);
+    await hit(4, [f('fv', formItem, 'a')]);
+
+    // Emails: Welcome (two sends of the campaign Onboarding's step) and News (a broadcast's send).
+    const mkEmail = async (name: string, subject: string) => (await t.json('POST', '/api/v1/emails', { name, subject, html: '<p>Hi</p>' })).body.id as number;
+    const welcome = await mkEmail('Welcome', 'Hi there');
+    const news = await mkEmail('News', 'June news');
+    const campaign = Number(
+      (await t.client.execute({ sql: "INSERT INTO campaigns (name, definition, secret, created_at, updated_at) VALUES ('Onboarding', '{}', 's', 0, 0) RETURNING id" })).rows[0]!.id,
+    );
+    const idle = Number((await t.client.execute({ sql: "INSERT INTO campaigns (name, definition, secret, created_at, updated_at) VALUES ('Idle', '{}', 's', 0, 0) RETURNING id" })).rows[0]!.id);
+    const contact = async (email: string) => Number((await t.client.execute({ sql: 'SELECT id FROM contacts WHERE email = ?', args: [email] })).rows[0]!.id);
+    const [c1, c2] = [await contact('one@example.com'), await contact('two@example.com')];
+    const send = async (email: number, c: number, reason: string) =>
+      Number(
+        (
+          await t.client.execute({
+            sql: "INSERT INTO email_sends (email_id, contact_id, to_email, reason, marketing, status, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 'sent', 0, 0) RETURNING id",
+            args: [email, c, `${c}@example.com`, reason],
+          })
+        ).rows[0]!.id,
+      );
+    const s1 = await send(welcome, c1, `campaign:${campaign}:step1:0`);
+    const s2 = await send(welcome, c2, `campaign:${campaign}:step1:0`);
+    const s3 = await send(news, c1, 'broadcast:1');
+    const ev = async (type: string, s: number, email: number, c: number, extra: Record<string, unknown> = {}) => {
+      clock += 60_000;
+      await t.client.execute({
+        sql: 'INSERT INTO events (contact_id, type, props, created_at) VALUES (?, ?, ?, ?)',
+        args: [c, type, JSON.stringify({ email_id: email, send_id: s, ...extra }), clock],
+      });
+    };
+    await ev('email_sent', s1, welcome, c1);
+    await ev('email_sent', s2, welcome, c2);
+    await ev('email_sent', s3, news, c1);
+    await ev('email_delivered', s1, welcome, c1);
+    await ev('email_delivered', s2, welcome, c2);
+    await ev('email_opened', s1, welcome, c1, { machine: true }); // a privacy proxy: not counted
+    await ev('email_opened', s1, welcome, c1, { machine: false }); // s1's first human open
+    await ev('email_opened', s1, welcome, c1, { machine: false }); // again: an open, not a new opened message
+    await ev('email_clicked', s1, welcome, c1, { machine: true }); // a link scanner: not counted
+    await ev('email_clicked', s2, welcome, c2, { machine: false }); // s2 first clicked, so opened too
+    await ev('email_clicked', s2, welcome, c2, { machine: false });
+    await ev('email_unsubscribed', s2, welcome, c2);
+    await ev('email_bounced', s3, news, c1);
+    await ev('email_complained', s3, news, c1);
+    // Campaign passes: entered in the period (active; converted in it; exited after it), and one
+    // entered in May that completed in the period. Idle's only pass began in May: no activity.
+    const pass = (cid: number, c: number, rotation: number, status: string, entered: string, ended: string | null) =>
+      t.client.execute({
+        sql: "INSERT INTO campaign_enrollments (campaign_id, contact_id, rotation, version, status, source, entered_at, ended_at) VALUES (?, ?, ?, 1, ?, 'api', ?, ?)",
+        args: [cid, c, rotation, status, at(entered), ended === null ? null : at(ended)],
+      });
+    await pass(campaign, c1, 0, 'active', '2026-06-01T09:30:00Z', null);
+    await pass(campaign, c2, 0, 'converted', '2026-06-01T09:30:00Z', '2026-06-01T12:00:00Z');
+    await pass(campaign, c1, 1, 'completed', '2026-05-20T09:00:00Z', '2026-06-01T08:00:00Z');
+    await pass(campaign, c2, 1, 'exited', '2026-06-01T10:00:00Z', '2026-06-10T10:00:00Z');
+    await pass(idle, c1, 0, 'active', '2026-05-20T09:00:00Z', null);
+    await settle(t);
+    return { t, a, b, signup, feedback, link, formItem, welcome, news, campaign };
+  }
+
+  it('counts each form\'s views, starts, submissions and contacts', async () => {
+    const w = await world();
+    const r = await report(w.t, 'forms', { from: '2026-06-01', to: '2026-06-01', site: w.a.id });
+    expect(r.rows).toEqual([
+      // Signup: views v1, v2, v3 = 3; starts v1, v2 = 2; submissions v1, v2, v3 = 3, each with an email: 3 contacts.
+      { form_id: w.signup, name: 'Signup', views: 3, starts: 2, submissions: 3, contacts: 3, start_rate: 0.6667, submit_rate: 1 },
+      // Feedback: views v4, v5; start v4; submissions v4 (anonymous) and v1 (a contact): 1 contact.
+      { form_id: w.feedback, name: 'Feedback', views: 2, starts: 1, submissions: 2, contacts: 1, start_rate: 0.5, submit_rate: 1 },
+    ]);
+    // 5 views, 3 starts (0.6), 5 submissions (1), 4 contacts.
+    expect(r.totals).toEqual({ views: 5, starts: 3, submissions: 5, contacts: 4, start_rate: 0.6, submit_rate: 1 });
+    // Both sites: Signup has the blog's view too.
+    const all = await report(w.t, 'forms', { from: '2026-06-01', to: '2026-06-01' });
+    expect(all.rows[0]).toMatchObject({ form_id: w.signup, views: 4, submit_rate: 0.75 });
+  });
+
+  it('counts focus items per variant, converting by clicks or submissions as the item asks', async () => {
+    const w = await world();
+    const r = await report(w.t, 'focus-items', { from: '2026-06-01', to: '2026-06-01', site: w.a.id });
+    expect(r.rows).toEqual([
+      // Sale bar (a link): a shown twice, clicked once → 1 conversion of 2 views; b shown once, clicked once.
+      { focus_id: w.link, name: 'Sale bar', variant: 'a', views: 2, clicks: 1, submissions: 0, conversions: 1, conversion_rate: 0.5 },
+      { focus_id: w.link, name: 'Sale bar', variant: 'b', views: 1, clicks: 1, submissions: 0, conversions: 1, conversion_rate: 1 },
+      // Signup box (a form): shown twice, its form submitted once → 1 conversion.
+      { focus_id: w.formItem, name: 'Signup box', variant: 'a', views: 2, clicks: 0, submissions: 1, conversions: 1, conversion_rate: 0.5 },
+    ]);
+    expect(r.totals).toEqual({ views: 5, clicks: 2, submissions: 1, conversions: 3, conversion_rate: 0.6 });
+    // The item's own stats endpoint (from raw events) agrees on the link item.
+    const stats = (await w.t.json('GET', `/api/v1/focus-items/${w.link}/stats`)).body;
+    expect(stats.variants.map((v: any) => [v.key, v.views, v.conversions])).toEqual([
+      ['a', 2, 1],
+      ['b', 1, 1],
+    ]);
+  });
+
+  it('counts emails: people\'s opens and clicks, opened and clicked messages, rates over delivered or sent', async () => {
+    const w = await world();
+    const r = await report(w.t, 'emails', { from: '2026-06-01', to: '2026-06-01' });
+    expect(r.rows).toEqual([
+      // Welcome: 2 sent, 2 delivered; opened messages: s1 (human open) and s2 (first human click) = 2;
+      // clicked messages: s2 = 1; opens: s1's two human ones = 2 (the proxy's left out); clicks: s2's two
+      // = 2 (the scanner's left out); 1 unsubscribe. Over 2 delivered: open rate 1, click rate 0.5.
+      { email_id: w.welcome, name: 'Welcome', subject: 'Hi there', sent: 2, delivered: 2, bounced: 0, opened: 2, clicked: 1, opens: 2, clicks: 2, unsubscribed: 1, complained: 0, open_rate: 1, click_rate: 0.5 },
+      // News: 1 sent, bounced, complained; nothing delivered: rates over the 1 sent.
+      { email_id: w.news, name: 'News', subject: 'June news', sent: 1, delivered: 0, bounced: 1, opened: 0, clicked: 0, opens: 0, clicks: 0, unsubscribed: 0, complained: 1, open_rate: 0, click_rate: 0 },
+    ]);
+    expect(r.totals).toEqual({ sent: 3, delivered: 2, bounced: 1, opened: 2, clicked: 1, opens: 2, clicks: 2, unsubscribed: 1, complained: 1, open_rate: 1, click_rate: 0.5 });
+    // Another day: nothing.
+    expect((await report(w.t, 'emails', { from: '2026-06-02', to: '2026-06-02' })).rows).toEqual([]);
+  });
+
+  it('counts campaign passes by when they began or ended, and the emails of their steps', async () => {
+    const w = await world();
+    const r = await report(w.t, 'campaigns', { from: '2026-06-01', to: '2026-06-01' });
+    expect(r.rows).toEqual([
+      // Entered on 1 June: c1 (active), c2 (converted at 12:00), c2 again (exited on 10 June, outside) = 3;
+      // completed on 1 June: c1's May pass = 1; converted 1 → 1/3. Emails: Welcome's two sends (s1, s2).
+      {
+        campaign_id: w.campaign,
+        name: 'Onboarding',
+        entered: 3,
+        completed: 1,
+        exited: 0,
+        converted: 1,
+        conversion_rate: 0.3333,
+        emails_sent: 2,
+        emails_opened: 2,
+        emails_clicked: 1,
+        open_rate: 1,
+        click_rate: 0.5,
+      },
+    ]);
+    expect(r.totals).toMatchObject({ entered: 3, completed: 1, exited: 0, converted: 1, emails_sent: 2 });
+    // The exit on 10 June counts in a period holding it.
+    const june = await report(w.t, 'campaigns', { from: '2026-06-01', to: '2026-06-30' });
+    expect(june.rows[0]).toMatchObject({ entered: 3, completed: 1, exited: 1, converted: 1 });
+  });
+});
