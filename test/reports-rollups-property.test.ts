@@ -162,6 +162,11 @@ async function apply(t: TestApp, ops: Op[], clock: { now: number }, alive: Set<n
         const send = (await c.execute({ sql: 'SELECT email_id, contact_id FROM email_sends WHERE id = ?', args: [o.send] })).rows[0]!;
         const human = type === 'email_opened' || type === 'email_clicked';
         await insert({ contact: Number(send.contact_id), type, props: { email_id: Number(send.email_id), send_id: o.send, ...(human && { machine: o.machine }) } });
+        // As email/tracking.ts does in the same transaction: a person's first open (a click is one too) and first click.
+        if (human && !o.machine) {
+          const click = type === 'email_clicked' ? ', human_clicked_at = coalesce(human_clicked_at, ?1)' : '';
+          await c.execute({ sql: `UPDATE email_sends SET human_opened_at = coalesce(human_opened_at, ?1)${click} WHERE id = ?2`, args: [clock.now, o.send] });
+        }
         break;
       }
       case 'identify':

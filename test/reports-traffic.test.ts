@@ -506,6 +506,11 @@ describe('the forms, focus-items, emails and campaigns reports', () => {
         sql: 'INSERT INTO events (contact_id, type, props, created_at) VALUES (?, ?, ?, ?)',
         args: [c, type, JSON.stringify({ email_id: email, send_id: s, ...extra }), clock],
       });
+      // What email/tracking.ts records on the send with a person's open or click.
+      if (extra.machine === false) {
+        const click = type === 'email_clicked' ? ', human_clicked_at = coalesce(human_clicked_at, ?1)' : '';
+        await t.client.execute({ sql: `UPDATE email_sends SET human_opened_at = coalesce(human_opened_at, ?1)${click} WHERE id = ?2`, args: [clock, s] });
+      }
     };
     await ev('email_sent', s1, welcome, c1);
     await ev('email_sent', s2, welcome, c2);

@@ -3,7 +3,7 @@ import { defineReport } from './report';
 import { Limit } from './traffic-breakdown';
 import { METRIC } from './rollups/metrics';
 import { sumRollups, topKeys } from './rollups/read';
-import { bounceRate, sessionFilter, visitGroups, visitTotals } from './visits';
+import { bounceRate, sessionFilter, visitStats } from './visits';
 
 export const pagesReport = defineReport({
   name: 'pages',
@@ -23,14 +23,12 @@ export const pagesReport = defineReport({
   totals: ['pageviews', 'entries', 'bounce_rate'],
   async run(ctx, period, params) {
     const filter = sessionFilter(period, { site: true, utm: false });
-    const [top, all, visits] = await Promise.all([
+    const [top, all] = await Promise.all([
       topKeys(ctx, period, { metric: METRIC.pageviews, dim: 'page', site: period.site, limit: params.limit ?? 100 }),
       sumRollups(ctx, period, { metrics: [METRIC.pageviews], dim: '', site: period.site }),
-      visitTotals(ctx, period, filter),
     ]);
-    const entries = new Map(
-      (await visitGroups(ctx, period, 'entry_page', filter, { limit: top.length || 1, only: top.map((t) => t.key) })).map((g) => [g.key, g]),
-    );
+    const { groups, total: visits } = await visitStats(ctx, period, filter, { column: 'entry_page', limit: top.length || 1, only: top.map((t) => t.key) });
+    const entries = new Map(groups.map((g) => [g.key, g]));
     return {
       rows: top.map((t) => {
         const e = entries.get(t.key);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineReport } from './report';
-import { bounceRate, sessionFilter, visitGroups, visitTotals, type VisitCounts } from './visits';
+import { bounceRate, sessionFilter, visitStats, type VisitCounts } from './visits';
 
 // The sessions column each `by` groups on (constants: never the caller's string).
 const BY = {
@@ -50,10 +50,7 @@ export const trafficBreakdownReport = defineReport({
   totals: ['visitors', 'sessions', 'pageviews', 'bounce_rate'],
   async run(ctx, period, params) {
     const filter = sessionFilter(period, { site: true, utm: true });
-    const [groups, totals] = await Promise.all([
-      visitGroups(ctx, period, BY[params.by ?? 'channel'], filter, { limit: params.limit ?? 100 }),
-      visitTotals(ctx, period, filter),
-    ]);
-    return { rows: groups.map((g) => ({ key: g.key, ...figures(g) })), totals: figures(totals) };
+    const { groups, total } = await visitStats(ctx, period, filter, { column: BY[params.by ?? 'channel'], limit: params.limit ?? 100 });
+    return { rows: groups.map((g) => ({ key: g.key, ...figures(g) })), totals: figures(total) };
   },
 });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineReport } from './report';
-import { buckets, hourIndex } from './query';
+import { buckets } from './query';
 import { METRIC } from './rollups/metrics';
-import { hourlyTotals } from './rollups/read';
-import { bounceRate, sessionFilter, viewsPerSession, visitSeries, visitTotals, type VisitCounts } from './visits';
+import { bucketTotals } from './rollups/read';
+import { bounceRate, sessionFilter, viewsPerSession, visitStats, type VisitCounts } from './visits';
 
 const row = (bucket: string | undefined, c: VisitCounts, pageviews: number) => ({
   ...(bucket !== undefined && { bucket }),
@@ -42,20 +42,14 @@ export const trafficReport = defineReport({
     const bs = buckets(period);
     const filter = sessionFilter(period, { site: true, utm: true });
     const byUtm = period.utm.source !== null || period.utm.medium !== null || period.utm.campaign !== null;
-    const [series, totals, hours] = await Promise.all([
-      visitSeries(ctx, bs, filter),
-      visitTotals(ctx, period, filter),
-      byUtm ? Promise.resolve([]) : hourlyTotals(ctx, period, { metric: METRIC.pageviews, site: period.site }),
+    const [visits, rolled] = await Promise.all([
+      visitStats(ctx, period, filter, { buckets: bs }),
+      byUtm ? null : bucketTotals(ctx, bs, { metric: METRIC.pageviews, site: period.site }),
     ]);
-    const views = series.map((c) => c.pageviews);
-    if (!byUtm) {
-      views.fill(0);
-      const at = hourIndex(bs);
-      for (const h of hours) {
-        const i = at(h.hour);
-        if (i >= 0) views[i]! += h.n;
-      }
-    }
+    const byBucket = new Map(visits.groups.map((g) => [Number(g.key), g]));
+    const series = bs.map((_, i): VisitCounts => byBucket.get(i) ?? { visitors: 0, sessions: 0, pageviews: 0, bounces: 0 });
+    const totals = visits.total;
+    const views = rolled ?? series.map((c) => c.pageviews);
     return {
       rows: bs.map((b, i) => row(new Date(b.start).toISOString(), series[i]!, views[i]!)),
       totals: row(undefined, totals, views.reduce((a, n) => a + n, 0)),

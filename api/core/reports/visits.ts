@@ -21,7 +21,7 @@ export const viewsPerSession = (c: Pick<VisitCounts, 'sessions' | 'pageviews'>) 
 
 const zero = (): VisitCounts => ({ visitors: 0, sessions: 0, pageviews: 0, bounces: 0 });
 
-const AGG = 'count(DISTINCT s.visitor_id) AS visitors, count(*) AS sessions, coalesce(sum(s.pageviews), 0) AS pageviews, coalesce(sum(s.pageviews = 1), 0) AS bounces';
+const AGG = 'count(DISTINCT v) AS visitors, count(*) AS sessions, coalesce(sum(pv), 0) AS pageviews, coalesce(sum(pv = 1), 0) AS bounces';
 
 const counts = (r: Record<string, unknown> | undefined): VisitCounts =>
   r ? { visitors: Number(r.visitors), sessions: Number(r.sessions), pageviews: Number(r.pageviews), bounces: Number(r.bounces) } : zero();
@@ -42,38 +42,49 @@ export function sessionFilter(p: Pick<Period, 'site' | 'utm'>, filters: { site: 
   return { sql: where.map((w) => ` AND ${w}`).join(''), args };
 }
 
-/** VisitCounts of the sessions starting in the period. */
-export async function visitTotals(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: { sql: string; args: InValue[] }): Promise<VisitCounts> {
-  const r = await ctx.client.execute({ sql: `SELECT ${AGG} FROM sessions s WHERE s.started_at >= ? AND s.started_at < ?${f.sql}`, args: [p.from, p.to, ...f.args] });
-  return counts(r.rows[0]);
-}
-
-/** VisitCounts per bucket, by session start; each bucket is a range of the started_at index. */
-export async function visitSeries(ctx: Ctx, bs: Bucket[], f: { sql: string; args: InValue[] }): Promise<VisitCounts[]> {
-  const r = await ctx.client.execute({
-    // CROSS JOIN: the buckets lead, each a range scan of sessions by start.
-    sql: `SELECT b.key AS i, ${AGG} FROM json_each(?) b CROSS JOIN sessions s
-      WHERE s.started_at >= b.value ->> 0 AND s.started_at < b.value ->> 1${f.sql} GROUP BY b.key`,
-    args: [JSON.stringify(bs.map((b) => [b.start, b.end])), ...f.args],
-  });
-  const out = bs.map(zero);
-  for (const row of r.rows) out[Number(row.i)] = counts(row);
-  return out;
-}
-
-/** VisitCounts grouped by a column of sessions (a constant chosen by the caller), largest groups first. */
-export async function visitGroups(
+/**
+ * VisitCounts of the sessions in groups, and of all of them, in one pass over sessions (the
+ * bulk of a traffic report's cost: each session in the period is one look-up): the sessions
+ * are read once into a temporary table, which both aggregates then read.
+ *   - buckets: groups are the period's intervals, by session start (each a range of the
+ *     started_at index);
+ *   - column: groups are the values of a sessions column (a constant chosen by the caller), most
+ *     sessions first, at most `limit`, optionally only some values; the sessions are those
+ *     starting in the period.
+ */
+export async function visitStats(
   ctx: Ctx,
   p: Pick<Period, 'from' | 'to'>,
-  column: string,
   f: { sql: string; args: InValue[] },
-  opts: { limit: number; only?: string[] },
-): Promise<({ key: string | null } & VisitCounts)[]> {
-  const only = opts.only ? ` AND s.${column} IN (SELECT value FROM json_each(?))` : '';
+  by: { buckets: Bucket[] } | { column: string; limit: number; only?: string[] },
+): Promise<{ groups: ({ key: string | null } & VisitCounts)[]; total: VisitCounts }> {
+  let rows: string;
+  let args: InValue[];
+  let grouped: string;
+  if ('buckets' in by) {
+    // CROSS JOIN: the buckets lead, each a range scan of sessions by start.
+    rows = `SELECT b.key AS g, s.visitor_id AS v, s.pageviews AS pv FROM json_each(?) b CROSS JOIN sessions s
+      WHERE s.started_at >= b.value ->> 0 AND s.started_at < b.value ->> 1${f.sql}`;
+    args = [JSON.stringify(by.buckets.map((b) => [b.start, b.end])), ...f.args];
+    grouped = `SELECT 0 AS t, g, ${AGG} FROM s GROUP BY g`;
+  } else {
+    const only = by.only ? ` AND g IN (SELECT value FROM json_each(?))` : '';
+    rows = `SELECT s.${by.column} AS g, s.visitor_id AS v, s.pageviews AS pv FROM sessions s
+      WHERE s.started_at >= ? AND s.started_at < ?${f.sql}`;
+    args = [p.from, p.to, ...f.args];
+    grouped = `SELECT * FROM (SELECT 0 AS t, g, ${AGG} FROM s WHERE true${only} GROUP BY g ORDER BY sessions DESC, g LIMIT ?)`;
+    if (by.only) args.push(JSON.stringify(by.only));
+    args.push(by.limit);
+  }
   const r = await ctx.client.execute({
-    sql: `SELECT s.${column} AS key, ${AGG} FROM sessions s WHERE s.started_at >= ? AND s.started_at < ?${f.sql}${only}
-      GROUP BY s.${column} ORDER BY sessions DESC, key LIMIT ?`,
-    args: [p.from, p.to, ...f.args, ...(opts.only ? [JSON.stringify(opts.only)] : []), opts.limit],
+    sql: `WITH s AS MATERIALIZED (${rows}) ${grouped} UNION ALL SELECT 1, NULL, ${AGG} FROM s`,
+    args,
   });
-  return r.rows.map((row) => ({ key: row.key === null ? null : String(row.key), ...counts(row) }));
+  const groups: ({ key: string | null } & VisitCounts)[] = [];
+  let total = zero();
+  for (const row of r.rows) {
+    if (Number(row.t) === 1) total = counts(row);
+    else groups.push({ key: row.g === null ? null : String(row.g), ...counts(row) });
+  }
+  return { groups, total };
 }

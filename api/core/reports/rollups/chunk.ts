@@ -21,14 +21,17 @@ export interface Range {
 
 const HOUR_MS = 3_600_000;
 
-// The checks of metrics.ts `Cond`, against the rows as they are when the batch commits. (+p.id:
-// the contact's opens and clicks by (contact_id, type), not all its events by (contact_id, id).)
+// The checks of metrics.ts `Cond`, against the rows as they are when the batch commits. A send's
+// first open (or click) by a person is the event at the send row's human_opened_at (or
+// human_clicked_at), which email/tracking.ts writes in the same transaction; among events of that
+// same millisecond, the lowest id. So the check is two index look-ups, whatever the contact's history.
+const FIRST = (column: string, types: string) => `e.created_at = (SELECT s.${column} FROM email_sends s WHERE s.id = e.props ->> 'send_id')
+      AND NOT EXISTS (SELECT 1 FROM events p WHERE p.contact_id IS e.contact_id AND p.type IN (${types}) AND p.created_at = e.created_at
+        AND p.id < e.id AND p.props ->> 'send_id' = e.props ->> 'send_id' AND (p.props ->> 'machine') IS NOT 1)`;
 const COND = `CASE j.value ->> 4
     WHEN 'f' THEN EXISTS (SELECT 1 FROM form_submissions s WHERE s.id = e.props ->> 'submission_id' AND s.contact_id IS NOT NULL)
-    WHEN 'o' THEN NOT EXISTS (SELECT 1 FROM events p WHERE p.contact_id IS e.contact_id AND p.type IN ('${EVENT.email_opened}', '${EVENT.email_clicked}')
-      AND +p.id < e.id AND p.props ->> 'send_id' = e.props ->> 'send_id' AND (p.props ->> 'machine') IS NOT 1)
-    WHEN 'c' THEN NOT EXISTS (SELECT 1 FROM events p WHERE p.contact_id IS e.contact_id AND p.type = '${EVENT.email_clicked}'
-      AND +p.id < e.id AND p.props ->> 'send_id' = e.props ->> 'send_id' AND (p.props ->> 'machine') IS NOT 1)
+    WHEN 'o' THEN ${FIRST('human_opened_at', `'${EVENT.email_opened}', '${EVENT.email_clicked}'`)}
+    WHEN 'c' THEN ${FIRST('human_clicked_at', `'${EVENT.email_clicked}'`)}
     ELSE 1 END`;
 
 /**

@@ -30,17 +30,28 @@ const SEARCH_SOURCES = new Set(['google', 'bing', 'duckduckgo', 'yahoo', 'yandex
 const within = (host: string, names: readonly string[]) => names.some((n) => host === n || host.endsWith(`.${n}`));
 
 const MAX = 200;
+const MAX_PATH = 500;
 const clip = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX) : typeof v === 'number' ? String(v) : null);
 
-function hostOf(u: string | null | undefined): string | null {
-  if (!u) return null;
+// URLs repeat (a site's pages, the big referrers): parsed ones are remembered, a few thousand at a time.
+const parsed = new Map<string, { host: string | null; path: string | null }>();
+
+function parse(u: string): { host: string | null; path: string | null } {
+  let p = parsed.get(u);
+  if (p) return p;
   try {
-    const h = new URL(u).hostname.toLowerCase();
-    return h ? h.slice(0, MAX) : null;
+    const x = new URL(u);
+    const web = /^https?:$/.test(x.protocol);
+    p = { host: x.hostname ? x.hostname.toLowerCase().slice(0, MAX) : null, path: web ? (x.pathname || '/').slice(0, MAX_PATH) : null };
   } catch {
-    return null;
+    p = { host: null, path: null };
   }
+  if (parsed.size >= 5000) parsed.clear();
+  parsed.set(u, p);
+  return p;
 }
+
+const hostOf = (u: string | null | undefined): string | null => (u ? parse(u).host : null);
 
 const bare = (host: string) => (host.startsWith('www.') ? host.slice(4) : host);
 
@@ -88,20 +99,9 @@ export function classifyVisit(url: string | null, referrer: string | null, props
   return visit('direct');
 }
 
-const MAX_PATH = 500;
-
 /** A page URL's path, without query or fragment (at most 500 characters); null when it has none. */
 export function pagePath(url: string | null): string | null {
   if (!url) return null;
-  let path: string | null = null;
-  if (url.startsWith('/')) path = url.split(/[?#]/, 1)[0]!;
-  else {
-    try {
-      const u = new URL(url);
-      path = /^https?:$/.test(u.protocol) ? u.pathname || '/' : null;
-    } catch {
-      path = null;
-    }
-  }
-  return path ? path.slice(0, MAX_PATH) : null;
+  if (url.startsWith('/')) return url.split(/[?#]/, 1)[0]!.slice(0, MAX_PATH) || null;
+  return parse(url).path;
 }

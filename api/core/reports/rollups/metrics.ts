@@ -21,6 +21,8 @@ import { pagePath } from './classify';
  *   email_opened / email_clicked                         a person's open / click (props.machine not true)
  *   email_unique_opened                                  a send's first open or click by a person
  *   email_unique_clicked                                 a send's first click by a person
+ *                                                        (the send row's human_opened_at / human_clicked_at
+ *                                                        says which event that is)
  *
  * The campaign dim counts the email events of sends whose reason is `campaign:<id>:…`.
  * Focus ids and form ids are positive whole numbers (a string of digits counts as that number);
@@ -55,12 +57,25 @@ export const EMAIL_METRICS = [
 /**
  * A condition the database checks when the counter is applied (rollups/chunk.ts), because it
  * needs other rows: f = the form submission named a contact; o = the send's first open or click
- * by a person; c = the send's first click by a person.
+ * by a person (at its human_opened_at); c = the send's first click by a person (human_clicked_at).
  */
 export type Cond = 'f' | 'o' | 'c' | null;
 
 /** One count: [event id, metric, dim, key, condition]. */
 export type Fact = [number, string, string, string, Cond];
+
+/** The event types that count in rollups or sessions; the rest only move the cursor. */
+export const COUNTED_TYPES: readonly string[] = [
+  EVENT.page_view,
+  EVENT.custom,
+  EVENT.form_view,
+  EVENT.form_start,
+  EVENT.form_submit,
+  EVENT.focus_view,
+  EVENT.focus_click,
+  EVENT.focus_close,
+  ...EMAIL_METRICS,
+];
 
 const MAX_KEY = 200;
 

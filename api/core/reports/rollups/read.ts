@@ -1,6 +1,6 @@
 import type { InValue } from '@libsql/client';
 import type { Ctx } from '../../context';
-import { HOUR, type Period } from '../query';
+import { HOUR, type Bucket, type Period } from '../query';
 
 /**
  * The rollup hours a report counts: those starting within the period, [first, end). It is the
@@ -48,12 +48,23 @@ export async function topKeys(ctx: Ctx, period: Pick<Period, 'from' | 'to'>, q: 
   return r.rows.map((row) => ({ key: String(row.key), n: Number(row.n) }));
 }
 
-/** A metric's total (dim '' key '') per rollup hour over the period. */
-export async function hourlyTotals(ctx: Ctx, period: Pick<Period, 'from' | 'to'>, q: { metric: string; site?: number | null }): Promise<{ hour: number; n: number }[]> {
-  const { first, end } = countedHours(period);
-  const args: InValue[] = [q.metric, first, end];
-  let where = "metric = ? AND dim = '' AND hour >= ? AND hour < ? AND key = ''";
-  if (q.site != null) (where += ' AND site_id = ?'), args.push(q.site);
-  const r = await ctx.client.execute({ sql: `SELECT hour, sum(value) AS n FROM rollups WHERE ${where} GROUP BY hour`, args });
-  return r.rows.map((row) => ({ hour: Number(row.hour), n: Number(row.n) }));
+/**
+ * A metric's total (dim '' key '') per bucket, summed in the database (a report's answer is a
+ * few rows, whatever the hours): an hour counts in the bucket holding its start, as hourIndex
+ * says, so a bucket [start, end) takes the hours [ceil(start), ceil(end)).
+ */
+export async function bucketTotals(ctx: Ctx, bs: Bucket[], q: { metric: string; site?: number | null }): Promise<number[]> {
+  const args: InValue[] = [JSON.stringify(bs.map((b) => countedHours({ from: b.start, to: b.end })).map((h) => [h.first, h.end])), q.metric];
+  let site = '';
+  if (q.site != null) (site = ' AND r.site_id = ?'), args.push(q.site);
+  // CROSS JOIN: the buckets lead, each a range of the primary key (metric, dim, hour).
+  const r = await ctx.client.execute({
+    sql: `SELECT b.key AS i, sum(r.value) AS n FROM json_each(?) b CROSS JOIN rollups r
+      WHERE r.metric = ? AND r.dim = '' AND r.hour >= b.value ->> 0 AND r.hour < b.value ->> 1 AND r.key = ''${site}
+      GROUP BY b.key`,
+    args,
+  });
+  const out = bs.map(() => 0);
+  for (const row of r.rows) out[Number(row.i)] = Number(row.n);
+  return out;
 }

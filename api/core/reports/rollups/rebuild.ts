@@ -4,9 +4,12 @@ import { SPINE_COLUMNS, toEvent } from '../../spine/run';
 import { isUniqueViolation } from '../../errors';
 import { chunkStatements } from './chunk';
 import { REBUILD, REBUILD_AFTER, ROLLUPS } from './cursor';
+import { COUNTED_TYPES } from './metrics';
+
+const TYPES = COUNTED_TYPES.map((t) => `'${t}'`).join(', ');
 
 export interface RebuildProgress {
-  /** Events counted by this call so far. */
+  /** Events counted by this call so far (those of the types rollups count). */
   events: number;
   /** The last event id counted, and the highest id in the log when the rebuild last looked. */
   lastId: number;
@@ -72,26 +75,28 @@ export async function rebuildRollups(ctx: Ctx, opts: RebuildOptions = {}): Promi
     }
   }
   let events = 0;
-  let maxId = await maxEventId(ctx);
   for (;;) {
     const pos = await position(ctx);
     if (pos === null) return { done: true, started, events, lastId: null }; // another runner finished it
     if (opts.budgetMs !== undefined && Date.now() - t0 > opts.budgetMs) return { done: false, started, events, lastId: pos };
-    const res = await ctx.client.execute({ sql: `SELECT ${SPINE_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`, args: [pos, chunk] });
-    if (!res.rows.length) {
+    // Only the events that count are read (the others would only be skipped); a short read
+    // reached the end of the log as it was before the read, so the position moves there. (+type:
+    // walk the log by id, never by the type index.)
+    const end = await maxEventId(ctx);
+    const res = await ctx.client.execute({ sql: `SELECT ${SPINE_COLUMNS} FROM events WHERE id > ? AND +type IN (${TYPES}) ORDER BY id LIMIT ?`, args: [pos, chunk] });
+    const list = res.rows.map(toEvent);
+    const last = list.length < chunk ? Math.max(end, list[list.length - 1]?.id ?? 0) : list[list.length - 1]!.id;
+    if (last <= pos) {
       if (await finish(ctx, pos)) return { done: true, started, events, lastId: pos };
       continue; // the held-off reaction moved past events not counted yet
     }
-    const list = res.rows.map(toEvent);
-    const last = list[list.length - 1]!.id;
     const stmts: InStatement[] = await chunkStatements(ctx, list, { after: REBUILD_AFTER, last });
     await ctx.client.batch(
       [...stmts, { sql: 'UPDATE reaction_cursors SET last_event_id = max(last_event_id, ?), updated_at = ? WHERE name = ?', args: [last, ctx.now(), REBUILD] }],
       'write',
     );
     events += list.length;
-    if (last > maxId) maxId = await maxEventId(ctx);
-    opts.onProgress?.({ events, lastId: last, maxId, elapsedMs: Date.now() - t0 });
+    opts.onProgress?.({ events, lastId: last, maxId: Math.max(end, last), elapsedMs: Date.now() - t0 });
   }
 }
 
