@@ -5,6 +5,7 @@ import { runReactions } from '../api/core/spine/run';
 import { settleDeferred } from '../api/routes/defer';
 import { classifyVisit, pagePath } from '../api/core/reports/rollups/classify';
 import { rebuildRollups } from '../api/core/reports/rollups/rebuild';
+import { signToken } from '../api/core/email/tokens';
 
 // The traffic, forms, focus, email and campaign reports, on small fixed timelines sent through
 // the real POST /t (and POST /f/:id), or written to the log as their writers would, then
@@ -618,5 +619,38 @@ describe('the forms, focus-items, emails and campaigns reports', () => {
     // The exit on 10 June counts in a period holding it.
     const june = await report(w.t, 'campaigns', { from: '2026-06-01', to: '2026-06-30' });
     expect(june.rows[0]).toMatchObject({ entered: 3, completed: 1, exited: 1, converted: 1 });
+  });
+});
+
+describe('email opens and clicks as GET /o and /c record them', () => {
+  it('counts a send opened twice and clicked once as one opened and one clicked message', async () => {
+    let clock = at('2026-06-01T09:00:00Z');
+    const t = await makeApp({ now: () => clock });
+    const email = (await t.json('POST', '/api/v1/emails', { name: 'Hello', subject: 'Hello', html: '<p>Hi</p>' })).body.id as number;
+    const contact = (await t.json('POST', '/api/v1/contacts', { email: 'reader@example.com' })).body.id as number;
+    const send = Number(
+      (
+        await t.client.execute({
+          sql: "INSERT INTO email_sends (email_id, contact_id, to_email, reason, marketing, status, sent_at, created_at, updated_at) VALUES (?, ?, 'reader@example.com', 'api:1', 1, 'sent', ?, 0, 0) RETURNING id",
+          args: [email, contact, clock],
+        })
+      ).rows[0]!.id,
+    );
+    const ua = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+    const get = (path: string) => t.app.request(path, { headers: { 'user-agent': ua } });
+    const open = await signToken(t.ctx, 'open', [send]);
+    const click = await signToken(t.ctx, 'click', [send, 0, `${SHOP}/offer`]);
+    clock += 10 * 60_000;
+    expect((await get(`/o/${open}`)).status).toBe(200);
+    clock += 60_000;
+    expect((await get(`/o/${open}`)).status).toBe(200);
+    clock += 60_000;
+    expect((await get(`/c/${click}`)).status).toBe(302);
+    await settle(t);
+    const r = await report(t, 'emails', { from: '2026-06-01', to: '2026-06-01' });
+    // Nothing sent or delivered in the log (the send row was written directly): rates have no base.
+    expect(r.rows).toEqual([
+      { email_id: email, name: 'Hello', subject: 'Hello', sent: 0, delivered: 0, bounced: 0, opened: 1, clicked: 1, opens: 2, clicks: 1, unsubscribed: 0, complained: 0, open_rate: null, click_rate: null },
+    ]);
   });
 });
