@@ -237,10 +237,13 @@ async function reference(c: Client) {
   const reasons = new Map((await c.execute('SELECT id, reason FROM email_sends')).rows.map((r) => [String(r.id), String(r.reason)]));
   const visitors = new Map((await c.execute('SELECT id, country, device FROM visitors')).rows.map((r) => [Number(r.id), r]));
   const counts = new Map<string, number>();
-  const count = (e: Row, metric: string, dim: string, key: string) => {
-    const k = JSON.stringify([metric, dim, Math.floor(Number(e.created_at) / HOUR), e.site_id === null ? 0 : Number(e.site_id), key]);
+  const add = (metric: string, dim: string, at: number, site: unknown, key: string) => {
+    // Rows of a daily dim sit at their UTC day's first hour.
+    const hour = dim.endsWith(':day') ? Math.floor(at / (24 * HOUR)) * 24 : Math.floor(at / HOUR);
+    const k = JSON.stringify([metric, dim, hour, site === null ? 0 : Number(site), key]);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   };
+  const count = (e: Row, metric: string, dim: string, key: string) => add(metric, dim, Number(e.created_at), e.site_id, key);
   const opened = new Set<string>(); // sends opened (or clicked) by a person so far
   const clicked = new Set<string>();
   for (const e of events) {
@@ -249,7 +252,7 @@ async function reference(c: Client) {
     if (type === 'page_view') {
       count(e, 'pageviews', '', '');
       const path = pagePath(e.url === null ? null : String(e.url));
-      if (path !== null) count(e, 'pageviews', 'page', path);
+      if (path !== null) count(e, 'pageviews', 'page', path), count(e, 'pageviews', 'page:day', path);
     } else if (type === 'custom') {
       count(e, 'events', '', '');
       if (e.name) count(e, 'events', 'name', String(e.name));
@@ -281,10 +284,20 @@ async function reference(c: Client) {
       if (type === 'email_clicked' && !clicked.has(send)) clicked.add(send), both('email_unique_clicked');
     }
   }
-  const rollups = [...counts].map(([k, value]) => {
-    const [metric, dim, hour, site_id, key] = JSON.parse(k);
-    return { metric, dim, hour, site_id, key, value };
-  });
+  // Entries and bounces (visits of one view), by the visits below, at the hour each started.
+  const finish = () => {
+    for (const v of sessions) {
+      const metrics = v.pageviews === 1 ? ['entries', 'bounces'] : ['entries'];
+      for (const m of metrics) {
+        add(m, '', Number(v.started_at), v.site_id, '');
+        if (v.entry_page !== null) add(m, 'page', Number(v.started_at), v.site_id, String(v.entry_page)), add(m, 'page:day', Number(v.started_at), v.site_id, String(v.entry_page));
+      }
+    }
+    return [...counts].map(([k, value]) => {
+      const [metric, dim, hour, site_id, key] = JSON.parse(k);
+      return { metric, dim, hour, site_id, key, value };
+    });
+  };
 
   // Visits: a visitor's views in id order; a view starts one when the view before it is more than 30 minutes older.
   const sessions: Row[] = [];
@@ -323,7 +336,7 @@ async function reference(c: Client) {
       cur.prevAt = at;
     }
   }
-  return { rollups: sortRollups(rollups), sessions: sessions.sort((a, b) => Number(a.id) - Number(b.id)) };
+  return { rollups: sortRollups(finish()), sessions: sessions.sort((a, b) => Number(a.id) - Number(b.id)) };
 }
 
 const sortRollups = (rs: Row[]) => rs.map((r) => ({ ...r })).sort((a, b) => (JSON.stringify([a.metric, a.dim, a.hour, a.site_id, a.key]) < JSON.stringify([b.metric, b.dim, b.hour, b.site_id, b.key]) ? -1 : 1));

@@ -1,9 +1,19 @@
 import { z } from 'zod';
 import { defineReport } from './report';
 import { Limit } from './traffic-breakdown';
-import { METRIC } from './rollups/metrics';
+import { METRIC, PAGE } from './rollups/metrics';
 import { sumRollups, topKeys } from './rollups/read';
-import { bounceRate, sessionFilter, visitStats } from './visits';
+import { bounceRate } from './visits';
+
+const M = [METRIC.pageviews, METRIC.entries, METRIC.bounces] as const;
+
+/** A page's (or all pages') row: its page views, the sessions entering there, and how many of those bounced. */
+const figures = (page: string | undefined, pageviews: number, s: Record<string, number> | undefined) => ({
+  ...(page !== undefined && { page }),
+  pageviews,
+  entries: s?.[METRIC.entries] ?? 0,
+  bounce_rate: s?.[METRIC.entries] ? bounceRate({ sessions: s[METRIC.entries]!, bounces: s[METRIC.bounces] ?? 0 }) : null,
+});
 
 export const pagesReport = defineReport({
   name: 'pages',
@@ -11,7 +21,8 @@ export const pagesReport = defineReport({
   summary: 'Top pages: page views, entries and their bounce rate',
   description:
     'The pages (URL paths, without query or fragment) with the most page views in the period, with how many visits started there ' +
-    '(entries) and how many of those left after that one page (bounce_rate). Page views count with or without a visitor; entries are visits.',
+    '(entries) and how many of those left after that one page (bounce_rate). Page views count with or without a visitor; entries are visits, ' +
+    'counted in the hour they started. All from the hourly rollups (whole UTC days from their daily rows).',
   filters: ['site'],
   params: z.object({ limit: Limit }),
   columns: [
@@ -22,19 +33,16 @@ export const pagesReport = defineReport({
   ],
   totals: ['pageviews', 'entries', 'bounce_rate'],
   async run(ctx, period, params) {
-    const filter = sessionFilter(period, { site: true, utm: false });
+    const site = period.site;
     const [top, all] = await Promise.all([
-      topKeys(ctx, period, { metric: METRIC.pageviews, dim: 'page', site: period.site, limit: params.limit ?? 100 }),
-      sumRollups(ctx, period, { metrics: [METRIC.pageviews], dim: '', site: period.site }),
+      topKeys(ctx, period, { metric: METRIC.pageviews, dim: PAGE, site, limit: params.limit ?? 100, daily: true }),
+      sumRollups(ctx, period, { metrics: M, dim: '', site }),
     ]);
-    const { groups, total: visits } = await visitStats(ctx, period, filter, { column: 'entry_page', limit: top.length || 1, only: top.map((t) => t.key) });
-    const entries = new Map(groups.map((g) => [g.key, g]));
+    const entries = await sumRollups(ctx, period, { metrics: M, dim: PAGE, site, keys: top.map((t) => t.key), daily: true });
+    const total = all.get('');
     return {
-      rows: top.map((t) => {
-        const e = entries.get(t.key);
-        return { page: t.key, pageviews: t.n, entries: e?.sessions ?? 0, bounce_rate: e ? bounceRate(e) : null };
-      }),
-      totals: { pageviews: all.get('')?.[METRIC.pageviews] ?? 0, entries: visits.sessions, bounce_rate: bounceRate(visits) },
+      rows: top.map((t) => figures(t.key, t.n, entries.get(t.key))),
+      totals: figures(undefined, total?.[METRIC.pageviews] ?? 0, total),
     };
   },
 });

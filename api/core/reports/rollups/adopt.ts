@@ -1,7 +1,8 @@
 import type { InStatement, InValue } from '@libsql/client';
 import { pagePath } from './classify';
 import { COUNTED_UP_TO } from './cursor';
-import { METRIC } from './metrics';
+import { DAILY, METRIC, PAGE } from './metrics';
+import { DAY, HOUR } from '../query';
 
 /**
  * A page view counted without a visitor that a consenting visitor takes over moves to a new id
@@ -11,10 +12,12 @@ import { METRIC } from './metrics';
  */
 export function uncountAdoptedView(view: { sql: string; args: InValue[] }, url: string | null): InStatement {
   return {
-    sql: `UPDATE rollups SET value = value - 1
+    sql: `WITH k AS (SELECT ? AS path) UPDATE rollups SET value = value - 1
       FROM (SELECT id, created_at, coalesce(site_id, 0) AS site FROM events WHERE id = (${view.sql})) x
-      WHERE x.id <= ${COUNTED_UP_TO} AND rollups.metric = '${METRIC.pageviews}' AND rollups.hour = x.created_at / 3600000 AND rollups.site_id = x.site
-        AND ((rollups.dim = '' AND rollups.key = '') OR (rollups.dim = 'page' AND rollups.key = ?))`,
-    args: [...view.args, pagePath(url)],
+      WHERE x.id <= ${COUNTED_UP_TO} AND rollups.metric = '${METRIC.pageviews}' AND rollups.site_id = x.site
+        AND ((rollups.dim = '' AND rollups.key = '' AND rollups.hour = x.created_at / ${HOUR})
+          OR (rollups.dim = '${PAGE}' AND rollups.key = (SELECT path FROM k) AND rollups.hour = x.created_at / ${HOUR})
+          OR (rollups.dim = '${PAGE}${DAILY}' AND rollups.key = (SELECT path FROM k) AND rollups.hour = x.created_at / ${DAY} * 24))`,
+    args: [pagePath(url), ...view.args],
   };
 }

@@ -3,7 +3,8 @@ import type { Ctx } from '../../context';
 import { EVENT } from '../../spine/event-types';
 import { eventProps, type SpineEvent } from '../../spine/types';
 import { classifyVisit, pagePath } from './classify';
-import { campaignOfReason, factsOf, idKey } from './metrics';
+import { campaignOfReason, DAILY, factsOf, idKey, METRIC, PAGE } from './metrics';
+import { DAY, HOUR } from '../query';
 
 /** Visits end after 30 minutes without a page view. */
 export const SESSION_GAP_MS = 30 * 60_000;
@@ -19,8 +20,6 @@ export interface Range {
   last: number;
 }
 
-const HOUR_MS = 3_600_000;
-
 // The checks of metrics.ts `Cond`, against the rows as they are when the batch commits. A send's
 // first open (or click) by a person is the event at the send row's human_opened_at (or
 // human_clicked_at), which email/tracking.ts writes in the same transaction; among events of that
@@ -34,6 +33,12 @@ const COND = `CASE j.value ->> 4
     WHEN 'c' THEN ${FIRST('human_clicked_at', `'${EVENT.email_clicked}'`)}
     ELSE 1 END`;
 
+/** The rollup hour of a time: its UTC hour, or its UTC day's first hour for a daily dim. */
+const hourOf = (time: string, dim: string) => `CASE WHEN substr(${dim}, -${DAILY.length}) = '${DAILY}' THEN ${time} / ${DAY} * 24 ELSE ${time} / ${HOUR} END`;
+// Entries and bounces go to the total, the entry page's hour and its day.
+const DIMS = `(SELECT '' AS dim UNION ALL SELECT '${PAGE}' UNION ALL SELECT '${PAGE}${DAILY}')`;
+const pageKey = `CASE d.dim WHEN '' THEN '' ELSE s.entry_page END`;
+
 /**
  * The statements that bring rollups and sessions up to date with a chunk of events, in id
  * order: the reaction's (spine/reactions/rollups.ts) and the rebuild's (rebuild.ts) alike.
@@ -46,9 +51,11 @@ const COND = `CASE j.value ->> 4
  *    lower id) is more than 30 minutes older or there is none; the session's id is that view's,
  *    its entry page, channel and sources come from it, its country and device from the visitor
  *    row now, its contact from the event row now (attribution fills it later, as for events);
+ *    each new session counts as an entry (total and by entry page, at the hour it started);
  * 3. then every page view of the range adds to the visitor's latest session started at or
  *    before it (page views, last time, last event id). A late view (older created_at than the
- *    view before it) extends the session it arrives in.
+ *    view before it) extends the session it arrives in. Bounces (sessions of one view) are
+ *    counted as the sessions' page views change, in the same transaction.
  * Page views without a visitor (consent mode, before consent) count as page views but make no session.
  */
 export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Range): Promise<InStatement[]> {
@@ -66,7 +73,7 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
   if (facts.length) {
     out.push({
       sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-        SELECT j.value ->> 1, j.value ->> 2, e.created_at / ${HOUR_MS}, coalesce(e.site_id, 0), j.value ->> 3, count(*)
+        SELECT j.value ->> 1, j.value ->> 2, ${hourOf('e.created_at', 'j.value ->> 2')}, coalesce(e.site_id, 0), j.value ->> 3, count(*)
         FROM json_each(?) j CROSS JOIN events e ON e.id = j.value ->> 0
         WHERE ${inRange} AND ${COND}
         GROUP BY 1, 2, 3, 4, 5
@@ -77,6 +84,10 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
   if (views.length) {
     const json = JSON.stringify(views);
     const view = `json_each(?) j CROSS JOIN events e ON e.id = j.value ->> 0 AND e.type = '${EVENT.page_view}' AND e.visitor_id IS NOT NULL`;
+    // Per session the range's page views go to: how many, the latest time and id.
+    const touched = `(SELECT (SELECT max(s.id) FROM sessions s WHERE s.visitor_id = e.visitor_id AND s.id <= e.id) AS sid,
+        count(*) AS n, max(e.created_at) AS at, max(e.id) AS last_id
+      FROM ${view} WHERE ${inRange} GROUP BY 1) x`;
     out.push(
       {
         sql: `INSERT INTO sessions (id, site_id, visitor_id, contact_id, started_at, last_at, last_event_id, pageviews,
@@ -90,12 +101,30 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
           ON CONFLICT (id) DO NOTHING`,
         args: [json, range.last],
       },
+      // The sessions this batch started (their ids, their entry views' ids, are in the range): entries.
+      {
+        sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
+          SELECT '${METRIC.entries}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${pageKey}, count(*)
+          FROM sessions s CROSS JOIN ${DIMS} d
+          WHERE s.id > ${range.after} AND s.id <= ? AND (d.dim = '' OR s.entry_page IS NOT NULL)
+          GROUP BY 1, 2, 3, 4, 5
+          ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
+        args: [range.last],
+      },
+      // Before the page views are added: a session that had none (new) and gets one is a bounce;
+      // one that had one and gets more is not any longer.
+      {
+        sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
+          SELECT '${METRIC.bounces}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${pageKey}, sum((s.pageviews + x.n = 1) - (s.pageviews = 1))
+          FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
+          WHERE (s.pageviews + x.n = 1) <> (s.pageviews = 1) AND (d.dim = '' OR s.entry_page IS NOT NULL)
+          GROUP BY 1, 2, 3, 4, 5
+          ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
+        args: [json, range.last],
+      },
       {
         sql: `UPDATE sessions SET pageviews = pageviews + x.n, last_at = max(sessions.last_at, x.at), last_event_id = max(sessions.last_event_id, x.last_id)
-          FROM (SELECT (SELECT max(s.id) FROM sessions s WHERE s.visitor_id = e.visitor_id AND s.id <= e.id) AS sid,
-              count(*) AS n, max(e.created_at) AS at, max(e.id) AS last_id
-            FROM ${view} WHERE ${inRange} GROUP BY 1) x
-          WHERE sessions.id = x.sid`,
+          FROM ${touched} WHERE sessions.id = x.sid`,
         args: [json, range.last],
       },
     );

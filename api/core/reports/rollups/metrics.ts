@@ -8,6 +8,9 @@ import { pagePath } from './classify';
  *
  *   metric              dim        key                    one per
  *   pageviews           '' | page  '' | URL path          page_view (with or without a visitor)
+ *   entries             '' | page  '' | entry path        session, at the hour it started
+ *   bounces             '' | page  '' | entry path        session of one page view, at the hour it started
+ *                                                        (+1 when it starts with one, -1 when a second comes)
  *   events              '' | name  '' | event name        custom event
  *   form_views          form       form id                form_view
  *   form_starts         form       form id                form_start
@@ -24,12 +27,17 @@ import { pagePath } from './classify';
  *                                                        (the send row's human_opened_at / human_clicked_at
  *                                                        says which event that is)
  *
+ * The page dim is kept per UTC day too (dim `page:day`, hour = the day's first hour): a long
+ * period reads its whole UTC days from those rows and only its edges from the hourly ones, so a
+ * site with many pages costs a report a row per page and day, not per page and hour.
  * The campaign dim counts the email events of sends whose reason is `campaign:<id>:…`.
  * Focus ids and form ids are positive whole numbers (a string of digits counts as that number);
  * anything else is not counted under a form or item. A variant is keyed as the focus stats key it.
  */
 export const METRIC = {
   pageviews: 'pageviews',
+  entries: 'entries',
+  bounces: 'bounces',
   events: 'events',
   formViews: 'form_views',
   formStarts: 'form_starts',
@@ -79,6 +87,10 @@ export const COUNTED_TYPES: readonly string[] = [
 
 const MAX_KEY = 200;
 
+/** The suffix of a dim kept per UTC day (see above). */
+export const DAILY = ':day';
+export const PAGE = 'page';
+
 /** A positive whole number given as a number or a string of digits, as text; else null. */
 export function idKey(v: unknown): string | null {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : NaN;
@@ -107,7 +119,7 @@ export function factsOf(e: SpineEvent, campaignOf: (sendId: string) => string | 
     case EVENT.page_view: {
       add(METRIC.pageviews, '', '');
       const path = pagePath(e.url);
-      if (path !== null) add(METRIC.pageviews, 'page', path);
+      if (path !== null) add(METRIC.pageviews, PAGE, path), add(METRIC.pageviews, PAGE + DAILY, path);
       return out;
     }
     case EVENT.custom:
