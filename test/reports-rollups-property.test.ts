@@ -372,7 +372,8 @@ describe('rollups and sessions = a recomputation from the events', () => {
         expect(await actual(t.client)).toEqual(ref);
 
         // And while more events arrive and the reaction runs, nothing is counted twice or missed.
-        await Promise.all([rebuildRollups(t.ctx, { chunk: rc }), apply(t, during, clock, alive)]);
+        // Two rebuild requests at once (one starts it, the other resumes it), as the reaction runs.
+        await Promise.all([rebuildRollups(t.ctx, { chunk: rc }), rebuildRollups(t.ctx, { chunk: c1 }), apply(t, during, clock, alive)]);
         await rebuildRollups(t.ctx, { resumeOnly: true });
         await drain(t, [c2, c1]);
         expect(await actual(t.client)).toEqual(await reference(t.client));
