@@ -94,7 +94,7 @@ describe('jobs', () => {
     expectError(await t.json('POST', '/api/v1/jobs/reactions', undefined, { key: t.keys.write }), 403, 'FORBIDDEN');
     expectError(await t.json('POST', '/api/v1/jobs/nope'), 422, 'VALIDATION_FAILED');
     const doc = (await t.json('GET', '/api/v1/openapi.json')).body;
-    expect(doc.paths['/api/v1/jobs/{name}'].post.parameters[0].schema.enum).toEqual(['reactions', 'webhooks', 'campaigns', 'emails', 'segments', 'retention']);
+    expect(doc.paths['/api/v1/jobs/{name}'].post.parameters[0].schema.enum).toEqual(['reactions', 'webhooks', 'campaigns', 'emails', 'segments', 'retention', 'reports-rebuild']);
   });
 });
 

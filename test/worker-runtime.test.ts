@@ -345,6 +345,50 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     expect(got.body.tags).toContain('edge-trial');
   });
 
+  it('keeps reports current from the Cron Trigger and answers them as JSON and CSV: traffic from rollups, revenue and attribution of a won deal', async () => {
+    const site = await api('POST', '/api/v1/sites', { name: 'Edge reports', allowed_origins: ['https://edge.example'] });
+    expect(site.status, why(site)).toBe(201);
+    const c = await api('POST', '/api/v1/contacts', { email: 'edge.reports@example.com' });
+    expect(c.status, why(c)).toBe(201);
+    // Two visits of the contact's browser as the tracker stores them: one from Google (two
+    // pages), one direct an hour later (a bounce).
+    const t0 = Date.now() - 3 * 3_600_000;
+    const file = new Database(dbPath);
+    try {
+      const v = file
+        .prepare("INSERT INTO visitors (site_id, uid, contact_id, first_seen_at, last_seen_at, page_views) VALUES (?, 'edge-reports-uid-0001', ?, ?, ?, 3) RETURNING id")
+        .get(site.body.id, c.body.id, t0, t0) as { id: number };
+      const view = file.prepare("INSERT INTO events (site_id, visitor_id, contact_id, type, url, referrer, created_at) VALUES (?, ?, ?, 'page_view', ?, ?, ?)");
+      view.run(site.body.id, v.id, c.body.id, 'https://edge.example/', 'https://www.google.com/', t0);
+      view.run(site.body.id, v.id, c.body.id, 'https://edge.example/pricing', 'https://edge.example/', t0 + 60_000);
+      view.run(site.body.id, v.id, c.body.id, 'https://edge.example/docs', null, t0 + 3_600_000);
+    } finally {
+      file.close();
+    }
+    const deal = await api('POST', '/api/v1/deals', { contact_id: c.body.id, name: 'Edge plan', amount: 900, currency: 'USD', stage: 'won' });
+    expect(deal.status, why(deal)).toBe(201);
+    const worker = (await mf!.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<unknown> };
+    const q = `site=${site.body.id}&from=${new Date(t0 - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+    await vi.waitFor(async () => {
+      await worker.scheduled({ cron: '* * * * *' });
+      const traffic = await api('GET', `/api/v1/reports/traffic?${q}&interval=day`);
+      expect(traffic.status, why(traffic)).toBe(200);
+      expect(traffic.body.totals).toMatchObject({ visitors: 1, sessions: 2, pageviews: 3, bounce_rate: 0.5 });
+    }, { timeout: 15_000, interval: 500 });
+    const csv = await mf!.dispatchFetch(`${ORIGIN}/api/v1/reports/traffic-breakdown?${q}&by=channel`, { headers: { authorization: `Bearer ${ADMIN_KEY}`, accept: 'text/csv' } });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    expect(lines[0]).toMatch(/^key,/);
+    expect(lines.slice(1, -1).map((l) => l.split(',')[0]).sort()).toEqual(['direct', 'organic_search']);
+    expect(lines.at(-1)).toMatch(/^total,/);
+    const revenue = await api('GET', `/api/v1/reports/revenue?from=${new Date(t0).toISOString().slice(0, 10)}&currency=USD`);
+    expect(revenue.status, why(revenue)).toBe(200);
+    expect(revenue.body.totals).toMatchObject({ currency: 'USD', deals_won: 1, revenue: 900 });
+    const attribution = await api('GET', `/api/v1/reports/attribution?currency=USD&model=first_touch&dimension=channel&from=${new Date(t0).toISOString().slice(0, 10)}`);
+    expect(attribution.status, why(attribution)).toBe(200);
+    expect(attribution.body.rows).toEqual([expect.objectContaining({ key: 'organic_search', revenue: 900 })]);
+  });
+
   it('sends through Resend (the SDK in workerd) to a fake on 127.0.0.1, with the call\'s Idempotency-Key', async () => {
     const fake = await startFakeResend({ apiKey: 're_worker_test_key' });
     const withResend = await startWorker({

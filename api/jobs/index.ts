@@ -7,12 +7,13 @@ import { expireIdempotencyKeys } from '../core/access/idempotency';
 import { runSendLoop } from '../core/email/loop';
 import { runBroadcasts } from '../core/email/broadcast-run';
 import { runCampaigns } from '../core/campaigns/run';
+import { rebuildRollups } from '../core/reports/rollups/rebuild';
 
 /**
  * Scheduled work, shared by the Node timer and the Workers cron handler. Every
  * job is idempotent, so running one early, twice or after a crash is safe.
  */
-export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown> }> = {
+export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown>; scheduled?: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
   webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
   // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
@@ -26,18 +27,26 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
   retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },
+  // On demand only: recounts the reports' rollups and sessions from the whole event log. The
+  // scheduler just finishes one that was cut short (a crash, a Worker's time limit), a bounded
+  // slice per tick, since the reaction counts nothing until it is done.
+  'reports-rebuild': {
+    everyMs: 60_000,
+    run: (ctx) => rebuildRollups(ctx),
+    scheduled: (ctx) => rebuildRollups(ctx, { resumeOnly: true, budgetMs: 20_000 }),
+  },
 };
 
 export type JobName = keyof typeof JOBS;
 
-/** Runs the jobs whose interval has passed since `lastRun` recorded them (updated in place). */
+/** Runs the jobs whose interval has passed since `lastRun` recorded them (updated in place); a job's `scheduled` form when it has one. */
 export async function runDue(ctx: Ctx, now: number, lastRun: Map<string, number>): Promise<string[]> {
   const ran: string[] = [];
   for (const [name, job] of Object.entries(JOBS)) {
     if (now - (lastRun.get(name) ?? 0) < job.everyMs) continue;
     lastRun.set(name, now);
     try {
-      await job.run(ctx);
+      await (job.scheduled ?? job.run)(ctx);
       ran.push(name);
     } catch (e) {
       ctx.log.error('job failed', { job: name, error: e instanceof Error ? e.message : String(e) });

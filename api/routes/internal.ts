@@ -32,7 +32,8 @@ export const jobRoutes = new OpenAPIHono<AppEnv>().openapi(
     description:
       'Admin scope. The scheduler runs these on its own (every few seconds to every hour); this runs one now and answers what it did: ' +
       '`reactions` (the event spine: attribution, points, triggers, activity, segments), `webhooks` (due deliveries), `emails` (due email sends, through Resend or into the outbox), ' +
-      '`segments` (full rebuild of dynamic segments), `retention` (expired anonymous visitors and their events).',
+      '`segments` (full rebuild of dynamic segments), `retention` (expired anonymous visitors and their events), ' +
+      '`reports-rebuild` (recounts the reports\' hourly rollups and visits from the whole event log; the reaction resumes counting when it is done).',
     request: { params: z.object({ name: z.enum(JOB_NAMES).openapi({ param: { name: 'name', in: 'path' }, example: 'reactions' }) }) },
     responses: {
       200: json(z.object({ job: z.string(), result: z.unknown() }).openapi('JobRun'), 'What the job did'),

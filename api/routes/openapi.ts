@@ -49,7 +49,11 @@ export const TAGS = [
     description:
       'Sales opportunities (contact, company, amount and currency, open/won/lost): winning or losing one is an event and moves the contact along the funnel per the pipeline settings. CRMs push deals through a signed webhook (POST /webhooks/deals).',
   },
-  { name: 'Reports', description: 'Closed-loop reports over a period in a time zone, cut into intervals: JSON `{columns, rows, totals}` or the same table as CSV (`Accept: text/csv`).' },
+  {
+    name: 'Reports',
+    description:
+      'GET /api/v1/reports/{name}: a table `{columns, rows, totals}` (or CSV with `Accept: text/csv`) over a period (`from`, `to`) in a time zone (`tz`), read from hourly rollups, visits and stage entries that spine reactions keep current (the reports-rebuild job recounts them from the event log).',
+  },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {

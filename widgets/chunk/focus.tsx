@@ -25,7 +25,7 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
     const before = deepActive();
     open.push(me);
     mark(id, 'n');
-    track('fv', id, variant);
+    track('fv', { focus_id: id, variant });
     if (modal) box.current?.focus();
     const key = (e: KeyboardEvent) => {
       const el = box.current;
@@ -50,7 +50,7 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
 
   const dismiss = () => {
     mark(id, 'x');
-    track('fx', id, variant);
+    track('fx', { focus_id: id, variant });
     close();
   };
   const converted = () => mark(id, 'c');
@@ -83,7 +83,7 @@ export function Focus({ cfg, item, close }: { cfg: Config; item: FocusItem; clos
             href={cta}
             onClick={() => {
               converted();
-              track('fc', id, variant);
+              track('fc', { focus_id: id, variant });
             }}
           >
             {c.cta!.label}

@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { Field } from './fields';
 import type { ApiError, FormDef, SubmitOk, Value, Values } from './types';
 import { checkAll, say } from './validate';
-import { rid, safeUrl, visitorOf } from './util';
+import { rid, safeUrl, track, visitorOf } from './util';
 
 const OOPS = 'Something went wrong. Please try again.';
 
@@ -46,6 +46,8 @@ export function Form({ cfg, id, onDone, focus }: FormProps) {
   const lock = useRef(false);
   const sid = useRef(rid());
   const shown = useRef(0);
+  // The funnel's first steps, once per render: the form shown (view), then first touched (start).
+  const started = useRef(false);
   const root = useRef<HTMLFormElement>(null);
   const hp = useRef<HTMLInputElement>(null);
   const doneRef = useRef<HTMLDivElement>(null);
@@ -60,6 +62,7 @@ export function Form({ cfg, id, onDone, focus }: FormProps) {
         setDef(f);
         setValues(initial(f));
         shown.current = Date.now();
+        track('fmv', { form_id: +id });
       })
       .catch(() => setFailed('This form could not be loaded.'));
   }, [id]);
@@ -90,6 +93,9 @@ export function Form({ cfg, id, onDone, focus }: FormProps) {
     // An error goes away as soon as the value is fixed; new ones wait for the next submit.
     if (errors[key]) setErrors((e) => ({ ...e, [key]: checkAll(def.fields.filter((f) => f.key == key), { [key]: v })[key] || '' }));
   };
+
+  // Safari does not focus a checkbox or button on click; an input event still says it.
+  const start = () => started.current || ((started.current = true), track('fms', { form_id: +id }));
 
   const focusFirst = (errs: Record<string, string>) => {
     const first = def.fields.find((f) => errs[f.key]);
@@ -159,7 +165,14 @@ export function Form({ cfg, id, onDone, focus }: FormProps) {
   };
 
   return (
-    <form ref={root} class="ll-form" noValidate onSubmit={submit}>
+    <form
+      ref={root}
+      class="ll-form"
+      noValidate
+      onSubmit={submit}
+      onFocusIn={start}
+      onInput={start}
+    >
       {def.fields.map((f) =>
         f.type == 'hidden' ? null : <Field key={f.key} f={f} value={values[f.key]} error={errors[f.key]} set={set(f.key)} />,
       )}

@@ -29,6 +29,8 @@ export function deepActive(): HTMLElement | null {
   return a as HTMLElement | null;
 }
 
-/** Sends a focus event (view/click/close) through w.js, so its hook, queue and opt-out apply. */
-export const track = (t: 'fv' | 'fc' | 'fx', id: number, variant: string) =>
-  (window as any).leadline('_', t, { focus_id: id, variant });
+/**
+ * Sends a focus event (view/click/close, p: { focus_id, variant }) or a form event (view/start,
+ * p: { form_id }) through w.js, so its hook, queue and opt-out apply.
+ */
+export const track = (t: 'fv' | 'fc' | 'fx' | 'fmv' | 'fms', p: object) => (window as any).leadline('_', t, p);

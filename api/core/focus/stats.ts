@@ -52,8 +52,14 @@ export function parseBound(value: string | undefined, field: 'from' | 'to'): num
 
 const rate = (conv: number, views: number) => (views ? Math.round((conv / views) * 10_000) / 10_000 : 0);
 
+/** What converts for an item (or variant) of this kind: submissions of a form, clicks of a notice or link. */
+export const conversionsOf = (kind: string, c: { clicks: number; submissions: number }) => (kind === 'form' ? c.submissions : c.clicks);
+
+/** The key an event's variant is listed under: "none" when it has none, at most 20 characters. */
+export const variantKey = (v: unknown) => (v === null || v === undefined ? 'none' : String(v).slice(0, 20));
+
 function finish(c: Omit<Counts, 'conversions' | 'conversion_rate'>, kind: string): Counts {
-  const conversions = kind === 'form' ? c.submissions : c.clicks;
+  const conversions = conversionsOf(kind, c);
   return { ...c, conversions, conversion_rate: rate(conversions, c.views) };
 }
 
@@ -82,7 +88,7 @@ export async function focusStats({ ctx, input }: { ctx: Ctx; input: { id: number
     totals[field] += n;
     // Events without a variant (or from a variant since removed) still count in the totals;
     // they are listed under their own key, "none" when there was none.
-    const key = r.variant === null ? 'none' : String(r.variant).slice(0, 20);
+    const key = variantKey(r.variant);
     if (!raw.has(key)) raw.set(key, zero());
     raw.get(key)![field] += n;
   }

@@ -69,7 +69,8 @@ export function reportQuery(def: ReportDef) {
 export async function runReport(ctx: Ctx, def: ReportDef, query: Record<string, unknown>): Promise<ReportResult> {
   const q = def.defaultInterval && query.interval === undefined ? { ...query, interval: def.defaultInterval } : query;
   const period = readPeriod(q as z.output<typeof CommonQuery>, ctx.now());
-  const params = def.params.parse(Object.fromEntries(Object.keys(def.params.shape).map((k) => [k, query[k]])));
+  // Already parsed by the route's schema (reportQuery): parsing again would feed a transform's output to its input.
+  const params = Object.fromEntries(Object.keys(def.params.shape).map((k) => [k, query[k]])) as z.output<typeof def.params>;
   const { rows, totals } = await def.run(ctx, period, params);
   return {
     report: def.name,

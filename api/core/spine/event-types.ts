@@ -14,6 +14,11 @@ export const EVENT = {
   focus_view: 'focus_view',
   focus_click: 'focus_click',
   focus_close: 'focus_close',
+  // A form rendered (once per render) and its first input or focus (once per render), from the
+  // forms chunk with props.form_id: the reports' form funnel. They are what the visitor did, like
+  // focus_view: not system events (activity, behaviour filters and point rules may use them).
+  form_view: 'form_view',
+  form_start: 'form_start',
   // From the other public endpoints.
   form_submit: 'form_submit',
   asset_download: 'asset_download',

@@ -7,6 +7,7 @@ import { funnel } from './reactions/funnel';
 import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
 import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
+import { rollups } from './reactions/rollups';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -18,9 +19,11 @@ import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './react
  * sales feedback), after points so an entry's score includes the points logged
  * up to it; activity stamps last_active_at; segments re-check the contacts the
  * events touched; campaigns enroll (segment_joined written by segments comes round
- * in the next chunk), convert and decide.
+ * in the next chunk), convert and decide; rollups, last, counts every event into the
+ * reports' hourly counters and visits (after attribution, so a visit starts with its
+ * contact when the same chunk identified it).
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns, rollups];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
 export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignGoalsOnContactData, campaignStepsDue];

@@ -26,12 +26,12 @@ export function toEvent(r: Record<string, unknown>): SpineEvent {
 
 /**
  * Runs every reaction over the events it has not consumed yet (bounded per
- * call). Each round reads one chunk of the log from the lowest cursor, shared
- * by all reactions; each reaction then commits its effects together with its
- * own cursor. Events the reactions write (points_changed, segment_joined…)
- * are picked up by the next round.
+ * call). Each round reads one chunk of the log (1,000 events; `chunk`: other
+ * boundaries, for tests) from the lowest cursor, shared by all reactions; each
+ * reaction then commits its effects together with its own cursor. Events the
+ * reactions write (points_changed, segment_joined…) are picked up by the next round.
  */
-export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}): Promise<Record<string, number>> {
+export async function runReactions(ctx: Ctx, opts: { maxChunks?: number; chunk?: number } = {}): Promise<Record<string, number>> {
   const out: Record<string, number> = Object.fromEntries(REACTIONS.map((r) => [r.name, 0]));
   for (let round = 0; round < (opts.maxChunks ?? 50); round++) {
     const rows = await ctx.client.execute('SELECT name, last_event_id FROM reaction_cursors');
@@ -39,7 +39,7 @@ export async function runReactions(ctx: Ctx, opts: { maxChunks?: number } = {}):
     const from = Math.min(...REACTIONS.map((r) => cursors.get(r.name) ?? 0));
     const res = await ctx.client.execute({
       sql: `SELECT ${SPINE_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`,
-      args: [from, CHUNK],
+      args: [from, opts.chunk ?? CHUNK],
     });
     if (!res.rows.length) break;
     const events = res.rows.map(toEvent);

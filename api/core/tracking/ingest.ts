@@ -4,6 +4,7 @@ import { createGroupCommit, type GroupCommit } from './group-commit';
 import { stringifyWellFormed } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
 import { countViewStatement, hitStatement } from './visitors';
+import { uncountAdoptedView } from '../reports/rollups/adopt';
 
 export interface StoredEvent {
   type: string;
@@ -54,6 +55,8 @@ function adopt(h: Hit & { uid: string }, e: StoredEvent): InStatement[] {
   const match = [h.at - ADOPT_WINDOW_MS, h.siteId, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? stringifyWellFormed(e.props) : null];
   return [
     countViewStatement(h.siteId, h.uid, { sql: `EXISTS (${ANON_VIEW})`, args: match }),
+    // The reports counted it already as a page view; it will be counted again at its new id.
+    uncountAdoptedView({ sql: ANON_VIEW, args: match }, e.url ?? null),
     {
       sql: `UPDATE events SET id = (SELECT max(id) + 1 FROM events), visitor_id = v.id, contact_id = v.contact_id
         FROM (SELECT id, contact_id FROM visitors WHERE site_id = ? AND uid = ?) v

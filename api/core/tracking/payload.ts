@@ -16,7 +16,8 @@ import { SITE_KEY, VISITOR_ID } from './site-access';
 //   t   type: "pv" page view | "ev" custom event | "out" outbound link click |
 //       "dl" file download | "eng" engagement (time on page, scroll depth) |
 //       "fv" / "fc" / "fx" focus item view / click (call to action) / close,
-//       with p: { focus_id, variant } (submissions are recorded by POST /f/:id)
+//       with p: { focus_id, variant } (submissions are recorded by POST /f/:id) |
+//       "fmv" / "fms" form view (rendered) / start (first input or focus), with p: { form_id }
 //   u   page URL (absolute)            r  referrer (page views)
 //   ti  document title (page views)    n  event name (custom events)
 //   h   link href (out, dl)            p  props: flat object of string/number/boolean
@@ -47,10 +48,12 @@ export const EVENT_TYPES = {
   fv: 'focus_view',
   fc: 'focus_click',
   fx: 'focus_close',
+  fmv: 'form_view',
+  fms: 'form_start',
 } as const;
 
 export const TrackEvent = z.object({
-  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng', 'fv', 'fc', 'fx']),
+  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng', 'fv', 'fc', 'fx', 'fmv', 'fms']),
   u: url,
   r: url.optional(),
   ti: str(500).optional(),

@@ -5,7 +5,7 @@ const DAY = 86_400_000;
 const CHUNK = 5000;
 
 /**
- * Removes never-identified visitors (and their events) not seen within their
+ * Removes never-identified visitors (and their events and visits) not seen within their
  * site's retention period, and events sent without any visitor id (before
  * consent) older than that. Identified visitors are contacts' history and stay.
  */
@@ -17,9 +17,10 @@ export async function runRetention(ctx: Ctx): Promise<{ visitors: number; events
     const cutoff = ctx.now() - Number(s.retention_days) * DAY;
     const siteId = Number(s.id);
     for (;;) {
-      const [ev, vi] = await ctx.client.batch(expireStatements(siteId, cutoff, CHUNK), 'write');
-      events += ev!.rowsAffected;
-      visitors += vi!.rowsAffected;
+      const done = await ctx.client.batch(expireStatements(siteId, cutoff, CHUNK), 'write');
+      const vi = done[done.length - 1]!;
+      events += done[0]!.rowsAffected;
+      visitors += vi.rowsAffected;
       if (vi!.rowsAffected < CHUNK) break;
     }
     const orphan = await ctx.client.execute({

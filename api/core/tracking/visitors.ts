@@ -101,11 +101,16 @@ export function pointsStatement(visitorIdsJson: string): InStatement {
   };
 }
 
-/** Never-identified visitors of a site not seen since `cutoff`, and their events: at most `limit` visitors a call. */
+/**
+ * Never-identified visitors of a site not seen since `cutoff`, with their events and visits
+ * (sessions): at most `limit` visitors a call. The visitors row goes last. The hourly report
+ * counters (rollups) keep counting those events: they name nobody.
+ */
 export function expireStatements(siteId: number, cutoff: number, limit: number): InStatement[] {
   const oldest = `SELECT id FROM visitors WHERE site_id = ? AND contact_id IS NULL AND last_seen_at < ? ORDER BY last_seen_at LIMIT ?`;
   return [
     { sql: `DELETE FROM events WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
+    { sql: `DELETE FROM sessions WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
     { sql: `DELETE FROM visitors WHERE id IN (${oldest})`, args: [siteId, cutoff, limit] },
   ];
 }

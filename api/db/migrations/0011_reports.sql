@@ -60,8 +60,8 @@ CREATE TABLE `sessions` (
 	`device` text
 );
 --> statement-breakpoint
-CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`);--> statement-breakpoint
-CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`);--> statement-breakpoint
+CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`,`visitor_id`,`pageviews`);--> statement-breakpoint
+CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`,`visitor_id`,`pageviews`);--> statement-breakpoint
 CREATE INDEX `sessions_visitor_idx` ON `sessions` (`visitor_id`,`id`);--> statement-breakpoint
 CREATE INDEX `sessions_contact_idx` ON `sessions` (`contact_id`,`started_at`);--> statement-breakpoint
 CREATE TABLE `stage_entries` (
@@ -81,4 +81,4 @@ CREATE INDEX `contacts_first_touch_idx` ON `contacts` (min(coalesce(first_seen_a
 CREATE INDEX `contacts_utm_source_idx` ON `contacts` (first_source ->> 'utm_source');--> statement-breakpoint
 CREATE INDEX `contacts_utm_medium_idx` ON `contacts` (first_source ->> 'utm_medium');--> statement-breakpoint
 CREATE INDEX `contacts_utm_campaign_idx` ON `contacts` (first_source ->> 'utm_campaign');--> statement-breakpoint
-CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';
+CREATE INDEX `campaign_enrollments_ended_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`);

@@ -197,8 +197,8 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE UNIQUE INDEX `deals_external_uq` ON `deals` (`integration_id`,`external_id`) WHERE external_id IS NOT NULL;",
       "CREATE TABLE `rollups` (\n\t`metric` text NOT NULL,\n\t`dim` text NOT NULL,\n\t`hour` integer NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`key` text NOT NULL,\n\t`value` integer NOT NULL,\n\tPRIMARY KEY(`metric`, `dim`, `hour`, `site_id`, `key`)\n) WITHOUT ROWID;",
       "CREATE TABLE `sessions` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`visitor_id` integer NOT NULL,\n\t`contact_id` integer,\n\t`started_at` integer NOT NULL,\n\t`last_at` integer NOT NULL,\n\t`last_event_id` integer NOT NULL,\n\t`pageviews` integer DEFAULT 1 NOT NULL,\n\t`entry_page` text,\n\t`channel` text NOT NULL,\n\t`source` text,\n\t`medium` text,\n\t`campaign` text,\n\t`referrer` text,\n\t`country` text,\n\t`device` text\n);",
-      "CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`);",
-      "CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`);",
+      "CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`,`visitor_id`,`pageviews`);",
+      "CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`,`visitor_id`,`pageviews`);",
       "CREATE INDEX `sessions_visitor_idx` ON `sessions` (`visitor_id`,`id`);",
       "CREATE INDEX `sessions_contact_idx` ON `sessions` (`contact_id`,`started_at`);",
       "CREATE TABLE `stage_entries` (\n\t`contact_id` integer NOT NULL,\n\t`stage_id` integer NOT NULL,\n\t`entered_at` integer NOT NULL,\n\t`left_at` integer,\n\t`score_at_entry` integer,\n\t`first_feedback_at` integer,\n\t`event_id` integer NOT NULL,\n\tPRIMARY KEY(`contact_id`, `stage_id`)\n) WITHOUT ROWID;",
@@ -208,7 +208,7 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `contacts_utm_source_idx` ON `contacts` (first_source ->> 'utm_source');",
       "CREATE INDEX `contacts_utm_medium_idx` ON `contacts` (first_source ->> 'utm_medium');",
       "CREATE INDEX `contacts_utm_campaign_idx` ON `contacts` (first_source ->> 'utm_campaign');",
-      "CREATE INDEX `campaign_enrollments_converted_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`) WHERE status = 'converted';"
+      "CREATE INDEX `campaign_enrollments_ended_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`);"
     ]
   }
 ];

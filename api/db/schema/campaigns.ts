@@ -57,8 +57,8 @@ export const campaignEnrollments = sqliteTable(
     uniqueIndex('campaign_enrollments_active_uq').on(t.campaignId, t.contactId).where(sql`status = 'active'`),
     index('campaign_enrollments_entered_idx').on(t.campaignId, t.enteredAt),
     index('campaign_enrollments_contact_idx').on(t.contactId),
-    // Reports: goal conversions in a period (attribution's goal:any, the campaigns report).
-    index('campaign_enrollments_converted_idx').on(t.endedAt, t.campaignId).where(sql`status = 'converted'`),
+    // Reports: passes ended in a period (the campaigns report; attribution's goal conversions).
+    index('campaign_enrollments_ended_idx').on(t.endedAt, t.campaignId),
   ],
 );
 

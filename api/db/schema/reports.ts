@@ -87,8 +87,9 @@ export const sessions = sqliteTable(
     device: text('device'),
   },
   (t) => [
-    index('sessions_site_started_idx').on(t.siteId, t.startedAt),
-    index('sessions_started_idx').on(t.startedAt),
+    // Covering the traffic figures (distinct visitors, visits, page views, bounces) of a period.
+    index('sessions_site_started_idx').on(t.siteId, t.startedAt, t.visitorId, t.pageviews),
+    index('sessions_started_idx').on(t.startedAt, t.visitorId, t.pageviews),
     index('sessions_visitor_idx').on(t.visitorId, t.id),
     index('sessions_contact_idx').on(t.contactId, t.startedAt),
   ],

@@ -1,0 +1,90 @@
+import type { InValue } from '@libsql/client';
+import type { Ctx } from '../context';
+import { share, type Bucket, type Period } from './query';
+
+// Figures of visits (sessions) for the traffic reports, each computed by one function here.
+
+/** What the sessions of a group add up to. */
+export interface VisitCounts {
+  /** Distinct visitors with a session starting in the group. */
+  visitors: number;
+  sessions: number;
+  /** Page views of those sessions. */
+  pageviews: number;
+  /** Sessions of one page view. */
+  bounces: number;
+}
+
+/** bounce_rate = one-page sessions / sessions; views_per_session = their page views / sessions (null without sessions). */
+export const bounceRate = (c: Pick<VisitCounts, 'sessions' | 'bounces'>) => share(c.bounces, c.sessions);
+export const viewsPerSession = (c: Pick<VisitCounts, 'sessions' | 'pageviews'>) => share(c.pageviews, c.sessions);
+
+const zero = (): VisitCounts => ({ visitors: 0, sessions: 0, pageviews: 0, bounces: 0 });
+
+const AGG = 'count(DISTINCT v) AS visitors, count(*) AS sessions, coalesce(sum(pv), 0) AS pageviews, coalesce(sum(pv = 1), 0) AS bounces';
+
+const counts = (r: Record<string, unknown> | undefined): VisitCounts =>
+  r ? { visitors: Number(r.visitors), sessions: Number(r.sessions), pageviews: Number(r.pageviews), bounces: Number(r.bounces) } : zero();
+
+/**
+ * Which sessions a report counts besides their start time: the site, and the UTM filters, which
+ * match the session's source (utm_source, else the referrer's domain), medium and campaign.
+ */
+export function sessionFilter(p: Pick<Period, 'site' | 'utm'>, filters: { site: boolean; utm: boolean }): { sql: string; args: InValue[] } {
+  const where: string[] = [];
+  const args: InValue[] = [];
+  if (filters.site && p.site !== null) where.push('s.site_id = ?'), args.push(p.site);
+  if (filters.utm) {
+    for (const [col, v] of [['source', p.utm.source], ['medium', p.utm.medium], ['campaign', p.utm.campaign]] as const) {
+      if (v !== null) where.push(`s.${col} = ?`), args.push(v);
+    }
+  }
+  return { sql: where.map((w) => ` AND ${w}`).join(''), args };
+}
+
+/**
+ * VisitCounts of the sessions in groups, and of all of them, in one pass over sessions (the
+ * bulk of a traffic report's cost: each session in the period is one look-up): the sessions
+ * are read once into a temporary table, which both aggregates then read.
+ *   - buckets: groups are the period's intervals, by session start (each a range of the
+ *     started_at index);
+ *   - column: groups are the values of a sessions column (a constant chosen by the caller), most
+ *     sessions first, at most `limit`, optionally only some values; the sessions are those
+ *     starting in the period.
+ */
+export async function visitStats(
+  ctx: Ctx,
+  p: Pick<Period, 'from' | 'to'>,
+  f: { sql: string; args: InValue[] },
+  by: { buckets: Bucket[] } | { column: string; limit: number; only?: string[] },
+): Promise<{ groups: ({ key: string | null } & VisitCounts)[]; total: VisitCounts }> {
+  let rows: string;
+  let args: InValue[];
+  let grouped: string;
+  if ('buckets' in by) {
+    // CROSS JOIN: the buckets lead, each a range scan of sessions by start.
+    rows = `SELECT b.key AS g, s.visitor_id AS v, s.pageviews AS pv FROM json_each(?) b CROSS JOIN sessions s
+      WHERE s.started_at >= b.value ->> 0 AND s.started_at < b.value ->> 1${f.sql}`;
+    args = [JSON.stringify(by.buckets.map((b) => [b.start, b.end])), ...f.args];
+    grouped = `SELECT 0 AS t, g, ${AGG} FROM s GROUP BY g`;
+  } else {
+    const only = by.only ? ` AND g IN (SELECT value FROM json_each(?))` : '';
+    rows = `SELECT s.${by.column} AS g, s.visitor_id AS v, s.pageviews AS pv FROM sessions s
+      WHERE s.started_at >= ? AND s.started_at < ?${f.sql}`;
+    args = [p.from, p.to, ...f.args];
+    grouped = `SELECT * FROM (SELECT 0 AS t, g, ${AGG} FROM s WHERE true${only} GROUP BY g ORDER BY sessions DESC, g LIMIT ?)`;
+    if (by.only) args.push(JSON.stringify(by.only));
+    args.push(by.limit);
+  }
+  const r = await ctx.client.execute({
+    sql: `WITH s AS MATERIALIZED (${rows}) ${grouped} UNION ALL SELECT 1, NULL, ${AGG} FROM s`,
+    args,
+  });
+  const groups: ({ key: string | null } & VisitCounts)[] = [];
+  let total = zero();
+  for (const row of r.rows) {
+    if (Number(row.t) === 1) total = counts(row);
+    else groups.push({ key: row.g === null ? null : String(row.g), ...counts(row) });
+  }
+  return { groups, total };
+}
