@@ -79,7 +79,7 @@ function fixtures(t: TestApp) {
  *   A  visits Mar 2 organic_search/google, Mar 4 social/twitter (site 2), Mar 5 email/newsletter,
  *      Mar 8 paid/google; won 1,000.01 on Mar 10; a social visit on Mar 12 comes after (ignored);
  *      also a lost deal. First touched by utm_source=google.
- *   B  an anonymous visit on Feb 20 (referral from example.org) identified later through the real
+ *   B  an anonymous visit (referral from example.org with utm_source=partner, through POST /t on Mar 1) identified later through the real
  *      signed identify, then a direct visit Mar 3; won 333.33 on Mar 15; also an open deal.
  *   C  no visit at all: won 100.00 on Mar 20 → (none).
  *   E  a referral visit from news.example.com exactly at its deal's close (counts) and a paid one a
@@ -105,9 +105,9 @@ async function wonDeals(t: TestApp) {
 
   // B: browses anonymously, then identifies with a signed identify; the attribution reaction moves
   // its visits (sessions.contact_id NULL → B) with its events.
+  // The rollups reaction makes its visit (referral from example.org, source partner, entry page /) at the app's clock.
   await track(t, { k: s1.public_key, v: vid(1), e: [{ t: 'pv', u: 'https://shop.example.com/?utm_source=partner&utm_medium=referral', r: 'https://example.org/' }] });
   const visitor = Number((await f.q('SELECT id FROM visitors WHERE uid = ?', [vid(1)])).rows[0]!.id);
-  await f.visit(null, feb(20), { site: s1.id, visitor, channel: 'referral', source: 'example.org', referrer: 'example.org', page: '/' });
   const id = await track(t, { k: s1.public_key, v: vid(1), e: [], id: { email: 'b@example.com', sig: sign(s1.secret, 'b@example.com') } });
   expect(id.status).toBe(202);
   await runJob(t);
@@ -203,13 +203,13 @@ describe('attribution of won revenue', () => {
     const t = await makeApp({ now: () => Date.UTC(2026, 2, 1) });
     await wonDeals(t);
     // position_based on source: A google (first) 40001 + google (last) 40000 = 80001, 0.8
-    // conversions → 0.4898; twitter and newsletter 10000 each; B example.org 16667, direct (no
-    // source) 16666; E news.example.com 20000; C (none) 10000.
+    // conversions → 0.4898; twitter and newsletter 10000 each; B partner (its utm_source) 16667,
+    // direct (no source) 16666; E news.example.com 20000; C (none) 10000.
     let r = await report(t, 'dimension=source');
     expect(r.rows).toEqual([
       ['google', 0.8, 800.01, 0.4898],
       ['news.example.com', 1, 200, 0.1224],
-      ['example.org', 0.5, 166.67, 0.102],
+      ['partner', 0.5, 166.67, 0.102],
       ['direct', 0.5, 166.66, 0.102],
       ['(none)', 1, 100, 0.0612],
       ['newsletter', 0.1, 100, 0.0612],
