@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineReport } from './report';
-import { Limit } from './traffic-breakdown';
+import { defineReport, LimitParam } from './report';
 import { METRIC, PAGE } from './rollups/metrics';
 import { sumRollups, topKeys } from './rollups/read';
 import { bounceRate } from './visits';
@@ -24,7 +23,7 @@ export const pagesReport = defineReport({
     '(entries) and how many of those left after that one page (bounce_rate). Page views count with or without a visitor; entries are visits, ' +
     'counted in the hour they started. All from the hourly rollups (whole UTC days from their daily rows).',
   filters: ['site'],
-  params: z.object({ limit: Limit }),
+  params: z.object({ limit: LimitParam }),
   columns: [
     { key: 'page', type: 'string', description: 'The URL path.' },
     { key: 'pageviews', type: 'integer', description: 'Page views of the path in the period (in totals: of every path).' },

@@ -34,6 +34,15 @@ export interface ReportDef<P extends z.ZodObject = z.ZodObject, R extends Record
   run(ctx: Ctx, period: Period, params: z.output<P>): Promise<{ rows: R[]; totals: Partial<R> }>;
 }
 
+/** `limit` of the list reports: 1–1000 rows, 100 by default (the totals still cover every row). */
+export const LimitParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,3}$/, 'must be a whole number from 1 to 1000')
+  .transform(Number)
+  .refine((n) => n <= 1000, 'must be a whole number from 1 to 1000')
+  .optional()
+  .describe('How many rows at most (1–1000, default 100); the totals cover every row.');
+
 /** Declares a report (the identity function, for the types). */
 export const defineReport = <P extends z.ZodObject, R extends Record<string, unknown>>(def: ReportDef<P, R>): ReportDef<P, R> => def;
 

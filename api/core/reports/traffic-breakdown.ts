@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineReport } from './report';
+import { defineReport, LimitParam } from './report';
 import { bounceRate, sessionFilter, visitStats, type VisitCounts } from './visits';
 
 // The sessions column each `by` groups on (constants: never the caller's string).
@@ -13,15 +13,6 @@ const BY = {
   country: 'country',
   device: 'device',
 } as const;
-
-/** `limit` of the list reports: 1–1000 rows, 100 by default. */
-export const Limit = z
-  .string()
-  .regex(/^[1-9][0-9]{0,3}$/, 'must be a whole number from 1 to 1000')
-  .transform(Number)
-  .refine((n) => n <= 1000, 'must be at most 1000')
-  .optional()
-  .describe('How many rows at most (1–1000, default 100).');
 
 const figures = (c: VisitCounts) => ({ visitors: c.visitors, sessions: c.sessions, pageviews: c.pageviews, bounce_rate: bounceRate(c) });
 
@@ -38,7 +29,7 @@ export const trafficBreakdownReport = defineReport({
   filters: ['site', 'utm'],
   params: z.object({
     by: z.enum(Object.keys(BY) as [keyof typeof BY, ...(keyof typeof BY)[]]).optional().describe('What to group visits by (default channel).'),
-    limit: Limit,
+    limit: LimitParam,
   }),
   columns: [
     { key: 'key', type: 'string', description: 'The value of the grouping property (null: visits without it, e.g. the source of a direct visit).' },

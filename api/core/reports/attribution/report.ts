@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
-import { defineReport } from '../report';
+import { defineReport, LimitParam } from '../report';
 import { share } from '../query';
 import { CONVERSION_HELP, CONVERSION_PATTERN, checkTargets, conversionRows, parseConversion } from './conversions';
-import { contactFilter, reportCurrency } from '../scope';
+import { contactFilter, CurrencyParam, reportCurrency } from '../scope';
 import { labels } from './labels';
 import { MODELS, addCredits, creditConversion, type KeyTotal } from './models';
 import { DIMENSIONS, SITELESS, touchKeys } from './touches';
@@ -44,17 +44,8 @@ export const attributionReport = defineReport({
     conversion: z.string().max(40).regex(CONVERSION_PATTERN, CONVERSION_HELP).optional().describe('What counts as a conversion (default deal_won).'),
     dimension: z.enum(DIMENSIONS).optional().describe('What the credit is given to (default channel).'),
     model: z.enum(MODELS).optional().describe('How a conversion is shared among its touches (default position_based).'),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
-      .optional()
-      .describe('For deal_won: the currency of the deals counted (default: the one with the most won revenue in the period); other currencies are not mixed in.'),
-    limit: z
-      .string()
-      .regex(/^[1-9][0-9]{0,3}$/, 'must be a whole number from 1 to 1000')
-      .refine((s) => Number(s) <= 1000, 'must be a whole number from 1 to 1000')
-      .optional()
-      .describe('Rows shown, the most credited first (1–1000, default 100); the totals cover every key.'),
+    currency: CurrencyParam,
+    limit: LimitParam,
   }),
   columns: [
     { key: 'key', type: 'string', description: 'The value in the dimension: a channel, source, medium, campaign, domain or page, or the id of a form, focus item, email or campaign; `(none)` for conversions without a touch in it.' },
@@ -69,7 +60,7 @@ export const attributionReport = defineReport({
     const spec = parseConversion(params.conversion ?? 'deal_won');
     const dimension = params.dimension ?? 'channel';
     const model = params.model ?? 'position_based';
-    const limit = params.limit === undefined ? 100 : Number(params.limit);
+    const limit = params.limit ?? 100;
     if (params.currency !== undefined && spec.kind !== 'deal_won') {
       throw new ValidationError([{ field: 'currency', message: 'applies only to conversion=deal_won' }]);
     }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getPipelineSettings } from '../../deals/settings';
-import { defineReport } from '../report';
+import { defineReport, LimitParam } from '../report';
 import { buckets, HOUR, share } from '../query';
 import { bucketIndexSql, feedbackAt, hours, int, loadStages, medianP90, msList, qualifiedSql } from './scope';
 import { contactFilter } from '../scope';
@@ -90,11 +90,7 @@ export const overdueLeadsReport = defineReport({
   ].join('\n\n'),
   filters: ['segment', 'utm'],
   params: z.object({
-    limit: z
-      .string()
-      .regex(/^([1-9][0-9]{0,2}|1000)$/, 'must be a whole number from 1 to 1000')
-      .optional()
-      .describe('At most this many leads (default 100, at most 1000).'),
+    limit: LimitParam,
   }),
   columns: [
     { key: 'contact_id', type: 'integer', description: 'Contact id' },
@@ -117,7 +113,7 @@ export const overdueLeadsReport = defineReport({
         FROM (${q.sql}) q JOIN contacts c ON c.id = q.c LEFT JOIN stages s ON s.id = c.stage_id
         WHERE q.fb IS NULL AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.contact_id = q.c AND d.created_at >= q.at)
         ORDER BY q.at, q.c LIMIT ?`,
-      args: [...q.args, Number(params.limit ?? 100)],
+      args: [...q.args, params.limit ?? 100],
     });
     return {
       rows: r.rows.map((x) => ({
