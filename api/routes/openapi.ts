@@ -20,7 +20,6 @@ export const TAGS = [
   { name: 'Stages', description: 'The funnel: Attract, Engage, Convert (marketing-qualified), Close, Delight, or your own.' },
   { name: 'Points', description: 'Lead scoring: point rules score events, triggers act when a score crosses a threshold, the point log says why.' },
   { name: 'Sales', description: "Sales' verdict on qualified leads (the lead-scoring and follow-up reports read it)." },
-  { name: 'Reports', description: 'Closed-loop reports, one interface: GET /api/v1/reports/{name} answers {columns, rows, totals} as JSON, or CSV with Accept: text/csv.' },
   { name: 'Webhooks', description: 'Signed outbound deliveries from trigger actions: the log and manual retries.' },
   { name: 'Segments', description: 'Saved filters whose membership stays current as contacts change and events arrive, and static lists.' },
   { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
