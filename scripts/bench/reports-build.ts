@@ -9,7 +9,7 @@ export async function rebuildDerived(ctx: Ctx): Promise<Record<string, number>> 
   const t0 = now();
   let shown = 0;
   await rebuildRollups(ctx, {
-    chunk: 20_000,
+    chunk: 50_000,
     onProgress: (p) => {
       if (p.events - shown < 1_000_000 && p.lastId < p.maxId) return;
       shown = p.events;
