@@ -150,11 +150,12 @@ export const median = (xs: number[]) => {
 export const num = async (client: Client, sql: string, args: InValue[] = []) => Number((await client.execute({ sql, args })).rows[0]![0]);
 
 /**
- * `WITH RECURSIVE` rows from..to (the statement's first two arguments), one random column
+ * `WITH RECURSIVE` rows from..to (the statement's first two arguments, as integers: the client may
+ * bind a JavaScript number as a float, and then k / 3 is not a whole number), one random column
  * (0..999,999) per name, materialised so each row draws once: the generators' row source.
  */
 export const sqlRows = (col: string, randoms: string[]) =>
-  `WITH RECURSIVE n(${col}) AS (SELECT ? UNION ALL SELECT ${col} + 1 FROM n WHERE ${col} < ?),
+  `WITH RECURSIVE n(${col}) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT ${col} + 1 FROM n WHERE ${col} < CAST(? AS INTEGER)),
    r AS MATERIALIZED (SELECT ${col}, ${randoms.map((x) => `abs(random() % 1000000) AS ${x}`).join(', ')} FROM n)`;
 
 /** Runs `run(from, to)` over 1..total in chunks, printing progress every `every` rows; seconds taken. */

@@ -28,6 +28,8 @@
 //   BENCH_DEALS      deals (default 50,000)
 //   BENCH_ROUNDS     timed runs per report (default 5)
 //   BENCH_KEEP=1     keep the temp database
+//   BENCH_REUSE=<file> BENCH_ANCHOR=<ms>  measure a database a kept run generated (its path and the
+//                    anchor it printed), skipping the generation and the rebuild
 import { createClient, type Client } from '@libsql/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -57,7 +59,7 @@ const REACTION_P50_MS = 0.1;
 const REACTION_P99_MS = 0.5;
 
 // One fixed "now": the last of the generated events is just before it.
-const ANCHOR = Math.floor(Date.now() / HOUR) * HOUR;
+const ANCHOR = process.env.BENCH_ANCHOR ? Number(process.env.BENCH_ANCHOR) : Math.floor(Date.now() / HOUR) * HOUR;
 const YEAR0 = ANCHOR - 365 * DAY;
 const FROM90 = ANCHOR - 90 * DAY;
 
@@ -309,15 +311,17 @@ async function main() {
   const load = loadavg().map((x) => Math.round(x * 100) / 100);
   console.log(`reports benchmark: ${fmtInt(N)} contacts, ${fmtInt(VISITS * 3)} traffic events + funnel events, ${fmtInt(DEALS)} deals (load ${load.join(' ')})`);
   try {
-    const db = await openDatabase(tmp.dir, 'reports.db');
-    const generated = await generate(db.url);
+    const reuse = process.env.BENCH_REUSE;
+    const db = reuse ? { client: createClient({ url: `file:${reuse}` }), url: `file:${reuse}`, path: reuse } : await openDatabase(tmp.dir, 'reports.db');
+    console.log(`  anchor ${ANCHOR} (${new Date(ANCHOR).toISOString()}); database ${db.path}`);
+    const generated = reuse ? { events: await num(db.client, 'SELECT count(*) FROM events'), total_s: 0 } : await generate(db.url);
     // The peak RSS that counts is the product's (rebuild, reports, reactions), not the generator's
     // 256 MB page cache: reset the high-water mark (Linux: 5 → clear_refs).
     writeFileSync('/proc/self/clear_refs', '5');
     const config = parseConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
     const ctx = createCtx({ client: db.client, config, now: () => ANCHOR });
     console.log('  derived tables, by the product\'s rebuild code');
-    const derived = await rebuildDerived(ctx);
+    const derived: Record<string, number> = reuse ? {} : await rebuildDerived(ctx);
     const rows_ = {
       events: generated.events,
       sessions: await num(db.client, 'SELECT count(*) FROM sessions'),
