@@ -140,25 +140,29 @@ export function buckets(p: Period): Bucket[] {
   return out;
 }
 
+/** The index of the bucket holding instant `t` (buckets are contiguous and sorted), or -1. */
+export function bucketIndex(bs: Bucket[]): (t: number) => number {
+  return (t: number) => {
+    if (!bs.length || t < bs[0]!.start || t >= bs[bs.length - 1]!.end) return -1;
+    let lo = 0;
+    let hi = bs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bs[mid]!.start <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+}
+
 /**
  * Which bucket each rollup hour belongs to: hour h (UTC, epoch ms / HOUR) counts in the bucket
  * holding its start. In whole-hour zones that is exact, DST included; in zones offset by :30 or
  * :45 a local day's edges move by that much.
  */
 export function hourIndex(bs: Bucket[]): (hour: number) => number {
-  const starts = bs.map((b) => b.start);
-  return (hour: number) => {
-    const t = hour * HOUR;
-    let lo = 0;
-    let hi = starts.length - 1;
-    if (t < starts[0]! || t >= bs[hi]!.end) return -1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= t) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
+  const at = bucketIndex(bs);
+  return (hour: number) => at(hour * HOUR);
 }
 
 /** The rollup hours a period covers: [first, last). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { InValue } from '@libsql/client';
 import type { Ctx } from '../context';
 import { NotFoundError } from '../errors';
-import { buckets, share, type Bucket, type Period } from './query';
+import { bucketIndex, buckets, share, type Period } from './query';
 import { defineReport } from './report';
 import { contactFilter, CurrencyParam, money, reportCurrency } from './scope';
 
@@ -22,19 +22,6 @@ type Figures = {
   pipeline_created: number;
 };
 type Row = Figures & { bucket: string | null; open_pipeline: number | null };
-
-/** Index of the bucket holding instant t (buckets are contiguous and sorted), or -1. */
-function bucketOf(bs: Bucket[], t: number): number {
-  if (!bs.length || t < bs[0]!.start || t >= bs[bs.length - 1]!.end) return -1;
-  let lo = 0;
-  let hi = bs.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (bs[mid]!.start <= t) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
 
 interface Tally {
   won: number;
@@ -85,6 +72,7 @@ export const revenueReport = defineReport({
     const f = await contactFilter(ctx, period, 'd.contact_id');
     const currency = await reportCurrency(ctx, period, params.currency, f);
     const bs = buckets(period);
+    const bucketOf = bucketIndex(bs);
     const tallies: Tally[] = bs.map(() => ({ won: 0, wonCents: 0, lost: 0, created: 0, createdCents: 0 }));
     const total: Tally = { won: 0, wonCents: 0, lost: 0, created: 0, createdCents: 0 };
     const [closed, created, open] = await ctx.client.batch(
@@ -110,7 +98,7 @@ export const revenueReport = defineReport({
       'read',
     );
     for (const r of closed!.rows) {
-      const i = bucketOf(bs, Number(r.closed_at));
+      const i = bucketOf(Number(r.closed_at));
       if (i < 0) continue;
       const n = Number(r.n);
       const cents = Number(r.cents);
@@ -122,7 +110,7 @@ export const revenueReport = defineReport({
       }
     }
     for (const r of created!.rows) {
-      const i = bucketOf(bs, Number(r.created_at));
+      const i = bucketOf(Number(r.created_at));
       if (i < 0) continue;
       for (const t of [tallies[i]!, total]) {
         t.created += Number(r.n);
