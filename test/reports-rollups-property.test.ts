@@ -21,6 +21,7 @@ import { runReactions } from '../api/core/spine/run';
 import { rebuildRollups } from '../api/core/reports/rollups/rebuild';
 import { uncountAdoptedView } from '../api/core/reports/rollups/adopt';
 import { classifyVisit, pagePath } from '../api/core/reports/rollups/classify';
+import { visitStats } from '../api/core/reports/visits';
 
 const HOUR = 3_600_000;
 const GAP = 30 * 60_000;
@@ -336,6 +337,13 @@ async function reference(c: Client) {
       cur.prevAt = at;
     }
   }
+  // prev_at: the start of the visitor's session before, in order of start then id.
+  const byVisitor = new Map<number, Row[]>();
+  for (const r of sessions) byVisitor.set(Number(r.visitor_id), [...(byVisitor.get(Number(r.visitor_id)) ?? []), r]);
+  for (const rs of byVisitor.values()) {
+    rs.sort((a, b) => Number(a.started_at) - Number(b.started_at) || Number(a.id) - Number(b.id));
+    rs.forEach((r, i) => (r.prev_at = i === 0 ? null : Number(rs[i - 1]!.started_at)));
+  }
   return { rollups: sortRollups(finish()), sessions: sessions.sort((a, b) => Number(a.id) - Number(b.id)) };
 }
 
@@ -353,6 +361,20 @@ const drain = async (t: TestApp, chunks: [number, number]) => {
   await runReactions(t.ctx, { maxChunks: 1000 });
 };
 
+// The traffic reports' visitors (counted through prev_at) = distinct visitors with a session
+// starting in each bucket and in the whole period, for buckets of 20 minutes to 5 hours.
+async function expectDistinctVisitors(t: TestApp) {
+  for (const minutes of [20, 45, 300]) {
+    const bs = Array.from({ length: 12 }, (_, i) => ({ start: T0 + i * minutes * 60_000, end: T0 + (i + 1) * minutes * 60_000 }));
+    const p = { from: bs[0]!.start, to: bs.at(-1)!.end };
+    const got = await visitStats(t.ctx, p, { sql: '', args: [], utm: false }, { buckets: bs });
+    const distinct = async (a: number, b: number) =>
+      Number((await t.client.execute({ sql: 'SELECT count(DISTINCT visitor_id) AS n FROM sessions WHERE started_at >= ? AND started_at < ?', args: [a, b] })).rows[0]!.n);
+    expect(got.total.visitors).toBe(await distinct(p.from, p.to));
+    for (const [i, b] of bs.entries()) expect(got.groups.find((g) => g.key === String(i))?.visitors ?? 0).toBe(await distinct(b.start, b.end));
+  }
+}
+
 describe('rollups and sessions = a recomputation from the events', () => {
   it('for random streams, chunkings and overlapping runners; and so does the rebuild, also while events arrive', { timeout: 120_000 }, async () => {
     const chunk = fc.integer({ min: 1, max: 12 });
@@ -365,6 +387,7 @@ describe('rollups and sessions = a recomputation from the events', () => {
         await drain(t, [c1, c2]);
         const ref = await reference(t.client);
         expect(await actual(t.client)).toEqual(ref);
+        await expectDistinctVisitors(t);
 
         // (b) The rebuild makes the same of the same log.
         const rebuilt = await rebuildRollups(t.ctx, { chunk: rc });

@@ -30,16 +30,24 @@ const counts = (r: Record<string, unknown> | undefined): VisitCounts =>
  * Which sessions a report counts besides their start time: the site, and the UTM filters, which
  * match the session's source (utm_source, else the referrer's domain), medium and campaign.
  */
-export function sessionFilter(p: Pick<Period, 'site' | 'utm'>, filters: { site: boolean; utm: boolean }): { sql: string; args: InValue[] } {
+export function sessionFilter(p: Pick<Period, 'site' | 'utm'>, filters: { site: boolean; utm: boolean }): SessionFilter {
   const where: string[] = [];
   const args: InValue[] = [];
+  let utm = false;
   if (filters.site && p.site !== null) where.push('s.site_id = ?'), args.push(p.site);
   if (filters.utm) {
     for (const [col, v] of [['source', p.utm.source], ['medium', p.utm.medium], ['campaign', p.utm.campaign]] as const) {
-      if (v !== null) where.push(`s.${col} = ?`), args.push(v);
+      if (v !== null) where.push(`s.${col} = ?`), args.push(v), (utm = true);
     }
   }
-  return { sql: where.map((w) => ` AND ${w}`).join(''), args };
+  return { sql: where.map((w) => ` AND ${w}`).join(''), args, utm };
+}
+
+/** A condition on sessions `s` (AND …) and its arguments; utm: it selects some of a visitor's sessions, not all. */
+export interface SessionFilter {
+  sql: string;
+  args: InValue[];
+  utm: boolean;
 }
 
 /**
@@ -55,9 +63,10 @@ export function sessionFilter(p: Pick<Period, 'site' | 'utm'>, filters: { site: 
 export async function visitStats(
   ctx: Ctx,
   p: Pick<Period, 'from' | 'to'>,
-  f: { sql: string; args: InValue[] },
+  f: SessionFilter,
   by: { buckets: Bucket[] } | { column: string; limit: number; only?: string[] },
 ): Promise<{ groups: ({ key: string | null } & VisitCounts)[]; total: VisitCounts }> {
+  if ('buckets' in by && !f.utm) return bucketStats(ctx, p, f, by.buckets);
   let rows: string;
   let args: InValue[];
   let grouped: string;
@@ -86,5 +95,33 @@ export async function visitStats(
     if (Number(row.t) === 1) total = counts(row);
     else groups.push({ key: row.g === null ? null : String(row.g), ...counts(row) });
   }
+  return { groups, total };
+}
+
+/**
+ * visitStats over buckets when all of a visitor's sessions count (no UTM filter): one read of the
+ * sessions covering index, no distinct. A visitor is counted once in a range [a, b) by its session
+ * there whose previous session started before a (prev_at, schema/reports.ts).
+ */
+async function bucketStats(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: SessionFilter, bs: Bucket[]) {
+  const first = (at: string) => `coalesce(sum(s.prev_at IS NULL OR s.prev_at < ${at}), 0)`;
+  // CROSS JOIN: the buckets lead, each a range scan of sessions by start.
+  const r = await ctx.client.execute({
+    sql: `SELECT b.key AS g, ${first('b.value ->> 0')} AS visitors, count(*) AS sessions, coalesce(sum(s.pageviews), 0) AS pageviews,
+        coalesce(sum(s.pageviews = 1), 0) AS bounces, ${first('?')} AS period_visitors
+      FROM json_each(?) b CROSS JOIN sessions s
+      WHERE s.started_at >= b.value ->> 0 AND s.started_at < b.value ->> 1${f.sql}
+      GROUP BY b.key`,
+    args: [p.from, JSON.stringify(bs.map((b) => [b.start, b.end])), ...f.args],
+  });
+  const total = zero();
+  const groups = r.rows.map((row) => {
+    const c = counts(row);
+    total.visitors += Number(row.period_visitors);
+    total.sessions += c.sessions;
+    total.pageviews += c.pageviews;
+    total.bounces += c.bounces;
+    return { key: String(row.g), ...c };
+  });
   return { groups, total };
 }

@@ -210,5 +210,17 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `contacts_utm_campaign_idx` ON `contacts` (first_source ->> 'utm_campaign');",
       "CREATE INDEX `campaign_enrollments_ended_idx` ON `campaign_enrollments` (`ended_at`,`campaign_id`);"
     ]
+  },
+  {
+    "tag": "0012_session_visitors",
+    "statements": [
+      "DROP INDEX `sessions_site_started_idx`;",
+      "DROP INDEX `sessions_started_idx`;",
+      "ALTER TABLE `sessions` ADD `prev_at` integer;",
+      "CREATE INDEX `sessions_visitor_started_idx` ON `sessions` (`visitor_id`,`started_at`);",
+      "UPDATE `sessions` SET `prev_at` = (SELECT p.`started_at` FROM `sessions` p WHERE p.`visitor_id` = `sessions`.`visitor_id` AND p.`started_at` <= `sessions`.`started_at` AND (p.`started_at` < `sessions`.`started_at` OR p.`id` < `sessions`.`id`) ORDER BY p.`started_at` DESC, p.`id` DESC LIMIT 1);",
+      "CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`,`prev_at`,`pageviews`);",
+      "CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`,`prev_at`,`pageviews`);"
+    ]
   }
 ];

@@ -85,12 +85,21 @@ export const sessions = sqliteTable(
     referrer: text('referrer'), // referrer domain
     country: text('country'),
     device: text('device'),
+    /**
+     * Start of the visitor's previous session (ordered by start, then id); NULL for its first. A
+     * visitor has a session in [a, b) exactly when one of them there has prev_at NULL or < a, so
+     * distinct visitors of any period are a count over the period's sessions (reports/visits.ts).
+     * Visitors belong to one site, so this is also the previous session on the session's site.
+     */
+    prevAt: integer('prev_at'),
   },
   (t) => [
-    // Covering the traffic figures (distinct visitors, visits, page views, bounces) of a period.
-    index('sessions_site_started_idx').on(t.siteId, t.startedAt, t.visitorId, t.pageviews),
-    index('sessions_started_idx').on(t.startedAt, t.visitorId, t.pageviews),
+    // Covering the traffic figures (visitors through prev_at, visits, page views, bounces) of a period.
+    index('sessions_site_started_idx').on(t.siteId, t.startedAt, t.prevAt, t.pageviews),
+    index('sessions_started_idx').on(t.startedAt, t.prevAt, t.pageviews),
     index('sessions_visitor_idx').on(t.visitorId, t.id),
+    // A visitor's sessions in time order: prev_at of a new session and of the one after it.
+    index('sessions_visitor_started_idx').on(t.visitorId, t.startedAt),
     index('sessions_contact_idx').on(t.contactId, t.startedAt),
   ],
 );

@@ -39,6 +39,11 @@ const hourOf = (time: string, dim: string) => `CASE WHEN substr(${dim}, -${DAILY
 const DIMS = `(SELECT '' AS dim UNION ALL SELECT '${PAGE}' UNION ALL SELECT '${PAGE}${DAILY}')`;
 const pageKey = `CASE d.dim WHEN '' THEN '' ELSE s.entry_page END`;
 
+/** The start of session `s`'s previous session of its visitor, by start then id (NULL: none). */
+const PREV_AT = (s: string) =>
+  `SELECT p.started_at FROM sessions p WHERE p.visitor_id = ${s}.visitor_id AND p.started_at <= ${s}.started_at
+    AND (p.started_at < ${s}.started_at OR p.id < ${s}.id) ORDER BY p.started_at DESC, p.id DESC LIMIT 1`;
+
 /**
  * The statements that bring rollups and sessions up to date with a chunk of events, in id
  * order: the reaction's (spine/reactions/rollups.ts) and the rebuild's (rebuild.ts) alike.
@@ -100,6 +105,16 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
               ORDER BY p.id DESC LIMIT 1) >= e.created_at - ${SESSION_GAP_MS}, 0) = 0
           ON CONFLICT (id) DO NOTHING`,
         args: [json, range.last],
+      },
+      // prev_at (schema/reports.ts) of the sessions this batch started and of the session after
+      // each in its visitor's time order (a late view can start a session before others).
+      {
+        sql: `UPDATE sessions SET prev_at = (${PREV_AT('sessions')})
+          WHERE sessions.id IN (SELECT n.id FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?
+            UNION ALL SELECT (SELECT t.id FROM sessions t WHERE t.visitor_id = n.visitor_id AND t.started_at >= n.started_at
+                AND (t.started_at > n.started_at OR t.id > n.id) ORDER BY t.started_at, t.id LIMIT 1)
+              FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?)`,
+        args: [range.last, range.last],
       },
       // The sessions this batch started (their ids, their entry views' ids, are in the range): entries.
       {
