@@ -101,23 +101,23 @@ export async function visitStats(
 /**
  * visitStats over buckets when all of a visitor's sessions count (no UTM filter): one read of the
  * sessions covering index, no distinct. A visitor is counted once in a range [a, b) by its session
- * there whose previous session started before a (prev_at, schema/reports.ts).
+ * there whose previous session started before a (prev_at, schema/reports.ts). Each bucket is its
+ * own aggregate over its range (a GROUP BY would sort every session of the period once more).
  */
 async function bucketStats(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: SessionFilter, bs: Bucket[]) {
-  const first = (at: string) => `coalesce(sum(s.prev_at IS NULL OR s.prev_at < ${at}), 0)`;
-  // CROSS JOIN: the buckets lead, each a range scan of sessions by start.
+  const first = (at: string) => `sum(s.prev_at IS NULL OR s.prev_at < ${at})`;
   const r = await ctx.client.execute({
-    sql: `SELECT b.key AS g, ${first('b.value ->> 0')} AS visitors, count(*) AS sessions, coalesce(sum(s.pageviews), 0) AS pageviews,
-        coalesce(sum(s.pageviews = 1), 0) AS bounces, ${first('?')} AS period_visitors
-      FROM json_each(?) b CROSS JOIN sessions s
-      WHERE s.started_at >= b.value ->> 0 AND s.started_at < b.value ->> 1${f.sql}
-      GROUP BY b.key`,
-    args: [p.from, JSON.stringify(bs.map((b) => [b.start, b.end])), ...f.args],
+    sql: `WITH b AS MATERIALIZED (SELECT key AS k, value ->> 0 AS a, value ->> 1 AS z FROM json_each(?))
+      SELECT b.k AS g, (SELECT json_array(${first('b.a')}, count(*), sum(s.pageviews), sum(s.pageviews = 1), ${first('?')})
+        FROM sessions s WHERE s.started_at >= b.a AND s.started_at < b.z${f.sql}) AS x
+      FROM b`,
+    args: [JSON.stringify(bs.map((b) => [b.start, b.end])), p.from, ...f.args],
   });
   const total = zero();
   const groups = r.rows.map((row) => {
-    const c = counts(row);
-    total.visitors += Number(row.period_visitors);
+    const [visitors, sessions, pageviews, bounces, periodVisitors] = (JSON.parse(String(row.x)) as (number | null)[]).map((n) => n ?? 0);
+    const c: VisitCounts = { visitors: visitors!, sessions: sessions!, pageviews: pageviews!, bounces: bounces! };
+    total.visitors += periodVisitors!;
     total.sessions += c.sessions;
     total.pageviews += c.pageviews;
     total.bounces += c.bounces;

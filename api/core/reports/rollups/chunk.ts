@@ -40,9 +40,9 @@ const DIMS = `(SELECT '' AS dim UNION ALL SELECT '${PAGE}' UNION ALL SELECT '${P
 const pageKey = `CASE d.dim WHEN '' THEN '' ELSE s.entry_page END`;
 
 /** The start of session `s`'s previous session of its visitor, by start then id (NULL: none). */
-const PREV_AT = (s: string) =>
-  `SELECT p.started_at FROM sessions p WHERE p.visitor_id = ${s}.visitor_id AND p.started_at <= ${s}.started_at
-    AND (p.started_at < ${s}.started_at OR p.id < ${s}.id) ORDER BY p.started_at DESC, p.id DESC LIMIT 1`;
+const PREV_AT = (visitor: string, at: string, id: string) =>
+  `SELECT p.started_at FROM sessions p WHERE p.visitor_id = ${visitor} AND p.started_at <= ${at}
+    AND (p.started_at < ${at} OR p.id < ${id}) ORDER BY p.started_at DESC, p.id DESC LIMIT 1`;
 
 /**
  * The statements that bring rollups and sessions up to date with a chunk of events, in id
@@ -96,9 +96,10 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
     out.push(
       {
         sql: `INSERT INTO sessions (id, site_id, visitor_id, contact_id, started_at, last_at, last_event_id, pageviews,
-            entry_page, channel, source, medium, campaign, referrer, country, device)
+            entry_page, channel, source, medium, campaign, referrer, country, device, prev_at)
           SELECT e.id, coalesce(e.site_id, 0), e.visitor_id, e.contact_id, e.created_at, e.created_at, e.id, 0,
-            j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, v.country, v.device
+            j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, v.country, v.device,
+            (${PREV_AT('e.visitor_id', 'e.created_at', 'e.id')})
           FROM ${view} LEFT JOIN visitors v ON v.id = e.visitor_id
           WHERE ${inRange}
             AND coalesce((SELECT p.created_at FROM events p WHERE p.visitor_id = e.visitor_id AND p.id < e.id AND p.type = '${EVENT.page_view}'
@@ -106,14 +107,17 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
           ON CONFLICT (id) DO NOTHING`,
         args: [json, range.last],
       },
-      // prev_at (schema/reports.ts) of the sessions this batch started and of the session after
-      // each in its visitor's time order (a late view can start a session before others).
+      // prev_at (schema/reports.ts): the insert took it from the sessions before the batch; this
+      // corrects it where the batch started two sessions of a visitor, and sets it on the session
+      // after each new one in its visitor's time order (a late view can start a session before
+      // others). Only changed rows are written (prev_at is in the started_at indexes).
       {
-        sql: `UPDATE sessions SET prev_at = (${PREV_AT('sessions')})
-          WHERE sessions.id IN (SELECT n.id FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?
-            UNION ALL SELECT (SELECT t.id FROM sessions t WHERE t.visitor_id = n.visitor_id AND t.started_at >= n.started_at
+        sql: `WITH t(id) AS (SELECT n.id FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?
+            UNION SELECT (SELECT t.id FROM sessions t WHERE t.visitor_id = n.visitor_id AND t.started_at >= n.started_at
                 AND (t.started_at > n.started_at OR t.id > n.id) ORDER BY t.started_at, t.id LIMIT 1)
-              FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?)`,
+              FROM sessions n WHERE n.id > ${range.after} AND n.id <= ?),
+          x(id, prev_at) AS (SELECT s.id, (${PREV_AT('s.visitor_id', 's.started_at', 's.id')}) FROM t JOIN sessions s ON s.id = t.id)
+          UPDATE sessions SET prev_at = x.prev_at FROM x WHERE sessions.id = x.id AND sessions.prev_at IS NOT x.prev_at`,
         args: [range.last, range.last],
       },
       // The sessions this batch started (their ids, their entry views' ids, are in the range): entries.
