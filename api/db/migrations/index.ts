@@ -222,5 +222,15 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `sessions_site_started_idx` ON `sessions` (`site_id`,`started_at`,`prev_at`,`pageviews`);",
       "CREATE INDEX `sessions_started_idx` ON `sessions` (`started_at`,`prev_at`,`pageviews`);"
     ]
+  },
+  {
+    "tag": "0013_lead_verdicts",
+    "statements": [
+      "DROP INDEX `stage_entries_stage_entered_idx`;",
+      "ALTER TABLE `stage_entries` ADD `accepted_at` integer;",
+      "ALTER TABLE `stage_entries` ADD `rejected_at` integer;",
+      "UPDATE `stage_entries` SET\n  `accepted_at` = (SELECT min(e.`created_at`) FROM `events` e WHERE e.`contact_id` = `stage_entries`.`contact_id` AND e.`type` = 'sales_accepted' AND e.`created_at` >= `stage_entries`.`entered_at`),\n  `rejected_at` = (SELECT min(e.`created_at`) FROM `events` e WHERE e.`contact_id` = `stage_entries`.`contact_id` AND e.`type` = 'sales_rejected' AND e.`created_at` >= `stage_entries`.`entered_at`)\n  WHERE `first_feedback_at` IS NOT NULL;",
+      "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`,`accepted_at`,`rejected_at`);"
+    ]
   }
 ];

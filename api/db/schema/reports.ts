@@ -117,12 +117,15 @@ export const stageEntries = sqliteTable(
     leftAt: integer('left_at'),
     scoreAtEntry: integer('score_at_entry'),
     firstFeedbackAt: integer('first_feedback_at'),
+    /** The first sales_accepted / sales_rejected event at or after entered_at (the lead-scoring report's verdicts). */
+    acceptedAt: integer('accepted_at'),
+    rejectedAt: integer('rejected_at'),
     eventId: integer('event_id').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.contactId, t.stageId] }),
     // Covering: the funnel reports read entries of a stage in a period without the table.
-    index('stage_entries_stage_entered_idx').on(t.stageId, t.enteredAt, t.leftAt, t.eventId, t.scoreAtEntry, t.firstFeedbackAt),
+    index('stage_entries_stage_entered_idx').on(t.stageId, t.enteredAt, t.leftAt, t.eventId, t.scoreAtEntry, t.firstFeedbackAt, t.acceptedAt, t.rejectedAt),
     index('stage_entries_stage_left_idx').on(t.stageId, t.leftAt),
   ],
 );

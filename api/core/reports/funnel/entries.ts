@@ -21,6 +21,8 @@ import type { SpineEvent } from '../../spine/types';
 //                     contact is feedback too, but deals can appear without an event the spine
 //                     sees (a CRM push, an import), so the reports take that from deals at read
 //                     time (see feedbackAt in scope.ts).
+//   accepted_at       the first sales_accepted event at or after entered_at (lead-scoring's verdicts)
+//   rejected_at       the first sales_rejected event at or after entered_at
 //
 // Because a recomputation reads the committed events when it runs, two runners that overlap,
 // a replay, or a chunk applied twice all leave the same rows: no cursor bound is needed. A merge
@@ -39,6 +41,9 @@ export const FUNNEL_EVENT_TYPES: readonly string[] = [EVENT.stage_changed, EVENT
 
 const FEEDBACK_IN = FEEDBACK_TYPES.map((t) => `'${t}'`).join(', ');
 
+/** The first event of one feedback type at or after the entry (only asked when it had some feedback). */
+const firstAfter = (type: string) => `SELECT min(a.created_at) FROM events a WHERE a.contact_id = z.c AND a.type = '${type}' AND a.created_at >= z.t`;
+
 /**
  * The entries of the contacts `scope` selects (a condition on events.contact_id), computed from
  * their stage_changed events. `write`: upsert (the reaction) or plain insert after a delete (the
@@ -56,19 +61,24 @@ function entriesSql(scope: string, write: 'upsert' | 'insert', byContact = false
         SELECT c, s, t, id, row_number() OVER (PARTITION BY c, s ORDER BY t, id) AS n FROM sc WHERE s IS NOT NULL
       ) WHERE n = 1
     )
-    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, score_at_entry, first_feedback_at, event_id)
-    SELECT e.c, e.s, e.t,
-      (SELECT min(x.t) FROM sc x WHERE x.c = e.c AND x.f = e.s AND (x.t, x.id) > (e.t, e.id)),
-      (SELECT coalesce(sum(p.delta), 0) FROM point_log p WHERE p.contact_id = e.c AND p.created_at <= e.t),
-      (SELECT min(fb.created_at) FROM events fb WHERE fb.contact_id = e.c AND fb.type IN (${FEEDBACK_IN}) AND fb.created_at >= e.t),
-      e.id
-    FROM firsts e WHERE true
+    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, score_at_entry, first_feedback_at, accepted_at, rejected_at, event_id)
+    SELECT z.c, z.s, z.t, z.left_at, z.score_at_entry, z.first_feedback_at,
+      CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_accepted)}) END,
+      CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_rejected)}) END,
+      z.id
+    FROM (SELECT e.c, e.s, e.t, e.id,
+      (SELECT min(x.t) FROM sc x WHERE x.c = e.c AND x.f = e.s AND (x.t, x.id) > (e.t, e.id)) AS left_at,
+      (SELECT coalesce(sum(p.delta), 0) FROM point_log p WHERE p.contact_id = e.c AND p.created_at <= e.t) AS score_at_entry,
+      (SELECT min(fb.created_at) FROM events fb WHERE fb.contact_id = e.c AND fb.type IN (${FEEDBACK_IN}) AND fb.created_at >= e.t) AS first_feedback_at
+    FROM firsts e) z WHERE true
     ${
       write === 'upsert'
         ? `ON CONFLICT (contact_id, stage_id) DO UPDATE SET entered_at = excluded.entered_at, left_at = excluded.left_at,
-      score_at_entry = excluded.score_at_entry, first_feedback_at = excluded.first_feedback_at, event_id = excluded.event_id
+      score_at_entry = excluded.score_at_entry, first_feedback_at = excluded.first_feedback_at,
+      accepted_at = excluded.accepted_at, rejected_at = excluded.rejected_at, event_id = excluded.event_id
       WHERE entered_at <> excluded.entered_at OR event_id <> excluded.event_id OR left_at IS NOT excluded.left_at
-        OR score_at_entry IS NOT excluded.score_at_entry OR first_feedback_at IS NOT excluded.first_feedback_at`
+        OR score_at_entry IS NOT excluded.score_at_entry OR first_feedback_at IS NOT excluded.first_feedback_at
+        OR accepted_at IS NOT excluded.accepted_at OR rejected_at IS NOT excluded.rejected_at`
         : ''
     }`;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
-import { EVENT } from '../../spine/event-types';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
 import { bucketIndexSql, days, int, loadStages, medianP90, msList, qualifiedSql, WON_AT } from './scope';
@@ -54,10 +53,8 @@ export const leadScoringReport = defineReport({
     const empty = { qualified: 0, accepted: 0, accepted_rate: null, rejected: 0, won: 0, won_rate: null, revenue: 0, currency, median_days_to_won: null };
     if (!mql.length) return { rows: [], totals: empty };
     const q = qualifiedSql(mql, p.from, p.to, await contactFilter(ctx, p, 'se.contact_id'));
-    // Accepted (1) and rejected (2) since qualifying, from one read of the contact's feedback
-    // events of those two types; only a lead with some feedback since it qualified (fb) can have any.
-    const verdict = `CASE WHEN q.fb IS NULL THEN 0 ELSE coalesce((SELECT max(a.type = '${EVENT.sales_accepted}') + 2 * max(a.type = '${EVENT.sales_rejected}')
-      FROM events a WHERE a.contact_id = q.c AND a.type IN ('${EVENT.sales_accepted}', '${EVENT.sales_rejected}') AND a.created_at >= q.at), 0) END`;
+    // Accepted (1) and rejected (2) since qualifying: kept on the entry (funnel/entries.ts).
+    const verdict = '(q.accepted IS NOT NULL) + 2 * (q.rejected IS NOT NULL)';
     const r = await ctx.client.execute({
       // Materialized: a flattened subquery would evaluate won_at's subquery once per mention. The
       // revenue is looked up only for the few leads that won.

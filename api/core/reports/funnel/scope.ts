@@ -36,7 +36,8 @@ export function qualifiedSql(mql: readonly number[], from: number, to: number, f
           AND (o.entered_at, o.stage_id) < (se.entered_at, se.stage_id))`
       : '';
   return {
-    sql: `SELECT se.contact_id AS c, se.entered_at AS at, se.score_at_entry AS score, se.first_feedback_at AS fb
+    sql: `SELECT se.contact_id AS c, se.entered_at AS at, se.score_at_entry AS score, se.first_feedback_at AS fb,
+        se.accepted_at AS accepted, se.rejected_at AS rejected
       FROM stage_entries se
       WHERE se.stage_id IN ${ids} AND se.entered_at >= ? AND se.entered_at < ? ${earlier} AND ${filter.sql}`,
     args: [from, to, ...filter.args],

@@ -1,0 +1,8 @@
+DROP INDEX `stage_entries_stage_entered_idx`;--> statement-breakpoint
+ALTER TABLE `stage_entries` ADD `accepted_at` integer;--> statement-breakpoint
+ALTER TABLE `stage_entries` ADD `rejected_at` integer;--> statement-breakpoint
+UPDATE `stage_entries` SET
+  `accepted_at` = (SELECT min(e.`created_at`) FROM `events` e WHERE e.`contact_id` = `stage_entries`.`contact_id` AND e.`type` = 'sales_accepted' AND e.`created_at` >= `stage_entries`.`entered_at`),
+  `rejected_at` = (SELECT min(e.`created_at`) FROM `events` e WHERE e.`contact_id` = `stage_entries`.`contact_id` AND e.`type` = 'sales_rejected' AND e.`created_at` >= `stage_entries`.`entered_at`)
+  WHERE `first_feedback_at` IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`,`accepted_at`,`rejected_at`);
