@@ -355,6 +355,36 @@ describe('cohorts by first touch', () => {
   });
 });
 
+describe('cohorts follow a first touch that changes', () => {
+  it('a qualified contact identified with an earlier visit moves to that month; an erased one leaves its cohort', async () => {
+    const clock: Clock = { now: FEB(10, 12) };
+    const w = await world(clock);
+    const site = await makeSite(w.t);
+    let f = 0;
+    w.at(FEB(15), async () => track(w.t, { k: site.public_key, v: vid(2), e: [{ t: 'pv', u: 'https://shop.example.com/' }] }));
+    w.at(APR(1), async () => (f = (await w.t.json('POST', '/api/v1/contacts', { email: 'f@example.com' })).body.id));
+    w.at(APR(2), () => w.stage(() => f, 'Convert'));
+    w.at(APR(20), async () => undefined);
+    await w.play();
+    const cohorts = async () =>
+      (await w.t.json('GET', '/api/v1/reports/cohorts?from=2026-02-01&to=2026-04-30')).body.rows.map((x: any) => [x.cohort, x.contacts, x.mql]);
+    expect(await cohorts()).toEqual([['2026-02', 0, 0], ['2026-03', 0, 0], ['2026-04', 1, 1]]);
+
+    // The visitor of February turns out to be f: its first touch is now that visit.
+    await track(w.t, { k: site.public_key, v: vid(2), e: [], id: { email: 'f@example.com', sig: sign(site.secret, 'f@example.com') } });
+    await runReactions(w.t.ctx);
+    expect(await cohorts()).toEqual([['2026-02', 1, 1], ['2026-03', 0, 0], ['2026-04', 0, 0]]);
+    // Whatever path changes a first touch (here the column itself, no event for the reactions),
+    // the entries follow it (the trigger of migration 0013).
+    await w.t.client.execute({ sql: 'UPDATE contacts SET first_seen_at = ? WHERE id = ?', args: [MAR(3), f] });
+    expect(await cohorts()).toEqual([['2026-02', 0, 0], ['2026-03', 1, 1], ['2026-04', 0, 0]]);
+
+    expect((await w.t.call('DELETE', `/api/v1/contacts/${f}`)).status).toBe(200);
+    await runReactions(w.t.ctx);
+    expect(await cohorts()).toEqual([['2026-02', 0, 0], ['2026-03', 0, 0], ['2026-04', 0, 0]]);
+  });
+});
+
 describe('time in stage', () => {
   it('median and p90 are nearest ranks: with 10 exits, the 5th and the 9th', async () => {
     const clock: Clock = { now: MAR(1) };

@@ -120,6 +120,13 @@ export const stageEntries = sqliteTable(
     /** The first sales_accepted / sales_rejected event at or after entered_at (the lead-scoring report's verdicts). */
     acceptedAt: integer('accepted_at'),
     rejectedAt: integer('rejected_at'),
+    /**
+     * The contact's first touch (reports/funnel/cohorts.ts FIRST_TOUCH), copied from the contact:
+     * set when the entry is written, and kept by the trigger `stage_entries_first_touch` (migration
+     * 0013) when the contact's first_seen_at or created_at change. The cohorts report counts a
+     * month's qualified contacts from it without a look-up per contact of the month.
+     */
+    firstTouchAt: integer('first_touch_at'),
     eventId: integer('event_id').notNull(),
   },
   (t) => [
@@ -127,5 +134,6 @@ export const stageEntries = sqliteTable(
     // Covering: the funnel reports read entries of a stage in a period without the table.
     index('stage_entries_stage_entered_idx').on(t.stageId, t.enteredAt, t.leftAt, t.eventId, t.scoreAtEntry, t.firstFeedbackAt, t.acceptedAt, t.rejectedAt),
     index('stage_entries_stage_left_idx').on(t.stageId, t.leftAt),
+    index('stage_entries_stage_first_touch_idx').on(t.stageId, t.firstTouchAt),
   ],
 );

@@ -2,16 +2,8 @@ import { z } from 'zod';
 import { localParts } from '../../util/zones';
 import { defineReport } from '../report';
 import { buckets, share } from '../query';
-import { bucketIndexSql, days, idList, int, loadStages, medianP90, msList, WON_AT } from './scope';
+import { bucketIndexSql, days, FIRST_TOUCH, idList, int, loadStages, medianP90, msList, WON_AT } from './scope';
 import { contactFilter, CurrencyParam, money, reportCurrency } from '../scope';
-
-/**
- * A contact's first touch: its first tracked visit (first_seen_at) or its creation, whichever is
- * earlier (a contact imported or created through the API before it ever visited was known from
- * then). An index on exactly this expression makes the cohort range a seek; without it the
- * report reads the contacts table (see the closing note of this change).
- */
-export const FIRST_TOUCH = (c: string) => `min(coalesce(${c}.first_seen_at, ${c}.created_at), ${c}.created_at)`;
 
 export const cohortsReport = defineReport({
   name: 'cohorts',
@@ -43,21 +35,34 @@ export const cohortsReport = defineReport({
     const mql = (await loadStages(ctx)).filter((s) => s.is_mql).map((s) => s.id);
     const f = await contactFilter(ctx, p, 'c.id', 'c');
     const ft = FIRST_TOUCH('c');
-    const r = await ctx.client.execute({
-      // Materialized: a flattened subquery would evaluate won_at's subquery once per mention. The
-      // revenue is looked up only for the few contacts that won.
-      sql: `WITH x AS MATERIALIZED (
-          SELECT ${bucketIndexSql('co.at', months)} AS i, co.id AS c, co.at,
-            ${mql.length ? `EXISTS (SELECT 1 FROM stage_entries se WHERE se.contact_id = co.id AND se.stage_id IN ${idList(mql)})` : '0'} AS mql,
-            (SELECT min(${WON_AT}) FROM deals d WHERE d.contact_id = co.id AND d.stage = 'won') AS won_at
-          FROM (SELECT c.id, ${ft} AS at FROM contacts c WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql}) co
-        )
-        SELECT i, count(*) AS contacts, sum(mql) AS mql, count(won_at) AS customers,
-          sum(CASE WHEN won_at IS NOT NULL THEN (SELECT sum(d.amount_cents) FROM deals d WHERE d.contact_id = x.c AND d.stage = 'won' AND d.currency = ?) END) AS cents,
-          group_concat(won_at - at) AS to_won
-        FROM x GROUP BY i`,
-      args: [p.from, p.to, ...f.args, currency],
-    });
+    const month = (at: string) => bucketIndexSql(at, months);
+    // Three reads of sets, none a look-up per contact of the period: the month's contacts from the
+    // first-touch index; its qualified ones from the MQL entries carrying the contact's first touch
+    // (stage_entries.first_touch_at, kept by a trigger), joined to contacts for the filters and so
+    // that entries left by erased contacts do not count; its customers from the won deals.
+    const [touched, qualified, won] = await ctx.client.batch(
+      [
+        { sql: `SELECT ${month(ft)} AS i, count(*) AS contacts FROM contacts c WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql} GROUP BY 1`, args: [p.from, p.to, ...f.args] },
+        mql.length
+          ? {
+              sql: `SELECT ${month('se.first_touch_at')} AS i, count(DISTINCT se.contact_id) AS mql FROM stage_entries se JOIN contacts c ON c.id = se.contact_id
+                WHERE se.stage_id IN ${idList(mql)} AND se.first_touch_at >= ? AND se.first_touch_at < ? AND ${f.sql} GROUP BY 1`,
+              args: [p.from, p.to, ...f.args],
+            }
+          : { sql: 'SELECT 0 AS i, 0 AS mql WHERE false', args: [] },
+        {
+          sql: `SELECT ${month(ft)} AS i, count(*) AS customers, sum(w.cents) AS cents, group_concat(w.won_at - ${ft}) AS to_won
+            FROM (SELECT d.contact_id, min(${WON_AT}) AS won_at, sum(CASE WHEN d.currency = ? THEN d.amount_cents END) AS cents
+              FROM deals d WHERE d.stage = 'won' AND d.contact_id IS NOT NULL GROUP BY d.contact_id) w
+            JOIN contacts c ON c.id = w.contact_id
+            WHERE ${ft} >= ? AND ${ft} < ? AND ${f.sql} GROUP BY 1`,
+          args: [currency, p.from, p.to, ...f.args],
+        },
+      ],
+      'read',
+    );
+    const by = new Map<number, Record<string, unknown>>();
+    for (const r of [touched!, qualified!, won!]) for (const x of r.rows) by.set(Number(x.i), { ...by.get(Number(x.i)), ...(x as Record<string, unknown>) });
     const line = (x: Record<string, unknown> | undefined, toWon: number[]) => {
       const contacts = int(x?.contacts);
       const customers = int(x?.customers);
@@ -73,7 +78,6 @@ export const cohortsReport = defineReport({
         median_days_to_won: days(medianP90(toWon).p50),
       };
     };
-    const by = new Map(r.rows.map((x) => [Number(x.i), x as Record<string, unknown>]));
     const all: number[] = [];
     const sum: Record<string, number> = { contacts: 0, mql: 0, customers: 0, cents: 0 };
     for (const x of by.values()) {

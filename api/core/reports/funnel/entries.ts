@@ -2,6 +2,7 @@ import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../../context';
 import { EVENT } from '../../spine/event-types';
 import type { SpineEvent } from '../../spine/types';
+import { FIRST_TOUCH } from './scope';
 
 // stage_entries: one row per (contact, stage) the contact ever entered, the funnel reports'
 // only source besides contacts and deals. Each row is a pure function of the contact's events
@@ -23,6 +24,8 @@ import type { SpineEvent } from '../../spine/types';
 //                     time (see feedbackAt in scope.ts).
 //   accepted_at       the first sales_accepted event at or after entered_at (lead-scoring's verdicts)
 //   rejected_at       the first sales_rejected event at or after entered_at
+//   first_touch_at    not from events: the contact's first touch (cohorts.ts FIRST_TOUCH), copied
+//                     here and kept by a trigger on contacts (migration 0013)
 //
 // Because a recomputation reads the committed events when it runs, two runners that overlap,
 // a replay, or a chunk applied twice all leave the same rows: no cursor bound is needed. A merge
@@ -61,10 +64,11 @@ function entriesSql(scope: string, write: 'upsert' | 'insert', byContact = false
         SELECT c, s, t, id, row_number() OVER (PARTITION BY c, s ORDER BY t, id) AS n FROM sc WHERE s IS NOT NULL
       ) WHERE n = 1
     )
-    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, score_at_entry, first_feedback_at, accepted_at, rejected_at, event_id)
+    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, score_at_entry, first_feedback_at, accepted_at, rejected_at, first_touch_at, event_id)
     SELECT z.c, z.s, z.t, z.left_at, z.score_at_entry, z.first_feedback_at,
       CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_accepted)}) END,
       CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_rejected)}) END,
+      (SELECT ${FIRST_TOUCH('c')} FROM contacts c WHERE c.id = z.c),
       z.id
     FROM (SELECT e.c, e.s, e.t, e.id,
       (SELECT min(x.t) FROM sc x WHERE x.c = e.c AND x.f = e.s AND (x.t, x.id) > (e.t, e.id)) AS left_at,
@@ -75,10 +79,10 @@ function entriesSql(scope: string, write: 'upsert' | 'insert', byContact = false
       write === 'upsert'
         ? `ON CONFLICT (contact_id, stage_id) DO UPDATE SET entered_at = excluded.entered_at, left_at = excluded.left_at,
       score_at_entry = excluded.score_at_entry, first_feedback_at = excluded.first_feedback_at,
-      accepted_at = excluded.accepted_at, rejected_at = excluded.rejected_at, event_id = excluded.event_id
+      accepted_at = excluded.accepted_at, rejected_at = excluded.rejected_at, first_touch_at = excluded.first_touch_at, event_id = excluded.event_id
       WHERE entered_at <> excluded.entered_at OR event_id <> excluded.event_id OR left_at IS NOT excluded.left_at
         OR score_at_entry IS NOT excluded.score_at_entry OR first_feedback_at IS NOT excluded.first_feedback_at
-        OR accepted_at IS NOT excluded.accepted_at OR rejected_at IS NOT excluded.rejected_at`
+        OR accepted_at IS NOT excluded.accepted_at OR rejected_at IS NOT excluded.rejected_at OR first_touch_at IS NOT excluded.first_touch_at`
         : ''
     }`;
 }

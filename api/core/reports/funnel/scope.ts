@@ -88,3 +88,11 @@ export function medianP90(xs: number[]): { p50: number | null; p90: number | nul
   const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
   return { p50: at(0.5), p90: at(0.9) };
 }
+
+/**
+ * A contact's first touch: its first tracked visit (first_seen_at) or its creation, whichever is
+ * earlier (a contact imported or created through the API before it ever visited was known from
+ * then). An index on exactly this expression makes the cohort range a seek; without it the
+ * report reads the contacts table (see the closing note of this change).
+ */
+export const FIRST_TOUCH = (c: string) => `min(coalesce(${c}.first_seen_at, ${c}.created_at), ${c}.created_at)`;
