@@ -47,7 +47,12 @@ class ViewBoundary extends Component<{ children?: ComponentChildren }, { error: 
 
 function useSession(): Session {
   const [s, set] = useState(currentSession());
-  useEffect(() => onSession(set), []);
+  useEffect(() => {
+    const off = onSession(set);
+    // The answer may have come between the first render and this effect.
+    set(currentSession());
+    return off;
+  }, []);
   return s;
 }
 

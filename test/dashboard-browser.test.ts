@@ -74,6 +74,10 @@ async function axe(page: Page): Promise<string[]> {
     .map((v: any) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join('; ')}`);
 }
 
+/** The view is shown and nothing in it is loading any more. */
+const settled = (page: Page) =>
+  page.waitForFunction(() => !!document.querySelector('main h1') && !document.querySelector('main [aria-busy="true"], .view-loading'), null, { timeout: 20_000 });
+
 const cspViolations = (page: Page) => page.evaluate(() => (window as any).__csp as string[]);
 
 describe('the sign-in page in Chromium', () => {
@@ -163,6 +167,7 @@ describe('the signed-in views in Chromium', () => {
     if (!w) return ctx.skip();
     await w.page.goto(`${url}/app`);
     await w.page.getByRole('heading', { name: 'Visitors' }).waitFor({ timeout: 20_000 });
+    await settled(w.page);
     for (const name of ['New contacts', 'Marketing-qualified leads', 'Won revenue', 'Funnel', 'Top sources']) await w.page.getByRole('heading', { name }).waitFor();
     expect(await w.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Home' }).getAttribute('aria-current')).toBe('page');
     expect(await axe(w.page)).toEqual([]);
@@ -178,11 +183,11 @@ describe('the signed-in views in Chromium', () => {
     expect(links.length).toBeGreaterThan(10);
     for (const path of links) {
       await w.page.goto(`${url}${path}`);
-      await w.page.locator('table, .empty, .error').first().waitFor({ timeout: 20_000 });
+      await settled(w.page);
       expect(await w.page.locator('.error').count(), path).toBe(0);
     }
     await w.page.goto(`${url}/app/reports/traffic?interval=day`);
-    await w.page.locator('table').waitFor({ timeout: 20_000 }).catch(() => undefined);
+    await settled(w.page);
     const [download] = await Promise.all([w.page.waitForEvent('download'), w.page.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^traffic-.*\.csv$/);
     expect(await axe(w.page)).toEqual([]);

@@ -15,6 +15,8 @@ export interface ChartSeries {
 // Line colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by dash as well.
 const COLORS = ['#1d4ed8', '#b45309', '#047857', '#7c3aed', '#be123c', '#0e7490'];
 
+const INTEGER_STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8].map((p) => m * p)).sort((a, b) => a - b);
+
 export function TimeChart(props: {
   title: string;
   /** What the chart shows, in words (its text alternative). */
@@ -25,6 +27,8 @@ export function TimeChart(props: {
   tz: string;
   height?: number;
   format?: (n: number) => string;
+  /** Counts: ticks at whole numbers only. */
+  integer?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -41,7 +45,7 @@ export function TimeChart(props: {
         scales: { y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
         axes: [
           { stroke: '#374151', grid: { stroke: '#e5e7eb' }, ticks: { stroke: '#9ca3af' } },
-          { stroke: '#374151', grid: { stroke: '#e5e7eb' }, ticks: { stroke: '#9ca3af' }, size: 60, values: (_u, ticks) => ticks.map(fmt) },
+          { stroke: '#374151', grid: { stroke: '#e5e7eb' }, ticks: { stroke: '#9ca3af' }, size: 60, values: (_u, ticks) => ticks.map(fmt), ...(props.integer ? { incrs: INTEGER_STEPS } : {}) },
         ],
         series: [
           {},

@@ -126,6 +126,7 @@ function Headlines({ data, period }: { data: Headline; period: Period }) {
             x={visitorsChart.x}
             series={visitorsChart.series}
             tz={period.tz}
+            integer
           />
         )}
         {n(revenue.totals.deals_won) === 0 && n(revenuePrev.totals.deals_won) === 0 ? (

@@ -139,6 +139,7 @@ function Chart({ answer }: { answer: ReportAnswer }) {
         series={data.series}
         tz={answer.tz}
         format={(v) => formatCell(v, col.type as CellType, col.key)}
+        integer={col.type === 'integer'}
       />
     </div>
   );
