@@ -16,6 +16,7 @@ import { tagDncRoutes } from './routes/contacts/tags-dnc';
 import { fieldRoutes } from './routes/contacts/fields';
 import { companyRoutes } from './routes/companies/companies';
 import { docsRoutes, type DocsUi } from './routes/docs';
+import { dashboardRoutes } from './routes/dashboard';
 import { finishDocument, INFO, registerDocumentParts } from './routes/openapi';
 import { registerPublicDocs } from './routes/public-docs';
 import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
@@ -123,6 +124,8 @@ export function createApp(deps: AppDeps) {
   const openApi = () => (doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO })));
   app.get('/api/v1/openapi.json', (c) => c.json({ ...openApi(), servers: [serverOf(c)] }));
   app.route('/', docsRoutes({ ui: deps.docsUi }));
+  // The dashboard's static files (public, like /docs); it signs in and reads data through /api/v1.
+  app.route('/', dashboardRoutes);
 
   const clientIp = (c: Context<AppEnv>) => forwardedIp(c) ?? deps.public?.clientIp?.(c) ?? null;
   app.use('/t', bodyLimit(limitFor));

@@ -75,7 +75,7 @@ export type Variants = Record<Coding, Variant>;
  * One script in its three codings, each with its own ETag: a cache that stored the brotli bytes
  * must not revalidate them against the gzip ones. Decoded on first use, once.
  */
-function variants(js: string, etag: string, brBase64: string, gzipBase64: string) {
+export function variants(js: string, etag: string, brBase64: string, gzipBase64: string) {
   let cache: Variants | undefined;
   const tagged = (suffix: string) => `${etag.slice(0, -1)}-${suffix}"`;
   return () =>
@@ -88,14 +88,15 @@ function variants(js: string, etag: string, brBase64: string, gzipBase64: string
 
 /**
  * The answer for pre-compressed bytes: the coding the client takes, Vary, its own ETag (304 when
- * it matches), the given caching. Shared by the widget scripts and the /docs renderer.
+ * it matches), the given caching. Shared by the widget scripts, the /docs renderer and the
+ * dashboard's files (which name their own Content-Type in `headers`; scripts by default).
  */
 export function sendPrecompressed(c: Context, all: Variants, headers: Record<string, string>): Response {
   const coding = negotiateEncoding(c.req.header('accept-encoding'));
   const variant = all[coding];
   const out: Record<string, string> = { ETag: variant.etag, Vary: 'Accept-Encoding', 'X-Content-Type-Options': 'nosniff', ...headers };
   if (matches(c.req.header('if-none-match'), variant.etag)) return new Response(null, { status: 304, headers: out });
-  out['Content-Type'] = 'application/javascript; charset=utf-8';
+  out['Content-Type'] = headers['Content-Type'] ?? 'application/javascript; charset=utf-8';
   out['Content-Length'] = String(variant.body.byteLength);
   if (coding !== 'identity') out['Content-Encoding'] = coding;
   // encodeBody 'manual' tells workerd the bytes are already encoded; without it a Worker would
