@@ -10,6 +10,7 @@ import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
 import { bootstrapFirstAdmin } from '../core/access/users';
+import { publicBase } from '../core/email/links';
 import { seedDemo } from '../core/demo';
 import { createIngestor } from '../core/tracking/ingest';
 import { VERSION } from '../version';
@@ -91,8 +92,8 @@ async function main() {
   }
   // While nobody can sign in to the dashboard: a one-time link for the first admin (each start
   // prints a new one; only its hash is stored).
-  const localHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-  const { link } = await bootstrapFirstAdmin({ ctx, input: { base: config.PUBLIC_URL ?? origin(localHost) } });
+  // The same base as every link Leadline sends: PUBLIC_URL, else this process's address.
+  const { link } = await bootstrapFirstAdmin({ ctx, input: { base: publicBase(config) } });
   if (link) {
     console.log(`\n  No dashboard user exists yet. Open this one-time link to create the first admin (valid 7 days):\n\n    ${link}\n`);
   }

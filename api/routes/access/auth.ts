@@ -8,7 +8,7 @@ import { acceptInvitation, confirmPasswordReset, isSetupToken, requestPasswordRe
 import { UnauthorizedError, ValidationError } from '../../core/errors';
 import { getCookie } from 'hono/cookie';
 import { defer } from '../defer';
-import { serverOrigin } from '../middleware';
+import { publicBase } from '../../core/email/links';
 import { Email, ErrorSchema, errors, json, jsonBody, publicErrors, type AppEnv } from '../shared';
 
 // Signing in to the dashboard (core/access/users.ts, sessions.ts): the endpoints anyone may call
@@ -139,7 +139,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
     }),
     async (c) => {
       const ctx = c.get('ctx');
-      const sent = await requestPasswordReset({ ctx, input: { email: c.req.valid('json').email, ip: c.get('clientIp'), base: serverOrigin(c) } });
+      const sent = await requestPasswordReset({ ctx, input: { email: c.req.valid('json').email, ip: c.get('clientIp'), base: publicBase(c.get('ctx').config) } });
       if (sent) defer(c, sent.sending);
       return c.body(null, 202);
     },

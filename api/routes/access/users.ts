@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { ROLES } from '../../core/access/permissions';
 import { deleteUser, getUser, inviteUser, listUsers, resendInvitation, updateUser } from '../../core/access/users';
 import { defer } from '../defer';
-import { serverOrigin } from '../middleware';
+import { publicBase } from '../../core/email/links';
 import { DeletedSchema, Email, errors, IdParam, json, jsonBody, page, PageQuery, security, Timestamp, type AppEnv } from '../shared';
 
 // The people who sign in to the dashboard (admins only: an admin session or an admin API key).
@@ -70,7 +70,7 @@ export const userRoutes = new OpenAPIHono<AppEnv>()
       responses: { 201: json(User, 'Invited'), ...errors(409, 415) },
     }),
     async (c) => {
-      const { user, sending } = await inviteUser({ ctx: c.get('ctx'), input: { ...c.req.valid('json'), inviter: inviter(c), base: serverOrigin(c) } });
+      const { user, sending } = await inviteUser({ ctx: c.get('ctx'), input: { ...c.req.valid('json'), inviter: inviter(c), base: publicBase(c.get('ctx').config) } });
       defer(c, sending);
       return c.json(user, 201);
     },
@@ -133,7 +133,7 @@ export const userRoutes = new OpenAPIHono<AppEnv>()
       responses: { 202: json(User, 'Sent again'), ...errors(404, 409) },
     }),
     async (c) => {
-      const { user, sending } = await resendInvitation({ ctx: c.get('ctx'), input: { ...c.req.valid('param'), inviter: inviter(c), base: serverOrigin(c) } });
+      const { user, sending } = await resendInvitation({ ctx: c.get('ctx'), input: { ...c.req.valid('param'), inviter: inviter(c), base: publicBase(c.get('ctx').config) } });
       defer(c, sending);
       return c.json(user, 202);
     },
