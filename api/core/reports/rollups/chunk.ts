@@ -136,21 +136,14 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
         args: [range.last],
       },
       // Before the page views are added: a session that had none (new) and gets one is a bounce;
-      // one that had one and gets more is not any longer.
+      // one that had one and gets more is not any longer. And the page views of the sessions.
       {
         sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT '${METRIC.bounces}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, sum((s.pageviews + x.n = 1) - (s.pageviews = 1))
+          SELECT m.metric, d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey},
+            sum(CASE m.metric WHEN '${METRIC.bounces}' THEN (s.pageviews + x.n = 1) - (s.pageviews = 1) ELSE x.n END)
           FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
-          WHERE (s.pageviews + x.n = 1) <> (s.pageviews = 1) AND ${visitKey} IS NOT NULL
-          GROUP BY 1, 2, 3, 4, 5
-          ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
-        args: [json, range.last],
-      },
-      {
-        sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT '${METRIC.visitPageviews}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, sum(x.n)
-          FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
-          WHERE ${visitKey} IS NOT NULL
+            CROSS JOIN (SELECT '${METRIC.bounces}' AS metric UNION ALL SELECT '${METRIC.visitPageviews}') m
+          WHERE (m.metric = '${METRIC.visitPageviews}' OR (s.pageviews + x.n = 1) <> (s.pageviews = 1)) AND ${visitKey} IS NOT NULL
           GROUP BY 1, 2, 3, 4, 5
           ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
         args: [json, range.last],
