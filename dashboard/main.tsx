@@ -4,6 +4,7 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router'
 import lazy from 'preact-iso/lazy';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
+import './contacts.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { SetupPage, SignInPage } from './sign-in';
@@ -12,6 +13,9 @@ import { Loading } from './ui/status';
 // Each view is its own chunk, fetched the first time it is shown.
 const Home = lazy(() => import('./views/home'));
 const Reports = lazy(() => import('./views/reports'));
+const Contacts = lazy(() => import('./views/contacts'));
+const ContactsImport = lazy(() => import('./views/contacts-import'));
+const ContactPage = lazy(() => import('./views/contact'));
 
 function NotFound() {
   return (
@@ -92,6 +96,9 @@ function App() {
           onRouteChange={() => requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus())}
         >
           <Route path="/app" component={Home} />
+          <Route path="/app/contacts" component={Contacts} />
+          <Route path="/app/contacts/import" component={ContactsImport} />
+          <Route path="/app/contacts/:id" component={ContactPage} />
           <Route path="/app/reports" component={Reports} />
           <Route path="/app/reports/:name" component={Reports} />
           <Route default component={NotFound} />

@@ -8,6 +8,7 @@ export interface NavItem {
 
 export const NAV: NavItem[] = [
   { href: '/app', label: 'Home' },
+  { href: '/app/contacts', label: 'Contacts' },
   { href: '/app/reports', label: 'Reports' },
 ];
 

@@ -601,7 +601,7 @@ export interface paths {
         };
         /**
          * List contacts
-         * @description Cursor-paginated; search by email or name prefix, filter by tag or company, sort by created, updated or last active.
+         * @description Cursor-paginated; search by email or name prefix, filter by tag, company, segment, stage or points, sort by created, updated or last active.
          */
         get: operations["listContacts"];
         put?: never;
@@ -3432,6 +3432,8 @@ export interface components {
             };
             tags: string[];
             points: number;
+            /** @description The lifecycle stage the contact is at (GET /api/v1/stages), or null */
+            stage_id: number | null;
             do_not_contact: components["schemas"]["DoNotContact"][];
             /**
              * Format: date-time
@@ -9267,6 +9269,14 @@ export interface operations {
                 tag?: string;
                 /** @description Only contacts linked to this company */
                 company_id?: string;
+                /** @description Only members of this segment */
+                segment_id?: number;
+                /** @description Only contacts at this stage */
+                stage_id?: number;
+                /** @description Only contacts with at least this many points */
+                points_min?: number | null;
+                /** @description Only contacts with at most this many points */
+                points_max?: number | null;
                 sort?: "created_at" | "updated_at" | "last_active_at";
                 order?: "asc" | "desc";
             };
@@ -9312,6 +9322,14 @@ export interface operations {
                 tag?: string;
                 /** @description Only contacts linked to this company */
                 company_id?: string;
+                /** @description Only members of this segment */
+                segment_id?: number;
+                /** @description Only contacts at this stage */
+                stage_id?: number;
+                /** @description Only contacts with at least this many points */
+                points_min?: number | null;
+                /** @description Only contacts with at most this many points */
+                points_max?: number | null;
                 sort?: "created_at" | "updated_at" | "last_active_at";
                 order?: "asc" | "desc";
             };

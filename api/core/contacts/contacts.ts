@@ -33,6 +33,7 @@ export interface ContactView {
   fields: Record<string, unknown>;
   tags: string[];
   points: number;
+  stage_id: number | null;
   do_not_contact: DncEntry[];
   created_at: string;
   updated_at: string;
@@ -41,7 +42,7 @@ export interface ContactView {
   first_source: Record<string, string> | null;
 }
 
-export const CONTACT_SELECT = `id, ${CORE_COLUMNS.join(', ')}, custom, points, created_at, updated_at, last_active_at, first_seen_at, first_source`;
+export const CONTACT_SELECT = `id, ${CORE_COLUMNS.join(', ')}, custom, points, stage_id, created_at, updated_at, last_active_at, first_seen_at, first_source`;
 
 function parseCustom(text: unknown): Record<string, unknown> {
   const obj = JSON.parse(String(text ?? '{}')) as Record<string, unknown>;
@@ -100,6 +101,7 @@ export async function hydrate(ctx: Ctx, rows: Row[]): Promise<ContactView[]> {
       fields: parseCustom(r.custom),
       tags: tags.get(id) ?? [],
       points: Number(r.points),
+      stage_id: r.stage_id === null || r.stage_id === undefined ? null : Number(r.stage_id),
       do_not_contact: dnc.get(id) ?? [],
       created_at: iso(Number(r.created_at))!,
       updated_at: iso(Number(r.updated_at))!,
@@ -190,6 +192,10 @@ export interface ListContactsInput {
   q?: string;
   tag?: string;
   company_id?: number;
+  segment_id?: number;
+  stage_id?: number;
+  points_min?: number;
+  points_max?: number;
   sort: ContactSort;
   order: 'asc' | 'desc';
 }
@@ -218,6 +224,22 @@ export async function listContactRows(ctx: Ctx, input: ListContactsInput): Promi
   if (input.company_id) {
     where.push('id IN (SELECT contact_id FROM company_contacts WHERE company_id = ?)');
     args.push(input.company_id);
+  }
+  if (input.segment_id) {
+    where.push('id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)');
+    args.push(input.segment_id);
+  }
+  if (input.stage_id) {
+    where.push('stage_id = ?');
+    args.push(input.stage_id);
+  }
+  if (input.points_min !== undefined) {
+    where.push('points >= ?');
+    args.push(input.points_min);
+  }
+  if (input.points_max !== undefined) {
+    where.push('points <= ?');
+    args.push(input.points_max);
   }
   const col = input.sort;
   const desc = input.order === 'desc';

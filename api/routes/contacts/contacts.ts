@@ -37,7 +37,7 @@ export const contactRoutes = new OpenAPIHono<AppEnv>()
       tags,
       security,
       summary: 'List contacts',
-      description: 'Cursor-paginated; search by email or name prefix, filter by tag or company, sort by created, updated or last active.',
+      description: 'Cursor-paginated; search by email or name prefix, filter by tag, company, segment, stage or points, sort by created, updated or last active.',
       request: { query: ContactListQuery },
       responses: { 200: json(page(Contact, 'ContactPage'), 'A page of contacts'), ...errors() },
     }),

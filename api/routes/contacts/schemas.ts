@@ -27,6 +27,7 @@ export const Contact = z
     fields: z.record(z.string(), z.unknown()),
     tags: z.array(z.string()),
     points: z.number().int(),
+    stage_id: z.number().int().nullable().openapi({ description: 'The lifecycle stage the contact is at (GET /api/v1/stages), or null' }),
     do_not_contact: z.array(DncEntry),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -49,6 +50,10 @@ export const ContactListQuery = PageQuery.extend({
   q: z.string().trim().min(1).max(100).optional().openapi({ description: 'Prefix of email, first name or last name' }),
   tag: z.string().trim().min(1).max(64).optional().openapi({ description: 'Only contacts with this tag' }),
   company_id: idNumber().optional().openapi({ description: 'Only contacts linked to this company' }),
+  segment_id: idNumber().optional().openapi({ description: 'Only members of this segment', type: 'integer' }),
+  stage_id: idNumber().optional().openapi({ description: 'Only contacts at this stage', type: 'integer' }),
+  points_min: z.coerce.number().int().min(-1_000_000_000).max(1_000_000_000).optional().openapi({ description: 'Only contacts with at least this many points' }),
+  points_max: z.coerce.number().int().min(-1_000_000_000).max(1_000_000_000).optional().openapi({ description: 'Only contacts with at most this many points' }),
   sort: z.enum(['created_at', 'updated_at', 'last_active_at']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),
 });
