@@ -12,6 +12,7 @@ import { Loading } from './ui/status';
 // Each view is its own chunk, fetched the first time it is shown.
 const Home = lazy(() => import('./views/home'));
 const Reports = lazy(() => import('./views/reports'));
+const Segments = lazy(() => import('./views/segments'));
 
 function NotFound() {
   return (
@@ -94,6 +95,8 @@ function App() {
           <Route path="/app" component={Home} />
           <Route path="/app/reports" component={Reports} />
           <Route path="/app/reports/:name" component={Reports} />
+          <Route path="/app/segments" component={Segments} />
+          <Route path="/app/segments/:id" component={Segments} />
           <Route default component={NotFound} />
         </Router>
       </ViewBoundary>

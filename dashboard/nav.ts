@@ -8,6 +8,7 @@ export interface NavItem {
 
 export const NAV: NavItem[] = [
   { href: '/app', label: 'Home' },
+  { href: '/app/segments', label: 'Segments' },
   { href: '/app/reports', label: 'Reports' },
 ];
 
