@@ -10,6 +10,7 @@ export const NAV: NavItem[] = [
   { href: '/app', label: 'Home' },
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/reports', label: 'Reports' },
+  { href: '/app/settings', label: 'Settings' },
 ];
 
 /** Whether a nav entry is the current section (Home only for /app itself). */

@@ -64,7 +64,13 @@ export function useSaver() {
       return undefined;
     }
   }, []);
-  const fieldError = (name: string): string | undefined => (s.state === 'error' ? s.fields[name] : undefined);
+  /** The server's message for a field (or for a part of it: "allowed_origins.1" is shown at allowed_origins). */
+  const fieldError = (name: string): string | undefined => {
+    if (s.state !== 'error') return undefined;
+    if (s.fields[name]) return s.fields[name];
+    const part = Object.keys(s.fields).find((f) => f.startsWith(`${name}.`));
+    return part ? `${part.slice(name.length + 1)}: ${s.fields[part]}` : undefined;
+  };
   const reset = useCallback(() => set({ state: 'idle' }), []);
   return { ...s, status: s, run, fieldError, reset, busy: s.state === 'saving' };
 }
@@ -113,7 +119,7 @@ export function SaveStatus({ status, shown = [] }: { status: SaveState; shown?: 
     );
   if (status.state === 'error') {
     // Field errors the form shows next to their fields are not repeated; the others are listed.
-    const rest = Object.entries(status.fields).filter(([f]) => !shown.includes(f));
+    const rest = Object.entries(status.fields).filter(([f]) => !shown.some((x) => f === x || f.startsWith(`${x}.`)));
     return (
       <div class="error" role="alert">
         <p>{status.message}</p>
