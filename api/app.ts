@@ -5,11 +5,14 @@ import type { Ctx } from './core/context';
 import { VERSION } from './version';
 import { onError, validationHook } from './routes/errors';
 import { notFoundOr405, refuseUnknownQuery } from './routes/contract';
-import { guardPublicEndpoints, perApiKey } from './routes/public';
-import { bodyLimit, cleanQuery, idempotency, jsonInput, kickAfterWrites, requireApiKey } from './routes/middleware';
+import { guardPublicEndpoints, perApiKey, perIpSignIn } from './routes/public';
+import { bodyLimit, cleanQuery, idempotency, jsonInput, kickAfterWrites, PUBLIC_AUTH_PATHS, requireApiKey, serverOrigin } from './routes/middleware';
 import type { AppEnv } from './routes/shared';
 import { MAX_TRACK_BODY } from './core/tracking/payload';
 import { apiKeyRoutes } from './routes/access/api-keys';
+import { authRoutes } from './routes/access/auth';
+import { userRoutes } from './routes/access/users';
+import { AppError } from './core/errors';
 import { contactBulkRoutes } from './routes/contacts/bulk';
 import { contactRoutes } from './routes/contacts/contacts';
 import { tagDncRoutes } from './routes/contacts/tags-dnc';
@@ -160,9 +163,22 @@ export function createApp(deps: AppDeps) {
   app.route('/', dealWebhookRoutes);
 
   app.use('/api/v1/*', bodyLimit(limitFor));
-  app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : requireApiKey(c, next)));
+  // The sign-in endpoints (no key, no session yet): the client's address for their lockouts and a
+  // per-address request limit; a browser's Origin, when it sends one, must be this server's
+  // (no signing in or resetting from another site's page).
+  const signInLimit = perIpSignIn(deps.ctx.config.PUBLIC_RATE_LIMIT);
+  const signIn: MiddlewareHandler<AppEnv> = async (c, next) => {
+    c.set('clientIp', clientIp(c));
+    const origin = c.req.header('origin');
+    if (c.req.method !== 'GET' && origin !== undefined && origin !== serverOrigin(c)) {
+      throw new AppError('CSRF_FAILED', `Refused: signing in must happen on this server's pages (Origin ${serverOrigin(c)}).`);
+    }
+    return signInLimit(c, next);
+  };
+  const open = (path: string) => path === '/api/v1/openapi.json' || PUBLIC_AUTH_PATHS.has(path);
+  app.use('/api/v1/*', async (c, next) => (open(c.req.path) ? (PUBLIC_AUTH_PATHS.has(c.req.path) ? signIn(c, next) : next()) : requireApiKey(c, next)));
   const keyLimit = perApiKey(deps.ctx.config.API_RATE_LIMIT);
-  app.use('/api/v1/*', async (c, next) => (c.req.path === '/api/v1/openapi.json' ? next() : keyLimit(c, next)));
+  app.use('/api/v1/*', async (c, next) => (open(c.req.path) ? next() : keyLimit(c, next)));
   app.use('/api/v1/*', idempotency);
   // The outbox page is for admins in a browser: Basic auth with an admin key, the key's request limit.
   app.use('/outbox/*', basicAdmin, keyLimit);
@@ -171,6 +187,8 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/*', refuseUnknownQuery(openApi));
 
   app.route('/', apiKeyRoutes);
+  app.route('/', authRoutes);
+  app.route('/', userRoutes);
   // Bulk routes first: /contacts/export.csv must not be taken for /contacts/{id}.
   app.route('/', contactBulkRoutes);
   app.route('/', contactRoutes);

@@ -75,7 +75,16 @@ export async function signIn(email: string, password: string): Promise<void> {
   signedIn((await res.json()) as SessionAnswer);
 }
 
-/** Accepts an invitation (or the first admin's setup link) and signs in. */
+/** The first admin's one-time link: creates that admin and signs in. */
+export async function setUpFirstAdmin(token: string, email: string, name: string, password: string): Promise<void> {
+  const res = await post('/api/v1/auth/setup', { token, email, name, password }).catch((e) => {
+    throw new Error(errorMessage(e));
+  });
+  if (!res.ok) throw await failure(res);
+  signedIn((await res.json()) as SessionAnswer);
+}
+
+/** Accepts an invitation and signs in. */
 export async function acceptInvitation(token: string, name: string, password: string): Promise<void> {
   const res = await post('/api/v1/auth/invitations/accept', { token, name, password }).catch((e) => {
     throw new Error(errorMessage(e));

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
-import { acceptInvitation, signIn } from './auth';
+import { acceptInvitation, setUpFirstAdmin, signIn } from './auth';
 
 function Page(props: { title: string; intro?: string; children: preact.ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -68,13 +68,20 @@ export function SignInPage({ problem }: { problem?: string }) {
   );
 }
 
-/** The first admin's one-time link (/app/setup?token=…) and invitations: choose a name and password. */
+/**
+ * The first admin's one-time link (/app/setup?token=…&first=1: also an email to sign in with) and
+ * invitations (/app/setup?token=…: the email is the invited one): choose a name and password.
+ */
 export function SetupPage() {
   const { query } = useLocation();
   const token = query.token ?? '';
+  const first = query.first === '1';
+  const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const { busy, error, submit } = useSubmit(() => acceptInvitation(token, name.trim(), password));
+  const { busy, error, submit } = useSubmit(() =>
+    first ? setUpFirstAdmin(token, email.trim(), name.trim(), password) : acceptInvitation(token, name.trim(), password),
+  );
   if (!token) {
     return (
       <Page title="Set up your account">
@@ -93,6 +100,12 @@ export function SetupPage() {
         {error && (
           <div id="setup-error" class="error" role="alert">
             <p>{error}</p>
+          </div>
+        )}
+        {first && (
+          <div class="field">
+            <label for="setup-email">Email</label>
+            <input id="setup-email" type="email" autocomplete="email" required maxLength={254} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
           </div>
         )}
         <div class="field">

@@ -46,12 +46,15 @@ describe('the OpenAPI document', () => {
       ids.add(op.operationId);
       if (!op.summary) problems.push(`${where}: no summary`);
       if (!op.tags?.length || !op.tags.every((x: string) => tags.get(x))) problems.push(`${where}: tag ${op.tags} not defined with a description`);
-      const api = path.startsWith('/api/v1/');
+      // The sign-in endpoints (/api/v1/auth/…) take no credentials; the session's own take its cookie.
+      const signIn = path.startsWith('/api/v1/auth/') && JSON.stringify(op.security) === '[]';
+      const api = path.startsWith('/api/v1/') && !signIn;
       // Pages an admin opens in a browser (the outbox) take the API key as a Basic auth password.
       const page = JSON.stringify(op.security) === JSON.stringify([{ basicAuth: [] }]);
-      if (api && JSON.stringify(op.security) !== JSON.stringify([{ bearerAuth: [] }])) problems.push(`${where}: not bearerAuth`);
+      const session = path.startsWith('/api/v1/auth/') && JSON.stringify(op.security) === JSON.stringify([{ sessionCookie: [] }]);
+      if (api && !session && JSON.stringify(op.security) !== JSON.stringify([{ bearerAuth: [] }, { sessionCookie: [] }])) problems.push(`${where}: not bearerAuth or sessionCookie`);
       if (!api && !page && JSON.stringify(op.security) !== '[]') problems.push(`${where}: public, but security is not []`);
-      if (!api && !page && op.tags[0] !== 'Public (no API key)') problems.push(`${where}: public, but tagged ${op.tags}`);
+      if (!api && !page && op.tags[0] !== (signIn ? 'Auth' : 'Public (no API key)')) problems.push(`${where}: public, but tagged ${op.tags}`);
       if (page && op.tags[0] === 'Public (no API key)') problems.push(`${where}: needs a key, but tagged public`);
     }
     expect(problems).toEqual([]);
@@ -64,7 +67,7 @@ describe('the OpenAPI document', () => {
     const deref = (r: any) => (r.$ref ? doc.components.responses[r.$ref.split('/').pop()] : r);
     const problems: string[] = [];
     for (const { path, method, op, where } of operations()) {
-      const api = path.startsWith('/api/v1/');
+      const api = path.startsWith('/api/v1/') && JSON.stringify(op.security) !== '[]';
       if (!op.responses['429']) problems.push(`${where}: no 429`);
       else if (!deref(op.responses['429']).headers?.['Retry-After']) problems.push(`${where}: 429 without Retry-After`);
       if (!op.responses['405'] || !deref(op.responses['405']).headers?.Allow) problems.push(`${where}: no 405 with Allow`);

@@ -238,11 +238,11 @@ async function reference(c: Client) {
   const reasons = new Map((await c.execute('SELECT id, reason FROM email_sends')).rows.map((r) => [String(r.id), String(r.reason)]));
   const visitors = new Map((await c.execute('SELECT id, country, device FROM visitors')).rows.map((r) => [Number(r.id), r]));
   const counts = new Map<string, number>();
-  const add = (metric: string, dim: string, at: number, site: unknown, key: string) => {
+  const add = (metric: string, dim: string, at: number, site: unknown, key: string, n = 1) => {
     // Rows of a daily dim sit at their UTC day's first hour.
     const hour = dim.endsWith(':day') ? Math.floor(at / (24 * HOUR)) * 24 : Math.floor(at / HOUR);
     const k = JSON.stringify([metric, dim, hour, site === null ? 0 : Number(site), key]);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    counts.set(k, (counts.get(k) ?? 0) + n);
   };
   const count = (e: Row, metric: string, dim: string, key: string) => add(metric, dim, Number(e.created_at), e.site_id, key);
   const opened = new Set<string>(); // sends opened (or clicked) by a person so far
@@ -286,12 +286,17 @@ async function reference(c: Client) {
     }
   }
   // Entries and bounces (visits of one view), by the visits below, at the hour each started.
+  // Entries, bounces and their page views also by each property of the visit, by hour and by day.
   const finish = () => {
+    const props = { entry_page: 'page', channel: 'channel', source: 'source', medium: 'medium', campaign: 'campaign', referrer: 'referrer', country: 'country', device: 'device' };
     for (const v of sessions) {
-      const metrics = v.pageviews === 1 ? ['entries', 'bounces'] : ['entries'];
-      for (const m of metrics) {
-        add(m, '', Number(v.started_at), v.site_id, '');
-        if (v.entry_page !== null) add(m, 'page', Number(v.started_at), v.site_id, String(v.entry_page)), add(m, 'page:day', Number(v.started_at), v.site_id, String(v.entry_page));
+      const metrics: [string, number][] = [['entries', 1], ['visit_pageviews', Number(v.pageviews)]];
+      if (v.pageviews === 1) metrics.push(['bounces', 1]);
+      for (const [m, n] of metrics) {
+        add(m, '', Number(v.started_at), v.site_id, '', n);
+        for (const [col, dim] of Object.entries(props)) {
+          if (v[col] !== null) add(m, dim, Number(v.started_at), v.site_id, String(v[col]), n), add(m, `${dim}:day`, Number(v.started_at), v.site_id, String(v[col]), n);
+        }
       }
     }
     return [...counts].map(([k, value]) => {
@@ -372,6 +377,21 @@ async function expectDistinctVisitors(t: TestApp) {
       Number((await t.client.execute({ sql: 'SELECT count(DISTINCT visitor_id) AS n FROM sessions WHERE started_at >= ? AND started_at < ?', args: [a, b] })).rows[0]!.n);
     expect(got.total.visitors).toBe(await distinct(p.from, p.to));
     for (const [i, b] of bs.entries()) expect(got.groups.find((g) => g.key === String(i))?.visitors ?? 0).toBe(await distinct(b.start, b.end));
+  }
+  // The breakdown (rollups, less repeat visits) = the visits grouped and counted directly.
+  const from = T0 + 2 * HOUR;
+  const to = T0 + 40 * HOUR;
+  for (const by of ['entry_page', 'channel', 'source', 'medium', 'campaign', 'referrer', 'country', 'device']) {
+    const got = await t.json('GET', `/api/v1/reports/traffic-breakdown?by=${by}&limit=1000&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`);
+    expect(got.status).toBe(200);
+    const want = await t.client.execute({
+      sql: `SELECT ${by} AS key, count(DISTINCT visitor_id) AS visitors, count(*) AS sessions, sum(pageviews) AS pageviews
+        FROM sessions WHERE started_at >= ? AND started_at < ? GROUP BY 1 ORDER BY sessions DESC, key`,
+      args: [from, to],
+    });
+    expect(got.body.rows.map((r: Row) => ({ key: r.key, visitors: r.visitors, sessions: r.sessions, pageviews: r.pageviews }))).toEqual(
+      want.rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), sessions: Number(r.sessions), pageviews: Number(r.pageviews) })),
+    );
   }
 }
 

@@ -8,7 +8,9 @@ import type { z } from 'zod';
 export const ERROR_CODES = [
   'BAD_REQUEST',
   'UNAUTHORIZED',
+  'INVALID_CREDENTIALS',
   'FORBIDDEN',
+  'CSRF_FAILED',
   'ORIGIN_NOT_ALLOWED',
   'INVALID_SIGNATURE',
   'FORM_REQUIRED',

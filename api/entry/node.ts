@@ -9,6 +9,8 @@ import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
+import { bootstrapFirstAdmin } from '../core/access/users';
+import { publicBase } from '../core/email/links';
 import { seedDemo } from '../core/demo';
 import { createIngestor } from '../core/tracking/ingest';
 import { VERSION } from '../version';
@@ -87,6 +89,13 @@ async function main() {
     console.log(
       `\n  No API key existed, so an admin key was created. Save it now; it will not be shown again:\n\n    ${generated}\n`,
     );
+  }
+  // While nobody can sign in to the dashboard: a one-time link for the first admin (each start
+  // prints a new one; only its hash is stored).
+  // The same base as every link Leadline sends: PUBLIC_URL, else this process's address.
+  const { link } = await bootstrapFirstAdmin({ ctx, input: { base: publicBase(config) } });
+  if (link) {
+    console.log(`\n  No dashboard user exists yet. Open this one-time link to create the first admin (valid 7 days):\n\n    ${link}\n`);
   }
   // Built here, not inside the app, so that the drain can flush it.
   const ingestor = createIngestor(ctx);

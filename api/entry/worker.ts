@@ -6,6 +6,7 @@ import { createCtx } from '../core/context';
 import { fetchTransport } from '../core/util/outbound';
 import { prepareDatabase } from '../db/open';
 import { bootstrapAdminKey } from '../core/access/api-keys';
+import { bootstrapFirstAdmin } from '../core/access/users';
 import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
 import { r2StorageFromEnv } from './storage-r2';
@@ -28,6 +29,10 @@ async function build(env: Bindings) {
   // one: ADMIN_API_KEY is the way in.
   const { missing } = await bootstrapAdminKey({ ctx, input: { generate: false } });
   if (missing) ctx.log.warn('No API key exists and ADMIN_API_KEY is not set: run `wrangler secret put ADMIN_API_KEY`.');
+  // No console to print on: the first admin's one-time link goes to the log (`wrangler tail`),
+  // one per isolate start while no user exists; each works once, until a first admin exists.
+  const { link } = await bootstrapFirstAdmin({ ctx, input: { base: config.PUBLIC_URL ?? 'https://<your worker>' } });
+  if (link) ctx.log.warn('No dashboard user exists yet: open this one-time link to create the first admin (valid 7 days).', { link });
   const app = createApp({
     ctx,
     public: {

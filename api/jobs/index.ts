@@ -4,6 +4,8 @@ import { runRetention } from '../core/tracking/retention';
 import { runWebhooks } from '../core/scoring/webhooks';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
+import { expireAuthRows } from '../core/access/users';
+import { expireThrottle } from '../core/access/throttle';
 import { runSendLoop } from '../core/email/loop';
 import { runBroadcasts } from '../core/email/broadcast-run';
 import { runCampaigns } from '../core/campaigns/run';
@@ -26,7 +28,15 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   emails: { everyMs: 2_000, run: async (ctx) => ({ broadcasts: await runBroadcasts(ctx), ...(await runSendLoop(ctx, { lanes: 2 })) }) },
   // Filters with relative dates ("last active within 7 days") drift as time passes.
   segments: { everyMs: 15 * 60_000, run: (ctx) => rebuildAll(ctx) },
-  retention: { everyMs: 3_600_000, run: async (ctx) => ({ ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) }) },
+  retention: {
+    everyMs: 3_600_000,
+    run: async (ctx) => {
+      // Ended sessions, used or expired sign-in links, and sign-in failures a day old (not counted in the result).
+      await expireAuthRows(ctx);
+      await expireThrottle(ctx);
+      return { ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) };
+    },
+  },
   // On demand only: recounts the reports' rollups and sessions from the whole event log. The
   // scheduler just finishes one that was cut short (a crash, a Worker's time limit), a bounded
   // slice per tick, since the reaction counts nothing until it is done.

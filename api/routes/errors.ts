@@ -9,7 +9,9 @@ import type { AppEnv } from './shared';
 export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  CSRF_FAILED: 403,
   ORIGIN_NOT_ALLOWED: 403,
   INVALID_SIGNATURE: 403,
   FORM_REQUIRED: 403,
@@ -46,7 +48,10 @@ export function errorBody(c: Context<AppEnv>, code: ErrorCode, message: string, 
 export function errorResponse(c: Context<AppEnv>, err: AppError) {
   // The body was not read: the connection cannot carry another request after this answer.
   if (err.code === 'PAYLOAD_TOO_LARGE') c.header('Connection', 'close');
-  return c.json(errorBody(c, err.code, err.message, err.details, err.extra), STATUS_OF[err.code]);
+  // A wait the error knows (sign-in lockouts) is told as Retry-After, not in the body.
+  const { retryAfter, ...extra } = err.extra ?? {};
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
+  return c.json(errorBody(c, err.code, err.message, err.details, err.extra ? extra : undefined), STATUS_OF[err.code]);
 }
 
 // OpenAPIHono defaultHook: schema failures become 422 naming the failing fields.

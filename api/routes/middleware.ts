@@ -1,11 +1,14 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
+import { can, scopesOf } from '../core/access/permissions';
+import { csrfTokenOf, sessionFromToken, SESSION_COOKIE } from '../core/access/sessions';
 import { authenticate, hasScope, type Scope } from '../core/access/api-keys';
-import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
+import { AppError, BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError } from '../core/errors';
 import type { AppEnv } from './shared';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { beginIdempotent, checkIdempotencyKey, finishIdempotent, keepsResponse } from '../core/access/idempotency';
-import { sha256Hex } from '../core/util/crypto';
+import { sha256Hex, timingSafeEqualHex } from '../core/util/crypto';
 import { kickReactions, reactionsScheduled } from '../core/spine/run';
 import { defer } from './defer';
 import { checkQuery, jsonTooDeep, MAX_JSON_DEPTH, readJsonInput } from '../core/util/text';
@@ -42,13 +45,67 @@ export function bodyLimit(limitFor: (path: string) => number): MiddlewareHandler
 }
 
 function neededScope(method: string, path: string): Scope {
-  if (path.startsWith('/api/v1/api-keys') || path.startsWith('/api/v1/jobs/')) return 'admin';
+  if (path.startsWith('/api/v1/api-keys') || path.startsWith('/api/v1/jobs/') || path.startsWith('/api/v1/users')) return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }
 
+/** The sign-in endpoints anyone may call (no key, no session): their own limits guard them. */
+export const PUBLIC_AUTH_PATHS: ReadonlySet<string> = new Set([
+  '/api/v1/auth/login',
+  '/api/v1/auth/password-reset',
+  '/api/v1/auth/password-reset/confirm',
+  '/api/v1/auth/invitations/accept',
+  '/api/v1/auth/setup',
+]);
+
+/** This server's origin, as browsers should name it: PUBLIC_URL's, else the one this request came to. */
+export function serverOrigin(c: Context<AppEnv>): string {
+  const pub = c.get('ctx').config.PUBLIC_URL;
+  return pub ? new URL(pub).origin : new URL(c.req.url).origin;
+}
+
+const isRead = (m: string) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS';
+
+/**
+ * Writes made with a session cookie: the browser's Origin must be this server's (a page
+ * elsewhere can make the browser send the cookie, never with our Origin), and X-CSRF-Token
+ * must be the session's token (which only our own pages can read). Bearer requests need
+ * neither: no browser adds an Authorization header on its own.
+ */
+async function checkCsrf(c: Context<AppEnv>, sessionToken: string): Promise<void> {
+  if (c.req.header('origin') !== serverOrigin(c)) {
+    throw new AppError('CSRF_FAILED', `Refused: a write with a session must come from this server's pages (Origin ${serverOrigin(c)}).`);
+  }
+  const sent = c.req.header('x-csrf-token') ?? '';
+  if (!timingSafeEqualHex(sent, await csrfTokenOf(sessionToken))) {
+    throw new AppError('CSRF_FAILED', 'Refused: a write with a session needs the X-CSRF-Token header with the token /api/v1/auth/me answers.');
+  }
+}
+
+/**
+ * A request without Authorization but with a session cookie is that user's: its CSRF proof on
+ * writes, then the role's permission for this method and path (core/access/permissions.ts).
+ * Code that reads the caller's key (rate limits, Idempotency-Key slots, send reasons) sees the
+ * user as a key with a negative id (minus the user id) and the scopes the role amounts to.
+ */
+async function sessionAuth(c: Context<AppEnv>, next: Next, token: string) {
+  const session = await sessionFromToken(c.get('ctx'), token);
+  if (!session) throw new UnauthorizedError('Your session has ended or is not valid: sign in again.');
+  if (!isRead(c.req.method)) await checkCsrf(c, token);
+  const decision = can(session.user.role, c.req.method, c.req.path);
+  if (!decision.allowed) throw new ForbiddenError(decision.message);
+  c.set('session', { id: session.id, user: session.user });
+  c.set('apiKey', { id: -session.user.id, scopes: scopesOf(session.user.role) });
+  return next();
+}
+
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const header = c.req.header('authorization');
+  if (header === undefined) {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) return sessionAuth(c, next, token);
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!match) throw new UnauthorizedError();
   const key = await authenticate({ ctx: c.get('ctx'), input: { secret: match[1]! } });
   if (!key) throw new UnauthorizedError('The API key is not valid or has been revoked.');
@@ -126,8 +183,11 @@ export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('idempotency-key');
   const m = c.req.method;
-  if (header === undefined || m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return next();
+  // Sign-in endpoints have no caller to keep a slot for.
+  if (header === undefined || m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || !c.get('apiKey')) return next();
   const ctx = c.get('ctx');
+  // Per caller: an API key's id, or for a session minus the user's id (sessionAuth), so a
+  // user's keys are theirs across sessions and never collide with a key's.
   const slot = { apiKeyId: c.get('apiKey').id, key: checkIdempotencyKey(header) };
   const url = new URL(c.req.url);
   const head = new TextEncoder().encode(`${m} ${url.pathname}${url.search}\n`);

@@ -53,6 +53,16 @@ export const TAGS = [
     description:
       'GET /api/v1/reports/{name}: a table `{columns, rows, totals}` (or CSV with `Accept: text/csv`) over a period (`from`, `to`) in a time zone (`tz`), read from hourly rollups, visits and stage entries that spine reactions keep current (the reports-rebuild job recounts them from the event log).',
   },
+  {
+    name: 'Auth',
+    description:
+      'Signing in to the dashboard: email and password, invitations, password resets, the first admin’s setup link, and the session (an HttpOnly `ll_session` cookie; writes made with it need `X-CSRF-Token` and this server’s Origin). Sign-in endpoints need no credentials; failures lock an account or address out with growing waits (429, Retry-After).',
+  },
+  {
+    name: 'Users',
+    description:
+      'The people who sign in to the dashboard, with a role each: viewer (reads), sales (also contacts, companies, deals, sales feedback), marketer (everything but users, API keys, jobs, CRM integrations), admin. Admins only.',
+  },
   { name: 'API keys', description: 'Keys for this API (admin scope). Secrets are shown once and stored hashed.' },
   { name: 'Jobs', description: 'Run a scheduled job now (admin scope).' },
   {
@@ -80,6 +90,13 @@ export function registerDocumentParts(app: OpenAPIHono<AppEnv>) {
     type: 'http',
     scheme: 'bearer',
     description: 'An API key: `Authorization: Bearer ll_…`. Scopes read < write < admin: GET needs read, writes need write, API keys and jobs need admin.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'll_session',
+    description:
+      "The dashboard's session (POST /api/v1/auth/login). The user's role decides what it may do; writes also need `X-CSRF-Token` (from the sign-in answer or GET /api/v1/auth/me) and an Origin header naming this server.",
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
     type: 'http',
@@ -204,10 +221,11 @@ export function finishDocument<T extends object>(generated: T): T {
   const requestRoots: unknown[] = [];
   const responseRoots: unknown[] = [];
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
-    const api = path.startsWith('/api/v1/');
     for (const method of METHODS) {
       const op = item[method];
       if (!isObj(op)) continue;
+      // The sign-in endpoints (security: none) have no caller's limits or Idempotency-Key slots.
+      const api = path.startsWith('/api/v1/') && !(Array.isArray(op.security) && op.security.length === 0);
       const write = WRITES.has(method);
       if (api && write) op.parameters = [...(op.parameters ?? []), refTo('parameters', 'Idempotency-Key')];
       for (const [status, res] of Object.entries<Json>(op.responses ?? {})) {

@@ -60,6 +60,13 @@ export function perApiKey(perMinute: number): MiddlewareHandler<AppEnv> {
   });
 }
 
+/**
+ * The sign-in endpoints' per-address request limit (a twentieth of the public one per minute),
+ * beside their lockouts in the database (core/access/throttle.ts): a flood is answered 429
+ * before any password is hashed.
+ */
+export const perIpSignIn = (perMinute: number): MiddlewareHandler<AppEnv> => perIp(Math.max(5, Math.ceil(perMinute / 20)), 'POST');
+
 /** Mounts CORS and the per-IP limits on the public endpoints of `app`. */
 export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number) {
   // Preflights (JSON senders) go through Hono's cors middleware. The simple requests the

@@ -1,10 +1,20 @@
 import { z } from '@hono/zod-openapi';
 import type { Ctx } from '../core/context';
 import type { AuthenticatedKey } from '../core/access/api-keys';
+import type { SessionUser } from '../core/access/sessions';
 import { ERROR_CODES } from '../core/errors';
 
 export type AppEnv = {
-  Variables: { ctx: Ctx; apiKey: AuthenticatedKey; requestId: string; clientIp: string | null; rateLimit?: { limit: number; remaining: number; resetTime?: Date } };
+  Variables: {
+    ctx: Ctx;
+    /** The caller: an API key, or a signed-in user as a key with id = minus the user id (routes/middleware.ts). */
+    apiKey: AuthenticatedKey;
+    /** Set when the caller is a signed-in user (session cookie). */
+    session?: { id: number; user: SessionUser };
+    requestId: string;
+    clientIp: string | null;
+    rateLimit?: { limit: number; remaining: number; resetTime?: Date };
+  };
 };
 
 export const ErrorSchema = z
@@ -122,4 +132,5 @@ export const page = <T extends z.ZodType>(item: T, name: string) =>
 
 export const DeletedSchema = z.object({ id: z.number().int(), deleted: z.literal(true) }).openapi('Deleted');
 
-export const security = [{ bearerAuth: [] }];
+/** Private API operations: an API key, or the dashboard's session cookie (with a role's permissions). */
+export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];

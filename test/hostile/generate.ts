@@ -188,14 +188,16 @@ export class Generator {
 
   private auth(method: string, path: string): { headers: Record<string, string>; expect?: number[]; kind: string } {
     const r = this.r;
-    const needed = path.startsWith('/api/v1/api-keys') ? 'admin' : method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+    // The sign-in endpoints take no key: whatever Authorization says, the body decides.
+    const signIn = path.startsWith('/api/v1/auth/') && path !== '/api/v1/auth/me' && path !== '/api/v1/auth/logout';
+    const needed = /^\/api\/v1\/(api-keys|users|jobs)/.test(path) ? 'admin' : method === 'GET' || method === 'HEAD' ? 'read' : 'write';
     const rank = { read: 0, write: 1, admin: 2 } as const;
     const scoped = (scope: keyof Keys) => ({
       headers: { authorization: `Bearer ${this.keys[scope]}` },
       expect: rank[scope] < rank[needed] ? [403] : undefined,
       kind: `key:${scope}`,
     });
-    return r.weighted<() => { headers: Record<string, string>; expect?: number[]; kind: string }>([
+    const pick = r.weighted<() => { headers: Record<string, string>; expect?: number[]; kind: string }>([
       [55, () => scoped('admin')],
       [8, () => scoped('write')],
       [8, () => scoped('read')],
@@ -211,7 +213,10 @@ export class Generator {
         }),
       ],
       [2, () => ({ headers: { authorization: `Bearer ${this.keys.admin}`, cookie: `sid=${big(4000, 'c')}`, 'x-forwarded-for': '127.0.0.1, ::1, evil' }, kind: 'key:admin+junk-headers' })],
+      // A session cookie that is no session: refused like a bad key.
+      [2, () => ({ headers: { cookie: `ll_session=${r.pick(['x', big(43, 'A'), big(5000, 's'), '%00', ''])}` }, expect: [401], kind: 'session:garbage' })],
     ])();
+    return signIn ? { ...pick, expect: undefined } : pick;
   }
 
   private realId(collection: string): string {

@@ -59,12 +59,25 @@ export const VISITOR_DATA: { table: string; column: string }[] = [
   { table: 'sessions', column: 'visitor_id' },
 ];
 
+/**
+ * Columns named like contact data that are not: users.email is a dashboard user's own sign-in
+ * address (users are staff, not contacts; erasing a contact with the same address must not
+ * remove the user).
+ */
+export const NOT_CONTACT_COLUMNS: Record<string, string> = {
+  'users.email': "a dashboard user's sign-in address; users are not contacts",
+};
+
 /** Every other table, with why erasure need not visit it. */
 export const OTHER_TABLES: Record<string, string> = {
   contacts: 'the contact row itself: erased last, after every row that points to it',
   _migrations: 'which schema migrations have been applied',
   sqlite_sequence: "SQLite's AUTOINCREMENT counters",
   api_keys: 'API credentials (hashed) and their names; no contact data',
+  users: "dashboard users (staff, not contacts): their own sign-in address, name, role and password hash; removed with DELETE /users/{id}",
+  user_sessions: 'dashboard sessions (token hashes) of users, not contacts; ended rows are deleted by the retention job',
+  user_tokens: 'hashes of single-use invitation, password-reset and setup links of users, not contacts; deleted a day after use or expiry',
+  auth_throttle: 'sign-in failure counts per account and client address, keyed by SHA-256 only; forgotten after a quiet day',
   app_state: 'installation-wide markers (demo seeded, segment watermark); no contact data',
   assets: 'uploaded files and their settings; downloads are events',
   email_categories: 'subscription categories; who left one is contact_subscriptions',

@@ -1,6 +1,6 @@
 import type { Row } from '@libsql/client';
 import type { Ctx } from '../context';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { iso } from '../util/time';
 import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { compileSources } from './render';
@@ -80,6 +80,18 @@ export const emailView = (e: EmailRecord): EmailView => ({
   updated_at: iso(e.updatedAt)!,
 });
 
+/** SQL: the email (column `id`) is not one of Leadline's own sign-in messages (ids in app_state 'system_emails'). */
+const NOT_SYSTEM = "id NOT IN (SELECT j.value FROM app_state s, json_each(s.value) j WHERE s.key = 'system_emails')";
+
+/**
+ * Invitations and password resets carry sign-in links: whoever could edit their template could
+ * send the link elsewhere (an image URL), so nobody edits or deletes them through the API.
+ */
+async function refuseSystemEmail(ctx: Ctx, id: number): Promise<void> {
+  const r = await ctx.client.execute({ sql: `SELECT ${NOT_SYSTEM.replace('id NOT IN', '? IN')} AS system`, args: [id] });
+  if (Number(r.rows[0]?.system)) throw new ForbiddenError("This is one of Leadline's own sign-in messages (invitation, password reset); it cannot be changed or deleted.");
+}
+
 export async function loadEmail(ctx: Ctx, id: number): Promise<EmailRecord> {
   const r = await ctx.client.execute({ sql: 'SELECT * FROM emails WHERE id = ?', args: [id] });
   if (!r.rows[0]) throw new NotFoundError('Email');
@@ -152,7 +164,8 @@ export async function getEmail({ ctx, input }: { ctx: Ctx; input: { id: number }
 
 export async function listEmails({ ctx, input }: { ctx: Ctx; input: PageInput & { kind?: EmailKind } }): Promise<Page<EmailView>> {
   const a = after(input.cursor, null, 'id', true);
-  const where = [a.sql];
+  // Leadline's own sign-in messages (core/access/auth-emails.ts) are not the marketers' to list.
+  const where = [a.sql, NOT_SYSTEM];
   const args: (string | number)[] = [...a.args];
   if (input.kind) where.push('kind = ?'), args.push(input.kind);
   const r = await ctx.client.execute({ sql: `SELECT * FROM emails WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, args: [...args, input.limit + 1] });
@@ -161,6 +174,7 @@ export async function listEmails({ ctx, input }: { ctx: Ctx; input: PageInput & 
 
 export async function updateEmail({ ctx, input }: { ctx: Ctx; input: { id: number; patch: EmailPatch } }): Promise<EmailView> {
   const cur = await loadEmail(ctx, input.id);
+  await refuseSystemEmail(ctx, input.id);
   const p = input.patch;
   const pick = <T>(given: T | undefined, current: T) => (given === undefined ? current : given);
   const kind = pick(p.kind, cur.kind);
@@ -192,6 +206,7 @@ export async function updateEmail({ ctx, input }: { ctx: Ctx; input: { id: numbe
 
 /** Refused while sends of it are still to go out; sends already made keep their rows (history and reports). */
 export async function deleteEmail({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
+  await refuseSystemEmail(ctx, input.id);
   const busy = await ctx.client.execute({
     sql: `SELECT (SELECT count(*) FROM email_sends WHERE email_id = ? AND status IN ('pending', 'sending')) AS sends,
       (SELECT count(*) FROM email_broadcasts WHERE email_id = ? AND status IN ('draft', 'scheduled', 'sending')) AS broadcasts`,

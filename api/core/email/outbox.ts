@@ -73,10 +73,17 @@ const summary = (r: Row): OutboxSummary => ({
   created_at: iso(Number(r.created_at))!,
 });
 
-/** Newest first; `to` narrows to one recipient. */
-export async function listOutbox({ ctx, input }: { ctx: Ctx; input: PageInput & { to?: string } }): Promise<Page<OutboxSummary>> {
+/**
+ * Sign-in messages (invitations, password resets: sends with a reason starting "auth:") carry
+ * links that sign someone in; only admins see them here.
+ */
+const NOT_SIGN_IN = "NOT EXISTS (SELECT 1 FROM email_sends x WHERE x.id = send_id AND x.reason LIKE 'auth:%')";
+
+/** Newest first; `to` narrows to one recipient. Sign-in messages only with `signIn` (admins). */
+export async function listOutbox({ ctx, input }: { ctx: Ctx; input: PageInput & { to?: string; signIn?: boolean } }): Promise<Page<OutboxSummary>> {
   const a = after(input.cursor, null, 'id', true);
   const where = [a.sql];
+  if (!input.signIn) where.push(NOT_SIGN_IN);
   const args: (string | number)[] = [...a.args];
   if (input.to) where.push('to_email = ?'), args.push(input.to.trim().toLowerCase());
   const r = await ctx.client.execute({
@@ -86,9 +93,9 @@ export async function listOutbox({ ctx, input }: { ctx: Ctx; input: PageInput & 
   return toPage(r.rows, input.limit, (x) => [null, Number(x.id)], summary);
 }
 
-export async function getOutboxMessage({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<OutboxMessage> {
+export async function getOutboxMessage({ ctx, input }: { ctx: Ctx; input: { id: number; signIn?: boolean } }): Promise<OutboxMessage> {
   const r = await ctx.client.execute({
-    sql: 'SELECT o.*, s.email_id FROM email_outbox o LEFT JOIN email_sends s ON s.id = o.send_id WHERE o.id = ?',
+    sql: `SELECT o.*, s.email_id FROM email_outbox o LEFT JOIN email_sends s ON s.id = o.send_id WHERE o.id = ?${input.signIn ? '' : " AND (s.reason IS NULL OR s.reason NOT LIKE 'auth:%')"}`,
     args: [input.id],
   });
   const row = r.rows[0];

@@ -11,7 +11,8 @@ import { publicBase } from './links';
  * tags are found by a scanner that knows quoted attribute values (a `>` inside one does not end
  * the tag), and within a tag only the value of the attribute named href changes, in the quotes it
  * had. Left alone: mailto:, tel:, #anchors, relative and other-scheme links, this server's own
- * links (/u/ unsubscribe and preferences, /o/, /c/: already tracked or not ours to count), and
+ * links (/u/ unsubscribe and preferences, /o/, /c/: already tracked or not ours to count; /app/:
+ * the dashboard's sign-in links), and
  * URLs longer than MAX_URL (the token must stay a link a mail client keeps whole).
  * Tokens carry only the send, the link's index and its URL, so the same send gives the same bytes.
  * The plain-text part is not rewritten: clicks from it are not counted.
@@ -44,7 +45,8 @@ export function trackable(url: string, base: string): boolean {
   const lower = url.toLowerCase();
   if (lower.startsWith(own)) {
     const rest = lower.slice(own.length);
-    if (rest.startsWith('u/') || rest.startsWith('o/') || rest.startsWith('c/')) return false;
+    // app/: the dashboard's sign-in links (invitations, password resets) go straight to it.
+    if (rest.startsWith('u/') || rest.startsWith('o/') || rest.startsWith('c/') || rest.startsWith('app/')) return false;
   }
   return true;
 }

@@ -236,5 +236,19 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `stage_entries_stage_first_touch_idx` ON `stage_entries` (`stage_id`,`first_touch_at`);",
       "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`,`accepted_at`,`rejected_at`);"
     ]
+  },
+  {
+    "tag": "0014_users",
+    "statements": [
+      "CREATE TABLE `auth_throttle` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`failures` integer NOT NULL,\n\t`last_failure_at` integer NOT NULL,\n\t`locked_until` integer NOT NULL\n);",
+      "CREATE TABLE `user_sessions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`user_id` integer NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`revoked_at` integer\n);",
+      "CREATE UNIQUE INDEX `user_sessions_token_hash_unique` ON `user_sessions` (`token_hash`);",
+      "CREATE INDEX `user_sessions_user_idx` ON `user_sessions` (`user_id`);",
+      "CREATE TABLE `user_tokens` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`purpose` text NOT NULL,\n\t`user_id` integer,\n\t`token_hash` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`used_at` integer\n);",
+      "CREATE UNIQUE INDEX `user_tokens_hash_uq` ON `user_tokens` (`token_hash`);",
+      "CREATE INDEX `user_tokens_user_idx` ON `user_tokens` (`user_id`,`purpose`) WHERE used_at IS NULL;",
+      "CREATE TABLE `users` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`email` text NOT NULL,\n\t`name` text NOT NULL,\n\t`role` text NOT NULL,\n\t`password_hash` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\t`last_login_at` integer\n);",
+      "CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);"
+    ]
   }
 ];

@@ -8,3 +8,4 @@ export * from './email';
 export * from './email-tracking';
 export * from './campaigns';
 export * from './reports';
+export * from './users';

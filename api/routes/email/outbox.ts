@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { authenticate, hasScope } from '../../core/access/api-keys';
 import { ForbiddenError, UnauthorizedError } from '../../core/errors';
 import { getOutboxMessage, listOutbox, type OutboxMessage } from '../../core/email/outbox';
@@ -8,6 +8,9 @@ import { withoutPixel } from '../../core/email/track-links';
 import { Email, ErrorSchema, errors, IdParam, json, page, PageQuery, security, Timestamp, type AppEnv } from '../shared';
 
 const tags = ['Outbox'];
+
+// Sign-in messages (invitations, password resets) are listed for admins only: an admin key, or a signed-in admin.
+const isAdmin = (c: Context<AppEnv>) => hasScope(c.get('apiKey').scopes, 'admin');
 
 const OutboxSummary = z
   .object({
@@ -94,7 +97,7 @@ export const outboxApiRoutes = new OpenAPIHono<AppEnv>()
       request: { query: PageQuery.extend({ to: z.string().trim().min(1).max(254).optional().openapi({ description: 'Recipient address' }) }) },
       responses: { 200: json(page(OutboxSummary, 'OutboxPage'), 'A page of messages'), ...errors() },
     }),
-    async (c) => c.json(await listOutbox({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
+    async (c) => c.json(await listOutbox({ ctx: c.get('ctx'), input: { ...c.req.valid('query'), signIn: isAdmin(c) } }), 200),
   )
   .openapi(
     createRoute({
@@ -108,7 +111,7 @@ export const outboxApiRoutes = new OpenAPIHono<AppEnv>()
       request: { params: IdParam },
       responses: { 200: json(OutboxMessageSchema, 'The message'), ...errors(404) },
     }),
-    async (c) => c.json(await getOutboxMessage({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+    async (c) => c.json(await getOutboxMessage({ ctx: c.get('ctx'), input: { ...c.req.valid('param'), signIn: isAdmin(c) } }), 200),
   );
 
 /** GET /outbox/{id}: the message in a browser, for admins (basicAdmin runs before it). */
@@ -138,7 +141,7 @@ export const outboxPageRoutes = new OpenAPIHono<AppEnv>().openapi(
     },
   }),
   async (c) => {
-    const m = await getOutboxMessage({ ctx: c.get('ctx'), input: c.req.valid('param') });
+    const m = await getOutboxMessage({ ctx: c.get('ctx'), input: { ...c.req.valid('param'), signIn: true } });
     return c.html(pageHtml(m), 200, {
       'Content-Security-Policy': CSP,
       'X-Content-Type-Options': 'nosniff',

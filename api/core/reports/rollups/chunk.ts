@@ -3,7 +3,7 @@ import type { Ctx } from '../../context';
 import { EVENT } from '../../spine/event-types';
 import { eventProps, type SpineEvent } from '../../spine/types';
 import { classifyVisit, pagePath } from './classify';
-import { campaignOfReason, DAILY, factsOf, idKey, METRIC, PAGE } from './metrics';
+import { campaignOfReason, DAILY, factsOf, idKey, METRIC, VISIT_DIMS } from './metrics';
 import { DAY, HOUR } from '../query';
 
 /** Visits end after 30 minutes without a page view. */
@@ -35,9 +35,14 @@ const COND = `CASE j.value ->> 4
 
 /** The rollup hour of a time: its UTC hour, or its UTC day's first hour for a daily dim. */
 const hourOf = (time: string, dim: string) => `CASE WHEN substr(${dim}, -${DAILY.length}) = '${DAILY}' THEN ${time} / ${DAY} * 24 ELSE ${time} / ${HOUR} END`;
-// Entries and bounces go to the total, the entry page's hour and its day.
-const DIMS = `(SELECT '' AS dim UNION ALL SELECT '${PAGE}' UNION ALL SELECT '${PAGE}${DAILY}')`;
-const pageKey = `CASE d.dim WHEN '' THEN '' ELSE s.entry_page END`;
+// A session's entries, bounces and page views go to the total and to each of its properties
+// (VISIT_DIMS: the session column, and the dim by hour and by day); a property it lacks, to none.
+const DIMS = `(SELECT '' AS dim, '' AS col${Object.entries(VISIT_DIMS)
+  .flatMap(([col, dim]) => [dim, dim + DAILY].map((d) => ` UNION ALL SELECT '${d}', '${col}'`))
+  .join('')})`;
+const visitKey = `CASE d.col WHEN '' THEN ''${Object.keys(VISIT_DIMS)
+  .map((col) => ` WHEN '${col}' THEN s.${col}`)
+  .join('')} END`;
 
 /** The start of session `s`'s previous session of its visitor, by start then id (NULL: none). */
 const PREV_AT = (visitor: string, at: string, id: string) =>
@@ -123,9 +128,9 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
       // The sessions this batch started (their ids, their entry views' ids, are in the range): entries.
       {
         sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT '${METRIC.entries}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${pageKey}, count(*)
+          SELECT '${METRIC.entries}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, count(*)
           FROM sessions s CROSS JOIN ${DIMS} d
-          WHERE s.id > ${range.after} AND s.id <= ? AND (d.dim = '' OR s.entry_page IS NOT NULL)
+          WHERE s.id > ${range.after} AND s.id <= ? AND ${visitKey} IS NOT NULL
           GROUP BY 1, 2, 3, 4, 5
           ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
         args: [range.last],
@@ -134,9 +139,18 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
       // one that had one and gets more is not any longer.
       {
         sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT '${METRIC.bounces}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${pageKey}, sum((s.pageviews + x.n = 1) - (s.pageviews = 1))
+          SELECT '${METRIC.bounces}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, sum((s.pageviews + x.n = 1) - (s.pageviews = 1))
           FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
-          WHERE (s.pageviews + x.n = 1) <> (s.pageviews = 1) AND (d.dim = '' OR s.entry_page IS NOT NULL)
+          WHERE (s.pageviews + x.n = 1) <> (s.pageviews = 1) AND ${visitKey} IS NOT NULL
+          GROUP BY 1, 2, 3, 4, 5
+          ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
+        args: [json, range.last],
+      },
+      {
+        sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
+          SELECT '${METRIC.visitPageviews}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, sum(x.n)
+          FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
+          WHERE ${visitKey} IS NOT NULL
           GROUP BY 1, 2, 3, 4, 5
           ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
         args: [json, range.last],

@@ -11,6 +11,9 @@ import { pagePath } from './classify';
  *   entries             '' | page  '' | entry path        session, at the hour it started
  *   bounces             '' | page  '' | entry path        session of one page view, at the hour it started
  *                                                        (+1 when it starts with one, -1 when a second comes)
+ *   visit_pageviews     '' | page  '' | entry path        a session's page views, at the hour it started
+ *   entries, bounces,   a visit dim  its value             the same, by one property of the session (VISIT_DIMS:
+ *   visit_pageviews                                      channel, source, …); a session without it adds to none
  *   events              '' | name  '' | event name        custom event
  *   form_views          form       form id                form_view
  *   form_starts         form       form id                form_start
@@ -27,7 +30,7 @@ import { pagePath } from './classify';
  *                                                        (the send row's human_opened_at / human_clicked_at
  *                                                        says which event that is)
  *
- * The page dim is kept per UTC day too (dim `page:day`, hour = the day's first hour): a long
+ * The page dim and the visit dims are kept per UTC day too (dim `page:day`, hour = the day's first hour): a long
  * period reads its whole UTC days from those rows and only its edges from the hourly ones, so a
  * site with many pages costs a report a row per page and day, not per page and hour.
  * The campaign dim counts the email events of sends whose reason is `campaign:<id>:…`.
@@ -38,6 +41,7 @@ export const METRIC = {
   pageviews: 'pageviews',
   entries: 'entries',
   bounces: 'bounces',
+  visitPageviews: 'visit_pageviews',
   events: 'events',
   formViews: 'form_views',
   formStarts: 'form_starts',
@@ -90,6 +94,22 @@ const MAX_KEY = 200;
 /** The suffix of a dim kept per UTC day (see above). */
 export const DAILY = ':day';
 export const PAGE = 'page';
+
+/**
+ * The properties of a visit the traffic breakdown groups by, each a sessions column, and the
+ * rollup dim its visits are counted under (the entry page's is the page dim).
+ */
+export const VISIT_DIMS = {
+  entry_page: PAGE,
+  channel: 'channel',
+  source: 'source',
+  medium: 'medium',
+  campaign: 'campaign',
+  referrer: 'referrer',
+  country: 'country',
+  device: 'device',
+} as const;
+export type VisitDim = keyof typeof VISIT_DIMS;
 
 /** A positive whole number given as a number or a string of digits, as text; else null. */
 export function idKey(v: unknown): string | null {
