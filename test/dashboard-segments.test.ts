@@ -104,7 +104,7 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     // The live count is the API's for the same filter.
     await page.waitForFunction(() => document.querySelector('.live-count .count')?.getAttribute('data-count') === '1', null, { timeout: 15_000 });
     expect(await liveCount(page)).toBe(preview.body.count);
-    expect(JSON.parse(await page.locator('.json code').innerText())).toEqual(expected);
+    expect(JSON.parse((await page.locator('.json code').textContent())!)).toEqual(expected);
     expect(await axe(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Create segment' }).click();
@@ -156,7 +156,7 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     // Every condition is there to edit: seven in the first group, seven more around it.
     expect(await page.locator('.builder .cond').count()).toBe(14);
     expect(await page.locator('.builder .not-box').count()).toBe(3);
-    expect(JSON.parse(await page.locator('.json code').innerText())).toEqual(before);
+    expect(JSON.parse((await page.locator('.json code').textContent())!)).toEqual(before);
     expect(await page.getByText('No unsaved changes.').count()).toBe(1);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: /^Saved\./ }).waitFor({ timeout: 15_000 });

@@ -36,6 +36,7 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     await w.page.setViewportSize({ width: 1280, height: 900 });
     // The sections listed are the ones that exist: each link leads to its own heading.
     await w.page.goto(`${env.url}/app/settings`);
+    await w.page.locator('main .report-list a').first().waitFor();
     const links = await w.page.locator('main a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).pathname));
     expect(links.sort()).toEqual(SECTIONS.slice(1).map(([p]) => p).sort());
   }, 180_000);
@@ -87,7 +88,7 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     await page.goto(`${env.url}/app/settings/api-keys`);
     await settled(page);
     await page.getByLabel('Name', { exact: true }).fill('CRM sync');
-    await page.getByLabel(/^write/).check();
+    await page.getByRole('checkbox', { name: /^write/ }).check();
     await page.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByRole('region', { name: 'New API key' });
     await shown.waitFor({ timeout: 15_000 });
@@ -134,7 +135,7 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     await page.goto(`${env.url}/app/settings/api-keys`);
     await settled(page);
     await page.getByLabel('Name', { exact: true }).fill('No scopes');
-    await page.getByLabel(/^read/).uncheck();
+    await page.getByRole('checkbox', { name: /GET requests/ }).uncheck();
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.locator('#key-scopes-error').waitFor({ timeout: 15_000 });
     expect(w.errors).toEqual([]);

@@ -197,7 +197,7 @@ function Labelled({ node, part, label, children }: { node: Node; part: string; l
 function LeafView({ node, ctx }: { node: Leaf; ctx: Ctx; root?: boolean }) {
   const set = (f: (n: Leaf) => Leaf) => ctx.change(node.id, (n) => f(n as Leaf));
   return (
-    <div class="cond" role="group" aria-label="Condition">
+    <div class="cond">
       <div class="cond-row">
         <Labelled node={node} part="kind" label="Condition">
           <select

@@ -145,10 +145,10 @@ export default function StagesSettings() {
                       </p>
                     </div>
                     <div class="actions">
-                      <button type="button" class="secondary small" disabled={i === 0 || act.busy} onClick={() => move(i, -1)} aria-label={`Move ${s.name} up`}>
+                      <button type="button" class="secondary small" disabled={i === 0 || act.busy} onClick={() => move(i, -1)} aria-label={`Move up ${s.name}`}>
                         Move up
                       </button>
-                      <button type="button" class="secondary small" disabled={i === shown.length - 1 || act.busy} onClick={() => move(i, 1)} aria-label={`Move ${s.name} down`}>
+                      <button type="button" class="secondary small" disabled={i === shown.length - 1 || act.busy} onClick={() => move(i, 1)} aria-label={`Move down ${s.name}`}>
                         Move down
                       </button>
                       <button type="button" class="secondary small" onClick={() => setEditing(s.id)} aria-label={`Edit ${s.name}`}>
