@@ -1,6 +1,7 @@
-// The Settings sections and the navigation between them. Only sections whose API exists are
-// listed: "Users and roles" waits for /api/v1/users (the sign-in work) and "Webhooks" for its
-// issue; each is added here, with its route in main.tsx, when its API lands.
+// The Settings sections and the navigation between them. Only sections with a view are listed
+// (no dead links): "Users and roles" (its API, /api/v1/users, arrived with sign-in; its view is
+// next) and "Webhooks" (its issue is later) are added here, with their routes in main.tsx, when
+// their views are built.
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
