@@ -16,6 +16,13 @@ const Reports = lazy(() => import('./views/reports'));
 const Contacts = lazy(() => import('./views/contacts'));
 const ContactsImport = lazy(() => import('./views/contacts-import'));
 const ContactPage = lazy(() => import('./views/contact'));
+const Segments = lazy(() => import('./views/segments'));
+const Settings = lazy(() => import('./views/settings'));
+const SitesSettings = lazy(() => import('./views/settings-sites'));
+const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
+const StagesSettings = lazy(() => import('./views/settings-stages'));
+const PointsSettings = lazy(() => import('./views/settings-points'));
+const EmailSettings = lazy(() => import('./views/settings-email'));
 
 function NotFound() {
   return (
@@ -101,6 +108,14 @@ function App() {
           <Route path="/app/contacts/:id" component={ContactPage} />
           <Route path="/app/reports" component={Reports} />
           <Route path="/app/reports/:name" component={Reports} />
+          <Route path="/app/segments" component={Segments} />
+          <Route path="/app/segments/:id" component={Segments} />
+          <Route path="/app/settings" component={Settings} />
+          <Route path="/app/settings/sites" component={SitesSettings} />
+          <Route path="/app/settings/api-keys" component={ApiKeysSettings} />
+          <Route path="/app/settings/stages" component={StagesSettings} />
+          <Route path="/app/settings/points" component={PointsSettings} />
+          <Route path="/app/settings/email" component={EmailSettings} />
           <Route default component={NotFound} />
         </Router>
       </ViewBoundary>

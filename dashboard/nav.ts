@@ -9,7 +9,9 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { href: '/app', label: 'Home' },
   { href: '/app/contacts', label: 'Contacts' },
+  { href: '/app/segments', label: 'Segments' },
   { href: '/app/reports', label: 'Reports' },
+  { href: '/app/settings', label: 'Settings' },
 ];
 
 /** Whether a nav entry is the current section (Home only for /app itself). */

@@ -909,6 +909,26 @@ export interface paths {
         patch: operations["updateSite"];
         trace?: never;
     };
+    "/api/v1/sites/{id}/installation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check the script tag is installed
+         * @description Whether hits from the script tag have arrived for this site, and when the last one was (a hit counts the moment it is stored). No hits: the tag is not on the pages yet, or the pages are not on one of `allowed_origins`, or every visit so far was a bot or opted out (Do Not Track, consent).
+         */
+        get: operations["checkSiteInstallation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -3714,6 +3734,16 @@ export interface components {
             };
             /** @description The site's IANA time zone: campaign waits for a time window use it for contacts without a `timezone` field (else UTC) */
             timezone?: string | null;
+        };
+        SiteInstallation: {
+            /** @description Whether any hit has been stored for this site */
+            received: boolean;
+            /**
+             * Format: date-time
+             * @description When the newest hit was stored, or null
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            last_hit_at: string | null;
         };
         EventPage: {
             data: components["schemas"]["Event"][];
@@ -10552,6 +10582,40 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    checkSiteInstallation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether hits arrived */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteInstallation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createSite, deleteSite, getSite, listSites, publicView, rotateSiteSecret, SiteInput, SitePatch, updateSite } from '../../core/tracking/sites';
+import { siteInstallation } from '../../core/tracking/installation';
 import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const tags = ['Sites'];
@@ -93,6 +94,33 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
     }),
     async (c) =>
       c.json(publicView(await updateSite({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, patch: c.req.valid('json') } })), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/sites/{id}/installation',
+      operationId: 'checkSiteInstallation',
+      tags,
+      security,
+      summary: 'Check the script tag is installed',
+      description:
+        'Whether hits from the script tag have arrived for this site, and when the last one was (a hit counts the moment it is stored). ' +
+        'No hits: the tag is not on the pages yet, or the pages are not on one of `allowed_origins`, or every visit so far was a bot or opted out (Do Not Track, consent).',
+      request: { params: IdParam },
+      responses: {
+        200: json(
+          z
+            .object({
+              received: z.boolean().openapi({ description: 'Whether any hit has been stored for this site' }),
+              last_hit_at: Timestamp.nullable().openapi({ description: 'When the newest hit was stored, or null' }),
+            })
+            .openapi('SiteInstallation'),
+          'Whether hits arrived',
+        ),
+        ...errors(404),
+      },
+    }),
+    async (c) => c.json(await siteInstallation({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
   )
   .openapi(
     createRoute({
