@@ -392,6 +392,11 @@ async function expectDistinctVisitors(t: TestApp) {
     expect(got.body.rows.map((r: Row) => ({ key: r.key, visitors: r.visitors, sessions: r.sessions, pageviews: r.pageviews }))).toEqual(
       want.rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), sessions: Number(r.sessions), pageviews: Number(r.pageviews) })),
     );
+    const all = (await t.client.execute({
+      sql: 'SELECT count(DISTINCT visitor_id) AS visitors, count(*) AS sessions, coalesce(sum(pageviews), 0) AS pageviews FROM sessions WHERE started_at >= ? AND started_at < ?',
+      args: [from, to],
+    })).rows[0]!;
+    expect(got.body.totals).toMatchObject({ visitors: Number(all.visitors), sessions: Number(all.sessions), pageviews: Number(all.pageviews) });
   }
 }
 

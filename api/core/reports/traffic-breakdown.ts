@@ -3,7 +3,7 @@ import { defineReport, LimitParam } from './report';
 import { HOUR } from './query';
 import { METRIC, VISIT_DIMS, type VisitDim } from './rollups/metrics';
 import { sumRollups } from './rollups/read';
-import { bounceRate, periodVisits, repeatVisits, sessionFilter, visitStats, type VisitCounts } from './visits';
+import { bounceRate, repeatVisits, sessionFilter, visitStats, type VisitCounts } from './visits';
 
 const figures = (c: VisitCounts) => ({ visitors: c.visitors, sessions: c.sessions, pageviews: c.pageviews, bounce_rate: bounceRate(c) });
 const M = [METRIC.entries, METRIC.bounces, METRIC.visitPageviews] as const;
@@ -41,26 +41,34 @@ export const trafficBreakdownReport = defineReport({
       const { groups, total } = await visitStats(ctx, period, filter, { column: by, limit });
       return { rows: groups.map((g) => ({ key: g.key, ...figures(g) })), totals: figures(total) };
     }
-    // Visits, their page views and bounces per value from the rollups (whole UTC days from the
-    // daily rows); visitors per value = its visits less those of a visitor who had an earlier
-    // visit with the same value in the period (only a visitor's repeat visits can be that).
-    const [sums, total, repeats] = await Promise.all([
+    // Visits, their page views and bounces per value and in all from the rollups (whole UTC days
+    // from the daily rows); visitors per value = its visits less those of a visitor who had an
+    // earlier visit with the same value in the period, and in all = all visits less those of a
+    // visitor who had any earlier visit in the period (only repeat visits are read).
+    const [sums, all, repeats] = await Promise.all([
       sumRollups(ctx, period, { metrics: M, dim: VISIT_DIMS[by], site: period.site, daily: true }),
-      periodVisits(ctx, period, filter),
+      sumRollups(ctx, period, { metrics: M, dim: '', site: period.site }),
       repeatVisits(ctx, period, filter, by),
     ]);
+    const counts = (m: Record<string, number> | undefined) => ({
+      sessions: m?.[METRIC.entries] ?? 0,
+      pageviews: m?.[METRIC.visitPageviews] ?? 0,
+      bounces: m?.[METRIC.bounces] ?? 0,
+    });
+    const total: VisitCounts = { ...counts(all.get('')), visitors: 0 };
+    total.visitors = total.sessions - [...repeats.values()].reduce((n, r) => n + r.all, 0);
     const groups: ({ key: string | null } & VisitCounts)[] = [];
-    const rest: VisitCounts = { ...total, visitors: 0 };
+    const rest = { ...total };
     for (const [key, m] of sums) {
-      const c = { sessions: m[METRIC.entries]!, pageviews: m[METRIC.visitPageviews]!, bounces: m[METRIC.bounces]! };
+      const c = counts(m);
       if (!c.sessions) continue;
-      groups.push({ key, ...c, visitors: c.sessions - (repeats.get(key) ?? 0) });
+      groups.push({ key, ...c, visitors: c.sessions - (repeats.get(key)?.same ?? 0) });
       rest.sessions -= c.sessions;
       rest.pageviews -= c.pageviews;
       rest.bounces -= c.bounces;
     }
     // Visits without the property: what the totals have beyond the values'.
-    if (rest.sessions > 0) groups.push({ key: null, ...rest, visitors: rest.sessions - (repeats.get(null) ?? 0) });
+    if (rest.sessions > 0) groups.push({ key: null, ...rest, visitors: rest.sessions - (repeats.get(null)?.same ?? 0) });
     // Most visits first; among equals by value, null first (as the counted path's SQL orders).
     groups.sort((a, b) => b.sessions - a.sessions || (a.key === b.key ? 0 : a.key === null ? -1 : b.key === null ? 1 : a.key < b.key ? -1 : 1));
     return { rows: groups.slice(0, limit).map((g) => ({ key: g.key, ...figures(g) })), totals: figures(total) };

@@ -127,25 +127,27 @@ async function bucketStats(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: SessionF
   return { groups, total };
 }
 
-/** The VisitCounts of all visits of the period (no UTM filter): bucketStats over one bucket. */
-export async function periodVisits(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: SessionFilter): Promise<VisitCounts> {
-  return (await bucketStats(ctx, p, f, [{ start: p.from, end: p.to }])).total;
-}
-
 /**
- * Per value of a visit property (a sessions column, chosen by the caller from VISIT_DIMS), the
- * visits of the period whose visitor had an earlier one there with the same value: what its
- * visits count beyond its visitors. Only visits with an earlier one in the period (prev_at at or
- * after its start, read from the started_at index) are looked at, each with its visitor's visits.
+ * The period's repeat visits (no UTM filter) per value of a visit property (a sessions column,
+ * chosen by the caller from VISIT_DIMS): `all`, visits whose visitor had an earlier one in the
+ * period (prev_at at or after its start); `same`, those whose earlier one there had the same value.
+ * A value's visitors are its visits less its `same`; all visitors, all visits less every `all`.
+ * Only those visits are read past the started_at index, each with its visitor's visits.
  */
-export async function repeatVisits(ctx: Ctx, p: Pick<Period, 'from' | 'to'>, f: SessionFilter, column: VisitDim): Promise<Map<string | null, number>> {
+export async function repeatVisits(
+  ctx: Ctx,
+  p: Pick<Period, 'from' | 'to'>,
+  f: SessionFilter,
+  column: VisitDim,
+): Promise<Map<string | null, { all: number; same: number }>> {
   const r = await ctx.client.execute({
-    sql: `SELECT s.${column} AS k, count(*) AS n FROM sessions s
+    sql: `SELECT s.${column} AS k, count(*) AS n,
+        sum(EXISTS (SELECT 1 FROM sessions e WHERE e.visitor_id = s.visitor_id AND e.started_at >= ? AND e.started_at <= s.started_at
+          AND (e.started_at < s.started_at OR e.id < s.id) AND e.${column} IS s.${column})) AS same
+      FROM sessions s
       WHERE s.started_at >= ? AND s.started_at < ? AND s.prev_at >= ?${f.sql}
-        AND EXISTS (SELECT 1 FROM sessions e WHERE e.visitor_id = s.visitor_id AND e.started_at >= ? AND e.started_at <= s.started_at
-          AND (e.started_at < s.started_at OR e.id < s.id) AND e.${column} IS s.${column})
       GROUP BY 1`,
-    args: [p.from, p.to, p.from, ...f.args, p.from],
+    args: [p.from, p.from, p.to, p.from, ...f.args],
   });
-  return new Map(r.rows.map((row) => [row.k === null ? null : String(row.k), Number(row.n)]));
+  return new Map(r.rows.map((row) => [row.k === null ? null : String(row.k), { all: Number(row.n), same: Number(row.same) }]));
 }
