@@ -250,5 +250,14 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `users` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`email` text NOT NULL,\n\t`name` text NOT NULL,\n\t`role` text NOT NULL,\n\t`password_hash` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\t`last_login_at` integer\n);",
       "CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);"
     ]
+  },
+  {
+    "tag": "0015_funnel_left_to",
+    "statements": [
+      "DROP INDEX `stage_entries_stage_entered_idx`;",
+      "ALTER TABLE `stage_entries` ADD `left_to` integer;",
+      "UPDATE `stage_entries` SET `left_to` = (SELECT x.`props` ->> 'to' FROM `events` x\n  WHERE x.`contact_id` = `stage_entries`.`contact_id` AND x.`type` = 'stage_changed' AND x.`props` ->> 'from' = `stage_entries`.`stage_id`\n    AND (x.`created_at` > `stage_entries`.`entered_at` OR (x.`created_at` = `stage_entries`.`entered_at` AND x.`id` > `stage_entries`.`event_id`))\n  ORDER BY x.`created_at`, x.`id` LIMIT 1)\n  WHERE `left_at` IS NOT NULL;",
+      "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`,`accepted_at`,`rejected_at`,`left_to`);"
+    ]
   }
 ];

@@ -115,6 +115,8 @@ export const stageEntries = sqliteTable(
     stageId: integer('stage_id').notNull(),
     enteredAt: integer('entered_at').notNull(),
     leftAt: integer('left_at'),
+    /** The stage that move out went to (the funnel report's "reached next" without a look-up when it is a later one). */
+    leftTo: integer('left_to'),
     scoreAtEntry: integer('score_at_entry'),
     firstFeedbackAt: integer('first_feedback_at'),
     /** The first sales_accepted / sales_rejected event at or after entered_at (the lead-scoring report's verdicts). */
@@ -132,7 +134,7 @@ export const stageEntries = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.contactId, t.stageId] }),
     // Covering: the funnel reports read entries of a stage in a period without the table.
-    index('stage_entries_stage_entered_idx').on(t.stageId, t.enteredAt, t.leftAt, t.eventId, t.scoreAtEntry, t.firstFeedbackAt, t.acceptedAt, t.rejectedAt),
+    index('stage_entries_stage_entered_idx').on(t.stageId, t.enteredAt, t.leftAt, t.eventId, t.scoreAtEntry, t.firstFeedbackAt, t.acceptedAt, t.rejectedAt, t.leftTo),
     index('stage_entries_stage_left_idx').on(t.stageId, t.leftAt),
     index('stage_entries_stage_first_touch_idx').on(t.stageId, t.firstTouchAt),
   ],

@@ -12,6 +12,7 @@ import { FIRST_TOUCH } from './scope';
 //   entered_at        the first stage_changed event into the stage (earliest created_at, then id)
 //   event_id          that event
 //   left_at           the first stage_changed event out of the stage after that entry
+//   left_to           the stage that event moved to
 //   score_at_entry    the sum of the contact's point_log deltas with created_at ≤ entered_at
 //                     (point_log rows carry the scored event's time, so this is the score the
 //                     contact had when it moved, including points it earned while anonymous)
@@ -64,23 +65,24 @@ function entriesSql(scope: string, write: 'upsert' | 'insert', byContact = false
         SELECT c, s, t, id, row_number() OVER (PARTITION BY c, s ORDER BY t, id) AS n FROM sc WHERE s IS NOT NULL
       ) WHERE n = 1
     )
-    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, score_at_entry, first_feedback_at, accepted_at, rejected_at, first_touch_at, event_id)
-    SELECT z.c, z.s, z.t, z.left_at, z.score_at_entry, z.first_feedback_at,
+    INSERT INTO stage_entries (contact_id, stage_id, entered_at, left_at, left_to, score_at_entry, first_feedback_at, accepted_at, rejected_at, first_touch_at, event_id)
+    SELECT z.c, z.s, z.t, z.left_at, z.left_to, z.score_at_entry, z.first_feedback_at,
       CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_accepted)}) END,
       CASE WHEN z.first_feedback_at IS NOT NULL THEN (${firstAfter(EVENT.sales_rejected)}) END,
       (SELECT ${FIRST_TOUCH('c')} FROM contacts c WHERE c.id = z.c),
       z.id
     FROM (SELECT e.c, e.s, e.t, e.id,
       (SELECT min(x.t) FROM sc x WHERE x.c = e.c AND x.f = e.s AND (x.t, x.id) > (e.t, e.id)) AS left_at,
+      (SELECT x.s FROM sc x WHERE x.c = e.c AND x.f = e.s AND (x.t, x.id) > (e.t, e.id) ORDER BY x.t, x.id LIMIT 1) AS left_to,
       (SELECT coalesce(sum(p.delta), 0) FROM point_log p WHERE p.contact_id = e.c AND p.created_at <= e.t) AS score_at_entry,
       (SELECT min(fb.created_at) FROM events fb WHERE fb.contact_id = e.c AND fb.type IN (${FEEDBACK_IN}) AND fb.created_at >= e.t) AS first_feedback_at
     FROM firsts e) z WHERE true
     ${
       write === 'upsert'
-        ? `ON CONFLICT (contact_id, stage_id) DO UPDATE SET entered_at = excluded.entered_at, left_at = excluded.left_at,
+        ? `ON CONFLICT (contact_id, stage_id) DO UPDATE SET entered_at = excluded.entered_at, left_at = excluded.left_at, left_to = excluded.left_to,
       score_at_entry = excluded.score_at_entry, first_feedback_at = excluded.first_feedback_at,
       accepted_at = excluded.accepted_at, rejected_at = excluded.rejected_at, first_touch_at = excluded.first_touch_at, event_id = excluded.event_id
-      WHERE entered_at <> excluded.entered_at OR event_id <> excluded.event_id OR left_at IS NOT excluded.left_at
+      WHERE entered_at <> excluded.entered_at OR event_id <> excluded.event_id OR left_at IS NOT excluded.left_at OR left_to IS NOT excluded.left_to
         OR score_at_entry IS NOT excluded.score_at_entry OR first_feedback_at IS NOT excluded.first_feedback_at
         OR accepted_at IS NOT excluded.accepted_at OR rejected_at IS NOT excluded.rejected_at OR first_touch_at IS NOT excluded.first_touch_at`
         : ''

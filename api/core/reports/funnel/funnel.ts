@@ -70,7 +70,8 @@ export const funnelReport = defineReport({
     // One statement per stage (one read batch): its later stages are a literal list, so the look
     // at a contact's later entries is a range read of its few entries with no per-row mapping.
     // An entry that never left its stage cannot have reached another one since (leaving is the
-    // stage_changed event of that move): only entries that left need that look.
+    // stage_changed event of that move), and one that left to a later stage did (left_to): only
+    // entries that moved back need that look.
     const after = (x: string) => `(${x}.entered_at, ${x}.event_id) > (se.entered_at, se.event_id)`;
     const results = await ctx.client.batch(
       stages.map((s) => {
@@ -78,7 +79,7 @@ export const funnelReport = defineReport({
         const wonHere = won && s.id === first.id;
         return {
           sql: `SELECT count(*) AS entered,
-              ${later.length ? `sum(CASE WHEN se.left_at IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM stage_entries n WHERE n.contact_id = se.contact_id AND +n.stage_id IN ${idList(later)} AND ${after('n')}) END)` : '0'} AS next,
+              ${later.length ? `sum(CASE WHEN se.left_at IS NULL THEN 0 WHEN se.left_to IN ${idList(later)} THEN 1 ELSE EXISTS (SELECT 1 FROM stage_entries n WHERE n.contact_id = se.contact_id AND +n.stage_id IN ${idList(later)} AND ${after('n')}) END)` : '0'} AS next,
               ${wonHere ? `sum(CASE WHEN se.left_at IS NULL THEN 0 ELSE EXISTS (SELECT 1 FROM stage_entries w WHERE w.contact_id = se.contact_id AND w.stage_id = ${won.id} AND ${after('w')}) END)` : '0'} AS won,
               group_concat(se.left_at - se.entered_at) AS stays
             FROM stage_entries se
