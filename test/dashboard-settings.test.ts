@@ -20,6 +20,7 @@ const SECTIONS: [string, string][] = [
   ['/app/settings/stages', 'Stages'],
   ['/app/settings/points', 'Points'],
   ['/app/settings/email', 'Email'],
+  ['/app/settings/users', 'Users and roles'],
 ];
 
 describe('Settings in Chromium', () => {
