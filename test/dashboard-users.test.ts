@@ -258,12 +258,21 @@ describe('the shell by role', () => {
     await page.goto(`${env.url}/app/contacts`);
     await settled(page);
     expect(await page.getByRole('link', { name: 'Import CSV' }).count()).toBe(1);
+    // One contact: sales edits the profile, tags, feedback and deals, but not stage and points.
+    const someone = await env.call('POST', '/api/v1/contacts', { email: 'lead@example.com', tags: ['hot'] });
+    await page.goto(`${env.url}/app/contacts/${someone.body.id}`);
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: 20_000 });
+    await settled(page);
+    for (const name of ['Save profile', 'Add tag', 'Accept lead', 'Create deal']) expect(await page.getByRole('button', { name }).count(), name).toBe(1);
+    for (const name of ['Change stage', 'Save points']) expect(await page.getByRole('button', { name }).count(), name).toBe(0);
+    expect(await page.getByText('Your role (sales) cannot change points and stages: that needs the marketer role or higher.').count()).toBe(2);
+    expect(await axe(page)).toEqual([]);
     expect(sales.errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
   }, 120_000);
 
   it('a viewer sees no Settings, no import and no bulk changes to contacts', async () => {
     await env.addUser('viewer', 'val.viewer@example.com', 'val has a long password');
-    await env.call('POST', '/api/v1/contacts', { email: 'someone@example.com' });
+    await env.call('POST', '/api/v1/contacts', { email: 'someone@example.com', tags: ['vip'] });
     const w = await env.signInAs('val.viewer@example.com', 'val has a long password', '/app/contacts', 'Contacts');
     expect(await navLinks(w.page)).toEqual(['Home', 'Contacts', 'Segments', 'Reports']);
     await settled(w.page);
@@ -274,6 +283,17 @@ describe('the shell by role', () => {
     expect(await w.page.getByRole('button', { name: 'Add to segment' }).count()).toBe(0);
     expect(await w.page.getByRole('button', { name: /^Erase/ }).count()).toBe(0);
     expect(await w.page.getByRole('button', { name: /Download selection/ }).count()).toBe(1);
+    // One contact: everything to read, nothing to change.
+    const someone = (await env.call('GET', '/api/v1/contacts?q=someone@example.com')).body.data[0];
+    await w.page.goto(`${env.url}/app/contacts/${someone.id}`);
+    await w.page.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: 20_000 });
+    await settled(w.page);
+    for (const name of ['Save profile', 'Add tag', 'Remove tag', 'Change stage', 'Save points', 'Accept lead', 'Create deal']) {
+      expect(await w.page.getByRole('button', { name }).count(), name).toBe(0);
+    }
+    expect(await w.page.getByLabel('Email', { exact: true }).isDisabled()).toBe(true);
+    expect(await w.page.getByText('Your role (viewer) cannot change contacts: that needs the sales role or higher.').count()).toBe(2);
+    expect(await axe(w.page)).toEqual([]);
     await w.page.goto(`${env.url}/app/contacts/import`);
     await w.page.getByRole('heading', { name: 'Import contacts', level: 1 }).waitFor();
     expect(await w.page.getByRole('note').innerText()).toContain('Your role (viewer) cannot change contacts: that needs the sales role or higher.');
