@@ -62,7 +62,7 @@ export function SignInPage({ problem }: { problem?: string }) {
         </button>
       </form>
       <p>
-        <a href={`/app/forgot-password${email.trim() ? `?email=${encodeURIComponent(email.trim())}` : ''}`}>Forgot password?</a>
+        <a href="/app/forgot-password">Forgot password?</a>
       </p>
       <p class="hint">
         No account yet? An admin invites you from Settings; the first admin signs in with the one-time link the server printed on its first start.
@@ -137,8 +137,7 @@ export function SetupPage() {
 
 /** Asks for a reset link by email. The answer is the same whether or not the address has an account. */
 export function ForgotPasswordPage() {
-  const { query } = useLocation();
-  const [email, setEmail] = useState(query.email ?? '');
+  const [email, setEmail] = useState('');
   const [sentTo, setSentTo] = useState<string | null>(null);
   const { busy, error, submit } = useSubmit(async () => {
     const to = email.trim();
