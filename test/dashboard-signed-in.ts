@@ -67,7 +67,7 @@ export interface Env {
 /** 401 from these is how a signed-out browser is told so (the auth contract); Chromium logs it as a failed load. */
 const EXPECTED_401 = new Set(['/api/v1/auth/me', '/api/v1/auth/login']);
 
-function watch(page: Page, url: string, w: Omit<Watched, 'page' | 'close'>) {
+function watch(page: Page, w: Omit<Watched, 'page' | 'close'>) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const where = m.location()?.url ?? '';
@@ -97,7 +97,7 @@ export async function startEnv(): Promise<Env> {
     });
     const page = await context.newPage();
     const w: Watched = { page, errors: [], requested: [], close: () => context.close() };
-    watch(page, url, w);
+    watch(page, w);
     // Nothing may be fetched from anywhere else.
     await context.route((u) => !u.href.startsWith(url) && !u.href.startsWith('blob:') && !u.href.startsWith('data:'), (r) => {
       w.errors.push(`request elsewhere: ${r.request().url()}`);
@@ -111,7 +111,7 @@ export async function startEnv(): Promise<Env> {
     const page = await s.page.context().newPage();
     await page.setViewportSize(viewport);
     const w: Watched = { page, errors: [], requested: [], close: () => page.close() };
-    watch(page, url, w);
+    watch(page, w);
     return w;
   };
 
