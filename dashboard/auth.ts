@@ -93,6 +93,22 @@ export async function acceptInvitation(token: string, name: string, password: st
   signedIn((await res.json()) as SessionAnswer);
 }
 
+/** Asks for a reset link; the server answers the same whether or not the address has an account. */
+export async function requestPasswordReset(email: string): Promise<void> {
+  const res = await post('/api/v1/auth/password-reset', { email }).catch((e) => {
+    throw new Error(errorMessage(e));
+  });
+  if (!res.ok) throw await failure(res);
+}
+
+/** Sets a new password with the emailed link's token (every session of that user ends). */
+export async function resetPassword(token: string, password: string): Promise<void> {
+  const res = await post('/api/v1/auth/password-reset/confirm', { token, password }).catch((e) => {
+    throw new Error(errorMessage(e));
+  });
+  if (!res.ok) throw await failure(res);
+}
+
 export async function signOut(): Promise<void> {
   const res = await post('/api/v1/auth/logout', undefined).catch((e) => {
     throw new Error(errorMessage(e));

@@ -7,8 +7,9 @@ import './styles.css';
 import './contacts.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
-import { SetupPage, SignInPage } from './sign-in';
-import { Loading } from './ui/status';
+import { can, refusal, type Action, type Area } from './access';
+import { ForgotPasswordPage, ResetPasswordPage, SetupPage, SignInPage } from './sign-in';
+import { Loading, Refused } from './ui/status';
 
 // Each view is its own chunk, fetched the first time it is shown.
 const Home = lazy(() => import('./views/home'));
@@ -23,6 +24,30 @@ const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
 const StagesSettings = lazy(() => import('./views/settings-stages'));
 const PointsSettings = lazy(() => import('./views/settings-points'));
 const EmailSettings = lazy(() => import('./views/settings-email'));
+const UsersSettings = lazy(() => import('./views/settings-users'));
+
+/**
+ * A view only some roles may use: others get a page saying what their role lacks (in the server's
+ * words), and the view's chunk is not even loaded.
+ */
+function gated<P extends object>(View: (p: P) => preact.JSX.Element | null, title: string, area: Area, action: Action = 'change') {
+  return (props: P) =>
+    can(area, action) ? (
+      <View {...props} />
+    ) : (
+      <section>
+        <h1 tabIndex={-1}>{title}</h1>
+        <Refused message={refusal(area, action)} />
+      </section>
+    );
+}
+const SitesPage = gated(SitesSettings, 'Sites', 'sites');
+const ApiKeysPage = gated(ApiKeysSettings, 'API keys', 'api-keys');
+const StagesPage = gated(StagesSettings, 'Stages', 'scoring');
+const PointsPage = gated(PointsSettings, 'Points', 'scoring');
+const EmailPage = gated(EmailSettings, 'Email', 'settings');
+const UsersPage = gated(UsersSettings, 'Users and roles', 'users');
+const ContactsImportPage = gated(ContactsImport, 'Import contacts', 'contacts');
 
 function NotFound() {
   return (
@@ -71,12 +96,14 @@ function App() {
   const session = useSession();
   const { path, query, route } = useLocation();
   const [loadingView, setLoadingView] = useState(false);
-  const onSignInPage = path === '/app/login' || path === '/app/setup';
+  // Pages for people who are not signed in; the reset link's page works either way.
+  const onSignInPage = path === '/app/login' || path === '/app/setup' || path === '/app/forgot-password';
+  const onResetPage = path === '/app/reset-password';
 
   // Signed out anywhere: the sign-in page, remembering where to come back to. Signed in on the
   // sign-in page: where the user was going.
   useEffect(() => {
-    if (session.state === 'signed-out' && !onSignInPage) {
+    if (session.state === 'signed-out' && !onSignInPage && !onResetPage) {
       route(`/app/login${path === '/app' || path === '/app/' ? '' : `?next=${encodeURIComponent(location.pathname + location.search)}`}`, true);
     } else if (session.state === 'signed-in' && onSignInPage) {
       const next = query.next && query.next.startsWith('/app') && !query.next.startsWith('//') ? query.next : '/app';
@@ -85,13 +112,19 @@ function App() {
   }, [session.state, path]);
 
   useEffect(() => {
-    const titles: Record<string, string> = { '/app/login': 'Sign in', '/app/setup': 'Set up your account' };
+    const titles: Record<string, string> = {
+      '/app/login': 'Sign in',
+      '/app/setup': 'Set up your account',
+      '/app/forgot-password': 'Reset your password',
+      '/app/reset-password': 'Choose a new password',
+    };
     if (titles[path]) document.title = `${titles[path]} · Leadline`;
   }, [path]);
 
+  if (onResetPage) return <ResetPasswordPage />;
   if (session.state === 'loading') return <Loading what="Leadline" />;
   if (session.state === 'signed-out') {
-    return path === '/app/setup' ? <SetupPage /> : <SignInPage problem={session.problem} />;
+    return path === '/app/setup' ? <SetupPage /> : path === '/app/forgot-password' ? <ForgotPasswordPage /> : <SignInPage problem={session.problem} />;
   }
   if (onSignInPage) return <Loading what="your dashboard" />;
   return (
@@ -104,18 +137,19 @@ function App() {
         >
           <Route path="/app" component={Home} />
           <Route path="/app/contacts" component={Contacts} />
-          <Route path="/app/contacts/import" component={ContactsImport} />
+          <Route path="/app/contacts/import" component={ContactsImportPage} />
           <Route path="/app/contacts/:id" component={ContactPage} />
           <Route path="/app/reports" component={Reports} />
           <Route path="/app/reports/:name" component={Reports} />
           <Route path="/app/segments" component={Segments} />
           <Route path="/app/segments/:id" component={Segments} />
           <Route path="/app/settings" component={Settings} />
-          <Route path="/app/settings/sites" component={SitesSettings} />
-          <Route path="/app/settings/api-keys" component={ApiKeysSettings} />
-          <Route path="/app/settings/stages" component={StagesSettings} />
-          <Route path="/app/settings/points" component={PointsSettings} />
-          <Route path="/app/settings/email" component={EmailSettings} />
+          <Route path="/app/settings/sites" component={SitesPage} />
+          <Route path="/app/settings/api-keys" component={ApiKeysPage} />
+          <Route path="/app/settings/stages" component={StagesPage} />
+          <Route path="/app/settings/points" component={PointsPage} />
+          <Route path="/app/settings/email" component={EmailPage} />
+          <Route path="/app/settings/users" component={UsersPage} />
           <Route default component={NotFound} />
         </Router>
       </ViewBoundary>

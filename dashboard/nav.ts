@@ -1,9 +1,12 @@
 // The sections in the header's navigation, in order. Only what exists is listed: a new view
-// adds its entry here and its route in main.tsx (Contacts, Segments, Forms, Focus items,
-// Emails, Campaigns and Settings come next).
+// adds its entry here and its route in main.tsx (Forms, Focus items, Emails and Campaigns come
+// next). `need` hides an entry from roles that cannot use it (dashboard/access.ts).
+import type { Action, Area } from './access';
+
 export interface NavItem {
   href: string;
   label: string;
+  need?: [Area, Action];
 }
 
 export const NAV: NavItem[] = [
@@ -11,7 +14,8 @@ export const NAV: NavItem[] = [
   { href: '/app/contacts', label: 'Contacts' },
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/reports', label: 'Reports' },
-  { href: '/app/settings', label: 'Settings' },
+  // Every section of Settings changes something only marketers and admins may change.
+  { href: '/app/settings', label: 'Settings', need: ['settings', 'change'] },
 ];
 
 /** Whether a nav entry is the current section (Home only for /app itself). */

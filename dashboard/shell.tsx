@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
+import { can } from './access';
 import { signOut, type User } from './auth';
 import { NAV, isCurrent } from './nav';
 
@@ -30,7 +31,7 @@ export function Shell(props: { user: User; loading: boolean; children: Component
         </a>
         <nav aria-label="Sections">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.need || can(...item.need)).map((item) => (
               <li>
                 <a href={item.href} aria-current={isCurrent(item, path) ? 'page' : undefined}>
                   {item.label}
@@ -43,6 +44,7 @@ export function Shell(props: { user: User; loading: boolean; children: Component
           <span class="who" title={props.user.email}>
             {props.user.name || props.user.email}
           </span>
+          <span class="role">{props.user.role}</span>
           <button type="button" class="secondary" onClick={leave} disabled={leaving}>
             {leaving ? 'Signing out…' : 'Sign out'}
           </button>

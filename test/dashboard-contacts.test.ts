@@ -3,87 +3,27 @@
 // with the anonymous page views of a visitor identified into it through POST /t, a validation
 // error next to its field) and the CSV import (a bad row's error in the report).
 //
-// The signed-in tests sign in through the first admin's setup link the server prints, as
-// test/dashboard-browser.test.ts does; they skip while the OpenAPI document the dashboard was
-// generated from has no POST /api/v1/auth/login. The chunk tests need no sign-in.
+// Signed in as test/dashboard-signed-in.ts does it: the first admin through the setup link the
+// server prints, then the sign-in page. The chunk tests need no sign-in.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './e2e/harness';
-import { ADMIN_KEY, root, startNode, type NodeServer } from './node-server';
+import { axe, settled, startEnv, type Env } from './dashboard-signed-in';
+import { root } from './node-server';
 
-const authAvailable = readFileSync(join(root, 'dashboard/api/schema.d.ts'), 'utf8').includes('"/api/v1/auth/login"');
-const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const manifest = () => JSON.parse(readFileSync(join(root, 'dist/dashboard/manifest.json'), 'utf8'));
 
-let server: NodeServer;
-let browser: Browser;
+let env: Env;
 let url: string;
 beforeAll(async () => {
-  server = await startNode({ LOG_LEVEL: 'info' });
-  url = `http://127.0.0.1:${server.port}`;
-  browser = await launchBrowser();
+  env = await startEnv();
+  url = env.url;
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => env?.stop());
 
-const EXPECTED_401 = new Set(['/api/v1/auth/me', '/api/v1/auth/login']);
-
-interface Watched {
-  page: Page;
-  errors: string[];
-  /** Every URL path the page requested. */
-  requested: string[];
-  close: () => Promise<void>;
-}
-
-async function open(viewport = { width: 1280, height: 900 }): Promise<Watched> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  const requested: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url ?? '';
-    if (/status of 401/.test(m.text()) && where && EXPECTED_401.has(new URL(where).pathname)) return;
-    errors.push(`${m.text()} (${where})`);
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
-  await page.route((u) => !u.href.startsWith(url) && !u.href.startsWith('blob:') && !u.href.startsWith('data:'), (r) => {
-    errors.push(`request elsewhere: ${r.request().url()}`);
-    return r.abort();
-  });
-  return { page, errors, requested, close: () => context.close() };
-}
-
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result: any = await page.evaluate(() =>
-    (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } }),
-  );
-  return result.violations
-    .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v: any) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join('; ')}`);
-}
-
-const settled = (page: Page) =>
-  page.waitForFunction(() => !!document.querySelector('main h1') && !document.querySelector('main [aria-busy="true"], .view-loading'), null, { timeout: 20_000 });
-
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const open = (viewport?: { width: number; height: number }) => env.open(viewport);
+const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => env.call(method, path, body, headers);
 
 describe('the contacts chunks', () => {
   it('contacts, contact and contacts-import are views of their own, outside the shell', () => {
@@ -107,42 +47,11 @@ describe('the contacts chunks', () => {
 });
 
 describe('the Contacts views signed in', () => {
-  let signedIn: Watched | undefined;
-  /**
-   * The first admin is made from the setup link the server printed at its first start (through
-   * POST /api/v1/auth/setup, with the email the link's page must ask for), then signs in on the
-   * sign-in page as a person does.
-   */
-  async function signIn(): Promise<Watched | undefined> {
-    if (signedIn) {
-      // Each test judges its own console.
-      signedIn.errors.length = 0;
-      return signedIn;
-    }
-    const token = /\/app\/setup\?token=([\w.~-]+)/.exec(server.output())?.[1];
-    if (!token) return undefined;
-    const email = 'ada.admin@example.com';
-    const password = 'a long enough password 123';
-    const setup = await fetch(`${url}/api/v1/auth/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, email, name: 'Ada Admin', password }),
-    });
-    expect(setup.status, await setup.clone().text()).toBe(200);
-    const w = await open();
-    await w.page.goto(`${url}/app/login?next=${encodeURIComponent('/app/contacts')}`);
-    await w.page.getByLabel('Email').fill(email);
-    await w.page.getByLabel('Password').fill(password);
-    await w.page.getByRole('button', { name: 'Sign in' }).click();
-    await w.page.getByRole('heading', { name: 'Contacts', level: 1 }).waitFor({ timeout: 20_000 });
-    return (signedIn = w);
-  }
-  afterAll(() => signedIn?.close());
+  const signIn = () => env.signIn('/app/contacts');
 
   let stageId = 0;
   let identified = 0;
   beforeAll(async () => {
-    if (!authAvailable) return;
     // 60 contacts through the batch endpoint, as an integration would make them; a few at a stage.
     const contacts = Array.from({ length: 60 }, (_, i) => ({
       email: `person${String(i).padStart(2, '0')}@example.com`,
@@ -179,10 +88,9 @@ describe('the Contacts views signed in', () => {
     { width: 1280, height: 900 },
     { width: 390, height: 844 },
   ]) {
-    it.skipIf(!authAvailable)(`the list loads at ${viewport.width} px with no console error and no serious or critical axe violation`, async (ctx) => {
+    it(`the list loads at ${viewport.width} px with no console error and no serious or critical axe violation`, async () => {
       const s = await signIn();
-      if (!s) return ctx.skip();
-      const w = viewport.width === 1280 ? s : await openSameSession(s, viewport);
+      const w = viewport.width === 1280 ? s : await env.openSameSession(s, viewport);
       await w.page.goto(`${url}/app/contacts`);
       await w.page.getByRole('heading', { name: 'Contacts', level: 1 }).waitFor({ timeout: 20_000 });
       await settled(w.page);
@@ -199,19 +107,8 @@ describe('the Contacts views signed in', () => {
     }, 90_000);
   }
 
-  /** A second page in the same browser context (the session cookie), at another size. */
-  async function openSameSession(s: Watched, viewport: { width: number; height: number }): Promise<Watched> {
-    const page = await s.page.context().newPage();
-    await page.setViewportSize(viewport);
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
-    return { page, errors, requested: [], close: () => page.close() };
-  }
-
-  it.skipIf(!authAvailable)('search and the stage filter narrow the list; next and previous page follow the cursor', async (ctx) => {
+  it('search and the stage filter narrow the list; next and previous page follow the cursor', async () => {
     const w = await signIn();
-    if (!w) return ctx.skip();
     await w.page.goto(`${url}/app/contacts`);
     await settled(w.page);
     const rows = w.page.locator('.contacts-table tbody tr');
@@ -250,9 +147,8 @@ describe('the Contacts views signed in', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it.skipIf(!authAvailable)('a bulk tag tags every selected contact and says so', async (ctx) => {
+  it('a bulk tag tags every selected contact and says so', async () => {
     const w = await signIn();
-    if (!w) return ctx.skip();
     await w.page.goto(`${url}/app/contacts?q=zelda`);
     await settled(w.page);
     await w.page.getByRole('checkbox', { name: 'Select every contact on this page' }).check();
@@ -268,9 +164,8 @@ describe('the Contacts views signed in', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it.skipIf(!authAvailable)('the contact page shows the timeline with the anonymous page views from before the visitor was identified', async (ctx) => {
+  it('the contact page shows the timeline with the anonymous page views from before the visitor was identified', async () => {
     const w = await signIn();
-    if (!w) return ctx.skip();
     await w.page.goto(`${url}/app/contacts/${identified}`);
     await w.page.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: 20_000 });
     await settled(w.page);
@@ -286,9 +181,8 @@ describe('the Contacts views signed in', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it.skipIf(!authAvailable)('a validation error shows next to the field it names; a fix saves', async (ctx) => {
+  it('a validation error shows next to the field it names; a fix saves', async () => {
     const w = await signIn();
-    if (!w) return ctx.skip();
     await w.page.goto(`${url}/app/contacts/${identified}`);
     await w.page.getByRole('heading', { name: 'Profile' }).waitFor({ timeout: 20_000 });
     await settled(w.page);
@@ -318,9 +212,8 @@ describe('the Contacts views signed in', () => {
     expect(w.errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   }, 90_000);
 
-  it.skipIf(!authAvailable)('a CSV import with one bad row imports the others and reports that row by its line', async (ctx) => {
+  it('a CSV import with one bad row imports the others and reports that row by its line', async () => {
     const w = await signIn();
-    if (!w) return ctx.skip();
     await w.page.goto(`${url}/app/contacts/import`);
     await w.page.getByRole('heading', { name: 'Import contacts' }).waitFor({ timeout: 20_000 });
     await settled(w.page);

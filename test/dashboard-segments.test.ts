@@ -2,14 +2,14 @@
 // filter built in the visual builder saves as the expected filter language, with the live count
 // the API gives; a stored complex filter opens in the builder and saves back unchanged; the
 // server's validation errors show next to the field (or the condition) they name.
-// Skips until the server side of sign-in is merged (see test/dashboard-signed-in.ts).
+// Signed in as test/dashboard-signed-in.ts does it (the first admin's setup link, then the sign-in page).
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authAvailable, axe, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
+import { axe, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
 
 let env: Env;
 beforeAll(async () => {
-  if (authAvailable) env = await startEnv();
+  env = await startEnv();
 }, 60_000);
 afterAll(() => env?.stop());
 
@@ -25,10 +25,9 @@ const child = (group: Locator, n: number) => group.locator(':scope > ol.nodes > 
 const rootGroup = (page: Page) => page.locator('.builder > .group');
 const button = (group: Locator, name: string) => group.locator(':scope > .actions').getByRole('button', { name });
 
-describe.skipIf(!authAvailable)('Segments in Chromium', () => {
-  it('the list loads at 1280 px and on a phone, clean, with an empty state that says what to do', async (ctx) => {
+describe('Segments in Chromium', () => {
+  it('the list loads at 1280 px and on a phone, clean, with an empty state that says what to do', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     await expectCleanView(w, `${env.url}/app/segments`, 'Segments');
     expect(await w.page.getByText('No segments yet.').count()).toBe(1);
     expect(await w.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Segments' }).getAttribute('aria-current')).toBe('page');
@@ -37,9 +36,8 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     await w.page.setViewportSize({ width: 1280, height: 900 });
   }, 90_000);
 
-  it('builds a nested filter in the builder; it saves as the expected filter, with the live count the API gives', async (ctx) => {
+  it('builds a nested filter in the builder; it saves as the expected filter, with the live count the API gives', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     // Contacts: one matches; the others miss one condition each.
     const make = async (email: string, points: number, tags: string[], dnc = false) => {
       const c = await env.call('POST', '/api/v1/contacts', { email, tags });
@@ -118,9 +116,8 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 120_000);
 
-  it('opens a stored complex filter in the builder and saves it back unchanged', async (ctx) => {
+  it('opens a stored complex filter in the builder and saves it back unchanged', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     expect((await env.call('POST', '/api/v1/fields', { key: 'plan', label: 'Plan', type: 'select', options: ['free', 'pro', 'team'] })).status).toBe(201);
     expect((await env.call('POST', '/api/v1/fields', { key: 'seats', label: 'Seats', type: 'number' })).status).toBe(201);
     const other = await env.call('POST', '/api/v1/segments', { name: 'Static list', kind: 'static' });
@@ -164,9 +161,8 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 120_000);
 
-  it('shows a validation error next to the field it names, and a filter error at its condition', async (ctx) => {
+  it('shows a validation error next to the field it names, and a filter error at its condition', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await page.goto(`${env.url}/app/segments/new`);
     await page.getByRole('heading', { name: 'New segment', level: 1 }).waitFor();
@@ -205,8 +201,4 @@ describe.skipIf(!authAvailable)('Segments in Chromium', () => {
     expect(await page.evaluate(() => parseFloat(getComputedStyle(document.activeElement!).outlineWidth))).toBeGreaterThanOrEqual(2);
     expect(w.errors).toEqual([]);
   }, 90_000);
-});
-
-it.skipIf(authAvailable)('waits for the server side of sign-in (POST /api/v1/auth/login in the OpenAPI document)', () => {
-  expect(authAvailable).toBe(false);
 });

@@ -2,14 +2,14 @@
 // UI shows its script tag, and "Check installation" says no hits yet, then — after a real hit
 // through POST /t — that hits arrived; an API key's secret is shown once (and works); a
 // validation error shows next to the field it names.
-// Skips until the server side of sign-in is merged (see test/dashboard-signed-in.ts).
+// Signed in as test/dashboard-signed-in.ts does it (the first admin's setup link, then the sign-in page).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authAvailable, axe, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
+import { axe, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
 import { CHROME_UA } from './tracking-helpers';
 
 let env: Env;
 beforeAll(async () => {
-  if (authAvailable) env = await startEnv();
+  env = await startEnv();
 }, 60_000);
 afterAll(() => env?.stop());
 
@@ -20,12 +20,12 @@ const SECTIONS: [string, string][] = [
   ['/app/settings/stages', 'Stages'],
   ['/app/settings/points', 'Points'],
   ['/app/settings/email', 'Email'],
+  ['/app/settings/users', 'Users and roles'],
 ];
 
-describe.skipIf(!authAvailable)('Settings in Chromium', () => {
-  it('every section loads with no console error and no serious axe violation, at 1280 px and on a phone; no dead links', async (ctx) => {
+describe('Settings in Chromium', () => {
+  it('every section loads with no console error and no serious axe violation, at 1280 px and on a phone; no dead links', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     for (const viewport of [
       { width: 1280, height: 900 },
       { width: 390, height: 844 },
@@ -41,9 +41,8 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     expect(links.sort()).toEqual(SECTIONS.slice(1).map(([p]) => p).sort());
   }, 180_000);
 
-  it('creates a site: shows the script tag; check installation says no hits yet, then that hits arrived', async (ctx) => {
+  it('creates a site: shows the script tag; check installation says no hits yet, then that hits arrived', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await page.goto(`${env.url}/app/settings/sites`);
     await settled(page);
@@ -81,9 +80,8 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 120_000);
 
-  it('shows an API key’s secret once; the key works; the list shows only its prefix', async (ctx) => {
+  it('shows an API key’s secret once; the key works; the list shows only its prefix', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await page.goto(`${env.url}/app/settings/api-keys`);
     await settled(page);
@@ -109,9 +107,8 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it('shows the server’s validation error next to the field it names', async (ctx) => {
+  it('shows the server’s validation error next to the field it names', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await page.goto(`${env.url}/app/settings/sites`);
     await settled(page);
@@ -141,9 +138,8 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it('creates a stage marked MQL, and a point rule, from their sections', async (ctx) => {
+  it('creates a stage marked MQL, and a point rule, from their sections', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await page.goto(`${env.url}/app/settings/stages`);
     await settled(page);
@@ -168,8 +164,4 @@ describe.skipIf(!authAvailable)('Settings in Chromium', () => {
     expect(await axe(page)).toEqual([]);
     expect(w.errors).toEqual([]);
   }, 90_000);
-});
-
-it.skipIf(authAvailable)('waits for the server side of sign-in (POST /api/v1/auth/login in the OpenAPI document)', () => {
-  expect(authAvailable).toBe(false);
 });

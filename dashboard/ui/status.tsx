@@ -32,3 +32,15 @@ export function Empty({ title, children }: { title: string; children?: Component
     </div>
   );
 }
+
+/** What the signed-in user's role cannot do here, said plainly (the server would refuse it with the same words). */
+export function Refused({ message, children }: { message: string; children?: ComponentChildren }) {
+  return (
+    <div class="refused" role="note">
+      <p>
+        <strong>{message}</strong>
+      </p>
+      {children ?? <p>An admin can change your role in Settings → Users and roles.</p>}
+    </div>
+  );
+}

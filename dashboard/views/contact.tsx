@@ -1,6 +1,7 @@
 import { useLocation, useRoute } from 'preact-iso/router';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { can, refusal, type Area } from '../access';
 import { api, loadJson as load } from '../api/client';
 import type { components } from '../api/schema';
 import { currentSession } from '../auth';
@@ -29,6 +30,11 @@ const CORE: { key: keyof Detail & string; label: string; type?: string; max: num
   { key: 'city', label: 'City', max: 100 },
   { key: 'country', label: 'Country', max: 60 },
 ];
+
+/** Where a role may not change something: what it lacks, in place of the form (dashboard/access.ts). */
+function CannotChange({ area }: { area: Area }) {
+  return <p class="hint cannot">{refusal(area, 'change')}</p>;
+}
 
 /** Saving… / Saved. / the server's message, announced politely (errors assertively). */
 type Save = { state: 'idle' } | { state: 'saving' } | { state: 'saved'; message: string } | { state: 'error'; message: string };
@@ -85,6 +91,7 @@ function Paged<T>(props: { load: (cursor?: string) => Promise<Page<T>>; what: st
 }
 
 function Profile({ contact, fields, saved }: { contact: Detail; fields: Field[]; saved: (c: Detail) => void }) {
+  const mayEdit = can('contacts', 'change');
   const initial = () => {
     const v: Record<string, string> = {};
     for (const f of CORE) v[f.key] = (contact[f.key] as string | null) ?? '';
@@ -183,21 +190,29 @@ function Profile({ contact, fields, saved }: { contact: Detail; fields: Field[];
 
   return (
     <form onSubmit={submit} noValidate>
-      <div class="form-grid">
-        {CORE.map((f) => input(f.key, f.label, { type: f.type, max: f.max }))}
-        {fields.map((f) => input(`fields.${f.key}`, f.label, { field: f }))}
-      </div>
-      <div class="form-actions">
-        <button type="submit" disabled={save.state === 'saving'}>
-          {save.state === 'saving' ? 'Saving…' : 'Save profile'}
-        </button>
-        <SaveStatus save={save} />
-      </div>
+      <fieldset class="bare" disabled={!mayEdit}>
+        <legend class="sr-only">Profile fields</legend>
+        <div class="form-grid">
+          {CORE.map((f) => input(f.key, f.label, { type: f.type, max: f.max }))}
+          {fields.map((f) => input(`fields.${f.key}`, f.label, { field: f }))}
+        </div>
+      </fieldset>
+      {mayEdit ? (
+        <div class="form-actions">
+          <button type="submit" disabled={save.state === 'saving'}>
+            {save.state === 'saving' ? 'Saving…' : 'Save profile'}
+          </button>
+          <SaveStatus save={save} />
+        </div>
+      ) : (
+        <CannotChange area="contacts" />
+      )}
     </form>
   );
 }
 
 function Tags({ contact, changed }: { contact: Detail; changed: (tags: string[]) => void }) {
+  const mayEdit = can('contacts', 'change');
   const [tag, setTag] = useState('');
   const [save, setSave] = useState<Save>({ state: 'idle' });
   const add = async (e: Event) => {
@@ -226,26 +241,33 @@ function Tags({ contact, changed }: { contact: Detail; changed: (tags: string[])
           {contact.tags.map((t) => (
             <li>
               <span class="tag">{t}</span>
-              <button type="button" class="link" onClick={() => remove(t)} aria-label={`Remove tag ${t}`}>
-                Remove
-              </button>
+              {mayEdit && (
+                <button type="button" class="link" onClick={() => remove(t)} aria-label={`Remove tag ${t}`}>
+                  Remove
+                </button>
+              )}
             </li>
           ))}
         </ul>
       )}
-      <form onSubmit={add} class="inline-form">
-        <label for="tag-add">New tag</label>
-        <input id="tag-add" value={tag} maxLength={64} onInput={(e) => setTag(e.currentTarget.value)} aria-describedby="tag-status" />
-        <button type="submit" disabled={save.state === 'saving'}>
-          Add tag
-        </button>
-        <SaveStatus save={save} id="tag-status" />
-      </form>
+      {mayEdit ? (
+        <form onSubmit={add} class="inline-form">
+          <label for="tag-add">New tag</label>
+          <input id="tag-add" value={tag} maxLength={64} onInput={(e) => setTag(e.currentTarget.value)} aria-describedby="tag-status" />
+          <button type="submit" disabled={save.state === 'saving'}>
+            Add tag
+          </button>
+          <SaveStatus save={save} id="tag-status" />
+        </form>
+      ) : (
+        <CannotChange area="contacts" />
+      )}
     </>
   );
 }
 
 function StageAndPoints({ contact, stages, changed }: { contact: Detail; stages: Stage[] | null; changed: (c: Partial<Detail>) => void }) {
+  const mayChange = can('contact-scoring', 'change');
   const [stage, setStage] = useState(contact.stage_id === null ? '' : String(contact.stage_id));
   const [stageSave, setStageSave] = useState<Save>({ state: 'idle' });
   const [adjust, setAdjust] = useState({ op: 'add', value: '', reason: '' });
@@ -289,59 +311,67 @@ function StageAndPoints({ contact, stages, changed }: { contact: Detail; stages:
   const p = (f: string) => problems.find((x) => x.field === f);
   return (
     <>
-      <form onSubmit={saveStage} class="inline-form">
-        <label for="stage-select">Stage</label>
-        <select id="stage-select" value={stage} onChange={(e) => setStage(e.currentTarget.value)}>
-          <option value="">No stage</option>
-          {stages?.map((s) => (
-            <option value={String(s.id)}>
-              {s.name}
-              {s.is_mql ? ' (marketing-qualified)' : ''}
-            </option>
-          ))}
-        </select>
-        <button type="submit" disabled={stageSave.state === 'saving'}>
-          Change stage
-        </button>
-        <SaveStatus save={stageSave} />
-      </form>
-      <h3 class="subhead">Points: {formatInteger(contact.points)}</h3>
-      <form onSubmit={savePoints} noValidate>
-        <div class="form-grid">
-          <div class="field">
-            <label for="points-op">Change</label>
-            <select id="points-op" value={adjust.op} onChange={(e) => setAdjust({ ...adjust, op: e.currentTarget.value })}>
-              <option value="add">Add</option>
-              <option value="subtract">Subtract</option>
-              <option value="set">Set to</option>
-            </select>
-          </div>
-          <div class="field">
-            <label for="points-value">Points</label>
-            <input id="points-value" inputMode="numeric" value={adjust.value} onInput={(e) => setAdjust({ ...adjust, value: e.currentTarget.value })} aria-invalid={p('value') ? 'true' : undefined} aria-describedby={p('value') ? 'points-value-error' : undefined} />
-            {p('value') && (
-              <p id="points-value-error" class="field-error">
-                {p('value')!.message}
-              </p>
-            )}
-          </div>
-          <div class="field">
-            <label for="points-reason">Reason</label>
-            <input id="points-reason" maxLength={200} value={adjust.reason} onInput={(e) => setAdjust({ ...adjust, reason: e.currentTarget.value })} aria-invalid={p('reason') ? 'true' : undefined} aria-describedby={p('reason') ? 'points-reason-error' : undefined} />
-            {p('reason') && (
-              <p id="points-reason-error" class="field-error">
-                {p('reason')!.message}
-              </p>
-            )}
-          </div>
-        </div>
-        <div class="form-actions">
-          <button type="submit" disabled={pointsSave.state === 'saving'}>
-            Save points
+      {mayChange ? (
+        <form onSubmit={saveStage} class="inline-form">
+          <label for="stage-select">Stage</label>
+          <select id="stage-select" value={stage} onChange={(e) => setStage(e.currentTarget.value)}>
+            <option value="">No stage</option>
+            {stages?.map((s) => (
+              <option value={String(s.id)}>
+                {s.name}
+                {s.is_mql ? ' (marketing-qualified)' : ''}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={stageSave.state === 'saving'}>
+            Change stage
           </button>
-          <SaveStatus save={pointsSave} />
-        </div>
-      </form>
+          <SaveStatus save={stageSave} />
+        </form>
+      ) : (
+        <CannotChange area="contact-scoring" />
+      )}
+      <h3 class="subhead">Points: {formatInteger(contact.points)}</h3>
+      {mayChange ? (
+        <form onSubmit={savePoints} noValidate>
+          <div class="form-grid">
+            <div class="field">
+              <label for="points-op">Change</label>
+              <select id="points-op" value={adjust.op} onChange={(e) => setAdjust({ ...adjust, op: e.currentTarget.value })}>
+                <option value="add">Add</option>
+                <option value="subtract">Subtract</option>
+                <option value="set">Set to</option>
+              </select>
+            </div>
+            <div class="field">
+              <label for="points-value">Points</label>
+              <input id="points-value" inputMode="numeric" value={adjust.value} onInput={(e) => setAdjust({ ...adjust, value: e.currentTarget.value })} aria-invalid={p('value') ? 'true' : undefined} aria-describedby={p('value') ? 'points-value-error' : undefined} />
+              {p('value') && (
+                <p id="points-value-error" class="field-error">
+                  {p('value')!.message}
+                </p>
+              )}
+            </div>
+            <div class="field">
+              <label for="points-reason">Reason</label>
+              <input id="points-reason" maxLength={200} value={adjust.reason} onInput={(e) => setAdjust({ ...adjust, reason: e.currentTarget.value })} aria-invalid={p('reason') ? 'true' : undefined} aria-describedby={p('reason') ? 'points-reason-error' : undefined} />
+              {p('reason') && (
+                <p id="points-reason-error" class="field-error">
+                  {p('reason')!.message}
+                </p>
+              )}
+            </div>
+          </div>
+          <div class="form-actions">
+            <button type="submit" disabled={pointsSave.state === 'saving'}>
+              Save points
+            </button>
+            <SaveStatus save={pointsSave} />
+          </div>
+        </form>
+      ) : (
+        <CannotChange area="contact-scoring" />
+      )}
       <h3 class="subhead">Point history</h3>
       <Paged
         what="point changes"
@@ -364,6 +394,7 @@ function StageAndPoints({ contact, stages, changed }: { contact: Detail; stages:
 }
 
 function SalesFeedback({ contact, recorded }: { contact: Detail; recorded: () => void }) {
+  const mayChange = can('sales-feedback', 'change');
   const [open, setOpen] = useState<null | 'accepted' | 'rejected' | 'won' | 'lost'>(null);
   const [form, setForm] = useState({ text: '', value: '', currency: 'EUR', date: '' });
   const [problems, setProblems] = useState<FieldProblem[]>([]);
@@ -401,58 +432,65 @@ function SalesFeedback({ contact, recorded }: { contact: Detail; recorded: () =>
   const attrs = (f: string, id: string) => ({ id, 'aria-invalid': p(f) ? ('true' as const) : undefined, 'aria-describedby': p(f) ? `${id}-error` : undefined });
   return (
     <>
-      <div class="feedback-buttons" role="group" aria-label="Sales feedback">
-        {(['accepted', 'rejected', 'won', 'lost'] as const).map((o) => (
-          <button type="button" class={open === o ? '' : 'secondary'} aria-expanded={open === o} aria-controls="feedback-form" onClick={() => setOpen(open === o ? null : o)}>
-            {o === 'accepted' ? 'Accept lead' : o === 'rejected' ? 'Reject lead' : o === 'won' ? 'Won' : 'Lost'}
-          </button>
-        ))}
-      </div>
-      {open && (
-        <form id="feedback-form" onSubmit={send} noValidate class="feedback-form">
-          <div class="form-grid">
-            {open !== 'won' && (
-              <div class="field">
-                <label for="fb-text">{open === 'accepted' ? 'Note (optional)' : open === 'rejected' ? 'Reason' : 'Reason (optional)'}</label>
-                <input {...attrs(open === 'accepted' ? 'note' : 'reason', 'fb-text')} maxLength={open === 'accepted' ? 1000 : 500} value={form.text} onInput={(e) => setForm({ ...form, text: e.currentTarget.value })} />
-                {fieldErr(open === 'accepted' ? 'note' : 'reason', 'fb-text')}
+      {mayChange ? (
+        <>
+          <div class="feedback-buttons" role="group" aria-label="Sales feedback">
+            {(['accepted', 'rejected', 'won', 'lost'] as const).map((o) => (
+              <button type="button" class={open === o ? '' : 'secondary'} aria-expanded={open === o} aria-controls="feedback-form" onClick={() => setOpen(open === o ? null : o)}>
+                {o === 'accepted' ? 'Accept lead' : o === 'rejected' ? 'Reject lead' : o === 'won' ? 'Won' : 'Lost'}
+              </button>
+            ))}
+          </div>
+          {open && (
+            <form id="feedback-form" onSubmit={send} noValidate class="feedback-form">
+              <div class="form-grid">
+                {open !== 'won' && (
+                  <div class="field">
+                    <label for="fb-text">{open === 'accepted' ? 'Note (optional)' : open === 'rejected' ? 'Reason' : 'Reason (optional)'}</label>
+                    <input {...attrs(open === 'accepted' ? 'note' : 'reason', 'fb-text')} maxLength={open === 'accepted' ? 1000 : 500} value={form.text} onInput={(e) => setForm({ ...form, text: e.currentTarget.value })} />
+                    {fieldErr(open === 'accepted' ? 'note' : 'reason', 'fb-text')}
+                  </div>
+                )}
+                {open === 'won' && (
+                  <>
+                    <div class="field">
+                      <label for="fb-value">Value</label>
+                      <input {...attrs('value', 'fb-value')} inputMode="decimal" value={form.value} onInput={(e) => setForm({ ...form, value: e.currentTarget.value })} />
+                      {fieldErr('value', 'fb-value')}
+                    </div>
+                    <div class="field">
+                      <label for="fb-currency">Currency</label>
+                      <input {...attrs('currency', 'fb-currency')} maxLength={3} value={form.currency} onInput={(e) => setForm({ ...form, currency: e.currentTarget.value })} />
+                      {fieldErr('currency', 'fb-currency')}
+                    </div>
+                    <div class="field">
+                      <label for="fb-date">Date (optional)</label>
+                      <input {...attrs('date', 'fb-date')} type="date" value={form.date} onInput={(e) => setForm({ ...form, date: e.currentTarget.value })} />
+                      {fieldErr('date', 'fb-date')}
+                    </div>
+                  </>
+                )}
               </div>
-            )}
-            {open === 'won' && (
-              <>
-                <div class="field">
-                  <label for="fb-value">Value</label>
-                  <input {...attrs('value', 'fb-value')} inputMode="decimal" value={form.value} onInput={(e) => setForm({ ...form, value: e.currentTarget.value })} />
-                  {fieldErr('value', 'fb-value')}
-                </div>
-                <div class="field">
-                  <label for="fb-currency">Currency</label>
-                  <input {...attrs('currency', 'fb-currency')} maxLength={3} value={form.currency} onInput={(e) => setForm({ ...form, currency: e.currentTarget.value })} />
-                  {fieldErr('currency', 'fb-currency')}
-                </div>
-                <div class="field">
-                  <label for="fb-date">Date (optional)</label>
-                  <input {...attrs('date', 'fb-date')} type="date" value={form.date} onInput={(e) => setForm({ ...form, date: e.currentTarget.value })} />
-                  {fieldErr('date', 'fb-date')}
-                </div>
-              </>
-            )}
-          </div>
-          <div class="form-actions">
-            <button type="submit" disabled={save.state === 'saving'}>
-              Record {open}
-            </button>
-          </div>
-        </form>
+              <div class="form-actions">
+                <button type="submit" disabled={save.state === 'saving'}>
+                  Record {open}
+                </button>
+              </div>
+            </form>
+          )}
+          <p>
+            <SaveStatus save={save} />
+          </p>
+        </>
+      ) : (
+        <CannotChange area="sales-feedback" />
       )}
-      <p>
-        <SaveStatus save={save} />
-      </p>
     </>
   );
 }
 
 function Deals({ contact, reloadKey, changed }: { contact: Detail; reloadKey: number; changed: () => void }) {
+  const mayChange = can('deals', 'change');
   const [form, setForm] = useState({ name: '', amount: '', currency: 'EUR', stage: 'open' });
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [save, setSave] = useState<Save>({ state: 'idle' });
@@ -506,62 +544,70 @@ function Deals({ contact, reloadKey, changed }: { contact: Detail; reloadKey: nu
               <li>
                 <strong>{d.name}</strong> — {formatMoney(d.amount, d.currency)}, <span class={`deal-${d.stage}`}>{d.stage}</span>
                 {d.closed_at && <span class="sub">Closed {formatDateTime(d.closed_at)}</span>}
-                <div class="feedback-buttons">
-                  {d.stage !== 'won' && (
-                    <button type="button" class="secondary" onClick={() => move(d, 'won')} aria-label={`Mark ${d.name} won`}>
-                      Mark won
-                    </button>
-                  )}
-                  {d.stage !== 'lost' && (
-                    <button type="button" class="secondary" onClick={() => move(d, 'lost')} aria-label={`Mark ${d.name} lost`}>
-                      Mark lost
-                    </button>
-                  )}
-                  {d.stage !== 'open' && (
-                    <button type="button" class="secondary" onClick={() => move(d, 'open')} aria-label={`Reopen ${d.name}`}>
-                      Reopen
-                    </button>
-                  )}
-                </div>
+                {mayChange && (
+                  <div class="feedback-buttons">
+                    {d.stage !== 'won' && (
+                      <button type="button" class="secondary" onClick={() => move(d, 'won')} aria-label={`Mark ${d.name} won`}>
+                        Mark won
+                      </button>
+                    )}
+                    {d.stage !== 'lost' && (
+                      <button type="button" class="secondary" onClick={() => move(d, 'lost')} aria-label={`Mark ${d.name} lost`}>
+                        Mark lost
+                      </button>
+                    )}
+                    {d.stage !== 'open' && (
+                      <button type="button" class="secondary" onClick={() => move(d, 'open')} aria-label={`Reopen ${d.name}`}>
+                        Reopen
+                      </button>
+                    )}
+                  </div>
+                )}
               </li>
             ))}
           </ul>
         )}
       </Paged>
-      <h3 class="subhead">New deal</h3>
-      <form onSubmit={create} noValidate>
-        <div class="form-grid">
-          <div class="field">
-            <label for="deal-name">Name</label>
-            <input {...attrs('name', 'deal-name')} maxLength={200} value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
-            {err('name', 'deal-name')}
-          </div>
-          <div class="field">
-            <label for="deal-amount">Amount</label>
-            <input {...attrs('amount', 'deal-amount')} inputMode="decimal" value={form.amount} onInput={(e) => setForm({ ...form, amount: e.currentTarget.value })} />
-            {err('amount', 'deal-amount')}
-          </div>
-          <div class="field">
-            <label for="deal-currency">Currency</label>
-            <input {...attrs('currency', 'deal-currency')} maxLength={3} value={form.currency} onInput={(e) => setForm({ ...form, currency: e.currentTarget.value })} />
-            {err('currency', 'deal-currency')}
-          </div>
-          <div class="field">
-            <label for="deal-stage">Stage</label>
-            <select id="deal-stage" value={form.stage} onChange={(e) => setForm({ ...form, stage: e.currentTarget.value })}>
-              <option value="open">Open</option>
-              <option value="won">Won</option>
-              <option value="lost">Lost</option>
-            </select>
-          </div>
-        </div>
-        <div class="form-actions">
-          <button type="submit" disabled={save.state === 'saving'}>
-            Create deal
-          </button>
-          <SaveStatus save={save} />
-        </div>
-      </form>
+      {mayChange ? (
+        <>
+          <h3 class="subhead">New deal</h3>
+          <form onSubmit={create} noValidate>
+            <div class="form-grid">
+              <div class="field">
+                <label for="deal-name">Name</label>
+                <input {...attrs('name', 'deal-name')} maxLength={200} value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+                {err('name', 'deal-name')}
+              </div>
+              <div class="field">
+                <label for="deal-amount">Amount</label>
+                <input {...attrs('amount', 'deal-amount')} inputMode="decimal" value={form.amount} onInput={(e) => setForm({ ...form, amount: e.currentTarget.value })} />
+                {err('amount', 'deal-amount')}
+              </div>
+              <div class="field">
+                <label for="deal-currency">Currency</label>
+                <input {...attrs('currency', 'deal-currency')} maxLength={3} value={form.currency} onInput={(e) => setForm({ ...form, currency: e.currentTarget.value })} />
+                {err('currency', 'deal-currency')}
+              </div>
+              <div class="field">
+                <label for="deal-stage">Stage</label>
+                <select id="deal-stage" value={form.stage} onChange={(e) => setForm({ ...form, stage: e.currentTarget.value })}>
+                  <option value="open">Open</option>
+                  <option value="won">Won</option>
+                  <option value="lost">Lost</option>
+                </select>
+              </div>
+            </div>
+            <div class="form-actions">
+              <button type="submit" disabled={save.state === 'saving'}>
+                Create deal
+              </button>
+              <SaveStatus save={save} />
+            </div>
+          </form>
+        </>
+      ) : (
+        <CannotChange area="deals" />
+      )}
     </>
   );
 }

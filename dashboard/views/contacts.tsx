@@ -1,5 +1,6 @@
 import { useLocation } from 'preact-iso/router';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { can } from '../access';
 import { api, loadJson as load } from '../api/client';
 import type { paths } from '../api/schema';
 import { contactName, loadSegments, loadStages, runEach, type Contact, type Segment, type Stage } from '../ui/contacts';
@@ -190,6 +191,9 @@ function BulkBar(props: { selected: Map<number, Contact>; segments: Segment[] | 
   };
 
   const running = bulk.state === 'running';
+  // Only what the role may do (dashboard/access.ts); downloading is reading.
+  const mayEdit = can('contacts', 'change');
+  const maySegment = can('segments', 'change');
   if (n === 0 && bulk.state === 'idle') return null;
   return (
     <section class="bulk" aria-labelledby="bulk-heading">
@@ -206,32 +210,36 @@ function BulkBar(props: { selected: Map<number, Contact>; segments: Segment[] | 
       </p>
       {n > 0 && (
         <div class="bulk-actions">
-          <form onSubmit={addTag} class="inline-form">
-            <label for="bulk-tag">Tag</label>
-            <input id="bulk-tag" value={tag} maxLength={64} onInput={(e) => setTag(e.currentTarget.value)} aria-invalid={tagProblem ? 'true' : undefined} aria-describedby={tagProblem ? 'bulk-tag-problem' : undefined} />
-            <button type="submit" disabled={running}>
-              Add tag
-            </button>
-            {tagProblem && (
-              <p id="bulk-tag-problem" class="field-error" role="alert">
-                {tagProblem}
-              </p>
-            )}
-          </form>
-          <form onSubmit={addToSegment} class="inline-form">
-            <label for="bulk-segment">Segment</label>
-            <select id="bulk-segment" value={segment} onChange={(e) => setSegment(e.currentTarget.value)}>
-              <option value="">Choose…</option>
-              {props.segments?.map((s) => <option value={String(s.id)}>{s.name}</option>)}
-            </select>
-            <button type="submit" disabled={running || !segment}>
-              Add to segment
-            </button>
-          </form>
+          {mayEdit && (
+            <form onSubmit={addTag} class="inline-form">
+              <label for="bulk-tag">Tag</label>
+              <input id="bulk-tag" value={tag} maxLength={64} onInput={(e) => setTag(e.currentTarget.value)} aria-invalid={tagProblem ? 'true' : undefined} aria-describedby={tagProblem ? 'bulk-tag-problem' : undefined} />
+              <button type="submit" disabled={running}>
+                Add tag
+              </button>
+              {tagProblem && (
+                <p id="bulk-tag-problem" class="field-error" role="alert">
+                  {tagProblem}
+                </p>
+              )}
+            </form>
+          )}
+          {maySegment && (
+            <form onSubmit={addToSegment} class="inline-form">
+              <label for="bulk-segment">Segment</label>
+              <select id="bulk-segment" value={segment} onChange={(e) => setSegment(e.currentTarget.value)}>
+                <option value="">Choose…</option>
+                {props.segments?.map((s) => <option value={String(s.id)}>{s.name}</option>)}
+              </select>
+              <button type="submit" disabled={running || !segment}>
+                Add to segment
+              </button>
+            </form>
+          )}
           <button type="button" class="secondary" onClick={exportSelection} disabled={running}>
             Download selection (CSV)
           </button>
-          {confirming ? (
+          {!mayEdit ? null : confirming ? (
             <div class="confirm" role="group" aria-labelledby="bulk-erase-q">
               <p id="bulk-erase-q">
                 Erase {formatInteger(n)} contact{n === 1 ? '' : 's'} and everything stored about them? This cannot be undone.
@@ -365,9 +373,11 @@ export default function Contacts() {
     <div class="contacts">
       <div class="title-row">
         <h1 tabIndex={-1}>Contacts</h1>
-        <a class="button secondary" href="/app/contacts/import">
-          Import CSV
-        </a>
+        {can('contacts', 'change') && (
+          <a class="button secondary" href="/app/contacts/import">
+            Import CSV
+          </a>
+        )}
       </div>
       <Filters query={query} stages={stages} segments={segments} apply={apply} />
       <BulkBar
@@ -416,8 +426,13 @@ export default function Contacts() {
           ) : (
             <Empty title="No contacts yet.">
               <p>
-                Contacts appear when a visitor submits a form with an email, when your site identifies a visitor, or through the API. To bring in a list you
-                have, <a href="/app/contacts/import">import a CSV file</a>.
+                Contacts appear when a visitor submits a form with an email, when your site identifies a visitor, or through the API.
+                {can('contacts', 'change') && (
+                  <>
+                    {' '}
+                    To bring in a list you have, <a href="/app/contacts/import">import a CSV file</a>.
+                  </>
+                )}
               </p>
             </Empty>
           )

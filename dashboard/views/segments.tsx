@@ -1,5 +1,6 @@
 import { useLocation, useRoute } from 'preact-iso/router';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { can, refusal } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
 import { Builder, type Catalogue, type NodeErrors } from '../segments/builder';
@@ -7,7 +8,7 @@ import { complete, countConditions, emptyGroup, locate, toFilter, toModel, type 
 import { customField } from '../segments/vocabulary';
 import { allPages, ApiProblem, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime, formatInteger } from '../ui/format';
-import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { Empty, ErrorMessage, Loading, Refused } from '../ui/status';
 import { useLoad } from '../ui/use-load';
 
 // Segments: the list with member counts, and the editor — name, description, kind, and for a
@@ -22,13 +23,16 @@ const listAll = <T,>(path: '/api/v1/segments' | '/api/v1/fields' | '/api/v1/stag
 function SegmentList() {
   const { query } = useLocation();
   const list = useLoad(() => listAll<Segment>('/api/v1/segments'), 'list');
+  const mayChange = can('segments', 'change');
   return (
     <section class="segments">
       <div class="title-row">
         <h1 tabIndex={-1}>Segments</h1>
-        <a class="button" href="/app/segments/new">
-          New segment
-        </a>
+        {mayChange && (
+          <a class="button" href="/app/segments/new">
+            New segment
+          </a>
+        )}
       </div>
       {query.deleted && (
         <p class="status saved" role="status">
@@ -43,7 +47,7 @@ function SegmentList() {
           <Empty title="No segments yet.">
             <p>
               Create one to group contacts — for example “visited pricing twice in 30 days and has over 50 points”. Campaigns, broadcasts and reports can
-              then target it. <a href="/app/segments/new">Create your first segment</a>.
+              then target it. {mayChange ? <a href="/app/segments/new">Create your first segment</a> : 'A marketer or an admin can create one'}.
             </p>
           </Empty>
         ) : (
@@ -63,7 +67,7 @@ function SegmentList() {
                 {list.data.map((s) => (
                   <tr>
                     <th scope="row">
-                      <a href={`/app/segments/${s.id}`}>{s.name}</a>
+                      {mayChange ? <a href={`/app/segments/${s.id}`}>{s.name}</a> : s.name}
                       {s.broken && (
                         <span class="badge bad" title={s.broken}>
                           {' '}
@@ -313,6 +317,23 @@ export default function Segments() {
     if (!params.id) document.title = 'Segments · Leadline';
   }, [params.id]);
   if (!params.id) return <SegmentList />;
+  if (!can('segments', 'change')) {
+    // The editor is for roles that may change segments; the server would refuse the save anyway.
+    return (
+      <section class="segment-editor">
+        <p class="crumbs">
+          <a href="/app/segments">Segments</a>
+        </p>
+        <h1 tabIndex={-1}>{params.id === 'new' ? 'New segment' : 'Edit segment'}</h1>
+        <Refused message={refusal('segments', 'change')}>
+          <p>
+            You can see every segment and how many members it has in the <a href="/app/segments">list of segments</a>. An admin can change your role in
+            Settings → Users and roles.
+          </p>
+        </Refused>
+      </section>
+    );
+  }
   if (params.id === 'new') return <SegmentEditor id={null} />;
   const id = /^[1-9]\d{0,15}$/.test(params.id) ? Number(params.id) : NaN;
   if (Number.isNaN(id)) {

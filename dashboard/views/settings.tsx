@@ -1,14 +1,18 @@
 import { useEffect } from 'preact/hooks';
-import { SECTIONS } from '../settings/frame';
+import { refusal } from '../access';
+import { sectionsFor } from '../settings/frame';
+import { Refused } from '../ui/status';
 
 // Settings: the index of its sections, each its own view (and chunk).
 export default function Settings() {
   useEffect(() => void (document.title = 'Settings · Leadline'), []);
+  const sections = sectionsFor();
   return (
     <section class="settings">
       <h1 tabIndex={-1}>Settings</h1>
-      <ul class="report-list">
-        {SECTIONS.map((s) => (
+      {sections.length === 0 && <Refused message={refusal('settings', 'change')} />}
+      <ul class="report-list" hidden={sections.length === 0}>
+        {sections.map((s) => (
           <li>
             <a href={s.href}>
               <strong>{s.label}</strong>
