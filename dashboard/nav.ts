@@ -10,6 +10,8 @@ export const NAV: NavItem[] = [
   { href: '/app', label: 'Home' },
   { href: '/app/contacts', label: 'Contacts' },
   { href: '/app/segments', label: 'Segments' },
+  { href: '/app/forms', label: 'Forms' },
+  { href: '/app/focus-items', label: 'Focus items' },
   { href: '/app/reports', label: 'Reports' },
   { href: '/app/settings', label: 'Settings' },
 ];

@@ -1,0 +1,3 @@
+export default function FocusItems() {
+  return <h1 tabIndex={-1}>Focus items</h1>;
+}
