@@ -43,7 +43,8 @@ function boot() {
   new ResizeObserver(size).observe(document.body);
 
   addEventListener('message', async (e: MessageEvent<PreviewMessage>) => {
-    if (e.source !== parent || e.origin !== origin) return;
+    // Only the dashboard's messages (axe-core, in tests, talks to frames too).
+    if (e.source !== parent || e.origin !== origin || (e.data?.type !== 'form' && e.data?.type !== 'focus')) return;
     state = e.data;
     chunk ??= import(`${origin}/w-chunk.js`);
     const init = (await chunk).default;
