@@ -18,6 +18,7 @@ const Contacts = lazy(() => import('./views/contacts'));
 const ContactsImport = lazy(() => import('./views/contacts-import'));
 const ContactPage = lazy(() => import('./views/contact'));
 const Segments = lazy(() => import('./views/segments'));
+const Forms = lazy(() => import('./views/forms'));
 const Settings = lazy(() => import('./views/settings'));
 const SitesSettings = lazy(() => import('./views/settings-sites'));
 const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
@@ -143,6 +144,8 @@ function App() {
           <Route path="/app/reports/:name" component={Reports} />
           <Route path="/app/segments" component={Segments} />
           <Route path="/app/segments/:id" component={Segments} />
+          <Route path="/app/forms" component={Forms} />
+          <Route path="/app/forms/:id" component={Forms} />
           <Route path="/app/settings" component={Settings} />
           <Route path="/app/settings/sites" component={SitesPage} />
           <Route path="/app/settings/api-keys" component={ApiKeysPage} />
