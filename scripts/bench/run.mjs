@@ -21,8 +21,8 @@ const BENCHMARKS = [
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = join(root, 'dist', 'bench');
 // Every benchmark must stop by itself; this is the backstop if one does not.
-// The reports benchmark generates 10M events and rebuilds its rollups first: it gets 45 minutes.
-const timeoutFor = (name) => Number(process.env.BENCH_TIMEOUT_MS ?? (name === 'reports' ? 45 : 10) * 60_000);
+// The reports benchmark generates 10M events and rebuilds its rollups first: it gets 75 minutes.
+const timeoutFor = (name) => Number(process.env.BENCH_TIMEOUT_MS ?? (name === 'reports' ? 75 : 10) * 60_000);
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
