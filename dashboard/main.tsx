@@ -5,6 +5,7 @@ import lazy from 'preact-iso/lazy';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import './contacts.css';
+import './emails.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
@@ -49,6 +50,9 @@ const PointsPage = gated(PointsSettings, 'Points', 'scoring');
 const EmailPage = gated(EmailSettings, 'Email', 'settings');
 const UsersPage = gated(UsersSettings, 'Users and roles', 'users');
 const ContactsImportPage = gated(ContactsImport, 'Import contacts', 'contacts');
+const Emails = lazy(() => import('./views/emails'));
+const EmailReport = lazy(() => import('./views/email-report'));
+const Broadcasts = lazy(() => import('./views/broadcasts'));
 
 function NotFound() {
   return (
@@ -146,6 +150,11 @@ function App() {
           <Route path="/app/segments/:id" component={Segments} />
           <Route path="/app/forms" component={Forms} />
           <Route path="/app/forms/:id" component={Forms} />
+          <Route path="/app/emails" component={Emails} />
+          <Route path="/app/emails/:id" component={Emails} />
+          <Route path="/app/emails/:id/report" component={EmailReport} />
+          <Route path="/app/broadcasts" component={Broadcasts} />
+          <Route path="/app/broadcasts/:id" component={Broadcasts} />
           <Route path="/app/settings" component={Settings} />
           <Route path="/app/settings/sites" component={SitesPage} />
           <Route path="/app/settings/api-keys" component={ApiKeysPage} />

@@ -1,0 +1,321 @@
+import { useLocation, useRoute } from 'preact-iso/router';
+import { useEffect, useState } from 'preact/hooks';
+import { api, load } from '../api/client';
+import type { components } from '../api/schema';
+import { EmailSubnav } from '../emails/common';
+import { ClickMap, Stats } from '../emails/report';
+import { allPages, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
+import { formatDateTime, formatInteger } from '../ui/format';
+import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { useLoad } from '../ui/use-load';
+
+// Broadcasts: an email of kind "broadcast" sent once to the members of segments, now or at a
+// chosen time; the list, the form (email, segments with their member counts, when), and each
+// broadcast's progress and results as it goes (its report, polled while it sends).
+
+type Broadcast = components['schemas']['Broadcast'];
+type Email = components['schemas']['Email'];
+type Segment = components['schemas']['Segment'];
+type Report = components['schemas']['EmailReport'];
+
+const STATUS: Record<Broadcast['status'], string> = { draft: 'Draft', scheduled: 'Scheduled', sending: 'Sending', sent: 'Sent', cancelled: 'Cancelled' };
+
+const every = <T,>(path: '/api/v1/emails' | '/api/v1/segments' | '/api/v1/broadcasts', query: Record<string, string> = {}) =>
+  allPages<T>((cursor) => load(api.GET(path, { params: { query: { limit: 100, ...query, ...(cursor ? { cursor } : {}) } } }) as never), 500);
+
+async function loadList() {
+  const [broadcasts, emails, segments] = await Promise.all([
+    load(api.GET('/api/v1/broadcasts', { params: { query: { limit: 50 } } })).then((p) => p.data),
+    every<Email>('/api/v1/emails', { kind: 'broadcast' }).catch(() => [] as Email[]),
+    every<Segment>('/api/v1/segments').catch(() => [] as Segment[]),
+  ]);
+  return { broadcasts, emails, segments };
+}
+
+const names = (ids: number[], segments: Segment[]) => ids.map((id) => segments.find((s) => s.id === id)?.name ?? `segment ${id}`).join(', ');
+
+function BroadcastList() {
+  const list = useLoad(loadList, 'list');
+  useEffect(() => void (document.title = 'Broadcasts · Leadline'), []);
+  return (
+    <section class="broadcasts">
+      <div class="title-row">
+        <h1 tabIndex={-1}>Broadcasts</h1>
+        <a class="button" href="/app/broadcasts/new">
+          New broadcast
+        </a>
+      </div>
+      <EmailSubnav />
+      <p class="lead">An email of kind Broadcast, sent once to the members of segments, now or at a time you choose.</p>
+      {list.state === 'loading' && <Loading what="broadcasts" />}
+      {list.state === 'error' && <ErrorMessage message={list.message} retry={list.retry} />}
+      {list.state === 'done' &&
+        (list.data.broadcasts.length === 0 ? (
+          <Empty title="No broadcasts yet.">
+            <p>
+              Write an email of kind Broadcast, then <a href="/app/broadcasts/new">send it to a segment</a>.
+            </p>
+          </Empty>
+        ) : (
+          <div class="table-wrap" role="region" aria-label="Broadcasts" tabIndex={0}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Segments</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Starts</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.broadcasts.map((b) => (
+                  <tr>
+                    <th scope="row">
+                      <a href={`/app/broadcasts/${b.id}`}>{list.data.emails.find((e) => e.id === b.email_id)?.name ?? `Email ${b.email_id}`}</a>
+                    </th>
+                    <td>{names(b.segment_ids, list.data.segments)}</td>
+                    <td>{STATUS[b.status]}</td>
+                    <td>{formatDateTime(b.send_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
+    </section>
+  );
+}
+
+/** A datetime-local value (the browser's time zone) as an ISO instant, or null when incomplete. */
+const toIso = (local: string) => {
+  const t = Date.parse(local);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+};
+
+function NewBroadcast() {
+  const { query, route } = useLocation();
+  const data = useLoad(loadList, 'new');
+  const [emailId, setEmailId] = useState(query.email ?? '');
+  const [chosen, setChosen] = useState<number[]>([]);
+  const [when, setWhen] = useState<'now' | 'later'>('now');
+  const [at, setAt] = useState('');
+  const saver = useSaver();
+  useEffect(() => void (document.title = 'New broadcast · Broadcasts · Leadline'), []);
+  if (data.state === 'loading') return <Loading what="emails and segments" />;
+  if (data.state === 'error') return <ErrorMessage message={data.message} retry={data.retry} />;
+  const { emails, segments } = data.data;
+  const email = emailId || (emails[0] ? String(emails[0].id) : '');
+  const reach = segments.filter((s) => chosen.includes(s.id)).reduce((n, s) => n + s.members, 0);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const sendAt = when === 'later' ? toIso(at) : null;
+    const body = { segment_ids: chosen, ...(when === 'later' ? { send_at: sendAt ?? at } : {}) };
+    const b = await saver.run(() => send(api.POST('/api/v1/emails/{id}/broadcast', { params: { path: { id: Number(email) } }, body })), 'Broadcast scheduled.');
+    if (b) route(`/app/broadcasts/${b.id}`);
+  };
+
+  return (
+    <section class="broadcast-new">
+      <p class="crumbs">
+        <a href="/app/broadcasts">Broadcasts</a>
+      </p>
+      <h1 tabIndex={-1}>New broadcast</h1>
+      {emails.length === 0 ? (
+        <Empty title="No broadcast emails yet.">
+          <p>
+            Only emails of kind Broadcast can be broadcast. <a href="/app/emails/new">Write one</a> and choose “Broadcast” as its kind.
+          </p>
+        </Empty>
+      ) : (
+        <form class="stack" noValidate onSubmit={submit}>
+          <Field id="broadcast-email" label="Email" hint="Emails of kind Broadcast." error={saver.fieldError('email_id')}>
+            {(a) => (
+              <select {...a} value={email} onChange={(e) => setEmailId(e.currentTarget.value)}>
+                {emails.map((e) => (
+                  <option value={String(e.id)}>
+                    {e.name} — {e.subject}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <fieldset
+            class="choice segments-pick"
+            aria-describedby={saver.fieldError('segment_ids') ? 'broadcast-segments-error' : undefined}
+            aria-invalid={saver.fieldError('segment_ids') ? 'true' : undefined}
+          >
+            <legend>Segments</legend>
+            {segments.length === 0 && (
+              <p class="hint">
+                No segments yet: <a href="/app/segments/new">make one</a>.
+              </p>
+            )}
+            {segments.map((s) => (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(s.id)}
+                  onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, s.id] : chosen.filter((x) => x !== s.id))}
+                />{' '}
+                {s.name} <span class="hint">({formatInteger(s.members)} {s.members === 1 ? 'member' : 'members'})</span>
+              </label>
+            ))}
+            {saver.fieldError('segment_ids') && (
+              <p class="field-error" id="broadcast-segments-error">
+                {saver.fieldError('segment_ids')}
+              </p>
+            )}
+            <p class="hint" role="status">
+              {chosen.length ? `Up to ${formatInteger(reach)} contacts (a member of two segments gets it once; unsubscribed and do-not-contact are skipped).` : ''}
+            </p>
+          </fieldset>
+          <fieldset class="choice">
+            <legend>When</legend>
+            <label class="check">
+              <input type="radio" name="broadcast-when" checked={when === 'now'} onChange={() => setWhen('now')} /> Now
+            </label>
+            <label class="check">
+              <input type="radio" name="broadcast-when" checked={when === 'later'} onChange={() => setWhen('later')} /> Later
+            </label>
+            {when === 'later' && (
+              <Field id="broadcast-send-at" label="Start at (your time zone)" hint="At most a year ahead." error={saver.fieldError('send_at')}>
+                {(a) => <input {...a} type="datetime-local" value={at} onInput={(e) => setAt(e.currentTarget.value)} />}
+              </Field>
+            )}
+          </fieldset>
+          <div class="actions">
+            <button type="submit" disabled={saver.busy}>
+              {saver.busy ? 'Scheduling…' : when === 'now' ? 'Send now' : 'Schedule'}
+            </button>
+          </div>
+          <SaveStatus status={saver.status} shown={['segment_ids', 'send_at', 'email_id']} />
+        </form>
+      )}
+    </section>
+  );
+}
+
+function useBroadcast(id: number) {
+  const [state, setState] = useState<{ b: Broadcast; r: Report; email: Email | null; segments: Segment[] } | { error: string } | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    (async () => {
+      try {
+        const [b, r] = await Promise.all([
+          load(api.GET('/api/v1/broadcasts/{id}', { params: { path: { id } } })),
+          load(api.GET('/api/v1/broadcasts/{id}/report', { params: { path: { id } } })),
+        ]);
+        const prev = state && 'b' in state ? state : null;
+        const email = prev?.email ?? (await load(api.GET('/api/v1/emails/{id}', { params: { path: { id: b.email_id } } })).catch(() => null));
+        const segments = prev?.segments ?? (await every<Segment>('/api/v1/segments').catch(() => []));
+        if (!alive) return;
+        setState({ b, r, email, segments });
+        // While it runs, follow it: every 2 seconds.
+        if (b.status === 'scheduled' || b.status === 'sending' || r.queued > 0) timer = setTimeout(() => setTick((t) => t + 1), 2000);
+      } catch (e) {
+        if (alive) setState({ error: (e as Error).message });
+      }
+    })();
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
+  }, [id, tick]);
+  return { state, refresh: () => setTick((t) => t + 1) };
+}
+
+function BroadcastDetail({ id }: { id: number }) {
+  const { state, refresh } = useBroadcast(id);
+  const [confirming, setConfirming] = useState(false);
+  const canceller = useSaver();
+  const name = state && 'b' in state ? (state.email?.name ?? `Email ${state.b.email_id}`) : null;
+  useEffect(() => void (document.title = `${name ? `${name} · ` : ''}Broadcast · Leadline`), [name]);
+  return (
+    <section class="broadcast">
+      <p class="crumbs">
+        <a href="/app/broadcasts">Broadcasts</a>
+      </p>
+      <h1 tabIndex={-1}>{name ? `Broadcast: ${name}` : 'Broadcast'}</h1>
+      {!state && <Loading what="the broadcast" />}
+      {state && 'error' in state && <ErrorMessage message={state.error} retry={refresh} />}
+      {state && 'b' in state && (
+        <>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd data-status={state.b.status}>{STATUS[state.b.status]}</dd>
+            <dt>Segments</dt>
+            <dd>{names(state.b.segment_ids, state.segments)}</dd>
+            <dt>Starts</dt>
+            <dd>{formatDateTime(state.b.send_at)}</dd>
+            {state.b.started_at && (
+              <>
+                <dt>Started</dt>
+                <dd>{formatDateTime(state.b.started_at)}</dd>
+              </>
+            )}
+            {state.b.finished_at && (
+              <>
+                <dt>Finished</dt>
+                <dd>{formatDateTime(state.b.finished_at)}</dd>
+              </>
+            )}
+          </dl>
+          <Progress r={state.r} status={state.b.status} />
+          {(state.b.status === 'scheduled' || state.b.status === 'sending') &&
+            (confirming ? (
+              <Confirm
+                question="Cancel this broadcast? Messages not yet handed to the provider are not sent."
+                yes="Cancel broadcast"
+                busy={canceller.busy}
+                onNo={() => setConfirming(false)}
+                onYes={async () => {
+                  await canceller.run(() => send(api.POST('/api/v1/broadcasts/{id}/cancel', { params: { path: { id } } })), (c) => `Cancelled; ${c.cancelled_sends} messages not sent.`);
+                  setConfirming(false);
+                  refresh();
+                }}
+              />
+            ) : (
+              <div class="actions">
+                <button type="button" class="danger" onClick={() => setConfirming(true)}>
+                  Cancel broadcast…
+                </button>
+              </div>
+            ))}
+          <SaveStatus status={canceller.status} />
+          <Stats r={state.r} />
+          <ClickMap emailId={state.b.email_id} links={state.r.links} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function Progress({ r, status }: { r: Report; status: Broadcast['status'] }) {
+  const done = r.sent + r.skipped.total + r.failed;
+  const total = done + r.queued;
+  return (
+    <div class="progress-wrap">
+      <label for="broadcast-progress">Progress</label>
+      <progress id="broadcast-progress" max={Math.max(total, 1)} value={status === 'sent' && total === 0 ? 1 : done} />
+      <p class="hint" role="status">
+        {status === 'scheduled'
+          ? 'Waiting to start.'
+          : `${formatInteger(done)} of ${formatInteger(total)} done: ${formatInteger(r.sent)} sent, ${formatInteger(r.skipped.total)} skipped, ${formatInteger(r.failed)} failed, ${formatInteger(r.queued)} queued.`}
+      </p>
+    </div>
+  );
+}
+
+export default function Broadcasts() {
+  const { params } = useRoute();
+  if (params.id === 'new') return <NewBroadcast />;
+  if (params.id) {
+    const id = Number(params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) return <ErrorMessage message="There is no broadcast at this address." />;
+    return <BroadcastDetail key={id} id={id} />;
+  }
+  return <BroadcastList />;
+}
