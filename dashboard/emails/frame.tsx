@@ -33,13 +33,16 @@ export function EmailFrame(props: { html: string; title: string; onReady?: (info
     const frame = ref.current;
     const doc = frame?.contentDocument;
     if (!frame || !doc) return;
-    const parsed = new DOMParser().parseFromString(props.html, 'text/html');
-    parsed.querySelectorAll(DROP).forEach((e) => e.remove());
+    // Style attributes and <style> blocks never reach a parser as such: even an inert document
+    // applies the dashboard's policy to them (and says so in the console). They are taken out of
+    // the markup first, and applied through the CSSOM once the nodes are in the frame.
     const sheets: string[] = [];
-    parsed.querySelectorAll('style').forEach((s) => {
-      sheets.push(safeCss(s.textContent ?? ''));
-      s.remove();
-    });
+    const source = props.html
+      .replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_, css: string) => (sheets.push(safeCss(css)), ''))
+      .replace(/<[a-zA-Z][^>]*>/g, (tag) => tag.replace(/(\s)style(\s*=)/gi, '$1data-ll-css$2'));
+    const parsed = new DOMParser().parseFromString(source, 'text/html');
+    parsed.querySelectorAll(DROP).forEach((e) => e.remove());
+    parsed.querySelectorAll('style').forEach((e) => e.remove());
     const styles: string[] = [];
     let blockedImages = 0;
     parsed.querySelectorAll('*').forEach((el) => {
@@ -47,11 +50,8 @@ export function EmailFrame(props: { html: string; title: string; onReady?: (info
         const n = a.name.toLowerCase();
         if (n.startsWith('on') || n === 'srcset' || n === 'background' || n === 'poster' || n === 'ping' || n === 'formaction') el.removeAttribute(a.name);
       }
-      const style = el.getAttribute('style');
-      if (style !== null) {
-        el.removeAttribute('style');
-        el.setAttribute('data-ll-style', String(styles.push(safeCss(style)) - 1));
-      }
+      const style = el.getAttribute('data-ll-css');
+      if (style !== null) el.setAttribute('data-ll-css', String(styles.push(safeCss(style)) - 1));
       if (el.localName === 'img' || el.localName === 'input') {
         const src = el.getAttribute('src');
         if (src !== null && !sameSiteUrl(src)) {
@@ -63,9 +63,9 @@ export function EmailFrame(props: { html: string; title: string; onReady?: (info
     });
     const root = doc.importNode(parsed.documentElement, true);
     doc.replaceChild(root, doc.documentElement);
-    doc.querySelectorAll<HTMLElement>('[data-ll-style]').forEach((el) => {
-      el.style.cssText = styles[Number(el.getAttribute('data-ll-style'))] ?? '';
-      el.removeAttribute('data-ll-style');
+    doc.querySelectorAll<HTMLElement>('[data-ll-css]').forEach((el) => {
+      el.style.cssText = styles[Number(el.getAttribute('data-ll-css'))] ?? '';
+      el.removeAttribute('data-ll-css');
     });
     doc.querySelectorAll<HTMLElement>('[data-ll-blocked]').forEach((el) => {
       el.style.outline = '1px dashed #888';
