@@ -192,6 +192,7 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     await page.getByText('Up to 2 contacts').waitFor();
     await page.getByRole('button', { name: 'Send now' }).click();
     await page.waitForURL(/\/app\/broadcasts\/\d+$/);
+    const broadcastPath = new URL(page.url()).pathname;
     await page.getByRole('heading', { name: 'Broadcast: November news', level: 1 }).waitFor();
 
     const [m1] = await outboxFor('m1@example.com');
@@ -225,6 +226,15 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     const listRow = page.locator('tr', { has: page.getByRole('link', { name: 'November news', exact: true }) });
     expect(await listRow.locator('td.num').first().textContent()).toBe('2');
     await expectCleanView(w, `${env.url}/app/broadcasts`, 'Broadcasts');
+    // The finished broadcast, its report and the editor fit a phone too.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expectCleanView(w, `${env.url}${broadcastPath}`, 'Broadcast: November news');
+    await page.locator('.click-table tbody tr').first().waitFor();
+    await expectCleanView(w, `${env.url}/app/emails/${news.body.id}/report`, 'Report: November news');
+    await page.locator('.click-table tbody tr').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await expectCleanView(w, `${env.url}/app/emails/${news.body.id}`, 'November news');
+    await page.setViewportSize({ width: 1280, height: 900 });
     expect(w.errors).toEqual([]);
   }, 120_000);
 });
