@@ -3,14 +3,13 @@
 // with the helper shows the chosen contact's value in the server's preview; a test send lands in
 // the outbox; a broadcast to a segment reaches its members and its stats say so; a click through
 // a tracked link shows in the click map; the server's validation errors show next to their fields.
-// Skips until the server side of sign-in is merged (see test/dashboard-signed-in.ts).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authAvailable, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
+import { cspViolations, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
 
 let env: Env;
 beforeAll(async () => {
-  if (authAvailable) env = await startEnv();
+  env = await startEnv();
 }, 60_000);
 afterAll(() => env?.stop());
 
@@ -31,13 +30,13 @@ const open = async (page: Page, path: string, heading: string | RegExp) => {
   await settled(page);
 };
 
-describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
+describe('Emails and broadcasts in Chromium', () => {
   let emailId = 0;
   let graceId = 0;
+  let newsId = 0;
 
-  it('the lists and forms load clean, with empty states that say what to do', async (ctx) => {
+  it('the lists and forms load clean, with empty states that say what to do', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     await expectCleanView(w, `${env.url}/app/emails`, 'Emails');
     expect(await w.page.getByText('No emails yet.').count()).toBe(1);
     expect(await w.page.getByRole('navigation', { name: 'Sections', exact: true }).getByRole('link', { name: 'Emails', exact: true }).getAttribute('aria-current')).toBe('page');
@@ -46,9 +45,8 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     await expectCleanView(w, `${env.url}/app/broadcasts/new`, 'New broadcast');
   }, 90_000);
 
-  it('writes an email in block mode: the stored HTML holds the blocks; switching to HTML and back keeps them', async (ctx) => {
+  it('writes an email in block mode: the stored HTML holds the blocks; switching to HTML and back keeps them', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     await open(page, '/app/emails/new', 'New email');
     await page.getByLabel('Name', { exact: true }).fill('Welcome');
@@ -83,9 +81,9 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     expect(await page.getByText('No unsaved changes.').count()).toBe(1);
   }, 90_000);
 
-  it('inserts a personalisation tag; the server’s preview as a contact shows that contact’s value', async (ctx) => {
+  it('inserts a personalisation tag; the server’s preview as a contact shows that contact’s value', async () => {
+    expect(emailId, 'the email the block-mode test made').toBeGreaterThan(0);
     const w = await env.signIn();
-    if (!w || !emailId) return ctx.skip();
     const { page } = w;
     const grace = await env.call('POST', '/api/v1/contacts', { email: 'grace@example.com', first_name: 'Grace', last_name: 'Hopper' });
     expect(grace.status).toBe(201);
@@ -116,6 +114,7 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     await expect.poll(() => frame.locator('h1').textContent()).toBe('Hello Grace');
     // Styles the server inlined apply through the CSSOM (the dashboard's policy allows no inline style).
     expect(await frame.locator('h1').evaluate((h) => getComputedStyle(h).fontSize)).toBe('24px');
+    expect(await cspViolations(page)).toEqual([]);
     // Saved first: the stored email has both tags.
     const stored = await env.call('GET', `/api/v1/emails/${emailId}`);
     expect(stored.body.subject).toBe('Welcome aboard, {{ contact.first_name }}');
@@ -123,9 +122,9 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
-  it('a test send lands in the outbox, rendered as the chosen contact', async (ctx) => {
+  it('a test send lands in the outbox, rendered as the chosen contact', async () => {
+    expect(graceId, 'the contact the preview test made').toBeGreaterThan(0);
     const w = await env.signIn();
-    if (!w || !graceId) return ctx.skip();
     const { page } = w;
     // Same page: Grace is still chosen for the preview.
     await page.getByLabel('Send to').fill('reviewer@example.com');
@@ -136,9 +135,9 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 60_000);
 
-  it('shows the server’s validation errors next to their fields', async (ctx) => {
+  it('shows the server’s validation errors next to their fields', async () => {
+    expect(emailId, 'the email the block-mode test made').toBeGreaterThan(0);
     const w = await env.signIn();
-    if (!w || !emailId) return ctx.skip();
     const { page } = w;
     await open(page, `/app/emails/${emailId}`, 'Welcome');
     await page.getByLabel('Name', { exact: true }).fill('');
@@ -163,9 +162,8 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 60_000);
 
-  it('broadcasts to a segment: its members get it, the stats show the sends, and a click shows in the click map', async (ctx) => {
+  it('broadcasts to a segment: its members get it, the stats show the sends, and a click shows in the click map', async () => {
     const w = await env.signIn();
-    if (!w) return ctx.skip();
     const { page } = w;
     const news = await env.call('POST', '/api/v1/emails', {
       name: 'November news',
@@ -174,6 +172,7 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
       html: '<p>Hi {{ contact.first_name | default: "there" }}</p><p><a href="https://example.com/offer">Offer</a> · <a href="https://example.com/blog">Blog</a></p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
     });
     expect(news.status).toBe(201);
+    newsId = news.body.id;
     const seg = await env.call('POST', '/api/v1/segments', { name: 'Newsletter', kind: 'static' });
     expect(seg.status).toBe(201);
     const members: number[] = [];
@@ -220,6 +219,7 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     const frame = page.frameLocator('iframe.email-frame');
     expect(await frame.locator('a[href="https://example.com/offer"] + .ll-click-badge').textContent()).toBe('1 click');
     expect(await frame.locator('a[href="https://example.com/blog"] + .ll-click-badge').textContent()).toBe('0 clicks');
+    expect(await cspViolations(page)).toEqual([]);
 
     // The list shows the sends too.
     await expectCleanView(w, `${env.url}/app/emails`, 'Emails');
@@ -237,4 +237,24 @@ describe.skipIf(!authAvailable)('Emails and broadcasts in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(w.errors).toEqual([]);
   }, 120_000);
+
+  it('a viewer sees the lists, reports and click map, but no way to write, preview or send', async () => {
+    expect(newsId, 'the broadcast email the previous test made').toBeGreaterThan(0);
+    await env.addUser('viewer', 'viewer@example.com');
+    const w = await env.signInAs('viewer@example.com', 'a long enough password 123', '/app/emails', 'Emails');
+    const { page } = w;
+    await settled(page);
+    expect(await page.getByRole('link', { name: 'New email' }).count()).toBe(0);
+    await expectCleanView(w, `${env.url}/app/emails/${newsId}/report`, 'Report: November news');
+    await page.locator('.click-table tbody tr').first().waitFor();
+    expect(await page.locator('.click-table tr[data-url="https://example.com/offer"] td[data-clicks]').getAttribute('data-clicks')).toBe('1');
+    expect(await page.locator('iframe.email-frame').count()).toBe(0);
+    await expectCleanView(w, `${env.url}/app/emails/${newsId}`, 'Edit email');
+    await page.getByText('Your role (viewer) cannot change emails').waitFor();
+    await expectCleanView(w, `${env.url}/app/broadcasts/new`, 'New broadcast');
+    await page.getByText('Your role (viewer) cannot change emails').waitFor();
+    // No request the role would be refused.
+    expect(w.requested.filter((p) => /\/preview$|\/test$|\/broadcast$/.test(p))).toEqual([]);
+    await w.close();
+  }, 90_000);
 });

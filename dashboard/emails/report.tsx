@@ -2,6 +2,7 @@
 // of the email, as the server renders it, with the clicks it got, listed and overlaid on the
 // message itself.
 import { useState } from 'preact/hooks';
+import { can } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
 import { formatInteger } from '../ui/format';
@@ -90,8 +91,14 @@ function linksOf(doc: Document): string[] {
 }
 
 export function ClickMap(props: { emailId: number; links: LinkStats[] }) {
-  const preview = useLoad(() => load(api.POST('/api/v1/emails/{id}/preview', { params: { path: { id: props.emailId } }, body: {} })), String(props.emailId));
-  const [inEmail, setInEmail] = useState<string[] | null>(null);
+  // The preview is a write as far as roles go (it renders on the server): roles that may not change
+  // emails get the clicks per link without the message.
+  const mayRender = can('emails', 'change');
+  const preview = useLoad(
+    () => (mayRender ? load(api.POST('/api/v1/emails/{id}/preview', { params: { path: { id: props.emailId } }, body: {} })) : Promise.resolve(null)),
+    String(props.emailId),
+  );
+  const [inEmail, setInEmail] = useState<string[] | null>(mayRender ? null : []);
   const statsOf = (href: string) => props.links.find((l) => same(l.url, href));
   const max = Math.max(1, ...props.links.map((l) => l.clicks.total.raw));
 
@@ -167,8 +174,12 @@ export function ClickMap(props: { emailId: number; links: LinkStats[] }) {
             </table>
           </div>
           {listed.length === 0 && elsewhere.length === 0 && inEmail !== null && <Empty title="This email has no links to click." />}
-          <h3>On the email</h3>
-          <EmailFrame html={preview.data.html} title="The email with its clicks per link" onReady={overlay} />
+          {preview.data && (
+            <>
+              <h3>On the email</h3>
+              <EmailFrame html={preview.data.html} title="The email with its clicks per link" onReady={overlay} />
+            </>
+          )}
         </>
       )}
     </section>

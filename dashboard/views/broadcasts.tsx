@@ -1,12 +1,13 @@
 import { useLocation, useRoute } from 'preact-iso/router';
 import { useEffect, useState } from 'preact/hooks';
+import { can, refusal } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
 import { EmailSubnav } from '../emails/common';
 import { ClickMap, Stats } from '../emails/report';
 import { allPages, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime, formatInteger } from '../ui/format';
-import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { Empty, ErrorMessage, Loading, Refused } from '../ui/status';
 import { useLoad } from '../ui/use-load';
 
 // Broadcasts: an email of kind "broadcast" sent once to the members of segments, now or at a
@@ -41,9 +42,11 @@ function BroadcastList() {
     <section class="broadcasts">
       <div class="title-row">
         <h1 tabIndex={-1}>Broadcasts</h1>
-        <a class="button" href="/app/broadcasts/new">
-          New broadcast
-        </a>
+        {can('emails', 'change') && (
+          <a class="button" href="/app/broadcasts/new">
+            New broadcast
+          </a>
+        )}
       </div>
       <EmailSubnav />
       <p class="lead">An email of kind Broadcast, sent once to the members of segments, now or at a time you choose.</p>
@@ -53,7 +56,7 @@ function BroadcastList() {
         (list.data.broadcasts.length === 0 ? (
           <Empty title="No broadcasts yet.">
             <p>
-              Write an email of kind Broadcast, then <a href="/app/broadcasts/new">send it to a segment</a>.
+              Write an email of kind Broadcast, then {can('emails', 'change') ? <a href="/app/broadcasts/new">send it to a segment</a> : 'a marketer or an admin can send it to a segment'}.
             </p>
           </Empty>
         ) : (
@@ -265,6 +268,7 @@ function BroadcastDetail({ id }: { id: number }) {
           </dl>
           <Progress r={state.r} status={state.b.status} />
           {(state.b.status === 'scheduled' || state.b.status === 'sending') &&
+            can('emails', 'change') &&
             (confirming ? (
               <Confirm
                 question="Cancel this broadcast? Messages not yet handed to the provider are not sent."
@@ -311,7 +315,18 @@ function Progress({ r, status }: { r: Report; status: Broadcast['status'] }) {
 
 export default function Broadcasts() {
   const { params } = useRoute();
-  if (params.id === 'new') return <NewBroadcast />;
+  if (params.id === 'new') {
+    if (can('emails', 'change')) return <NewBroadcast />;
+    return (
+      <section class="broadcast-new">
+        <p class="crumbs">
+          <a href="/app/broadcasts">Broadcasts</a>
+        </p>
+        <h1 tabIndex={-1}>New broadcast</h1>
+        <Refused message={refusal('emails', 'change')} />
+      </section>
+    );
+  }
   if (params.id) {
     const id = Number(params.id);
     if (!Number.isSafeInteger(id) || id <= 0) return <ErrorMessage message="There is no broadcast at this address." />;

@@ -1,5 +1,6 @@
 import { useLocation, useRoute } from 'preact-iso/router';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { can, refusal } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
 import { BLOCK_LABELS, blocksToHtml, emptyBlock, htmlToBlocks, type Block, type BlockType } from '../emails/blocks';
@@ -8,7 +9,7 @@ import { BUILT_IN, customVariable, liquidTag, type Variable } from '../emails/li
 import { EmailSubnav, kindLabel, rate } from '../emails/common';
 import { allPages, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime, formatInteger } from '../ui/format';
-import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { Empty, ErrorMessage, Loading, Refused } from '../ui/status';
 import { useLoad } from '../ui/use-load';
 
 // Emails: the list with each email's sends, opens and clicks; the editor — subject, preheader,
@@ -33,14 +34,17 @@ async function loadList(): Promise<{ email: Email; report: Report | null }[]> {
 function EmailList() {
   const { query } = useLocation();
   const list = useLoad(loadList, 'list');
+  const mayChange = can('emails', 'change');
   useEffect(() => void (document.title = 'Emails · Leadline'), []);
   return (
     <section class="emails">
       <div class="title-row">
         <h1 tabIndex={-1}>Emails</h1>
-        <a class="button" href="/app/emails/new">
-          New email
-        </a>
+        {mayChange && (
+          <a class="button" href="/app/emails/new">
+            New email
+          </a>
+        )}
       </div>
       <EmailSubnav />
       {query.deleted && (
@@ -56,7 +60,7 @@ function EmailList() {
           <Empty title="No emails yet.">
             <p>
               Write one with blocks or HTML, personalise it with the contact’s fields, preview it as a contact and send yourself a test.{' '}
-              <a href="/app/emails/new">Write your first email</a>.
+              {mayChange ? <a href="/app/emails/new">Write your first email</a> : 'A marketer or an admin can write one'}.
             </p>
           </Empty>
         ) : (
@@ -85,7 +89,7 @@ function EmailList() {
                 {list.data.map(({ email: e, report: r }) => (
                   <tr>
                     <th scope="row">
-                      <a href={`/app/emails/${e.id}`}>{e.name}</a>
+                      <a href={mayChange ? `/app/emails/${e.id}` : `/app/emails/${e.id}/report`}>{e.name}</a>
                       <span class="hint block">{e.subject}</span>
                     </th>
                     <td>{kindLabel(e.kind)}</td>
@@ -625,6 +629,22 @@ function PreviewAndTest(props: { email: Email; dirty: boolean; save: () => Promi
 
 export default function Emails() {
   const { params } = useRoute();
+  if (params.id && !can('emails', 'change')) {
+    // Writing, previewing and test sends are for roles that may change emails; the server would refuse them anyway.
+    return (
+      <section class="email-editor">
+        <p class="crumbs">
+          <a href="/app/emails">Emails</a>
+        </p>
+        <h1 tabIndex={-1}>{params.id === 'new' ? 'New email' : 'Edit email'}</h1>
+        <Refused message={refusal('emails', 'change')}>
+          <p>
+            You can see every email and its report in the <a href="/app/emails">list of emails</a>. An admin can change your role in Settings → Users and roles.
+          </p>
+        </Refused>
+      </section>
+    );
+  }
   if (params.id === 'new') return <EmailEditor id={null} />;
   if (params.id) {
     const id = Number(params.id);
