@@ -59,6 +59,10 @@ describe('Emails and broadcasts in Chromium', () => {
     await page.getByLabel('Link address', { exact: true }).fill('https://example.com/pricing');
     await page.getByLabel('New block').selectOption('divider');
     await page.getByRole('button', { name: 'Add block' }).click();
+    await page.getByLabel('New block').selectOption('image');
+    await page.getByRole('button', { name: 'Add block' }).click();
+    await page.getByLabel('Image address').fill('https://cdn.example.com/logo.png');
+    await page.getByLabel('Description (alt text)').fill('Our logo');
     await page.getByRole('button', { name: 'Save email' }).click();
     await page.waitForURL(/\/app\/emails\/\d+\?saved=1$/);
     emailId = Number(/emails\/(\d+)/.exec(page.url())![1]);
@@ -70,13 +74,14 @@ describe('Emails and broadcasts in Chromium', () => {
     expect(html).toMatch(/<p [^>]*>First paragraph\.<\/p>\n<p [^>]*>Second &amp; last\.<\/p>/);
     expect(html).toMatch(/<!-- block:button -->\n<p [^>]*><a href="https:\/\/example\.com\/pricing" [^>]*>See pricing<\/a><\/p>/);
     expect(html).toContain('<!-- block:divider -->');
+    expect(html).toMatch(/<!-- block:image -->\n<p [^>]*><img src="https:\/\/cdn\.example\.com\/logo\.png" alt="Our logo" [^>]*><\/p>/);
     expect(html).toContain('{{ unsubscribe_url }}');
 
     // HTML source and back: the same blocks, the same HTML.
     await page.getByLabel('HTML source').check();
     expect(await page.getByLabel('HTML', { exact: true }).inputValue()).toBe(html);
     await page.getByLabel('Blocks').check();
-    expect(await page.locator('fieldset.block').count()).toBe(5);
+    expect(await page.locator('fieldset.block').count()).toBe(6);
     expect(await page.getByLabel('Button label').inputValue()).toBe('See pricing');
     expect(await page.getByText('No unsaved changes.').count()).toBe(1);
   }, 90_000);
@@ -88,7 +93,10 @@ describe('Emails and broadcasts in Chromium', () => {
     const grace = await env.call('POST', '/api/v1/contacts', { email: 'grace@example.com', first_name: 'Grace', last_name: 'Hopper' });
     expect(grace.status).toBe(201);
     graceId = grace.body.id;
+    expect((await env.call('POST', '/api/v1/fields', { key: 'plan', label: 'Plan', type: 'text' })).status).toBe(201);
     await open(page, `/app/emails/${emailId}`, 'Welcome');
+    // Custom fields are offered too.
+    expect(await page.getByLabel('Contact field').locator('option[value="contact.fields.plan"]').textContent()).toBe('Plan');
 
     // Into the subject, after "Welcome aboard, "; and into the heading, with a fallback.
     const subject = page.getByLabel('Subject', { exact: true });
@@ -115,6 +123,9 @@ describe('Emails and broadcasts in Chromium', () => {
     // Styles the server inlined apply through the CSSOM (the dashboard's policy allows no inline style).
     expect(await frame.locator('h1').evaluate((h) => getComputedStyle(h).fontSize)).toBe('24px');
     expect(await cspViolations(page)).toEqual([]);
+    // The image from another site is not fetched (nothing is, from the dashboard): said so, its alt text kept.
+    await page.getByText('1 image from other sites not shown here').waitFor();
+    expect(await frame.locator('img[alt="Our logo"]').getAttribute('src')).toBeNull();
     // Saved first: the stored email has both tags.
     const stored = await env.call('GET', `/api/v1/emails/${emailId}`);
     expect(stored.body.subject).toBe('Welcome aboard, {{ contact.first_name }}');
@@ -162,6 +173,19 @@ describe('Emails and broadcasts in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 60_000);
 
+  it('deletes an email after asking', async () => {
+    const w = await env.signIn();
+    const { page } = w;
+    const doomed = await env.call('POST', '/api/v1/emails', { name: 'Doomed', subject: 'Bye', html: '<p>Bye</p>' });
+    await open(page, `/app/emails/${doomed.body.id}`, 'Doomed');
+    await page.getByRole('button', { name: 'Delete email…' }).click();
+    await page.getByRole('button', { name: 'Delete email', exact: true }).click();
+    await page.waitForURL(/\/app\/emails\?deleted=Doomed$/);
+    await page.getByText('Email “Doomed” deleted.').waitFor();
+    expect((await env.call('GET', `/api/v1/emails/${doomed.body.id}`)).status).toBe(404);
+    expect(w.errors).toEqual([]);
+  }, 60_000);
+
   it('broadcasts to a segment: its members get it, the stats show the sends, and a click shows in the click map', async () => {
     const w = await env.signIn();
     const { page } = w;
@@ -189,6 +213,12 @@ describe('Emails and broadcasts in Chromium', () => {
     await page.locator('#broadcast-segments-error').waitFor();
     await page.getByLabel(/Newsletter \(2 members\)/).check();
     await page.getByText('Up to 2 contacts').waitFor();
+    // Later, without a time: the server's error shows at the time field.
+    await page.getByLabel('Later').check();
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.locator('#broadcast-send-at-error').waitFor();
+    expect(await page.getByLabel('Start at (your time zone)').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Now').check();
     await page.getByRole('button', { name: 'Send now' }).click();
     await page.waitForURL(/\/app\/broadcasts\/\d+$/);
     const broadcastPath = new URL(page.url()).pathname;
@@ -220,6 +250,25 @@ describe('Emails and broadcasts in Chromium', () => {
     expect(await frame.locator('a[href="https://example.com/offer"] + .ll-click-badge').textContent()).toBe('1 click');
     expect(await frame.locator('a[href="https://example.com/blog"] + .ll-click-badge').textContent()).toBe('0 clicks');
     expect(await cspViolations(page)).toEqual([]);
+
+    // A broadcast for later waits, and can be cancelled before it starts.
+    await open(page, `/app/broadcasts/new?email=${news.body.id}`, 'New broadcast');
+    await page.getByLabel(/Nobody \(0 members\)/).check();
+    await page.getByLabel('Later').check();
+    await page.getByLabel('Start at (your time zone)').fill('2099-01-01T09:00');
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.locator('#broadcast-send-at-error').waitFor();
+    expect(await page.locator('#broadcast-send-at-error').textContent()).toMatch(/year/);
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000);
+    const local = new Date(inAWeek.getTime() - inAWeek.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel('Start at (your time zone)').fill(local);
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.waitForURL(/\/app\/broadcasts\/\d+$/);
+    await page.getByText('Waiting to start.').waitFor();
+    expect(await page.locator('[data-status]').getAttribute('data-status')).toBe('scheduled');
+    await page.getByRole('button', { name: 'Cancel broadcast…' }).click();
+    await page.getByRole('button', { name: 'Cancel broadcast', exact: true }).click();
+    await expect.poll(() => page.locator('[data-status]').getAttribute('data-status')).toBe('cancelled');
 
     // The list shows the sends too.
     await expectCleanView(w, `${env.url}/app/emails`, 'Emails');

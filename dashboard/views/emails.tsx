@@ -7,7 +7,7 @@ import { BLOCK_LABELS, blocksToHtml, emptyBlock, htmlToBlocks, type Block, type 
 import { EmailFrame, type FrameInfo } from '../emails/frame';
 import { BUILT_IN, customVariable, liquidTag, type Variable } from '../emails/liquid';
 import { EmailSubnav, kindLabel, rate } from '../emails/common';
-import { allPages, Field, SaveStatus, send, useSaver } from '../ui/editing';
+import { allPages, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime, formatInteger } from '../ui/format';
 import { Empty, ErrorMessage, Loading, Refused } from '../ui/status';
 import { useLoad } from '../ui/use-load';
@@ -339,6 +339,9 @@ function EditorForm(props: { email: Email | null; categories: Category[]; variab
   const [blocks, setBlocks] = useState<Block[]>(() => (e ? htmlToBlocks(e.html) : STARTER));
   const [html, setHtml] = useState(e?.html ?? '');
   const saver = useSaver();
+  const deleter = useSaver();
+  const [confirming, setConfirming] = useState(false);
+  const { route } = useLocation();
   const { into, insert } = useInsertion();
 
   useEffect(() => void (document.title = `${e ? e.name : 'New email'} · Emails · Leadline`), [e?.name]);
@@ -502,6 +505,30 @@ function EditorForm(props: { email: Email | null; categories: Category[]; variab
         <SaveStatus status={saver.status} shown={shown} />
       </form>
       {e && <PreviewAndTest email={e} dirty={dirty} save={save} />}
+      {e && (
+        <div class="danger-zone">
+          {confirming ? (
+            <Confirm
+              question={`Delete “${e.name}”? Sends already made stay listed in contacts’ histories.`}
+              yes="Delete email"
+              busy={deleter.busy}
+              onNo={() => setConfirming(false)}
+              onYes={async () => {
+                const ok = await deleter.run(() => send(api.DELETE('/api/v1/emails/{id}', { params: { path: { id: e.id } } })), 'Deleted.');
+                setConfirming(false);
+                if (ok) route(`/app/emails?deleted=${encodeURIComponent(e.name)}`);
+              }}
+            />
+          ) : (
+            <div class="actions">
+              <button type="button" class="danger" onClick={() => setConfirming(true)}>
+                Delete email…
+              </button>
+            </div>
+          )}
+          <SaveStatus status={deleter.status} />
+        </div>
+      )}
     </section>
   );
 }
