@@ -1,7 +1,7 @@
 // An email's (or a broadcast's) report: what became of its sends, and the click map — each link
 // of the email, as the server renders it, with the clicks it got, listed and overlaid on the
 // message itself.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { can } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
@@ -102,14 +102,22 @@ export function ClickMap(props: { emailId: number; links: LinkStats[] }) {
   const statsOf = (href: string) => props.links.find((l) => same(l.url, href));
   const max = Math.max(1, ...props.links.map((l) => l.clicks.total.raw));
 
+  // The badges follow the counts (a broadcast's page refreshes them while it sends).
+  const [doc, setDoc] = useState<Document | null>(null);
   const overlay = (info: FrameInfo) => {
-    const { doc } = info;
-    setInEmail(linksOf(doc));
+    setDoc(info.doc);
+    setInEmail(linksOf(info.doc));
+  };
+  const linksKey = JSON.stringify(props.links);
+  useEffect(() => {
+    if (!doc) return;
+    doc.querySelectorAll('.ll-click-badge').forEach((b) => b.remove());
     for (const a of doc.querySelectorAll<HTMLAnchorElement>('a[href]')) {
-      const s = statsOf(a.getAttribute('href')!);
-      if (!/^https?:/i.test(a.getAttribute('href')!) || /\/u\/preview/.test(a.getAttribute('href')!)) continue;
+      const href = a.getAttribute('href')!;
+      if (!/^https?:/i.test(href) || /\/u\/preview/.test(href)) continue;
+      const n = statsOf(href)?.clicks.total.raw ?? 0;
       const badge = doc.createElement('span');
-      badge.textContent = `${s ? s.clicks.total.raw : 0} ${s?.clicks.total.raw === 1 ? 'click' : 'clicks'}`;
+      badge.textContent = `${n} ${n === 1 ? 'click' : 'clicks'}`;
       badge.className = 'll-click-badge';
       Object.assign(badge.style, {
         display: 'inline-block',
@@ -117,14 +125,14 @@ export function ClickMap(props: { emailId: number; links: LinkStats[] }) {
         padding: '1px 6px',
         borderRadius: '10px',
         font: 'bold 12px/1.4 system-ui,sans-serif',
-        background: s && s.clicks.total.raw ? '#b3261e' : '#666666',
+        background: n ? '#b3261e' : '#555555',
         color: '#ffffff',
         verticalAlign: 'middle',
         textDecoration: 'none',
       });
       a.after(badge);
     }
-  };
+  }, [doc, linksKey]);
 
   const listed = inEmail ?? [];
   const elsewhere = props.links.filter((l) => !listed.some((h) => same(h, l.url)));
