@@ -2,7 +2,7 @@
 // blocks; HTML written or edited by hand comes back unchanged as HTML blocks, so switching between
 // blocks and HTML source never loses content. Liquid in block text is left exactly as written.
 import { describe, expect, it } from 'vitest';
-import { blocksToHtml, htmlToBlocks, type Block } from '../dashboard/emails/blocks';
+import { blockAtLine, blocksToHtml, htmlToBlocks, type Block } from '../dashboard/emails/blocks';
 import { BUILT_IN, customVariable, liquidTag } from '../dashboard/emails/liquid';
 
 const every: Block[] = [
@@ -46,6 +46,16 @@ describe('email blocks', () => {
     const html = '<style>h1{color:red}</style>\n<h1>Hi</h1>\n\n<p>{{ x }}</p>';
     expect(blocksToHtml(htmlToBlocks(html))).toBe(html);
     expect(htmlToBlocks('')).toEqual([]);
+  });
+});
+
+describe('an error at a line of the HTML', () => {
+  it('belongs to the block that made that line', () => {
+    const blocks: Block[] = [{ type: 'heading', text: 'A' }, { type: 'html', html: '  ' }, { type: 'text', text: 'B\n\nC' }, { type: 'button', label: 'D', url: 'https://d.example/' }];
+    const lines = blocksToHtml(blocks).split('\n');
+    expect(lines).toHaveLength(3 + 4 + 3);
+    expect([1, 3, 4, 7, 8, 10].map((n) => blockAtLine(blocks, n))).toEqual([0, 0, 2, 2, 3, 3]);
+    expect(blockAtLine(blocks, 11)).toBeNull();
   });
 });
 

@@ -158,6 +158,12 @@ describe('Emails and broadcasts in Chromium', () => {
     expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
 
     await page.getByLabel('Name', { exact: true }).fill('Welcome');
+    // A template error in a block's text shows in that block.
+    await page.getByLabel('Text', { exact: true }).fill('{{ contact.first_name | no_such_filter }}');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#block-1-error').waitFor();
+    expect(await page.locator('#block-1-error').textContent()).toMatch(/line \d+.*no_such_filter/);
+    await page.getByLabel('Text', { exact: true }).fill('Fine.');
     await page.getByLabel('HTML source').check();
     await page.getByLabel('HTML', { exact: true }).fill('<p>Hi</p>\n<p>{{ contact.first_name | no_such_filter }}</p>');
     await page.getByRole('button', { name: 'Save changes' }).click();

@@ -83,12 +83,27 @@ function inner(b: Exclude<Block, { type: 'html' }>): string {
   }
 }
 
+const blockHtml = (b: Block) => (b.type === 'html' ? b.html : `<!-- block:${b.type} -->\n${inner(b)}\n<!-- /block -->`);
+
 /** The HTML the blocks make. */
 export function blocksToHtml(blocks: Block[]): string {
   return blocks
-    .map((b) => (b.type === 'html' ? b.html : `<!-- block:${b.type} -->\n${inner(b)}\n<!-- /block -->`))
+    .map(blockHtml)
     .filter((s) => s.trim() !== '')
     .join('\n');
+}
+
+/** Which block made line `line` (1-based) of blocksToHtml(blocks): where a server error about the HTML belongs. */
+export function blockAtLine(blocks: Block[], line: number): number | null {
+  let first = 1;
+  for (const [i, b] of blocks.entries()) {
+    const h = blockHtml(b);
+    if (h.trim() === '') continue;
+    const last = first + h.split('\n').length - 1;
+    if (line >= first && line <= last) return i;
+    first = last + 1;
+  }
+  return null;
 }
 
 /** A block read back from its HTML, or null when the HTML is not what that block makes. */

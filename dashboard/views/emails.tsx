@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { can, refusal } from '../access';
 import { api, load } from '../api/client';
 import type { components } from '../api/schema';
-import { BLOCK_LABELS, blocksToHtml, emptyBlock, htmlToBlocks, type Block, type BlockType } from '../emails/blocks';
+import { BLOCK_LABELS, blockAtLine, blocksToHtml, emptyBlock, htmlToBlocks, type Block, type BlockType } from '../emails/blocks';
 import { EmailFrame, type FrameInfo } from '../emails/frame';
 import { BUILT_IN, customVariable, liquidTag, type Variable } from '../emails/liquid';
 import { EmailSubnav, kindLabel, rate } from '../emails/common';
@@ -243,7 +243,7 @@ function BlockFields(props: { block: Block; i: number; set: (b: Block) => void; 
   }
 }
 
-function BlockEditor(props: { blocks: Block[]; onChange: (b: Block[]) => void; into: (set: (v: string) => void) => object }) {
+function BlockEditor(props: { blocks: Block[]; onChange: (b: Block[]) => void; into: (set: (v: string) => void) => object; error?: { at: number; message: string } }) {
   const [adding, setAdding] = useState<BlockType>('text');
   const { blocks, onChange } = props;
   const put = (i: number, b: Block) => onChange(blocks.map((x, j) => (j === i ? b : x)));
@@ -264,6 +264,11 @@ function BlockEditor(props: { blocks: Block[]; onChange: (b: Block[]) => void; i
                 Block {i + 1}: {BLOCK_LABELS[b.type]}
               </legend>
               <BlockFields block={b} i={i} set={(nb) => put(i, nb)} into={props.into} />
+              {props.error?.at === i && (
+                <p class="field-error" id={`block-${i}-error`} role="alert">
+                  {props.error.message}
+                </p>
+              )}
               <div class="actions">
                 <button type="button" class="secondary small" disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move block ${i + 1} up`}>
                   Up
@@ -382,6 +387,12 @@ function EditorForm(props: { email: Email | null; categories: Category[]; variab
     return updated ?? null;
   };
 
+  // In block mode, an error the server places at a line of the HTML is shown in the block that made that line.
+  const htmlError = saver.fieldError('html');
+  const errorLine = htmlError ? /\bline (\d+)/.exec(htmlError) : null;
+  const errorAt = mode === 'blocks' && errorLine ? blockAtLine(blocks, Number(errorLine[1])) : null;
+  const blockError = errorAt !== null && htmlError ? { at: errorAt, message: htmlError } : undefined;
+
   const shown = ['name', 'kind', 'subject', 'preheader', 'from_name', 'from_email', 'reply_to', 'category_id', 'html'];
   return (
     <section class="email-editor">
@@ -470,13 +481,13 @@ function EditorForm(props: { email: Email | null; categories: Category[]; variab
               <input type="radio" name="email-mode" checked={mode === 'html'} onChange={() => switchMode('html')} /> HTML source
             </label>
           </div>
-          {saver.fieldError('html') && (
+          {saver.fieldError('html') && !blockError && (
             <p class="field-error" id="email-html-error" role="alert">
               {saver.fieldError('html')}
             </p>
           )}
           {mode === 'blocks' ? (
-            <BlockEditor blocks={blocks} onChange={setBlocks} into={into} />
+            <BlockEditor blocks={blocks} onChange={setBlocks} into={into} error={blockError} />
           ) : (
             <Field id="email-html" label="HTML" hint="Liquid: {{ contact.first_name }}; output is escaped unless | raw. CSS in <style> is inlined when saved.">
               {(a) => (
