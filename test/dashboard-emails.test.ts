@@ -268,9 +268,18 @@ describe('Emails and broadcasts in Chromium', () => {
     const inAWeek = new Date(Date.now() + 7 * 86_400_000);
     const local = new Date(inAWeek.getTime() - inAWeek.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     await page.getByLabel('Start at (your time zone)').fill(local);
+    // With a subject test: a sample over 50 % is refused at its field.
+    await page.getByLabel(/Test a second subject line/).check();
+    await page.getByLabel('Subject B').fill('{{ contact.first_name | default: "Friend" }}, this month');
+    await page.getByLabel('Sample (% of recipients)').fill('80');
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.locator('#ab-sample-error').waitFor();
+    await page.getByLabel('Sample (% of recipients)').fill('20');
     await page.getByRole('button', { name: 'Schedule' }).click();
     await page.waitForURL(/\/app\/broadcasts\/\d+$/);
     await page.getByText('Waiting to start.').waitFor();
+    await page.getByRole('heading', { name: 'Subject test' }).waitFor();
+    await page.getByRole('cell', { name: '{{ contact.first_name | default: "Friend" }}, this month' }).waitFor();
     expect(await page.locator('[data-status]').getAttribute('data-status')).toBe('scheduled');
     await page.getByRole('button', { name: 'Cancel broadcast…' }).click();
     await page.getByRole('button', { name: 'Cancel broadcast', exact: true }).click();

@@ -102,6 +102,11 @@ function NewBroadcast() {
   const [chosen, setChosen] = useState<number[]>([]);
   const [when, setWhen] = useState<'now' | 'later'>('now');
   const [at, setAt] = useState('');
+  const [ab, setAb] = useState(false);
+  const [subjectB, setSubjectB] = useState('');
+  const [sample, setSample] = useState('20');
+  const [metric, setMetric] = useState<'open' | 'click'>('open');
+  const [hours, setHours] = useState('4');
   const saver = useSaver();
   useEffect(() => void (document.title = 'New broadcast · Broadcasts · Leadline'), []);
   if (data.state === 'loading') return <Loading what="emails and segments" />;
@@ -113,7 +118,9 @@ function NewBroadcast() {
   const submit = async (e: Event) => {
     e.preventDefault();
     const sendAt = when === 'later' ? toIso(at) : null;
-    const body = { segment_ids: chosen, ...(when === 'later' ? { send_at: sendAt ?? at } : {}) };
+    const subjectA = emails.find((x) => String(x.id) === email)?.subject ?? '';
+    const abTest = { subjects: [subjectA, subjectB.trim()], sample_percent: Number(sample), metric, decide_after: Math.round(Number(hours) * 3600) };
+    const body = { segment_ids: chosen, ...(when === 'later' ? { send_at: sendAt ?? at } : {}), ...(ab ? { ab_test: abTest } : {}) };
     const b = await saver.run(() => send(api.POST('/api/v1/emails/{id}/broadcast', { params: { path: { id: Number(email) } }, body })), 'Broadcast scheduled.');
     if (b) route(`/app/broadcasts/${b.id}`);
   };
@@ -187,12 +194,40 @@ function NewBroadcast() {
               </Field>
             )}
           </fieldset>
+          <fieldset class="choice ab-test">
+            <legend>Subject test (optional)</legend>
+            <label class="check">
+              <input type="checkbox" checked={ab} onChange={(e) => setAb(e.currentTarget.checked)} /> Test a second subject line on a sample first; the rest get the winner
+            </label>
+            {ab && (
+              <div class="form-grid">
+                <p class="hint">Subject A is the email’s: “{emails.find((x) => String(x.id) === email)?.subject}”.</p>
+                <Field id="ab-subject-b" label="Subject B" error={saver.fieldError('ab_test.subjects')}>
+                  {(a) => <input {...a} type="text" maxLength={998} value={subjectB} onInput={(e) => setSubjectB(e.currentTarget.value)} />}
+                </Field>
+                <Field id="ab-sample" label="Sample (% of recipients)" hint="1–50, split between A and B." error={saver.fieldError('ab_test.sample_percent')}>
+                  {(a) => <input {...a} type="number" min={1} max={50} value={sample} onInput={(e) => setSample(e.currentTarget.value)} />}
+                </Field>
+                <Field id="ab-metric" label="The winner has the most" error={saver.fieldError('ab_test.metric')}>
+                  {(a) => (
+                    <select {...a} value={metric} onChange={(e) => setMetric(e.currentTarget.value as 'open' | 'click')}>
+                      <option value="open">opens (by people)</option>
+                      <option value="click">clicks (by people)</option>
+                    </select>
+                  )}
+                </Field>
+                <Field id="ab-hours" label="Decide after (hours)" hint="From the start; 1 minute to 30 days." error={saver.fieldError('ab_test.decide_after')}>
+                  {(a) => <input {...a} type="number" min={0.02} max={720} step="any" value={hours} onInput={(e) => setHours(e.currentTarget.value)} />}
+                </Field>
+              </div>
+            )}
+          </fieldset>
           <div class="actions">
             <button type="submit" disabled={saver.busy}>
               {saver.busy ? 'Scheduling…' : when === 'now' ? 'Send now' : 'Schedule'}
             </button>
           </div>
-          <SaveStatus status={saver.status} shown={['segment_ids', 'send_at', 'email_id']} />
+          <SaveStatus status={saver.status} shown={['segment_ids', 'send_at', 'email_id', ...(ab ? ['ab_test.subjects', 'ab_test.sample_percent', 'ab_test.metric', 'ab_test.decide_after'] : [])]} />
         </form>
       )}
     </section>
@@ -267,6 +302,7 @@ function BroadcastDetail({ id }: { id: number }) {
             )}
           </dl>
           <Progress r={state.r} status={state.b.status} />
+          {state.b.ab_test && <AbResults b={state.b} r={state.r} />}
           {(state.b.status === 'scheduled' || state.b.status === 'sending') &&
             can('emails', 'change') &&
             (confirming ? (
@@ -293,6 +329,56 @@ function BroadcastDetail({ id }: { id: number }) {
           <ClickMap emailId={state.b.email_id} links={state.r.links} />
         </>
       )}
+    </section>
+  );
+}
+
+function AbResults({ b, r }: { b: Broadcast; r: Report }) {
+  const t = b.ab_test!;
+  const letter = (i: number) => String.fromCharCode(97 + i);
+  return (
+    <section aria-labelledby="ab-heading">
+      <h2 id="ab-heading">Subject test</h2>
+      <p class="lead">
+        {t.sample_percent}% of the recipients, by {t.metric === 'open' ? 'opens' : 'clicks'} by people;{' '}
+        {t.winner ? `subject ${t.winner.toUpperCase()} won${t.decided_at ? ` (${formatDateTime(t.decided_at)})` : ''}.` : t.decide_at ? `the winner is picked ${formatDateTime(t.decide_at)}.` : 'the winner is picked after the start.'}
+      </p>
+      <div class="table-wrap" role="region" aria-label="Subject variants" tabIndex={0}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Variant</th>
+              <th scope="col">Subject</th>
+              <th scope="col" class="num">
+                Sent
+              </th>
+              <th scope="col" class="num">
+                Opened
+              </th>
+              <th scope="col" class="num">
+                Clicked
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {t.subjects.map((subject, i) => {
+              const v = r.variants.find((x) => x.variant === letter(i));
+              return (
+                <tr>
+                  <th scope="row">
+                    {letter(i).toUpperCase()}
+                    {t.winner === letter(i) && <span class="badge good"> winner</span>}
+                  </th>
+                  <td>{subject}</td>
+                  <td class="num">{formatInteger(v?.sent ?? 0)}</td>
+                  <td class="num">{formatInteger(v?.opens.unique.human ?? 0)}</td>
+                  <td class="num">{formatInteger(v?.clicks.unique.human ?? 0)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
