@@ -103,7 +103,7 @@ describe('Settings → Users and roles', () => {
     const confirm = w.page.getByRole('group', { name: 'Confirm' });
     expect(await confirm.innerText()).toContain('vic.viewer@example.com');
     // Focus waits on "Cancel", so Enter does not remove anyone by accident.
-    expect(await w.page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await expect.poll(() => w.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Cancel');
     await confirm.getByRole('button', { name: 'Remove user' }).click();
     await w.page.getByRole('status').filter({ hasText: 'removed.' }).waitFor();
     expect(await row(w.page, 'vic.viewer@example.com').count()).toBe(0);

@@ -90,6 +90,11 @@ describe('GET /api/v1/openapi.json', () => {
         const where = `${method.toUpperCase()} ${path}`;
         if (!op.summary) problems.push(`${where}: no summary`);
         if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json') continue;
+        // The sign-in endpoints take no credentials (declared as security: []); they answer 4xx of their own.
+        if (path.startsWith('/api/v1/auth/') && JSON.stringify(op.security) === '[]') {
+          if (!op.responses?.['422'] && !op.responses?.['400']) problems.push(`${where}: no 4xx response`);
+          continue;
+        }
         if (!op.security?.length) problems.push(`${where}: no security`);
         for (const status of ['401', '403', '422']) if (!op.responses?.[status]) problems.push(`${where}: no ${status} response`);
       }
