@@ -2,8 +2,15 @@
 // guess at the column mapping, slicing the file for progress, and mapping the server's line
 // numbers back to the file's — checked against the real import endpoint.
 import { describe, expect, it } from 'vitest';
-import { csvCell, importSlices, mappingProblem, parseCsv, suggestMapping, toCsv } from '../dashboard/ui/csv';
+import { ALIASES, csvCell, importSlices, mappingProblem, parseCsv, suggestMapping, toCsv } from '../dashboard/ui/csv';
 import { makeApp } from './helpers';
+
+describe('column spellings', () => {
+  it('are the server\'s (the dashboard cannot import api/, so it keeps a copy; this keeps them equal)', async () => {
+    const { ALIASES: server } = await import('../api/core/contacts/csv');
+    expect(ALIASES).toEqual(Object.fromEntries(server));
+  });
+});
 
 describe('parseCsv', () => {
   it('reads quotes, doubled quotes, commas and line breaks inside quotes, every line ending, a BOM, and skips blank lines', () => {

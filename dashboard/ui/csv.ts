@@ -73,7 +73,7 @@ export function parseCsv(text: string): CsvRecord[] {
 export const CORE_TARGETS = ['email', 'first_name', 'last_name', 'phone', 'job_title', 'city', 'country'] as const;
 
 // The same spellings the server recognises when no mapping is given (api/core/contacts/csv.ts).
-const ALIASES: Record<string, string> = {
+export const ALIASES: Record<string, string> = {
   e_mail: 'email',
   email_address: 'email',
   mail: 'email',

@@ -10,7 +10,7 @@ import { hydrate, listContactRows, type ListContactsInput } from './contacts';
 export const MAX_IMPORT_ROWS = 100_000;
 const MAX_REPORTED_ERRORS = 1000;
 
-const ALIASES = new Map<string, string>(Object.entries({
+export const ALIASES = new Map<string, string>(Object.entries({
   e_mail: 'email',
   email_address: 'email',
   mail: 'email',
