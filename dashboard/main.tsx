@@ -86,6 +86,21 @@ class ViewBoundary extends Component<{ children?: ComponentChildren }, { error: 
   }
 }
 
+// The sections' views, by their nav entry: fetched (not shown) once the browser is idle after sign-in,
+// and at once when a link is pointed at or focused, so moving between sections does not wait for a
+// chunk. A role's nav lists only what it may use, so only those are fetched.
+const SECTION_VIEWS: Record<string, { preload: () => Promise<unknown> }> = {
+  '/app': Home,
+  '/app/contacts': Contacts,
+  '/app/segments': Segments,
+  '/app/forms': Forms,
+  '/app/emails': Emails,
+  '/app/reports': Reports,
+  '/app/settings': Settings,
+};
+const preloadSection = (href: string | null | undefined) => void SECTION_VIEWS[href ?? '']?.preload().catch(() => undefined);
+const whenIdle = (run: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 3000 }) : setTimeout(run, 1000));
+
 function useSession(): Session {
   const [s, set] = useState(currentSession());
   useEffect(() => {
@@ -125,6 +140,18 @@ function App() {
     };
     if (titles[path]) document.title = `${titles[path]} · Leadline`;
   }, [path]);
+
+  useEffect(() => {
+    if (session.state !== 'signed-in') return;
+    whenIdle(() => document.querySelectorAll<HTMLAnchorElement>('header nav a').forEach((a) => preloadSection(a.getAttribute('href'))));
+    const early = (e: Event) => preloadSection((e.target as Element | null)?.closest?.('header nav a')?.getAttribute('href'));
+    document.addEventListener('pointerover', early);
+    document.addEventListener('focusin', early);
+    return () => {
+      document.removeEventListener('pointerover', early);
+      document.removeEventListener('focusin', early);
+    };
+  }, [session.state]);
 
   if (onResetPage) return <ResetPasswordPage />;
   if (session.state === 'loading') return <Loading what="Leadline" />;

@@ -4,9 +4,14 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export const root = join(import.meta.dirname, '..');
+/** The project's root: the nearest folder above this file with a package.json (test/, or dist/bench/ when a benchmark bundles this file). */
+export const root = (() => {
+  let dir = join(import.meta.dirname, '..');
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 export function ensureBuilt(): void {
   if (!existsSync(join(root, 'dist/node.mjs'))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });

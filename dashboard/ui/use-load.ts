@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; data: T };
 
@@ -10,7 +10,8 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> & { r
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
   const [attempt, setAttempt] = useState(0);
   const latest = useRef(0);
-  useEffect(() => {
+  // A layout effect: the request leaves as the view is committed, not a frame later after it is painted.
+  useLayoutEffect(() => {
     const n = ++latest.current;
     setResult({ state: 'loading' });
     load().then(

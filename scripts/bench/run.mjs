@@ -16,6 +16,7 @@ const BENCHMARKS = [
   'email',
   'campaigns',
   'reports',
+  'dashboard',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
