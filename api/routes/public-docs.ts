@@ -1,12 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { TrackPayload } from '../core/tracking/payload';
-import { SubmitBody } from '../core/forms/submission';
-import { FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../core/forms/field';
-import { Content, Frequency, Style, Trigger } from '../core/focus/schema';
+import { Content } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
 import { DealWebhookAnswerSchema, DealWebhookBodySchema } from './deals/schemas';
 import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
+import {
+  tags, security, header, UnsubscribeToken, OneClickBody, FormId, PublicForm, SubmitAnswer, PublicFocusItem,
+  UrlencodedSubmission, TrackPayloadDoc, FormSubmission, html, jsonOf, redirect, script,
+} from './public-docs-schemas';
 
 // The public endpoints in the OpenAPI document. Their handlers stay plain Hono routes that read
 // their input themselves (POST /t is the ingestion hot path and parses its own body; the form and
@@ -16,131 +17,6 @@ import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared
 // core/focus/public.ts, routes/assets/assets.ts, routes/email/unsubscribe.ts and
 // routes/widgets.ts; test/openapi.test.ts checks that every public route is here and nothing
 // here is missing a route.
-
-const tags = ['Public (no API key)'];
-const security: never[] = [];
-const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
-
-const UnsubscribeToken = z.object({
-  token: z.string().max(4096).openapi({ param: { name: 'token', in: 'path' }, description: 'The signed token of an unsubscribe link (core/email/links.ts)' }),
-});
-
-const OneClickBody = z
-  .object({
-    'List-Unsubscribe': z.literal('One-Click').optional().openapi({ description: 'What RFC 8058 has mailbox providers send' }),
-    action: z.enum(['leave', 'leave_all', 'rejoin_all', 'save']).optional().openapi({ description: 'Preference centre forms only' }),
-    shown: z.array(z.string()).optional().openapi({ description: "save: the category ids the page listed (only they change)" }),
-    c: z.array(z.string()).optional().openapi({ description: 'save: the category ids left ticked' }),
-  })
-  .openapi('OneClickUnsubscribe');
-
-const FormId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) });
-
-const PublicFormField = z
-  .object({
-    key: z.string().openapi({ description: 'The name to send the value under' }),
-    type: z.enum(FORM_FIELD_TYPES),
-    label: z.string(),
-    required: z.boolean(),
-    placeholder: z.string().optional(),
-    help: z.string().optional(),
-    options: z.array(z.object({ value: z.string(), label: z.string() })).optional().openapi({ description: 'select, radio, checkbox_group, country' }),
-    rules: z
-      .object({
-        pattern: z.string().optional().openapi({ description: "Full match: new RegExp('^(?:' + pattern + ')$', 'u')" }),
-        pattern_message: z.string().optional(),
-        min_length: z.number().int().optional(),
-        max_length: z.number().int().optional().openapi({ description: 'Always given for text-like types' }),
-        min: z.union([z.number(), z.string()]).optional().openapi({ description: 'A number, or YYYY-MM-DD for dates' }),
-        max: z.union([z.number(), z.string()]).optional(),
-      })
-      .optional(),
-    default: z.union([z.string(), z.number(), z.array(z.string())]).optional().openapi({ description: 'A static default from the definition' }),
-    value: z
-      .union([z.string(), z.number(), z.array(z.string())])
-      .optional()
-      .openapi({ description: 'Prefill: what this visitor sent to this form last time (text, number, select, radio, checkbox_group, country only); never contact data' }),
-    source: z.enum(HIDDEN_SOURCES).optional().openapi({ description: 'Hidden fields: fill from the host page' }),
-  })
-  .openapi('PublicFormField');
-
-const PublicForm = z
-  .object({
-    id: z.number().int(),
-    submit_url: Url.openapi({ description: 'POST the submission here' }),
-    submit_label: z.string(),
-    honeypot: z.string().openapi({
-      description: 'Render a visually hidden, non-focusable input (tabindex=-1, autocomplete=off, aria-hidden) with this name; send its value as `hp`',
-      example: 'website',
-    }),
-    min_fill_ms: z.number().int().openapi({ description: 'Submissions sooner than this after rendering are discarded' }),
-    success: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: Url })]),
-    fields: z.array(PublicFormField).openapi({
-      description:
-        'In display order, progressive profiling applied (only for a browser that proved it is the contact). Hidden fields with a static value are left out: the server fills them.',
-    }),
-  })
-  .openapi('PublicForm');
-
-const SubmitAnswer = z
-  .object({
-    ok: z.literal(true),
-    message: z.string().optional(),
-    redirect: Url.optional(),
-    asset_url: Url.optional().openapi({ description: 'When the form delivers an asset: its download link' }),
-  })
-  .openapi('FormSubmitAnswer', {
-    description:
-      "The form's after_submit: a message or a redirect, plus asset_url when it delivers an asset. The submission is committed. A repeated sid answers the same again; a submission discarded as a bot's answers `{\"ok\":true,\"message\":\"Thanks!\"}` and nothing else.",
-  });
-
-const PublicFocusItem = z
-  .object({ id: z.number().int(), variant: z.string(), style: Style, content: Content, trigger: Trigger, frequency: Frequency })
-  .openapi('PublicFocusItem');
-
-const UrlencodedSubmission = z
-  .object({
-    _k: SITE_KEY.openapi({ description: 'Site key' }),
-    _sid: z.string().optional().openapi({ description: 'Submission id (8–64 of A-Z a-z 0-9 _ -); resending it stores nothing new' }),
-    _ts: z.string().optional().openapi({ description: 'The signed render time from the embed page' }),
-    _return: z.string().optional().openapi({ description: "The page to go back to; must be on one of the site's allowed origins" }),
-  })
-  .catchall(z.union([z.string(), z.array(z.string())]))
-  .openapi({ description: 'One entry per field (repeated for checkbox_group), plus the honeypot' });
-
-const TrackPayloadDoc = TrackPayload.openapi('TrackPayload', { description: 'See core/tracking/payload.ts: k site key, v visitor id (null before consent in consent mode), e events, id signed identify, b automation, c consent.' });
-const FormSubmission = SubmitBody.openapi('FormSubmission');
-
-const html = (description: string, headers?: Record<string, { description: string; schema: object }>) => ({ description, ...(headers ? { headers } : {}), content: { 'text/html': { schema: z.string() } } });
-const jsonOf = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const redirect = (description: string) => ({ description, headers: { Location: header('Where to go') } });
-
-const SCRIPT_HEADERS = {
-  ETag: header('Per coding: brotli, gzip and plain bytes have their own tags'),
-  'Cache-Control': header('An hour (stale-while-revalidate a day); a year, immutable, for the chunk asked for by its content hash'),
-  Vary: header('`Accept-Encoding`'),
-  'Content-Encoding': header('`br` or `gzip` when the client accepts one: the bytes are compressed at build time'),
-};
-
-const script = (path: string, operationId: string, summary: string, description: string, query?: z.ZodObject) =>
-  createRoute({
-    method: 'get',
-    path,
-    operationId,
-    tags,
-    security,
-    summary,
-    description,
-    request: {
-      ...(query ? { query } : {}),
-      headers: z.object({ 'if-none-match': z.string().optional().openapi({ description: 'A tag from an earlier answer' }) }),
-    },
-    responses: {
-      200: { description: 'The script', headers: SCRIPT_HEADERS, content: { 'application/javascript': { schema: z.string() } } },
-      304: { description: 'Not modified', headers: SCRIPT_HEADERS },
-      ...publicErrors(),
-    },
-  });
 
 export const PUBLIC_ROUTES = [
   createRoute({
