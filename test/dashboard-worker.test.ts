@@ -1,46 +1,23 @@
 // The dashboard on workerd (Miniflare): the same embedded, pre-compressed files as on Node, the
 // SPA fallback and the 404 for a missing asset; the bytes are read off workerd's HTTP socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
 import { ensureBuilt, rawRequest, root } from './node-server';
+import { serveFixtureWorker } from './workerd';
 
 describe('the dashboard served by workerd', () => {
-  let mf: Miniflare | undefined;
+  let worker: Awaited<ReturnType<typeof serveFixtureWorker>> | undefined;
   let port: number;
-  let dir: string;
 
   beforeAll(async () => {
     ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'leadline-dashboard-worker-'));
-    const scriptPath = join(dir, 'worker.mjs');
-    await build({
-      entryPoints: [join(root, 'test/fixtures/dashboard-worker.ts')],
-      outfile: scriptPath,
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      logLevel: 'error',
-    });
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = dir;
-    try {
-      mf = new Miniflare({ modules: true, scriptPath, modulesRoot: dir, compatibilityDate: '2026-04-01', host: '127.0.0.1', port: 0 });
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-    port = Number(new URL(await mf.ready).port);
+    worker = await serveFixtureWorker(join(root, 'test/fixtures/dashboard-worker.ts'), 'dashboard-worker');
+    port = worker.port;
   }, 60_000);
   afterAll(async () => {
-    await mf?.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await worker?.stop();
   });
 
   it('serves index.html for /app and below, with the CSP, and the build’s brotli bytes for assets, encoded once', async () => {

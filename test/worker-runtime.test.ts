@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
+import { startMiniflare } from './workerd';
 import { unstable_readConfig } from 'wrangler';
 import Database from 'libsql';
 import { startHranaServer } from './fixtures/hrana-server';
@@ -62,28 +63,7 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     },
   });
 
-  // A Worker that failed to start is disposed here, so no workerd process outlives the test.
-  async function startWorker(secrets: Record<string, string>): Promise<Miniflare> {
-    // Miniflare puts workerd's scratch files in os.tmpdir()/miniflare-* and removes them on dispose
-    // without waiting, which sometimes loses a race and leaves them behind. Made under this test's
-    // temp dir instead (os.tmpdir() reads TMPDIR, once, in the constructor), afterAll sweeps them.
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = join(dir, 'miniflare');
-    let instance: Miniflare;
-    try {
-      instance = new Miniflare(workerOptions(secrets));
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-    try {
-      await instance.ready;
-      return instance;
-    } catch (e) {
-      await instance.dispose().catch(() => {});
-      throw new Error(`workerd did not start: ${e}\n--- workerd output ---\n${runtimeLog.join('')}`);
-    }
-  }
+  const startWorker = (secrets: Record<string, string>) => startMiniflare(workerOptions(secrets), join(dir, 'miniflare'), () => runtimeLog.join(''));
 
   async function call(target: Miniflare, method: string, path: string, body?: unknown, opts: { key?: string | null; type?: string } = {}): Promise<Json> {
     const headers: Record<string, string> = {};

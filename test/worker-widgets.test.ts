@@ -3,49 +3,23 @@
 // (encodeBody: 'manual'); without that, w.js would arrive compressed twice. The script routes
 // run in workerd (Miniflare) and the bytes are read off its HTTP socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
 import { ensureBuilt, rawRequest, root } from './node-server';
+import { serveFixtureWorker } from './workerd';
 
 describe('the scripts served by workerd', () => {
-  let mf: Miniflare | undefined;
+  let worker: Awaited<ReturnType<typeof serveFixtureWorker>> | undefined;
   let port: number;
-  let dir: string;
 
   beforeAll(async () => {
     ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'leadline-worker-widgets-'));
-    const scriptPath = join(dir, 'worker.mjs');
-    await build({
-      entryPoints: [join(root, 'test/fixtures/widgets-worker.ts')],
-      outfile: scriptPath,
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      logLevel: 'error',
-    });
-    // Miniflare's scratch files go under os.tmpdir(), read once in the constructor: keep them in
-    // this test's own directory rather than leave them in the shared tmp.
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = dir;
-    try {
-      // modulesRoot: module names are relative to it, and the default (the cwd) cannot reach tmp.
-      mf = new Miniflare({ modules: true, scriptPath, modulesRoot: dir, compatibilityDate: '2026-04-01', host: '127.0.0.1', port: 0 });
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-    port = Number(new URL(await mf.ready).port);
+    worker = await serveFixtureWorker(join(root, 'test/fixtures/widgets-worker.ts'), 'worker-widgets');
+    port = worker.port;
   });
   afterAll(async () => {
-    await mf?.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await worker?.stop();
   });
 
   // Cloudflare's edge (and Miniflare) give the Worker a normalised Accept-Encoding and re-encode
