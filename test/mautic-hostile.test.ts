@@ -36,7 +36,11 @@ describe('Mautic API: hostile input is a 4xx in Mautic’s error shape, never a 
   it('refuses huge or malformed paging, sorting, search and where[] values', async () => {
     const t = await makeApp({ memory: true });
     await mautic(t, 'POST', '/api/contacts/new', { email: 'a@example.com' });
+    await t.json('POST', '/api/v1/fields', { key: 'shoe_size', label: 'Shoe size', type: 'number' });
+    await t.json('POST', '/api/v1/fields', { key: 'born', label: 'Born', type: 'date' });
     for (const q of [
+      'search=shoe_size:abc',
+      'where[0][col]=shoe_size&where[0][expr]=eq&where[0][val]=abc',
       'limit=201',
       'limit=99999999999999999999',
       'limit=-1',
@@ -62,6 +66,9 @@ describe('Mautic API: hostile input is a 4xx in Mautic’s error shape, never a 
       expectMauticError(await mautic(t, 'GET', `/api/contacts?${q}`), 400);
     }
     expectMauticError(await mautic(t, 'GET', '/api/contacts?search=%00'), 400);
+    // A value the filter compiler refuses (not a date) is a 4xx too.
+    expect((await mautic(t, 'GET', '/api/contacts?search=born:yesterday-ish')).status).toBe(422);
+    for (const q of ['page=0', 'page=1001', 'limit=0', 'limit=201', 'page=x']) expectMauticError(await mautic(t, 'GET', `/api/contacts/1/activity?${q}`), 400);
     for (const path of ['/api/segments?limit=500', '/api/companies?start=x', '/api/tags?limit=1000', '/api/fields/contact?limit=999', '/api/forms?limit=300', '/api/emails?limit=201', '/api/campaigns?start=-1', '/api/stages?limit=9e9']) {
       expectMauticError(await mautic(t, 'GET', path), 400);
     }

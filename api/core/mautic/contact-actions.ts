@@ -9,7 +9,7 @@ import { contactCampaigns } from '../campaigns/membership';
 import { listContactEvents } from '../tracking/history';
 import { REASON_OF_CODE } from './contact-shape';
 import { mauticContactById } from './contacts';
-import { allOf, keyedById } from './paging';
+import { allOf, keyedById, offsetPage } from './paging';
 import { segmentAlias } from './search';
 
 const MAX_POINTS = 1_000_000;
@@ -110,20 +110,12 @@ export async function mauticContactActivity({ ctx, input }: { ctx: Ctx; input: {
   const page = input.page === undefined || input.page === '' ? 1 : Number(input.page);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new BadRequestError('limit must be a whole number from 1 to 200.');
   if (!Number.isInteger(page) || page < 1 || page > 1000) throw new BadRequestError('page must be a whole number from 1 to 1000.');
-  await getContact({ ctx, input });
-  const total = Number((await ctx.client.execute({ sql: 'SELECT count(*) AS n FROM events WHERE contact_id = ?', args: [input.id] })).rows[0]!.n);
-  // Keyset pages of Leadline's timeline, walked to the asked page (bounded by page ≤ 1000, limit ≤ 200).
-  let cursor: string | undefined;
-  let data: Awaited<ReturnType<typeof listContactEvents>>['data'] = [];
-  for (let p = 1; p <= page; p++) {
-    const r = await listContactEvents({ ctx, input: { id: input.id, limit, cursor } });
-    data = r.data;
-    cursor = r.next_cursor ?? undefined;
-    if (!cursor && p < page) {
-      data = [];
-      break;
-    }
-  }
+  const contact = await getContact({ ctx, input });
+  const { total, items: data } = await offsetPage(
+    ctx,
+    { from: 'events', where: { sql: 'contact_id = ?', args: [contact.id] }, sort: null, desc: true, list: (p) => listContactEvents({ ctx, input: { ...p, id: contact.id } }) },
+    { start: (page - 1) * limit, limit },
+  );
   const types: Record<string, string> = {};
   const events = data.map((e) => {
     const [event, label] = EVENT_NAMES[e.type] ?? [e.type, e.type];

@@ -66,7 +66,10 @@ function fieldCondition(f: ContactField, value: string, strict: boolean): Filter
   if (t.kind === 'column') return { field: t.key, ...(t.key === 'country' ? { op: 'equals' as Op, value: countryCode(value) } : likeOp(value, strict, false)) };
   if (t.kind === 'custom') {
     const kind = t.def.type;
-    if (kind === 'number') return { field: `fields.${t.def.key}`, op: 'equals', value: Number(value) };
+    if (kind === 'number') {
+      if (!Number.isFinite(Number(value))) throw new BadRequestError(`search: ${f.alias} takes a number ("${value}").`);
+      return { field: `fields.${t.def.key}`, op: 'equals', value: Number(value) };
+    }
     if (kind === 'boolean') return { field: `fields.${t.def.key}`, op: 'equals', value: ['1', 'true', 'yes'].includes(value.toLowerCase()) };
     if (['date', 'datetime', 'multiselect'].includes(kind)) return { field: `fields.${t.def.key}`, op: 'equals', value };
     return { field: `fields.${t.def.key}`, ...likeOp(value, strict, false) };

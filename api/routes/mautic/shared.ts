@@ -113,12 +113,6 @@ export function reply(c: Context, body: Record<string, unknown>, status: Content
   return c.body(serializeMautic(body), status, { 'content-type': 'application/json; charset=UTF-8' });
 }
 
-/** `start`, `limit` and the other query values, each the first of its name. */
-export function queryOf(c: Context): Record<string, string | undefined> {
-  const q = c.req.query();
-  return q;
-}
-
 /** Mautic's where[n][col|expr|val] from the query string. */
 export function whereOf(c: Context): { col: string; expr: string; val?: string }[] {
   const clauses = new Map<number, { col?: string; expr?: string; val?: string }>();
