@@ -80,7 +80,7 @@ describe('Mautic API: hostile input is a 4xx in Mautic’s error shape, never a 
 
   it('answers unknown paths, ids and methods in Mautic’s shape, and never 5xx on odd ids', async () => {
     const t = await makeApp({ memory: true });
-    for (const path of ['/api/contacts/0', '/api/contacts/-1', '/api/contacts/1.5', '/api/contacts/99999999999999999999', '/api/contacts/%20', '/api/segments/abc', '/api/companies/1e5', '/api/hooks', '/api/nothing/here']) {
+    for (const path of ['/api/contacts/0', '/api/contacts/-1', '/api/contacts/1.5', '/api/contacts/99999999999999999999', '/api/contacts/%20', '/api/segments/abc', '/api/companies/1e5', '/api/hooks', '/api/assets', '/api/notes/1']) {
       const r = await mautic(t, 'GET', path);
       expect(r.status, path).toBe(404);
       expectMauticError(r, 404);
@@ -95,9 +95,11 @@ describe('Mautic API: hostile input is a 4xx in Mautic’s error shape, never a 
     expectMauticError(await mautic(t, 'POST', `/api/segments/${seg.id}/contacts/add`, { ids: Array.from({ length: 201 }, (_, i) => i + 1) }), 400);
     expectMauticError(await mautic(t, 'POST', `/api/segments/${seg.id}/contacts/add`, { ids: ['1; DROP'] }), 400);
     expectMauticError(await mautic(t, 'POST', '/api/emails/1/send', { lists: 'x' }), 404);
-    // The v1 API keeps its own error shape.
-    const v1 = await t.json('GET', '/api/v1/contacts/999');
-    expect(v1.body.error.code).toBe('NOT_FOUND');
+    // The v1 API keeps its own error shape, and so does any /api/ path that is not a Mautic resource.
+    for (const path of ['/api/v1/contacts/999', '/api/v2/contacts', '/api/v1', '/api/nothing']) {
+      const v1 = await t.json('GET', path);
+      expect(v1.body.error.code, path).toBe('NOT_FOUND');
+    }
   });
 });
 

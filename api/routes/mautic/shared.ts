@@ -10,8 +10,17 @@ import type { AppEnv } from '../shared';
 /** The Mautic release whose API shapes this subset follows (sent as Mautic-Version on every answer). */
 export const MAUTIC_VERSION = '5.1.0';
 
-/** Paths of the Mautic-compatible API: everything under /api/ that is not Leadline's own /api/v1. */
-export const isMauticPath = (path: string): boolean => path.startsWith('/api/') && !path.startsWith('/api/v1/') && path !== '/api/v1';
+// Mautic's API resources (its first path segment under /api), served here or not: a client that
+// asks for one Leadline lacks gets Mautic's 404; any other /api/… path stays Leadline's.
+const MAUTIC_RESOURCES = new Set(
+  'assets campaigns categories companies contacts data devices dynamiccontents emails fields files focus forms hooks leads lists messages notes notifications pages points reports roles segments smses stages stats tags themes tweets users'.split(' '),
+);
+
+/** Paths of the Mautic-compatible API: /api/<one of Mautic's resources>… (never Leadline's own /api/v1). */
+export const isMauticPath = (path: string): boolean => {
+  const m = /^\/api\/([a-z]+)(?:\/|$)/.exec(path);
+  return !!m && MAUTIC_RESOURCES.has(m[1]!);
+};
 
 /**
  * Every answer on a Mautic path, whoever built it (a route, Leadline's own middleware such as the
