@@ -50,6 +50,7 @@ import { campaignRunRoutes } from './routes/campaigns/campaign-runs';
 import { reportRoutes } from './routes/reports/reports';
 import { dealRoutes } from './routes/deals/deals';
 import { dealWebhookRoutes } from './routes/deals/webhook';
+import { mauticEnvelope, mountMautic } from './routes/mautic/index';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -107,6 +108,8 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   if (deps.compress) app.use('*', deps.compress);
+  // Mautic's answer shape on the Mautic-compatible paths, around everything that may answer them.
+  app.use('/api/*', mauticEnvelope);
   app.use('*', cleanQuery);
   app.use('*', kickAfterWrites);
 
@@ -215,6 +218,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', reportRoutes());
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);
+  mountMautic(app, { bodyLimit: bodyLimit(limitFor), keyLimit });
 
   app.notFound(notFoundOr405(() => app.routes));
   app.onError(onError);

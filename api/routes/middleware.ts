@@ -107,7 +107,12 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!match) throw new UnauthorizedError();
-  const key = await authenticate({ ctx: c.get('ctx'), input: { secret: match[1]! } });
+  return keyAuth(c, next, match[1]!);
+};
+
+/** An API key's secret, however it came (Bearer here; Basic auth's password on the Mautic-compatible API): its scope for this method and path. */
+export async function keyAuth(c: Context<AppEnv>, next: Next, secret: string) {
+  const key = await authenticate({ ctx: c.get('ctx'), input: { secret } });
   if (!key) throw new UnauthorizedError('The API key is not valid or has been revoked.');
   const needed = neededScope(c.req.method, c.req.path);
   if (!hasScope(key.scopes, needed)) {
@@ -115,7 +120,7 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set('apiKey', key);
   return next();
-};
+}
 
 /**
  * Every request: control characters and lone surrogates in the query string are refused (400).

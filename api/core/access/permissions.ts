@@ -58,6 +58,19 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/v1\/campaigns(\/|$)/, marketing('campaigns')],
   [/^\/api\/v1\/(email-settings|pipeline-settings)$/, marketing('settings')],
   [/^\/api\/v1\/reports(\/|$)/, marketing('reports')],
+  // The Mautic-compatible API (routes/mautic/): each path as its /api/v1 equivalent.
+  [/^\/api\/users\/self$/, { label: 'their own session', read: 'viewer', write: 'viewer' }],
+  [/^\/api\/contacts\/[^/]+\/points\//, marketing('points and stages')],
+  [/^\/api\/contacts\/[^/]+\/segments$/, marketing('segments')],
+  [/^\/api\/contacts\/[^/]+\/campaigns$/, marketing('campaigns')],
+  [/^\/api\/contacts(\/|$)/, sales('contacts')],
+  [/^\/api\/companies(\/|$)/, sales('companies')],
+  [/^\/api\/(tags|fields)(\/|$)/, marketing('tags and fields')],
+  [/^\/api\/stages(\/|$)/, marketing('scoring')],
+  [/^\/api\/segments(\/|$)/, marketing('segments')],
+  [/^\/api\/forms(\/|$)/, marketing('forms')],
+  [/^\/api\/emails(\/|$)/, marketing('emails')],
+  [/^\/api\/campaigns(\/|$)/, marketing('campaigns')],
 ];
 
 // A path in no row (a route added without one) is for admins only, until it gets its row.

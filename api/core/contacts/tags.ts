@@ -67,3 +67,12 @@ export async function deleteTag({ ctx, input }: { ctx: Ctx; input: { name: strin
   if (out[1]!.rowsAffected === 0) throw new NotFoundError('Tag');
   return { name };
 }
+
+/** Creates a tag on its own, for no contact yet (the Mautic API's POST /tags/new); an existing tag is answered as it is. */
+export async function createTag({ ctx, input }: { ctx: Ctx; input: { name: string } }): Promise<{ tag: { id: number; name: string }; created: boolean }> {
+  const name = normalizeTag(input.name);
+  const ins = await ctx.client.execute({ sql: 'INSERT INTO tags (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING RETURNING id', args: [name, ctx.now()] });
+  if (ins.rows[0]) return { tag: { id: Number(ins.rows[0].id), name }, created: true };
+  const r = await ctx.client.execute({ sql: 'SELECT id FROM tags WHERE name = ?', args: [name] });
+  return { tag: { id: Number(r.rows[0]!.id), name }, created: false };
+}
