@@ -17,7 +17,7 @@ export interface Lists {
   assets: Named[];
   campaigns: Named[];
   tags: string[];
-  fields: { key: string; label: string }[];
+  fields: { key: string; label: string; type: string; options: string[] | null }[];
 }
 
 export const emptyLists = (): Lists => ({ emails: [], segments: [], forms: [], stages: [], assets: [], campaigns: [], tags: [], fields: [] });

@@ -204,11 +204,22 @@ function detach(def: Definition, id: string, continueTo: string | null): Definit
   return { ...def, steps, start: def.start === id ? (continueTo ?? '') : def.start };
 }
 
+/** `after` without the steps that only `before` could reach (what an edit cut off goes with it). */
+function prune(before: Definition, after: Definition): Definition {
+  const was = reachable(before);
+  const now = reachable(after);
+  return { ...after, steps: after.steps.filter((s) => !was.has(s.id) || now.has(s.id)) };
+}
+
 export function removeStep(def: Definition, id: string): Definition {
-  const plan = removalPlan(def, id);
-  const out = detach(def, id, plan.continueTo);
-  const gone = new Set(plan.alsoRemoved);
-  return { ...out, steps: out.steps.filter((s) => !gone.has(s.id)) };
+  return prune(def, detach(def, id, removalPlan(def, id).continueTo));
+}
+
+/** A split without one of its branches (it keeps 2 at least), and the steps only that branch reached. */
+export function removeBranch(def: Definition, id: string, index: number): Definition {
+  const s = def.steps.find((x) => x.id === id);
+  if (!s || s.type !== 'split' || s.branches.length <= 2 || index >= s.branches.length) return def;
+  return prune(def, replaceStep(def, id, { ...s, branches: s.branches.filter((_, i) => i !== index) }));
 }
 
 // ---- the server's errors, where they belong ----
