@@ -23,7 +23,7 @@ export function ActionSettings({ id, action, lists, problems, campaignId, onChan
   const templates = lists.emails.filter((e) => e.kind !== 'transactional');
   return (
     <>
-      <Field id={`${id}-action`} label="What it does" error={partError(problems, 'action.type') ?? partError(problems, 'action')}>
+      <Field id={`${id}-action`} label="What it does" error={partError(problems, 'action.type') ?? problems?.find((p) => p.part === 'action')?.message}>
         {(x) => (
           <select {...x} value={action.type} onChange={(e) => onChange(newAction(e.currentTarget.value as ActionType))}>
             {ACTION_TYPES.map((t) => (

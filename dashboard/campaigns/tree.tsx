@@ -133,7 +133,8 @@ function Link(props: TreeProps & { place: Place; where: string; children?: Compo
 
 function Block(props: TreeProps & { node: TreeStep; byId: Map<string, Step> }) {
   const { node } = props;
-  const title = `“${stepTitle(node.step)}”`;
+  // Two steps may have the same title: the id tells the add buttons apart.
+  const title = `“${stepTitle(node.step)}” (${node.step.id})`;
   const branches = props.counts.get(node.step.id)?.branches ?? {};
   if (node.exits.length === 1) {
     const e = node.exits[0]!;
