@@ -173,3 +173,43 @@ export function describeSource(s: Source, l: Lists): string {
 export const SOURCE_LABELS: Record<Source['type'], string> = { segment: 'Segment', form: 'Form submission', event: 'Custom event' };
 
 export const STATUS_LABELS = { draft: 'Draft', active: 'Published', paused: 'Paused', archived: 'Archived' } as const;
+
+const PART_WORDS: Record<string, string> = {
+  email_id: 'Email',
+  segment_id: 'Segment',
+  form_id: 'Form',
+  stage_id: 'Stage',
+  asset_id: 'Asset',
+  campaign_id: 'Campaign',
+  tags: 'Tags',
+  url: 'URL',
+  to: 'Address',
+  to_field: 'Contact field',
+  name: 'Name',
+  value: 'Value',
+  op: 'Operation',
+  fields: 'Fields',
+  for: 'How long',
+  until: 'Until',
+  window: 'Time window',
+  days: 'Days',
+  from: 'From',
+  timeout: 'Timeout',
+  branches: 'Branches',
+  points_at_least: 'Points',
+  event: 'Event',
+  on: 'What the contact does',
+  action: 'Action',
+  wait: 'Wait',
+  id: 'Step id',
+  type: 'Type',
+  secret: 'Secret',
+};
+
+/** The server's path inside a step ("action.email_id", "wait.window.from") as the panel labels it ("Email", "From"). */
+export function partLabel(part: string): string {
+  if (part === 'filter' || part.startsWith('filter.')) return 'Filter';
+  const words = part.split('.').filter((p) => !/^\d+$/.test(p));
+  for (let i = words.length - 1; i >= 0; i--) if (PART_WORDS[words[i]!]) return PART_WORDS[words[i]!]!;
+  return part;
+}

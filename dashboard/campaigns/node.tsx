@@ -2,7 +2,7 @@
 // the published version, and the server's errors for it. In the editor the card is a button that
 // opens the step's settings.
 import type { StepReport } from './data';
-import { describeStep, stepTitle, STEP_LABELS, ACTION_LABELS, type Lists } from './describe';
+import { describeStep, partLabel, stepTitle, STEP_LABELS, ACTION_LABELS, type Lists } from './describe';
 import type { Problem, Step } from './model';
 import { formatInteger } from '../ui/format';
 
@@ -51,7 +51,7 @@ export function StepNode({ step, lists, counts, problems, selected, onSelect }: 
           {problems.map((p) => (
             <li>
               <span class="visually-hidden">Problem: </span>
-              {p.part ? `${p.part}: ` : ''}
+              {p.part ? `${partLabel(p.part)}: ` : ''}
               {p.message}
             </li>
           ))}

@@ -4,7 +4,7 @@
 // there. The canvas scrolls sideways when the tree is wider than the screen.
 import type { ComponentChildren } from 'preact';
 import type { StepReport } from './data';
-import { describeSource, stepTitle, type Lists } from './describe';
+import { describeSource, partLabel, stepTitle, type Lists } from './describe';
 import { nodeDomId, StepNode } from './node';
 import type { Definition, Place, Problems, Step, Tree, TreeChild, TreeStep } from './model';
 
@@ -84,7 +84,7 @@ function Sources(props: TreeProps) {
               {problems && (
                 <ul class="cb-errors" id={`cb-source-${i}-errors`}>
                   {problems.map((p) => (
-                    <li>{`${p.part ? `${p.part}: ` : ''}${p.message}`}</li>
+                    <li>{`${p.part ? `${partLabel(p.part)}: ` : ''}${p.message}`}</li>
                   ))}
                 </ul>
               )}

@@ -3,13 +3,13 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { can, refusal } from '../access';
 import { api, load } from '../api/client';
 import { loadLists, useReport, type Campaign } from '../campaigns/data';
-import { emptyLists, stepTitle, STATUS_LABELS, type Lists } from '../campaigns/describe';
+import { emptyLists, partLabel, stepTitle, STATUS_LABELS, type Lists } from '../campaigns/describe';
 import { Lifecycle, Passes } from '../campaigns/lifecycle';
 import { canonical, emptyDefinition, mapProblems, noProblems, toTree, type Definition } from '../campaigns/model';
 import { nodeDomId } from '../campaigns/node';
 import { CampaignSettings, Panel } from '../campaigns/panel';
 import { addDomId, CampaignTree, type Selection } from '../campaigns/tree';
-import { CopyButton, Field, SaveStatus, send, useSaver } from '../ui/editing';
+import { CopyButton, Field, SaveStatus, send, useSaver, type SaveState } from '../ui/editing';
 import { formatDateTime } from '../ui/format';
 import { ErrorMessage, Loading, Refused } from '../ui/status';
 import { useLoad } from '../ui/use-load';
@@ -17,6 +17,14 @@ import { useLoad } from '../ui/use-load';
 // One campaign: the visual builder (sources, then the steps as a tree, a side panel to edit the
 // selected step), save, the lifecycle (publish, pause, resume, archive) and the live counts of
 // the published version on each step. Roles that may not change campaigns see it read-only.
+
+/** A refusal whose every problem is shown at its step, source or goal says so, instead of the first path. */
+function friendly(s: SaveState, what = 'saved'): SaveState {
+  if (s.state !== 'error') return s;
+  const fields = Object.keys(s.fields);
+  if (!fields.length || !fields.every((f) => /^definition\.(steps|sources|goals)\.\d+/.test(f))) return s;
+  return { ...s, message: `Not ${what}: ${fields.length === 1 ? 'one problem' : `${fields.length} problems`} to fix in the campaign, marked in red below.` };
+}
 
 /** The signing secret of a campaign just created, handed to the page that opens it (shown once). */
 let createdSecret: { id: number; secret: string } | null = null;
@@ -215,8 +223,8 @@ function Builder(props: { campaign: Campaign | null; lists: Lists }) {
           </div>
         )
       )}
-      <SaveStatus status={query.saved === '1' && saver.state === 'idle' ? { state: 'saved', message: 'Campaign saved as a draft.' } : saver.status} shown={['name', 'description', 'definition']} />
-      <SaveStatus status={life.status} shown={['definition']} />
+      <SaveStatus status={query.saved === '1' && saver.state === 'idle' && life.state === 'idle' ? { state: 'saved', message: 'Campaign saved as a draft.' } : friendly(saver.status)} shown={['name', 'description', 'definition']} />
+      <SaveStatus status={friendly(life.status, 'published')} shown={['definition']} />
       {stepProblems.length > 0 && (
         <div class="cb-problems">
           <p>
@@ -228,9 +236,9 @@ function Builder(props: { campaign: Campaign | null; lists: Lists }) {
               return (
                 <li>
                   <button type="button" class="link" onClick={() => showStep(id)}>
-                    {s ? stepTitle(s) : id}
+                    {s ? `${stepTitle(s)} (${id})` : id}
                   </button>
-                  : {list.map((p) => `${p.part ? `${p.part}: ` : ''}${p.message}`).join('; ')}
+                  : {list.map((p) => `${p.part ? `${partLabel(p.part)}: ` : ''}${p.message}`).join('; ')}
                 </li>
               );
             })}
