@@ -19,6 +19,7 @@ import {
   partError,
   reachable,
   removalPlan,
+  removeBranch,
   removeStep,
   toTree,
   type Definition,
@@ -111,6 +112,18 @@ describe('deleting steps', () => {
     d.steps.pop();
     expect(removalPlan(d, 'clicked')).toEqual({ continueTo: 'engaged', alsoRemoved: [] });
     expect(shape(toTree(removeStep(d, 'clicked')).root)).toEqual({ welcome: [{ pause: [{ engaged: [null] }] }] });
+  });
+
+  it("a split's branch goes with the steps only it reached; a split keeps two branches", () => {
+    let d = insertStep(emptyDefinition(), { from: null }, newStep('split', 's'));
+    d = { ...d, steps: d.steps.map((s) => (s.type === 'split' ? { ...s, branches: [...s.branches, { percent: 0, next: null }] } : s)) };
+    d = insertStep(d, { from: 's', exit: 'b1' }, newStep('wait', 'w'));
+    d = insertStep(d, { from: 'w', exit: 'next' }, newStep('exit', 'x'));
+    d = insertStep(d, { from: 's', exit: 'b2' }, newStep('wait', 'w2'));
+    const one = removeBranch(d, 's', 1);
+    expect(ids(one)).toEqual(['s', 'w2']);
+    expect(shape(toTree(one).root)).toEqual({ s: [null, { w2: [null] }] });
+    expect(removeBranch(one, 's', 0)).toBe(one);
   });
 
   it('any sequence of adds and deletes leaves every exit pointing at a step, everything reachable, and the shape the server accepts', () => {

@@ -35,6 +35,7 @@ export function StepNode({ step, lists, counts, problems, selected, onSelect }: 
       class={`cb-node type-${step.type}${selected ? ' selected' : ''}${problems?.length ? ' has-error' : ''}`}
       id={nodeDomId(step.id)}
       data-step={step.id}
+      tabIndex={-1}
     >
       {onSelect ? (
         <button type="button" class="cb-node-main" aria-pressed={selected} aria-describedby={described} onClick={onSelect}>

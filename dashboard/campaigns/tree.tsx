@@ -179,7 +179,18 @@ function Child(props: TreeProps & { child: TreeChild; byId: Map<string, Step> })
     <p class="cb-jump">
       {target ? (
         <>
-          Continues at <a href={`#${nodeDomId(c.to)}`}>“{stepTitle(target)}”</a>
+          Continues at{' '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              const el = document.getElementById(nodeDomId(c.to));
+              el?.scrollIntoView({ block: 'nearest', inline: 'center' });
+              el?.focus();
+            }}
+          >
+            “{stepTitle(target)}”
+          </button>
         </>
       ) : (
         <>Goes to a step that does not exist (“{c.to}”)</>
