@@ -3,7 +3,8 @@
 // segment source → send email → wait → decision with two branches in the visual builder, the
 // server's 422 for an unfinished step shows on that step's node, the fix saves, publishing enrolls
 // the segment's member and the counts on the nodes move when another contact joins; the builder
-// works from the keyboard; a sales user gets a read-only campaign and the API refuses its session.
+// works from the keyboard; a sales user gets a read-only campaign and the API refuses its session;
+// archiving asks first and empties the campaign.
 // Signed in as test/dashboard-signed-in.ts does it.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,4 +263,31 @@ describe('Campaigns in Chromium', () => {
       expect(sales.errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
     }, 90_000);
   });
+
+  it('archiving asks first; then every contact has left, the campaign is read-only and can be deleted', async () => {
+    const w = await env.signIn();
+    const { page } = w;
+    await page.goto(`${env.url}/app/campaigns/${campaignId}`);
+    await page.getByRole('heading', { name: 'Onboarding', level: 1 }).waitFor();
+    await settled(page);
+    await page.getByRole('button', { name: 'Archive' }).click();
+    const confirm = page.getByRole('group', { name: 'Confirm' });
+    expect(await confirm.innerText()).toContain('Every contact in it leaves now');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    expect((await env.call('GET', `/api/v1/campaigns/${campaignId}`)).body.status).toBe('active');
+    await confirm.getByRole('button', { name: 'Archive' }).click();
+    await page.getByRole('status').filter({ hasText: 'Archived: every contact left the campaign.' }).waitFor();
+    expect(await page.locator('.title-row .campaign-status').innerText()).toBe('Archived');
+    expect((await env.call('GET', `/api/v1/campaigns/${campaignId}/report`)).body.passes).toMatchObject({ active: 0, exited: 2 });
+    await expect.poll(() => page.locator('.cb-passes dd[data-active]').getAttribute('data-active'), { timeout: 10_000 }).toBe('0');
+    for (const name of ['Save changes', /Publish/, 'Pause', 'Resume']) expect(await page.getByRole('button', { name }).count(), String(name)).toBe(0);
+    expect(await page.locator('.cb-add, button.cb-node-main').count()).toBe(0);
+    expect(await axe(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Delete campaign' }).click();
+    await page.getByRole('group', { name: 'Confirm' }).getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/\/app\/campaigns\?deleted=Onboarding$/);
+    await page.getByRole('status').filter({ hasText: 'Campaign “Onboarding” deleted.' }).waitFor();
+    expect((await env.call('GET', `/api/v1/campaigns/${campaignId}`)).status).toBe(404);
+    expect(w.errors).toEqual([]);
+  }, 90_000);
 });
