@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import './contacts.css';
 import './emails.css';
+import './campaigns.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
@@ -53,6 +54,8 @@ const ContactsImportPage = gated(ContactsImport, 'Import contacts', 'contacts');
 const Emails = lazy(() => import('./views/emails'));
 const EmailReport = lazy(() => import('./views/email-report'));
 const Broadcasts = lazy(() => import('./views/broadcasts'));
+const Campaigns = lazy(() => import('./views/campaigns'));
+const CampaignPage = lazy(() => import('./views/campaign'));
 
 function NotFound() {
   return (
@@ -182,6 +185,8 @@ function App() {
           <Route path="/app/emails/:id/report" component={EmailReport} />
           <Route path="/app/broadcasts" component={Broadcasts} />
           <Route path="/app/broadcasts/:id" component={Broadcasts} />
+          <Route path="/app/campaigns" component={Campaigns} />
+          <Route path="/app/campaigns/:id" component={CampaignPage} />
           <Route path="/app/settings" component={Settings} />
           <Route path="/app/settings/sites" component={SitesPage} />
           <Route path="/app/settings/api-keys" component={ApiKeysPage} />

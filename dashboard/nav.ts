@@ -15,6 +15,7 @@ export const NAV: NavItem[] = [
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/forms', label: 'Forms' },
   { href: '/app/emails', label: 'Emails' },
+  { href: '/app/campaigns', label: 'Campaigns' },
   { href: '/app/reports', label: 'Reports' },
   // Every section of Settings changes something only marketers and admins may change.
   { href: '/app/settings', label: 'Settings', need: ['settings', 'change'] },
