@@ -98,6 +98,7 @@ const SECTION_VIEWS: Record<string, { preload: () => Promise<unknown> }> = {
   '/app/segments': Segments,
   '/app/forms': Forms,
   '/app/emails': Emails,
+  '/app/campaigns': Campaigns,
   '/app/reports': Reports,
   '/app/settings': Settings,
 };

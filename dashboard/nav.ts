@@ -1,6 +1,6 @@
-// The sections in the header's navigation, in order. Only what exists is listed: a new view
-// adds its entry here and its route in main.tsx (Forms, Focus items, Emails and Campaigns come
-// next). `need` hides an entry from roles that cannot use it (dashboard/access.ts).
+// The sections in the header's navigation, in order. A new section adds its entry here, its route
+// in main.tsx and its view in main.tsx's SECTION_VIEWS (fetched ahead when the browser is idle).
+// `need` hides an entry from roles that cannot use it (dashboard/access.ts).
 import type { Action, Area } from './access';
 
 export interface NavItem {
