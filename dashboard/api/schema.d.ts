@@ -3754,7 +3754,7 @@ export interface components {
             id: number;
             /** @example page_view */
             type: string;
-            /** @description The custom event's name; for email_* events on a contact's timeline, the email's name */
+            /** @description The custom event's name; on a contact's timeline, the name of what the event concerns: the email of email_* events, the form of form_* events, the segment of segment_joined/segment_left, the asset downloaded, the focus item of focus_* events */
             name: string | null;
             url: string | null;
             referrer: string | null;

@@ -639,6 +639,9 @@ function describe(e: TimelineEvent): string {
   if (e.type === 'custom') return e.name ?? '';
   if (e.type === 'points_changed') return [p.delta !== undefined ? `${Number(p.delta) > 0 ? '+' : ''}${String(p.delta)}` : '', p.reason ? String(p.reason) : ''].filter(Boolean).join(' ');
   if (e.type === 'identified') return `via ${String(p.via ?? p.source ?? 'a form')}`;
+  if (e.type === 'stage_changed') return `${typeof p.from_name === 'string' ? p.from_name : 'no stage'} → ${typeof p.to_name === 'string' ? p.to_name : 'no stage'}`;
+  // The form, segment, asset or focus item it concerns (by name), and where it happened.
+  if (e.name) return [e.name, e.url].filter(Boolean).join(' — ');
   return e.url ?? (typeof p.reason === 'string' ? p.reason : '');
 }
 

@@ -26,8 +26,8 @@ export function eventView(r: Row): EventView {
   return {
     id: Number(r.id),
     type: String(r.type),
-    // Email events carry no name of their own: the timeline shows the email's.
-    name: str(r.name) ?? str(r.email_name),
+    // Events about a thing carry no name of their own: the timeline shows the thing's (its name now).
+    name: str(r.name) ?? str(r.subject_name),
     url: str(r.url),
     referrer: str(r.referrer),
     title: str(r.title),
@@ -40,6 +40,19 @@ export function eventView(r: Row): EventView {
 }
 
 /** A contact's timeline, newest first; a merged contact's old id shows the survivor's. */
+/**
+ * The name of what an event concerns, for the timeline: the email of email_* events, the form of
+ * form_* events, the segment joined or left, the asset downloaded, the focus item seen or clicked
+ * (each looked up by the id in its props: one indexed read per event of the page).
+ */
+const SUBJECT_NAME = `CASE
+  WHEN substr(ev.type, 1, 6) = 'email_' THEN (SELECT name FROM emails WHERE id = json_extract(ev.props, '$.email_id'))
+  WHEN substr(ev.type, 1, 5) = 'form_' THEN (SELECT name FROM forms WHERE id = json_extract(ev.props, '$.form_id'))
+  WHEN ev.type IN ('segment_joined', 'segment_left') THEN (SELECT name FROM segments WHERE id = json_extract(ev.props, '$.segment_id'))
+  WHEN ev.type = 'asset_download' THEN (SELECT title FROM assets WHERE id = json_extract(ev.props, '$.asset_id'))
+  WHEN substr(ev.type, 1, 6) = 'focus_' THEN (SELECT name FROM focus_items WHERE id = json_extract(ev.props, '$.focus_id'))
+END`;
+
 export async function listContactEvents({
   ctx,
   input,
@@ -60,8 +73,7 @@ export async function listContactEvents({
   if (input.to !== undefined) where.push('created_at < ?'), args.push(input.to);
   if (input.cursor) where.push('id < ?'), args.push(decodeCursor(input.cursor)[1]);
   const res = await ctx.client.execute({
-    sql: `SELECT ev.*, CASE WHEN substr(ev.type, 1, 6) = 'email_' THEN (SELECT name FROM emails WHERE id = json_extract(ev.props, '$.email_id')) END AS email_name
-      FROM events ev WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    sql: `SELECT ev.*, ${SUBJECT_NAME} AS subject_name FROM events ev WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
     args: [...args, input.limit + 1],
   });
   const more = res.rows.length > input.limit;

@@ -11,7 +11,7 @@ const Event = z
   .object({
     id: z.number().int(),
     type: z.string().openapi({ example: 'page_view' }),
-    name: z.string().nullable().openapi({ description: "The custom event's name; for email_* events on a contact's timeline, the email's name" }),
+    name: z.string().nullable().openapi({ description: "The custom event's name; on a contact's timeline, the name of what the event concerns: the email of email_* events, the form of form_* events, the segment of segment_joined/segment_left, the asset downloaded, the focus item of focus_* events" }),
     url: z.string().nullable(),
     referrer: z.string().nullable(),
     title: z.string().nullable(),
