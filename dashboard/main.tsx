@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import './contacts.css';
 import './emails.css';
+import './focus.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
@@ -20,6 +21,7 @@ const ContactsImport = lazy(() => import('./views/contacts-import'));
 const ContactPage = lazy(() => import('./views/contact'));
 const Segments = lazy(() => import('./views/segments'));
 const Forms = lazy(() => import('./views/forms'));
+const FocusItems = lazy(() => import('./views/focus-items'));
 const Settings = lazy(() => import('./views/settings'));
 const SitesSettings = lazy(() => import('./views/settings-sites'));
 const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
@@ -150,6 +152,8 @@ function App() {
           <Route path="/app/segments/:id" component={Segments} />
           <Route path="/app/forms" component={Forms} />
           <Route path="/app/forms/:id" component={Forms} />
+          <Route path="/app/focus-items" component={FocusItems} />
+          <Route path="/app/focus-items/:id" component={FocusItems} />
           <Route path="/app/emails" component={Emails} />
           <Route path="/app/emails/:id" component={Emails} />
           <Route path="/app/emails/:id/report" component={EmailReport} />

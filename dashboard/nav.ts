@@ -14,6 +14,7 @@ export const NAV: NavItem[] = [
   { href: '/app/contacts', label: 'Contacts' },
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/forms', label: 'Forms' },
+  { href: '/app/focus-items', label: 'Focus items' },
   { href: '/app/emails', label: 'Emails' },
   { href: '/app/reports', label: 'Reports' },
   // Every section of Settings changes something only marketers and admins may change.
