@@ -160,6 +160,10 @@ describe('Focus items in Chromium', () => {
     expect(await cells('a')).toEqual(['3', '1', '33.3%']);
     expect(await cells('b')).toEqual(['1', '1', '100%']);
     expect(await cells('total')).toEqual(['4', '2', '50%']);
+    // On a phone too (long trigger names, the stats table in its scrolling region).
+    const phone = await env.openSameSession(w, { width: 390, height: 800 });
+    await expectCleanView(phone, `${env.url}/app/focus-items/${id}`, 'Exit offer');
+    await phone.close();
 
     // The list reads the report (rollups, kept by the reactions job).
     expect((await env.call('POST', '/api/v1/jobs/reactions')).status).toBe(200);
