@@ -24,6 +24,8 @@ const AREAS = {
   campaigns: ['campaigns', 'viewer', 'marketer'],
   emails: ['emails', 'viewer', 'marketer'],
   forms: ['forms', 'viewer', 'marketer'],
+  'focus-items': ['focus items', 'viewer', 'marketer'],
+  previews: ['previews', 'viewer', 'viewer'],
   settings: ['settings', 'viewer', 'marketer'],
   reports: ['reports', 'viewer', 'marketer'],
 } as const satisfies Record<string, readonly [string, Role, Role]>;

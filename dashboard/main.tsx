@@ -7,6 +7,7 @@ import './styles.css';
 import './contacts.css';
 import './emails.css';
 import './campaigns.css';
+import './focus.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
@@ -21,6 +22,7 @@ const ContactsImport = lazy(() => import('./views/contacts-import'));
 const ContactPage = lazy(() => import('./views/contact'));
 const Segments = lazy(() => import('./views/segments'));
 const Forms = lazy(() => import('./views/forms'));
+const FocusItems = lazy(() => import('./views/focus-items'));
 const Settings = lazy(() => import('./views/settings'));
 const SitesSettings = lazy(() => import('./views/settings-sites'));
 const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
@@ -97,6 +99,7 @@ const SECTION_VIEWS: Record<string, { preload: () => Promise<unknown> }> = {
   '/app/contacts': Contacts,
   '/app/segments': Segments,
   '/app/forms': Forms,
+  '/app/focus-items': FocusItems,
   '/app/emails': Emails,
   '/app/campaigns': Campaigns,
   '/app/reports': Reports,
@@ -181,6 +184,8 @@ function App() {
           <Route path="/app/segments/:id" component={Segments} />
           <Route path="/app/forms" component={Forms} />
           <Route path="/app/forms/:id" component={Forms} />
+          <Route path="/app/focus-items" component={FocusItems} />
+          <Route path="/app/focus-items/:id" component={FocusItems} />
           <Route path="/app/emails" component={Emails} />
           <Route path="/app/emails/:id" component={Emails} />
           <Route path="/app/emails/:id/report" component={EmailReport} />

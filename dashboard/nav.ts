@@ -14,6 +14,7 @@ export const NAV: NavItem[] = [
   { href: '/app/contacts', label: 'Contacts' },
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/forms', label: 'Forms' },
+  { href: '/app/focus-items', label: 'Focus items' },
   { href: '/app/emails', label: 'Emails' },
   { href: '/app/campaigns', label: 'Campaigns' },
   { href: '/app/reports', label: 'Reports' },

@@ -24,6 +24,8 @@ const PATHS: Record<Parameters<typeof can>[0], string> = {
   campaigns: '/api/v1/campaigns',
   emails: '/api/v1/emails',
   forms: '/api/v1/forms',
+  'focus-items': '/api/v1/focus-items/1',
+  previews: '/api/v1/forms/preview',
   settings: '/api/v1/email-settings',
   reports: '/api/v1/reports/traffic',
 };

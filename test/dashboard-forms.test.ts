@@ -5,7 +5,7 @@
 // shows next to its field. Signs in through test/dashboard-signed-in.ts.
 import type { Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
+import { ADMIN, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
 
 let env: Env;
 beforeAll(async () => {
@@ -116,5 +116,46 @@ describe('Forms in Chromium', () => {
     const describedBy = (await options.getAttribute('aria-describedby'))!;
     expect(await page.locator(`[id="${describedBy.split(' ').pop()}"]`).textContent()).toMatch(/option/);
     expect(w.errors).toEqual([]);
+  }, 90_000);
+
+  it('the preview is what the server would serve for the draft: its additions show, a draft it refuses says why and keeps the last preview, nothing is stored', async () => {
+    const w = await env.signIn();
+    const { page } = w;
+    const before = (await env.call('GET', '/api/v1/forms?limit=100')).body.data.length;
+    await page.goto(`${env.url}/app/forms/new`);
+    await settled(page);
+    const frame = await previewFrame(page);
+    await expect.poll(() => previewLabels(frame), { timeout: 10_000 }).toEqual(['Email']);
+    // The server caps every text-like field's length (the draft sets none); the chunk writes it on the input.
+    const cap = await env.call('POST', '/api/v1/forms/preview', { fields: [{ key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true }] });
+    expect(cap.status).toBe(200);
+    expect(await frame.locator('[data-leadline-form] input#f-email').getAttribute('maxlength')).toBe(String(cap.body.fields[0].rules.max_length));
+
+    await page.getByRole('button', { name: 'Add a field' }).click();
+    const second = page.locator('.field-card').nth(1);
+    await second.getByLabel('Label').fill('Code');
+    await second.getByLabel('Key', { exact: false }).fill('code');
+    await expect.poll(() => previewLabels(frame), { timeout: 10_000 }).toEqual(['Email', 'Code']);
+    await second.getByLabel('Pattern', { exact: true }).fill('(a+)+');
+    const problems = page.locator('.preview-problems');
+    await problems.getByText('Field 2, pattern: nested quantifiers like (a+)+ are not allowed').waitFor({ timeout: 10_000 });
+    expect(await previewLabels(frame)).toEqual(['Email', 'Code']);
+    await second.getByLabel('Pattern', { exact: true }).fill('[A-Z]+');
+    await problems.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(w.requested).toContain('/api/v1/forms/preview');
+    expect((await env.call('GET', '/api/v1/forms?limit=100')).body.data.length).toBe(before);
+    expect(w.errors).toEqual([]);
+  }, 90_000);
+
+  it('sales sees no New form, is told why at /app/forms/new, and the views stay clean', async () => {
+    await env.signIn();
+    await env.addUser('sales', 'sam.sales@example.com');
+    const w = await env.signInAs('sam.sales@example.com', ADMIN.password, '/app/forms', 'Forms');
+    await expectCleanView(w, `${env.url}/app/forms`, 'Forms');
+    expect(await w.page.getByRole('link', { name: 'New form' }).count()).toBe(0);
+    await expectCleanView(w, `${env.url}/app/forms/new`, 'New form');
+    await w.page.getByText('Your role (sales) cannot change forms: that needs the marketer role or higher.').waitFor();
+    expect(await w.page.getByRole('button', { name: 'Create form' }).count()).toBe(0);
+    await w.close();
   }, 90_000);
 });

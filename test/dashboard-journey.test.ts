@@ -145,7 +145,7 @@ describe("a marketer's journey", () => {
     expect(found.body.data.map((c: { email: string }) => c.email)).toEqual(['grace@example.com']);
 
     // 5. On the open campaign page the first step's count moves (no reload): Grace joined the segment and entered.
-    await expect.poll(() => counts(page, 'email-1'), { timeout: 45_000, intervals: [500] }).toEqual({ entered: 1, now: 0, done: 1 });
+    await expect.poll(() => counts(page, 'email-1'), { timeout: 45_000, interval: 500 }).toEqual({ entered: 1, now: 0, done: 1 });
     expect(await axe(page)).toEqual([]);
     await page.locator('.cb-passes').scrollIntoViewIfNeeded();
     await page.evaluate(() => document.querySelector('.cb-passes')!.scrollIntoView({ block: 'start' }));

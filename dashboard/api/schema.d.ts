@@ -1413,6 +1413,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forms/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a draft form as the widget receives it, without saving
+         * @description Takes the body of POST /api/v1/forms (name optional), checks it as a save does (422 naming the fields at fault) and answers what GET /f/{id} would serve a first-time visitor for it, computed by the same code. Nothing is stored. Any signed-in role may preview; API keys need the write scope.
+         */
+        post: operations["previewForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/forms": {
         parameters: {
             query?: never;
@@ -1493,6 +1513,26 @@ export interface paths {
         get: operations["exportFormResultsCsv"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/focus-items/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a draft focus item as the widget receives it, without saving
+         * @description Takes the body of POST /api/v1/focus-items (name optional), checks it as a save does (422 naming the fields at fault) and answers the item as GET /focus hands it to the widget, once per variant (variant overrides merged), with GET /f/{id}’s answer for each form it embeds (inactive_form_ids: forms switched off, which visitors would not be shown). Targeting is not applied. Nothing is stored. Any signed-in role may preview; API keys need the write scope.
+         */
+        post: operations["previewFocusItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4339,6 +4379,136 @@ export interface components {
              */
             added_at: string;
         };
+        /**
+         * @example {
+         *       "name": "Newsletter",
+         *       "fields": [
+         *         {
+         *           "key": "email",
+         *           "label": "Email",
+         *           "type": "email",
+         *           "maps_to": "email",
+         *           "required": true
+         *         },
+         *         {
+         *           "key": "first_name",
+         *           "label": "First name",
+         *           "type": "text",
+         *           "maps_to": "first_name"
+         *         },
+         *         {
+         *           "key": "source",
+         *           "type": "hidden",
+         *           "source": "utm_source"
+         *         },
+         *         {
+         *           "key": "consent",
+         *           "label": "I agree to receive the newsletter",
+         *           "type": "consent",
+         *           "required": true
+         *         }
+         *       ],
+         *       "after_submit": {
+         *         "type": "message",
+         *         "message": "Thanks, you are subscribed."
+         *       },
+         *       "actions": [
+         *         {
+         *           "type": "add_tags",
+         *           "tags": [
+         *             "newsletter"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        FormPreviewInput: {
+            name?: string;
+            fields: {
+                key: string;
+                label?: string;
+                /** @enum {string} */
+                type: "text" | "email" | "tel" | "number" | "textarea" | "select" | "radio" | "checkbox_group" | "country" | "date" | "hidden" | "consent";
+                /** @description Default: `null`. */
+                maps_to?: string | null;
+                /** @description Default: `false`. */
+                required?: boolean;
+                placeholder?: string | null;
+                help?: string | null;
+                options?: (string | {
+                    value: string;
+                    label?: string;
+                })[] | null;
+                /** @description Default: `{}`. */
+                rules?: {
+                    pattern?: string | null;
+                    pattern_message?: string | null;
+                    min_length?: number | null;
+                    max_length?: number | null;
+                    min?: number | string | null;
+                    max?: number | string | null;
+                };
+                default?: string | number | boolean | string[] | null;
+                /** @enum {string|null} */
+                source?: "utm_source" | "utm_medium" | "utm_campaign" | "utm_term" | "utm_content" | "referrer" | "page_url" | null;
+            }[];
+            /** @description Default: `"Submit"`. */
+            submit_label?: string;
+            /** @description Default: `{"type":"message","message":"Thank you!"}`. */
+            after_submit?: {
+                /** @enum {string} */
+                type: "message";
+                message: string;
+            } | {
+                /** @enum {string} */
+                type: "redirect";
+                /** Format: uri */
+                url: string;
+            };
+            /** @description Default: `{"enabled":false,"max_new_fields":null}`. */
+            progressive_profiling?: {
+                enabled: boolean;
+                /** @description Default: `null`. */
+                max_new_fields?: number | null;
+            };
+            /** @description Default: `[]`. */
+            actions?: ({
+                tags: string[];
+                /** @enum {string} */
+                type: "add_tags";
+            } | {
+                tags: string[];
+                /** @enum {string} */
+                type: "remove_tags";
+            } | {
+                segment_id: number;
+                /** @enum {string} */
+                type: "add_to_segment";
+            } | {
+                segment_id: number;
+                /** @enum {string} */
+                type: "remove_from_segment";
+            } | {
+                field: string;
+                value: string | number | boolean | string[] | null;
+                /** @enum {string} */
+                type: "set_field";
+            } | {
+                points: number;
+                /** @description Default: `"form submitted"`. */
+                reason?: string;
+                /** @enum {string} */
+                type: "give_points";
+            } | {
+                asset_id: number;
+                /** @enum {string} */
+                type: "deliver_asset";
+            })[];
+            /** @description Default: `1500`. */
+            min_fill_ms?: number;
+            /** @description Default: `true`. */
+            active?: boolean;
+        };
         Form: {
             id: number;
             name: string;
@@ -4665,6 +4835,338 @@ export interface components {
              * @example 2026-01-31T12:00:00.000Z
              */
             created_at: string;
+        };
+        FocusItemPreview: {
+            items: {
+                id: number;
+                variant: string;
+                style: {
+                    /** @enum {string} */
+                    type: "bar";
+                    /**
+                     * @default top
+                     * @enum {string}
+                     */
+                    position: "top" | "bottom";
+                    /** @default true */
+                    sticky: boolean;
+                    /**
+                     * @default {
+                     *       "background": "#ffffff",
+                     *       "text": "#1f2937",
+                     *       "button": "#2563eb"
+                     *     }
+                     */
+                    colors: {
+                        background: string;
+                        text: string;
+                        button: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "modal";
+                    /**
+                     * @default {
+                     *       "background": "#ffffff",
+                     *       "text": "#1f2937",
+                     *       "button": "#2563eb"
+                     *     }
+                     */
+                    colors: {
+                        background: string;
+                        text: string;
+                        button: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "slide_in";
+                    /**
+                     * @default bottom_right
+                     * @enum {string}
+                     */
+                    corner: "bottom_right" | "bottom_left" | "top_right" | "top_left";
+                    /**
+                     * @default {
+                     *       "background": "#ffffff",
+                     *       "text": "#1f2937",
+                     *       "button": "#2563eb"
+                     *     }
+                     */
+                    colors: {
+                        background: string;
+                        text: string;
+                        button: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "full_screen";
+                    /**
+                     * @default {
+                     *       "background": "#ffffff",
+                     *       "text": "#1f2937",
+                     *       "button": "#2563eb"
+                     *     }
+                     */
+                    colors: {
+                        background: string;
+                        text: string;
+                        button: string;
+                    };
+                };
+                content: {
+                    /** @enum {string} */
+                    kind: "notice";
+                    /** @default  */
+                    heading: string;
+                    /** @default  */
+                    body: string;
+                } | {
+                    /** @enum {string} */
+                    kind: "link";
+                    /** @default  */
+                    heading: string;
+                    /** @default  */
+                    body: string;
+                    cta: {
+                        label: string;
+                        /** Format: uri */
+                        url: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    kind: "form";
+                    /** @default  */
+                    heading: string;
+                    /** @default  */
+                    body: string;
+                    form_id: number;
+                };
+                trigger: {
+                    /** @enum {string} */
+                    type: "load";
+                } | {
+                    /** @enum {string} */
+                    type: "delay";
+                    seconds: number;
+                } | {
+                    /** @enum {string} */
+                    type: "scroll";
+                    percent: number;
+                } | {
+                    /** @enum {string} */
+                    type: "exit_intent";
+                } | {
+                    /** @enum {string} */
+                    type: "click";
+                    selector: string;
+                } | {
+                    /** @enum {string} */
+                    type: "pageviews";
+                    count: number;
+                };
+                frequency: {
+                    /**
+                     * @default once_per_session
+                     * @enum {string}
+                     */
+                    mode: "every_page" | "once_per_session" | "every_n_days";
+                    /** @default null */
+                    days: number | null;
+                    /** @default true */
+                    stop_after_conversion: boolean;
+                    /** @default false */
+                    stop_after_close: boolean;
+                    /** @default null */
+                    max_displays: number | null;
+                };
+            }[];
+            forms: {
+                [key: string]: components["schemas"]["PublicForm"];
+            };
+            inactive_form_ids: number[];
+        };
+        FocusItemPreviewInput: {
+            name?: string;
+            /** @description Default: `null`. */
+            site_id?: number | null;
+            style: {
+                /** @enum {string} */
+                type: "bar";
+                /**
+                 * @description Default: `"top"`.
+                 * @enum {string}
+                 */
+                position?: "top" | "bottom";
+                /** @description Default: `true`. */
+                sticky?: boolean;
+                /** @description Default: `{"background":"#ffffff","text":"#1f2937","button":"#2563eb"}`. */
+                colors?: {
+                    background: string;
+                    text: string;
+                    button: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "modal";
+                /** @description Default: `{"background":"#ffffff","text":"#1f2937","button":"#2563eb"}`. */
+                colors?: {
+                    background: string;
+                    text: string;
+                    button: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "slide_in";
+                /**
+                 * @description Default: `"bottom_right"`.
+                 * @enum {string}
+                 */
+                corner?: "bottom_right" | "bottom_left" | "top_right" | "top_left";
+                /** @description Default: `{"background":"#ffffff","text":"#1f2937","button":"#2563eb"}`. */
+                colors?: {
+                    background: string;
+                    text: string;
+                    button: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "full_screen";
+                /** @description Default: `{"background":"#ffffff","text":"#1f2937","button":"#2563eb"}`. */
+                colors?: {
+                    background: string;
+                    text: string;
+                    button: string;
+                };
+            };
+            content: {
+                /** @enum {string} */
+                kind: "notice";
+                /** @description Default: `""`. */
+                heading?: string;
+                /** @description Default: `""`. */
+                body?: string;
+            } | {
+                /** @enum {string} */
+                kind: "link";
+                /** @description Default: `""`. */
+                heading?: string;
+                /** @description Default: `""`. */
+                body?: string;
+                cta: {
+                    label: string;
+                    /** Format: uri */
+                    url: string;
+                };
+            } | {
+                /** @enum {string} */
+                kind: "form";
+                /** @description Default: `""`. */
+                heading?: string;
+                /** @description Default: `""`. */
+                body?: string;
+                form_id: number;
+            };
+            /** @description Default: `{"type":"load"}`. */
+            trigger?: {
+                /** @enum {string} */
+                type: "load";
+            } | {
+                /** @enum {string} */
+                type: "delay";
+                seconds: number;
+            } | {
+                /** @enum {string} */
+                type: "scroll";
+                percent: number;
+            } | {
+                /** @enum {string} */
+                type: "exit_intent";
+            } | {
+                /** @enum {string} */
+                type: "click";
+                selector: string;
+            } | {
+                /** @enum {string} */
+                type: "pageviews";
+                count: number;
+            };
+            /** @description Default: `{}`. */
+            targeting?: {
+                /** @description Default: `[]`. */
+                urls?: {
+                    /** @enum {string} */
+                    op: "equals" | "contains" | "starts_with" | "regex";
+                    value: string;
+                }[];
+                /** @description Default: `[]`. */
+                devices?: ("desktop" | "mobile" | "tablet")[];
+                /**
+                 * @description Default: `"all"`.
+                 * @enum {string}
+                 */
+                visitor?: "all" | "new" | "returning";
+                /**
+                 * @description Default: `"all"`.
+                 * @enum {string}
+                 */
+                identity?: "all" | "anonymous" | "known";
+                /** @description Default: `[]`. */
+                segment_ids?: number[];
+            };
+            /** @description Default: `{}`. */
+            frequency?: {
+                /**
+                 * @description Default: `"once_per_session"`.
+                 * @enum {string}
+                 */
+                mode?: "every_page" | "once_per_session" | "every_n_days";
+                /** @description Default: `null`. */
+                days?: number | null;
+                /** @description Default: `true`. */
+                stop_after_conversion?: boolean;
+                /** @description Default: `false`. */
+                stop_after_close?: boolean;
+                /** @description Default: `null`. */
+                max_displays?: number | null;
+            };
+            /** @description Default: `[]`. */
+            variants?: {
+                key: string;
+                weight: number;
+                /** @description Default: `{}`. */
+                overrides?: {
+                    style?: {
+                        /** @enum {string} */
+                        type?: "bar" | "modal" | "slide_in" | "full_screen";
+                        /** @enum {string} */
+                        position?: "top" | "bottom";
+                        sticky?: boolean;
+                        /** @enum {string} */
+                        corner?: "bottom_right" | "bottom_left" | "top_right" | "top_left";
+                        colors?: {
+                            background?: string;
+                            text?: string;
+                            button?: string;
+                        };
+                    };
+                    content?: {
+                        /** @enum {string} */
+                        kind?: "notice" | "link" | "form";
+                        heading?: string;
+                        body?: string;
+                        cta?: {
+                            label: string;
+                            /** Format: uri */
+                            url: string;
+                        };
+                        form_id?: number;
+                    };
+                };
+            }[];
+            /** @description Default: `true`. */
+            active?: boolean;
+            /** @description Default: `false`. */
+            is_sample?: boolean;
         };
         FocusItem: {
             id: number;
@@ -12259,6 +12761,53 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    previewForm: {
+        parameters: {
+            query?: {
+                /** @description The id to show the draft under: the saved form’s, so that it is exactly what GET /f/{id} serves; 0 when left out (a form not created yet). */
+                id?: number;
+            };
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormPreviewInput"];
+            };
+        };
+        responses: {
+            /** @description The public definition */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicForm"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
     listForms: {
         parameters: {
             query?: {
@@ -12532,6 +13081,53 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    previewFocusItem: {
+        parameters: {
+            query?: {
+                /** @description The id to show the draft under: the saved item’s, as GET /focus would; 0 when left out (an item not created yet). */
+                id?: number;
+            };
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FocusItemPreviewInput"];
+            };
+        };
+        responses: {
+            /** @description The item per variant, and the forms it shows */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FocusItemPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

@@ -3,8 +3,11 @@
 // a document made from srcdoc, which inherits the dashboard's Content-Security-Policy, and whose
 // one script is this module (script-src 'self'). Here it stands in for the page and the network:
 //   - w.js: `leadline()` (the chunk reports views, starts and clicks through it) records nothing;
-//   - GET /f/:id answers the definition being edited (not yet saved), POST /f/:id a preview
-//     answer, so nothing a marketer does in the preview is stored or counted.
+//   - GET /f/:id answers the definition being edited (not yet saved; the server computed it,
+//     see use-server-preview.tsx), POST /f/:id (wherever the definition says to post) a preview
+//     answer, so nothing a marketer does in the preview is stored or counted;
+//   - localStorage and sessionStorage are the frame's own, in memory: the chunk's display marks
+//     (frequency rules) never reach the dashboard's origin, nor the /demo page served from it.
 // Everything else — rendering, validation, styles, focus handling — is the chunk's own code.
 // This module is imported by the dashboard only to learn its URL; it does nothing there.
 
@@ -30,13 +33,21 @@ function boot() {
   HTMLElement.prototype.focus = function (this: HTMLElement, o?: FocusOptions) {
     if (document.hasFocus()) focus.call(this, o);
   };
+  for (const name of ['localStorage', 'sessionStorage']) {
+    try {
+      Object.defineProperty(self, name, { value: memoryStorage(), configurable: true });
+    } catch {}
+  }
   self.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input), origin);
     const m = /^\/f\/(\d+)$/.exec(url.pathname);
-    if (url.origin !== origin || !m) return realFetch(input, init);
+    if (!m) return realFetch(input, init);
+    // A submission goes nowhere, even to a PUBLIC_URL that is not this origin.
     if ((init?.method ?? 'GET').toUpperCase() === 'POST') return json(200, { ok: true, message: state?.answer ?? 'Thank you!' });
+    if (url.origin !== origin) return realFetch(input, init);
     const def = state?.forms[m[1]!];
-    return def ? json(200, def) : json(404, { error: { code: 'NOT_FOUND', message: 'No such form' } });
+    // The preview answers at once: no wait for a fill time meant for bots.
+    return def ? json(200, { ...(def as object), min_fill_ms: 0 }) : json(404, { error: { code: 'NOT_FOUND', message: 'No such form' } });
   };
   const main = document.querySelector('main')!;
   const size = () => parent.postMessage({ type: 'leadline-preview-size', height: document.documentElement.scrollHeight }, origin);
@@ -60,4 +71,18 @@ function boot() {
     }
   });
   parent.postMessage({ type: 'leadline-preview-ready' }, origin);
+}
+
+function memoryStorage(): Storage {
+  const m = new Map<string, string>();
+  return {
+    get length() {
+      return m.size;
+    },
+    key: (i: number) => [...m.keys()][i] ?? null,
+    getItem: (k: string) => m.get(String(k)) ?? null,
+    setItem: (k: string, v: string) => void m.set(String(k), String(v)),
+    removeItem: (k: string) => void m.delete(String(k)),
+    clear: () => m.clear(),
+  };
 }

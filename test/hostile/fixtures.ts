@@ -137,6 +137,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     ],
     progressive_profiling: { enabled: true, max_new_fields: 2 },
   });
+  bodies['POST /api/v1/forms/preview'] = bodies['POST /api/v1/forms'];
   const focus = await create('focus-items', {
     name: `Focus ${n}`,
     site_id: site.id,
@@ -144,6 +145,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     content: { kind: 'form', form_id: formId },
     trigger: { type: 'load' },
   });
+  bodies['POST /api/v1/focus-items/preview'] = bodies['POST /api/v1/focus-items'];
   const asset = await t.call('POST', `/api/v1/assets?filename=fx-${n}.txt&title=File%20${n}`, 'hello', { headers: { 'content-type': 'text/plain' } });
   if (asset.status !== 201) throw new Error(`fixture asset: ${asset.status} ${await asset.text()}`);
   const a = await asset.json();

@@ -50,6 +50,8 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/v1\/(stages|point-rules|point-triggers)(\/|$)/, marketing('scoring')],
   [/^\/api\/v1\/webhook-deliveries(\/|$)/, marketing('webhooks')],
   [/^\/api\/v1\/segments(\/|$)/, marketing('segments')],
+  // Previews store nothing and show what the body sent would look like: anyone signed in.
+  [/^\/api\/v1\/(forms|focus-items)\/preview$/, { label: 'previews', read: 'viewer', write: 'viewer' }],
   [/^\/api\/v1\/forms(\/|$)/, marketing('forms')],
   [/^\/api\/v1\/focus-items(\/|$)/, marketing('focus items')],
   [/^\/api\/v1\/assets(\/|$)/, marketing('assets')],

@@ -27,7 +27,7 @@ export interface LiveItem extends Definition {
   id: number;
 }
 
-function definitionOf(input: FocusItemInput): Definition {
+function definitionOf(input: Omit<FocusItemInput, 'name'>): Definition {
   const { style, content, trigger, targeting, frequency, variants } = input;
   return { style, content, trigger, targeting, frequency, variants };
 }
@@ -121,7 +121,8 @@ async function checkReferences(ctx: Ctx, siteId: number | null, def: Definition)
   return out;
 }
 
-async function validate(ctx: Ctx, input: FocusItemInput): Promise<Definition> {
+/** Every check a save makes (the item alone, then against the database); answers the definition stored. */
+export async function validate(ctx: Ctx, input: Omit<FocusItemInput, 'name'>): Promise<Definition> {
   const def = definitionOf(input);
   const problems = checkDefinition(def);
   problems.push(...(await checkReferences(ctx, input.site_id, def)));

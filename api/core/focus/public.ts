@@ -63,7 +63,7 @@
  */
 import type { Ctx } from '../context';
 import type { Content, Device, Frequency, Style, Trigger } from './schema';
-import { resolveVariants } from './schema';
+import { resolveVariants, type Resolved } from './schema';
 import { liveItemsForSite, type LiveItem } from './focus-items';
 import { chooseVariant, matchTextRule, urlSubjects, type UrlSubjects } from './targeting';
 
@@ -74,6 +74,11 @@ export interface PublicFocusItem {
   content: Content;
   trigger: Trigger;
   frequency: Frequency;
+}
+
+/** What GET /focus answers for an item shown in one of its variants. */
+export function publicItem(item: Pick<LiveItem, 'id' | 'trigger' | 'frequency'>, v: Resolved): PublicFocusItem {
+  return { id: item.id, variant: v.key, style: v.style, content: v.content, trigger: item.trigger, frequency: item.frequency };
 }
 
 export interface FocusRequest {
@@ -168,7 +173,7 @@ export async function focusForVisitor({ ctx, input }: { ctx: Ctx; input: FocusRe
     const chosen = variants.find((x) => x.key === key)!;
     // A form that was deleted or switched off has nothing to show.
     if (chosen.content.kind === 'form' && !liveForms.has(chosen.content.form_id)) continue;
-    out.push({ id: item.id, variant: key, style: chosen.style, content: chosen.content, trigger: item.trigger, frequency: item.frequency });
+    out.push(publicItem(item, chosen));
   }
   return { items: out };
 }

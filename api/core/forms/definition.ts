@@ -57,7 +57,7 @@ import { checkFieldValue, TYPE_MAX_LENGTH } from './values';
 import type { FormField } from './field';
 
 /** The name of the honeypot input: something a form-filling bot wants to fill, and no field's key. */
-export function honeypotName(form: FormRecord): string {
+export function honeypotName(form: Pick<FormRecord, 'fields'>): string {
   const keys = new Set(form.fields.map((f) => f.key));
   let name = 'website';
   for (let n = 2; keys.has(name); n++) name = `website_${n}`;
@@ -69,7 +69,7 @@ export function honeypotName(form: FormRecord): string {
 const alwaysShown = (f: FormField) => f.type === 'hidden' || f.type === 'consent' || f.maps_to === null || f.maps_to === 'email';
 
 /** The fields shown to a visitor whose contact has values for `known` targets. */
-export function displayedFields(form: FormRecord, known: Set<string>): FormField[] {
+export function displayedFields(form: Pick<FormRecord, 'fields' | 'progressive_profiling'>, known: Set<string>): FormField[] {
   const pp = form.progressive_profiling;
   if (!pp.enabled) return form.fields;
   let budget = pp.max_new_fields ?? Infinity;
@@ -153,13 +153,27 @@ export async function publicDefinition({
     });
     if (r.rows[0]) last = JSON.parse(String(r.rows[0].values)) as Record<string, unknown>;
   }
+  return publicFormOf(form, { baseUrl: input.baseUrl, known, last });
+}
+
+export type PublicForm = ReturnType<typeof publicFormOf>;
+
+/**
+ * The answer of GET /f/:id for a form and what is known of the visitor: the fields it knows
+ * (progressive profiling) and what this browser sent last time (prefill). Nothing known: what
+ * a first-time visitor gets, which is what the dashboard previews (forms/preview.ts).
+ */
+export function publicFormOf(
+  form: Pick<FormRecord, 'id' | 'fields' | 'submit_label' | 'min_fill_ms' | 'after_submit' | 'progressive_profiling'>,
+  { baseUrl, known = new Set<string>(), last = {} }: { baseUrl: string; known?: Set<string>; last?: Record<string, unknown> },
+) {
   const fields = displayedFields(form, known)
     // A static hidden value is the server's business.
     .filter((f) => !(f.type === 'hidden' && f.default !== null))
     .map((f) => publicField(f, Object.hasOwn(last, f.key) ? last[f.key] : undefined));
   return {
     id: form.id,
-    submit_url: `${input.baseUrl}/f/${form.id}`,
+    submit_url: `${baseUrl}/f/${form.id}`,
     submit_label: form.submit_label,
     honeypot: honeypotName(form),
     min_fill_ms: form.min_fill_ms,

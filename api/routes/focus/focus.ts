@@ -9,6 +9,9 @@ import {
 } from '../../core/focus/focus-items';
 import { focusForVisitor } from '../../core/focus/public';
 import { focusStats } from '../../core/focus/stats';
+import { FocusItemPreviewInput, previewFocusItem } from '../../core/focus/preview';
+import { PublicForm } from '../forms/forms';
+import { baseUrl } from '../forms/public';
 import {
   Content,
   DEVICES,
@@ -73,6 +76,20 @@ const FocusStats = z
   })
   .openapi('FocusStats');
 
+const FocusPreview = z
+  .object({
+    items: z.array(z.object({ id: z.number().int(), variant: z.string(), style: Style, content: Content, trigger: Trigger, frequency: Frequency })),
+    forms: z.record(z.string(), PublicForm),
+    inactive_form_ids: z.array(z.number().int()),
+  })
+  .openapi('FocusItemPreview');
+
+const PreviewQuery = z.object({
+  id: idNumber()
+    .optional()
+    .openapi({ type: 'integer', description: 'The id to show the draft under: the saved item’s, as GET /focus would; 0 when left out (an item not created yet).' }),
+});
+
 const ListQuery = PageQuery.extend({
   site_id: idNumber().optional(),
   active: z.enum(['true', 'false']).optional(),
@@ -84,6 +101,21 @@ const StatsQuery = z.object({
 });
 
 export const focusApiRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/focus-items/preview',
+      operationId: 'previewFocusItem',
+      tags,
+      security,
+      summary: 'Preview a draft focus item as the widget receives it, without saving',
+      description:
+        'Takes the body of POST /api/v1/focus-items (name optional), checks it as a save does (422 naming the fields at fault) and answers the item as GET /focus hands it to the widget, once per variant (variant overrides merged), with GET /f/{id}’s answer for each form it embeds (inactive_form_ids: forms switched off, which visitors would not be shown). Targeting is not applied. Nothing is stored. Any signed-in role may preview; API keys need the write scope.',
+      request: { query: PreviewQuery, body: jsonBody(FocusItemPreviewInput.openapi('FocusItemPreviewInput')) },
+      responses: { 200: json(FocusPreview, 'The item per variant, and the forms it shows'), ...errors(415) },
+    }),
+    async (c) => c.json((await previewFocusItem({ ctx: c.get('ctx'), input: { id: c.req.valid('query').id ?? 0, item: c.req.valid('json'), baseUrl: baseUrl(c) } })) as never, 200),
+  )
   .openapi(
     createRoute({
       method: 'post',

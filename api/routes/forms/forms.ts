@@ -2,7 +2,9 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createForm, deleteForm, exportResultsCsv, getForm, listForms, listResults, updateForm } from '../../core/forms/forms';
 import { FormInput, FormPatch, FORM_FIELD_TYPES, HIDDEN_SOURCES } from '../../core/forms/schema';
 import { FormAction } from '../../core/forms/actions';
-import { Timestamp, Url, download, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { FormPreviewInput, previewForm } from '../../core/forms/preview';
+import { Timestamp, Url, download, DeletedSchema, errors, idNumber, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { baseUrl } from './public';
 
 export { formsPublicRoutes } from './public';
 
@@ -85,7 +87,55 @@ const example = {
 
 const ResultsQuery = PageQuery;
 
+/** GET /f/:id's answer (core/forms/definition.ts documents it for the widget). */
+export const PublicForm = z
+  .object({
+    id: z.number().int(),
+    submit_url: Url,
+    submit_label: z.string(),
+    honeypot: z.string().openapi({ description: 'The name of the visually hidden input bots fill in' }),
+    min_fill_ms: z.number().int(),
+    success: z.union([z.object({ type: z.literal('message'), message: z.string() }), z.object({ type: z.literal('redirect'), url: Url })]),
+    fields: z.array(
+      z.object({
+        key: z.string(),
+        type: z.enum(FORM_FIELD_TYPES),
+        label: z.string(),
+        required: z.boolean(),
+        placeholder: z.string().optional(),
+        help: z.string().optional(),
+        options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
+        rules: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+        default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(),
+        value: z.union([z.string(), z.number(), z.array(z.string())]).optional(),
+        source: z.enum(HIDDEN_SOURCES).optional(),
+      }),
+    ),
+  })
+  .openapi('PublicForm');
+
+const PreviewQuery = z.object({
+  id: idNumber()
+    .optional()
+    .openapi({ type: 'integer', description: 'The id to show the draft under: the saved form’s, so that it is exactly what GET /f/{id} serves; 0 when left out (a form not created yet).' }),
+});
+
 export const formsApiRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/forms/preview',
+      operationId: 'previewForm',
+      tags,
+      security,
+      summary: 'Preview a draft form as the widget receives it, without saving',
+      description:
+        'Takes the body of POST /api/v1/forms (name optional), checks it as a save does (422 naming the fields at fault) and answers what GET /f/{id} would serve a first-time visitor for it, computed by the same code. Nothing is stored. Any signed-in role may preview; API keys need the write scope.',
+      request: { query: PreviewQuery, body: jsonBody(FormPreviewInput.openapi('FormPreviewInput', { example })) },
+      responses: { 200: json(PublicForm, 'The public definition'), ...errors(415) },
+    }),
+    async (c) => c.json((await previewForm({ ctx: c.get('ctx'), input: { id: c.req.valid('query').id ?? 0, form: c.req.valid('json'), baseUrl: baseUrl(c) } })) as never, 200),
+  )
   .openapi(
     createRoute({
       method: 'post',

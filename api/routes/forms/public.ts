@@ -18,7 +18,7 @@ type C = Context<AppEnv>;
 
 
 /** Where this server is reachable, for URLs handed to other origins. */
-function baseUrl(c: C): string {
+export function baseUrl(c: C): string {
   const pub = c.get('ctx').config.PUBLIC_URL;
   return pub ? pub.replace(/\/+$/, '') : new URL(c.req.url).origin;
 }
