@@ -50,6 +50,7 @@ import { campaignRunRoutes } from './routes/campaigns/campaign-runs';
 import { reportRoutes } from './routes/reports/reports';
 import { dealRoutes } from './routes/deals/deals';
 import { dealWebhookRoutes } from './routes/deals/webhook';
+import { webhookRoutes } from './routes/webhooks/webhooks';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -212,6 +213,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', campaignRoutes);
   app.route('/', campaignRunRoutes);
   app.route('/', dealRoutes);
+  app.route('/', webhookRoutes);
   app.route('/', reportRoutes());
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);
