@@ -16,6 +16,7 @@ const BENCHMARKS = [
   'email',
   'campaigns',
   'reports',
+  'webhooks',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

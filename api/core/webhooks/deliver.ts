@@ -72,14 +72,18 @@ export const messageId = (id: number) => `msg_${id}`;
 
 const CLAIMED = 'id, url, secret, body, subscription_id, event_type, attempts, first_attempt_at, source';
 
-/** Leases up to `limit` due rows (see 1. above). */
+// Due rows are walked in due order and the walk stops at the limit: no reading and sorting of
+// every pending row (the planner may prefer another plan once ANALYZE has seen a backlog).
+const WALK_DUE = 'INDEXED BY webhook_deliveries_pending_idx';
+
+/** Leases up to `limit` due rows (see 1. above); `onlyId`: that row only. */
 async function claim(ctx: Ctx, owner: string, now: number, limit: number, onlyId?: number): Promise<Row[]> {
   const r = await ctx.client.execute({
     sql: `UPDATE webhook_deliveries SET lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)
       WHERE id IN (
-        SELECT d.id FROM webhook_deliveries d LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id
+        SELECT d.id FROM webhook_deliveries d ${onlyId === undefined ? WALK_DUE : ''}
         WHERE d.status = 'pending' AND d.next_attempt_at <= ? ${onlyId === undefined ? '' : 'AND d.id = ?'}
-          AND (d.subscription_id IS NULL OR d.event_type = 'webhook.ping' OR (s.status = 'active' AND NOT (
+          AND (d.subscription_id IS NULL OR d.event_type = 'webhook.ping' OR ((SELECT status FROM webhook_subscriptions s WHERE s.id = d.subscription_id) = 'active' AND NOT (
             (d.contact_id IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_deliveries e
               WHERE e.subscription_id = d.subscription_id AND e.contact_id = d.contact_id AND e.status = 'pending' AND e.id < d.id))
             OR (d.contact_id IS NULL AND d.visitor_id IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_deliveries e
@@ -126,23 +130,28 @@ async function send(ctx: Ctx, row: Row, secrets: string[] | undefined): Promise<
   return { row, headers, status: res.status, error: res.error, excerpt: res.excerpt, ms: Math.round(performance.now() - started), at };
 }
 
-/** The fenced writes that record an attempt (see 3. above). */
-function complete(owner: string, a: Attempt, now: number): InStatement[] {
+/** The fenced write that records the successful attempts of a round, one statement for all (see 3. above). */
+function completeDelivered(owner: string, done: Attempt[], now: number): InStatement[] {
+  if (!done.length) return [];
+  const rows = done.map((a) => ({ id: Number(a.row.id), n: Number(a.row.attempts), s: a.status, at: a.at, h: JSON.stringify(a.headers), x: a.excerpt || null, ms: a.ms }));
+  return [
+    {
+      sql: `UPDATE webhook_deliveries SET status = 'delivered', lease_owner = NULL, last_status_code = j.value ->> 's', last_error = NULL, delivered_at = ?,
+          last_attempt_at = j.value ->> 'at', request_headers = j.value ->> 'h', response_excerpt = j.value ->> 'x', duration_ms = j.value ->> 'ms'
+        FROM json_each(?) j
+        WHERE webhook_deliveries.id = j.value ->> 'id' AND webhook_deliveries.lease_owner = ? AND webhook_deliveries.attempts = j.value ->> 'n'`,
+      args: [now, JSON.stringify(rows), owner],
+    },
+  ];
+}
+
+/** The fenced writes that record a failed attempt (see 3. above). */
+function completeFailed(owner: string, a: Attempt, now: number): InStatement[] {
   const r = a.row;
   const id = Number(r.id);
   const attempts = Number(r.attempts);
   const fence = [id, owner, attempts];
   const log = [a.at, JSON.stringify(a.headers), a.excerpt || null, a.ms];
-  if (!a.error) {
-    return [
-      {
-        sql: `UPDATE webhook_deliveries SET status = 'delivered', lease_owner = NULL, last_status_code = ?, last_error = NULL, delivered_at = ?,
-            last_attempt_at = ?, request_headers = ?, response_excerpt = ?, duration_ms = ?
-          WHERE id = ? AND lease_owner = ? AND attempts = ?`,
-        args: [a.status, now, ...log, ...fence],
-      },
-    ];
-  }
   const first = Number(r.first_attempt_at);
   const ping = r.event_type === 'webhook.ping';
   const wait = retryDelay(attempts);
@@ -180,7 +189,7 @@ async function round(ctx: Ctx, owner: string, limit: number, onlyId?: number): P
   const attempts = await Promise.all(rows.map((r) => send(ctx, r, r.subscription_id === null ? undefined : secrets.get(Number(r.subscription_id)))));
   const now = ctx.now();
   await ctx.client.batch(
-    attempts.flatMap((a) => complete(owner, a, now)),
+    [...completeDelivered(owner, attempts.filter((a) => !a.error), now), ...attempts.filter((a) => a.error).flatMap((a) => completeFailed(owner, a, now))],
     'write',
   );
   return attempts;

@@ -17,6 +17,7 @@ CREATE TABLE `webhook_subscriptions` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX `webhook_deliveries_due_idx`;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `subscription_id` integer;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `event_type` text;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `event_id` integer;--> statement-breakpoint
@@ -27,6 +28,7 @@ ALTER TABLE `webhook_deliveries` ADD `last_attempt_at` integer;--> statement-bre
 ALTER TABLE `webhook_deliveries` ADD `request_headers` text;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `response_excerpt` text;--> statement-breakpoint
 ALTER TABLE `webhook_deliveries` ADD `duration_ms` integer;--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_pending_idx` ON `webhook_deliveries` (`next_attempt_at`) WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_subscription_idx` ON `webhook_deliveries` (`subscription_id`,`id`);--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_order_idx` ON `webhook_deliveries` (`subscription_id`,`contact_id`,`id`) WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_visitor_idx` ON `webhook_deliveries` (`visitor_id`);--> statement-breakpoint

@@ -264,6 +264,7 @@ export const migrations: { tag: string; statements: string[] }[] = [
     "tag": "0016_webhooks",
     "statements": [
       "CREATE TABLE `webhook_subscriptions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`url` text NOT NULL,\n\t`description` text,\n\t`event_types` text NOT NULL,\n\t`filters` text DEFAULT '{}' NOT NULL,\n\t`secret` text NOT NULL,\n\t`previous_secret` text,\n\t`previous_secret_until` integer,\n\t`start_event_id` integer DEFAULT 0 NOT NULL,\n\t`status` text DEFAULT 'active' NOT NULL,\n\t`disabled_reason` text,\n\t`disabled_at` integer,\n\t`last_error` text,\n\t`last_error_at` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "DROP INDEX `webhook_deliveries_due_idx`;",
       "ALTER TABLE `webhook_deliveries` ADD `subscription_id` integer;",
       "ALTER TABLE `webhook_deliveries` ADD `event_type` text;",
       "ALTER TABLE `webhook_deliveries` ADD `event_id` integer;",
@@ -274,6 +275,7 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "ALTER TABLE `webhook_deliveries` ADD `request_headers` text;",
       "ALTER TABLE `webhook_deliveries` ADD `response_excerpt` text;",
       "ALTER TABLE `webhook_deliveries` ADD `duration_ms` integer;",
+      "CREATE INDEX `webhook_deliveries_pending_idx` ON `webhook_deliveries` (`next_attempt_at`) WHERE status = 'pending';",
       "CREATE INDEX `webhook_deliveries_subscription_idx` ON `webhook_deliveries` (`subscription_id`,`id`);",
       "CREATE INDEX `webhook_deliveries_order_idx` ON `webhook_deliveries` (`subscription_id`,`contact_id`,`id`) WHERE status = 'pending';",
       "CREATE INDEX `webhook_deliveries_visitor_idx` ON `webhook_deliveries` (`visitor_id`);",

@@ -115,7 +115,8 @@ export const webhookDeliveries = sqliteTable(
     durationMs: integer('duration_ms'),
   },
   (t) => [
-    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    // What the sender walks, in due order (core/webhooks/deliver.ts names it: INDEXED BY).
+    index('webhook_deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('webhook_deliveries_contact_idx').on(t.contactId),
     index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
     // In order per contact (or anonymous browser): the sender looks for an earlier pending delivery.
