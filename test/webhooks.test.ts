@@ -176,6 +176,18 @@ describe('what deliveries carry', () => {
     expect(joined[0].data.segment).toMatchObject({ id: seg.id, name: 'Named Ada' });
   });
 
+  it("a new contact's creation is told before anything else about it (a form submission, its identification)", async () => {
+    const t = await makeApp();
+    const site = await makeSite(t);
+    const form = (await t.json('POST', '/api/v1/forms', formBody('Signup'))).body;
+    await subscribe(t, { url: rx.url('/seq'), event_types: ['contact.created', 'contact.identified', 'form.submitted'] });
+    await submitForm(t, form.id, site, { email: 'first@example.com', first_name: 'First' });
+    await settle(t);
+    await settle(t);
+    expect(rx.got.map((r) => r.json.type)).toEqual(['contact.created', 'contact.identified', 'form.submitted']);
+    expect(new Set(rx.got.map((r) => r.json.data.contact.email))).toEqual(new Set(['first@example.com']));
+  });
+
   it('events from before a subscription existed are not delivered to it', async () => {
     const t = await makeApp();
     const c = (await t.json('POST', '/api/v1/contacts', { email: 'early@example.com' })).body;

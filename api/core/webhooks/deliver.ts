@@ -4,7 +4,6 @@ import type { Ctx } from '../context';
 import { hmacSha256Hex, randomToken } from '../util/crypto';
 import { coalescedRunner } from '../util/kick';
 import { sendOutbound } from '../util/outbound';
-import { signingSecrets } from './subscriptions';
 
 /**
  * The one sender of webhooks: subscription deliveries and the webhook actions of point triggers
@@ -69,6 +68,21 @@ export function standardSignature(secrets: string[], msgId: string, at: Date, pa
 
 /** The message id: the same for every attempt and replay of a delivery. */
 export const messageId = (id: number) => `msg_${id}`;
+
+/** The secrets that sign a subscription's deliveries now: the current one, and the previous one during its overlap. */
+export async function signingSecrets(ctx: Ctx, ids: number[], now: number): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!ids.length) return out;
+  const r = await ctx.client.execute({
+    sql: 'SELECT id, secret, previous_secret, previous_secret_until FROM webhook_subscriptions WHERE id IN (SELECT value FROM json_each(?))',
+    args: [JSON.stringify([...new Set(ids)])],
+  });
+  for (const x of r.rows) {
+    const keep = x.previous_secret !== null && x.previous_secret_until !== null && Number(x.previous_secret_until) > now;
+    out.set(Number(x.id), keep ? [String(x.secret), String(x.previous_secret)] : [String(x.secret)]);
+  }
+  return out;
+}
 
 const CLAIMED = 'id, url, secret, body, subscription_id, event_type, attempts, first_attempt_at, source';
 

@@ -70,6 +70,9 @@ const queued = new WeakSet<Ctx>();
 export async function webhookStatements(ctx: Ctx, events: SpineEvent[]): Promise<InStatement[]> {
   const subs = await activeSubscriptions(ctx);
   if (!subs.length) return [];
+  // Contacts created (or changed) by now are told first: a receiver hears of a contact's
+  // creation before its form submission or identification. (Committed before this chunk's rows.)
+  await walkContacts(ctx, subs);
   const wanted = new Set(subs.flatMap((s) => s.eventTypes));
   const start = Math.min(...subs.map((s) => s.startEventId));
   const build = payloadBuilder(ctx);
@@ -145,20 +148,25 @@ async function contactStatements(ctx: Ctx, subs: SubscriptionRecord[], since: nu
   return [...insertStatements(updates, now), ...insertStatements(creations, now)];
 }
 
+/** Walks the contacts changed since the last walk for the subscriptions that want contact.created or contact.updated (only moves the watermark when none does). */
+async function walkContacts(ctx: Ctx, all: SubscriptionRecord[]): Promise<number> {
+  const subs = all.filter((s) => s.eventTypes.includes('contact.created') || s.eventTypes.includes('contact.updated'));
+  if (!subs.length) {
+    await skipChangedContacts(ctx, WATERMARK);
+    return 0;
+  }
+  const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
+  const since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
+  return walkChangedContacts(ctx, { key: WATERMARK, maxChunks: 10, statements: (ids) => contactStatements(ctx, subs, since, ids) });
+}
+
 /**
- * The change watcher: walks changed contacts for the subscriptions that want contact.created or
- * contact.updated (or only moves the watermark when none does), then wakes the sender when
- * anything was queued in this run, so a delivery follows its event in well under a second.
+ * The change watcher: the walk, for changes no event tells of (a field set through the API),
+ * then a kick of the sender when anything was queued in this run, so a delivery follows its
+ * event in well under a second.
  */
 export async function webhooksOnContactChanges(ctx: Ctx): Promise<number> {
-  const subs = (await activeSubscriptions(ctx)).filter((s) => s.eventTypes.includes('contact.created') || s.eventTypes.includes('contact.updated'));
-  let checked = 0;
-  if (!subs.length) await skipChangedContacts(ctx, WATERMARK);
-  else {
-    const wm = await ctx.client.execute({ sql: 'SELECT value FROM app_state WHERE key = ?', args: [WATERMARK] });
-    const since = wm.rows[0] ? Number(wm.rows[0].value) : 0;
-    checked = await walkChangedContacts(ctx, { key: WATERMARK, maxChunks: 10, statements: (ids) => contactStatements(ctx, subs, since, ids) });
-  }
+  const checked = await walkContacts(ctx, await activeSubscriptions(ctx));
   if (queued.has(ctx)) {
     queued.delete(ctx);
     // Not awaited: the sender runs beside the reactions (one run per context at a time), and

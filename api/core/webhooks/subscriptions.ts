@@ -6,6 +6,7 @@ import { after, toPage, type Page, type PageInput } from '../util/cursor';
 import { webhookSecret } from '../util/crypto';
 import { policyOf, urlProblem } from '../util/outbound';
 import { iso } from '../util/time';
+import { kickWebhooks } from './deliver';
 import { FILTER_KEYS, filtersOf, WEBHOOK_EVENT_TYPES, type FilterKey, type WebhookEventType } from './catalogue';
 
 /**
@@ -215,6 +216,8 @@ export async function updateSubscription({ ctx, input }: { ctx: Ctx; input: { id
     stmts.push({ sql: "UPDATE webhook_subscriptions SET status = 'active', disabled_reason = NULL, disabled_at = NULL WHERE id = ?", args: [cur.id] });
   }
   await ctx.client.batch(stmts, 'write');
+  // Re-enabled: what waited goes out now, not at the next tick.
+  if (p.status === 'active') void kickWebhooks(ctx);
   return getSubscription({ ctx, input: { id: cur.id } });
 }
 
@@ -252,21 +255,6 @@ export async function rotateSubscriptionSecret({ ctx, input }: { ctx: Ctx; input
 export async function activeSubscriptions(ctx: Ctx): Promise<SubscriptionRecord[]> {
   const r = await ctx.client.execute("SELECT id, url, event_types, filters, status, start_event_id, created_at FROM webhook_subscriptions WHERE status = 'active' ORDER BY id");
   return r.rows.map(record);
-}
-
-/** The secrets that sign a subscription's deliveries now: the current one, and the previous one during its overlap. */
-export async function signingSecrets(ctx: Ctx, ids: number[], now: number): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (!ids.length) return out;
-  const r = await ctx.client.execute({
-    sql: 'SELECT id, secret, previous_secret, previous_secret_until FROM webhook_subscriptions WHERE id IN (SELECT value FROM json_each(?))',
-    args: [JSON.stringify([...new Set(ids)])],
-  });
-  for (const x of r.rows) {
-    const keep = x.previous_secret !== null && x.previous_secret_until !== null && Number(x.previous_secret_until) > now;
-    out.set(Number(x.id), keep ? [String(x.secret), String(x.previous_secret)] : [String(x.secret)]);
-  }
-  return out;
 }
 
 /** A replay or a ping needs the subscription; replays also need it active (409 otherwise: what waits would jump the queue). */
