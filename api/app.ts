@@ -51,6 +51,7 @@ import { reportRoutes } from './routes/reports/reports';
 import { dealRoutes } from './routes/deals/deals';
 import { dealWebhookRoutes } from './routes/deals/webhook';
 import { mauticEnvelope, mountMautic } from './routes/mautic/index';
+import { webhookRoutes } from './routes/webhooks/webhooks';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -215,6 +216,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', campaignRoutes);
   app.route('/', campaignRunRoutes);
   app.route('/', dealRoutes);
+  app.route('/', webhookRoutes);
   app.route('/', reportRoutes());
   app.route('/', jobRoutes);
   app.route('/', internalRoutes);

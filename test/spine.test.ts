@@ -8,7 +8,7 @@ import { createGroupCommit } from '../api/core/tracking/group-commit';
 
 describe('event spine', () => {
   it('registers every reaction in one place, attribution first', () => {
-    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'funnel', 'contact-activity', 'segments', 'campaigns', 'rollups']);
+    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'funnel', 'contact-activity', 'segments', 'campaigns', 'rollups', 'webhooks']);
   });
 
   it('a crash between "event stored" and "reaction done" is finished by the next job run', async () => {
@@ -51,6 +51,7 @@ describe('event spine', () => {
       ['rollups', 2],
       ['segments', 2],
       ['triggers', 2],
+      ['webhooks', 2],
     ]);
   });
 

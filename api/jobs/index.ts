@@ -1,7 +1,7 @@
 import type { Ctx } from '../core/context';
 import { runReactions } from '../core/spine/run';
 import { runRetention } from '../core/tracking/retention';
-import { runWebhooks } from '../core/scoring/webhooks';
+import { runWebhooks } from '../core/webhooks/deliver';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
 import { expireAuthRows } from '../core/access/users';
@@ -17,7 +17,9 @@ import { rebuildRollups } from '../core/reports/rollups/rebuild';
  */
 export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<unknown>; scheduled?: (ctx: Ctx) => Promise<unknown> }> = {
   reactions: { everyMs: 2_000, run: (ctx) => runReactions(ctx) },
-  webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx) },
+  // Due webhook deliveries (subscriptions', triggers', campaigns'), leased as the email sends are;
+  // reactions that queue some also wake the sender at once.
+  webhooks: { everyMs: 5_000, run: (ctx) => runWebhooks(ctx, { lanes: 2 }) },
   // Campaign steps that came due (waits ended, decisions timed out or decided, new enrollments);
   // events move contacts at once through the reactions, this catches the timers.
   // Before the emails job: the sends its steps queue go out in the same run (one cron on Workers).

@@ -20,7 +20,7 @@ export const TAGS = [
   { name: 'Stages', description: 'The funnel: Attract, Engage, Convert (marketing-qualified), Close, Delight, or your own.' },
   { name: 'Points', description: 'Lead scoring: point rules score events, triggers act when a score crosses a threshold, the point log says why.' },
   { name: 'Sales', description: "Sales' verdict on qualified leads (the lead-scoring and follow-up reports read it)." },
-  { name: 'Webhooks', description: 'Signed outbound deliveries from trigger actions: the log and manual retries.' },
+  { name: 'Webhooks', description: 'Outbound webhooks: subscriptions to business events (Standard Webhooks signatures, retries, in order per contact), the catalogue of event types, and the delivery log shared with trigger and campaign webhook actions.' },
   { name: 'Segments', description: 'Saved filters whose membership stays current as contacts change and events arrive, and static lists.' },
   { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
   { name: 'Focus items', description: 'Bars, modals, slide-ins and full-screen pop-ups shown by the script tag, with targeting, frequency and A/B variants.' },

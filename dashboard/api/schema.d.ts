@@ -1238,43 +1238,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/webhook-deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Webhook delivery log
-         * @description Deliveries are POSTs signed with `Leadline-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, retried with backoff (10 s, 1 min, 5 min, 30 min, 2 h, 6 h) until a 2xx.
-         */
-        get: operations["listWebhookDeliveries"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/webhook-deliveries/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Retry a delivery now */
-        post: operations["retryWebhookDelivery"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/segments/preview": {
         parameters: {
             query?: never;
@@ -2489,6 +2452,209 @@ export interface paths {
          * @description A new secret, shown in this answer only; deliveries signed with the old one are refused from now on.
          */
         post: operations["rotateDealIntegrationSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The catalogue of webhook event types
+         * @description Every type a subscription may ask for, where it comes from, what its data holds and which filters narrow it.
+         */
+        get: operations["listWebhookEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Oldest first, without their secrets.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events
+         * @description Answers the signing secret, once. Events stored before the subscription are not delivered to it. Each event is one POST of `{"type","timestamp","data"}` (data: the objects as this API answers them) with the Standard Webhooks headers `webhook-id` (the same on every retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, the key being the base64 after `whsec_`; during a rotation's overlap two signatures, space-separated). A subscription's deliveries about one contact go out in order; each event is delivered at least once (verify the signature, then de-duplicate by webhook-id). A failure (no 2xx within 10 s, a redirect, a refused address) is retried with exponential backoff (10 s, doubling, at most 4 h apart) for 24 hours; then the delivery is failed and the subscription disabled (`status`, `disabled_reason`, `last_error`).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook subscription */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook subscription
+         * @description Nothing more is sent to it; its delivery log goes with it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook subscription
+         * @description A new URL applies to deliveries still waiting too. `"status":"active"` re-enables a disabled subscription: what waits goes out, in order.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Answers the new secret, once. For `overlap_seconds` (default a day) the previous secret signs too: every delivery carries both signatures, so the receiver can switch to the new secret whenever it likes within the window.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test ping
+         * @description A signed `webhook.ping` message, sent now and once (no retries; a disabled subscription can be pinged while its receiver is fixed). The answer is its log entry: status, the receiver’s answer.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's delivery log
+         * @description Newest first, each with its last attempt: the headers sent and the start of the answer.
+         */
+        get: operations["listWebhookSubscriptionDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook delivery log
+         * @description Every delivery: subscriptions' (source webhook:<id>) and the webhook actions of point triggers and campaigns (trigger:<id>, campaign:<id>), which also carry `Leadline-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. Each event is one POST of `{"type","timestamp","data"}` (data: the objects as this API answers them) with the Standard Webhooks headers `webhook-id` (the same on every retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, the key being the base64 after `whsec_`; during a rotation's overlap two signatures, space-separated). A subscription's deliveries about one contact go out in order; each event is delivered at least once (verify the signature, then de-duplicate by webhook-id). A failure (no 2xx within 10 s, a redirect, a refused address) is retried with exponential backoff (10 s, doubling, at most 4 h apart) for 24 hours; then the delivery is failed and the subscription disabled (`status`, `disabled_reason`, `last_error`).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a delivery */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry an undelivered delivery now */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a delivery
+         * @description Sends it again whatever became of it: the same message (webhook-id, body), newly signed, with a fresh 24-hour retry window; at once, unless an earlier delivery for the same contact still waits. 409 when its subscription is disabled (re-enable it first).
+         */
+        post: operations["replayWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4209,38 +4375,6 @@ export interface components {
             /** @enum {string} */
             outcome: "lost";
             reason?: string;
-        };
-        WebhookDeliveryPage: {
-            data: components["schemas"]["WebhookDelivery"][];
-            has_more: boolean;
-            next_cursor: string | null;
-        };
-        WebhookDelivery: {
-            id: number;
-            source: string;
-            /** Format: uri */
-            url: string;
-            /** @enum {string} */
-            status: "pending" | "delivered" | "failed";
-            attempts: number;
-            /**
-             * Format: date-time
-             * @example 2026-01-31T12:00:00.000Z
-             */
-            next_attempt_at: string | null;
-            last_status_code: number | null;
-            last_error: string | null;
-            body?: unknown;
-            /**
-             * Format: date-time
-             * @example 2026-01-31T12:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-31T12:00:00.000Z
-             */
-            delivered_at: string | null;
         };
         SegmentPreview: {
             filter: components["schemas"]["SegmentFilter"];
@@ -7317,6 +7451,190 @@ export interface components {
         };
         DealIntegrationPage: {
             data: components["schemas"]["DealIntegration"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        WebhookEventTypes: {
+            data: {
+                type: components["schemas"]["WebhookEventTypeName"];
+                description: string;
+                /** @description The spine event type it is made from, or how it is found */
+                source: string;
+                /** @description What the payload’s data holds */
+                data: string;
+                filters: ("form_id" | "segment_id" | "email_id" | "asset_id" | "focus_id" | "stage_id")[];
+            }[];
+        };
+        /** @enum {string} */
+        WebhookEventTypeName: "contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "contact.identified" | "form.submitted" | "segment.joined" | "segment.left" | "points.changed" | "stage.changed" | "deal.won" | "asset.downloaded" | "focus.converted" | "email.sent" | "email.delivered" | "email.bounced" | "email.complained" | "email.opened" | "email.clicked" | "email.unsubscribed";
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /**
+             * @description The Standard Webhooks signing secret (whsec_…). Shown here only: keep it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /**
+         * @description Optional, each narrows only the event types that carry that object (the catalogue lists which): form_id, segment_id, email_id, asset_id, focus_id, stage_id. A filter that narrows none of the subscription's types is a 422.
+         * @example {
+         *       "form_id": 3
+         *     }
+         */
+        WebhookFilters: {
+            form_id?: number;
+            segment_id?: number;
+            email_id?: number;
+            asset_id?: number;
+            focus_id?: number;
+            stage_id?: number;
+        };
+        Webhook: {
+            id: number;
+            /** Format: uri */
+            url: string;
+            description: string | null;
+            event_types: components["schemas"]["WebhookEventTypeName"][];
+            filters: components["schemas"]["WebhookFilters"];
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * @description failures: the sender disabled it after 24 hours of failed retries; manual: a PATCH did
+             * @enum {string|null}
+             */
+            disabled_reason: "failures" | "manual" | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            disabled_at: string | null;
+            /** @description The last failed delivery’s error, kept after later successes (see last_error_at) */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            last_error_at: string | null;
+            /**
+             * Format: date-time
+             * @description During a rotation’s overlap: until when the previous secret signs too
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://crm.example.com/hooks/leadline",
+         *       "event_types": [
+         *         "contact.created",
+         *         "form.submitted"
+         *       ],
+         *       "filters": {
+         *         "form_id": 3
+         *       },
+         *       "description": "CRM sync"
+         *     }
+         */
+        WebhookInput: {
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: a public http(s) URL. Private, loopback, link-local and cloud-metadata destinations are refused (422 when saved, and again after DNS at every delivery); redirects are not followed.
+             */
+            url: string;
+            /** @description From GET /webhooks/event-types */
+            event_types: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "contact.identified" | "form.submitted" | "segment.joined" | "segment.left" | "points.changed" | "stage.changed" | "deal.won" | "asset.downloaded" | "focus.converted" | "email.sent" | "email.delivered" | "email.bounced" | "email.complained" | "email.opened" | "email.clicked" | "email.unsubscribed")[];
+            filters?: components["schemas"]["WebhookFilters"];
+            description?: string | null;
+        };
+        WebhookPage: {
+            data: components["schemas"]["Webhook"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "status": "active"
+         *     }
+         */
+        WebhookPatch: {
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: a public http(s) URL. Private, loopback, link-local and cloud-metadata destinations are refused (422 when saved, and again after DNS at every delivery); redirects are not followed.
+             */
+            url?: string;
+            event_types?: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "contact.identified" | "form.submitted" | "segment.joined" | "segment.left" | "points.changed" | "stage.changed" | "deal.won" | "asset.downloaded" | "focus.converted" | "email.sent" | "email.delivered" | "email.bounced" | "email.complained" | "email.opened" | "email.clicked" | "email.unsubscribed")[];
+            filters?: components["schemas"]["WebhookFilters"] & unknown;
+            description?: string | null;
+            /**
+             * @description disabled: stop delivering (what is queued waits). active: deliver again, from where it stopped — also after the sender disabled it for failing.
+             * @enum {string}
+             */
+            status?: "active" | "disabled";
+        };
+        WebhookDelivery: {
+            id: number;
+            /**
+             * @description The webhook-id receivers see: the same on every attempt and replay
+             * @example msg_42
+             */
+            message_id: string;
+            /** @description webhook:<id> for a subscription, trigger:<id> or campaign:<id> for their webhook actions */
+            source: string;
+            subscription_id: number | null;
+            event_type: string | null;
+            /** @description The spine event it tells, when one */
+            event_id: number | null;
+            /** Format: uri */
+            url: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            next_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** @description What is POSTed: { type, timestamp, data } */
+            body?: unknown;
+            last_attempt: {
+                /**
+                 * Format: date-time
+                 * @example 2026-01-31T12:00:00.000Z
+                 */
+                at: string;
+                /** @description The headers sent (signatures, never a secret) */
+                request_headers: {
+                    [key: string]: string;
+                };
+                response_status: number | null;
+                /** @description The start of the answer, at most 300 characters, control characters removed */
+                response_excerpt: string | null;
+                duration_ms: number | null;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            delivered_at: string | null;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
             has_more: boolean;
             next_cursor: string | null;
         };
@@ -12218,85 +12536,6 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
-    listWebhookDeliveries: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1–100 */
-                limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string;
-                status?: "pending" | "delivered" | "failed";
-                source?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Newest first */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDeliveryPage"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            405: components["responses"]["MethodNotAllowed"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
-    retryWebhookDelivery: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
-                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
-                 */
-                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
-            };
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Queued */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDelivery"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-        };
-    };
     previewSegmentFilter: {
         parameters: {
             query?: never;
@@ -15894,6 +16133,522 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEventTypes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+                status?: "active" | "disabled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookInput"];
+            };
+        };
+        responses: {
+            /** @description Created, with its secret */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: {
+                /** @description How long the previous secret keeps signing too: 0 to 604,800 seconds (default 86,400, a day) */
+                overlap_seconds?: number;
+            };
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated, with the new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping, after its attempt */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookSubscriptionDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+                status?: "pending" | "delivered" | "failed";
+                event_type?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+                status?: "pending" | "delivered" | "failed";
+                source?: string;
+                subscription_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery after the attempt */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

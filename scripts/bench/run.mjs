@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'campaigns',
   'reports',
   'dashboard',
+  'webhooks',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

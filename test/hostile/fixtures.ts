@@ -286,6 +286,11 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   const wonDeal = (await must('POST', '/api/v1/deals', { contact_id: contacts[2], name: `Won ${n}`, amount: 99.99, currency: 'USD', stage: 'won', closed_at: '2026-01-15' })).id as number;
   bodies['POST /api/v1/deal-integrations'] = { name: `CRM ${n}` };
   const integration = await must('POST', '/api/v1/deal-integrations', bodies['POST /api/v1/deal-integrations']);
+  // A webhook subscription to a closed port on loopback (where the app allows it, as makeApp does:
+  // pings and deliveries fail at once); against the real server, which refuses loopback, none.
+  // This round's form only, so later rounds' traffic does not pile up deliveries on every round's hook.
+  bodies['POST /api/v1/webhooks'] = { url: 'http://127.0.0.1:9/hook', event_types: ['form.submitted'], filters: { form_id: formId }, description: `Hook ${n}` };
+  const hook = await t.json('POST', '/api/v1/webhooks', bodies['POST /api/v1/webhooks']);
 
   return {
     ids: {
@@ -313,6 +318,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       steps: parked.length ? parked : [1],
       deals: [deal, wonDeal],
       'deal-integrations': [integration.id],
+      webhooks: hook.status === 201 ? [hook.body.id as number] : [1],
     },
     tags: ['fx-tag', `fx-${n}`],
     site,

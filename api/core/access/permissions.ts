@@ -48,7 +48,7 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/v1\/(tags|fields)(\/|$)/, marketing('tags and fields')],
   [/^\/api\/v1\/(sites|visitors)(\/|$)/, marketing('sites')],
   [/^\/api\/v1\/(stages|point-rules|point-triggers)(\/|$)/, marketing('scoring')],
-  [/^\/api\/v1\/webhook-deliveries(\/|$)/, marketing('webhooks')],
+  [/^\/api\/v1\/(webhooks|webhook-deliveries)(\/|$)/, marketing('webhooks')],
   [/^\/api\/v1\/segments(\/|$)/, marketing('segments')],
   // Previews store nothing and show what the body sent would look like: anyone signed in.
   [/^\/api\/v1\/(forms|focus-items)\/preview$/, { label: 'previews', read: 'viewer', write: 'viewer' }],

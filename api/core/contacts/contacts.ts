@@ -8,6 +8,7 @@ import { CORE_COLUMNS, normalizeTag, prepareContact } from './prepare';
 import { upsertContacts } from './upsert';
 import { eraseStatements } from './owned-data';
 import { touch, writeValues } from './writes';
+import { contactDeletedStatement } from '../webhooks/deleted';
 
 export const DNC_CHANNELS = ['email', 'sms', 'all'] as const;
 export const DNC_REASONS = ['unsubscribed', 'bounced', 'complained', 'manual'] as const;
@@ -169,7 +170,11 @@ export function tagStatements(contactId: number, names: string[], now: number): 
 
 /** Erases a contact and everything stored about it, in one transaction. */
 export async function deleteContact({ ctx, input }: { ctx: Ctx; input: { id: number } }): Promise<void> {
-  const out = await ctx.client.batch(eraseStatements(await resolveContactId(ctx, input.id)), 'write');
+  const id = await resolveContactId(ctx, input.id);
+  const stmts = eraseStatements(id);
+  // contact.deleted for the webhooks that want it, before the row goes (the row is last).
+  stmts.splice(stmts.length - 1, 0, contactDeletedStatement(id, ctx.now()));
+  const out = await ctx.client.batch(stmts, 'write');
   if (out[out.length - 1]!.rowsAffected === 0) throw new NotFoundError('Contact');
 }
 

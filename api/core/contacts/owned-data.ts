@@ -57,6 +57,8 @@ export const VISITOR_DATA: { table: string; column: string }[] = [
   { table: 'form_submissions', column: 'visitor_id' },
   { table: 'point_log', column: 'visitor_id' },
   { table: 'sessions', column: 'visitor_id' },
+  // Webhook deliveries of an anonymous browser's events (asset downloads, focus conversions).
+  { table: 'webhook_deliveries', column: 'visitor_id' },
 ];
 
 /**
@@ -102,6 +104,7 @@ export const OTHER_TABLES: Record<string, string> = {
   sites: 'tracked sites and their settings; browsers are visitors',
   stages: 'funnel stage definitions; a contact stage is a column of contacts',
   tags: 'tag names; who has them is contact_tags',
+  webhook_subscriptions: 'webhook URLs, event types, filters and signing secrets; what was sent about whom is webhook_deliveries',
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

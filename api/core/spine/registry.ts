@@ -8,6 +8,7 @@ import { contactActivity } from './reactions/contact-activity';
 import { segments, segmentsOnContactData } from './reactions/segments';
 import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
 import { rollups } from './reactions/rollups';
+import { webhooks, webhooksOnContactData } from './reactions/webhooks';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -19,11 +20,18 @@ import { rollups } from './reactions/rollups';
  * sales feedback), after points so an entry's score includes the points logged
  * up to it; activity stamps last_active_at; segments re-check the contacts the
  * events touched; campaigns enroll (segment_joined written by segments comes round
- * in the next chunk), convert and decide; rollups, last, counts every event into the
+ * in the next chunk), convert and decide; rollups counts every event into the
  * reports' hourly counters and visits (after attribution, so a visit starts with its
- * contact when the same chunk identified it).
+ * contact when the same chunk identified it); webhooks, after them all, queue deliveries of the
+ * events to the subscriptions that want them, the contacts in them as the chunk left them.
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns, rollups];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns, rollups, webhooks];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
-export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [segmentsOnContactData, campaignGoalsOnContactData, campaignStepsDue];
+export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [
+  segmentsOnContactData,
+  campaignGoalsOnContactData,
+  campaignStepsDue,
+  // contact.created / contact.updated deliveries, then a kick of the webhook sender.
+  webhooksOnContactData,
+];

@@ -186,6 +186,8 @@ export interface OutboundResult {
   status: number | null;
   /** Null on a 2xx; otherwise a sentence safe to show in the delivery log. */
   error: string | null;
+  /** The start of the receiver's answer (at most 300 characters, control characters removed); '' when there was none. */
+  excerpt: string;
 }
 
 /**
@@ -198,7 +200,7 @@ export interface OutboundResult {
 export async function sendOutbound(ctx: SendContext, req: { url: string; headers: Record<string, string>; body: string }): Promise<OutboundResult> {
   const policy = policyOf(ctx.config);
   const problem = urlProblem(req.url, policy);
-  if (problem) return { status: null, error: OUTBOUND_ERRORS[problem.reason] };
+  if (problem) return { status: null, error: OUTBOUND_ERRORS[problem.reason], excerpt: '' };
   const transport = ctx.outbound ?? fetchTransport;
   let res: OutboundResponse;
   try {
@@ -212,17 +214,17 @@ export async function sendOutbound(ctx: SendContext, req: { url: string; headers
       policy,
     });
   } catch (e) {
-    if (e instanceof OutboundError) return { status: null, error: e.message };
+    if (e instanceof OutboundError) return { status: null, error: e.message, excerpt: '' };
     ctx.log.debug('outbound request failed', { error: e instanceof Error ? e.message : String(e) });
-    return { status: null, error: OUTBOUND_ERRORS.failed };
+    return { status: null, error: OUTBOUND_ERRORS.failed, excerpt: '' };
   }
-  if (res.status >= 200 && res.status < 300) return { status: res.status, error: null };
-  if (res.status >= 300 && res.status < 400) return { status: res.status, error: `HTTP ${res.status}: redirects are not followed` };
   // The receiver's own words help its owner debug it; control characters are not kept.
   const excerpt = new TextDecoder()
     .decode(res.body)
     .replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ')
     .trim()
     .slice(0, EXCERPT_CHARS);
-  return { status: res.status, error: excerpt ? `HTTP ${res.status}: ${excerpt}` : `HTTP ${res.status}` };
+  if (res.status >= 200 && res.status < 300) return { status: res.status, error: null, excerpt };
+  if (res.status >= 300 && res.status < 400) return { status: res.status, error: `HTTP ${res.status}: redirects are not followed`, excerpt };
+  return { status: res.status, error: excerpt ? `HTTP ${res.status}: ${excerpt}` : `HTTP ${res.status}`, excerpt };
 }

@@ -259,5 +259,27 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "UPDATE `stage_entries` SET `left_to` = (SELECT x.`props` ->> 'to' FROM `events` x\n  WHERE x.`contact_id` = `stage_entries`.`contact_id` AND x.`type` = 'stage_changed' AND x.`props` ->> 'from' = `stage_entries`.`stage_id`\n    AND (x.`created_at` > `stage_entries`.`entered_at` OR (x.`created_at` = `stage_entries`.`entered_at` AND x.`id` > `stage_entries`.`event_id`))\n  ORDER BY x.`created_at`, x.`id` LIMIT 1)\n  WHERE `left_at` IS NOT NULL;",
       "CREATE INDEX `stage_entries_stage_entered_idx` ON `stage_entries` (`stage_id`,`entered_at`,`left_at`,`event_id`,`score_at_entry`,`first_feedback_at`,`accepted_at`,`rejected_at`,`left_to`);"
     ]
+  },
+  {
+    "tag": "0016_webhooks",
+    "statements": [
+      "CREATE TABLE `webhook_subscriptions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`url` text NOT NULL,\n\t`description` text,\n\t`event_types` text NOT NULL,\n\t`filters` text DEFAULT '{}' NOT NULL,\n\t`secret` text NOT NULL,\n\t`previous_secret` text,\n\t`previous_secret_until` integer,\n\t`start_event_id` integer DEFAULT 0 NOT NULL,\n\t`status` text DEFAULT 'active' NOT NULL,\n\t`disabled_reason` text,\n\t`disabled_at` integer,\n\t`last_error` text,\n\t`last_error_at` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "DROP INDEX `webhook_deliveries_due_idx`;",
+      "ALTER TABLE `webhook_deliveries` ADD `subscription_id` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `event_type` text;",
+      "ALTER TABLE `webhook_deliveries` ADD `event_id` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `visitor_id` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `lease_owner` text;",
+      "ALTER TABLE `webhook_deliveries` ADD `first_attempt_at` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `last_attempt_at` integer;",
+      "ALTER TABLE `webhook_deliveries` ADD `request_headers` text;",
+      "ALTER TABLE `webhook_deliveries` ADD `response_excerpt` text;",
+      "ALTER TABLE `webhook_deliveries` ADD `duration_ms` integer;",
+      "CREATE INDEX `webhook_deliveries_pending_idx` ON `webhook_deliveries` (`next_attempt_at`) WHERE status = 'pending';",
+      "CREATE INDEX `webhook_deliveries_subscription_idx` ON `webhook_deliveries` (`subscription_id`,`id`);",
+      "CREATE INDEX `webhook_deliveries_order_idx` ON `webhook_deliveries` (`subscription_id`,`contact_id`,`id`) WHERE status = 'pending';",
+      "CREATE INDEX `webhook_deliveries_visitor_idx` ON `webhook_deliveries` (`visitor_id`);",
+      "-- The webhooks reaction starts at the end of the log: events stored before this migration happened before any subscription.\nINSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'webhooks', coalesce(max(`id`), 0), 0 FROM `events` WHERE true\n  ON CONFLICT(`name`) DO NOTHING;"
+    ]
   }
 ];

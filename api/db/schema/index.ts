@@ -9,3 +9,4 @@ export * from './email-tracking';
 export * from './campaigns';
 export * from './reports';
 export * from './users';
+export * from './webhooks';

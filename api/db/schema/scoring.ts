@@ -97,8 +97,32 @@ export const webhookDeliveries = sqliteTable(
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull(),
     deliveredAt: integer('delivered_at'),
+    // Deliveries of webhook subscriptions (db/schema/webhooks.ts); NULL for trigger and campaign actions.
+    subscriptionId: integer('subscription_id'),
+    // What it tells: the event type of the catalogue (contact.updated…) and the spine event, if one.
+    eventType: text('event_type'),
+    eventId: integer('event_id'),
+    // An anonymous browser's event (no contact yet): erasure finds it through the visitor.
+    visitorId: integer('visitor_id'),
+    // The sender's lease (core/webhooks/deliver.ts): while held, next_attempt_at is its end.
+    leaseOwner: text('lease_owner'),
+    // The retry window (24 hours) counts from the first attempt.
+    firstAttemptAt: integer('first_attempt_at'),
+    lastAttemptAt: integer('last_attempt_at'),
+    // The last attempt, bounded: the headers sent (JSON) and the start of the answer.
+    requestHeaders: text('request_headers'),
+    responseExcerpt: text('response_excerpt'),
+    durationMs: integer('duration_ms'),
   },
-  (t) => [index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt), index('webhook_deliveries_contact_idx').on(t.contactId)],
+  (t) => [
+    // What the sender walks, in due order (core/webhooks/deliver.ts names it: INDEXED BY).
+    index('webhook_deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('webhook_deliveries_contact_idx').on(t.contactId),
+    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    // In order per contact (or anonymous browser): the sender looks for an earlier pending delivery.
+    index('webhook_deliveries_order_idx').on(t.subscriptionId, t.contactId, t.id).where(sql`status = 'pending'`),
+    index('webhook_deliveries_visitor_idx').on(t.visitorId),
+  ],
 );
 
 export const segments = sqliteTable('segments', {

@@ -6,9 +6,8 @@ import { createPointRule, deletePointRule, getPointRule, listPointRules, PointRu
 import { Action } from '../../core/scoring/actions';
 import { adjustPoints, pointHistory } from '../../core/scoring/points';
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, rotateTriggerSecrets, TriggerInput, TriggerPatch, updateTrigger } from '../../core/scoring/triggers';
-import { listDeliveries, retryDelivery } from '../../core/scoring/webhooks';
 import { recordSalesFeedback, SalesFeedback } from '../../core/scoring/sales';
-import { Timestamp, Url, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
+import { Timestamp, DeletedSchema, errors, IdParam, json, jsonBody, page, PageQuery, security, type AppEnv } from '../shared';
 
 const Stage = z
   .object({ id: z.number().int(), name: z.string(), position: z.number().int(), is_mql: z.boolean(), contacts: z.number().int(), created_at: Timestamp })
@@ -43,22 +42,6 @@ const Trigger = z
     updated_at: Timestamp,
   })
   .openapi('PointTrigger');
-const Delivery = z
-  .object({
-    id: z.number().int(),
-    source: z.string(),
-    url: Url,
-    status: z.enum(['pending', 'delivered', 'failed']),
-    attempts: z.number().int(),
-    next_attempt_at: Timestamp.nullable(),
-    last_status_code: z.number().int().nullable(),
-    last_error: z.string().nullable(),
-    body: z.unknown(),
-    created_at: Timestamp,
-    delivered_at: Timestamp.nullable(),
-  })
-  .openapi('WebhookDelivery');
-
 // The five CRUD routes of one resource: the shapes differ, the HTTP contract
 // and the calls into core do not.
 function crud(
@@ -257,36 +240,4 @@ export const scoringRoutes = app
       },
     }),
     async (c) => c.json(await recordSalesFeedback({ ctx: c.get('ctx'), input: { contactId: c.req.valid('param').id, feedback: c.req.valid('json') } }), 201),
-  )
-  .openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/v1/webhook-deliveries',
-      operationId: 'listWebhookDeliveries',
-      tags: ['Webhooks'],
-      security,
-      summary: 'Webhook delivery log',
-      description: 'Deliveries are POSTs signed with `Leadline-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, retried with backoff (10 s, 1 min, 5 min, 30 min, 2 h, 6 h) until a 2xx.',
-      request: {
-        query: PageQuery.extend({
-          status: z.enum(['pending', 'delivered', 'failed']).optional(),
-          source: z.string().max(100).optional().openapi({ example: 'trigger:3' }),
-        }),
-      },
-      responses: { 200: json(page(Delivery, 'WebhookDeliveryPage'), 'Newest first'), ...errors() },
-    }),
-    async (c) => c.json(await listDeliveries({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
-  )
-  .openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/v1/webhook-deliveries/{id}/retry',
-      operationId: 'retryWebhookDelivery',
-      tags: ['Webhooks'],
-      security,
-      summary: 'Retry a delivery now',
-      request: { params: IdParam },
-      responses: { 200: json(Delivery, 'Queued'), ...errors(404) },
-    }),
-    async (c) => c.json(await retryDelivery({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
   );
