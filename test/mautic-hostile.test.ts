@@ -80,7 +80,7 @@ describe('Mautic API: hostile input is a 4xx in Mautic’s error shape, never a 
 
   it('answers unknown paths, ids and methods in Mautic’s shape, and never 5xx on odd ids', async () => {
     const t = await makeApp({ memory: true });
-    for (const path of ['/api/contacts/0', '/api/contacts/-1', '/api/contacts/1.5', '/api/contacts/99999999999999999999', '/api/contacts/%20', '/api/segments/abc', '/api/companies/1e5', '/api/hooks', '/api/assets', '/api/notes/1']) {
+    for (const path of ['/api/contacts/0', '/api/contacts/-1', '/api/contacts/1.5', '/api/contacts/99999999999999999999', '/api/contacts/%20', '/api/segments/abc', '/api/companies/1e5', '/api/hooks/abc', '/api/assets', '/api/notes/1']) {
       const r = await mautic(t, 'GET', path);
       expect(r.status, path).toBe(404);
       expectMauticError(r, 404);
@@ -123,6 +123,7 @@ describe('Mautic API: permissions as on /api/v1', () => {
     same('/api/forms/1/submissions', '/api/v1/forms/1');
     same('/api/emails/1/send', '/api/v1/emails/1');
     same('/api/campaigns/1/contact/2/add', '/api/v1/campaigns/1');
+    same('/api/hooks/1/edit', '/api/v1/webhooks/1');
     expect(can('sales', 'POST', '/api/contacts/new').allowed).toBe(true);
     expect(can('sales', 'POST', '/api/segments/new').allowed).toBe(false);
     expect(can('viewer', 'GET', '/api/users/self').allowed).toBe(true);

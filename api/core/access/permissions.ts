@@ -73,6 +73,7 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/forms(\/|$)/, marketing('forms')],
   [/^\/api\/emails(\/|$)/, marketing('emails')],
   [/^\/api\/campaigns(\/|$)/, marketing('campaigns')],
+  [/^\/api\/hooks(\/|$)/, marketing('webhooks')],
 ];
 
 // A path in no row (a route added without one) is for admins only, until it gets its row.

@@ -4,6 +4,7 @@ import type { AppEnv } from '../shared';
 import { isMauticPath, mauticAuth, mauticBody } from './shared';
 import { mauticContactRoutes } from './contacts';
 import { mauticResourceRoutes } from './resources';
+import { mauticHookRoutes } from './hooks';
 
 export { mauticEnvelope } from './shared';
 
@@ -22,4 +23,5 @@ export function mountMautic(app: OpenAPIHono<AppEnv>, deps: { bodyLimit: Middlew
   app.use('/api/*', onMautic(deps.bodyLimit), mauticAuth, onMautic(deps.keyLimit), mauticBody);
   app.route('/', mauticContactRoutes);
   app.route('/', mauticResourceRoutes);
+  app.route('/', mauticHookRoutes);
 }
