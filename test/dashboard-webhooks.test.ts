@@ -171,6 +171,15 @@ describe('Settings → Webhooks in Chromium', () => {
     expect(await w.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(await axe(w.page)).toEqual([]);
     await w.page.setViewportSize({ width: 1280, height: 900 });
+    // A receiver that refuses: the test event says so, with its answer, and heads the log as failed.
+    rx.answer([500]);
+    await card.getByRole('button', { name: 'Send test event' }).click();
+    await card.getByText('Test event not delivered:').waitFor();
+    expect(await card.locator('.ping-result').innerText()).toMatch(/HTTP 500 in \d+ ms refused by the receiver/);
+    // The log starts again from the newest page.
+    await rows.first().getByText('Failed').waitFor();
+    expect(await rows.first().innerText()).toMatch(/webhook\.ping[\s\S]*Failed[\s\S]*HTTP 500/);
+    expect(await rows.count()).toBe(10);
     expect(w.errors).toEqual([]);
     await env.call('DELETE', `/api/v1/webhooks/${hook.id}`);
   }, 60_000);

@@ -33,7 +33,8 @@ export function Answer({ d }: { d: Delivery }) {
           <code>{a.response_excerpt}</code>
         </>
       )}
-      {a.response_status !== null && d.status !== 'delivered' && d.last_error && <span class="block bad-text">{d.last_error}</span>}
+      {/* The error, unless it only repeats the status and the excerpt (a redirect says it is not followed). */}
+      {a.response_status !== null && d.last_error && ![`HTTP ${a.response_status}`, `HTTP ${a.response_status}: ${a.response_excerpt}`].includes(d.last_error) && <span class="block bad-text">{d.last_error}</span>}
     </span>
   );
 }
