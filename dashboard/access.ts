@@ -27,6 +27,7 @@ const AREAS = {
   'focus-items': ['focus items', 'viewer', 'marketer'],
   previews: ['previews', 'viewer', 'viewer'],
   settings: ['settings', 'viewer', 'marketer'],
+  webhooks: ['webhooks', 'viewer', 'marketer'],
   reports: ['reports', 'viewer', 'marketer'],
 } as const satisfies Record<string, readonly [string, Role, Role]>;
 

@@ -30,6 +30,7 @@ const StagesSettings = lazy(() => import('./views/settings-stages'));
 const PointsSettings = lazy(() => import('./views/settings-points'));
 const EmailSettings = lazy(() => import('./views/settings-email'));
 const UsersSettings = lazy(() => import('./views/settings-users'));
+const WebhooksSettings = lazy(() => import('./views/settings-webhooks'));
 
 /**
  * A view only some roles may use: others get a page saying what their role lacks (in the server's
@@ -52,6 +53,7 @@ const StagesPage = gated(StagesSettings, 'Stages', 'scoring');
 const PointsPage = gated(PointsSettings, 'Points', 'scoring');
 const EmailPage = gated(EmailSettings, 'Email', 'settings');
 const UsersPage = gated(UsersSettings, 'Users and roles', 'users');
+const WebhooksPage = gated(WebhooksSettings, 'Webhooks', 'webhooks');
 const ContactsImportPage = gated(ContactsImport, 'Import contacts', 'contacts');
 const Emails = lazy(() => import('./views/emails'));
 const EmailReport = lazy(() => import('./views/email-report'));
@@ -200,6 +202,7 @@ function App() {
           <Route path="/app/settings/points" component={PointsPage} />
           <Route path="/app/settings/email" component={EmailPage} />
           <Route path="/app/settings/users" component={UsersPage} />
+          <Route path="/app/settings/webhooks" component={WebhooksPage} />
           <Route default component={NotFound} />
         </Router>
       </ViewBoundary>

@@ -27,6 +27,7 @@ const PATHS: Record<Parameters<typeof can>[0], string> = {
   'focus-items': '/api/v1/focus-items/1',
   previews: '/api/v1/forms/preview',
   settings: '/api/v1/email-settings',
+  webhooks: '/api/v1/webhooks',
   reports: '/api/v1/reports/traffic',
 };
 

@@ -21,6 +21,7 @@ const SECTIONS: [string, string][] = [
   ['/app/settings/points', 'Points'],
   ['/app/settings/email', 'Email'],
   ['/app/settings/users', 'Users and roles'],
+  ['/app/settings/webhooks', 'Webhooks'],
 ];
 
 describe('Settings in Chromium', () => {

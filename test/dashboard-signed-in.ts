@@ -80,8 +80,9 @@ function watch(page: Page, w: Omit<Watched, 'page' | 'close'>) {
   page.on('request', (r) => w.requested.push(new URL(r.url()).pathname));
 }
 
-export async function startEnv(): Promise<Env> {
-  const server = await startNode({ LOG_LEVEL: 'info' });
+/** `env`: more of the server's settings (e.g. OUTBOUND_ALLOW_LOOPBACK for a webhook receiver on 127.0.0.1). */
+export async function startEnv(env: Record<string, string> = {}): Promise<Env> {
+  const server = await startNode({ LOG_LEVEL: 'info', ...env });
   const url = `http://127.0.0.1:${server.port}`;
   const browser = await launchBrowser();
   const pages: Watched[] = [];

@@ -1,5 +1,5 @@
 // The Settings sections and the navigation between them. Only sections with a view are listed
-// (no dead links; "Webhooks" is added here, with its route in main.tsx, when its view is built),
+// (no dead links: each has its route in main.tsx),
 // and only those the signed-in user's role may use (`need`, dashboard/access.ts).
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -19,6 +19,7 @@ export const SECTIONS: SettingsSection[] = [
   { href: '/app/settings/stages', label: 'Stages', about: 'The funnel’s stages in order, and which one makes a lead marketing-qualified.', need: ['scoring', 'change'] },
   { href: '/app/settings/points', label: 'Points', about: 'Point rules that score events, and triggers that act when a contact’s score crosses a threshold.', need: ['scoring', 'change'] },
   { href: '/app/settings/email', label: 'Email', about: 'Subscription categories contacts can leave one by one, and sending limits per contact.', need: ['settings', 'change'] },
+  { href: '/app/settings/webhooks', label: 'Webhooks', about: 'Endpoints that receive signed events (contacts, forms, segments, email…): their delivery log, test events, replays and secrets.', need: ['webhooks', 'change'] },
   { href: '/app/settings/users', label: 'Users and roles', about: 'Who can sign in to this dashboard, with which role; invite people and change or remove them.', need: ['users', 'change'] },
 ];
 
