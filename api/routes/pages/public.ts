@@ -1,0 +1,78 @@
+import { Hono, type Context } from 'hono';
+import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../core/pages/public';
+import { pageForPreview } from '../../core/pages/preview';
+import { renderMessagePage } from '../../core/pages/render';
+import { randomToken } from '../../core/util/crypto';
+import { baseUrl } from '../forms/public';
+import type { AppEnv } from '../shared';
+
+// GET /p/{slug} and GET /sitemap.xml: thin adapters over core/pages/public.ts, which documents
+// the page sets (host mapping) and the cache.
+
+type C = Context<AppEnv>;
+
+/** The host the browser asked for: Host, or X-Forwarded-Host behind a proxy the operator trusts. */
+function requestHost(c: C): string {
+  const forwarded = c.get('ctx').config.TRUST_PROXY ? c.req.header('x-forwarded-host')?.split(',')[0] : undefined;
+  return normaliseHost(forwarded ?? c.req.header('host') ?? new URL(c.req.url).host);
+}
+
+/** Strict headers: scripts only with this response's nonce (the tag) or from this server; no inline handlers. */
+function securityHeaders(c: C, nonce: string, cache: string): Record<string, string> {
+  const server = new URL(baseUrl(c)).origin;
+  return {
+    'Content-Security-Policy': [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}' ${server}`,
+      `style-src 'nonce-${nonce}'`,
+      `img-src 'self' ${server} https:`,
+      `connect-src 'self' ${server}`,
+      `form-action 'self' ${server}`,
+      "base-uri 'none'",
+      "object-src 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'strict-origin-when-cross-origin',
+    'Cache-Control': cache,
+  };
+}
+
+function message(c: C, status: 403 | 404, title: string, text: string) {
+  const nonce = randomToken(22);
+  return c.html(renderMessagePage({ title, message: text, nonce }), status, securityHeaders(c, nonce, 'no-store'));
+}
+
+const notFound = (c: C) => message(c, 404, 'Page not found', 'There is no page at this address. It may have moved or been taken down.');
+
+export const pagesPublicRoutes = new Hono<AppEnv>()
+  .get('/p/:slug', async (c) => {
+    const ctx = c.get('ctx');
+    const base = baseUrl(c);
+    const token = c.req.query('preview');
+    if (token !== undefined) {
+      const page = await pageForPreview(ctx, token);
+      if (page === 'invalid' || page === 'expired') {
+        return message(c, 403, 'Preview link not valid', page === 'expired' ? 'This preview link has expired: ask for a new one.' : 'This preview link is not valid: ask for a new one.');
+      }
+      const fresh = await renderFresh(ctx, page, base, true);
+      if (!fresh) return notFound(c);
+      const nonce = randomToken(22);
+      const html = await respond(ctx, { kind: 'page', version: '', template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id }, nonce);
+      return c.html(html, 200, { ...securityHeaders(c, nonce, 'no-store'), 'X-Robots-Tag': 'noindex, nofollow' });
+    }
+    const found = await publicPage(ctx, { host: requestHost(c), slug: c.req.param('slug'), base });
+    // Old addresses keep their query (campaign parameters) on the way to the new one.
+    if (found.kind === 'redirect') return c.redirect(found.location + new URL(c.req.url).search, 301);
+    if (found.kind === 'missing') return notFound(c);
+    const nonce = randomToken(22);
+    return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache'));
+  })
+  .get('/sitemap.xml', async (c) =>
+    c.body(await sitemap(c.get('ctx'), { host: requestHost(c), base: baseUrl(c) }), 200, {
+      'Content-Type': 'application/xml; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    }),
+  );
