@@ -3,7 +3,7 @@
 // pages at their canonical URLs, a host's page set answers only for that host, and a publish or an
 // edit shows on the very next request (the cache is cleared).
 import { describe, expect, it } from 'vitest';
-import { makeApp } from './helpers';
+import { expectError, makeApp } from './helpers';
 import { get, mkPage, setup } from './pages-helpers';
 
 const md = (text: string) => [{ type: 'markdown', markdown: text }];
@@ -19,6 +19,8 @@ describe('drafts and preview links', () => {
     expect(missing.text).toContain('Page not found');
     expect(missing.text).not.toContain('Draft');
     expect(missing.headers.get('content-security-policy')).toContain("default-src 'none'");
+    // A client asking for JSON gets the one error shape.
+    expectError(await t.json('GET', '/p/secret-launch', undefined, { headers: { accept: 'application/json' } }), 404, 'NOT_FOUND');
 
     const link = await t.json('POST', `/api/v1/pages/${page.id}/preview-link`, { expires_in: 3600 });
     expect(link.status).toBe(201);

@@ -9841,7 +9841,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A preview link that was changed or has expired */
+            /** @description A preview link that was changed or has expired: a page saying so, or the error as JSON when asked for JSON */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9849,9 +9849,10 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No published page here (a page saying so) */
+            /** @description No published page here: a page saying so, or the error as JSON when asked for JSON */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9859,6 +9860,7 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             405: components["responses"]["PublicMethodNotAllowed"];

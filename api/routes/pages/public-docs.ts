@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { publicErrors } from '../shared';
+import { ErrorSchema, publicErrors } from '../shared';
 import { header, html, security, tags } from '../public-docs-schemas';
 
 // GET /p/{slug} and GET /sitemap.xml in the OpenAPI document (routes/public-docs.ts lists them
@@ -9,6 +9,12 @@ const PAGE_HEADERS = {
   'Content-Security-Policy': header("Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none'"),
   'Cache-Control': header('no-cache (published pages), no-store (previews and error pages)'),
 };
+
+const htmlOrError = (description: string) => ({
+  description,
+  headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+  content: { 'text/html': { schema: z.string() }, 'application/json': { schema: ErrorSchema } },
+});
 
 export const PAGE_PUBLIC_ROUTES = [
   createRoute({
@@ -27,8 +33,8 @@ export const PAGE_PUBLIC_ROUTES = [
     responses: {
       200: html('The page', PAGE_HEADERS),
       301: { description: "The page's slug (or host) changed: its address now", headers: { Location: header('The current address') } },
-      403: html('A preview link that was changed or has expired'),
-      404: html('No published page here (a page saying so)'),
+      403: htmlOrError('A preview link that was changed or has expired: a page saying so, or the error as JSON when asked for JSON'),
+      404: htmlOrError('No published page here: a page saying so, or the error as JSON when asked for JSON'),
       ...publicErrors(),
     },
   }),

@@ -3,6 +3,7 @@ import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../
 import { pageForPreview } from '../../core/pages/preview';
 import { renderMessagePage } from '../../core/pages/render';
 import { randomToken } from '../../core/util/crypto';
+import { AppError } from '../../core/errors';
 import { baseUrl } from '../forms/public';
 import type { AppEnv } from '../shared';
 
@@ -39,7 +40,14 @@ function securityHeaders(c: C, nonce: string, cache: string): Record<string, str
   };
 }
 
+/** A client asking for JSON (not a browser) gets the error shape; browsers a page. */
+const wantsJson = (c: C) => {
+  const accept = c.req.header('accept') ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+};
+
 function message(c: C, status: 403 | 404, title: string, text: string) {
+  if (wantsJson(c)) throw new AppError(status === 404 ? 'NOT_FOUND' : 'FORBIDDEN', text);
   const nonce = randomToken(22);
   return c.html(renderMessagePage({ title, message: text, nonce }), status, securityHeaders(c, nonce, 'no-store'));
 }
