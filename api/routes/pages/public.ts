@@ -18,21 +18,24 @@ function requestHost(c: C): string {
   return normaliseHost(forwarded ?? c.req.header('host') ?? new URL(c.req.url).host);
 }
 
+// The server's origin per base URL (a handful at most: PUBLIC_URL, or the hosts requests came to).
+const origins = new Map<string, string>();
+function originOf(base: string): string {
+  let o = origins.get(base);
+  if (o === undefined) {
+    if (origins.size > 1_000) origins.clear();
+    origins.set(base, (o = new URL(base).origin));
+  }
+  return o;
+}
+
 /** Strict headers: scripts only with this response's nonce (the tag) or from this server; no inline handlers. */
-function securityHeaders(c: C, nonce: string, cache: string): Record<string, string> {
-  const server = new URL(baseUrl(c)).origin;
+function securityHeaders(c: C, nonce: string, cache: string, base = baseUrl(c)): Record<string, string> {
+  const server = originOf(base);
   return {
-    'Content-Security-Policy': [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}' ${server}`,
-      `style-src 'nonce-${nonce}'`,
-      `img-src 'self' ${server} https:`,
-      `connect-src 'self' ${server}`,
-      `form-action 'self' ${server}`,
-      "base-uri 'none'",
-      "object-src 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
+    'Content-Security-Policy':
+      `default-src 'none'; script-src 'nonce-${nonce}' ${server}; style-src 'nonce-${nonce}'; img-src 'self' ${server} https:; ` +
+      `connect-src 'self' ${server}; form-action 'self' ${server}; base-uri 'none'; object-src 'none'; frame-ancestors 'none'`,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'strict-origin-when-cross-origin',
@@ -75,7 +78,7 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
     if (found.kind === 'redirect') return c.redirect(found.location + new URL(c.req.url).search, 301);
     if (found.kind === 'missing') return notFound(c);
     const nonce = randomToken(22);
-    return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache'));
+    return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache', base));
   })
   .get('/sitemap.xml', async (c) =>
     c.body(await sitemap(c.get('ctx'), { host: requestHost(c), base: baseUrl(c) }), 200, {
