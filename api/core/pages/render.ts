@@ -94,6 +94,8 @@ function head(o: RenderInput): string {
   const meta = [
     `<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`,
     `<title>${esc(p.title)}</title>`,
+    // No icon to fetch (a browser would ask for /favicon.ico and log its 404).
+    '<link rel="icon" href="data:,">',
     p.description ? `<meta name="description" content="${esc(p.description)}">` : '',
     o.preview ? '<meta name="robots" content="noindex,nofollow">' : '',
     `<link rel="canonical" href="${esc(o.canonical)}">`,
@@ -101,8 +103,9 @@ function head(o: RenderInput): string {
     p.description ? `<meta property="og:description" content="${esc(p.description)}">` : '',
     p.og_image ? `<meta property="og:image" content="${esc(p.og_image)}"><meta name="twitter:card" content="summary_large_image">` : '',
     `<style nonce="${NONCE}">${CSS}</style>`,
-    // The tracking tag: page views, clicks and the widget that enhances the forms.
-    `<script async src="${esc(o.base)}/w.js" data-site="${esc(o.site.public_key)}"${o.site.settings.consent_required ? ' data-consent="required"' : ''} nonce="${NONCE}"></script>`,
+    // The tracking tag: page views, clicks and the widget that enhances the forms. A site that
+    // counts automated browsers (allow_automation) has the tag run on local addresses and in them too.
+    `<script async src="${esc(o.base)}/w.js" data-site="${esc(o.site.public_key)}"${o.site.settings.consent_required ? ' data-consent="required"' : ''}${o.site.settings.allow_automation ? ' data-allow-local' : ''} nonce="${NONCE}"></script>`,
   ];
   return meta.join('');
 }

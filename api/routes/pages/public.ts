@@ -29,12 +29,13 @@ function originOf(base: string): string {
   return o;
 }
 
+// img-src allows data: for the empty icon in the head (user content never carries data: URLs: the sanitiser drops them).
 /** Strict headers: scripts only with this response's nonce (the tag) or from this server; no inline handlers. */
 function securityHeaders(c: C, nonce: string, cache: string, base = baseUrl(c)): Record<string, string> {
   const server = originOf(base);
   return {
     'Content-Security-Policy':
-      `default-src 'none'; script-src 'nonce-${nonce}' ${server}; style-src 'nonce-${nonce}'; img-src 'self' ${server} https:; ` +
+      `default-src 'none'; script-src 'nonce-${nonce}' ${server}; style-src 'nonce-${nonce}'; img-src 'self' ${server} https: data:; ` +
       `connect-src 'self' ${server}; form-action 'self' ${server}; base-uri 'none'; object-src 'none'; frame-ancestors 'none'`,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
