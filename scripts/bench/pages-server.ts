@@ -1,7 +1,8 @@
 // The server side of the pages benchmark (scripts/bench/pages.ts builds and forks it), so the load
 // generator never shares this event loop: the Node entry's app on a fresh WAL database file with
-// one published landing page (hero, Markdown, HTML, a form), and a bare Hono route answering a
-// small HTML page on a second port of this same process (the baseline). Over IPC:
+// one published landing page (hero, Markdown, HTML, a form), and bare Hono routes on a second port
+// of this same process (the baselines): /bare answers the page's own bytes as a constant, /tiny a
+// small page. Over IPC:
 //   → { type: 'ready', appPort, barePort, path, bytes }
 //   ← 'stop'  closes both servers and the database, exits
 import { serve } from '@hono/node-server';
@@ -67,15 +68,18 @@ async function main() {
   // As api/entry/node.ts builds it (without compression: the bare route is not compressed either).
   const app = createApp({ ctx, public: nodePublicDeps(config) });
 
-  const BARE_HTML = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bare</title></head><body><main><h1>Bare</h1><p>A bare Hono route.</p></main></body></html>';
-  const bare = new Hono();
-  bare.get('/bare', (c) => c.html(BARE_HTML));
-
   const appServer = await listen(app.fetch);
-  const bareServer = await listen(bare.fetch);
   const probe = await app.request(`http://127.0.0.1:${appServer.port}/p/${page.slug}`);
-  const bytes = (await probe.text()).length;
+  const PAGE_HTML = await probe.text();
   if (probe.status !== 200) throw new Error(`the page answered ${probe.status}`);
+  const bytes = Buffer.byteLength(PAGE_HTML);
+  // The baselines: the same page's bytes as a constant (what the budget compares with: the same
+  // response for no work), and a tiny page (for scale).
+  const TINY_HTML = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bare</title></head><body><main><h1>Bare</h1><p>A bare Hono route.</p></main></body></html>';
+  const bare = new Hono();
+  bare.get('/bare', (c) => c.html(PAGE_HTML));
+  bare.get('/tiny', (c) => c.html(TINY_HTML));
+  const bareServer = await listen(bare.fetch);
 
   const send = (msg: unknown) => process.send?.(msg);
   process.on('message', async (msg: unknown) => {
