@@ -146,7 +146,7 @@ export function createApp(deps: AppDeps) {
     await next();
   };
   // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
-  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*', '/p/*', '/sitemap.xml']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',

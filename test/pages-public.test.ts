@@ -158,3 +158,16 @@ describe('host mapping', () => {
     expect((await get(t, '/p/offer', { host: 'localhost', 'x-forwarded-host': 'a.example' })).status).toBe(404);
   });
 });
+
+describe('limits', () => {
+  it('one address past PUBLIC_RATE_LIMIT pages a minute gets 429 with Retry-After', async () => {
+    const t = await makeApp({ env: { PUBLIC_RATE_LIMIT: '5' } });
+    const { site } = await setup(t);
+    await mkPage(t, { site_id: site.id, slug: 'busy', sections: md('Busy') }, true);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await get(t, '/p/busy')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const limited = await t.app.request('/p/busy', { headers: { accept: 'application/json' } });
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});

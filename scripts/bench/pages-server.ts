@@ -69,7 +69,7 @@ async function main() {
   const app = createApp({ ctx, public: nodePublicDeps(config) });
 
   const appServer = await listen(app.fetch);
-  const probe = await app.request(`http://127.0.0.1:${appServer.port}/p/${page.slug}`);
+  const probe = await fetch(`http://127.0.0.1:${appServer.port}/p/${page.slug}`);
   const PAGE_HTML = await probe.text();
   if (probe.status !== 200) throw new Error(`the page answered ${probe.status}`);
   const bytes = Buffer.byteLength(PAGE_HTML);
