@@ -52,6 +52,8 @@ import { dealRoutes } from './routes/deals/deals';
 import { dealWebhookRoutes } from './routes/deals/webhook';
 import { mauticEnvelope, mountMautic } from './routes/mautic/index';
 import { webhookRoutes } from './routes/webhooks/webhooks';
+import { pageRoutes } from './routes/pages/pages';
+import { pagesPublicRoutes } from './routes/pages/public';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -144,7 +146,7 @@ export function createApp(deps: AppDeps) {
     await next();
   };
   // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
-  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*']) app.use(path, withClientIp);
+  for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*', '/p/*', '/sitemap.xml']) app.use(path, withClientIp);
   guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
   app.route(
     '/',
@@ -159,6 +161,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', demoRoutes);
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
+  app.route('/', pagesPublicRoutes);
   app.route('/', assetsPublicRoutes({ storage: deps.storage }));
   app.route('/', trackingRoutes);
   app.route('/', unsubscribeRoutes);
@@ -205,6 +208,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', segmentRoutes);
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
+  app.route('/', pageRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
   app.route('/', broadcastRoutes);

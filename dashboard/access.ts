@@ -25,6 +25,7 @@ const AREAS = {
   emails: ['emails', 'viewer', 'marketer'],
   forms: ['forms', 'viewer', 'marketer'],
   'focus-items': ['focus items', 'viewer', 'marketer'],
+  pages: ['landing pages', 'viewer', 'marketer'],
   previews: ['previews', 'viewer', 'viewer'],
   settings: ['settings', 'viewer', 'marketer'],
   webhooks: ['webhooks', 'viewer', 'marketer'],

@@ -25,6 +25,7 @@ const PATHS: Record<Parameters<typeof can>[0], string> = {
   emails: '/api/v1/emails',
   forms: '/api/v1/forms',
   'focus-items': '/api/v1/focus-items/1',
+  pages: '/api/v1/pages/1/publish',
   previews: '/api/v1/forms/preview',
   settings: '/api/v1/email-settings',
   webhooks: '/api/v1/webhooks',

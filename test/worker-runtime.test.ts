@@ -183,6 +183,22 @@ describe('Worker bundle in workerd against libSQL over HTTP', () => {
     expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/api/v1/contacts', '/api/v1/contacts/import']));
   });
 
+  it('renders a landing page with sanitised Markdown and HTML and a form (marked, sanitize-html in workerd)', async () => {
+    const site = await api('POST', '/api/v1/sites', { name: 'Pages', allowed_origins: [ORIGIN] });
+    const form = await api('POST', '/api/v1/forms', { name: 'Join', fields: [{ key: 'email', label: 'Email', type: 'email', maps_to: 'email', required: true }] });
+    const sections = [{ type: 'markdown', markdown: '## Edge <img src=x onerror=alert(1)>' }, { type: 'html', html: '<p onclick="x()">Hi <script>x()</script><a href="javascript:x()">l</a></p>' }, { type: 'form', form_id: form.body.id }];
+    const page = await api('POST', '/api/v1/pages', { site_id: site.body.id, slug: 'edge', title: 'Edge', sections });
+    expect(page.status, why(page)).toBe(201);
+    expect((await api('POST', `/api/v1/pages/${page.body.id}/publish`)).status).toBe(200);
+    const r = await api('GET', '/p/edge', undefined, { key: null });
+    expect(r.status, why(r)).toBe(200);
+    const html = String(r.body);
+    expect(html).toContain('<h2>Edge <img src="x" loading="lazy" /></h2>');
+    expect(html).toContain('<p>Hi <a>l</a></p>');
+    expect(html).toContain(`action="${ORIGIN}/f/${form.body.id}"`);
+    expect(html).not.toMatch(/onerror|onclick|javascript:/);
+  });
+
   it('imports contacts from text/csv (csv-parse runs in workerd)', async () => {
     const existing = await api('POST', '/api/v1/contacts', { email: 'lin.csv@example.com', first_name: 'Lin' });
     expect(existing.status, why(existing)).toBe(201);

@@ -24,6 +24,7 @@ export const TAGS = [
   { name: 'Segments', description: 'Saved filters whose membership stays current as contacts change and events arrive, and static lists.' },
   { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
   { name: 'Focus items', description: 'Bars, modals, slide-ins and full-screen pop-ups shown by the script tag, with targeting, frequency and A/B variants.' },
+  { name: 'Pages', description: 'Landing pages served at /p/{slug}: sections (Markdown, sanitised HTML, images, forms, buttons, columns, heroes) rendered as static HTML with the tracking tag, drafts, preview links, page sets per host name.' },
   { name: 'Assets', description: 'Downloadable files, optionally gated by a form.' },
   {
     name: 'Emails',

@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { Content } from '../core/focus/schema';
 import { SITE_KEY, VISITOR_ID } from '../core/tracking/site-access';
 import { FocusQuery } from './focus/focus';
+import { PAGE_PUBLIC_ROUTES } from './pages/public-docs';
 import { DealWebhookAnswerSchema, DealWebhookBodySchema } from './deals/schemas';
 import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 import {
@@ -381,6 +382,7 @@ export const PUBLIC_ROUTES = [
       ...publicErrors(),
     },
   }),
+  ...PAGE_PUBLIC_ROUTES,
 ];
 
 export function registerPublicDocs(app: OpenAPIHono<AppEnv>) {

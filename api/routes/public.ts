@@ -96,6 +96,9 @@ export function guardPublicEndpoints(app: OpenAPIHono<AppEnv>, perMinute: number
   app.use('/f/*', perIp(Math.max(1, Math.ceil(perMinute / 20)), 'POST'));
   app.use('/focus', perIp(perMinute, 'GET'));
   app.use('/a/*', perIp(perMinute, 'GET'));
+  // Landing pages and their sitemap: a person reads a few pages a minute; a miss costs a database read.
+  app.use('/p/*', perIp(perMinute, 'GET'));
+  app.use('/sitemap.xml', perIp(perMinute, 'GET'));
   // Unsubscribe links: the preference page per person; one-click posts come from mailbox
   // providers' few servers on behalf of many people, so they get ten times as many.
   app.use('/u/*', perIp(perMinute, 'GET'));

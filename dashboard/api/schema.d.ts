@@ -265,6 +265,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/p/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A landing page
+         * @description A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.
+         */
+        get: operations["getLandingPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sitemap.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sitemap of the published pages
+         * @description The published pages of the page set answering for the request's Host, each at its canonical URL with its last change.
+         */
+        get: operations["getSitemap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/outbox/{id}": {
         parameters: {
             query?: never;
@@ -1562,6 +1602,112 @@ export interface paths {
         get: operations["getFocusItemStats"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List landing pages */
+        get: operations["listPages"];
+        put?: never;
+        /**
+         * Create a landing page (a draft)
+         * @description A landing page served at /p/{slug}: server-rendered static HTML with the site's tracking tag built in. sections: markdown (rendered, then sanitised) | html (sanitised: no script, style, iframe, SVG, event handlers or style attributes; links http(s), mailto:, tel: or relative) | image | form (a form from /api/v1/forms, working without JavaScript and enhanced by the widget) | cta (a button link) | hero (heading, subheading, image, button) | columns (2–4 columns of markdown/html/image/form/cta). host: the host name whose page set the page belongs to (null: this server's own address); a request whose Host is a host some page names sees that host's pages only. Slugs are unique per host (409 otherwise). A new page is a draft (404 publicly; see the preview link); publish makes it public. Changing the slug or host keeps the old address as a 301 to the page.
+         */
+        post: operations["createPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a landing page */
+        get: operations["getPage"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a landing page
+         * @description Its address and old addresses answer 404 from the next request on. Its page views stay in the event log.
+         */
+        delete: operations["deletePage"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a landing page
+         * @description Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page.
+         */
+        patch: operations["updatePage"];
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a page
+         * @description The page answers at /p/{slug} and is listed in /sitemap.xml from the next request on. Publishing a published page changes nothing but its version.
+         */
+        post: operations["publishPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpublish a page (back to a draft)
+         * @description The page answers 404 publicly from the next request on (the preview link still shows it) and leaves the sitemap.
+         */
+        post: operations["unpublishPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/preview-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A signed preview link that expires
+         * @description The page's address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403.
+         */
+        post: operations["createPagePreviewLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5966,6 +6112,370 @@ export interface components {
                 conversion_rate: number;
             }[];
         };
+        Page: {
+            id: number;
+            site_id: number;
+            host: string | null;
+            slug: string;
+            title: string;
+            description: string;
+            /** Format: uri */
+            og_image: string | null;
+            language: string;
+            sections: components["schemas"]["PageSection"][];
+            /** @enum {string} */
+            status: "draft" | "published";
+            version: number;
+            /** @description /p/{slug}, on the page's host (or this server when host is null) */
+            path: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            published_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        PageSection: {
+            /** @enum {string} */
+            type: "markdown";
+            markdown: string;
+        } | {
+            /** @enum {string} */
+            type: "html";
+            html: string;
+        } | {
+            /** @enum {string} */
+            type: "image";
+            /** Format: uri */
+            src: string;
+            /** @default  */
+            alt: string;
+            width?: number;
+            height?: number;
+            link?: string;
+        } | {
+            /** @enum {string} */
+            type: "form";
+            form_id: number;
+            heading?: string;
+        } | {
+            /** @enum {string} */
+            type: "cta";
+            label: string;
+            url: string;
+            /**
+             * @default primary
+             * @enum {string}
+             */
+            style: "primary" | "secondary";
+        } | {
+            /** @enum {string} */
+            type: "hero";
+            heading: string;
+            subheading?: string;
+            /** Format: uri */
+            image?: string;
+            /** @default  */
+            image_alt: string;
+            cta?: {
+                label: string;
+                url: string;
+            };
+        } | {
+            /** @enum {string} */
+            type: "columns";
+            columns: ({
+                /** @enum {string} */
+                type: "markdown";
+                markdown: string;
+            } | {
+                /** @enum {string} */
+                type: "html";
+                html: string;
+            } | {
+                /** @enum {string} */
+                type: "image";
+                /** Format: uri */
+                src: string;
+                /** @default  */
+                alt: string;
+                width?: number;
+                height?: number;
+                link?: string;
+            } | {
+                /** @enum {string} */
+                type: "form";
+                form_id: number;
+                heading?: string;
+            } | {
+                /** @enum {string} */
+                type: "cta";
+                label: string;
+                url: string;
+                /**
+                 * @default primary
+                 * @enum {string}
+                 */
+                style: "primary" | "secondary";
+            })[][];
+        };
+        /**
+         * @example {
+         *       "site_id": 1,
+         *       "host": null,
+         *       "slug": "spring-webinar",
+         *       "title": "Spring webinar: pipelines that convert",
+         *       "description": "Forty minutes, three case studies, one template to take away.",
+         *       "og_image": "https://example.com/og/webinar.png",
+         *       "language": "en",
+         *       "sections": [
+         *         {
+         *           "type": "hero",
+         *           "heading": "Pipelines that convert",
+         *           "subheading": "Live on 12 May",
+         *           "cta": {
+         *             "label": "Save my seat",
+         *             "url": "#register"
+         *           }
+         *         },
+         *         {
+         *           "type": "markdown",
+         *           "markdown": "## What you will learn\n\n- Scoring that sales trusts\n- Nurture without spam"
+         *         },
+         *         {
+         *           "type": "form",
+         *           "form_id": 1,
+         *           "heading": "Register"
+         *         }
+         *       ]
+         *     }
+         */
+        PageInput: {
+            site_id: number;
+            /** @description Default: `null`. */
+            host?: string | null;
+            slug: string;
+            title: string;
+            /** @description Default: `""`. */
+            description?: string;
+            /**
+             * Format: uri
+             * @description Default: `null`.
+             */
+            og_image?: string | null;
+            /** @description Default: `"en"`. */
+            language?: string;
+            /** @description Default: `[]`. */
+            sections?: ({
+                /** @enum {string} */
+                type: "markdown";
+                markdown: string;
+            } | {
+                /** @enum {string} */
+                type: "html";
+                html: string;
+            } | {
+                /** @enum {string} */
+                type: "image";
+                /** Format: uri */
+                src: string;
+                /** @description Default: `""`. */
+                alt?: string;
+                width?: number;
+                height?: number;
+                link?: string;
+            } | {
+                /** @enum {string} */
+                type: "form";
+                form_id: number;
+                heading?: string;
+            } | {
+                /** @enum {string} */
+                type: "cta";
+                label: string;
+                url: string;
+                /**
+                 * @description Default: `"primary"`.
+                 * @enum {string}
+                 */
+                style?: "primary" | "secondary";
+            } | {
+                /** @enum {string} */
+                type: "hero";
+                heading: string;
+                subheading?: string;
+                /** Format: uri */
+                image?: string;
+                /** @description Default: `""`. */
+                image_alt?: string;
+                cta?: {
+                    label: string;
+                    url: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "columns";
+                columns: ({
+                    /** @enum {string} */
+                    type: "markdown";
+                    markdown: string;
+                } | {
+                    /** @enum {string} */
+                    type: "html";
+                    html: string;
+                } | {
+                    /** @enum {string} */
+                    type: "image";
+                    /** Format: uri */
+                    src: string;
+                    /** @description Default: `""`. */
+                    alt?: string;
+                    width?: number;
+                    height?: number;
+                    link?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "form";
+                    form_id: number;
+                    heading?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "cta";
+                    label: string;
+                    url: string;
+                    /**
+                     * @description Default: `"primary"`.
+                     * @enum {string}
+                     */
+                    style?: "primary" | "secondary";
+                })[][];
+            })[];
+        };
+        PagePage: {
+            data: components["schemas"]["Page"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        PagePatch: {
+            site_id?: number;
+            host?: string | null;
+            slug?: string;
+            title?: string;
+            description?: string;
+            /** Format: uri */
+            og_image?: string | null;
+            language?: string;
+            sections?: ({
+                /** @enum {string} */
+                type: "markdown";
+                markdown: string;
+            } | {
+                /** @enum {string} */
+                type: "html";
+                html: string;
+            } | {
+                /** @enum {string} */
+                type: "image";
+                /** Format: uri */
+                src: string;
+                /** @description Default: `""`. */
+                alt?: string;
+                width?: number;
+                height?: number;
+                link?: string;
+            } | {
+                /** @enum {string} */
+                type: "form";
+                form_id: number;
+                heading?: string;
+            } | {
+                /** @enum {string} */
+                type: "cta";
+                label: string;
+                url: string;
+                /**
+                 * @description Default: `"primary"`.
+                 * @enum {string}
+                 */
+                style?: "primary" | "secondary";
+            } | {
+                /** @enum {string} */
+                type: "hero";
+                heading: string;
+                subheading?: string;
+                /** Format: uri */
+                image?: string;
+                /** @description Default: `""`. */
+                image_alt?: string;
+                cta?: {
+                    label: string;
+                    url: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "columns";
+                columns: ({
+                    /** @enum {string} */
+                    type: "markdown";
+                    markdown: string;
+                } | {
+                    /** @enum {string} */
+                    type: "html";
+                    html: string;
+                } | {
+                    /** @enum {string} */
+                    type: "image";
+                    /** Format: uri */
+                    src: string;
+                    /** @description Default: `""`. */
+                    alt?: string;
+                    width?: number;
+                    height?: number;
+                    link?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "form";
+                    form_id: number;
+                    heading?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "cta";
+                    label: string;
+                    url: string;
+                    /**
+                     * @description Default: `"primary"`.
+                     * @enum {string}
+                     */
+                    style?: "primary" | "secondary";
+                })[][];
+            })[];
+        };
+        PagePreviewLink: {
+            /**
+             * Format: uri
+             * @description The page's address with the signed preview token
+             */
+            url: string;
+            token: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            expires_at: string;
+        };
+        PagePreviewLinkInput: {
+            /** @description Default: `86400`. */
+            expires_in?: number;
+        };
         Asset: {
             id: number;
             slug: string;
@@ -9287,6 +9797,93 @@ export interface operations {
                 content: {
                     "text/html": string;
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            405: components["responses"]["PublicMethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+        };
+    };
+    getLandingPage: {
+        parameters: {
+            query?: {
+                /** @description A token from POST /api/v1/pages/{id}/preview-link */
+                preview?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none' */
+                    "Content-Security-Policy"?: string;
+                    /** @description no-cache (published pages), no-store (previews and error pages) */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The page's slug (or host) changed: its address now */
+            301: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The current address */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A preview link that was changed or has expired: a page saying so, or the error as JSON when asked for JSON */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No published page here: a page saying so, or the error as JSON when asked for JSON */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            405: components["responses"]["PublicMethodNotAllowed"];
+            429: components["responses"]["PublicRateLimited"];
+        };
+    };
+    getSitemap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A sitemaps.org urlset */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
                 };
             };
             405: components["responses"]["PublicMethodNotAllowed"];
@@ -13610,6 +14207,341 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listPages: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+                site_id?: number;
+                status?: "draft" | "published";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of landing pages */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageInput"];
+            };
+        };
+        responses: {
+            /** @description Created, as a draft */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deletePage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updatePage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PagePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    publishPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    unpublishPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createPagePreviewLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PagePreviewLinkInput"];
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagePreviewLink"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

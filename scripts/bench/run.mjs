@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'reports',
   'dashboard',
   'webhooks',
+  'pages',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

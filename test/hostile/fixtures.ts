@@ -19,6 +19,8 @@ export interface Fixtures {
   site: { id: number; public_key: string; secret: string };
   formId: number;
   assetSlug: string;
+  /** A published landing page's slug (/p/{slug}). */
+  pageSlug: string;
   visitorUid: string;
   /** Secrets of a key that was created and then revoked. */
   revokedKey: string;
@@ -146,6 +148,14 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     trigger: { type: 'load' },
   });
   bodies['POST /api/v1/focus-items/preview'] = bodies['POST /api/v1/focus-items'];
+  const page = await create('pages', {
+    site_id: site.id,
+    slug: `fx-page-${n}`,
+    title: `Page ${n}`,
+    sections: [{ type: 'hero', heading: 'Hi', cta: { label: 'Go', url: '#f' } }, { type: 'markdown', markdown: '**x** <img src=x onerror=alert(1)>' }, { type: 'columns', columns: [[{ type: 'form', form_id: formId }], [{ type: 'html', html: '<p>y</p>' }]] }],
+  });
+  await must('POST', `/api/v1/pages/${page}/publish`);
+  bodies['POST /api/v1/pages/{id}/preview-link'] = { expires_in: 600 };
   const asset = await t.call('POST', `/api/v1/assets?filename=fx-${n}.txt&title=File%20${n}`, 'hello', { headers: { 'content-type': 'text/plain' } });
   if (asset.status !== 201) throw new Error(`fixture asset: ${asset.status} ${await asset.text()}`);
   const a = await asset.json();
@@ -303,6 +313,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       segments: [segment],
       forms: [formId],
       'focus-items': [focus],
+      pages: [page],
       assets: [a.id],
       'api-keys': [key.id],
       sites: [site.id],
@@ -324,6 +335,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     site,
     formId,
     assetSlug: a.slug,
+    pageSlug: `fx-page-${n}`,
     visitorUid,
     revokedKey: revoked.secret,
     emailTokens,

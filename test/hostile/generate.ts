@@ -158,6 +158,7 @@ export class Generator {
       [3, () => this.formRead()],
       [3, () => this.focus()],
       [3, () => this.asset()],
+      [3, () => this.landingPage()],
       [3, () => this.emailLink()],
       [4, () => this.unsubscribe()],
       [2, () => this.resendWebhook()],
@@ -1118,6 +1119,19 @@ export class Generator {
     if (r.chance(0.6)) pairs.push(`k=${enc(r.chance(0.8) ? this.fx.site.public_key : hostileString(r).slice(0, 100))}`);
     if (r.chance(0.5)) pairs.push(`v=${enc(r.chance(0.7) ? vid(r.int(50)) : hostileString(r).slice(0, 100))}`);
     return { method: r.chance(0.15) ? 'HEAD' : 'GET', path: `/a/${slug}${pairs.length ? '?' + pairs.join('&') : ''}`, headers, kind: `asset ${kind}`, template: 'GET /a/{slug}' };
+  }
+
+  /** GET /p/{slug} (with hostile hosts, slugs and preview tokens) and GET /sitemap.xml. */
+  landingPage(): HostileRequest {
+    const r = this.r;
+    const { headers, kind } = this.publicHeaders();
+    if (r.chance(0.4)) headers.host = r.pick(['a.example', 'LOCALHOST:99999', '[::1]', `${big(60, 'h')}.example`, 'a.example.']);
+    if (r.chance(0.3)) headers.accept = r.pick(['application/json', 'text/html', '*/*']);
+    if (r.chance(0.2)) return { method: 'GET', path: '/sitemap.xml', headers, kind: `sitemap ${kind}`, template: 'GET /sitemap.xml' };
+    const slug = r.chance(0.6) ? this.fx.pageSlug : enc(r.pick(['nope', big(300, 's'), 'UPPER', '..', hostileString(r).slice(0, 100)]));
+    const q = r.chance(0.3) ? `?preview=${enc(r.pick(['1.99999999999.' + big(40, 'a'), `${big(16, '9')}.1.x`, '', hostileString(r).slice(0, 200)]))}` : '';
+    // Browsers get a page for a missing page or a bad preview link; clients asking for JSON only, the error shape.
+    return { method: r.chance(0.1) ? 'HEAD' : 'GET', path: `/p/${slug}${q}`, headers, kind: `page ${kind}`, template: 'GET /p/{slug}', htmlOk: headers.accept !== 'application/json' };
   }
 
   /** GET /o/{token} (always the GIF) and GET /c/{token} (a 302, or the 400 page / JSON error). */

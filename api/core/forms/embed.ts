@@ -123,7 +123,11 @@ function fieldHtml(f: FormField, value: unknown, error: string | undefined): str
  * The form as a page. `values` and `errors` come back after a failed post
  * (the values are what this browser just sent, escaped).
  */
-export function renderEmbed(o: {
+export function renderEmbed(o: EmbedInput): string {
+  return page(o.form.name, embedForm(o));
+}
+
+export interface EmbedInput {
   form: FormRecord;
   action: string;
   siteKey: string;
@@ -131,7 +135,12 @@ export function renderEmbed(o: {
   returnUrl: string | null;
   values?: Record<string, unknown>;
   errors?: FieldError[];
-}): string {
+  /** The submission id to carry (a landing page's cached copy puts a placeholder here); random by default. */
+  sid?: string;
+}
+
+/** The form alone (the error summary, the form), for a page of one's own: landing pages use it. */
+export function embedForm(o: EmbedInput): string {
   const byKey = new Map((o.errors ?? []).map((e) => [e.field.replace(/^values\./, ''), e.message]));
   // Without JavaScript there is no visitor id: nothing is known, so profiling shows the first fields.
   const fields = displayedFields(o.form, new Set()).filter((f) => f.type !== 'hidden');
@@ -143,7 +152,7 @@ export function renderEmbed(o: {
     : '';
   const hidden = [
     ['_k', o.siteKey],
-    ['_sid', randomToken(24)],
+    ['_sid', o.sid ?? randomToken(24)],
     ['_ts', o.stamp],
     ...(o.returnUrl ? [['_return', o.returnUrl]] : []),
   ]
@@ -152,8 +161,7 @@ export function renderEmbed(o: {
   const hp = honeypotName(o.form);
   const trap = `<div class="hp" aria-hidden="true"><label for="lf-hp">Leave this empty</label><input type="text" id="lf-hp" name="${esc(hp)}" tabindex="-1" autocomplete="off"></div>`;
   const body = fields.map((f) => fieldHtml(f, o.values?.[f.key], byKey.get(f.key))).join('');
-  const html = `${summary}<form method="post" action="${esc(o.action)}" accept-charset="utf-8"${attrs([['aria-label', o.form.name]])}>${hidden}${trap}${body}<button type="submit">${esc(o.form.submit_label)}</button></form>`;
-  return page(o.form.name, html);
+  return `${summary}<form method="post" action="${esc(o.action)}" accept-charset="utf-8"${attrs([['aria-label', o.form.name]])}>${hidden}${trap}${body}<button type="submit">${esc(o.form.submit_label)}</button></form>`;
 }
 
 /** The page shown after a no-JS post when there is nowhere to go back to. */

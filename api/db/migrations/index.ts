@@ -281,5 +281,16 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `webhook_deliveries_visitor_idx` ON `webhook_deliveries` (`visitor_id`);",
       "-- The webhooks reaction starts at the end of the log: events stored before this migration happened before any subscription.\nINSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'webhooks', coalesce(max(`id`), 0), 0 FROM `events` WHERE true\n  ON CONFLICT(`name`) DO NOTHING;"
     ]
+  },
+  {
+    "tag": "0017_pages",
+    "statements": [
+      "CREATE TABLE `page_redirects` (\n\t`host` text NOT NULL,\n\t`slug` text NOT NULL,\n\t`page_id` integer NOT NULL,\n\t`created_at` integer NOT NULL,\n\tPRIMARY KEY(`host`, `slug`)\n);",
+      "CREATE INDEX `page_redirects_page_idx` ON `page_redirects` (`page_id`);",
+      "CREATE TABLE `pages` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`host` text DEFAULT '' NOT NULL,\n\t`slug` text NOT NULL,\n\t`title` text NOT NULL,\n\t`description` text DEFAULT '' NOT NULL,\n\t`og_image` text,\n\t`language` text NOT NULL,\n\t`sections` text NOT NULL,\n\t`form_ids` text DEFAULT '[]' NOT NULL,\n\t`status` text DEFAULT 'draft' NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`published_at` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `pages_host_slug_uq` ON `pages` (`host`,`slug`);",
+      "CREATE INDEX `pages_site_idx` ON `pages` (`site_id`);",
+      "CREATE INDEX `pages_status_idx` ON `pages` (`host`,`status`);"
+    ]
   }
 ];

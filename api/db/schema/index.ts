@@ -10,3 +10,4 @@ export * from './campaigns';
 export * from './reports';
 export * from './users';
 export * from './webhooks';
+export * from './pages';

@@ -1,0 +1,41 @@
+import type { Ctx } from '../context';
+import { hmacSha256Hex, randomToken, timingSafeEqualHex } from '../util/crypto';
+import { getPage, type PageView } from './pages';
+import { canonicalUrl } from './public';
+
+// Preview links: /p/{slug}?preview={page id}.{expiry in seconds}.{HMAC}, signed with SECRET (or,
+// without one, a random key kept in the database on first use). Anyone holding the link sees the
+// page as it is now, draft or not, until it expires; a changed id, expiry or signature is refused.
+
+async function secretOf(ctx: Ctx): Promise<string> {
+  if (ctx.config.SECRET) return ctx.config.SECRET;
+  const r = await ctx.client.execute({
+    sql: "INSERT INTO app_state (key, value) VALUES ('page_preview_secret', ?) ON CONFLICT(key) DO UPDATE SET value = value RETURNING value",
+    args: [randomToken(43)],
+  });
+  return String(r.rows[0]!.value);
+}
+
+const mac = async (ctx: Ctx, id: number, exp: number) => (await hmacSha256Hex(await secretOf(ctx), `page-preview:${id}:${exp}`)).slice(0, 40);
+
+export async function previewLink({ ctx, input }: { ctx: Ctx; input: { id: number; expires_in: number; base: string } }) {
+  const page = await getPage({ ctx, input: { id: input.id } });
+  const exp = Math.floor(ctx.now() / 1000) + input.expires_in;
+  const token = `${page.id}.${exp}.${await mac(ctx, page.id, exp)}`;
+  return { url: `${canonicalUrl(input.base, page)}?preview=${token}`, token, expires_at: new Date(exp * 1000).toISOString() };
+}
+
+/** The page a preview token names, or why not: 'invalid' (tampered, cut, unknown page) or 'expired'. */
+export async function pageForPreview(ctx: Ctx, token: string): Promise<PageView | 'invalid' | 'expired'> {
+  const m = /^(\d{1,15})\.(\d{1,12})\.([0-9a-f]{40})$/.exec(token);
+  if (!m) return 'invalid';
+  const id = Number(m[1]);
+  const exp = Number(m[2]);
+  if (!timingSafeEqualHex(await mac(ctx, id, exp), m[3]!)) return 'invalid';
+  if (exp * 1000 <= ctx.now()) return 'expired';
+  try {
+    return await getPage({ ctx, input: { id } });
+  } catch {
+    return 'invalid';
+  }
+}
