@@ -105,6 +105,8 @@ export const OTHER_TABLES: Record<string, string> = {
   stages: 'funnel stage definitions; a contact stage is a column of contacts',
   tags: 'tag names; who has them is contact_tags',
   webhook_subscriptions: 'webhook URLs, event types, filters and signing secrets; what was sent about whom is webhook_deliveries',
+  pages: 'landing page definitions (slug, sections, host); views are events, submissions through their forms are form_submissions',
+  page_redirects: 'old slugs of landing pages and the page each now points to; no contact data',
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).
