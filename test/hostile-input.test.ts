@@ -48,10 +48,6 @@ function refusedByNode(f: Failure): boolean {
   const headBytes = f.req.path.length + Object.entries(f.req.headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
   const reset = f.problem.startsWith('no answer') && /EPIPE|ECONNRESET/.test(f.problem);
   if (headBytes > 16 * 1024) return reset || (f.answer?.status === 431 && f.answer.text === '');
-  // A Host that is no host (a port over 65535…): the Node adapter cannot make the request's URL and
-  // answers an empty 400 before the app runs, as Node itself does for a malformed request line.
-  const host = Object.entries(f.req.headers).find(([k]) => k.toLowerCase() === 'host')?.[1];
-  if (host !== undefined && !URL.canParse(`http://${host}/`)) return f.answer?.status === 400 && f.answer.text === '';
   return reset && !!f.req.expect?.includes(413);
 }
 

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from '@libsql/client';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import { createApp } from '../app';
 import { parseConfig, ConfigError, type Config } from '../env';
 import { createCtx, createLogger } from '../core/context';
@@ -44,6 +44,15 @@ function loadConfig(): Config {
 
 type Fetch = (req: Request, env: unknown) => Response | Promise<Response>;
 
+/** The adapter's errors before the app runs: a request it could not read is the client's fault. */
+function unreadableRequest(e: unknown): Response {
+  const bad = e instanceof RequestError;
+  const error = bad
+    ? { code: 'BAD_REQUEST', message: 'The request could not be read: its Host header or URL is malformed.', requestId: '' }
+    : { code: 'INTERNAL', message: 'Something went wrong on our side.', requestId: '' };
+  return Response.json({ error }, { status: bad ? 400 : 500 });
+}
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
@@ -56,8 +65,11 @@ async function main() {
   let ready!: (f: Fetch) => void;
   const readyFetch = new Promise<Fetch>((r) => (ready = r));
   let handle: Fetch = async (req, env) => (await readyFetch)(req, env);
-  // Plain HTTP/1.1 (no serverOptions), so a node:http Server.
-  const server = createAdaptorServer({ fetch: (req, env) => handle(req, env), hostname: config.HOST }) as Server;
+  // Plain HTTP/1.1. A request the adapter cannot turn into a Request (a Host that is no host, such
+  // as a port over 65535) never reaches the app: it gets the API's JSON 400, not an empty one.
+  const server: Server = createServer(
+    getRequestListener((req, env) => handle(req, env), { hostname: config.HOST, errorHandler: unreadableRequest }),
+  );
   const address = await listen(server, config.PORT, config.HOST);
 
   let client: Client;
