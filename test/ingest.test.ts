@@ -679,7 +679,7 @@ describe('retention job', () => {
     const before = await stored(t);
     const result = await runJob(t, 'retention');
     // old-anon's 2 page views and the old consent-less one.
-    expect(result).toEqual({ visitors: 1, events: 3, idempotency_keys: 0 });
+    expect(result).toEqual({ visitors: 1, events: 3, idempotency_keys: 0, webhook_deliveries: 0 });
     const after = await stored(t);
     expect(after).toEqual({ events: before.events - 3, visitors: before.visitors - 1 });
 
@@ -695,7 +695,7 @@ describe('retention job', () => {
     expect(await count(t, 'SELECT count(*) AS n FROM contacts')).toBe(1);
 
     // Idempotent.
-    expect(await runJob(t, 'retention')).toEqual({ visitors: 0, events: 0, idempotency_keys: 0 });
+    expect(await runJob(t, 'retention')).toEqual({ visitors: 0, events: 0, idempotency_keys: 0, webhook_deliveries: 0 });
 
     // Much later everything anonymous goes, identified history stays.
     now += 400 * DAY;

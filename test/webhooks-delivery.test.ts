@@ -256,3 +256,37 @@ describe('point-trigger webhooks on the same sender', () => {
     expect(JSON.stringify(log)).not.toContain(secret);
   });
 });
+
+describe('the delivery log keeps 30 days', () => {
+  it('the retention job removes delivered and failed deliveries older than 30 days, never a pending one', async () => {
+    const { t, clock } = await clocked();
+    const sub = await subscribe(t, { url: rx.url(), event_types: ['points.changed'] });
+    const id = await contact(t, 'log@example.com');
+    // Day 0: one delivered, and one the receiver refuses until it fails for good (24 hours).
+    await addPoints(t, id, 1);
+    await settle(t);
+    rx.answer(Array(40).fill(500));
+    await addPoints(t, id, 2);
+    await settle(t);
+    for (let i = 0; i < 40 && (await deliveries(t, "status = 'pending'", [])).length; i++) {
+      clock.now += 3_600_000;
+      await kickWebhooks(t.ctx);
+    }
+    const old = (await deliveries(t, 'subscription_id = ?', [sub.id])).map((d) => d.status);
+    expect(old.sort()).toEqual(['delivered', 'failed']);
+    // Re-enabled, its next delivery waits on a receiver that refuses (pending, retried later).
+    expect((await t.json('PATCH', `/api/v1/webhooks/${sub.id}`, { status: 'active' })).status).toBe(200);
+    rx.answer(Array(5).fill(503));
+    await addPoints(t, id, 3);
+    await settle(t);
+    const ids = async () => (await t.json('GET', '/api/v1/webhook-deliveries?limit=100')).body.data.map((d: any) => d.status).sort();
+    expect(await ids()).toEqual(['delivered', 'failed', 'pending']);
+
+    // 29 days later nothing goes; 31 days after day 0 the finished ones go, the pending one stays.
+    clock.now = T0 + 29 * 86_400_000;
+    expect((await t.json('POST', '/api/v1/jobs/retention')).body.result.webhook_deliveries).toBe(0);
+    clock.now = T0 + 31 * 86_400_000;
+    expect((await t.json('POST', '/api/v1/jobs/retention')).body.result.webhook_deliveries).toBe(2);
+    expect(await ids()).toEqual(['pending']);
+  });
+});

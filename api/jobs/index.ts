@@ -1,6 +1,7 @@
 import type { Ctx } from '../core/context';
 import { runReactions } from '../core/spine/run';
 import { runRetention } from '../core/tracking/retention';
+import { pruneDeliveries } from '../core/webhooks/log';
 import { runWebhooks } from '../core/webhooks/deliver';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
@@ -36,7 +37,7 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
       // Ended sessions, used or expired sign-in links, and sign-in failures a day old (not counted in the result).
       await expireAuthRows(ctx);
       await expireThrottle(ctx);
-      return { ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx) };
+      return { ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx), webhook_deliveries: await pruneDeliveries(ctx) };
     },
   },
   // On demand only: recounts the reports' rollups and sessions from the whole event log. The

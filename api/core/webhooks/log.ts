@@ -159,3 +159,26 @@ export async function pingSubscription({ ctx, input }: { ctx: Ctx; input: { id: 
   await sendNow(ctx, id);
   return getDelivery({ ctx, input: { id } });
 }
+
+/** How long finished deliveries (delivered or failed) stay in the log, as Stripe keeps its event deliveries. */
+export const DELIVERY_LOG_DAYS = 30;
+const PRUNE_CHUNK = 5000;
+
+/**
+ * Deletes finished deliveries older than DELIVERY_LOG_DAYS, oldest first, a chunk per statement
+ * (ids grow with creation time, so each chunk is read from the start of the table). Pending ones
+ * stay whatever their age: the sender still owes them. The retention job runs it.
+ */
+export async function pruneDeliveries(ctx: Ctx): Promise<number> {
+  const cutoff = ctx.now() - DELIVERY_LOG_DAYS * 86_400_000;
+  let deleted = 0;
+  for (;;) {
+    const r = await ctx.client.execute({
+      sql: `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+        WHERE created_at < ? AND status <> 'pending' ORDER BY id LIMIT ?)`,
+      args: [cutoff, PRUNE_CHUNK],
+    });
+    deleted += r.rowsAffected;
+    if (r.rowsAffected < PRUNE_CHUNK) return deleted;
+  }
+}
