@@ -47,10 +47,11 @@ type Fetch = (req: Request, env: unknown) => Response | Promise<Response>;
 /** The adapter's errors before the app runs: a request it could not read is the client's fault. */
 function unreadableRequest(e: unknown): Response {
   const bad = e instanceof RequestError;
+  const requestId = crypto.randomUUID();
   const error = bad
-    ? { code: 'BAD_REQUEST', message: 'The request could not be read: its Host header or URL is malformed.', requestId: '' }
-    : { code: 'INTERNAL', message: 'Something went wrong on our side.', requestId: '' };
-  return Response.json({ error }, { status: bad ? 400 : 500 });
+    ? { code: 'BAD_REQUEST', message: 'The request could not be read: its Host header or URL is malformed.', requestId }
+    : { code: 'INTERNAL', message: 'Something went wrong on our side.', requestId };
+  return Response.json({ error }, { status: bad ? 400 : 500, headers: { 'X-Request-Id': requestId } });
 }
 
 async function main() {

@@ -80,8 +80,8 @@ export const emailView = (e: EmailRecord): EmailView => ({
   updated_at: iso(e.updatedAt)!,
 });
 
-/** SQL: the email (column `id`) is not one of Leadline's own sign-in messages (ids in app_state 'system_emails'). */
-const NOT_SYSTEM = "id NOT IN (SELECT j.value FROM app_state s, json_each(s.value) j WHERE s.key = 'system_emails')";
+/** SQL: the email (column `id`) is not one of Leadline's own sign-in messages (ids in app_state 'system_emails', access/auth-emails.ts SYSTEM_EMAILS_KEY; not imported: that module imports this one). The Mautic API's email list leaves them out too. */
+export const NOT_SYSTEM = "id NOT IN (SELECT j.value FROM app_state s, json_each(s.value) j WHERE s.key = 'system_emails')";
 
 /**
  * Invitations and password resets carry sign-in links: whoever could edit their template could

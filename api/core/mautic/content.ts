@@ -1,7 +1,7 @@
 import type { Ctx } from '../context';
 import { BadRequestError, NotFoundError, ValidationError, zodErrors } from '../errors';
 import { getForm, listForms, listResults, type FormView } from '../forms/forms';
-import { getEmail, listEmails, type EmailView } from '../email/emails';
+import { getEmail, listEmails, NOT_SYSTEM, type EmailView } from '../email/emails';
 import { SendInput } from '../email/schema';
 import { sendEmail } from '../email/queue';
 import { createBroadcast, listBroadcasts } from '../email/broadcasts';
@@ -124,8 +124,6 @@ export function mauticEmail(e: EmailView) {
   };
 }
 
-// What Leadline's email list leaves out (its own sign-in messages); kept equal to core/email/emails.ts.
-const NOT_SYSTEM = "id NOT IN (SELECT j.value FROM app_state s, json_each(s.value) j WHERE s.key = 'system_emails')";
 
 export async function listMauticEmails({ ctx, input }: { ctx: Ctx; input: Window }) {
   const { total, items } = await offsetPage(ctx, { from: 'emails', where: { sql: NOT_SYSTEM, args: [] }, sort: null, desc: true, list: (p) => listEmails({ ctx, input: p }) }, input);
