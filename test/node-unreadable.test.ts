@@ -20,6 +20,8 @@ describe('a request the Node server cannot read', () => {
     const body = JSON.parse(res.body.toString());
     expect(body.error.code).toBe('BAD_REQUEST');
     expect(body.error.message).toMatch(/Host header or URL is malformed/);
+    expect(body.error.requestId).toBe(res.headers['x-request-id']);
+    expect(body.error.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const health = await rawRequest(server.port, { path: '/health' });
     expect(health.status).toBe(200);
   });
