@@ -2,6 +2,7 @@ import type { Ctx } from '../context';
 import { CHANGE_WATCHERS, REACTIONS } from './registry';
 import type { SpineEvent } from './types';
 import { coalescedRunner } from '../util/kick';
+import { nextTurn } from '../util/turn';
 
 const CHUNK = 1000;
 
@@ -30,6 +31,7 @@ export function toEvent(r: Record<string, unknown>): SpineEvent {
  * boundaries, for tests) from the lowest cursor, shared by all reactions; each
  * reaction then commits its effects together with its own cursor. Events the
  * reactions write (points_changed, segment_joined…) are picked up by the next round.
+ * The event loop gets a turn between rounds.
  */
 export async function runReactions(ctx: Ctx, opts: { maxChunks?: number; chunk?: number } = {}): Promise<Record<string, number>> {
   const out: Record<string, number> = Object.fromEntries(REACTIONS.map((r) => [r.name, 0]));
@@ -63,6 +65,9 @@ export async function runReactions(ctx: Ctx, opts: { maxChunks?: number; chunk?:
       );
       out[reaction.name]! += unseen.length;
     }
+    // A turn of the event loop per chunk (util/turn.ts): a backlog of 50 chunks would otherwise
+    // hold the server, and every statement's native memory, until the whole run is over.
+    await nextTurn();
   }
   for (const w of CHANGE_WATCHERS) out[w.name] = await w.run(ctx);
   return out;
