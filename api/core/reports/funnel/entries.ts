@@ -2,6 +2,7 @@ import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../../context';
 import { EVENT } from '../../spine/event-types';
 import type { SpineEvent } from '../../spine/types';
+import { nextTurn } from '../../util/turn';
 import { FIRST_TOUCH } from './scope';
 
 // stage_entries: one row per (contact, stage) the contact ever entered, the funnel reports'
@@ -135,6 +136,8 @@ export async function rebuildStageEntries(
     );
     entries += out[1]!.rowsAffected;
     onProgress?.({ contacts_done: Math.max(0, Math.min(b, hi) - lo + 1), contacts_total: Math.max(0, hi - lo + 1), entries });
+    // A turn per batch, as the rollups rebuild takes (util/turn.ts): the server answers meanwhile.
+    await nextTurn();
   }
   return { entries, ms: Date.now() - started };
 }
