@@ -220,6 +220,11 @@ describe('saving a page with tokens', () => {
       ],
     });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    await t.json('POST', `/api/v1/pages/${ok.body.id}/publish`);
+    const shown = (await get(t, '/p/good')).text;
+    expect(shown).toContain('<h1>Hi there</h1>');
+    expect(shown).toContain('On the free plan; write {{ for braces.');
+    expect(shown).toMatch(/<p> (\{\{|&#123;&#123;) literal \}\}<\/p>/);
     // A patch is checked as a whole too.
     const patched = await t.json('PATCH', `/api/v1/pages/${ok.body.id}`, { description: 'For {{contact.first_name}}' });
     expectError(patched, 422, 'VALIDATION_FAILED');
