@@ -1,6 +1,6 @@
 import type { Ctx } from '../context';
 import { CORE_COLUMNS, CORE_FIELDS } from '../contacts/values';
-import { findVisitor, provenContact } from '../tracking/visitors';
+import { provenContact, visitorRef } from '../tracking/visitors';
 
 /**
  * Who a browser is, for personalisation: the values its tokens may show, or null (every token
@@ -53,16 +53,14 @@ function parseObject(s: unknown): Record<string, unknown> {
   }
 }
 
-async function contactValues(ctx: Ctx, contactId: number): Promise<Map<string, string> | null> {
-  const r = await ctx.client.execute({ sql: `SELECT ${CORE_COLUMNS.join(', ')}, custom FROM contacts WHERE id = ?`, args: [contactId] });
-  const row = r.rows[0];
-  if (!row) return null;
+/** The contact's fields tokens may show, from its columns read as c_<column> beside the visitor's. */
+function contactValues(row: Record<string, unknown>): Map<string, string> {
   const values = new Map<string, string>();
   for (const c of CORE_COLUMNS) {
-    const v = asText(row[c]);
+    const v = asText(row[`c_${c}`]);
     if (v !== null) values.set(c, v);
   }
-  for (const [k, raw] of Object.entries(parseObject(row.custom))) {
+  for (const [k, raw] of Object.entries(parseObject(row.c_custom))) {
     const v = asText(raw);
     if (v !== null) values.set(`fields.${k}`, v);
   }
@@ -98,16 +96,18 @@ async function submittedValues(ctx: Ctx, visitorId: number): Promise<Map<string,
   return values;
 }
 
+const BROWSER_SQL = `SELECT v.id, v.contact_id, v.proven_at, c.id AS c_id, ${CORE_COLUMNS.map((col) => `c.${col} AS c_${col}`).join(', ')}, c.custom AS c_custom
+  FROM visitors v LEFT JOIN contacts c ON c.id = v.contact_id AND v.proven_at IS NOT NULL WHERE v.site_id = ? AND v.uid = ?`;
+
 /** The viewer a browser is on a site, from its own visitor id only; null when it is nobody we may show anything to. */
 export async function who(ctx: Ctx, input: { siteId: number; uid: string | null | undefined }): Promise<Viewer | null> {
   if (!input.uid || !VISITOR_ID.test(input.uid)) return null;
-  const visitor = await findVisitor(ctx, input.siteId, input.uid);
-  if (!visitor) return null;
-  const contactId = provenContact(visitor);
-  if (contactId !== null) {
-    const values = await contactValues(ctx, contactId);
-    return values ? { proof: 'proven', values } : null;
-  }
+  // The visitor and, when it is proven, its contact: one read.
+  const r = await ctx.client.execute({ sql: BROWSER_SQL, args: [input.siteId, input.uid] });
+  const row = r.rows[0];
+  if (!row) return null;
+  const visitor = visitorRef(row);
+  if (provenContact(visitor) !== null) return row.c_id === null ? null : { proof: 'proven', values: contactValues(row) };
   const values = await submittedValues(ctx, visitor.id);
   return values.size ? { proof: 'claimed', values } : null;
 }
