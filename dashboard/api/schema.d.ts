@@ -1620,7 +1620,7 @@ export interface paths {
         put?: never;
         /**
          * Create a landing page (a draft)
-         * @description A landing page served at /p/{slug}: server-rendered static HTML with the site's tracking tag built in. sections: markdown (rendered, then sanitised) | html (sanitised: no script, style, iframe, SVG, event handlers or style attributes; links http(s), mailto:, tel: or relative) | image | form (a form from /api/v1/forms, working without JavaScript and enhanced by the widget) | cta (a button link) | hero (heading, subheading, image, button) | columns (2–4 columns of markdown/html/image/form/cta). host: the host name whose page set the page belongs to (null: this server's own address); a request whose Host is a host some page names sees that host's pages only. Slugs are unique per host (409 otherwise). A new page is a draft (404 publicly; see the preview link); publish makes it public. Changing the slug or host keeps the old address as a 301 to the page.
+         * @description A landing page served at /p/{slug}: server-rendered static HTML with the site's tracking tag built in. sections: markdown (rendered, then sanitised) | html (sanitised: no script, style, iframe, SVG, event handlers or style attributes; links http(s), mailto:, tel: or relative) | image | form (a form from /api/v1/forms, working without JavaScript and enhanced by the widget) | cta (a button link) | hero (heading, subheading, image, button) | columns (2–4 columns of markdown/html/image/form/cta). host: the host name whose page set the page belongs to (null: this server's own address); a request whose Host is a host some page names sees that host's pages only. Slugs are unique per host (409 otherwise). A new page is a draft (404 publicly; see the preview link); publish makes it public. Changing the slug or host keeps the old address as a 301 to the page. Personalisation: `{{ contact.first_name }}` or `{{ contact.first_name | default: "there" }}` in Markdown and HTML text, headings, button labels and form headings (a built-in field, or `contact.fields.<key>`); filled, escaped, for a browser that proved who it is (signed identify, signed email click); a browser that only submitted a form gets back only the values it submitted; anyone else sees the default. Every `{{` there starts a token: a malformed one, an unknown field, or a token in the title, description, an address, alt text or an HTML attribute is a 422 naming it.
          */
         post: operations["createPage"];
         delete?: never;
@@ -9823,8 +9823,10 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     /** @description Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none' */
                     "Content-Security-Policy"?: string;
-                    /** @description no-cache (published pages), no-store (previews and error pages) */
+                    /** @description no-cache (published pages), private, no-cache (published pages with personalisation tokens), no-store (previews and error pages) */
                     "Cache-Control"?: string;
+                    /** @description Cookie, on pages with personalisation tokens: their tokens are filled for the browser its ll_vid cookie names */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {

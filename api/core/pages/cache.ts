@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context';
+import type { TokenRef } from '../personalise/tokens';
 
 // Rendered pages, per process: /p/{slug} answers from memory. An entry is keyed by the server's
 // address, the page set's host and the slug, and remembers the version it was rendered from (the
@@ -11,12 +12,13 @@ import type { Ctx } from '../context';
 /** How long an entry answers without asking the database whether the page changed. */
 export const FRESH_MS = 2_000;
 
-export type Slot = { nonce: true } | { sid: true } | { stamp: number };
-/** A page's HTML with the holes every response fills in (CSP nonce, form submission ids, form stamps). */
+export type Slot = { nonce: true } | { sid: true } | { stamp: number } | { token: TokenRef };
+/** A page's HTML with the holes every response fills in (CSP nonce, form submission ids, form stamps, personalisation tokens). */
 export type Template = (string | Slot)[];
 
 export type Lookup =
-  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number }
+  // personal: the template has token holes, so responses differ by browser (core/personalise/page.ts).
+  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number; personal?: boolean }
   | { kind: 'redirect'; location: string }
   | { kind: 'missing' };
 

@@ -4,6 +4,7 @@ import { ConflictError, isUniqueViolation, NotFoundError, ValidationError, zodEr
 import { decodeCursor, toPage, type Page } from '../util/cursor';
 import { iso } from '../util/time';
 import { pagesChanged } from './cache';
+import { pageTokenErrors } from '../personalise/page';
 import { formIdFields, formIdsOf, PageInput, type PagePatch, type Section } from './schema';
 
 // Landing pages: create, read, list, change, publish, unpublish, delete. Every write bumps the
@@ -50,7 +51,7 @@ export function view(r: Row): PageView {
   };
 }
 
-/** What only the database can tell: the site and the embedded forms exist. */
+/** What only the database can tell: the site and the embedded forms exist, the personalisation tokens name fields that do. */
 async function checkReferences(ctx: Ctx, input: PageInput): Promise<void> {
   const fields = formIdFields(input.sections);
   const [sites, forms] = await ctx.client.batch(
@@ -64,6 +65,7 @@ async function checkReferences(ctx: Ctx, input: PageInput): Promise<void> {
   if (!sites!.rows.length) out.push({ field: 'site_id', message: `no site with id ${input.site_id}` });
   const found = new Set(forms!.rows.map((r) => Number(r.id)));
   for (const [id, field] of fields) if (!found.has(id)) out.push({ field, message: `no form with id ${id}` });
+  out.push(...(await pageTokenErrors(ctx, input)));
   if (out.length) throw new ValidationError(out);
 }
 

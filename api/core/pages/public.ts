@@ -9,6 +9,9 @@ import { cacheOf, entryKey, FRESH_MS, type Lookup } from './cache';
 import { view, type PageView } from './pages';
 import { fill, renderPage, renderSitemap } from './render';
 import { formIdsOf, SLUG_RE } from './schema';
+import { protectPage, withTokenHoles } from '../personalise/page';
+import { tokenHtml, type TokenRef } from '../personalise/tokens';
+import type { Viewer } from '../personalise/who';
 
 // What /p/{slug} and /sitemap.xml answer. A request's host picks the page set: a host some page
 // names answers with that host's pages only; any other host (this server's own address) with the
@@ -63,7 +66,11 @@ export async function renderFresh(ctx: Ctx, page: PageView, base: string, previe
   if (!site) return null;
   const formIds = formIdsOf(page.sections);
   const forms = await activeForms(ctx, formIds);
-  return { template: renderPage({ page, site, forms, base, canonical: canonicalUrl(base, page), preview }), formIds, site };
+  // A page with personalisation tokens gets a hole per token, filled per response.
+  const tokens = protectPage(page);
+  const template = renderPage({ page: tokens?.page ?? page, site, forms, base, canonical: canonicalUrl(base, page), preview });
+  const holes = tokens ? withTokenHoles(template, tokens) : { template, personal: false };
+  return { template: holes.template, personal: holes.personal, formIds, site };
 }
 
 // The page and, beside it, what its rendering depends on besides itself: its forms' versions.
@@ -77,7 +84,7 @@ async function lookUp(ctx: Ctx, base: string, set: string, slug: string, previou
     const version = `${Number(row.version)}|${String(row.forms_version ?? '')}`;
     if (previous?.kind === 'page' && previous.version === version) return previous;
     const fresh = await renderFresh(ctx, view(row), base);
-    if (fresh) return { kind: 'page', version, template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id };
+    if (fresh) return { kind: 'page', version, template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id, personal: fresh.personal };
     return { kind: 'missing' };
   }
   if (row) return { kind: 'missing' };
@@ -112,8 +119,11 @@ export async function publicPage(ctx: Ctx, input: { host: string; slug: string; 
 const stampsByCtx = new WeakMap<Ctx, Map<string, { at: number; value: string }>>();
 const STAMP_MS = 1_000;
 
-/** The HTML of one response: a fresh nonce, a submission id per form, recent stamps. */
-export async function respond(ctx: Ctx, lookup: Extract<Lookup, { kind: 'page' }>, nonce: string): Promise<string> {
+/**
+ * The HTML of one response: a fresh nonce, a submission id per form, recent stamps, and on a page
+ * with tokens each token for this browser (`viewer`, from core/personalise/who.ts; defaults for null).
+ */
+export async function respond(ctx: Ctx, lookup: Extract<Lookup, { kind: 'page' }>, nonce: string, viewer: Viewer | null = null): Promise<string> {
   const now = ctx.now();
   let stamps = stampsByCtx.get(ctx);
   if (!stamps) stampsByCtx.set(ctx, (stamps = new Map()));
@@ -133,7 +143,8 @@ export async function respond(ctx: Ctx, lookup: Extract<Lookup, { kind: 'page' }
     stamps.set(key, { at: now, value });
     values.set(id, value);
   }
-  return fill(lookup.template, { nonce, sid: () => randomToken(24), stamp: (id) => values.get(id) ?? '' });
+  const token = lookup.personal ? (t: TokenRef) => tokenHtml(viewer?.values, t) : undefined;
+  return fill(lookup.template, { nonce, sid: () => randomToken(24), stamp: (id) => values.get(id) ?? '', token });
 }
 
 /** The published pages of the request's page set, for /sitemap.xml. */

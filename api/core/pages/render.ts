@@ -3,6 +3,7 @@ import { embedForm } from '../forms/embed';
 import type { SiteRecord } from '../tracking/sites';
 import { escapeHtml as esc } from '../util/html';
 import type { Slot, Template } from './cache';
+import type { TokenRef } from '../personalise/tokens';
 import type { PageView } from './pages';
 import { renderMarkdown, sanitiseHtml } from './sanitise';
 import type { Leaf, Section } from './schema';
@@ -134,12 +135,16 @@ function toTemplate(html: string): Template {
 }
 
 /** A response's HTML from a template. */
-export function fill(t: Template, values: { nonce: string; sid: () => string; stamp: (formId: number) => string }): string {
+export function fill(
+  t: Template,
+  values: { nonce: string; sid: () => string; stamp: (formId: number) => string; token?: (t: TokenRef) => string },
+): string {
   let s = '';
   for (const part of t) {
     if (typeof part === 'string') s += part;
     else if ('nonce' in part) s += values.nonce;
     else if ('sid' in part) s += values.sid();
+    else if ('token' in part) s += values.token ? values.token(part.token) : part.token.fallback;
     else s += values.stamp(part.stamp);
   }
   return s;

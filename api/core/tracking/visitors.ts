@@ -22,6 +22,9 @@ const ref = (r: Record<string, unknown>): VisitorRef => ({
   proven: r.contact_id !== null && r.proven_at !== null && r.proven_at !== undefined,
 });
 
+/** A row holding a visitor's id, contact_id and proven_at, as a VisitorRef (for reads joined with other tables). */
+export const visitorRef = ref;
+
 /** The contact a browser has proven it is, or null: what personalisation may use. */
 export const provenContact = (v: VisitorRef | null): number | null => (v && v.proven ? v.contactId : null);
 

@@ -7,7 +7,8 @@ import { header, html, security, tags } from '../public-docs-schemas';
 
 const PAGE_HEADERS = {
   'Content-Security-Policy': header("Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none'"),
-  'Cache-Control': header('no-cache (published pages), no-store (previews and error pages)'),
+  'Cache-Control': header('no-cache (published pages), private, no-cache (published pages with personalisation tokens), no-store (previews and error pages)'),
+  Vary: header('Cookie, on pages with personalisation tokens: their tokens are filled for the browser its ll_vid cookie names'),
 };
 
 const htmlOrError = (description: string) => ({

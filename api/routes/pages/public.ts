@@ -1,7 +1,10 @@
 import { Hono, type Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../core/pages/public';
 import { pageForPreview } from '../../core/pages/preview';
 import { renderMessagePage } from '../../core/pages/render';
+import type { Lookup } from '../../core/pages/cache';
+import { who } from '../../core/personalise/who';
 import { randomToken } from '../../core/util/crypto';
 import { AppError } from '../../core/errors';
 import { baseUrl } from '../forms/public';
@@ -56,6 +59,16 @@ function message(c: C, status: 403 | 404, title: string, text: string) {
   return c.html(renderMessagePage({ title, message: text, nonce }), status, securityHeaders(c, nonce, 'no-store'));
 }
 
+/**
+ * Who this browser is, for a page with tokens (null for any other page): only from its own
+ * visitor id, the tracker's ll_vid cookie (core/personalise/who.ts).
+ */
+const viewerOf = (c: C, page: Extract<Lookup, { kind: 'page' }>) =>
+  page.personal ? who(c.get('ctx'), { siteId: page.siteId, uid: getCookie(c, 'll_vid') }) : null;
+
+/** A page whose HTML depends on the browser's cookie: no shared cache may keep it. */
+const PERSONAL = { 'Cache-Control': 'private, no-cache', Vary: 'Cookie' };
+
 const notFound = (c: C) => message(c, 404, 'Page not found', 'There is no page at this address. It may have moved or been taken down.');
 
 export const pagesPublicRoutes = new Hono<AppEnv>()
@@ -71,15 +84,17 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
       const fresh = await renderFresh(ctx, page, base, true);
       if (!fresh) return notFound(c);
       const nonce = randomToken(22);
-      const html = await respond(ctx, { kind: 'page', version: '', template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id }, nonce);
-      return c.html(html, 200, { ...securityHeaders(c, nonce, 'no-store'), 'X-Robots-Tag': 'noindex, nofollow' });
+      const lookup = { kind: 'page', version: '', template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id, personal: fresh.personal } as const;
+      const html = await respond(ctx, lookup, nonce, await viewerOf(c, lookup));
+      return c.html(html, 200, { ...securityHeaders(c, nonce, 'no-store'), 'X-Robots-Tag': 'noindex, nofollow', ...(lookup.personal ? { Vary: 'Cookie' } : {}) });
     }
     const found = await publicPage(ctx, { host: requestHost(c), slug: c.req.param('slug'), base });
     // Old addresses keep their query (campaign parameters) on the way to the new one.
     if (found.kind === 'redirect') return c.redirect(found.location + new URL(c.req.url).search, 301);
     if (found.kind === 'missing') return notFound(c);
     const nonce = randomToken(22);
-    return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache', base));
+    if (!found.personal) return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache', base));
+    return c.html(await respond(ctx, found, nonce, await viewerOf(c, found)), 200, { ...securityHeaders(c, nonce, 'no-cache', base), ...PERSONAL });
   })
   .get('/sitemap.xml', async (c) =>
     c.body(await sitemap(c.get('ctx'), { host: requestHost(c), base: baseUrl(c) }), 200, {
