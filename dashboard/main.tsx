@@ -14,6 +14,8 @@ import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
 import { ForgotPasswordPage, ResetPasswordPage, SetupPage, SignInPage } from './sign-in';
 import { Loading, Refused } from './ui/status';
+// Before the router starts: an editor with unsaved changes hears of Back and Forward first.
+import './ui/leave-guard';
 
 // Each view is its own chunk, fetched the first time it is shown.
 const Home = lazy(() => import('./views/home'));

@@ -114,8 +114,10 @@ describe('Landing pages in Chromium', () => {
 
   it('sections moved with the keyboard keep the focus, save, and are in that order on the public page; leaving unsaved asks first', async () => {
     expect(pageId).toBeGreaterThan(0);
-    const w = await env.signInAs(MARKETER, ADMIN.password, `/app/pages/${pageId}`, 'Spring webinar');
+    const w = await env.signInAs(MARKETER, ADMIN.password, '/app/pages', 'Landing pages');
     const { page } = w;
+    await page.getByRole('link', { name: 'Spring webinar', exact: true }).click();
+    await page.getByRole('heading', { name: 'Spring webinar', level: 1 }).waitFor();
     await settled(page);
     // The form (section 3) goes to the top: Enter on its Move up button, twice; the focus stays on it.
     await page.getByRole('button', { name: 'Move up section 3: Form' }).focus();
@@ -135,6 +137,11 @@ describe('Landing pages in Chromium', () => {
     await expect.poll(() => asked).toEqual(['This page has unsaved changes. Leave without saving them?']);
     expect(new URL(page.url()).pathname).toBe(`/app/pages/${pageId}`);
     expect(await page.locator('.section-card').first().getAttribute('data-type')).toBe('form');
+    // So does the Back button (to the list, where the editor was opened from).
+    await page.goBack();
+    await expect.poll(() => asked.length).toBe(2);
+    expect(new URL(page.url()).pathname).toBe(`/app/pages/${pageId}`);
+    expect(await page.locator('.section-card').first().getAttribute('data-type')).toBe('form');
 
     await page.getByRole('button', { name: 'Save page' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -150,7 +157,7 @@ describe('Landing pages in Chromium', () => {
     // Saved: leaving asks nothing. The list links the live page and makes a working preview link.
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Pages' }).click();
     await page.getByRole('heading', { name: 'Landing pages', level: 1 }).waitFor();
-    expect(asked).toHaveLength(1);
+    expect(asked).toHaveLength(2);
     const row = page.getByRole('region', { name: 'Landing pages' }).getByRole('row', { name: /Spring webinar/ });
     expect(await row.getByRole('cell').allTextContents()).toEqual(expect.arrayContaining(['/p/spring-webinar', 'Published']));
     expect(await row.getByRole('link', { name: /Live page/ }).getAttribute('href')).toBe(`${env.url}/p/spring-webinar`);

@@ -8,7 +8,7 @@ import { can, refusal } from '../access';
 import { ApiProblem, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime } from '../ui/format';
 import { Refused } from '../ui/status';
-import { useLeaveGuard } from './leave-guard';
+import { useLeaveGuard } from '../ui/leave-guard';
 import { bodyOf, draftOf, fingerprint, HEAD_FIELDS, type Draft, type Page } from './model';
 import { liveUrl, PagePreview } from './preview';
 import { SectionsEditor } from './sections';

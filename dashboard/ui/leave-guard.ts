@@ -1,18 +1,32 @@
 // Unsaved changes are not lost by leaving: closing or reloading the tab gets the browser's own
-// question (beforeunload); a link in the dashboard and the Back button ask first (the router,
-// preact-iso, has no hook for this, so its events are caught before it sees them: clicks in
-// the capture phase, popstate by a capturing listener that runs before its own).
+// question (beforeunload); a link in the dashboard and the Back and Forward buttons ask first.
+// The router (preact-iso) has no hook for this, so its events are caught before it hears them:
+// clicks in the capture phase; popstate by a listener added when this module loads, which
+// main.tsx imports before the router starts (listeners on window run in the order they were
+// added, capture or not, and the page is redrawn between two of them).
 import { useEffect, useRef } from 'preact/hooks';
 
 export const LEAVE_QUESTION = 'This page has unsaved changes. Leave without saving them?';
+
+/** The editor that has unsaved changes, if one has: where it stands and whether it still has them. */
+let guard: { at: string; dirty: () => boolean; leave: () => void } | null = null;
+const here = () => location.pathname + location.search;
+
+addEventListener('popstate', (e) => {
+  if (!guard?.dirty() || here() === guard.at) return;
+  if (confirm(LEAVE_QUESTION)) return guard.leave();
+  // Stay: the router does not hear of it, and the address is this page's again.
+  e.stopImmediatePropagation();
+  history.pushState(null, '', guard.at);
+});
 
 export function useLeaveGuard(dirty: boolean) {
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
   useEffect(() => {
-    const here = () => location.pathname + location.search;
-    // The editor is made anew for each page's address, so where it stands is known once.
-    const at = here();
+    // The editor is made anew for each address (a new page's included), so where it stands is known once.
+    const mine = { at: here(), dirty: () => dirtyRef.current, leave: () => void (dirtyRef.current = false) };
+    guard = mine;
     const beforeUnload = (e: BeforeUnloadEvent) => {
       if (!dirtyRef.current) return;
       e.preventDefault();
@@ -24,29 +38,18 @@ export function useLeaveGuard(dirty: boolean) {
       const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
       if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download') || a.origin !== location.origin) return;
       if (a.pathname + a.search === here()) return;
-      if (confirm(LEAVE_QUESTION)) dirtyRef.current = false;
+      if (confirm(LEAVE_QUESTION)) mine.leave();
       else {
         e.preventDefault();
         e.stopPropagation();
       }
     };
-    const popState = (e: PopStateEvent) => {
-      if (!dirtyRef.current || here() === at) return;
-      if (confirm(LEAVE_QUESTION)) {
-        dirtyRef.current = false;
-        return;
-      }
-      // Stay: the router does not hear of it, and the address goes back to this page.
-      e.stopImmediatePropagation();
-      history.pushState(null, '', at);
-    };
     addEventListener('beforeunload', beforeUnload);
     addEventListener('click', click, true);
-    addEventListener('popstate', popState, true);
     return () => {
+      if (guard === mine) guard = null;
       removeEventListener('beforeunload', beforeUnload);
       removeEventListener('click', click, true);
-      removeEventListener('popstate', popState, true);
     };
   }, []);
 }
