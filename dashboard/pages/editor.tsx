@@ -177,7 +177,7 @@ export function PageEditor(props: { page: Page | null; lists: Lists; justSaved: 
                   Delete page
                 </button>
               )}
-              {dirty && <span class="hint">Unsaved changes.</span>}
+              {dirty && <span class="hint">Unsaved changes{page?.status === 'published' ? ': saving them changes the live page at once' : ''}.</span>}
             </div>
           )}
           {confirming && page && (
