@@ -8,11 +8,14 @@ import './contacts.css';
 import './emails.css';
 import './campaigns.css';
 import './focus.css';
+import './pages.css';
 import { checkSession, currentSession, onSession, type Session } from './auth';
 import { Shell } from './shell';
 import { can, refusal, type Action, type Area } from './access';
 import { ForgotPasswordPage, ResetPasswordPage, SetupPage, SignInPage } from './sign-in';
 import { Loading, Refused } from './ui/status';
+// Before the router starts: an editor with unsaved changes hears of Back and Forward first.
+import './ui/leave-guard';
 
 // Each view is its own chunk, fetched the first time it is shown.
 const Home = lazy(() => import('./views/home'));
@@ -23,6 +26,7 @@ const ContactPage = lazy(() => import('./views/contact'));
 const Segments = lazy(() => import('./views/segments'));
 const Forms = lazy(() => import('./views/forms'));
 const FocusItems = lazy(() => import('./views/focus-items'));
+const Pages = lazy(() => import('./views/pages'));
 const Settings = lazy(() => import('./views/settings'));
 const SitesSettings = lazy(() => import('./views/settings-sites'));
 const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
@@ -102,6 +106,7 @@ const SECTION_VIEWS: Record<string, { preload: () => Promise<unknown> }> = {
   '/app/segments': Segments,
   '/app/forms': Forms,
   '/app/focus-items': FocusItems,
+  '/app/pages': Pages,
   '/app/emails': Emails,
   '/app/campaigns': Campaigns,
   '/app/reports': Reports,
@@ -188,6 +193,8 @@ function App() {
           <Route path="/app/forms/:id" component={Forms} />
           <Route path="/app/focus-items" component={FocusItems} />
           <Route path="/app/focus-items/:id" component={FocusItems} />
+          <Route path="/app/pages" component={Pages} />
+          <Route path="/app/pages/:id" component={Pages} />
           <Route path="/app/emails" component={Emails} />
           <Route path="/app/emails/:id" component={Emails} />
           <Route path="/app/emails/:id/report" component={EmailReport} />

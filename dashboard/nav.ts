@@ -15,6 +15,7 @@ export const NAV: NavItem[] = [
   { href: '/app/segments', label: 'Segments' },
   { href: '/app/forms', label: 'Forms' },
   { href: '/app/focus-items', label: 'Focus items' },
+  { href: '/app/pages', label: 'Pages' },
   { href: '/app/emails', label: 'Emails' },
   { href: '/app/campaigns', label: 'Campaigns' },
   { href: '/app/reports', label: 'Reports' },
