@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context';
+import type { PageTestArms } from './arms';
 
 // Rendered pages, per process: /p/{slug} answers from memory. An entry is keyed by the server's
 // address, the page set's host and the slug, and remembers the version it was rendered from (the
@@ -16,7 +17,8 @@ export type Slot = { nonce: true } | { sid: true } | { stamp: number };
 export type Template = (string | Slot)[];
 
 export type Lookup =
-  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number }
+  // test: the page's A/B test, each variant rendered (core/pages/arms.ts); template is the page outside it.
+  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number; test?: PageTestArms | null }
   | { kind: 'redirect'; location: string }
   | { kind: 'missing' };
 

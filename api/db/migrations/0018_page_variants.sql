@@ -47,4 +47,7 @@ CREATE INDEX `page_variants_test_idx` ON `page_variants` (`test_id`);--> stateme
 CREATE INDEX `page_variants_page_idx` ON `page_variants` (`page_id`);--> statement-breakpoint
 ALTER TABLE `pages` ADD `ab_settings` text;--> statement-breakpoint
 ALTER TABLE `pages` ADD `ab_test_id` integer;--> statement-breakpoint
-ALTER TABLE `pages` ADD `ab_result` text;
+ALTER TABLE `pages` ADD `ab_result` text;--> statement-breakpoint
+-- The page-tests reaction starts at the end of the log: events stored before this migration belong to no A/B test.
+INSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'page-tests', coalesce(max(`id`), 0), 0 FROM `events` WHERE true
+  ON CONFLICT(`name`) DO NOTHING;

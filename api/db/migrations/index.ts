@@ -307,7 +307,8 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `page_variants_page_idx` ON `page_variants` (`page_id`);",
       "ALTER TABLE `pages` ADD `ab_settings` text;",
       "ALTER TABLE `pages` ADD `ab_test_id` integer;",
-      "ALTER TABLE `pages` ADD `ab_result` text;"
+      "ALTER TABLE `pages` ADD `ab_result` text;",
+      "-- The page-tests reaction starts at the end of the log: events stored before this migration belong to no A/B test.\nINSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'page-tests', coalesce(max(`id`), 0), 0 FROM `events` WHERE true\n  ON CONFLICT(`name`) DO NOTHING;"
     ]
   }
 ];

@@ -3,6 +3,7 @@ import { createPage, deletePage, getPage, listPages, setPublished, updatePage } 
 import { previewLink } from '../../core/pages/preview';
 import { PageInput, PagePatch, PreviewLinkInput, Section } from '../../core/pages/schema';
 import { baseUrl } from '../forms/public';
+import { PageAbTestSchema } from './ab-schemas';
 import { DeletedSchema, errors, IdParam, idNumber, json, jsonBody, page, PageQuery, security, Timestamp, Url, type AppEnv } from '../shared';
 
 const tags = ['Pages'];
@@ -13,7 +14,9 @@ const PAGE_DOC =
   'host: the host name whose page set the page belongs to (null: this server\'s own address); a request whose Host is a host some page names sees that host\'s pages only. Slugs are unique per host (409 otherwise). ' +
   'A new page is a draft (404 publicly; see the preview link); publish makes it public. Changing the slug or host keeps the old address as a 301 to the page.';
 
-const PageSchema = z
+export const PageSectionSchema = Section.openapi('PageSection');
+
+export const PageSchema = z
   .object({
     id: z.number().int(),
     site_id: z.number().int(),
@@ -23,13 +26,14 @@ const PageSchema = z
     description: z.string(),
     og_image: Url.nullable(),
     language: z.string(),
-    sections: z.array(Section.openapi('PageSection')),
+    sections: z.array(PageSectionSchema),
     status: z.enum(['draft', 'published']),
     version: z.number().int(),
     path: z.string().openapi({ description: '/p/{slug}, on the page\'s host (or this server when host is null)' }),
     published_at: Timestamp.nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
+    ab_test: PageAbTestSchema,
   })
   .openapi('Page');
 
@@ -127,7 +131,8 @@ export const pageRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'Update a landing page',
       description:
-        'Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page.',
+        'Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page. ' +
+        'ab_test: the A/B settings (the given ones change): goal, min_visitors, confidence, auto_winner; a goal form must exist, a goal cta_id must be a button id on the page or one of its variants. A goal changed during a test counts that test\'s conversions again from the event log.',
       request: { params: IdParam, body: jsonBody(PagePatch.openapi('PagePatch')) },
       responses: { 200: json(PageSchema, 'Updated'), ...errors(404, 409, 415) },
     }),

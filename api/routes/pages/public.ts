@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../core/pages/public';
+import { serveArm } from '../../core/pages/arms';
 import { pageForPreview } from '../../core/pages/preview';
 import { renderMessagePage } from '../../core/pages/render';
 import { randomToken } from '../../core/util/crypto';
@@ -79,7 +80,12 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
     if (found.kind === 'redirect') return c.redirect(found.location + new URL(c.req.url).search, 301);
     if (found.kind === 'missing') return notFound(c);
     const nonce = randomToken(22);
-    return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache', base));
+    // A page in an A/B test: this visitor's variant (core/pages/arms.ts), which depends on its cookie.
+    const dnt = c.req.header('dnt') === '1' || c.req.header('sec-gpc') === '1';
+    const served = serveArm(found, { cookie: c.req.header('cookie') ?? null, userAgent: c.req.header('user-agent') ?? null, doNotTrack: dnt, secure: c.req.url.startsWith('https:') });
+    if (served.setCookie) c.header('Set-Cookie', served.setCookie);
+    if (served.varies) c.header('Vary', 'Cookie', { append: true });
+    return c.html(await respond(ctx, served.page, nonce), 200, securityHeaders(c, nonce, served.varies ? 'private, no-cache' : 'no-cache', base));
   })
   .get('/sitemap.xml', async (c) =>
     c.body(await sitemap(c.get('ctx'), { host: requestHost(c), base: baseUrl(c) }), 200, {
