@@ -205,7 +205,7 @@ describe('who gets which variant', () => {
     expect(bot.html).toContain('<h1>Original heading</h1>');
     expect(bot.html).not.toContain('data-leadline-event');
     expect(bot.html.match(/<script/g)).toHaveLength(1);
-    for (const h of [{ dnt: '1' }, { 'sec-gpc': '1' }]) {
+    for (const h of [{ dnt: '1' }, { 'sec-gpc': '1' }] as Record<string, string>[]) {
       const r = await visit(t, 'offer', 'knownvisitor0000000001', h);
       expect(r.variantId).toBeNull();
       expect(r.setCookie).toBeNull();
