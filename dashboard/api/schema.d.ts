@@ -274,7 +274,7 @@ export interface paths {
         };
         /**
          * A landing page
-         * @description A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.
+         * @description A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. A page in an A/B test answers each visitor (its ll_vid cookie) with its variant, the same one every time. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.
          */
         get: operations["getLandingPage"];
         put?: never;
@@ -10290,8 +10290,12 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     /** @description Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none' */
                     "Content-Security-Policy"?: string;
-                    /** @description no-cache (published pages), no-store (previews and error pages) */
+                    /** @description no-cache (published pages; private, no-cache on a page in an A/B test), no-store (previews and error pages) */
                     "Cache-Control"?: string;
+                    /** @description On a page in an A/B test, for a browser without one: ll_vid, the visitor id the tracking tag keeps (not for bots, nor where the site asks for consent first or honours Do Not Track) */
+                    "Set-Cookie"?: string;
+                    /** @description Cookie, on a page in an A/B test: the variant depends on the visitor id */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
