@@ -105,6 +105,27 @@ describe('the variants API', () => {
   });
 });
 
+describe('previews', () => {
+  it('a preview link shows a variant of the running test; another page\'s variant or a made-up one does not show', async () => {
+    const t = await makeApp();
+    const { page } = await abSetup(t);
+    const a = await addVariant(t, page.id, 'A', 50, 'Heading of A');
+    const link = await t.json('POST', `/api/v1/pages/${page.id}/preview-link`, { variant_id: a.id });
+    expect(link.status).toBe(201);
+    expect(link.body.url).toMatch(new RegExp(`\\?preview=[^&]+&variant=${a.id}$`));
+    const url = new URL(link.body.url);
+    const shown = await t.app.request(url.pathname + url.search);
+    const html = await shown.text();
+    expect(html).toContain('<h1>Heading of A</h1>');
+    expect(html).toContain('<title>A title</title>');
+    expect(shown.headers.get('cache-control')).toBe('no-store');
+    expect((await (await t.app.request(url.pathname + url.search.replace(/&variant=\d+$/, ''))).text())).toContain('<h1>Original heading</h1>');
+    expect((await t.app.request(url.pathname + url.search.replace(/&variant=\d+$/, '&variant=4242'))).status).toBe(404);
+    expect((await t.app.request(url.pathname + url.search.replace(/&variant=\d+$/, '&variant=x'))).status).toBe(404);
+    expectError(await t.json('POST', `/api/v1/pages/${page.id}/preview-link`, { variant_id: 4242 }), 422, 'VALIDATION_FAILED');
+  });
+});
+
 describe('the statistics', () => {
   it('the pooled two-proportion z-test matches hand-computed values', () => {
     // 200/1000 against 250/1000: pooled p = 450/2000 = 0.225, SE = sqrt(0.225 · 0.775 · (1/1000 + 1/1000)) = 0.0186748,

@@ -1705,7 +1705,7 @@ export interface paths {
         put?: never;
         /**
          * A signed preview link that expires
-         * @description The page's address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403.
+         * @description The page's address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403. With variant_id, the link shows that variant of the page's running A/B test (&variant={id}).
          */
         post: operations["createPagePreviewLink"];
         delete?: never;
@@ -6636,6 +6636,7 @@ export interface components {
         PagePreviewLinkInput: {
             /** @description Default: `86400`. */
             expires_in?: number;
+            variant_id?: number;
         };
         PageVariantList: {
             data: components["schemas"]["PageVariant"][];
@@ -10275,6 +10276,8 @@ export interface operations {
             query?: {
                 /** @description A token from POST /api/v1/pages/{id}/preview-link */
                 preview?: string;
+                /** @description With preview: a variant of the page's running A/B test to show (404 when it has none such) */
+                variant?: string;
             };
             header?: never;
             path: {

@@ -130,6 +130,8 @@ export type PagePatch = z.infer<typeof PagePatch>;
 
 export const PreviewLinkInput = z.strictObject({
   expires_in: z.number().int().min(60).max(30 * 86_400).default(86_400),
+  /** A variant of the page's running A/B test to show (0 or absent: the page itself). */
+  variant_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 /** Every form id the sections embed, each once, in order of appearance. */

@@ -167,10 +167,10 @@ export const pageRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'A signed preview link that expires',
       description:
-        'The page\'s address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403.',
+        'The page\'s address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403. With variant_id, the link shows that variant of the page\'s running A/B test (&variant={id}).',
       request: { params: IdParam, body: jsonBody(PreviewLinkInput.openapi('PagePreviewLinkInput')) },
       responses: { 201: json(PreviewLink, 'The link'), ...errors(404, 415) },
     }),
     async (c) =>
-      c.json(await previewLink({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, expires_in: c.req.valid('json').expires_in, base: baseUrl(c) } }), 201),
+      c.json(await previewLink({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('json'), base: baseUrl(c) } }), 201),
   );

@@ -30,7 +30,10 @@ export const PAGE_PUBLIC_ROUTES = [
       "A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. A page in an A/B test answers each visitor (its ll_vid cookie) with its variant, the same one every time. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.",
     request: {
       params: z.object({ slug: z.string().openapi({ param: { name: 'slug', in: 'path' }, example: 'spring-webinar' }) }),
-      query: z.object({ preview: z.string().optional().openapi({ description: 'A token from POST /api/v1/pages/{id}/preview-link' }) }),
+      query: z.object({
+        preview: z.string().optional().openapi({ description: 'A token from POST /api/v1/pages/{id}/preview-link' }),
+        variant: z.string().optional().openapi({ description: "With preview: a variant of the page's running A/B test to show (404 when it has none such)" }),
+      }),
     },
     responses: {
       200: html('The page', PAGE_HEADERS),

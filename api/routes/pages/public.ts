@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../core/pages/public';
 import { serveArm } from '../../core/pages/arms';
-import { pageForPreview } from '../../core/pages/preview';
+import { pageForPreview, variantOf } from '../../core/pages/preview';
 import { renderMessagePage } from '../../core/pages/render';
 import { randomToken } from '../../core/util/crypto';
 import { AppError } from '../../core/errors';
@@ -69,7 +69,11 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
       if (page === 'invalid' || page === 'expired') {
         return message(c, 403, 'Preview link not valid', page === 'expired' ? 'This preview link has expired: ask for a new one.' : 'This preview link is not valid: ask for a new one.');
       }
-      const fresh = await renderFresh(ctx, page, base, true);
+      // A variant of the page's A/B test: ?variant={id} beside the token.
+      const variant = c.req.query('variant');
+      const shown = variant && variant !== '0' ? await variantOf(ctx, page, variant) : page;
+      if (!shown) return notFound(c);
+      const fresh = await renderFresh(ctx, shown, base, true);
       if (!fresh) return notFound(c);
       const nonce = randomToken(22);
       const html = await respond(ctx, { kind: 'page', version: '', template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id }, nonce);
