@@ -73,7 +73,7 @@ describe('views and conversions per variant', () => {
     expect(figures(s)).toEqual(new Map([0, a.id, b.id].map((id) => [id, want.get(id) ?? { views: 0, visitors: 0, conversions: 0 }])));
     for (const v of s.variants) expect(v.rate).toBe(v.visitors ? Number((v.conversions / v.visitors).toFixed(6)) : null);
     // The page views carry the variant, in the event log as any report reads it.
-    const props = (await t.client.execute("SELECT props FROM events WHERE type = 'page_view' LIMIT 1")).rows[0]!.props;
+    const props = (await t.client.execute("SELECT props FROM events WHERE type = 'page_view' AND url LIKE '%/p/offer' LIMIT 1")).rows[0]!.props;
     expect(JSON.parse(String(props))).toMatchObject({ page_id: page.id, page_test_id: expect.any(Number), variant_id: expect.any(Number) });
     // Running the spine again counts nothing twice.
     await runJob(t);

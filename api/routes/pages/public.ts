@@ -86,7 +86,7 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
     const nonce = randomToken(22);
     // A page in an A/B test: this visitor's variant (core/pages/arms.ts), which depends on its cookie.
     const dnt = c.req.header('dnt') === '1' || c.req.header('sec-gpc') === '1';
-    const served = serveArm(found, { cookie: c.req.header('cookie') ?? null, userAgent: c.req.header('user-agent') ?? null, doNotTrack: dnt, secure: c.req.url.startsWith('https:') });
+    const served = serveArm(found, { cookie: c.req.header('cookie') ?? null, userAgent: c.req.header('user-agent') ?? null, doNotTrack: dnt, secure: base.startsWith('https:') || c.req.url.startsWith('https:') });
     if (served.setCookie) c.header('Set-Cookie', served.setCookie);
     if (served.varies) c.header('Vary', 'Cookie', { append: true });
     return c.html(await respond(ctx, served.page, nonce), 200, securityHeaders(c, nonce, served.varies ? 'private, no-cache' : 'no-cache', base));
