@@ -53,6 +53,7 @@ import { dealWebhookRoutes } from './routes/deals/webhook';
 import { mauticEnvelope, mountMautic } from './routes/mautic/index';
 import { webhookRoutes } from './routes/webhooks/webhooks';
 import { pageRoutes } from './routes/pages/pages';
+import { pageVariantRoutes } from './routes/pages/variants';
 import { pagesPublicRoutes } from './routes/pages/public';
 
 export interface AppDeps {
@@ -209,6 +210,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
   app.route('/', pageRoutes);
+  app.route('/', pageVariantRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
   app.route('/', broadcastRoutes);

@@ -230,4 +230,35 @@ describe('saving a page with tokens', () => {
     expectError(patched, 422, 'VALIDATION_FAILED');
     expect(patched.body.error.message).toContain('description');
   });
+
+  it('a page in an A/B test fills the tokens of the variant a proven browser is given, even when the original has none', async () => {
+    const { t, site } = await world();
+    const plain = await mkPage(t, { site_id: site.id, slug: 'offer', sections: [{ type: 'hero', heading: 'Offer for everyone' }] }, true);
+    const variant = await t.json('POST', `/api/v1/pages/${plain.id}/variants`, { name: 'B', weight: 50, sections: [{ type: 'hero', heading: 'B for {{ contact.first_name | default: "you" }}' }] });
+    expect(variant.status).toBe(201);
+    // Proven browsers until one lands in each arm (the split is by visitor id, about half each).
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) {
+      const uid = vid(`ab-proven-${i}`);
+      await identify(t, site, uid, VICTIM);
+      // A browser's user agent (bots are kept out of the test and get the original).
+      const r = await asBrowser(t, '/p/offer', uid, { 'user-agent': CHROME_UA });
+      expect(r.status).toBe(200);
+      const h = heading(r.text)!;
+      if (h.startsWith('B')) expect(r.headers.get('cache-control')).toBe('private, no-cache');
+      seen.set(h.split(' ')[0]!, h);
+    }
+    expect(seen.get('Offer')).toBe('Offer for everyone');
+    expect(seen.get('B')).toBe('B for Victoria');
+    // A variant's tokens are checked as a page's: an unknown field, or a token in its title, is a 422.
+    const bad = await t.json('POST', `/api/v1/pages/${plain.id}/variants`, { name: 'C', weight: 10, sections: [{ type: 'hero', heading: 'Hi {{ contact.nope }}' }] });
+    expectError(bad, 422, 'VALIDATION_FAILED');
+    expect(JSON.stringify(bad.body.error.details)).toContain('sections.0.heading');
+    const titled = await t.json('PATCH', `/api/v1/pages/${plain.id}/variants/${variant.body.id}`, { title: 'For {{contact.first_name}}' });
+    expectError(titled, 422, 'VALIDATION_FAILED');
+    expect((await t.json('GET', `/api/v1/pages/${plain.id}/variants`)).body.data).toHaveLength(2); // the original and B
+    // An unproven browser in either arm gets the default.
+    const anon = await asBrowser(t, '/p/offer', vid('ab-anon'), { 'user-agent': CHROME_UA });
+    expect(heading(anon.text)).toMatch(/^(Offer|B) for you$/);
+  });
 });

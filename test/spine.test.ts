@@ -8,7 +8,7 @@ import { createGroupCommit } from '../api/core/tracking/group-commit';
 
 describe('event spine', () => {
   it('registers every reaction in one place, attribution first', () => {
-    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'funnel', 'contact-activity', 'segments', 'campaigns', 'rollups', 'webhooks']);
+    expect(REACTIONS.map((r) => r.name)).toEqual(['attribution', 'points', 'triggers', 'funnel', 'contact-activity', 'segments', 'campaigns', 'rollups', 'page-tests', 'webhooks']);
   });
 
   it('a crash between "event stored" and "reaction done" is finished by the next job run', async () => {
@@ -47,6 +47,7 @@ describe('event spine', () => {
       ['campaigns', 2],
       ['contact-activity', 2],
       ['funnel', 2],
+      ['page-tests', 2],
       ['points', 2],
       ['rollups', 2],
       ['segments', 2],

@@ -274,7 +274,7 @@ export interface paths {
         };
         /**
          * A landing page
-         * @description A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.
+         * @description A published page of the page set answering for the request's Host (the pages naming that host, or the pages naming none on any other host), as static HTML with the tracking tag and forms that work without JavaScript. An old slug answers 301 to the current one. A page in an A/B test answers each visitor (its ll_vid cookie) with its variant, the same one every time. With `preview`, a signed preview link: the page as it is now, draft or not, never cached; a changed or expired link answers 403.
          */
         get: operations["getLandingPage"];
         put?: never;
@@ -1649,7 +1649,7 @@ export interface paths {
         head?: never;
         /**
          * Update a landing page
-         * @description Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page.
+         * @description Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page. ab_test: the A/B settings (the given ones change): goal, min_visitors, confidence, auto_winner; a goal form must exist, a goal cta_id must be a button id on the page or one of its variants. A goal changed during a test counts that test's conversions again from the event log.
          */
         patch: operations["updatePage"];
         trace?: never;
@@ -1705,9 +1705,98 @@ export interface paths {
         put?: never;
         /**
          * A signed preview link that expires
-         * @description The page's address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403.
+         * @description The page's address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403. With variant_id, the link shows that variant of the page's running A/B test (&variant={id}).
          */
         post: operations["createPagePreviewLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The variants of a page's running A/B test
+         * @description The original page (id 0, control: true) first, then the variants of the running test in the order they were made (only the original when no test runs). A/B tests: a page's variants (each its own title and sections, and a weight: the percentage of visitors it gets; the original page, "variant 0", gets the rest) are served at the page's address. A visitor (the tag's ll_vid cookie, set by the page when missing) gets a variant by a hash of page, test and visitor id against the weights, the same one on every visit; bots get the original. The page view the tag sends names the variant (props page_id, page_test_id, variant_id); a visitor counts once, with the variant of its first view, and converts at its first goal event after it: form_submitted (a submission of the goal's form, or of any form the page or its variants embed), cta_click (a click on one of the test page's buttons, or the one with the goal's cta_id; sent by the tag as the custom event "cta_click"), or custom_event (a custom event of that name from the visitor, anywhere on the site). Visitors without JavaScript, or whom the tag may not count, are outside the test.
+         */
+        get: operations["listPageVariants"];
+        put?: never;
+        /**
+         * Add a variant (the first one starts an A/B test)
+         * @description A variant with its own title and sections (the page's when left out) and its weight: the percentage of visitors it gets. The variants' weights add up to at most 99 (422 otherwise): the original keeps the rest. At most 9 variants. The first variant starts a test with the page's goal (ab_test.goal). A published page serves the new split from the next request on.
+         */
+        post: operations["createPageVariant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/variants/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Views, conversions and significance per variant
+         * @description The running test (or, with none running, the last one; or the test given by test_id): per variant its views, visitors, conversions and rate, and against the original the difference, the lift and the two-proportion z-test with pooled proportion, two-sided (z, p-value, significant at alpha = (1 − confidence/100) / number of variants). 404 when the page never had a test.
+         */
+        get: operations["getPageVariantStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/variants/{variantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A variant (0: the original page) */
+        get: operations["getPageVariant"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a variant
+         * @description Its visitors and views leave the test (their next view puts them in it again). Deleting the last variant discards the test and its counts. The original (0) cannot be deleted here (422).
+         */
+        delete: operations["deletePageVariant"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a variant
+         * @description Each field given replaces the stored one. Changing weights moves some visitors to another variant for their next views; each stays counted with the variant of its first view. The original (0) is changed through the page itself (422 here).
+         */
+        patch: operations["updatePageVariant"];
+        trace?: never;
+    };
+    "/api/v1/pages/{id}/winner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pick the winner and end the A/B test
+         * @description The winner's title and sections become the page's (0, the original, keeps the page as it is); the test ends and ab_test.last_winner records which variant won, when, and that it was picked by hand. Its figures stay readable at /variants/stats. 409 when no test runs.
+         */
+        post: operations["pickPageWinner"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6143,6 +6232,7 @@ export interface components {
              * @example 2026-01-31T12:00:00.000Z
              */
             updated_at: string;
+            ab_test: components["schemas"]["PageAbTest"];
         };
         PageSection: {
             /** @enum {string} */
@@ -6177,6 +6267,7 @@ export interface components {
              * @enum {string}
              */
             style: "primary" | "secondary";
+            id?: string;
         } | {
             /** @enum {string} */
             type: "hero";
@@ -6189,6 +6280,7 @@ export interface components {
             cta?: {
                 label: string;
                 url: string;
+                id?: string;
             };
         } | {
             /** @enum {string} */
@@ -6226,7 +6318,50 @@ export interface components {
                  * @enum {string}
                  */
                 style: "primary" | "secondary";
+                id?: string;
             })[][];
+        };
+        /** @description The page's A/B settings and test. Change the settings with PATCH /api/v1/pages/{id} (ab_test). */
+        PageAbTest: {
+            goal: components["schemas"]["PageAbGoal"];
+            /** @description The automatic winner waits until every variant with traffic (the original included) has this many visitors */
+            min_visitors: number;
+            /** @description In percent (80–99.9): a variant is significantly different when the p-value is below (100 − confidence)/100, divided by the number of variants */
+            confidence: number;
+            /** @description Pick the winner automatically once the minimum is reached and a variant beats the original significantly */
+            auto_winner: boolean;
+            /** @description The running test; null when none runs */
+            test_id: number | null;
+            /** @description How the last test ended; null before one did */
+            last_winner: {
+                test_id: number;
+                /** @description 0: the original page */
+                variant_id: number;
+                variant_name: string;
+                /** @enum {string} */
+                picked_by: "manual" | "auto";
+                /**
+                 * Format: date-time
+                 * @example 2026-01-31T12:00:00.000Z
+                 */
+                picked_at: string;
+            } | null;
+        };
+        /** @description What counts as a conversion: form_submitted (form_id: one form, or null: any form on the page), cta_click (cta_id: one button, or null: any), custom_event (event_name). */
+        PageAbGoal: {
+            /** @enum {string} */
+            type: "form_submitted";
+            /** @default null */
+            form_id: number | null;
+        } | {
+            /** @enum {string} */
+            type: "cta_click";
+            /** @default null */
+            cta_id: string | null;
+        } | {
+            /** @enum {string} */
+            type: "custom_event";
+            event_name: string;
         };
         /**
          * @example {
@@ -6308,6 +6443,7 @@ export interface components {
                  * @enum {string}
                  */
                 style?: "primary" | "secondary";
+                id?: string;
             } | {
                 /** @enum {string} */
                 type: "hero";
@@ -6320,6 +6456,7 @@ export interface components {
                 cta?: {
                     label: string;
                     url: string;
+                    id?: string;
                 };
             } | {
                 /** @enum {string} */
@@ -6357,6 +6494,7 @@ export interface components {
                      * @enum {string}
                      */
                     style?: "primary" | "secondary";
+                    id?: string;
                 })[][];
             })[];
         };
@@ -6407,6 +6545,7 @@ export interface components {
                  * @enum {string}
                  */
                 style?: "primary" | "secondary";
+                id?: string;
             } | {
                 /** @enum {string} */
                 type: "hero";
@@ -6419,6 +6558,7 @@ export interface components {
                 cta?: {
                     label: string;
                     url: string;
+                    id?: string;
                 };
             } | {
                 /** @enum {string} */
@@ -6456,8 +6596,29 @@ export interface components {
                      * @enum {string}
                      */
                     style?: "primary" | "secondary";
+                    id?: string;
                 })[][];
             })[];
+            ab_test?: {
+                goal?: {
+                    /** @enum {string} */
+                    type: "form_submitted";
+                    /** @description Default: `null`. */
+                    form_id?: number | null;
+                } | {
+                    /** @enum {string} */
+                    type: "cta_click";
+                    /** @description Default: `null`. */
+                    cta_id?: string | null;
+                } | {
+                    /** @enum {string} */
+                    type: "custom_event";
+                    event_name: string;
+                };
+                min_visitors?: number;
+                confidence?: number;
+                auto_winner?: boolean;
+            };
         };
         PagePreviewLink: {
             /**
@@ -6475,6 +6636,313 @@ export interface components {
         PagePreviewLinkInput: {
             /** @description Default: `86400`. */
             expires_in?: number;
+            variant_id?: number;
+        };
+        PageVariantList: {
+            data: components["schemas"]["PageVariant"][];
+        };
+        PageVariant: {
+            /** @description 0: the original page */
+            id: number;
+            page_id: number;
+            name: string;
+            title: string;
+            sections: components["schemas"]["PageSection"][];
+            /** @description Percent of visitors; the original's is what the variants leave */
+            weight: number;
+            /** @description The original page (change its content with PATCH /api/v1/pages/{id}) */
+            control: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "name": "Shorter headline",
+         *       "title": "Spring webinar",
+         *       "sections": [
+         *         {
+         *           "type": "hero",
+         *           "heading": "Pipelines that convert, in 40 minutes",
+         *           "cta": {
+         *             "label": "Save my seat",
+         *             "url": "#register",
+         *             "id": "register"
+         *           }
+         *         },
+         *         {
+         *           "type": "form",
+         *           "form_id": 1,
+         *           "heading": "Register"
+         *         }
+         *       ],
+         *       "weight": 50
+         *     }
+         */
+        PageVariantInput: {
+            name: string;
+            title?: string;
+            sections?: ({
+                /** @enum {string} */
+                type: "markdown";
+                markdown: string;
+            } | {
+                /** @enum {string} */
+                type: "html";
+                html: string;
+            } | {
+                /** @enum {string} */
+                type: "image";
+                /** Format: uri */
+                src: string;
+                /** @description Default: `""`. */
+                alt?: string;
+                width?: number;
+                height?: number;
+                link?: string;
+            } | {
+                /** @enum {string} */
+                type: "form";
+                form_id: number;
+                heading?: string;
+            } | {
+                /** @enum {string} */
+                type: "cta";
+                label: string;
+                url: string;
+                /**
+                 * @description Default: `"primary"`.
+                 * @enum {string}
+                 */
+                style?: "primary" | "secondary";
+                id?: string;
+            } | {
+                /** @enum {string} */
+                type: "hero";
+                heading: string;
+                subheading?: string;
+                /** Format: uri */
+                image?: string;
+                /** @description Default: `""`. */
+                image_alt?: string;
+                cta?: {
+                    label: string;
+                    url: string;
+                    id?: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "columns";
+                columns: ({
+                    /** @enum {string} */
+                    type: "markdown";
+                    markdown: string;
+                } | {
+                    /** @enum {string} */
+                    type: "html";
+                    html: string;
+                } | {
+                    /** @enum {string} */
+                    type: "image";
+                    /** Format: uri */
+                    src: string;
+                    /** @description Default: `""`. */
+                    alt?: string;
+                    width?: number;
+                    height?: number;
+                    link?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "form";
+                    form_id: number;
+                    heading?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "cta";
+                    label: string;
+                    url: string;
+                    /**
+                     * @description Default: `"primary"`.
+                     * @enum {string}
+                     */
+                    style?: "primary" | "secondary";
+                    id?: string;
+                })[][];
+            })[];
+            weight: number;
+        };
+        PageTestStats: {
+            page_id: number;
+            test_id: number;
+            /** @enum {string} */
+            status: "running" | "ended";
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            ended_at: string | null;
+            goal: components["schemas"]["PageAbGoal"];
+            /** @description The statistical test used: the two-proportion z-test with pooled proportion, two-sided, each variant against the original */
+            method: string;
+            confidence: number;
+            /** @description (1 − confidence/100) / number of variants (Bonferroni) */
+            alpha: number;
+            min_visitors: number;
+            auto_winner: boolean;
+            /** @description Every variant with traffic has min_visitors visitors */
+            min_reached: boolean;
+            winner: {
+                variant_id: number;
+                /** @enum {string} */
+                picked_by: "manual" | "auto";
+                /**
+                 * Format: date-time
+                 * @example 2026-01-31T12:00:00.000Z
+                 */
+                picked_at: string;
+            } | null;
+            variants: components["schemas"]["PageVariantStats"][];
+        };
+        PageVariantStats: {
+            /** @description 0: the original page */
+            variant_id: number;
+            name: string;
+            control: boolean;
+            weight: number;
+            /** @description Page views of the variant, repeat views included */
+            views: number;
+            /** @description Visitors whose first view in the test was this variant: the trials */
+            visitors: number;
+            /** @description Of those, visitors with a goal event after that view */
+            conversions: number;
+            /** @description conversions / visitors */
+            rate: number | null;
+            versus_control: components["schemas"]["PageVariantComparison"];
+        };
+        /** @description Against the original; null for the original itself */
+        PageVariantComparison: {
+            /** @description rate − the original's rate */
+            difference: number | null;
+            /** @description difference / the original's rate; null when that is 0 */
+            lift: number | null;
+            /** @description The z statistic of the pooled two-proportion test; null without visitors on either side */
+            z: number | null;
+            /** @description Two-sided p-value */
+            p_value: number | null;
+            /** @description p_value < alpha */
+            significant: boolean;
+        } | null;
+        PageVariantPatch: {
+            name?: string;
+            title?: string;
+            sections?: ({
+                /** @enum {string} */
+                type: "markdown";
+                markdown: string;
+            } | {
+                /** @enum {string} */
+                type: "html";
+                html: string;
+            } | {
+                /** @enum {string} */
+                type: "image";
+                /** Format: uri */
+                src: string;
+                /** @description Default: `""`. */
+                alt?: string;
+                width?: number;
+                height?: number;
+                link?: string;
+            } | {
+                /** @enum {string} */
+                type: "form";
+                form_id: number;
+                heading?: string;
+            } | {
+                /** @enum {string} */
+                type: "cta";
+                label: string;
+                url: string;
+                /**
+                 * @description Default: `"primary"`.
+                 * @enum {string}
+                 */
+                style?: "primary" | "secondary";
+                id?: string;
+            } | {
+                /** @enum {string} */
+                type: "hero";
+                heading: string;
+                subheading?: string;
+                /** Format: uri */
+                image?: string;
+                /** @description Default: `""`. */
+                image_alt?: string;
+                cta?: {
+                    label: string;
+                    url: string;
+                    id?: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "columns";
+                columns: ({
+                    /** @enum {string} */
+                    type: "markdown";
+                    markdown: string;
+                } | {
+                    /** @enum {string} */
+                    type: "html";
+                    html: string;
+                } | {
+                    /** @enum {string} */
+                    type: "image";
+                    /** Format: uri */
+                    src: string;
+                    /** @description Default: `""`. */
+                    alt?: string;
+                    width?: number;
+                    height?: number;
+                    link?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "form";
+                    form_id: number;
+                    heading?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "cta";
+                    label: string;
+                    url: string;
+                    /**
+                     * @description Default: `"primary"`.
+                     * @enum {string}
+                     */
+                    style?: "primary" | "secondary";
+                    id?: string;
+                })[][];
+            })[];
+            weight?: number;
+        };
+        /**
+         * @example {
+         *       "variant_id": 3
+         *     }
+         */
+        PageWinnerInput: {
+            variant_id: number;
         };
         Asset: {
             id: number;
@@ -9808,6 +10276,8 @@ export interface operations {
             query?: {
                 /** @description A token from POST /api/v1/pages/{id}/preview-link */
                 preview?: string;
+                /** @description With preview: a variant of the page's running A/B test to show (404 when it has none such) */
+                variant?: string;
             };
             header?: never;
             path: {
@@ -9823,9 +10293,11 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     /** @description Scripts only with this response's nonce (the tracking tag) or from this server; styles by nonce; no inline event handlers; frame-ancestors 'none' */
                     "Content-Security-Policy"?: string;
-                    /** @description no-cache (published pages), private, no-cache (published pages with personalisation tokens), no-store (previews and error pages) */
+                    /** @description no-cache (published pages), private, no-cache (published pages in an A/B test or with personalisation tokens), no-store (previews and error pages) */
                     "Cache-Control"?: string;
-                    /** @description Cookie, on pages with personalisation tokens: their tokens are filled for the browser its ll_vid cookie names */
+                    /** @description On a page in an A/B test, for a browser without one: ll_vid, the visitor id the tracking tag keeps (not for bots, nor where the site asks for consent first or honours Do Not Track) */
+                    "Set-Cookie"?: string;
+                    /** @description Cookie, on a page in an A/B test (the variant depends on the visitor id) or with personalisation tokens (filled for the browser its ll_vid cookie names) */
                     Vary?: string;
                     [name: string]: unknown;
                 };
@@ -14542,6 +15014,297 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listPageVariants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The original and the variants */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageVariantList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createPageVariant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageVariantInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageVariant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getPageVariantStats: {
+        parameters: {
+            query?: {
+                /** @description An earlier test of the page */
+                test_id?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test's figures */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageTestStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getPageVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                variantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The variant */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageVariant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deletePageVariant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+                variantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updatePageVariant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+                variantId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageVariantPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageVariant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    pickPageWinner: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageWinnerInput"];
+            };
+        };
+        responses: {
+            /** @description The page, with the winner's content */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

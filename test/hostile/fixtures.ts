@@ -156,6 +156,16 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
   });
   await must('POST', `/api/v1/pages/${page}/publish`);
   bodies['POST /api/v1/pages/{id}/preview-link'] = { expires_in: 600 };
+  // An A/B test on it: a variant (with a tracked button and the form), a goal, the winner's body.
+  bodies['POST /api/v1/pages/{id}/variants'] = {
+    name: `Variant ${n}`,
+    sections: [{ type: 'hero', heading: 'Hi B', cta: { label: 'Go', url: '#f', id: 'go' } }, { type: 'form', form_id: formId }],
+    weight: 1,
+  };
+  const variant = (await must('POST', `/api/v1/pages/${page}/variants`, bodies['POST /api/v1/pages/{id}/variants'])).id as number;
+  bodies['PATCH /api/v1/pages/{id}/variants/{variantId}'] = { name: `Renamed ${n}`, weight: 2 };
+  bodies['POST /api/v1/pages/{id}/winner'] = { variant_id: 0 };
+  await must('PATCH', `/api/v1/pages/${page}`, { ab_test: { goal: { type: 'cta_click', cta_id: 'go' }, min_visitors: 10, auto_winner: true } });
   const asset = await t.call('POST', `/api/v1/assets?filename=fx-${n}.txt&title=File%20${n}`, 'hello', { headers: { 'content-type': 'text/plain' } });
   if (asset.status !== 201) throw new Error(`fixture asset: ${asset.status} ${await asset.text()}`);
   const a = await asset.json();
@@ -314,6 +324,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       forms: [formId],
       'focus-items': [focus],
       pages: [page],
+      variants: [variant, 0],
       assets: [a.id],
       'api-keys': [key.id],
       sites: [site.id],

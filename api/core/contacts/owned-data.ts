@@ -59,6 +59,8 @@ export const VISITOR_DATA: { table: string; column: string }[] = [
   { table: 'sessions', column: 'visitor_id' },
   // Webhook deliveries of an anonymous browser's events (asset downloads, focus conversions).
   { table: 'webhook_deliveries', column: 'visitor_id' },
+  // Which landing page variant a browser saw in an A/B test, and whether it converted.
+  { table: 'page_test_visitors', column: 'visitor_id' },
 ];
 
 /**
@@ -107,6 +109,9 @@ export const OTHER_TABLES: Record<string, string> = {
   webhook_subscriptions: 'webhook URLs, event types, filters and signing secrets; what was sent about whom is webhook_deliveries',
   pages: 'landing page definitions (slug, sections, host); views are events, submissions through their forms are form_submissions',
   page_redirects: 'old slugs of landing pages and the page each now points to; no contact data',
+  page_tests: "landing pages' A/B tests (goal, start, end, winner); who took part is page_test_visitors",
+  page_variants: "the variants of landing pages' A/B tests (title, sections, weight); no contact data",
+  page_test_views: 'page view counts per A/B test and variant; no contact or visitor ids',
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

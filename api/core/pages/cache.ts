@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context';
 import type { TokenRef } from '../personalise/tokens';
+import type { PageTestArms } from './arms';
 
 // Rendered pages, per process: /p/{slug} answers from memory. An entry is keyed by the server's
 // address, the page set's host and the slug, and remembers the version it was rendered from (the
@@ -17,8 +18,10 @@ export type Slot = { nonce: true } | { sid: true } | { stamp: number } | { token
 export type Template = (string | Slot)[];
 
 export type Lookup =
-  // personal: the template has token holes, so responses differ by browser (core/personalise/page.ts).
-  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number; personal?: boolean }
+  // personal: the template (or a variant's) has token holes, so responses differ by browser
+  // (core/personalise/page.ts). test: the page's A/B test, each variant rendered (core/pages/arms.ts);
+  // template is the page outside it.
+  | { kind: 'page'; version: string; template: Template; formIds: number[]; siteId: number; personal?: boolean; test?: PageTestArms | null }
   | { kind: 'redirect'; location: string }
   | { kind: 'missing' };
 

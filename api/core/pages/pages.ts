@@ -6,6 +6,8 @@ import { iso } from '../util/time';
 import { pagesChanged } from './cache';
 import { pageTokenErrors } from '../personalise/page';
 import { formIdFields, formIdsOf, PageInput, type PagePatch, type Section } from './schema';
+import { abSettingsStatements, testDeleteStatements } from './ab-settings';
+import { pageAbTest, type PageAbTest } from './variants-schema';
 
 // Landing pages: create, read, list, change, publish, unpublish, delete. Every write bumps the
 // page's version and clears this process's rendered-page cache (core/pages/cache.ts), so the
@@ -29,6 +31,8 @@ export interface PageView {
   published_at: string | null;
   created_at: string;
   updated_at: string;
+  /** A/B testing: the goal and winner settings, the running test, how the last one ended (core/pages/variants.ts). */
+  ab_test: PageAbTest;
 }
 
 export function view(r: Row): PageView {
@@ -48,6 +52,7 @@ export function view(r: Row): PageView {
     published_at: iso(r.published_at === null ? null : Number(r.published_at)),
     created_at: iso(Number(r.created_at))!,
     updated_at: iso(Number(r.updated_at))!,
+    ab_test: pageAbTest(r),
   };
 }
 
@@ -121,12 +126,14 @@ export async function listPages({
 
 export async function updatePage({ ctx, input }: { ctx: Ctx; input: { id: number; patch: PagePatch } }): Promise<PageView> {
   if (!Object.keys(input.patch).length) throw new ValidationError('Nothing to change.');
+  const { ab_test, ...patch } = input.patch;
   const current = await getPage({ ctx, input: { id: input.id } });
   const { site_id, host, slug, title, description, og_image, language, sections } = current;
-  const parsed = PageInput.safeParse({ site_id, host, slug, title, description, og_image, language, sections, ...input.patch });
+  const parsed = PageInput.safeParse({ site_id, host, slug, title, description, og_image, language, sections, ...patch });
   if (!parsed.success) throw new ValidationError(zodErrors(parsed.error));
   const next = parsed.data;
   await checkReferences(ctx, next);
+  const abStatements = ab_test ? await abSettingsStatements(ctx, current, ab_test, next.sections) : [];
   const oldHost = current.host ?? '';
   const newHost = next.host ?? '';
   const moved = oldHost !== newHost || current.slug !== next.slug;
@@ -150,6 +157,7 @@ export async function updatePage({ ctx, input }: { ctx: Ctx; input: { id: number
               },
             ]
           : []),
+        ...abStatements,
       ],
       'write',
     );
@@ -160,7 +168,7 @@ export async function updatePage({ ctx, input }: { ctx: Ctx; input: { id: number
   }
   if (!res.rows[0]) throw new NotFoundError('Page');
   pagesChanged(ctx);
-  return view(res.rows[0]);
+  return abStatements.length ? getPage({ ctx, input: { id: input.id } }) : view(res.rows[0]);
 }
 
 /** Publishes (visible at /p/{slug}, listed in the sitemap) or unpublishes (back to a draft: 404 publicly). */
@@ -181,6 +189,7 @@ export async function deletePage({ ctx, input }: { ctx: Ctx; input: { id: number
     [
       { sql: 'DELETE FROM pages WHERE id = ?', args: [input.id] },
       { sql: 'DELETE FROM page_redirects WHERE page_id = ?', args: [input.id] },
+      ...testDeleteStatements(input.id),
     ],
     'write',
   );

@@ -6,8 +6,9 @@ import { getSite, type SiteRecord } from '../tracking/sites';
 import { randomToken } from '../util/crypto';
 import { iso } from '../util/time';
 import { cacheOf, entryKey, FRESH_MS, type Lookup } from './cache';
+import { testArms } from './arms';
 import { view, type PageView } from './pages';
-import { fill, renderPage, renderSitemap } from './render';
+import { fill, renderPage, renderSitemap, type RenderInput } from './render';
 import { formIdsOf, SLUG_RE } from './schema';
 import { protectPage, withTokenHoles } from '../personalise/page';
 import { tokenHtml, type TokenRef } from '../personalise/tokens';
@@ -61,21 +62,23 @@ async function siteOf(ctx: Ctx, id: number): Promise<SiteRecord | null> {
 }
 
 /** A page rendered fresh (the published one, or a preview of any). Null when its site is gone. */
-export async function renderFresh(ctx: Ctx, page: PageView, base: string, preview = false) {
+export async function renderFresh(ctx: Ctx, page: PageView, base: string, preview = false, ab?: RenderInput['ab']) {
   const site = await siteOf(ctx, page.site_id);
   if (!site) return null;
   const formIds = formIdsOf(page.sections);
   const forms = await activeForms(ctx, formIds);
   // A page with personalisation tokens gets a hole per token, filled per response.
   const tokens = protectPage(page);
-  const template = renderPage({ page: tokens?.page ?? page, site, forms, base, canonical: canonicalUrl(base, page), preview });
+  const template = renderPage({ page: tokens?.page ?? page, site, forms, base, canonical: canonicalUrl(base, page), preview, ab });
   const holes = tokens ? withTokenHoles(template, tokens) : { template, personal: false };
   return { template: holes.template, personal: holes.personal, formIds, site };
 }
 
-// The page and, beside it, what its rendering depends on besides itself: its forms' versions.
+// The page and, beside it, what its rendering depends on besides itself: its (and its running
+// A/B test's variants') forms' versions.
 const PAGE_SQL = `SELECT p.*, (SELECT group_concat(f.id || ':' || f.updated_at || ':' || f.active) FROM forms f
-  WHERE f.id IN (SELECT value FROM json_each(p.form_ids))) AS forms_version FROM pages p WHERE p.host = ? AND p.slug = ?`;
+  WHERE f.id IN (SELECT value FROM json_each(p.form_ids) UNION SELECT j.value FROM page_variants v, json_each(v.form_ids) j
+  WHERE v.test_id = p.ab_test_id)) AS forms_version FROM pages p WHERE p.host = ? AND p.slug = ?`;
 
 async function lookUp(ctx: Ctx, base: string, set: string, slug: string, previous: Lookup | undefined): Promise<Lookup> {
   const res = await ctx.client.execute({ sql: PAGE_SQL, args: [set, slug] });
@@ -83,9 +86,11 @@ async function lookUp(ctx: Ctx, base: string, set: string, slug: string, previou
   if (row && String(row.status) === 'published') {
     const version = `${Number(row.version)}|${String(row.forms_version ?? '')}`;
     if (previous?.kind === 'page' && previous.version === version) return previous;
-    const fresh = await renderFresh(ctx, view(row), base);
-    if (fresh) return { kind: 'page', version, template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id, personal: fresh.personal };
-    return { kind: 'missing' };
+    const page = view(row);
+    const fresh = await renderFresh(ctx, page, base);
+    if (!fresh) return { kind: 'missing' };
+    const test = await testArms(ctx, page, fresh.site, (p, ab) => renderFresh(ctx, p, base, false, ab));
+    return { kind: 'page', version, template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id, personal: fresh.personal, test };
   }
   if (row) return { kind: 'missing' };
   const r = await ctx.client.execute({

@@ -44,10 +44,19 @@ export interface RenderInput {
   canonical: string;
   /** A preview: not for search engines. */
   preview?: boolean;
+  /** Served in an A/B test: the page view and the buttons' clicks name the test and variant (core/pages/arms.ts). */
+  ab?: { pageId: number; testId: number; variantId: number };
 }
 
-function link(url: string, label: string, cls: string): string {
-  return `<a class="${cls}" href="${esc(url)}">${esc(label)}</a>`;
+// The tag's before-send hook adds the test to the page view (the tag itself stays generic).
+const AB_HOOK = 'llPageTest';
+
+function link(url: string, label: string, cls: string, o: RenderInput, ctaId?: string): string {
+  // In a test, a click is a custom event (cta_click) sent by the tag's click tracking.
+  const ab = o.ab
+    ? ` data-leadline-event="cta_click" data-leadline-prop-page_id="${o.ab.pageId}" data-leadline-prop-page_test_id="${o.ab.testId}" data-leadline-prop-variant_id="${o.ab.variantId}"${ctaId ? ` data-leadline-prop-cta="${esc(ctaId)}"` : ''}`
+    : '';
+  return `<a class="${cls}" href="${esc(url)}"${ab}>${esc(label)}</a>`;
 }
 
 function leaf(s: Leaf, o: RenderInput, formIndex: { n: number }): string {
@@ -62,7 +71,7 @@ function leaf(s: Leaf, o: RenderInput, formIndex: { n: number }): string {
       return `<figure class="img">${s.link ? `<a href="${esc(s.link)}">${img}</a>` : img}</figure>`;
     }
     case 'cta':
-      return `<p class="cta">${link(s.url, s.label, `btn ${s.style}`)}</p>`;
+      return `<p class="cta">${link(s.url, s.label, `btn ${s.style}`, o, s.id)}</p>`;
     case 'form': {
       const form = o.forms.get(s.form_id);
       if (!form) return '';
@@ -78,7 +87,7 @@ function leaf(s: Leaf, o: RenderInput, formIndex: { n: number }): string {
 
 function section(s: Section, o: RenderInput, formIndex: { n: number }): string {
   if (s.type === 'hero') {
-    const cta = s.cta ? `<p>${link(s.cta.url, s.cta.label, 'btn primary')}</p>` : '';
+    const cta = s.cta ? `<p>${link(s.cta.url, s.cta.label, 'btn primary', o, s.cta.id)}</p>` : '';
     const img = s.image ? `<img src="${esc(s.image)}" alt="${esc(s.image_alt)}">` : '';
     const sub = s.subheading ? `<p>${esc(s.subheading)}</p>` : '';
     return `<header class="hero${img ? ' with-img' : ''}"><div><h1>${esc(s.heading)}</h1>${sub}${cta}</div>${img}</header>`;
@@ -104,9 +113,12 @@ function head(o: RenderInput): string {
     p.description ? `<meta property="og:description" content="${esc(p.description)}">` : '',
     p.og_image ? `<meta property="og:image" content="${esc(p.og_image)}"><meta name="twitter:card" content="summary_large_image">` : '',
     `<style nonce="${NONCE}">${CSS}</style>`,
+    o.ab
+      ? `<script nonce="${NONCE}">window.${AB_HOOK}=function(e){if(e.t=="pv")e.p=Object.assign({},e.p,{page_id:${o.ab.pageId},page_test_id:${o.ab.testId},variant_id:${o.ab.variantId}});return e}</script>`
+      : '',
     // The tracking tag: page views, clicks and the widget that enhances the forms. A site that
     // counts automated browsers (allow_automation) has the tag run on local addresses and in them too.
-    `<script async src="${esc(o.base)}/w.js" data-site="${esc(o.site.public_key)}"${o.site.settings.consent_required ? ' data-consent="required"' : ''}${o.site.settings.allow_automation ? ' data-allow-local' : ''} nonce="${NONCE}"></script>`,
+    `<script async src="${esc(o.base)}/w.js" data-site="${esc(o.site.public_key)}"${o.site.settings.consent_required ? ' data-consent="required"' : ''}${o.site.settings.allow_automation ? ' data-allow-local' : ''}${o.ab ? ` data-before-send="${AB_HOOK}"` : ''} nonce="${NONCE}"></script>`,
   ];
   return meta.join('');
 }

@@ -8,12 +8,12 @@ import { HttpUrl } from '../focus/schema';
 // (core/pages/sanitise.ts), so a tightened policy applies to pages saved before it.
 
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F\ufffd]/;
-const plain = (max: number) =>
+export const plain = (max: number) =>
   z
     .string()
     .max(max)
     .refine((s) => !CONTROL.test(s), 'must be plain text without control characters');
-const label = (max: number) => plain(max).pipe(z.string().trim().min(1, 'must not be empty'));
+export const label = (max: number) => plain(max).pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 export const Slug = z.string().regex(SLUG_RE, 'must be 1–100 of a-z 0-9 and "-" (not first or last)');
@@ -35,7 +35,7 @@ export const LinkUrl = z.union([
     .regex(/^(?:\/(?!\/)|#)[^\s\\\u0000-\u001F\u007F]*$/, 'must be an absolute http(s) URL, a path starting with "/", or "#anchor"'),
 ]);
 
-const FormId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const FormId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 const Markdown = z.strictObject({ type: z.literal('markdown'), markdown: plain(50_000) });
 const Html = z.strictObject({ type: z.literal('html'), html: plain(100_000) });
@@ -47,12 +47,16 @@ const Image = z.strictObject({
   height: z.number().int().min(1).max(10_000).optional(),
   link: LinkUrl.optional(),
 });
+/** A call-to-action's own id: what an A/B test's cta_click goal names (the same id in each variant). */
+export const CtaId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1–40 of A-Z a-z 0-9 _ -');
+
 const Form = z.strictObject({ type: z.literal('form'), form_id: FormId, heading: plain(200).optional() });
 const Cta = z.strictObject({
   type: z.literal('cta'),
   label: label(80),
   url: LinkUrl,
   style: z.enum(['primary', 'secondary']).default('primary'),
+  id: CtaId.optional(),
 });
 const Hero = z.strictObject({
   type: z.literal('hero'),
@@ -60,7 +64,7 @@ const Hero = z.strictObject({
   subheading: plain(500).optional(),
   image: HttpUrl.optional(),
   image_alt: plain(300).default(''),
-  cta: z.strictObject({ label: label(80), url: LinkUrl }).optional(),
+  cta: z.strictObject({ label: label(80), url: LinkUrl, id: CtaId.optional() }).optional(),
 });
 
 /** What a column may hold: any section but columns and heroes (nesting stops at one level). */
@@ -93,6 +97,24 @@ const fields = {
 export const PageInput = z.strictObject(fields);
 export type PageInput = z.infer<typeof PageInput>;
 
+/** An A/B test's goal: what counts as a conversion (core/pages/test-events.ts). */
+export const AbGoal = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('form_submitted'), form_id: FormId.nullable().default(null) }),
+  z.strictObject({ type: z.literal('cta_click'), cta_id: CtaId.nullable().default(null) }),
+  z.strictObject({ type: z.literal('custom_event'), event_name: label(100) }),
+]);
+export type AbGoal = z.infer<typeof AbGoal>;
+
+/** A page's A/B settings as PATCH /pages/{id} takes them (core/pages/ab-settings.ts). */
+export const AbSettingsPatch = z.strictObject({
+  goal: AbGoal.optional(),
+  min_visitors: z.number().int().min(10).max(10_000_000).optional(),
+  /** In percent. */
+  confidence: z.number().min(80).max(99.9).optional(),
+  auto_winner: z.boolean().optional(),
+});
+export type AbSettingsPatch = z.infer<typeof AbSettingsPatch>;
+
 export const PagePatch = z.strictObject({
   site_id: fields.site_id.optional(),
   host: Host.nullable().optional(),
@@ -102,11 +124,14 @@ export const PagePatch = z.strictObject({
   og_image: HttpUrl.nullable().optional(),
   language: fields.language.unwrap().optional(),
   sections: z.array(Section).max(MAX_SECTIONS).optional(),
+  ab_test: AbSettingsPatch.optional(),
 });
 export type PagePatch = z.infer<typeof PagePatch>;
 
 export const PreviewLinkInput = z.strictObject({
   expires_in: z.number().int().min(60).max(30 * 86_400).default(86_400),
+  /** A variant of the page's running A/B test to show (0 or absent: the page itself). */
+  variant_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 /** Every form id the sections embed, each once, in order of appearance. */

@@ -9,6 +9,7 @@ import { segments, segmentsOnContactData } from './reactions/segments';
 import { campaignGoalsOnContactData, campaigns, campaignStepsDue } from './reactions/campaigns';
 import { rollups } from './reactions/rollups';
 import { webhooks, webhooksOnContactData } from './reactions/webhooks';
+import { pageTests, pageTestWinners } from './reactions/page-tests';
 
 /**
  * Every reaction to stored events, in one place: reading this list is reading
@@ -22,10 +23,11 @@ import { webhooks, webhooksOnContactData } from './reactions/webhooks';
  * events touched; campaigns enroll (segment_joined written by segments comes round
  * in the next chunk), convert and decide; rollups counts every event into the
  * reports' hourly counters and visits (after attribution, so a visit starts with its
- * contact when the same chunk identified it); webhooks, after them all, queue deliveries of the
+ * contact when the same chunk identified it); page tests count landing page A/B views and
+ * conversions per variant; webhooks, after them all, queue deliveries of the
  * events to the subscriptions that want them, the contacts in them as the chunk left them.
  */
-export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns, rollups, webhooks];
+export const REACTIONS: Reaction[] = [attribution, points, triggers, funnel, contactActivity, segments, campaigns, rollups, pageTests, webhooks];
 
 /** Work driven by changed contact rows rather than events, run after the reactions. */
 export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number> }[] = [
@@ -34,4 +36,6 @@ export const CHANGE_WATCHERS: { name: string; run: (ctx: Ctx) => Promise<number>
   campaignStepsDue,
   // contact.created / contact.updated deliveries, then a kick of the webhook sender.
   webhooksOnContactData,
+  // Landing page A/B tests whose counts changed: the automatic winner.
+  pageTestWinners,
 ];

@@ -292,5 +292,23 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `pages_site_idx` ON `pages` (`site_id`);",
       "CREATE INDEX `pages_status_idx` ON `pages` (`host`,`status`);"
     ]
+  },
+  {
+    "tag": "0018_page_variants",
+    "statements": [
+      "CREATE TABLE `page_test_views` (\n\t`test_id` integer NOT NULL,\n\t`variant_id` integer NOT NULL,\n\t`views` integer DEFAULT 0 NOT NULL,\n\tPRIMARY KEY(`test_id`, `variant_id`)\n);",
+      "CREATE TABLE `page_test_visitors` (\n\t`test_id` integer NOT NULL,\n\t`visitor_id` integer NOT NULL,\n\t`variant_id` integer NOT NULL,\n\t`first_event_id` integer NOT NULL,\n\t`first_seen_at` integer NOT NULL,\n\t`converted_event_id` integer,\n\tPRIMARY KEY(`test_id`, `visitor_id`)\n);",
+      "CREATE INDEX `page_test_visitors_visitor_idx` ON `page_test_visitors` (`visitor_id`);",
+      "CREATE TABLE `page_tests` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`page_id` integer NOT NULL,\n\t`status` text DEFAULT 'running' NOT NULL,\n\t`goal` text NOT NULL,\n\t`started_at` integer NOT NULL,\n\t`ended_at` integer,\n\t`winner_variant_id` integer,\n\t`winner_by` text,\n\t`needs_check` integer DEFAULT 0 NOT NULL\n);",
+      "CREATE INDEX `page_tests_page_idx` ON `page_tests` (`page_id`);",
+      "CREATE INDEX `page_tests_status_idx` ON `page_tests` (`status`);",
+      "CREATE TABLE `page_variants` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`page_id` integer NOT NULL,\n\t`test_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`title` text NOT NULL,\n\t`sections` text NOT NULL,\n\t`form_ids` text DEFAULT '[]' NOT NULL,\n\t`weight` integer NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `page_variants_test_idx` ON `page_variants` (`test_id`);",
+      "CREATE INDEX `page_variants_page_idx` ON `page_variants` (`page_id`);",
+      "ALTER TABLE `pages` ADD `ab_settings` text;",
+      "ALTER TABLE `pages` ADD `ab_test_id` integer;",
+      "ALTER TABLE `pages` ADD `ab_result` text;",
+      "-- The page-tests reaction starts at the end of the log: events stored before this migration belong to no A/B test.\nINSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'page-tests', coalesce(max(`id`), 0), 0 FROM `events` WHERE true\n  ON CONFLICT(`name`) DO NOTHING;"
+    ]
   }
 ];

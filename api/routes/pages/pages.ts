@@ -3,6 +3,7 @@ import { createPage, deletePage, getPage, listPages, setPublished, updatePage } 
 import { previewLink } from '../../core/pages/preview';
 import { PageInput, PagePatch, PreviewLinkInput, Section } from '../../core/pages/schema';
 import { baseUrl } from '../forms/public';
+import { PageAbTestSchema } from './ab-schemas';
 import { DeletedSchema, errors, IdParam, idNumber, json, jsonBody, page, PageQuery, security, Timestamp, Url, type AppEnv } from '../shared';
 
 const tags = ['Pages'];
@@ -14,7 +15,9 @@ const PAGE_DOC =
   'A new page is a draft (404 publicly; see the preview link); publish makes it public. Changing the slug or host keeps the old address as a 301 to the page. ' +
   'Personalisation: `{{ contact.first_name }}` or `{{ contact.first_name | default: "there" }}` in Markdown and HTML text, headings, button labels and form headings (a built-in field, or `contact.fields.<key>`); filled, escaped, for a browser that proved who it is (signed identify, signed email click); a browser that only submitted a form gets back only the values it submitted; anyone else sees the default. Every `{{` there starts a token: a malformed one, an unknown field, or a token in the title, description, an address, alt text or an HTML attribute is a 422 naming it.';
 
-const PageSchema = z
+export const PageSectionSchema = Section.openapi('PageSection');
+
+export const PageSchema = z
   .object({
     id: z.number().int(),
     site_id: z.number().int(),
@@ -24,13 +27,14 @@ const PageSchema = z
     description: z.string(),
     og_image: Url.nullable(),
     language: z.string(),
-    sections: z.array(Section.openapi('PageSection')),
+    sections: z.array(PageSectionSchema),
     status: z.enum(['draft', 'published']),
     version: z.number().int(),
     path: z.string().openapi({ description: '/p/{slug}, on the page\'s host (or this server when host is null)' }),
     published_at: Timestamp.nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
+    ab_test: PageAbTestSchema,
   })
   .openapi('Page');
 
@@ -128,7 +132,8 @@ export const pageRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'Update a landing page',
       description:
-        'Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page.',
+        'Each field given replaces the stored one (sections as a whole); the result is checked as a whole. A published page shows the change from the next request on. A new slug or host keeps the old address as a 301 to the page. ' +
+        'ab_test: the A/B settings (the given ones change): goal, min_visitors, confidence, auto_winner; a goal form must exist, a goal cta_id must be a button id on the page or one of its variants. A goal changed during a test counts that test\'s conversions again from the event log.',
       request: { params: IdParam, body: jsonBody(PagePatch.openapi('PagePatch')) },
       responses: { 200: json(PageSchema, 'Updated'), ...errors(404, 409, 415) },
     }),
@@ -163,10 +168,10 @@ export const pageRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'A signed preview link that expires',
       description:
-        'The page\'s address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403.',
+        'The page\'s address with ?preview=<token>: it shows the page as it is when opened (draft or published, never cached, marked noindex) until expires_in seconds from now (default a day, at most 30 days). A changed or expired token answers 403. With variant_id, the link shows that variant of the page\'s running A/B test (&variant={id}).',
       request: { params: IdParam, body: jsonBody(PreviewLinkInput.openapi('PagePreviewLinkInput')) },
       responses: { 201: json(PreviewLink, 'The link'), ...errors(404, 415) },
     }),
     async (c) =>
-      c.json(await previewLink({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, expires_in: c.req.valid('json').expires_in, base: baseUrl(c) } }), 201),
+      c.json(await previewLink({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('json'), base: baseUrl(c) } }), 201),
   );

@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { normaliseHost, publicPage, renderFresh, respond, sitemap } from '../../core/pages/public';
-import { pageForPreview } from '../../core/pages/preview';
+import { serveArm } from '../../core/pages/arms';
+import { pageForPreview, variantOf } from '../../core/pages/preview';
 import { renderMessagePage } from '../../core/pages/render';
 import type { Lookup } from '../../core/pages/cache';
 import { who } from '../../core/personalise/who';
@@ -81,7 +82,11 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
       if (page === 'invalid' || page === 'expired') {
         return message(c, 403, 'Preview link not valid', page === 'expired' ? 'This preview link has expired: ask for a new one.' : 'This preview link is not valid: ask for a new one.');
       }
-      const fresh = await renderFresh(ctx, page, base, true);
+      // A variant of the page's A/B test: ?variant={id} beside the token.
+      const variant = c.req.query('variant');
+      const shown = variant && variant !== '0' ? await variantOf(ctx, page, variant) : page;
+      if (!shown) return notFound(c);
+      const fresh = await renderFresh(ctx, shown, base, true);
       if (!fresh) return notFound(c);
       const nonce = randomToken(22);
       const lookup = { kind: 'page', version: '', template: fresh.template, formIds: fresh.formIds, siteId: fresh.site.id, personal: fresh.personal } as const;
@@ -93,8 +98,15 @@ export const pagesPublicRoutes = new Hono<AppEnv>()
     if (found.kind === 'redirect') return c.redirect(found.location + new URL(c.req.url).search, 301);
     if (found.kind === 'missing') return notFound(c);
     const nonce = randomToken(22);
-    if (!found.personal) return c.html(await respond(ctx, found, nonce), 200, securityHeaders(c, nonce, 'no-cache', base));
-    return c.html(await respond(ctx, found, nonce, await viewerOf(c, found)), 200, { ...securityHeaders(c, nonce, 'no-cache', base), ...PERSONAL });
+    // A page in an A/B test: this visitor's variant (core/pages/arms.ts), which depends on its cookie.
+    const dnt = c.req.header('dnt') === '1' || c.req.header('sec-gpc') === '1';
+    const served = serveArm(found, { cookie: c.req.header('cookie') ?? null, userAgent: c.req.header('user-agent') ?? null, doNotTrack: dnt, secure: base.startsWith('https:') || c.req.url.startsWith('https:') });
+    if (served.setCookie) c.header('Set-Cookie', served.setCookie);
+    const page = served.page;
+    // A page with tokens: filled for this browser (core/personalise/who.ts), kept by no shared cache.
+    if (page.personal) return c.html(await respond(ctx, page, nonce, await viewerOf(c, page)), 200, { ...securityHeaders(c, nonce, 'no-cache', base), ...PERSONAL });
+    if (served.varies) c.header('Vary', 'Cookie', { append: true });
+    return c.html(await respond(ctx, page, nonce), 200, securityHeaders(c, nonce, served.varies ? 'private, no-cache' : 'no-cache', base));
   })
   .get('/sitemap.xml', async (c) =>
     c.body(await sitemap(c.get('ctx'), { host: requestHost(c), base: baseUrl(c) }), 200, {
