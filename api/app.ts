@@ -54,6 +54,7 @@ import { mauticEnvelope, mountMautic } from './routes/mautic/index';
 import { webhookRoutes } from './routes/webhooks/webhooks';
 import { pageRoutes } from './routes/pages/pages';
 import { pagesPublicRoutes } from './routes/pages/public';
+import { slotRoutes } from './routes/slots/slots';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -209,6 +210,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsApiRoutes);
   app.route('/', focusApiRoutes);
   app.route('/', pageRoutes);
+  app.route('/', slotRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
   app.route('/', broadcastRoutes);

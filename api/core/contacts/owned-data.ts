@@ -107,6 +107,7 @@ export const OTHER_TABLES: Record<string, string> = {
   webhook_subscriptions: 'webhook URLs, event types, filters and signing secrets; what was sent about whom is webhook_deliveries',
   pages: 'landing page definitions (slug, sections, host); views are events, submissions through their forms are form_submissions',
   page_redirects: 'old slugs of landing pages and the page each now points to; no contact data',
+  slots: 'dynamic web content definitions (name, variants, rules) per site; views and clicks are events',
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

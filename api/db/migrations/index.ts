@@ -292,5 +292,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE INDEX `pages_site_idx` ON `pages` (`site_id`);",
       "CREATE INDEX `pages_status_idx` ON `pages` (`host`,`status`);"
     ]
+  },
+  {
+    "tag": "0019_slots",
+    "statements": [
+      "CREATE TABLE `slots` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text DEFAULT '' NOT NULL,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `slots_site_name_uq` ON `slots` (`site_id`,`name`);"
+    ]
   }
 ];
