@@ -105,7 +105,7 @@ function start() {
         .then((r) => r.json())
         .then((j) => j.focus && fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: page })))
         .then((r) => r.json())
-        .then((j) => j.items[0] && page == lastUrl && load(j.items))
+        .then((j) => (j.items[0] || j.slots) && page == lastUrl && load(j))
         .catch(() => {});
   };
 
