@@ -28,7 +28,7 @@ const slotBody = (siteId: number, extra: Record<string, unknown> = {}) => ({
 async function createSlot(t: TestApp, body: Record<string, unknown>) {
   const r = await t.json('POST', '/api/v1/slots', body);
   if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-  return r.body as { id: number; [k: string]: any };
+  return r.body as { id: number; name: string; [k: string]: any };
 }
 
 /** GET /focus as w.js asks it after a page view. */
