@@ -1368,7 +1368,8 @@ function uniquify(v: unknown, n: number): unknown {
     if (typeof x !== 'string') continue;
     if (k === 'email') out[k] = `u${n}-${x}`;
     else if (k === 'key' || k === 'slug') out[k] = `${x}_${n}`.replace(/[^a-z0-9_-]/g, '').slice(0, 40);
-    else if (k === 'name') out[k] = `${x} ${n}`;
+    // A name of the kind a page refers to (a slot's, as in data-leadline-slot="hero") stays one.
+    else if (k === 'name') out[k] = /^[a-z0-9][a-z0-9_-]*$/.test(x) ? `${x}-${n}` : `${x} ${n}`;
   }
   return out;
 }
