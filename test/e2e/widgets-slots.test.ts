@@ -138,17 +138,18 @@ describe('slots', () => {
           await route.continue();
         });
         await page.goto(urlOf({ key: site.public_key, body, style: style + (reserve ? '.slot{min-height:120px}' : '') }));
-        await page.locator('#hero', { hasText: 'Four' }).waitFor();
+        await page.getByText('Four').waitFor();
         expect(seen?.html).toBe('<p>Default</p>');
         const m = await measured(page, seen!.at);
         const after = await page.locator('#below').evaluate((el) => el.getBoundingClientRect().top);
         noErrors(errors);
-        return { ...m, moved: after - seen!.top };
+        return { ...m, moved: after - seen!.top, filled: await html(page, '#hero') };
       };
 
       const reserved = await run(true);
       expect(reserved.moved).toBe(0);
       expect(reserved.cls).toBe(0);
+      expect(reserved.filled).toBe('<p>One</p><p>Two</p><p>Three</p><p>Four</p>');
       // The answer came after the default was painted, and the slot changed once, right after it.
       const fills = reserved.fills.filter((f) => f.name === 'hero');
       expect(fills.length).toBe(1);
