@@ -76,6 +76,9 @@ describe('slots: API', () => {
     expect((await t.json('DELETE', `/api/v1/slots/${elsewhere.id}`)).body).toEqual({ id: elsewhere.id, deleted: true });
     expectError(await t.json('GET', `/api/v1/slots/${elsewhere.id}`), 404, 'NOT_FOUND');
     expectError(await t.json('DELETE', `/api/v1/slots/${elsewhere.id}`), 404, 'NOT_FOUND');
+    // Deleting a site deletes its slots.
+    expect((await t.call('DELETE', `/api/v1/sites/${other.id}`)).status).toBe(200);
+    expect((await t.json('GET', `/api/v1/slots?site_id=${other.id}`)).body.data).toEqual([]);
     // A write key may change slots, a read key only read them.
     expectError(await t.json('POST', '/api/v1/slots', slotBody(site.id, { name: 'ro' }), { key: t.keys.read }), 403, 'FORBIDDEN');
     expect((await t.json('GET', `/api/v1/slots/${s.id}`, undefined, { key: t.keys.read })).status).toBe(200);

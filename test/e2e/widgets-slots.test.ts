@@ -94,6 +94,17 @@ describe('slots', () => {
       const [click] = await waitEvents(site.id, 1, 'slot_click');
       expect(propsOf(click)).toEqual({ slot_id: hero.id, slot: 'hero', variant: 'anon' });
       expect(click.visitor_id).toBe(views[0].visitor_id);
+      // A single-page app's next view, whose slot element appears after the navigation, is filled too.
+      await page.evaluate(() => {
+        history.pushState({}, '', `${location.pathname}/next`);
+        const el = document.createElement('div');
+        el.setAttribute('data-leadline-slot', 'hero');
+        el.id = 'hero2';
+        el.append('Default hero, again');
+        document.body.append(el);
+      });
+      await page.locator('#hero2 strong').waitFor();
+      await waitEvents(site.id, 2, 'page_view');
 
       // The site's backend identifies the visitor with a signature: the browser is proven.
       await page.evaluate(([e, s]) => (window as any).leadline('identify', { email: e, sig: s }), [email, sign(site.secret, email)]);
