@@ -140,10 +140,6 @@ async function round(browser: Browser, origin: string, ua: string, path: string)
   const context = await browser.newContext({ userAgent: ua });
   await context.addInitScript(MEASURE);
   const p = await context.newPage();
-  if (process.env.BENCH_DEBUG) {
-    p.on('console', (m) => console.log('console:', m.type(), m.text()));
-    p.on('response', (r) => console.log('response:', r.status(), r.url()));
-  }
   try {
     await p.goto(origin + path);
     const first = await measureLoad(p, path === '/slots');
