@@ -55,6 +55,7 @@ import { webhookRoutes } from './routes/webhooks/webhooks';
 import { pageRoutes } from './routes/pages/pages';
 import { pageVariantRoutes } from './routes/pages/variants';
 import { pagesPublicRoutes } from './routes/pages/public';
+import { slotRoutes } from './routes/slots/slots';
 
 export interface AppDeps {
   ctx: Ctx;
@@ -211,6 +212,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', focusApiRoutes);
   app.route('/', pageRoutes);
   app.route('/', pageVariantRoutes);
+  app.route('/', slotRoutes);
   app.route('/', assetsApiRoutes({ storage: deps.storage }));
   app.route('/', emailRoutes);
   app.route('/', broadcastRoutes);

@@ -26,6 +26,7 @@ const PATHS: Record<Parameters<typeof can>[0], string> = {
   forms: '/api/v1/forms',
   'focus-items': '/api/v1/focus-items/1',
   pages: '/api/v1/pages/1/publish',
+  slots: '/api/v1/slots/1/stats',
   previews: '/api/v1/forms/preview',
   settings: '/api/v1/email-settings',
   webhooks: '/api/v1/webhooks',

@@ -23,6 +23,10 @@ describe('w-chunk.js bundle', () => {
     expect(size).toBeLessThanOrEqual(HARD_CAP);
   });
 
+  it('keeps forms, focus items and slots within the 12 KB gzip budget (issue 15: slots may not push it over)', () => {
+    expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(TARGET);
+  });
+
   it('needs nothing a strict CSP or Trusted Types forbid', () => {
     expect(code).not.toMatch(/\beval\(|new Function|document\.write|insertAdjacentHTML/);
     // Preact's bundle has an innerHTML path, taken only for dangerouslySetInnerHTML: our code never asks.

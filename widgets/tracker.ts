@@ -42,12 +42,15 @@ function start() {
   let visitor: any = null;
   // import() rather than a <script> element: the module map loads it once, it inherits this
   // script's nonce, and it is no Trusted Types sink (script.src is one). The chunk is served
-  // with CORS, as module fetches require. It gets the focus items of a page view, and asks for
-  // the visitor id when a form is submitted (none where this script may not count the visitor).
-  const load = (items?: unknown) => import(base + __CHUNK__).then((m) => m.default(() => visitor, items)).catch(() => {});
+  // with CORS, as module fetches require. It gets GET /focus's answer for a page view (focus
+  // items, slot content), and asks for the visitor id when a form is submitted (none where this
+  // script may not count the visitor).
+  const load = (answer?: unknown) => import(base + __CHUNK__).then((m) => m.default(() => visitor, answer)).catch(() => {});
   // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
+  // A page with a slot loads the chunk now too, alongside the page view's round trips, so the slot
+  // is filled as soon as its content arrives (measured: scripts/bench/pages-slots.ts).
   // Looked for now and again once the document is parsed.
-  const forms = () => d.querySelector('[data-leadline-form]') && load();
+  const forms = () => d.querySelector('[data-leadline-form],[data-leadline-slot]') && load();
   forms();
   on('DOMContentLoaded', forms);
   const consentMode = ds.consent == 'required';
@@ -72,7 +75,7 @@ function start() {
   const makeId = () => {
     visitor =
       valid(store('getItem', VID)) ||
-      valid(d.cookie.match(/(?:^|; )ll_vid=([\w-]+)/)?.[1]) ||
+      valid(d.cookie.match(/(^|; )ll_vid=([\w-]+)/)?.[2]) ||
       Array.from(crypto.getRandomValues(new Uint8Array(22)), (x) => (x % 36).toString(36)).join('');
     store('setItem', VID, visitor!);
     d.cookie = VID + '=' + visitor + ';path=/;max-age=31536000;samesite=lax';
@@ -97,15 +100,17 @@ function start() {
     const body = JSON.stringify({ k: site, v: visitor, ...o, ...(bot && { b: 1 }), ...(consentMode && visitor && { c: 1 }) });
     // sendBeacon outlives the page (outbound clicks, pagehide); it refuses bodies over its quota.
     // A page view goes by fetch (keepalive outlives the page too): its answer, which a beacon
-    // cannot read, says whether the site has focus items; only then is GET /focus asked, after
-    // the view is stored (so the server's page view count includes it). Items that come back
-    // after an SPA moved on were for the page before. A missing step throws into the catch.
+    // cannot read, says whether the site has focus items or slots; only then is GET /focus asked,
+    // after the view is stored (so the server's page view count includes it). Its answer goes to
+    // the chunk when it has items, or when the page has a form or slot (the chunk is loaded then
+    // anyway). Answers that come back after an SPA moved on were for the page before. A missing
+    // step throws into the catch.
     (!page && n.sendBeacon?.(url, body)) ||
       fetch(url, { method: 'POST', body, keepalive: true })
         .then((r) => r.json())
         .then((j) => j.focus && fetch(base + '/focus?' + new URLSearchParams({ k: site, v: visitor, u: page })))
         .then((r) => r.json())
-        .then((j) => j.items[0] && page == lastUrl && load(j.items))
+        .then((j) => page == lastUrl && (j.items[0] || forms()) && load(j))
         .catch(() => {});
   };
 

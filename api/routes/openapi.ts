@@ -25,6 +25,11 @@ export const TAGS = [
   { name: 'Forms', description: 'Embeddable forms: fields, what a submission does, and the submissions.' },
   { name: 'Focus items', description: 'Bars, modals, slide-ins and full-screen pop-ups shown by the script tag, with targeting, frequency and A/B variants.' },
   { name: 'Pages', description: 'Landing pages served at /p/{slug}: sections (Markdown, sanitised HTML, images, forms, buttons, columns, heroes) rendered as static HTML with the tracking tag, drafts, preview links, page sets per host name.' },
+  {
+    name: 'Slots',
+    description:
+      'Dynamic web content: places on the site\'s own pages (`<div data-leadline-slot="hero">`) that the script tag fills per visitor from ordered rules (anonymous or known browser, funnel stage, segment filter), with views and clicks as events.',
+  },
   { name: 'Assets', description: 'Downloadable files, optionally gated by a form.' },
   {
     name: 'Emails',

@@ -89,6 +89,22 @@ export const PublicFocusItem = z
   .object({ id: z.number().int(), variant: z.string(), style: Style, content: Content, trigger: Trigger, frequency: Frequency })
   .openapi('PublicFocusItem');
 
+type SlotNodeT = string | [string, Record<string, string> | 0, ...SlotNodeT[]];
+const SlotNode: z.ZodType<SlotNodeT> = z
+  .lazy(() => z.union([z.string(), z.tuple([z.string(), z.union([z.record(z.string(), z.string()), z.literal(0)])]).rest(SlotNode)]))
+  .openapi('SlotNode', {
+    description: 'Text (insert as a text node), or an element: [tag, attributes (0 for none), ...children]. Sanitised by the server: build it with createElement, setAttribute and text nodes.',
+  });
+
+export const PublicSlot = z
+  .object({
+    id: z.number().int(),
+    name: z.string().openapi({ description: 'Fills the elements with data-leadline-slot="<name>"' }),
+    variant: z.string().nullable().openapi({ description: "The variant chosen; null: no rule holds, keep the page's own content" }),
+    content: z.array(SlotNode).optional().openapi({ description: 'The variant (absent when variant is null)' }),
+  })
+  .openapi('PublicSlot');
+
 export const UrlencodedSubmission = z
   .object({
     _k: SITE_KEY.openapi({ description: 'Site key' }),

@@ -6,7 +6,7 @@ import { PAGE_PUBLIC_ROUTES } from './pages/public-docs';
 import { DealWebhookAnswerSchema, DealWebhookBodySchema } from './deals/schemas';
 import { ErrorSchema, publicErrors, Timestamp, Url, type AppEnv } from './shared';
 import {
-  tags, security, header, UnsubscribeToken, OneClickBody, FormId, PublicForm, SubmitAnswer, PublicFocusItem,
+  tags, security, header, UnsubscribeToken, OneClickBody, FormId, PublicForm, SubmitAnswer, PublicFocusItem, PublicSlot,
   UrlencodedSubmission, TrackPayloadDoc, FormSubmission, html, jsonOf, redirect, script,
 } from './public-docs-schemas';
 
@@ -43,7 +43,7 @@ export const PUBLIC_ROUTES = [
     '/w-chunk.js',
     'getWidgetChunk',
     'The forms and focus items chunk',
-    'An ES module w.js imports when the page has a form or a focus item. Asked for by its content hash (`v`), it is cached for good.',
+    'An ES module w.js imports when the page has a form, a focus item or a slot to fill. Asked for by its content hash (`v`), it is cached for good.',
     z.object({ v: z.string().max(64).optional().openapi({ description: 'The content hash w.js asks for' }) }),
   ),
   createRoute({
@@ -54,7 +54,7 @@ export const PUBLIC_ROUTES = [
     security,
     summary: 'Events from the tracker',
     description:
-      'Page views, custom events, outbound clicks, downloads, engagement and focus item views/clicks/closes, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site\'s allowed origins (Origin, else the Referer\'s origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.',
+      'Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site\'s allowed origins (Origin, else the Referer\'s origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.',
     request: {
       body: {
         required: true,
@@ -71,7 +71,7 @@ export const PUBLIC_ROUTES = [
             ok: z.literal(true),
             stored: z.number().int().openapi({ description: 'Events stored' }),
             dropped: z.enum(['bot', 'dnt']).optional().openapi({ description: 'Why nothing was stored' }),
-            focus: z.literal(true).optional().openapi({ description: 'On a page view when the site has an active focus item: ask GET /focus for this page' }),
+            focus: z.literal(true).optional().openapi({ description: 'On a page view when the site has an active focus item or slot: ask GET /focus for this page' }),
           })
           .openapi('TrackAnswer'),
         'Committed',
@@ -157,9 +157,9 @@ export const PUBLIC_ROUTES = [
     operationId: 'getFocusItemsForPage',
     tags,
     security,
-    summary: 'The focus items for one page view',
+    summary: 'The focus items and slot content for one page view',
     description:
-      'The server has applied the URL rules, device, new vs returning, anonymous vs known, segments and the page-view count; the browser applies the trigger and the frequency. Content is plain text: render it with textContent. Nothing about the contact is in the answer. Cache-Control: no-store.',
+      'The server has applied the URL rules, device, new vs returning, anonymous vs known, segments and the page-view count; the browser applies the trigger and the frequency. Content is plain text: render it with textContent. slots (only when the site has active slots): each one\'s content for this visitor, or variant null to keep the page\'s own. Nothing about the contact is in the answer. Cache-Control: no-store.',
     request: {
       query: FocusQuery.extend({
         k: FocusQuery.shape.k.openapi({ description: "The site's public key" }),
@@ -169,7 +169,7 @@ export const PUBLIC_ROUTES = [
         pv: FocusQuery.shape.pv.openapi({ description: 'Page views so far as the browser counts them; the server counts when absent' }),
       }),
     },
-    responses: { 200: jsonOf(z.object({ items: z.array(PublicFocusItem) }).openapi('PageFocusItems'), 'Items to show'), ...publicErrors(403, 404, 422) },
+    responses: { 200: jsonOf(z.object({ items: z.array(PublicFocusItem), slots: z.array(PublicSlot).optional() }).openapi('PageFocusItems'), 'Items to show, slots to fill'), ...publicErrors(403, 404, 422) },
   }),
   createRoute({
     method: 'get',

@@ -46,7 +46,7 @@ export interface paths {
         };
         /**
          * The forms and focus items chunk
-         * @description An ES module w.js imports when the page has a form or a focus item. Asked for by its content hash (`v`), it is cached for good.
+         * @description An ES module w.js imports when the page has a form, a focus item or a slot to fill. Asked for by its content hash (`v`), it is cached for good.
          */
         get: operations["getWidgetChunk"];
         put?: never;
@@ -68,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Events from the tracker
-         * @description Page views, custom events, outbound clicks, downloads, engagement and focus item views/clicks/closes, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site's allowed origins (Origin, else the Referer's origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.
+         * @description Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site's allowed origins (Origin, else the Referer's origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.
          */
         post: operations["collectEvents"];
         delete?: never;
@@ -129,8 +129,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The focus items for one page view
-         * @description The server has applied the URL rules, device, new vs returning, anonymous vs known, segments and the page-view count; the browser applies the trigger and the frequency. Content is plain text: render it with textContent. Nothing about the contact is in the answer. Cache-Control: no-store.
+         * The focus items and slot content for one page view
+         * @description The server has applied the URL rules, device, new vs returning, anonymous vs known, segments and the page-view count; the browser applies the trigger and the frequency. Content is plain text: render it with textContent. slots (only when the site has active slots): each one's content for this visitor, or variant null to keep the page's own. Nothing about the contact is in the answer. Cache-Control: no-store.
          */
         get: operations["getFocusItemsForPage"];
         put?: never;
@@ -937,7 +937,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a site
-         * @description Its anonymous visitors and their events are deleted; identified contacts and their history stay.
+         * @description Its anonymous visitors and their events are deleted, and its slots; identified contacts and their history stay.
          */
         delete: operations["deleteSite"];
         options?: never;
@@ -1797,6 +1797,72 @@ export interface paths {
          * @description The winner's title and sections become the page's (0, the original, keeps the page as it is); the test ends and ab_test.last_winner records which variant won, when, and that it was picked by hand. Its figures stay readable at /variants/stats. 409 when no test runs.
          */
         post: operations["pickPageWinner"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List slots */
+        get: operations["listSlots"];
+        put?: never;
+        /**
+         * Create a slot (dynamic web content)
+         * @description A slot is a place on the site's own pages, `<div data-leadline-slot="NAME">default content</div>`, that the script tag fills for each visitor. name: what the pages call it (unique per site, 409 otherwise). variants: content in Markdown (rendered) or HTML, sanitised as landing pages are (no script, style, iframe, SVG, event handlers or style attributes; links http(s), mailto:, tel: or relative). rules: tried in order, the first that holds picks its variant; when none holds the page keeps its own content (variant "default" in events and stats). A rule's `when` is `{"identity": "anonymous" | "known" | "any"}`, `{"stage_id": 3}` (the contact is at that stage) or `{"filter": <segment filter>}` (the contact matches it; `{"segment": 12}` for a saved segment). known, stage and filter rules hold only for a browser that proved who it is (signed identify, signed email click, API link); a browser that only typed an email into a form is anonymous. The content is resolved in GET /focus, the request the tag already makes after a page view (none is made for a site with no focus items and no active slots); a view of a slot is a slot_view event, a click inside one a slot_click event (props slot_id, slot, variant), which point rules (filter.slot_id) and campaign decisions (event slot_click) can use.
+         */
+        post: operations["createSlot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/slots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a slot */
+        get: operations["getSlot"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a slot
+         * @description Pages keep their own content in its place. Its view and click events stay in the event log.
+         */
+        delete: operations["deleteSlot"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a slot
+         * @description Each field given replaces the stored one (variants and rules as a whole); the result is checked as a whole. Page views see the change from the next one on (other server processes within 10 seconds).
+         */
+        patch: operations["updateSlot"];
+        trace?: never;
+    };
+    "/api/v1/slots/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Views and clicks, per variant
+         * @description From the event log: slot_view and slot_click events of this slot, per variant ("default": the page's own content, shown when no rule held). Every variant is listed, counted or not; variants since removed are listed while they have events. click_rate = clicks / views.
+         */
+        get: operations["getSlotStats"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3314,7 +3380,7 @@ export interface components {
              */
             dropped?: "bot" | "dnt";
             /**
-             * @description On a page view when the site has an active focus item: ask GET /focus for this page
+             * @description On a page view when the site has an active focus item or slot: ask GET /focus for this page
              * @enum {boolean}
              */
             focus?: true;
@@ -3326,7 +3392,7 @@ export interface components {
             /** @description Default: `[]`. */
             e?: {
                 /** @enum {string} */
-                t: "pv" | "ev" | "out" | "dl" | "eng" | "fv" | "fc" | "fx" | "fmv" | "fms";
+                t: "pv" | "ev" | "out" | "dl" | "eng" | "fv" | "fc" | "fx" | "fmv" | "fms" | "sv" | "sc";
                 u: string;
                 r?: string;
                 ti?: string;
@@ -3448,6 +3514,7 @@ export interface components {
         };
         PageFocusItems: {
             items: components["schemas"]["PublicFocusItem"][];
+            slots?: components["schemas"]["PublicSlot"][];
         };
         PublicFocusItem: {
             id: number;
@@ -3592,6 +3659,22 @@ export interface components {
                 max_displays: number | null;
             };
         };
+        PublicSlot: {
+            id: number;
+            /** @description Fills the elements with data-leadline-slot="<name>" */
+            name: string;
+            /** @description The variant chosen; null: no rule holds, keep the page's own content */
+            variant: string | null;
+            /** @description The variant (absent when variant is null) */
+            content?: components["schemas"]["SlotNode"][];
+        };
+        /** @description Text (insert as a text node), or an element: [tag, attributes (0 for none), ...children]. Sanitised by the server: build it with createElement, setAttribute and text nodes. */
+        SlotNode: string | [
+            string,
+            {
+                [key: string]: string;
+            } | 0
+        ];
         ResendWebhookAnswer: {
             /** @enum {boolean} */
             ok: true;
@@ -4305,6 +4388,8 @@ export interface components {
                 form_id?: number;
                 asset_id?: number;
                 focus_id?: number;
+                /** @description slot_view / slot_click: that slot only */
+                slot_id?: number;
                 email_id?: number;
             };
             delta: number;
@@ -4365,6 +4450,8 @@ export interface components {
                 form_id?: number;
                 asset_id?: number;
                 focus_id?: number;
+                /** @description slot_view / slot_click: that slot only */
+                slot_id?: number;
                 email_id?: number;
             };
             delta: number;
@@ -4395,6 +4482,8 @@ export interface components {
                 form_id?: number;
                 asset_id?: number;
                 focus_id?: number;
+                /** @description slot_view / slot_click: that slot only */
+                slot_id?: number;
                 email_id?: number;
             };
             delta?: number;
@@ -6944,6 +7033,156 @@ export interface components {
         PageWinnerInput: {
             variant_id: number;
         };
+        Slot: {
+            id: number;
+            site_id: number;
+            name: string;
+            description: string;
+            active: boolean;
+            variants: components["schemas"]["SlotVariant"][];
+            rules: components["schemas"]["SlotRule"][];
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        SlotVariant: {
+            key: string;
+            /**
+             * @default markdown
+             * @enum {string}
+             */
+            format: "markdown" | "html";
+            content: string;
+        };
+        SlotRule: {
+            when: {
+                /** @enum {string} */
+                identity: "anonymous" | "known" | "any";
+            } | {
+                stage_id: number;
+            } | {
+                filter: components["schemas"]["SegmentFilter"];
+            };
+            variant: string;
+        };
+        /**
+         * @example {
+         *       "site_id": 1,
+         *       "name": "hero",
+         *       "description": "Home page hero",
+         *       "variants": [
+         *         {
+         *           "key": "customers",
+         *           "format": "markdown",
+         *           "content": "## Welcome back\n\n[See what is new this month](https://example.com/changelog)"
+         *         },
+         *         {
+         *           "key": "returning",
+         *           "format": "html",
+         *           "content": "<h2>Good to see you again</h2><p><a href=\"/pricing\">Compare plans</a></p>"
+         *         }
+         *       ],
+         *       "rules": [
+         *         {
+         *           "when": {
+         *             "filter": {
+         *               "tag": "customer"
+         *             }
+         *           },
+         *           "variant": "customers"
+         *         },
+         *         {
+         *           "when": {
+         *             "identity": "known"
+         *           },
+         *           "variant": "returning"
+         *         }
+         *       ]
+         *     }
+         */
+        SlotInput: {
+            site_id: number;
+            name: string;
+            /** @description Default: `""`. */
+            description?: string;
+            /** @description Default: `true`. */
+            active?: boolean;
+            variants: {
+                key: string;
+                /**
+                 * @description Default: `"markdown"`.
+                 * @enum {string}
+                 */
+                format?: "markdown" | "html";
+                content: string;
+            }[];
+            /** @description Default: `[]`. */
+            rules?: {
+                when: {
+                    /** @enum {string} */
+                    identity: "anonymous" | "known" | "any";
+                } | {
+                    stage_id: number;
+                } | {
+                    filter: components["schemas"]["SegmentFilter"];
+                };
+                variant: string;
+            }[];
+        };
+        SlotPage: {
+            data: components["schemas"]["Slot"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        SlotPatch: {
+            site_id?: number;
+            name?: string;
+            description?: string;
+            active?: boolean;
+            variants?: {
+                key: string;
+                /**
+                 * @description Default: `"markdown"`.
+                 * @enum {string}
+                 */
+                format?: "markdown" | "html";
+                content: string;
+            }[];
+            rules?: {
+                when: {
+                    /** @enum {string} */
+                    identity: "anonymous" | "known" | "any";
+                } | {
+                    stage_id: number;
+                } | {
+                    filter: components["schemas"]["SegmentFilter"];
+                };
+                variant: string;
+            }[];
+        };
+        SlotStats: {
+            id: number;
+            from: string | null;
+            to: string | null;
+            totals: {
+                views: number;
+                clicks: number;
+                click_rate: number;
+            };
+            variants: {
+                key: string;
+                views: number;
+                clicks: number;
+                click_rate: number;
+            }[];
+        };
         Asset: {
             id: number;
             slug: string;
@@ -7835,7 +8074,7 @@ export interface components {
                 name?: string;
                 on: {
                     /** @enum {string} */
-                    event: "email_opened" | "email_clicked" | "page_view" | "form_submit" | "asset_download" | "custom";
+                    event: "email_opened" | "email_clicked" | "page_view" | "form_submit" | "asset_download" | "custom" | "slot_click";
                     /** @description email_opened / email_clicked: that email only */
                     email_id?: number;
                     /** @description page_view: the page URL; email_clicked: the link */
@@ -7848,6 +8087,10 @@ export interface components {
                     form_id?: number;
                     /** @description asset_download: that asset only */
                     asset_id?: number;
+                    /** @description slot_click: a click inside that slot (dynamic web content) only */
+                    slot_id?: number;
+                    /** @description slot_click: inside that variant of the slot only ("default": the page's own content) */
+                    variant?: string;
                     /** @description custom: the event name (required for custom) */
                     name?: string;
                 } | {
@@ -7914,7 +8157,7 @@ export interface components {
                 name?: string;
                 on: {
                     /** @enum {string} */
-                    event: "email_opened" | "email_clicked" | "page_view" | "form_submit" | "asset_download" | "custom";
+                    event: "email_opened" | "email_clicked" | "page_view" | "form_submit" | "asset_download" | "custom" | "slot_click";
                     /** @description email_opened / email_clicked: that email only */
                     email_id?: number;
                     /** @description page_view: the page URL; email_clicked: the link */
@@ -7927,6 +8170,10 @@ export interface components {
                     form_id?: number;
                     /** @description asset_download: that asset only */
                     asset_id?: number;
+                    /** @description slot_click: a click inside that slot (dynamic web content) only */
+                    slot_id?: number;
+                    /** @description slot_click: inside that variant of the slot only ("default": the page's own content) */
+                    variant?: string;
                     /** @description custom: the event name (required for custom) */
                     name?: string;
                 } | {
@@ -9893,7 +10140,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Items to show */
+            /** @description Items to show, slots to fill */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -15307,6 +15554,251 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listSlots: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+                site_id?: number;
+                active?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of slots */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createSlot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlotInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Slot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getSlot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The slot */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Slot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deleteSlot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updateSlot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlotPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Slot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getSlotStats: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive): 2026-06-01 or an ISO date-time */
+                from?: string;
+                /** @description End (exclusive); a bare date includes that day */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts and click rates */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

@@ -60,6 +60,7 @@ export const EVENT_LABELS = {
   form_submit: 'Submitted a form',
   asset_download: 'Downloaded an asset',
   custom: 'Sent a custom event',
+  slot_click: 'Clicked inside a slot',
 } as const;
 
 const named = (list: Named[], id: number | null | undefined, none = 'not chosen') => {
@@ -143,7 +144,9 @@ export function describeStep(s: Step, l: Lists): string {
                   ? `Downloaded ${on.asset_id ? named(l.assets, on.asset_id) : 'any asset'}`
                   : on.event === 'page_view'
                     ? `Visited a page ${on.url ? `whose URL ${on.url.op.replace('_', ' ')} “${on.url.value}”` : ''}`
-                    : `Sent the event “${on.name ?? ''}”`;
+                    : on.event === 'slot_click'
+                      ? `Clicked inside ${on.slot_id ? `slot #${on.slot_id}` : 'any slot'}${on.variant ? ` (variant “${on.variant}”)` : ''}`
+                      : `Sent the event “${on.name ?? ''}”`;
       return `${what}? (waits up to ${duration(s.timeout)})`;
     }
     case 'condition': {

@@ -190,6 +190,7 @@ function DecisionSettings({ id, step, lists, problems, onChange }: { id: string;
       )}
       {kind === 'form_submit' && <IdPicker id={`${id}-on-form`} label="Form" none="Any form" value={on.form_id as number | undefined} options={lists.forms} error={err('form_id')} onChange={(v) => set('form_id', v)} />}
       {kind === 'asset_download' && <IdPicker id={`${id}-on-asset`} label="Asset" none="Any asset" value={on.asset_id as number | undefined} options={lists.assets} error={err('asset_id')} onChange={(v) => set('asset_id', v)} />}
+      {kind === 'slot_click' && <IntField id={`${id}-on-slot`} label="Slot id (empty: any slot)" min={1} value={on.slot_id as number | undefined} error={err('slot_id')} onChange={(v) => set('slot_id', v)} />}
       {kind === 'custom' && <TextField id={`${id}-on-name`} label="Event name" maxLength={100} value={on.name as string | undefined} error={err('name')} onChange={(v) => set('name', v || undefined)} />}
       {kind === 'points' && <IntField id={`${id}-on-points`} label="At least (points)" value={on.points_at_least as number | undefined} error={err('points_at_least')} onChange={(v) => set('points_at_least', v)} />}
       {kind === 'stage' && <IdPicker id={`${id}-on-stage`} label="Stage (or beyond)" value={on.stage_id as number | undefined} options={lists.stages} error={err('stage_id')} onChange={(v) => set('stage_id', v)} />}

@@ -24,6 +24,8 @@ const EVENT_TYPES = [
   'asset_download',
   'focus_view',
   'focus_click',
+  'slot_view',
+  'slot_click',
   'email_sent',
   'email_opened',
   'email_clicked',
@@ -57,6 +59,7 @@ function RuleForm(props: { initial?: Rule; onSaved: (r: Rule) => void; onCancel:
     form_id: f.form_id ? String(f.form_id) : '',
     asset_id: f.asset_id ? String(f.asset_id) : '',
     focus_id: f.focus_id ? String(f.focus_id) : '',
+    slot_id: f.slot_id ? String(f.slot_id) : '',
     email_id: f.email_id ? String(f.email_id) : '',
   });
   const set = (p: Partial<typeof d>) => setD((x) => ({ ...x, ...p }));
@@ -82,7 +85,7 @@ function RuleForm(props: { initial?: Rule; onSaved: (r: Rule) => void; onCancel:
     if (d.url_op) filter.url = { op: d.url_op as NonNullable<Rule['filter']['url']>['op'], value: d.url_value };
     if (d.ev_name) filter.name = d.ev_name;
     if (d.prop_key) filter.prop = { key: d.prop_key, value: d.prop_value === 'true' ? true : d.prop_value === 'false' ? false : d.prop_value };
-    for (const k of ['form_id', 'asset_id', 'focus_id', 'email_id'] as const) if (d[k]) filter[k] = num(d[k]);
+    for (const k of ['form_id', 'asset_id', 'focus_id', 'slot_id', 'email_id'] as const) if (d[k]) filter[k] = num(d[k]);
     return {
       name: d.name.trim(),
       filter,
@@ -143,6 +146,7 @@ function RuleForm(props: { initial?: Rule; onSaved: (r: Rule) => void; onCancel:
           {text('form_id', 'Form id', { type: 'number', error: e('filter.form_id') })}
           {text('asset_id', 'Asset id', { type: 'number', error: e('filter.asset_id') })}
           {text('focus_id', 'Focus item id', { type: 'number', error: e('filter.focus_id') })}
+          {text('slot_id', 'Slot id', { type: 'number', error: e('filter.slot_id') })}
           {text('email_id', 'Email id', { type: 'number', error: e('filter.email_id') })}
         </div>
       </fieldset>
@@ -184,7 +188,7 @@ function RuleForm(props: { initial?: Rule; onSaved: (r: Rule) => void; onCancel:
 const describeRule = (r: Rule) => {
   const f = r.filter;
   const parts = [f.url && `URL ${f.url.op.replace('_', ' ')} “${f.url.value}”`, f.name && `named “${f.name}”`, f.prop && `${f.prop.key} = ${String(f.prop.value)}`];
-  for (const k of ['form_id', 'asset_id', 'focus_id', 'email_id'] as const) if (f[k]) parts.push(`${k.replace('_id', '')} #${f[k]}`);
+  for (const k of ['form_id', 'asset_id', 'focus_id', 'slot_id', 'email_id'] as const) if (f[k]) parts.push(`${k.replace('_id', '')} #${f[k]}`);
   return [r.event_type, ...parts.filter(Boolean)].join(', ');
 };
 

@@ -14,12 +14,15 @@
 //   BENCH_PAGES_ROUNDS        rounds the seconds are split into (default 4)
 //   BENCH_PAGES_CONNECTIONS   requests in flight (default 32)
 //   BENCH_KEEP=1              keep the temp database
+//
+// Then the time to first slot content in Chromium (dynamic web content): scripts/bench/pages-slots.ts.
 import { bundleNode } from '../bundle-node.mjs';
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envInt, fmtInt, machine, now, table, tempDir, writeResults } from './lib';
+import { measureSlots, slotSummary } from './pages-slots';
 
 const NAME = 'pages';
 const SECONDS = envInt('BENCH_PAGES_SECONDS', 10);
@@ -95,6 +98,8 @@ async function main() {
     console.log(table(['scenario', 'requests', 'req/s'], scenarios.map((s) => [label[s.name]!, fmtInt(totals.get(s.name)!), fmtInt(rps(s.name))])));
     console.log(`\n(for scale: ${ratioTiny.toFixed(2)} × the tiny page's req/s)`);
     console.log(`budget: /p/{slug} ≥ ${RATIO_GOAL} × bare route (same bytes) req/s: ${ratio.toFixed(2)} × — ${ok ? 'ok' : 'MISSED'}`);
+    const slots = await measureSlots(dir);
+    console.log(`\n${slotSummary(slots)}`);
     const file = writeResults(NAME, {
       machine: machine(),
       connections: CONNECTIONS,
@@ -105,6 +110,7 @@ async function main() {
       ratio_to_tiny: ratioTiny,
       goal: RATIO_GOAL,
       ok,
+      slots,
     });
     console.log(`results: ${file}`);
   } finally {

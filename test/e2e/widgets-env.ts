@@ -40,6 +40,8 @@ export interface PageSpec {
   /** 'strict-dynamic': scripts only by nonce, no host list (what strict CSPs look like). */
   csp?: 'hosts' | 'strict-dynamic';
   title?: string;
+  /** More CSS for the page's nonce'd <style>. */
+  style?: string;
 }
 
 const pages = new Map<string, PageSpec>();
@@ -65,7 +67,7 @@ function html(env: Env, s: PageSpec): { body: string; csp: string } {
   ].join('; ');
   const body =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${s.title ?? 'Widgets'}</title>` +
-    `<style nonce="${NONCE}">.tall{height:5000px}</style>` +
+    `<style nonce="${NONCE}">.tall{height:5000px}${s.style ?? ''}</style>` +
     `<script async nonce="${NONCE}" src="${env.api}/w.js" data-site="${s.key}" data-allow-local ${s.attrs ?? ''}></script>` +
     `</head><body><button id="before">before</button>${s.body ?? ''}<button id="after">after</button></body></html>`;
   return { body, csp };

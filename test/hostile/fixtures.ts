@@ -155,6 +155,20 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     sections: [{ type: 'hero', heading: 'Hi', cta: { label: 'Go', url: '#f' } }, { type: 'markdown', markdown: '**x** <img src=x onerror=alert(1)>' }, { type: 'columns', columns: [[{ type: 'form', form_id: formId }], [{ type: 'html', html: '<p>y</p>' }]] }],
   });
   await must('POST', `/api/v1/pages/${page}/publish`);
+  // A slot with every kind of rule (a filter that runs a regex on hostile values too).
+  const slot = await create('slots', {
+    site_id: site.id,
+    name: `fx-slot-${n}`,
+    variants: [
+      { key: 'vip', format: 'html', content: '<p class="vip">Hi <img src=x onerror=alert(1)></p>' },
+      { key: 'all', content: '**Hello** [there](https://example.com)' },
+    ],
+    rules: [
+      { when: { filter: { all: [{ tag: 'fx-tag' }, { field: 'first_name', op: 'regex', value: '^(a|a)+$' }] } }, variant: 'vip' },
+      { when: { stage_id: stage }, variant: 'vip' },
+      { when: { identity: 'any' }, variant: 'all' },
+    ],
+  });
   bodies['POST /api/v1/pages/{id}/preview-link'] = { expires_in: 600 };
   // An A/B test on it: a variant (with a tracked button and the form), a goal, the winner's body.
   bodies['POST /api/v1/pages/{id}/variants'] = {
@@ -325,6 +339,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
       'focus-items': [focus],
       pages: [page],
       variants: [variant, 0],
+      slots: [slot],
       assets: [a.id],
       'api-keys': [key.id],
       sites: [site.id],

@@ -444,6 +444,7 @@ export class Generator {
       site_id: 'sites',
       asset_id: 'assets',
       focus_id: 'focus-items',
+      slot_id: 'slots',
       company_id: 'companies',
     };
     const pool = collection[name] ? this.fx.ids[collection[name]!] : undefined;
@@ -985,6 +986,7 @@ export class Generator {
         [1, () => ({ t: 'out', u: `${ORIGIN}/`, h: 'https://other.example/' })],
         [1, () => ({ t: 'eng', u: `${ORIGIN}/`, d: 5000, s: 80 })],
         [1, () => ({ t: r.pick(['fv', 'fc', 'fx']), u: `${ORIGIN}/`, p: { focus_id: fx.ids['focus-items']![0], variant: 'a' } })],
+        [1, () => ({ t: r.pick(['sv', 'sc']), u: `${ORIGIN}/`, p: { slot_id: fx.ids.slots![0], slot: 'hero', variant: r.pick(['vip', 'default', hostileString(r).slice(0, 100)]) } })],
         [1, () => ({ t: 'pv', u: `${ORIGIN}/`, a: 1 })],
       ])();
     const base: Record<string, unknown> = { k: r.chance(0.9) ? fx.site.public_key : r.pick(['unknownsitekey1', 'x']), v: uid, e: Array.from({ length: 1 + r.int(3) }, event) };
@@ -1366,7 +1368,8 @@ function uniquify(v: unknown, n: number): unknown {
     if (typeof x !== 'string') continue;
     if (k === 'email') out[k] = `u${n}-${x}`;
     else if (k === 'key' || k === 'slug') out[k] = `${x}_${n}`.replace(/[^a-z0-9_-]/g, '').slice(0, 40);
-    else if (k === 'name') out[k] = `${x} ${n}`;
+    // A name of the kind a page refers to (a slot's, as in data-leadline-slot="hero") stays one.
+    else if (k === 'name') out[k] = /^[a-z0-9][a-z0-9_-]*$/.test(x) ? `${x}-${n}` : `${x} ${n}`;
   }
   return out;
 }

@@ -1,12 +1,13 @@
-// The forms and focus chunk, served as /w-chunk.js and imported by w.js only on pages that need
-// it (a form placeholder, or focus items from GET /focus). w.js calls the default export.
+// The forms, focus and slots chunk, served as /w-chunk.js and imported by w.js only on pages that
+// need it (a form placeholder, or focus items or slots from GET /focus). w.js calls the default export.
 import { render } from 'preact';
 import { configOf, storedVisitor, type Config } from './config';
 import { Focus } from './focus';
 import { Form } from './form';
 import { allowed, arm } from './schedule';
+import { fill, setSlots } from './slots';
 import { mount } from './styles';
-import type { FocusItem } from './types';
+import type { FocusAnswer, FocusItem } from './types';
 
 /** Renders every form placeholder not rendered yet (one shadow root each). */
 function forms(cfg: Config) {
@@ -58,10 +59,11 @@ let cfg: Config | undefined;
 let ready: Promise<unknown>;
 
 /**
- * w.js calls this when a page has a form placeholder, and with the focus items of each page view
- * that has some; the first call sets the chunk up. visitor: w.js's visitor id now (see Config.v).
+ * w.js calls this when a page has a form placeholder, and with GET /focus's answer for each page
+ * view that has focus items or slots; the first call sets the chunk up. visitor: w.js's visitor
+ * id now (see Config.v).
  */
-export default function init(visitor: Config['v'] | Promise<FocusItem[] | void> | undefined, items?: FocusItem[]) {
+export default function init(visitor: Config['v'] | Promise<FocusItem[] | void> | undefined, answer?: FocusAnswer | FocusItem[]) {
   if (typeof visitor != 'function') {
     // A w.js from before (cached for up to a day) hands over its GET /focus request instead; it
     // asked only for a visitor it may count, whose id is then the stored one.
@@ -77,10 +79,12 @@ export default function init(visitor: Config['v'] | Promise<FocusItem[] | void> 
     ready = new Promise((ok) => (document.body ? ok(0) : addEventListener('DOMContentLoaded', ok)));
     ready.then(() => {
       forms(c);
-      // Placeholders that a single-page app adds later render too.
-      new MutationObserver(() => forms(c)).observe(document.body, { childList: true, subtree: true });
+      // Placeholders and slots that a single-page app adds later render too.
+      new MutationObserver(() => (forms(c), fill())).observe(document.body, { childList: true, subtree: true });
     });
   }
   const c = cfg;
-  if (items) ready.then(() => focusItems(c, items));
+  // A w.js from before (cached for up to a day) hands over the items alone.
+  const a = Array.isArray(answer) ? { items: answer } : answer;
+  if (a) ready.then(() => (focusItems(c, a.items), a.slots && setSlots(a.slots)));
 }

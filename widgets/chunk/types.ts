@@ -108,3 +108,20 @@ export interface FocusItem {
     max_displays?: number | null;
   };
 }
+
+/** Slot content from GET /focus (api/core/slots/resolve.ts): text, or [tag, attributes or 0, ...children]. */
+export type SlotNode = string | [string, Record<string, string> | 0, ...SlotNode[]];
+
+export interface Slot {
+  id: number;
+  name: string;
+  /** null: no rule holds, the page keeps its own content. */
+  variant: string | null;
+  content?: SlotNode[];
+}
+
+/** GET /focus's answer, as w.js hands it over (a w.js from before hands over the items alone). */
+export interface FocusAnswer {
+  items: FocusItem[];
+  slots?: Slot[];
+}

@@ -30,7 +30,8 @@ export function deepActive(): HTMLElement | null {
 }
 
 /**
- * Sends a focus event (view/click/close, p: { focus_id, variant }) or a form event (view/start,
- * p: { form_id }) through w.js, so its hook, queue and opt-out apply.
+ * Sends a focus event (view/click/close, p: { focus_id, variant }), a form event (view/start,
+ * p: { form_id }) or a slot event (view/click, p: { slot_id, slot, variant }) through w.js, so its
+ * hook, queue and opt-out apply.
  */
-export const track = (t: 'fv' | 'fc' | 'fx' | 'fmv' | 'fms', p: object) => (window as any).leadline('_', t, p);
+export const track = (t: 'fv' | 'fc' | 'fx' | 'fmv' | 'fms' | 'sv' | 'sc', p: object) => (window as any).leadline('_', t, p);

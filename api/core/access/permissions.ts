@@ -9,7 +9,7 @@
  * - viewer: reads everything but the admin resources.
  * - sales: also changes contacts (fields, tags, notes, do-not-contact, companies they belong to),
  *   companies and deals, and gives sales feedback; no emails, broadcasts, campaigns, segments,
- *   forms, focus items, landing pages, assets, sites, settings, keys, users, webhooks or jobs.
+ *   forms, focus items, landing pages, slots, assets, sites, settings, keys, users, webhooks or jobs.
  * - marketer: everything but users, API keys, jobs and the admin settings (CRM integrations).
  * - admin: everything.
  */
@@ -55,6 +55,7 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/v1\/forms(\/|$)/, marketing('forms')],
   [/^\/api\/v1\/focus-items(\/|$)/, marketing('focus items')],
   [/^\/api\/v1\/pages(\/|$)/, marketing('landing pages')],
+  [/^\/api\/v1\/slots(\/|$)/, marketing('slots')],
   [/^\/api\/v1\/assets(\/|$)/, marketing('assets')],
   [/^\/api\/v1\/(emails|email-sends|email-categories|outbox)(\/|$)/, marketing('emails')],
   [/^\/api\/v1\/broadcasts(\/|$)/, marketing('broadcasts')],

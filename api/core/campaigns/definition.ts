@@ -27,11 +27,13 @@ const Match = z.strictObject({
 
 /** Something the contact does, looked up in the event log (in this pass: since it entered). */
 export const EventMatch = z.strictObject({
-  event: z.enum(['email_opened', 'email_clicked', 'page_view', 'form_submit', 'asset_download', 'custom']),
+  event: z.enum(['email_opened', 'email_clicked', 'page_view', 'form_submit', 'asset_download', 'custom', 'slot_click']),
   email_id: Id.optional().describe('email_opened / email_clicked: that email only'),
   url: Match.optional().describe('page_view: the page URL; email_clicked: the link'),
   form_id: Id.optional().describe('form_submit: that form only'),
   asset_id: Id.optional().describe('asset_download: that asset only'),
+  slot_id: Id.optional().describe('slot_click: a click inside that slot (dynamic web content) only'),
+  variant: z.string().min(1).max(40).optional().describe('slot_click: inside that variant of the slot only ("default": the page\'s own content)'),
   name: z.string().min(1).max(100).optional().describe('custom: the event name (required for custom)'),
 });
 export type EventMatch = z.infer<typeof EventMatch>;
@@ -230,6 +232,7 @@ function matchProblems(on: DecisionOn, field: string): FieldError[] {
     form_submit: ['form_id'],
     asset_download: ['asset_id'],
     custom: ['name'],
+    slot_click: ['slot_id', 'variant'],
   };
   const out = (Object.keys(on) as (keyof EventMatch)[])
     .filter((k) => k !== 'event' && !allowed[on.event].includes(k))
@@ -261,6 +264,7 @@ export async function checkDefinition(ctx: Ctx, def: Definition, selfId?: number
       out.push(...matchProblems(s.on, `${f}.on`));
       if ('email_id' in s.on && s.on.email_id && !(await exists(ctx, 'emails', s.on.email_id))) out.push({ field: `${f}.on.email_id`, message: 'no such email' });
       if ('stage_id' in s.on && !(await exists(ctx, 'stages', s.on.stage_id))) out.push({ field: `${f}.on.stage_id`, message: 'no such stage' });
+      if ('slot_id' in s.on && s.on.slot_id && !(await exists(ctx, 'slots', s.on.slot_id))) out.push({ field: `${f}.on.slot_id`, message: 'no such slot' });
     }
     if (s.type !== 'action') continue;
     const a = s.action;

@@ -38,6 +38,9 @@ function eventSql(m: EventMatch, scope: MatchScope): Sql {
   if (m.email_id !== undefined) where.push("json_extract(e.props, '$.email_id') = ?"), args.push(m.email_id);
   if (m.form_id !== undefined) where.push("json_extract(e.props, '$.form_id') = ?"), args.push(m.form_id);
   if (m.asset_id !== undefined) where.push("json_extract(e.props, '$.asset_id') = ?"), args.push(m.asset_id);
+  // The tracker sends slot ids as numbers; a string of the digits counts too (as the slot stats count it).
+  if (m.slot_id !== undefined) where.push("CAST(json_extract(e.props, '$.slot_id') AS TEXT) = ?"), args.push(String(m.slot_id));
+  if (m.variant !== undefined) where.push("json_extract(e.props, '$.variant') = ?"), args.push(m.variant);
   if (m.name !== undefined) where.push('e.name = ?'), args.push(m.name);
   if (m.url) {
     // Numbered parameters would collide with the statement's; repeat the value instead.

@@ -112,6 +112,7 @@ export const OTHER_TABLES: Record<string, string> = {
   page_tests: "landing pages' A/B tests (goal, start, end, winner); who took part is page_test_visitors",
   page_variants: "the variants of landing pages' A/B tests (title, sections, weight); no contact data",
   page_test_views: 'page view counts per A/B test and variant; no contact or visitor ids',
+  slots: 'dynamic web content definitions (name, variants, rules) per site; views and clicks are events',
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

@@ -22,6 +22,7 @@ export const RuleFilter = z.strictObject({
   form_id: z.number().int().positive().optional(),
   asset_id: z.number().int().positive().optional(),
   focus_id: z.number().int().positive().optional(),
+  slot_id: z.number().int().positive().optional().describe('slot_view / slot_click: that slot only'),
   email_id: z.number().int().positive().optional(),
 });
 export type RuleFilter = z.infer<typeof RuleFilter>;
@@ -193,12 +194,13 @@ export function ruleMatches(rule: PointRule, e: SpineEvent, hits: ReadonlySet<st
   const f = rule.filter;
   if (f.url && (f.url.op === 'regex' ? !hits.has(`${rule.id}:${e.id}`) : !matchText(f.url, e.url))) return false;
   if (f.name !== undefined && e.name !== f.name) return false;
-  if (f.prop || f.form_id || f.asset_id || f.focus_id || f.email_id) {
+  if (f.prop || f.form_id || f.asset_id || f.focus_id || f.slot_id || f.email_id) {
     const props = eventProps(e);
     if (f.prop && (!Object.hasOwn(props, f.prop.key) || props[f.prop.key] !== f.prop.value)) return false;
     if (f.form_id && Number(props.form_id) !== f.form_id) return false;
     if (f.asset_id && Number(props.asset_id) !== f.asset_id) return false;
     if (f.focus_id && Number(props.focus_id) !== f.focus_id) return false;
+    if (f.slot_id && Number(props.slot_id) !== f.slot_id) return false;
     if (f.email_id && Number(props.email_id) !== f.email_id) return false;
   }
   return true;

@@ -14,6 +14,10 @@ export const EVENT = {
   focus_view: 'focus_view',
   focus_click: 'focus_click',
   focus_close: 'focus_close',
+  // A slot (dynamic web content, core/slots/) shown and a click inside one, from the widget chunk
+  // with props { slot_id, slot, variant } (variant "default": the page's own content).
+  slot_view: 'slot_view',
+  slot_click: 'slot_click',
   // A form rendered (once per render) and its first input or focus (once per render), from the
   // forms chunk with props.form_id: the reports' form funnel. They are what the visitor did, like
   // focus_view: not system events (activity, behaviour filters and point rules may use them).

@@ -42,7 +42,7 @@ export function eventView(r: Row): EventView {
 /** A contact's timeline, newest first; a merged contact's old id shows the survivor's. */
 /**
  * The name of what an event concerns, for the timeline: the email of email_* events, the form of
- * form_* events, the segment joined or left, the asset downloaded, the focus item seen or clicked
+ * form_* events, the segment joined or left, the asset downloaded, the focus item or slot seen or clicked
  * (each looked up by the id in its props: one indexed read per event of the page).
  */
 const SUBJECT_NAME = `CASE
@@ -51,6 +51,7 @@ const SUBJECT_NAME = `CASE
   WHEN ev.type IN ('segment_joined', 'segment_left') THEN (SELECT name FROM segments WHERE id = json_extract(ev.props, '$.segment_id'))
   WHEN ev.type = 'asset_download' THEN (SELECT title FROM assets WHERE id = json_extract(ev.props, '$.asset_id'))
   WHEN substr(ev.type, 1, 6) = 'focus_' THEN (SELECT name FROM focus_items WHERE id = json_extract(ev.props, '$.focus_id'))
+  WHEN substr(ev.type, 1, 5) = 'slot_' THEN (SELECT name FROM slots WHERE id = json_extract(ev.props, '$.slot_id'))
 END`;
 
 export async function listContactEvents({

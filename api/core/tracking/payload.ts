@@ -17,7 +17,8 @@ import { SITE_KEY, VISITOR_ID } from './site-access';
 //       "dl" file download | "eng" engagement (time on page, scroll depth) |
 //       "fv" / "fc" / "fx" focus item view / click (call to action) / close,
 //       with p: { focus_id, variant } (submissions are recorded by POST /f/:id) |
-//       "fmv" / "fms" form view (rendered) / start (first input or focus), with p: { form_id }
+//       "fmv" / "fms" form view (rendered) / start (first input or focus), with p: { form_id } |
+//       "sv" / "sc" slot shown / clicked inside, with p: { slot_id, slot, variant } (core/slots/resolve.ts)
 //   u   page URL (absolute)            r  referrer (page views)
 //   ti  document title (page views)    n  event name (custom events)
 //   h   link href (out, dl)            p  props: flat object of string/number/boolean
@@ -29,8 +30,8 @@ import { SITE_KEY, VISITOR_ID } from './site-access';
 // IDENTIFY: { "email": "...", "sig": hex HMAC-SHA256(site secret, normalised email) }
 //
 // Answer, once committed: 202 { "ok": true, "stored": N, "dropped"?: "bot" | "dnt", "focus"?: true }
-//   focus  on a visitor's page view when the site has an active focus item: w.js, which sends
-//          page views with fetch to read this, then asks GET /focus for the page
+//   focus  on a visitor's page view when the site has an active focus item or slot: w.js, which
+//          sends page views with fetch to read this, then asks GET /focus for the page
 
 const str = (max: number) => z.string().max(max);
 const url = str(2048);
@@ -50,10 +51,12 @@ export const EVENT_TYPES = {
   fx: 'focus_close',
   fmv: 'form_view',
   fms: 'form_start',
+  sv: 'slot_view',
+  sc: 'slot_click',
 } as const;
 
 export const TrackEvent = z.object({
-  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng', 'fv', 'fc', 'fx', 'fmv', 'fms']),
+  t: z.enum(['pv', 'ev', 'out', 'dl', 'eng', 'fv', 'fc', 'fx', 'fmv', 'fms', 'sv', 'sc']),
   u: url,
   r: url.optional(),
   ti: str(500).optional(),

@@ -181,6 +181,8 @@ export async function deleteSite({ ctx, input }: { ctx: Ctx; input: { id: number
       { sql: 'UPDATE events SET site_id = NULL, visitor_id = NULL WHERE site_id = ?', args: [input.id] },
       deleteForSite(input.id),
       { sql: 'DELETE FROM sites WHERE id = ?', args: [input.id] },
+      // Slots fill this site's pages only (core/slots/).
+      { sql: 'DELETE FROM slots WHERE site_id = ?', args: [input.id] },
     ],
     'write',
   );
@@ -220,10 +222,10 @@ export function originAllowed(site: Site, origin: string | null): boolean {
   return false;
 }
 
-// Whether a site has any active focus item (its own or one for every site), per public key:
-// every page view's answer carries it, so w.js asks GET /focus only when there is something to
-// ask. Focus item writes call focusItemsChanged(); other processes (Workers isolates) see
-// edits within FOCUS_CACHE_MS, as GET /focus does.
+// Whether a site has any active focus item (its own or one for every site) or active slot, per
+// public key: every page view's answer carries it, so w.js asks GET /focus only when there is
+// something to ask. Focus item and slot writes call focusItemsChanged(); other processes (Workers
+// isolates) see edits within FOCUS_CACHE_MS, as GET /focus does.
 const FOCUS_CACHE_MS = 10_000;
 const focusCache = new Map<string, { has: boolean; until: number }>();
 // Bumped by every change, so a look-up that started before it does not cache what it read.
@@ -240,8 +242,9 @@ export async function siteHasFocus(ctx: Ctx, site: SiteRecord): Promise<boolean>
   if (hit && hit.until > now) return hit.has;
   const version = focusVersion;
   const res = await ctx.client.execute({
-    sql: 'SELECT EXISTS (SELECT 1 FROM focus_items WHERE active = 1 AND (site_id = ? OR site_id IS NULL)) AS has',
-    args: [site.id],
+    sql: `SELECT EXISTS (SELECT 1 FROM focus_items WHERE active = 1 AND (site_id = ? OR site_id IS NULL))
+      OR EXISTS (SELECT 1 FROM slots WHERE site_id = ? AND active = 1) AS has`,
+    args: [site.id, site.id],
   });
   const has = Number(res.rows[0]!.has) === 1;
   if (version === focusVersion) {

@@ -310,5 +310,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "ALTER TABLE `pages` ADD `ab_result` text;",
       "-- The page-tests reaction starts at the end of the log: events stored before this migration belong to no A/B test.\nINSERT INTO `reaction_cursors` (`name`, `last_event_id`, `updated_at`) SELECT 'page-tests', coalesce(max(`id`), 0), 0 FROM `events` WHERE true\n  ON CONFLICT(`name`) DO NOTHING;"
     ]
+  },
+  {
+    "tag": "0019_slots",
+    "statements": [
+      "CREATE TABLE `slots` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text DEFAULT '' NOT NULL,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `slots_site_name_uq` ON `slots` (`site_id`,`name`);"
+    ]
   }
 ];

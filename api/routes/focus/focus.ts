@@ -8,6 +8,7 @@ import {
   updateFocusItem,
 } from '../../core/focus/focus-items';
 import { focusForVisitor } from '../../core/focus/public';
+import { slotsForVisitor } from '../../core/slots/resolve';
 import { focusStats } from '../../core/focus/stats';
 import { FocusItemPreviewInput, previewFocusItem } from '../../core/focus/preview';
 import { PublicForm } from '../forms/forms';
@@ -235,7 +236,7 @@ export const FocusQuery = z.object({
   pv: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
 
-/** GET /focus (see core/focus/public.ts for the contract with the widget). */
+/** GET /focus (see core/focus/public.ts and core/slots/resolve.ts for the contract with the widget). */
 export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     const ctx = c.get('ctx');
     c.header('Cache-Control', 'no-store');
@@ -250,9 +251,10 @@ export const focusPublicRoutes = new Hono<AppEnv>().get('/focus', async (c) => {
     const site = await requireSite(ctx, q.k, { origin });
     // With consent required and not given, the tracker sends no visitor id; nothing to do here.
     const device = q.d ?? parseUserAgent(c.req.header('user-agent') ?? '').device;
-    const result = await focusForVisitor({
-      ctx,
-      input: { siteId: site.id, uid: q.v ?? null, url: q.u, device, pageviews: q.pv ?? null },
-    });
-    return c.json(result, 200);
+    // The page view's one follow-up request: focus items and slot content together.
+    const [result, slots] = await Promise.all([
+      focusForVisitor({ ctx, input: { siteId: site.id, uid: q.v ?? null, url: q.u, device, pageviews: q.pv ?? null } }),
+      slotsForVisitor({ ctx, input: { siteId: site.id, uid: q.v ?? null } }),
+    ]);
+    return c.json(slots ? { ...result, slots } : result, 200);
 });

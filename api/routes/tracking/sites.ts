@@ -144,7 +144,7 @@ export const siteRoutes = new OpenAPIHono<AppEnv>()
       tags,
       security,
       summary: 'Delete a site',
-      description: 'Its anonymous visitors and their events are deleted; identified contacts and their history stay.',
+      description: 'Its anonymous visitors and their events are deleted, and its slots; identified contacts and their history stay.',
       request: { params: IdParam },
       responses: { 200: json(DeletedSchema, 'Deleted'), ...errors(404) },
     }),
