@@ -10,6 +10,7 @@ import { bootstrapFirstAdmin } from '../core/access/users';
 import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
 import { r2StorageFromEnv } from './storage-r2';
+import { handleTrackingBatch, queueIngestorFromEnv, type QueueBatch } from './worker-queue';
 
 type Bindings = Record<string, unknown>;
 
@@ -33,9 +34,13 @@ async function build(env: Bindings) {
   // one per isolate start while no user exists; each works once, until a first admin exists.
   const { link } = await bootstrapFirstAdmin({ ctx, input: { base: config.PUBLIC_URL ?? 'https://<your worker>' } });
   if (link) ctx.log.warn('No dashboard user exists yet: open this one-time link to create the first admin (valid 7 days).', { link });
+  // With a Queue bound as TRACKING_QUEUE, hits are answered once the Queue has them and written
+  // in batches by the `queue` handler below; without one, directly (the group commit).
+  const ingestor = queueIngestorFromEnv(ctx, env);
   const app = createApp({
     ctx,
     public: {
+      ...(ingestor && { ingestor }),
       // Cloudflare sets these; a client cannot forge them past the edge.
       clientIp: (c) => c.req.header('cf-connecting-ip') ?? null,
       platformCountry: (c) => {
@@ -78,5 +83,12 @@ export default {
   async scheduled(_event: unknown, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
     const { ctx } = await appFor(env);
     executionCtx.waitUntil(runDue(ctx, Date.now(), new Map()));
+  },
+
+  // The tracking queue's consumer and its dead-letter queue's (wrangler.toml): a batch of hits,
+  // written in one transaction. A throw here (no database) makes the Queue retry the whole batch.
+  async queue(batch: QueueBatch, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
+    const { ctx } = await appFor(env);
+    await handleTrackingBatch(ctx, batch, (p) => executionCtx.waitUntil(p));
   },
 };

@@ -107,6 +107,9 @@ export const OTHER_TABLES: Record<string, string> = {
   webhook_subscriptions: 'webhook URLs, event types, filters and signing secrets; what was sent about whom is webhook_deliveries',
   pages: 'landing page definitions (slug, sections, host); views are events, submissions through their forms are form_submissions',
   page_redirects: 'old slugs of landing pages and the page each now points to; no contact data',
+  ingest_hits: 'ids of hits written through the tracking Queue (random, naming nobody), kept a day so a redelivered message is not written twice',
+  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days",
+  ingest_counters: "the tracking Queue consumer's running totals (stored, retried, failed); no contact data",
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

@@ -66,8 +66,8 @@ function adopt(h: Hit & { uid: string }, e: StoredEvent): InStatement[] {
   ];
 }
 
-
-function statements(hits: Hit[]): InStatement[] {
+/** The statements that write hits: their visitors, their events, views taken over on consent. */
+export function hitStatements(hits: Hit[]): InStatement[] {
   const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit }>();
   const rows: unknown[] = [];
   const adopted: InStatement[] = [];
@@ -124,11 +124,12 @@ function statements(hits: Hit[]): InStatement[] {
 
 /** Writes hits in one transaction. */
 export async function storeHits(ctx: Ctx, hits: Hit[]): Promise<void> {
-  const stmts = statements(hits);
+  const stmts = hitStatements(hits);
   if (stmts.length) await ctx.client.batch(stmts, 'write');
 }
 
-export type Ingestor = GroupCommit<Hit>;
+/** Where collect() hands hits: the group commit here, or a Queue on Workers (`queued`, queue.ts). */
+export type Ingestor = GroupCommit<Hit> & { queued?: boolean };
 
 export function createIngestor(ctx: Ctx, opts: { maxItems?: number; maxWaitMs?: number } = {}): Ingestor {
   return createGroupCommit<Hit>({

@@ -11,3 +11,4 @@ export * from './reports';
 export * from './users';
 export * from './webhooks';
 export * from './pages';
+export * from './ingest';
