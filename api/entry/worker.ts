@@ -21,7 +21,11 @@ let readyFor: Bindings | undefined;
 
 async function build(env: Bindings) {
   const config = parseConfig(env);
-  const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
+  // No client-side limit on calls in flight: the client's limiter (20 by default) is shared by the
+  // isolate's requests, and a call it queued would start in whichever request freed a slot, which
+  // workerd refuses (I/O on behalf of another request) — requests beyond 20 calls hung. Workers
+  // queue each request's own connections themselves.
+  const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, concurrency: Number.MAX_SAFE_INTEGER });
   await prepareDatabase(client, config.DATABASE_URL);
   // Workers cannot resolve DNS themselves, so outbound calls check literal IPs and names
   // (fetchTransport); Cloudflare refuses a Worker's fetch to private addresses anyway.
