@@ -16,7 +16,7 @@ import { parseConfig } from '../api/env';
 function memoryQueue() {
   const sent: QueuedHit[] = [];
   const q = {
-    down: false,
+    down: false as boolean,
     sent,
     async send(body: QueuedHit) {
       if (q.down) throw new Error('Queue send failed: the test says no');

@@ -10,6 +10,7 @@ import { bootstrapFirstAdmin } from '../core/access/users';
 import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
 import { r2StorageFromEnv } from './storage-r2';
+import { directIngestor } from '../core/tracking/ingest';
 import { handleTrackingBatch, queueIngestorFromEnv, type QueueBatch } from './worker-queue';
 
 type Bindings = Record<string, unknown>;
@@ -39,12 +40,12 @@ async function build(env: Bindings) {
   const { link } = await bootstrapFirstAdmin({ ctx, input: { base: config.PUBLIC_URL ?? 'https://<your worker>' } });
   if (link) ctx.log.warn('No dashboard user exists yet: open this one-time link to create the first admin (valid 7 days).', { link });
   // With a Queue bound as TRACKING_QUEUE, hits are answered once the Queue has them and written
-  // in batches by the `queue` handler below; without one, directly (the group commit).
-  const ingestor = queueIngestorFromEnv(ctx, env);
+  // in batches by the `queue` handler below; without one, each request writes its own.
+  const ingestor = queueIngestorFromEnv(ctx, env) ?? directIngestor(ctx);
   const app = createApp({
     ctx,
     public: {
-      ...(ingestor && { ingestor }),
+      ingestor,
       // Cloudflare sets these; a client cannot forge them past the edge.
       clientIp: (c) => c.req.header('cf-connecting-ip') ?? null,
       platformCountry: (c) => {

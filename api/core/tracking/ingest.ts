@@ -131,6 +131,16 @@ export async function storeHits(ctx: Ctx, hits: Hit[]): Promise<void> {
 /** Where collect() hands hits: the group commit here, or a Queue on Workers (`queued`, queue.ts). */
 export type Ingestor = GroupCommit<Hit> & { queued?: boolean };
 
+/**
+ * Each caller's hits in a transaction of their own, nothing shared between callers: the direct
+ * path of a Worker without a Queue. workerd cancels a request whose answer waits on another
+ * request's I/O as hung, so the group commit, which commits one request's hits in another's
+ * flush, cannot run there.
+ */
+export function directIngestor(ctx: Ctx): Ingestor {
+  return { add: (hits) => storeHits(ctx, hits), drain: async () => {} };
+}
+
 export function createIngestor(ctx: Ctx, opts: { maxItems?: number; maxWaitMs?: number } = {}): Ingestor {
   return createGroupCommit<Hit>({
     flush: (hits) => storeHits(ctx, hits),
