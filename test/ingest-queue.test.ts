@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '@libsql/client';
 import { makeApp, expectError, type TestApp } from './helpers';
-import { makeSite, track, vid } from './tracking-helpers';
+import { makeSite, runJob, sign, track, vid } from './tracking-helpers';
 import { queueIngestor, type HitQueue, type QueuedHit } from '../api/core/tracking/queue';
 import { consumeHits, ingestCounters, pruneIngest, type Delivery } from '../api/core/tracking/consume';
 import { createCtx, type Ctx } from '../api/core/context';
@@ -88,6 +88,21 @@ describe('ingest through a Queue (core)', () => {
     expect(await events()).toEqual([['r1', 1], ['r2', 1], ['r3', 1], ['r4', 1]]);
     expect(Number((await t.client.execute("SELECT page_views FROM visitors WHERE uid = ?", [vid(1)])).rows[0]!.page_views)).toBe(1);
     expect(await ingestCounters(t.ctx)).toMatchObject({ stored: 4, redelivered: 3, duplicates: 3 });
+  });
+
+  it('a browser identified while its first hit is still queued: the contact gets that first touch when it lands, after the reactions ran', async () => {
+    await track(t, { k: site.public_key, v: vid(9), e: [pv('/landing?utm_source=news&utm_medium=email')] });
+    // The identify is written by its request; its page view is queued like the first.
+    const id = await track(t, { k: site.public_key, v: vid(9), e: [ev('signup')], id: { email: 'q@example.com', sig: sign(site.secret, 'q@example.com') } });
+    expect(id.status).toBe(202);
+    await runJob(t);
+    const contact = async () => (await t.json('GET', '/api/v1/contacts')).body.data[0];
+    expect(await contact()).toMatchObject({ email: 'q@example.com', first_source: null });
+    await consumeHits(t.ctx, deliveries(queue.sent), { deadLetter: false });
+    expect((await contact()).first_source).toEqual({ utm_source: 'news', utm_medium: 'email', landing_url: 'https://shop.example.com/landing?utm_source=news&utm_medium=email' });
+    await runJob(t);
+    expect(await events()).toEqual([['signup', 1]]);
+    expect(Number((await t.client.execute("SELECT count(*) AS n FROM events WHERE contact_id IS NOT NULL AND type IN ('page_view', 'custom')")).rows[0]!.n)).toBe(2);
   });
 
   it('two consumers racing on the same messages write each hit once', async () => {

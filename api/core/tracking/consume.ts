@@ -1,6 +1,7 @@
 import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { hitStatements, type Hit } from './ingest';
+import { absorbVisitorsByUid } from '../contacts/writes';
 import type { QueuedHit } from './queue';
 
 /**
@@ -122,6 +123,10 @@ async function writeOnce(ctx: Ctx, items: Item[], extra: Counts = {}): Promise<{
       throw new BadHit(`a hit could not be turned into statements: ${messageOf(e)}`);
     }
     if (fresh.length) stmts.unshift({ sql: 'INSERT INTO ingest_hits (id, stored_at) SELECT value, ? FROM json_each(?)', args: [now, JSON.stringify(fresh.map((i) => i.id))] });
+    // A browser identified while its first hits were still queued: the attribution reaction may
+    // have run before them, so their first touch goes to the contact here.
+    const pairs = [...new Set(fresh.filter((i) => i.hit.uid).map((i) => JSON.stringify([i.hit.siteId, i.hit.uid])))];
+    if (pairs.length) stmts.push(absorbVisitorsByUid(`[${pairs.join(',')}]`));
     stmts.push(...counterStatements({ ...extra, stored: fresh.length, duplicates, redelivered: items.filter((i) => i.redelivered).length }));
     try {
       if (stmts.length) await ctx.client.batch(stmts, 'write');
