@@ -24,6 +24,7 @@ import { finishDocument, INFO, registerDocumentParts } from './routes/openapi';
 import { registerPublicDocs } from './routes/public-docs';
 import { publicRoutes, type PublicDeps } from './routes/tracking/collect';
 import { createIngestor } from './core/tracking/ingest';
+import { ingestCounters } from './core/tracking/consume';
 import { siteRoutes } from './routes/tracking/sites';
 import { historyRoutes } from './routes/tracking/history';
 import { internalRoutes, jobRoutes } from './routes/internal';
@@ -118,14 +119,18 @@ export function createApp(deps: AppDeps) {
   app.use('*', cleanQuery);
   app.use('*', kickAfterWrites);
 
+  const ingestor = deps.public?.ingestor ?? createIngestor(deps.ctx);
   app.get('/health', async (c) => {
     let db = 'ok';
+    // Hits through a Queue (Workers): the consumer's counts, retries and failures included.
+    let ingest: Awaited<ReturnType<typeof ingestCounters>> | undefined;
     try {
-      await deps.ctx.client.execute('SELECT 1');
+      if (ingestor.queued) ingest = await ingestCounters(deps.ctx);
+      else await deps.ctx.client.execute('SELECT 1');
     } catch {
       db = 'unavailable';
     }
-    return c.json({ ok: db === 'ok', version: VERSION, db }, db === 'ok' ? 200 : 503);
+    return c.json({ ok: db === 'ok', version: VERSION, db, ...(ingest && { ingest: { via: 'queue', ...ingest } }) }, db === 'ok' ? 200 : 503);
   });
 
   registerDocumentParts(app);
@@ -153,7 +158,7 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     publicRoutes({
-      ingestor: deps.public?.ingestor ?? createIngestor(deps.ctx),
+      ingestor,
       geo: deps.public?.geo,
       platformCountry: deps.public?.platformCountry,
       readBody: deps.public?.readBody,

@@ -1,10 +1,11 @@
 // Running a Worker bundle in workerd (Miniflare) for tests: bundle an entry as Wrangler would, and
 // start Miniflare with its scratch files in the test's own directory.
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
+import type { Unstable_Config as WranglerConfig } from 'wrangler';
 
 /** Bundles `entry` for workerd (ES module, the workerd/worker/browser conditions) into `outfile`. */
 export async function bundleWorker(entry: string, outfile: string): Promise<void> {
@@ -63,5 +64,61 @@ export async function serveFixtureWorker(entry: string, name: string): Promise<{
       await mf.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The bundle `wrangler deploy` would upload, written to `outdir` by its dry run (no network: the
+ * banner and its update check are off, metrics too). Returns the path of the entry module.
+ */
+export async function buildWranglerBundle(root: string, config: WranglerConfig, outdir: string, logDir: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((done, fail) => {
+    execFile(
+      process.execPath,
+      [join(root, 'node_modules/.bin/wrangler'), 'deploy', '--dry-run', '--outdir', outdir, '--config', join(root, 'wrangler.toml')],
+      {
+        cwd: root,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', WRANGLER_LOG_PATH: logDir },
+        timeout: 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => (err ? fail(new Error(`wrangler deploy --dry-run failed: ${err.message}\n${stdout}\n${stderr}`)) : done()),
+    );
+  });
+  const script = join(outdir, `${basename(config.main!, extname(config.main!))}.js`);
+  if (!existsSync(script)) throw new Error(`wrangler wrote no ${script}`);
+  return script;
+}
+
+/** wrangler.toml as wrangler reads it (wrangler is loaded only by the tests that need it). */
+export async function readWranglerConfig(root: string): Promise<WranglerConfig> {
+  const { unstable_readConfig } = await import('wrangler');
+  return unstable_readConfig({ config: join(root, 'wrangler.toml') });
+}
+
+/**
+ * The Queue producers and consumers wrangler.toml declares, as Miniflare options, so a test runs
+ * the deployed settings (batch size and timeout, retries, dead-letter queue). `consumer` overrides
+ * settings of every consumer (e.g. retryDelay: 0, so a test does not wait out production's delay).
+ */
+export function queueOptions(config: WranglerConfig, consumer: { retryDelay?: number; maxBatchTimeout?: number } = {}): Pick<MiniflareOptions, 'queueProducers' | 'queueConsumers'> {
+  const producers = config.queues.producers ?? [];
+  const consumers = config.queues.consumers ?? [];
+  return {
+    queueProducers: Object.fromEntries(producers.map((p) => [p.binding, { queueName: p.queue }])),
+    queueConsumers: Object.fromEntries(
+      consumers.map((c) => [
+        c.queue,
+        {
+          maxBatchSize: c.max_batch_size,
+          maxBatchTimeout: c.max_batch_timeout,
+          maxRetries: c.max_retries,
+          deadLetterQueue: c.dead_letter_queue,
+          retryDelay: c.retry_delay,
+          ...consumer,
+        },
+      ]),
+    ),
   };
 }

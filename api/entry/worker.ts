@@ -10,6 +10,8 @@ import { bootstrapFirstAdmin } from '../core/access/users';
 import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
 import { r2StorageFromEnv } from './storage-r2';
+import { directIngestor } from '../core/tracking/ingest';
+import { handleTrackingBatch, queueIngestorFromEnv, type QueueBatch } from './worker-queue';
 
 type Bindings = Record<string, unknown>;
 
@@ -20,7 +22,11 @@ let readyFor: Bindings | undefined;
 
 async function build(env: Bindings) {
   const config = parseConfig(env);
-  const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
+  // No client-side limit on calls in flight: the client's limiter (20 by default) is shared by the
+  // isolate's requests, and a call it queued would start in whichever request freed a slot, which
+  // workerd refuses (I/O on behalf of another request) — requests beyond 20 calls hung. Workers
+  // queue each request's own connections themselves.
+  const client: Client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, concurrency: Number.MAX_SAFE_INTEGER });
   await prepareDatabase(client, config.DATABASE_URL);
   // Workers cannot resolve DNS themselves, so outbound calls check literal IPs and names
   // (fetchTransport); Cloudflare refuses a Worker's fetch to private addresses anyway.
@@ -33,9 +39,13 @@ async function build(env: Bindings) {
   // one per isolate start while no user exists; each works once, until a first admin exists.
   const { link } = await bootstrapFirstAdmin({ ctx, input: { base: config.PUBLIC_URL ?? 'https://<your worker>' } });
   if (link) ctx.log.warn('No dashboard user exists yet: open this one-time link to create the first admin (valid 7 days).', { link });
+  // With a Queue bound as TRACKING_QUEUE, hits are answered once the Queue has them and written
+  // in batches by the `queue` handler below; without one, each request writes its own.
+  const ingestor = queueIngestorFromEnv(ctx, env) ?? directIngestor(ctx);
   const app = createApp({
     ctx,
     public: {
+      ingestor,
       // Cloudflare sets these; a client cannot forge them past the edge.
       clientIp: (c) => c.req.header('cf-connecting-ip') ?? null,
       platformCountry: (c) => {
@@ -78,5 +88,12 @@ export default {
   async scheduled(_event: unknown, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
     const { ctx } = await appFor(env);
     executionCtx.waitUntil(runDue(ctx, Date.now(), new Map()));
+  },
+
+  // The tracking queue's consumer and its dead-letter queue's (wrangler.toml): a batch of hits,
+  // written in one transaction. A throw here (no database) makes the Queue retry the whole batch.
+  async queue(batch: QueueBatch, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
+    const { ctx } = await appFor(env);
+    await handleTrackingBatch(ctx, batch, (p) => executionCtx.waitUntil(p));
   },
 };

@@ -2,6 +2,7 @@ import type { Ctx } from '../core/context';
 import { runReactions } from '../core/spine/run';
 import { runRetention } from '../core/tracking/retention';
 import { pruneDeliveries } from '../core/webhooks/log';
+import { pruneIngest } from '../core/tracking/consume';
 import { runWebhooks } from '../core/webhooks/deliver';
 import { rebuildAll } from '../core/segments/membership';
 import { expireIdempotencyKeys } from '../core/access/idempotency';
@@ -34,9 +35,11 @@ export const JOBS: Record<string, { everyMs: number; run: (ctx: Ctx) => Promise<
   retention: {
     everyMs: 3_600_000,
     run: async (ctx) => {
-      // Ended sessions, used or expired sign-in links, and sign-in failures a day old (not counted in the result).
+      // Ended sessions, used or expired sign-in links, and sign-in failures a day old; the Queue
+      // consumer's hit ids a day old and dead messages a week old (none counted in the result).
       await expireAuthRows(ctx);
       await expireThrottle(ctx);
+      await pruneIngest(ctx);
       return { ...(await runRetention(ctx)), idempotency_keys: await expireIdempotencyKeys(ctx), webhook_deliveries: await pruneDeliveries(ctx) };
     },
   },

@@ -171,7 +171,7 @@ export const kickAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   const download = m === 'GET' && p.startsWith('/a/') && c.res.status < 300;
   // Email opens (/o/: always a 200) and clicks (/c/: a 302) record on GET and HEAD alike.
   const emailLink = (m === 'GET' || m === 'HEAD') && (p.startsWith('/o/') || p.startsWith('/c/')) && c.res.status < 400;
-  if ((writes && c.res.status < 300) || download || emailLink) {
+  if (((writes && c.res.status < 300) || download || emailLink) && !c.get('queued')) {
     const ctx = c.get('ctx');
     // A kick joining a scheduled run needs no tracking of its own: the run is tracked once.
     const joins = reactionsScheduled(ctx);

@@ -19,6 +19,20 @@ import {
 // routes/widgets.ts; test/openapi.test.ts checks that every public route is here and nothing
 // here is missing a route.
 
+// On Workers with a tracking Queue: the consumer's running totals (core/tracking/consume.ts).
+const count = (description: string) => z.number().int().openapi({ description });
+const IngestHealth = z
+  .object({
+    via: z.literal('queue'),
+    stored: count('Hits written through the Queue'),
+    redelivered: count('Messages the Queue delivered again after a failed or timed-out batch, then handled'),
+    duplicates: count('Hits found written already on a redelivery, not written again'),
+    dead_lettered: count('Messages that reached the dead-letter queue after the last retry'),
+    recovered: count('Of those, messages whose hit is in the database after all'),
+    failed: count('Messages that could not be written, kept 7 days in the ingest_dead table with the reason'),
+  })
+  .openapi('IngestHealth', { description: 'Present when hits go through a Cloudflare Queue (the TRACKING_QUEUE binding)' });
+
 export const PUBLIC_ROUTES = [
   createRoute({
     method: 'get',
@@ -28,7 +42,10 @@ export const PUBLIC_ROUTES = [
     security,
     summary: 'Liveness and database check',
     responses: {
-      200: jsonOf(z.object({ ok: z.literal(true), version: z.string(), db: z.literal('ok') }).openapi('Health'), 'Up, and the database answers'),
+      200: jsonOf(
+        z.object({ ok: z.literal(true), version: z.string(), db: z.literal('ok'), ingest: IngestHealth.optional() }).openapi('Health'),
+        'Up, and the database answers',
+      ),
       503: jsonOf(z.object({ ok: z.literal(false), version: z.string(), db: z.literal('unavailable') }).openapi('HealthDown'), 'Up, but the database does not answer'),
       ...publicErrors(),
     },
@@ -54,7 +71,7 @@ export const PUBLIC_ROUTES = [
     security,
     summary: 'Events from the tracker',
     description:
-      'Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site\'s allowed origins (Origin, else the Referer\'s origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.',
+      'Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site\'s allowed origins (Origin, else the Referer\'s origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed (on Workers with a tracking Queue: once the Queue has accepted them; its consumer writes them within seconds, and a 503 means nothing was taken).',
     request: {
       body: {
         required: true,
@@ -69,14 +86,14 @@ export const PUBLIC_ROUTES = [
         z
           .object({
             ok: z.literal(true),
-            stored: z.number().int().openapi({ description: 'Events stored' }),
+            stored: z.number().int().openapi({ description: 'Events stored (through a Queue: accepted, to be written by its consumer)' }),
             dropped: z.enum(['bot', 'dnt']).optional().openapi({ description: 'Why nothing was stored' }),
             focus: z.literal(true).optional().openapi({ description: 'On a page view when the site has an active focus item or slot: ask GET /focus for this page' }),
           })
           .openapi('TrackAnswer'),
         'Committed',
       ),
-      ...publicErrors(400, 403, 404, 413, 422),
+      ...publicErrors(400, 403, 404, 413, 422, 503),
     },
   }),
   createRoute({

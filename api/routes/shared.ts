@@ -14,6 +14,8 @@ export type AppEnv = {
     requestId: string;
     clientIp: string | null;
     rateLimit?: { limit: number; remaining: number; resetTime?: Date };
+    /** The request handed its writes to a Queue (POST /t on Workers): no reactions to kick yet. */
+    queued?: boolean;
   };
 };
 

@@ -68,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Events from the tracker
-         * @description Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site's allowed origins (Origin, else the Referer's origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed.
+         * @description Page views, custom events, outbound clicks, downloads, engagement, focus item views/clicks/closes and slot views/clicks, with an optional signed identify. Sent as text/plain (no preflight, sendBeacon) or application/json from a page on one of the site's allowed origins (Origin, else the Referer's origin). At most 32 KB, 50 events. Bots, and visitors asking for Do Not Track or Global Privacy Control on sites that honour them, are acknowledged and dropped. The answer comes once the events are committed (on Workers with a tracking Queue: once the Queue has accepted them; its consumer writes them within seconds, and a 503 means nothing was taken).
          */
         post: operations["collectEvents"];
         delete?: never;
@@ -3361,6 +3361,24 @@ export interface components {
             version: string;
             /** @enum {string} */
             db: "ok";
+            ingest?: components["schemas"]["IngestHealth"];
+        };
+        /** @description Present when hits go through a Cloudflare Queue (the TRACKING_QUEUE binding) */
+        IngestHealth: {
+            /** @enum {string} */
+            via: "queue";
+            /** @description Hits written through the Queue */
+            stored: number;
+            /** @description Messages the Queue delivered again after a failed or timed-out batch, then handled */
+            redelivered: number;
+            /** @description Hits found written already on a redelivery, not written again */
+            duplicates: number;
+            /** @description Messages that reached the dead-letter queue after the last retry */
+            dead_lettered: number;
+            /** @description Of those, messages whose hit is in the database after all */
+            recovered: number;
+            /** @description Messages that could not be written, kept 7 days in the ingest_dead table with the reason */
+            failed: number;
         };
         HealthDown: {
             /** @enum {boolean} */
@@ -3372,7 +3390,7 @@ export interface components {
         TrackAnswer: {
             /** @enum {boolean} */
             ok: true;
-            /** @description Events stored */
+            /** @description Events stored (through a Queue: accepted, to be written by its consumer) */
             stored: number;
             /**
              * @description Why nothing was stored
@@ -9981,6 +9999,7 @@ export interface operations {
             413: components["responses"]["PublicPayloadTooLarge"];
             422: components["responses"]["PublicValidationFailed"];
             429: components["responses"]["PublicRateLimited"];
+            503: components["responses"]["PublicUnavailable"];
         };
     };
     getPublicForm: {

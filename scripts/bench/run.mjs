@@ -19,6 +19,7 @@ const BENCHMARKS = [
   'dashboard',
   'webhooks',
   'pages',
+  'edge',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -113,6 +113,9 @@ export const OTHER_TABLES: Record<string, string> = {
   page_variants: "the variants of landing pages' A/B tests (title, sections, weight); no contact data",
   page_test_views: 'page view counts per A/B test and variant; no contact or visitor ids',
   slots: 'dynamic web content definitions (name, variants, rules) per site; views and clicks are events',
+  ingest_hits: 'ids of hits written through the tracking Queue (random, naming nobody), kept a day so a redelivered message is not written twice',
+  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days",
+  ingest_counters: "the tracking Queue consumer's running totals (stored, retried, failed); no contact data",
 };
 
 // The sends of campaign notifications about contact ?1 (or an id merged into it, ?2).

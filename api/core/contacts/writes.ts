@@ -156,6 +156,26 @@ export function absorbVisitor(contactId: number, visitorId: number): InStatement
   };
 }
 
+/**
+ * absorbVisitor's first touch for the identified visitors among `pairsJson` ([[site, uid], …]),
+ * the earliest of a contact's visitors winning. Hits written through a Queue may land after the
+ * identify was absorbed (core/tracking/consume.ts): a first hit's source reaches the contact then.
+ */
+export function absorbVisitorsByUid(pairsJson: string): InStatement {
+  return {
+    sql: `UPDATE contacts SET
+        first_source = CASE WHEN contacts.first_seen_at IS NULL OR v.first_seen_at < contacts.first_seen_at
+          THEN coalesce(v.source, contacts.first_source) ELSE coalesce(contacts.first_source, v.source) END,
+        first_seen_at = min(coalesce(contacts.first_seen_at, v.first_seen_at), v.first_seen_at)
+      FROM (SELECT v.contact_id, v.source, min(v.first_seen_at) AS first_seen_at FROM json_each(?) j
+        JOIN visitors v ON v.site_id = j.value ->> 0 AND v.uid = j.value ->> 1
+        WHERE v.contact_id IS NOT NULL GROUP BY v.contact_id) v
+      WHERE contacts.id = v.contact_id
+        AND (contacts.first_seen_at IS NULL OR v.first_seen_at < contacts.first_seen_at OR (contacts.first_source IS NULL AND v.source IS NOT NULL))`,
+    args: [pairsJson],
+  };
+}
+
 /** last_active_at moved to each contact's latest own event: `latest` is [[contactId, ms], …]. */
 export function writeLastActive(latest: [number, number][]): InStatement {
   return {

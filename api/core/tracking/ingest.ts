@@ -66,9 +66,9 @@ function adopt(h: Hit & { uid: string }, e: StoredEvent): InStatement[] {
   ];
 }
 
-
-function statements(hits: Hit[]): InStatement[] {
-  const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit }>();
+/** The statements that write hits: their visitors, their events, views taken over on consent. */
+export function hitStatements(hits: Hit[]): InStatement[] {
+  const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit; source: Hit | null }>();
   const rows: unknown[] = [];
   const adopted: InStatement[] = [];
   for (const h of hits) {
@@ -78,10 +78,13 @@ function statements(hits: Hit[]): InStatement[] {
       const v = visitors.get(key);
       if (v) {
         v.first = Math.min(v.first, h.at);
+        // The latest hit's device wins; the earliest hit with a source is the first touch (a
+        // later event without one, or a hit redelivered out of order, must not take it away).
+        if (h.at >= v.last) v.hit = h;
         v.last = Math.max(v.last, h.at);
         v.pv += pv;
-        v.hit = h; // the latest hit's device wins
-      } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h });
+        if (h.source && (!v.source || h.at < v.source.at)) v.source = h;
+      } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h, source: h.source ? h : null });
     }
     for (const e of h.events) {
       if (e.adopt) {
@@ -99,7 +102,7 @@ function statements(hits: Hit[]): InStatement[] {
     v.first,
     v.last,
     v.pv,
-    v.hit.source ? stringifyWellFormed(v.hit.source) : null,
+    v.source ? stringifyWellFormed(v.source.source) : null,
     v.hit.client.browser,
     v.hit.client.os,
     v.hit.client.device,
@@ -124,11 +127,22 @@ function statements(hits: Hit[]): InStatement[] {
 
 /** Writes hits in one transaction. */
 export async function storeHits(ctx: Ctx, hits: Hit[]): Promise<void> {
-  const stmts = statements(hits);
+  const stmts = hitStatements(hits);
   if (stmts.length) await ctx.client.batch(stmts, 'write');
 }
 
-export type Ingestor = GroupCommit<Hit>;
+/** Where collect() hands hits: the group commit here, or a Queue on Workers (`queued`, queue.ts). */
+export type Ingestor = GroupCommit<Hit> & { queued?: boolean };
+
+/**
+ * Each caller's hits in a transaction of their own, nothing shared between callers: the direct
+ * path of a Worker without a Queue. workerd cancels a request whose answer waits on another
+ * request's I/O as hung, so the group commit, which commits one request's hits in another's
+ * flush, cannot run there.
+ */
+export function directIngestor(ctx: Ctx): Ingestor {
+  return { add: (hits) => storeHits(ctx, hits), drain: async () => {} };
+}
 
 export function createIngestor(ctx: Ctx, opts: { maxItems?: number; maxWaitMs?: number } = {}): Ingestor {
   return createGroupCommit<Hit>({

@@ -317,5 +317,14 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `slots` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`site_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`description` text DEFAULT '' NOT NULL,\n\t`definition` text NOT NULL,\n\t`active` integer DEFAULT true NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "CREATE UNIQUE INDEX `slots_site_name_uq` ON `slots` (`site_id`,`name`);"
     ]
+  },
+  {
+    "tag": "0020_ingest_hits",
+    "statements": [
+      "CREATE TABLE `ingest_counters` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`n` integer DEFAULT 0 NOT NULL\n);",
+      "CREATE TABLE `ingest_dead` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`hit_id` text,\n\t`body` text NOT NULL,\n\t`attempts` integer NOT NULL,\n\t`error` text NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE TABLE `ingest_hits` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`stored_at` integer NOT NULL\n) WITHOUT ROWID;",
+      "CREATE INDEX `ingest_hits_stored_idx` ON `ingest_hits` (`stored_at`);"
+    ]
   }
 ];

@@ -12,3 +12,4 @@ export * from './users';
 export * from './webhooks';
 export * from './pages';
 export * from './slots';
+export * from './ingest';

@@ -39,6 +39,8 @@ export function publicRoutes(deps: PublicDeps) {
         country: deps.platformCountry?.(c) ?? null,
       },
     });
+    // Through a Queue nothing is written yet: the consumer runs the reactions once it has.
+    if (deps.ingestor.queued) c.set('queued', true);
     // Read by w.js (it sends page views with fetch): focus: true means GET /focus has something to ask.
     return c.json({ ok: true, stored: result.stored, ...(result.dropped ? { dropped: result.dropped } : {}), ...(result.focus ? { focus: true } : {}) }, 202);
   });

@@ -1,0 +1,385 @@
+// Ingest on the edge, all local: the Worker bundle `wrangler deploy` would upload, in workerd
+// (Miniflare) with the Queues of wrangler.toml (producer, consumer, dead-letter queue, their batch
+// and retry settings as deployed), against the libSQL Hrana fixture over a WAL file in a process of
+// its own (scripts/bench/edge-hrana.ts), as it would run against Turso. Three Workers share the one
+// workerd, told apart by Host:
+//
+//   bare    a bare Hono Worker: POST /bare reads the body and answers 202 (edge-bare-worker.ts)
+//   queue   Leadline with TRACKING_QUEUE: POST /t answered once the Queue has the hit; the
+//           consumer (the same Worker's `queue` handler) writes batches of up to 100
+//   direct  Leadline without the binding: POST /t writes before it answers (the fallback)
+//
+// Figures, each against the others of the same run:
+//   1. hits acknowledged per second through queue ÷ bare (and ÷ direct), with the consumer writing
+//      in the same workerd; after each window the backlog is drained and timed, so "stored per
+//      second" (window + drain) shows what the consumer sustains.
+//   2. end-to-end latency from hit to row at a light steady rate (BENCH_EDGE_LATENCY_RATE hits/s):
+//      a hit is sent, its row is noticed by a reader polling the file every 20 ms.
+//   3. a forced consumer failure and redelivery: the fixture fails BENCH_EDGE_FAULT_COMMITS of the
+//      consumer's write transactions after committing them, and refuses its writes for
+//      BENCH_EDGE_OUTAGE_MS (the database out of reach) while hits keep coming; every hit
+//      acknowledged must then be stored exactly once: events lost and duplicated, goal 0 and 0.
+// Every hit carries one custom event with a name of its own, so each is counted by name.
+// Bounded: every window is timed, every wait capped; 127.0.0.1 only.
+import { bundleNode } from '../bundle-node.mjs';
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Database from 'libsql';
+import { Miniflare } from 'miniflare';
+import { buildWranglerBundle, bundleWorker, queueOptions, readWranglerConfig } from '../../test/workerd';
+import { envInt, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults } from './lib';
+
+const NAME = 'edge';
+const SECONDS = envInt('BENCH_EDGE_SECONDS', 10);
+const ROUNDS = envInt('BENCH_EDGE_ROUNDS', 2);
+const WARMUP_SECONDS = envInt('BENCH_EDGE_WARMUP_SECONDS', 2, 0);
+const CONNECTIONS = envInt('BENCH_EDGE_CONNECTIONS', 32);
+const LIGHT_RATE = envInt('BENCH_EDGE_LATENCY_RATE', 20);
+const LIGHT_HITS = envInt('BENCH_EDGE_LATENCY_HITS', 200);
+const FAULT_HITS = envInt('BENCH_EDGE_FAULT_HITS', 2000);
+const FAULT_COMMITS = envInt('BENCH_EDGE_FAULT_COMMITS', 3, 0);
+const OUTAGE_MS = envInt('BENCH_EDGE_OUTAGE_MS', 3000, 0);
+const DRAIN_CAP_MS = 180_000;
+const POLL_MS = 20;
+
+const RATIO_GOAL = 0.5;
+// A hit waits for its batch: at light load that is max_batch_timeout (1 s in wrangler.toml).
+const LATENCY_P50_BUDGET_MS = 1_500;
+const LATENCY_P99_BUDGET_MS = 2_500;
+
+const TOKEN = 'bench-edge-hrana-token-0123456789';
+const ADMIN_KEY = 'll_bench_edge_admin_key_0123456789';
+const SHOP = 'https://shop.example.com';
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const HOSTS = { bare: 'bare.test', queue: 'leadline.test', direct: 'direct.test' } as const;
+type Target = keyof typeof HOSTS;
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outDir = process.env.BENCH_OUT_DIR ?? join(root, 'dist', 'bench');
+
+// ------------------------------------------------------------ processes
+
+async function startDatabase(dbPath: string): Promise<{ url: string; child: ChildProcess; faults: (f: object) => Promise<any>; stop: () => Promise<void> }> {
+  const file = join(outDir, 'edge-hrana.mjs');
+  await bundleNode(join(root, 'scripts', 'bench', 'edge-hrana.ts'), file);
+  const child = fork(file, [], { cwd: root, env: { ...process.env, BENCH_DB_PATH: dbPath, BENCH_DB_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: string) => new Promise<any>((res) => child.on('message', function on(m: any) { if (m?.type === type) { child.off('message', on); res(m); } }));
+  const ready = await Promise.race([next('ready'), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the database did not start in 30 s')), 30_000).unref())]);
+  return {
+    url: ready.url,
+    child,
+    faults: (f) => {
+      const reply = next('faults');
+      child.send({ type: 'faults', faults: f });
+      return reply;
+    },
+    stop: async () => {
+      const gone = new Promise<void>((res) => child.once('exit', () => res()));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function startWorkers(dir: string, dbUrl: string, log: string[]) {
+  const config = await readWranglerConfig(root);
+  const scriptPath = await buildWranglerBundle(root, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
+  const bare = join(dir, 'bare', 'worker.mjs');
+  await bundleWorker(join(root, 'scripts', 'bench', 'edge-bare-worker.ts'), bare);
+  const leadline = (name: string, host: string) => ({
+    name,
+    modules: true as const,
+    scriptPath,
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: { ...config.vars, LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '1000000', DATABASE_URL: dbUrl, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY },
+    routes: [`${host}/*`],
+  });
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = join(dir, 'miniflare'); // workerd's scratch files, removed with the temp dir
+  (await import('node:fs')).mkdirSync(process.env.TMPDIR, { recursive: true });
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.on('data', (b) => log.push(String(b)));
+      stderr.on('data', (b) => log.push(String(b)));
+    },
+    workers: [
+      { ...leadline('queue', HOSTS.queue), ...queueOptions(config) },
+      leadline('direct', HOSTS.direct),
+      { name: 'bare', modules: true, scriptPath: bare, modulesRoot: dirname(bare), compatibilityDate: config.compatibility_date, routes: [`${HOSTS.bare}/*`] },
+    ],
+  });
+  process.env.TMPDIR = saved;
+  const port = Number(new URL(await mf.ready).port);
+  return { mf, port, consumer: config.queues.consumers!.find((c) => c.queue === 'leadline-tracking')! };
+}
+
+// --------------------------------------------------------------- the load
+
+let port = 0;
+let siteKey = '';
+let seq = 0;
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS, maxFreeSockets: CONNECTIONS });
+
+function request(target: Target, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((done) => {
+    const h: Record<string, string | number> = { host: HOSTS[target], ...headers };
+    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: h, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => done({ status: res.statusCode ?? 0, text }));
+      res.on('error', (e) => done({ status: 0, text: e.message }));
+    });
+    req.on('error', (e) => done({ status: 0, text: e.message }));
+    req.end(body);
+  });
+}
+
+/** Acknowledged hits by event name: when each was sent (ms, performance.now()). */
+const acked = new Map<string, { sent: number; target: Target }>();
+const failures: string[] = [];
+
+/** One hit, as the tracker sends it (text/plain): one custom event named after the hit. */
+async function hit(target: Target): Promise<boolean> {
+  const name = `h${++seq}`;
+  const body = JSON.stringify({ k: siteKey, v: `benchvisitor${String(seq % 1000).padStart(8, '0')}`, e: [{ t: 'ev', u: `${SHOP}/p/${seq % 50}`, n: name }] });
+  const sent = now();
+  const r = await request(target, 'POST', target === 'bare' ? '/bare' : '/t', body, { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': UA, origin: SHOP });
+  if (r.status !== 202) {
+    if (failures.length < 20) failures.push(`${target}: ${r.status} ${r.text.slice(0, 200)}`);
+    return false;
+  }
+  if (target !== 'bare') acked.set(name, { sent, target });
+  return true;
+}
+
+/** CONNECTIONS hits in flight until `ms` have passed; the 2xx count. */
+async function drive(target: Target, ms: number, inFlight = CONNECTIONS): Promise<number> {
+  const end = now() + ms;
+  let ok = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (now() < end) if (await hit(target)) ok++;
+  }));
+  return ok;
+}
+
+// ------------------------------------------------------ reading the rows
+
+/** Every custom event row, as a reader of the database file sees them appear. */
+function rowWatcher(dbPath: string) {
+  const reader = new Database(dbPath, { readonly: true });
+  const stmt = reader.prepare("SELECT id, name FROM events WHERE id > ? AND type = 'custom' ORDER BY id LIMIT 20000");
+  const seen = new Map<string, { at: number; rows: number }>();
+  let last = 0;
+  const poll = () => {
+    const at = now();
+    for (const r of stmt.all(last) as { id: number; name: string }[]) {
+      last = r.id;
+      const s = seen.get(r.name);
+      if (s) s.rows++;
+      else seen.set(r.name, { at, rows: 1 });
+    }
+  };
+  const timer = setInterval(poll, POLL_MS);
+  /** Resolves when every name is seen, or after `capMs`; the milliseconds it took. */
+  const waitFor = async (names: string[], capMs = DRAIN_CAP_MS) => {
+    const start = now();
+    while (now() - start < capMs) {
+      poll();
+      if (names.every((n) => seen.has(n))) return now() - start;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    return null;
+  };
+  let open = true;
+  const close = () => {
+    clearInterval(timer);
+    if (open) reader.close();
+    open = false;
+  };
+  return { seen, waitFor, close };
+}
+
+async function counters(): Promise<Record<string, number>> {
+  const r = await request('queue', 'GET', '/health');
+  return JSON.parse(r.text).ingest ?? {};
+}
+const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(a).filter((k) => k !== 'via').map((k) => [k, a[k]! - (b[k] ?? 0)]));
+
+// --------------------------------------------------------------- phases
+
+async function main() {
+  const started = new Date();
+  const loadAtStart = loadavg()[0]!;
+  const tmp = tempDir(NAME);
+  const dbPath = join(tmp.dir, 'edge.db');
+  const log: string[] = [];
+  const db = await startDatabase(dbPath);
+  let mf: Miniflare | undefined;
+  let watcher: ReturnType<typeof rowWatcher> | undefined;
+  try {
+    const w = await startWorkers(tmp.dir, db.url, log);
+    mf = w.mf;
+    port = w.port;
+    console.log(`edge benchmark: workerd (Miniflare) on 127.0.0.1:${port}, Hrana fixture ${db.url} over ${dbPath}; ${machine().cpus} CPUs, load average ${loadAtStart.toFixed(2)}`);
+    console.log(`  queue consumer as wrangler.toml: batches of ${w.consumer.max_batch_size} or ${w.consumer.max_batch_timeout} s, max_retries ${w.consumer.max_retries}, retry_delay ${w.consumer.retry_delay} s`);
+    const site = await request('queue', 'POST', '/api/v1/sites', JSON.stringify({ name: 'Bench', allowed_origins: [SHOP] }), { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' });
+    if (site.status !== 201) throw new Error(`creating the site: ${site.status} ${site.text}\n${log.join('')}`);
+    siteKey = JSON.parse(site.text).public_key;
+    watcher = rowWatcher(dbPath);
+
+    // 1. Throughput: the scenarios take turns; a queue window's backlog is drained (and timed) before the next.
+    const windowMs = (SECONDS * 1000) / ROUNDS;
+    const tally = { bare: { ok: 0, ms: 0 }, queue: { ok: 0, ms: 0, drainMs: [] as number[] }, direct: { ok: 0, ms: 0 } };
+    const order: Target[] = ['bare', 'queue', 'direct'];
+    const drain = async () => watcher!.waitFor([...acked.keys()]);
+    if (WARMUP_SECONDS) {
+      for (const t of order) await drive(t, WARMUP_SECONDS * 1000);
+      if ((await drain()) === null) throw new Error('the warm-up backlog did not drain');
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+        const t0 = now();
+        const ok = await drive(t, windowMs);
+        const ms = now() - t0;
+        tally[t].ok += ok;
+        tally[t].ms += ms;
+        let extra = '';
+        if (t === 'queue') {
+          const d = await drain();
+          if (d === null) throw new Error(`the queue's backlog did not drain within ${DRAIN_CAP_MS / 1000} s`);
+          tally.queue.drainMs.push(d);
+          extra = `, backlog written ${fmtMs(d)} after the window`;
+        }
+        console.log(`    round ${round + 1}/${ROUNDS} ${t.padEnd(6)} ${fmtInt(ok / (ms / 1000)).padStart(6)} hits/s acknowledged${extra}`);
+      }
+    }
+    const rate = (t: Target) => tally[t].ok / (tally[t].ms / 1000);
+    const drained = tally.queue.drainMs.reduce((a, b) => a + b, 0);
+    const storedRate = tally.queue.ok / ((tally.queue.ms + drained) / 1000);
+    const queueLatency = latency([...acked.entries()].filter(([, a]) => a.target === 'queue').map(([n, a]) => watcher!.seen.get(n)!.at - a.sent));
+
+    // 2. Latency at a light steady rate: one hit every 1/LIGHT_RATE s, each timed to its row.
+    const light: string[] = [];
+    const gap = 1000 / LIGHT_RATE;
+    const sends: Promise<boolean>[] = [];
+    for (let i = 0; i < LIGHT_HITS; i++) {
+      light.push(`h${seq + 1}`);
+      sends.push(hit('queue'));
+      await new Promise((r) => setTimeout(r, gap));
+    }
+    await Promise.all(sends);
+    if ((await watcher.waitFor(light.filter((n) => acked.has(n)))) === null) throw new Error('light-load hits did not all arrive');
+    const lightLatency = latency(light.filter((n) => acked.has(n)).map((n) => watcher!.seen.get(n)!.at - acked.get(n)!.sent));
+    console.log(`  hit → row at ${LIGHT_RATE} hits/s: p50 ${fmtMs(lightLatency.p50)}, p99 ${fmtMs(lightLatency.p99)} (${light.length} hits)`);
+
+    // 3. Forced failure: commits the consumer never hears of, and an outage of its writes, under a steady stream.
+    const before = await counters();
+    await db.faults({ match: 'ingest_hits', failAfterCommit: FAULT_COMMITS, refuse: false });
+    const phase = new Set<string>();
+    const first = seq + 1;
+    let sent = 0;
+    const stream = Promise.all(Array.from({ length: 8 }, async () => {
+      while (sent < FAULT_HITS) {
+        sent++;
+        await hit('queue');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }));
+    await new Promise((r) => setTimeout(r, 1000));
+    if (OUTAGE_MS) {
+      await db.faults({ match: 'ingest_hits', refuse: true });
+      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      await db.faults({ match: 'ingest_hits', refuse: false });
+    }
+    await stream;
+    for (let s = first; s <= seq; s++) if (acked.has(`h${s}`)) phase.add(`h${s}`);
+    const faultDrainMs = await watcher.waitFor([...phase]);
+    const injected = await db.faults({ match: 'ingest_hits', failAfterCommit: 0, refuse: false });
+    // The last redeliveries may still be on their way when every row is there: settle the counters.
+    await new Promise((r) => setTimeout(r, (w.consumer.retry_delay ?? 0) * 1000 + 3000));
+    const after = await counters();
+
+    // Verification over the whole run: every acknowledged hit stored exactly once, nothing else.
+    watcher.close();
+    const reader = new Database(dbPath, { readonly: true });
+    const rows = new Map((reader.prepare("SELECT name, count(*) AS n FROM events WHERE type = 'custom' GROUP BY name").all() as { name: string; n: number }[]).map((r) => [r.name, Number(r.n)]));
+    reader.close();
+    const lostIn = (names: Iterable<string>) => [...names].filter((n) => !rows.has(n)).length;
+    const dupIn = (names: Iterable<string>) => [...names].reduce((k, n) => k + Math.max(0, (rows.get(n) ?? 0) - 1), 0);
+    const faultLost = lostIn(phase);
+    const faultDup = dupIn(phase);
+    const allLost = lostIn(acked.keys());
+    const allDup = dupIn(acked.keys());
+    const strays = [...rows.keys()].filter((n) => !acked.has(n)).length;
+    if (allLost || allDup) failures.push(`${allLost} acknowledged hits lost, ${allDup} duplicated over the run`);
+    if (faultDrainMs === null) failures.push('the forced-failure phase did not drain');
+
+    const ratio = (x: number, y: number) => Math.round((x / y) * 1000) / 1000;
+    const ratios = { queue_over_bare: ratio(rate('queue'), rate('bare')), stored_over_bare: ratio(storedRate, rate('bare')), queue_over_direct: ratio(rate('queue'), rate('direct')) };
+    const budgets = {
+      acknowledged_ratio: { value: ratios.queue_over_bare, goal: `≥ ${RATIO_GOAL}`, ok: ratios.queue_over_bare >= RATIO_GOAL },
+      lost_duplicated: { value: [faultLost, faultDup], goal: '0 / 0', ok: faultLost === 0 && faultDup === 0 },
+      latency_p50_ms: { value: lightLatency.p50, goal: `≤ ${LATENCY_P50_BUDGET_MS} ms`, ok: lightLatency.p50 <= LATENCY_P50_BUDGET_MS },
+      latency_p99_ms: { value: lightLatency.p99, goal: `≤ ${LATENCY_P99_BUDGET_MS} ms`, ok: lightLatency.p99 <= LATENCY_P99_BUDGET_MS },
+    };
+    const mark = (b: { goal: string; ok: boolean }) => `${b.goal} ${b.ok ? 'ok' : 'MISSED'}`;
+    const counted = diff(after, before);
+    console.log('');
+    console.log(
+      table(
+        ['figure', 'value', 'budget'],
+        [
+          ['hits acknowledged/s: Worker + Queue ÷ bare Worker route', `${ratios.queue_over_bare}× (${fmtInt(rate('queue'))} vs ${fmtInt(rate('bare'))})`, mark(budgets.acknowledged_ratio)],
+          ['hits stored/s, window + drain (consumer + Hrana) ÷ bare', `${ratios.stored_over_bare}× (${fmtInt(storedRate)}/s; drains ${tally.queue.drainMs.map(fmtMs).join(', ')})`, ''],
+          ['Worker + Queue ÷ direct write (no binding), acknowledged/s', `${ratios.queue_over_direct}× (direct ${fmtInt(rate('direct'))})`, ''],
+          [`hit → row at ${LIGHT_RATE} hits/s: median / p99`, `${fmtMs(lightLatency.p50)} / ${fmtMs(lightLatency.p99)}`, `${mark(budgets.latency_p50_ms)}, ${mark(budgets.latency_p99_ms)}`],
+          ['hit → row under full load (backlog included): median / p99', `${fmtMs(queueLatency.p50)} / ${fmtMs(queueLatency.p99)}`, ''],
+          [`forced failure (${injected.failedAfterCommit} commits unheard, ${injected.refused} writes refused over ${OUTAGE_MS} ms): lost / duplicated`, `${faultLost} / ${faultDup} of ${fmtInt(phase.size)}`, mark(budgets.lost_duplicated)],
+          ['whole run: acknowledged / lost / duplicated / rows not acknowledged', `${fmtInt(acked.size)} / ${allLost} / ${allDup} / ${strays}`, allLost || allDup ? 'FAILED' : 'verified'],
+        ],
+      ),
+    );
+    const file = writeResults(NAME, {
+      benchmark: NAME,
+      started_at: started.toISOString(),
+      finished_at: new Date().toISOString(),
+      machine: machine(),
+      load_average_1m: { start: loadAtStart, end: loadavg()[0] },
+      params: { seconds_per_scenario: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, connections: CONNECTIONS, light_rate: LIGHT_RATE, light_hits: LIGHT_HITS, fault_hits: FAULT_HITS, fault_commits: FAULT_COMMITS, outage_ms: OUTAGE_MS, consumer: w.consumer },
+      throughput: { tally, acknowledged_per_s: { bare: rate('bare'), queue: rate('queue'), direct: rate('direct') }, stored_per_s: storedRate },
+      ratios,
+      latency_ms: { light: lightLatency, under_load: queueLatency, poll_ms: POLL_MS },
+      forced_failure: { hits: phase.size, lost: faultLost, duplicated: faultDup, drain_ms: faultDrainMs, injected, counters: counted },
+      verification: { acknowledged: acked.size, lost: allLost, duplicated: allDup, rows_not_acknowledged: strays },
+      budgets,
+      ok: failures.length === 0,
+      failures,
+    });
+    console.log(`\n  consumer counters over the forced failure (/health): ${JSON.stringify(counted)}`);
+    console.log(`  results: ${file}`);
+  } finally {
+    watcher?.close();
+    agent.destroy();
+    await mf?.dispose().catch(() => undefined);
+    await db.stop();
+    tmp.cleanup();
+  }
+  if (failures.length) {
+    console.error(`\n  verification failed:\n  - ${failures.join('\n  - ')}${log.length ? `\n--- workerd output (end) ---\n${log.join('').slice(-3000)}` : ''}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
