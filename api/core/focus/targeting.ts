@@ -1,4 +1,5 @@
 import type { UrlRule, Variant } from './schema';
+import { hash32 } from '../util/hash';
 
 /**
  * What URL rules are compared with. A rule value starting with "/" is about
@@ -39,21 +40,6 @@ export function matchTextRule(rule: UrlRule, s: UrlSubjects): boolean {
     default:
       return false;
   }
-}
-
-// FNV-1a with murmur3's finaliser: fast, stable across runtimes, well spread.
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**

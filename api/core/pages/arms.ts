@@ -5,6 +5,7 @@ import { randomToken } from '../util/crypto';
 import type { Lookup, Template } from './cache';
 import type { PageView } from './pages';
 import type { Section } from './schema';
+import { hash32 } from '../util/hash';
 import { CONTROL } from './variants-schema';
 
 // Which variant of a page in an A/B test a request gets. Each variant (the original included) is
@@ -60,20 +61,6 @@ export async function testArms(ctx: Ctx, page: PageView, site: SiteRecord, rende
   return { pageId: page.id, testId, arms, settings: { allow_automation, consent_required, respect_dnt } };
 }
 
-/** A 32-bit hash of a string: FNV-1a, then murmur3's finaliser so that nearby ids spread evenly. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The visitor's bucket in [0, 10000): hundredths of a percent. */
 export const bucketOf = (pageId: number, testId: number, uid: string) => Math.floor((hash32(`${pageId}:${testId}:${uid}`) / 2 ** 32) * 10_000);
