@@ -26,6 +26,7 @@ const AREAS = {
   forms: ['forms', 'viewer', 'marketer'],
   'focus-items': ['focus items', 'viewer', 'marketer'],
   pages: ['landing pages', 'viewer', 'marketer'],
+  'page-previews': ['landing pages', 'viewer', 'marketer'],
   slots: ['slots', 'viewer', 'marketer'],
   previews: ['previews', 'viewer', 'viewer'],
   settings: ['settings', 'viewer', 'marketer'],

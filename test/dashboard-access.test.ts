@@ -28,6 +28,7 @@ const PATHS: Record<Parameters<typeof can>[0], string> = {
   pages: '/api/v1/pages/1/publish',
   slots: '/api/v1/slots/1/stats',
   previews: '/api/v1/forms/preview',
+  'page-previews': '/api/v1/pages/preview',
   settings: '/api/v1/email-settings',
   webhooks: '/api/v1/webhooks',
   reports: '/api/v1/reports/traffic',

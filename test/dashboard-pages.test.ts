@@ -7,7 +7,7 @@
 // (axe serious/critical, console). Signs in through test/dashboard-signed-in.ts.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, cspViolations, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
+import { ADMIN, axe, cspViolations, expectCleanView, settled, startEnv, type Env } from './dashboard-signed-in';
 
 let env: Env;
 const MARKETER = 'mia.marketer@example.com';
@@ -53,7 +53,9 @@ describe('Landing pages in Chromium', () => {
     await page.getByRole('link', { name: 'New page' }).click();
     await page.getByRole('heading', { name: 'New landing page', level: 1 }).waitFor();
     await settled(page);
-    expect(await page.getByText('Create the page to see it here as visitors will.').count()).toBe(1);
+    // The preview is the draft's: an empty one is refused, with the server's reasons.
+    await page.locator('.preview-problems').filter({ hasText: 'Nothing to preview yet:' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('.preview-problems li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^slug: /), expect.stringMatching(/^title: /)]));
 
     await page.getByLabel('Title', { exact: true }).fill('Spring webinar');
     await page.getByLabel('Address (slug)').fill('Spring Webinar!');
@@ -184,6 +186,45 @@ describe('Landing pages in Chromium', () => {
     await w.close();
   }, 150_000);
 
+  it('the preview shows unsaved edits a moment after typing; a draft the server refuses keeps the last good render with its reasons', async () => {
+    expect(pageId).toBeGreaterThan(0);
+    const w = await env.signInAs(MARKETER, ADMIN.password, `/app/pages/${pageId}`, 'Spring webinar');
+    const { page } = w;
+    await settled(page);
+    const preview = page.frameLocator('iframe.page-frame');
+    await preview.locator('h1').filter({ hasText: 'Pipelines that convert' }).waitFor({ timeout: 10_000 });
+    const asked = w.requested.length;
+    const hero = page.locator('.section-card[data-type="hero"]');
+    const heading = hero.getByLabel('Heading', { exact: true });
+    await heading.fill('');
+    await heading.pressSequentially('Pipelines that close', { delay: 40 });
+    // While the server renders the draft, the preview says so; then it shows the heading never saved.
+    await page.getByRole('status').filter({ hasText: 'Preview updating…' }).waitFor();
+    await preview.locator('h1').filter({ hasText: 'Pipelines that close' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('.preview-state').textContent()).toBe('');
+    expect(w.requested.slice(asked)).toContain('/api/v1/pages/preview');
+    // Not a request per key: the preview waits for the typing to stop.
+    expect(w.requested.slice(asked).filter((p) => p === '/api/v1/pages/preview').length).toBeLessThanOrEqual(2);
+    expect(await page.getByText('Unsaved changes').count()).toBeGreaterThan(0);
+    expect((await env.call('GET', `/api/v1/pages/${pageId}`)).body.sections.find((s: any) => s.type === 'hero').heading).toBe('Pipelines that convert');
+    expect((await publicPage('spring-webinar')).html).toContain('<h1>Pipelines that convert</h1>');
+
+    // A token the server does not know: its message, naming the section, and the last good render stays.
+    await hero.getByLabel('Heading', { exact: true }).fill('Hello {{ contact.nickname }}');
+    const problems = page.locator('.preview-problems');
+    await problems.filter({ hasText: 'The preview shows the last version that could be shown:' }).waitFor({ timeout: 10_000 });
+    expect(await problems.locator('li').allTextContents()).toEqual([expect.stringMatching(/^Section \d, heading: .*"nickname" is not a contact field/)]);
+    expect(await preview.locator('h1').textContent()).toBe('Pipelines that close');
+    // Fixed: the problems go, the preview follows.
+    await hero.getByLabel('Heading', { exact: true }).fill('Hello {{ contact.first_name | default: "friend" }}');
+    await preview.locator('h1').filter({ hasText: 'Hello friend' }).waitFor({ timeout: 10_000 });
+    expect(await problems.count()).toBe(0);
+    expect(await axe(page)).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(w.errors).toEqual([]);
+    await w.close();
+  }, 120_000);
+
   it('a viewer sees the list and the page read-only, with the published page as preview; the API refuses its writes', async () => {
     expect(pageId).toBeGreaterThan(0);
     const w = await env.signInAs(VIEWER, ADMIN.password, '/app/pages', 'Landing pages');
@@ -200,6 +241,8 @@ describe('Landing pages in Chromium', () => {
     expect(await page.getByRole('button', { name: /Move up/ }).first().isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: /Save page|Publish|Unpublish|Delete page|Add section/ }).filter({ visible: true }).evaluateAll((b) => b.filter((x) => !x.matches(':disabled')).map((x) => x.textContent))).toEqual([]);
     await page.frameLocator('iframe.page-frame').locator('h1').filter({ hasText: 'Pipelines that convert' }).waitFor({ timeout: 10_000 });
+    // The page as saved: a viewer cannot render drafts.
+    expect(w.requested).not.toContain('/api/v1/pages/preview');
     await expectCleanView(w, `${env.url}/app/pages/${pageId}`, 'Spring webinar');
     await expectCleanView(w, `${env.url}/app/pages/new`, 'New landing page');
     expect(await page.getByRole('button', { name: 'Create page' }).count()).toBe(0);

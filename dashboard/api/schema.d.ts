@@ -1629,6 +1629,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pages/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a draft landing page without saving it
+         * @description Takes the body of POST /api/v1/pages, checks it as a save does (the same 422s naming the fields at fault: sections, forms, personalisation tokens; a taken slug is not checked) and answers the HTML /p/{slug}?preview= would show for it once saved: rendered by the same code, marked noindex, tokens filled with their defaults. Nothing is stored. For the roles that may create pages; API keys need the write scope.
+         */
+        post: operations["previewPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pages/{id}": {
         parameters: {
             query?: never;
@@ -15028,6 +15048,54 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    previewPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried write safe (Stripe semantics): the same key with the same method, path, query and body within 24 hours answers the stored response (with `Idempotent-Replayed: true`) instead of running again; the same key with another request, or while the first is still running, is 409 IDEMPOTENCY_CONFLICT. Answers that ran nothing (400, 401, 403, 413, 415, 422, 429, 5xx) are not kept. Keys are per API key.
+                 * @example 5f0c6d6e-8f8e-4d43-9a53-2b1f8f0b7d11
+                 */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageInput"];
+            };
+        };
+        responses: {
+            /** @description The page's HTML */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description The page's own: scripts and styles by this response's nonce only, frame-ancestors 'none' */
+                    "Content-Security-Policy"?: string;
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

@@ -199,7 +199,7 @@ export function PageEditor(props: { page: Page | null; lists: Lists; justSaved: 
             </p>
           )}
         </form>
-        <PagePreview page={page} changed={dirty} />
+        <PagePreview page={page} body={bodyOf(d)} changed={dirty} />
       </div>
     </section>
   );

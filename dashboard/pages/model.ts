@@ -9,7 +9,7 @@ type Columns = Extract<Section, { type: 'columns' }>;
 export type Leaf = Columns['columns'][number][number];
 export type LeafType = Leaf['type'];
 export type SectionType = Section['type'];
-type Body = components['schemas']['PageInput'];
+export type Body = components['schemas']['PageInput'];
 
 /** What each kind of section is called, in the order a marketer picks from. */
 export const SECTION_LABELS: [SectionType, string][] = [

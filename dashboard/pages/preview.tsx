@@ -1,5 +1,8 @@
-// A page's preview: the HTML the server renders for it (through a signed preview link, so a
-// draft shows too), drawn in the editor after each save; and fresh preview links to share.
+// A page's preview: the HTML the server renders for it, drawn in the editor. Those who may change
+// pages see the draft as it is now, unsaved edits included (POST /api/v1/pages/preview, a moment
+// after the last edit, checked as a save would be: a draft the server refuses keeps the last good
+// render, with its reasons); the others the page as saved, through its published address. And
+// fresh preview links to share.
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { can } from '../access';
@@ -7,8 +10,9 @@ import { CopyButton, send } from '../ui/editing';
 import { formatDateTime } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useLoad } from '../ui/use-load';
+import { PreviewProblems, useServerPreview } from '../preview/use-server-preview';
 import { PageFrame } from './frame';
-import type { Page } from './model';
+import { where, type Body, type Page } from './model';
 
 /** Where the page answers for visitors: its own host's address, or this server's. */
 export const liveUrl = (p: Page) => (p.host ? `https://${p.host}${p.path}` : `${location.origin}${p.path}`);
@@ -26,43 +30,78 @@ async function renderedHtml(p: Page): Promise<string> {
   return r.text();
 }
 
-export function PagePreview({ page, changed }: { page: Page | null; changed: boolean }) {
-  // Read-only roles cannot ask for preview links: they see the published page, when it is on this server.
-  const shown = page && (can('pages', 'change') || (page.status === 'published' && !page.host)) ? page : null;
-  const html = useLoad(() => (shown ? renderedHtml(shown) : Promise.resolve('')), shown ? `${shown.id}:${shown.version}` : '');
-  const [blocked, setBlocked] = useState(0);
+const NOTE = 'Scripts do not run here; the form is its no-JavaScript version, and submitting it sends nothing.';
+
+/** "sections.2.columns.1.0.label" as a person reads it: "Section 3, column 2, item 1, label:". */
+const fieldLabel = (field: string) => {
+  const i = /^sections\.(\d+)/.exec(field)?.[1];
+  return i === undefined ? `${field.replace(/_/g, ' ')}:` : `Section ${Number(i) + 1}${field === `sections.${i}` ? '' : `, ${where(field)}`}:`;
+};
+
+export function PagePreview({ page, body, changed }: { page: Page | null; body: Body; changed: boolean }) {
   return (
     <aside class="preview-column" aria-labelledby="page-preview-heading">
       <h2 id="page-preview-heading">Preview</h2>
-      {!page ? (
-        <p class="hint">Create the page to see it here as visitors will.</p>
-      ) : !shown ? (
-        <p class="hint">{page.status === 'published' ? 'This page lives on its own domain: open it there.' : 'A draft: a marketer can show it with a preview link.'}</p>
-      ) : (
-        <>
-          <p class="hint">
-            The page as the server renders it{can('pages', 'change') ? ', as last saved' : ''}. Scripts do not run here; the form is its no-JavaScript version, and
-            submitting it sends nothing.
-          </p>
-          {changed && (
-            <p class="hint warning" role="status">
-              Unsaved changes are not in the preview yet: save to see them.
-            </p>
-          )}
-          {html.state === 'loading' && <Loading what="the preview" />}
-          {html.state === 'error' && <ErrorMessage message={html.message} retry={html.retry} />}
-          {html.state === 'done' && <PageFrame html={html.data} title={`Preview of ${page.title}`} onReady={setBlocked} />}
-          {blocked > 0 && (
-            <p class="hint">
-              {blocked} {blocked === 1 ? 'image' : 'images'} from other sites not shown here (the dashboard loads nothing from elsewhere); visitors see them.
-            </p>
-          )}
-        </>
-      )}
+      {can('page-previews', 'change') ? <DraftPreview body={body} /> : <SavedPreview page={page} changed={changed} />}
       {page && can('pages', 'change') && <PreviewLink page={page} />}
     </aside>
   );
 }
+
+/** The draft as it is now, rendered by the server a moment after the last edit (nothing is saved). */
+function DraftPreview({ body }: { body: Body }) {
+  const key = JSON.stringify(body);
+  // Each answer remembers the draft it is for: from the edit on, until the answer for it, the preview is updating.
+  const ask = async () => ({ key, html: (await send(api.POST('/api/v1/pages/preview', { body, parseAs: 'text' }))) as string });
+  const preview = useServerPreview(ask, key, 400);
+  const updating = preview.pending || (!preview.message && preview.data?.key !== key);
+  const [blocked, setBlocked] = useState(0);
+  return (
+    <>
+      <p class="hint">
+        The page as the server renders it, unsaved changes included; personalisation tokens show their defaults. {NOTE}
+      </p>
+      <p class="hint preview-state" role="status">
+        {updating ? 'Preview updating…' : ''}
+      </p>
+      {preview.data && <PageFrame html={preview.data.html} title={`Preview of ${body.title || 'the page'}`} onReady={setBlocked} />}
+      <PreviewProblems preview={preview} label={fieldLabel} />
+      <BlockedImages n={blocked} />
+    </>
+  );
+}
+
+/** For roles that cannot change pages: the page as saved and published on this server. */
+function SavedPreview({ page, changed }: { page: Page | null; changed: boolean }) {
+  const shown = page && (can('pages', 'change') || (page.status === 'published' && !page.host)) ? page : null;
+  const html = useLoad(() => (shown ? renderedHtml(shown) : Promise.resolve('')), shown ? `${shown.id}:${shown.version}` : '');
+  const [blocked, setBlocked] = useState(0);
+  if (!page) return <p class="hint">Create the page to see it here as visitors will.</p>;
+  if (!shown) return <p class="hint">{page.status === 'published' ? 'This page lives on its own domain: open it there.' : 'A draft: a marketer can show it with a preview link.'}</p>;
+  return (
+    <>
+      <p class="hint">
+        The page as the server renders it{can('pages', 'change') ? ', as last saved' : ''}. {NOTE}
+      </p>
+      {changed && (
+        <p class="hint warning" role="status">
+          Unsaved changes are not in the preview yet: save to see them.
+        </p>
+      )}
+      {html.state === 'loading' && <Loading what="the preview" />}
+      {html.state === 'error' && <ErrorMessage message={html.message} retry={html.retry} />}
+      {html.state === 'done' && <PageFrame html={html.data} title={`Preview of ${page.title}`} onReady={setBlocked} />}
+      <BlockedImages n={blocked} />
+    </>
+  );
+}
+
+const BlockedImages = ({ n }: { n: number }) =>
+  n > 0 ? (
+    <p class="hint">
+      {n} {n === 1 ? 'image' : 'images'} from other sites not shown here (the dashboard loads nothing from elsewhere); visitors see them.
+    </p>
+  ) : null;
 
 /** A fresh signed link to the page as it is (draft or not), to open or send to someone; it expires in a day. */
 export function PreviewLink({ page, compact = false }: { page: Page; compact?: boolean }) {

@@ -154,6 +154,7 @@ export async function makeFixtures(t: TestApp): Promise<Fixtures> {
     title: `Page ${n}`,
     sections: [{ type: 'hero', heading: 'Hi', cta: { label: 'Go', url: '#f' } }, { type: 'markdown', markdown: '**x** <img src=x onerror=alert(1)>' }, { type: 'columns', columns: [[{ type: 'form', form_id: formId }], [{ type: 'html', html: '<p>y</p>' }]] }],
   });
+  bodies['POST /api/v1/pages/preview'] = bodies['POST /api/v1/pages'];
   await must('POST', `/api/v1/pages/${page}/publish`);
   // A slot with every kind of rule (a filter that runs a regex on hostile values too).
   const slot = await create('slots', {

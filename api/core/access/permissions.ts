@@ -54,6 +54,8 @@ const TABLE: [RegExp, Resource][] = [
   [/^\/api\/v1\/(forms|focus-items)\/preview$/, { label: 'previews', read: 'viewer', write: 'viewer' }],
   [/^\/api\/v1\/forms(\/|$)/, marketing('forms')],
   [/^\/api\/v1\/focus-items(\/|$)/, marketing('focus items')],
+  // A draft page's preview renders its forms and tokens as a save would check them: for those who may create pages.
+  [/^\/api\/v1\/pages\/preview$/, marketing('landing pages')],
   [/^\/api\/v1\/pages(\/|$)/, marketing('landing pages')],
   [/^\/api\/v1\/slots(\/|$)/, marketing('slots')],
   [/^\/api\/v1\/assets(\/|$)/, marketing('assets')],

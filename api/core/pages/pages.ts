@@ -57,7 +57,7 @@ export function view(r: Row): PageView {
 }
 
 /** What only the database can tell: the site and the embedded forms exist, the personalisation tokens name fields that do. */
-async function checkReferences(ctx: Ctx, input: PageInput): Promise<void> {
+export async function checkReferences(ctx: Ctx, input: PageInput): Promise<void> {
   const fields = formIdFields(input.sections);
   const [sites, forms] = await ctx.client.batch(
     [

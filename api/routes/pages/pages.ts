@@ -1,9 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createPage, deletePage, getPage, listPages, setPublished, updatePage } from '../../core/pages/pages';
+import { previewDraft } from '../../core/pages/draft';
 import { previewLink } from '../../core/pages/preview';
+import { randomToken } from '../../core/util/crypto';
 import { PageInput, PagePatch, PreviewLinkInput, Section } from '../../core/pages/schema';
 import { baseUrl } from '../forms/public';
 import { PageAbTestSchema } from './ab-schemas';
+import { securityHeaders } from './public';
 import { DeletedSchema, errors, IdParam, idNumber, json, jsonBody, page, PageQuery, security, Timestamp, Url, type AppEnv } from '../shared';
 
 const tags = ['Pages'];
@@ -66,6 +69,8 @@ const EXAMPLE = {
   ],
 };
 
+const PageInputSchema = PageInput.openapi('PageInput', { example: EXAMPLE as never });
+
 const withPublish = (action: 'publish' | 'unpublish') =>
   createRoute({
     method: 'post',
@@ -92,10 +97,39 @@ export const pageRoutes = new OpenAPIHono<AppEnv>()
       security,
       summary: 'Create a landing page (a draft)',
       description: PAGE_DOC,
-      request: { body: jsonBody(PageInput.openapi('PageInput', { example: EXAMPLE as never })) },
+      request: { body: jsonBody(PageInputSchema) },
       responses: { 201: json(PageSchema, 'Created, as a draft'), ...errors(409, 415) },
     }),
     async (c) => c.json(await createPage({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/pages/preview',
+      operationId: 'previewPage',
+      tags,
+      security,
+      summary: 'Render a draft landing page without saving it',
+      description:
+        'Takes the body of POST /api/v1/pages, checks it as a save does (the same 422s naming the fields at fault: sections, forms, personalisation tokens; a taken slug is not checked) and answers the HTML /p/{slug}?preview= would show for it once saved: rendered by the same code, marked noindex, tokens filled with their defaults. Nothing is stored. For the roles that may create pages; API keys need the write scope.',
+      request: { body: jsonBody(PageInputSchema) },
+      responses: {
+        200: {
+          description: 'The page\'s HTML',
+          headers: {
+            'Content-Security-Policy': { description: "The page's own: scripts and styles by this response's nonce only, frame-ancestors 'none'", schema: { type: 'string' } },
+            'Cache-Control': { description: '`no-store`', schema: { type: 'string' } },
+          },
+          content: { 'text/html': { schema: z.string() } },
+        },
+        ...errors(415),
+      },
+    }),
+    async (c) => {
+      const nonce = randomToken(22);
+      const html = await previewDraft({ ctx: c.get('ctx'), input: { page: c.req.valid('json'), base: baseUrl(c), nonce } });
+      return c.html(html, 200, { ...securityHeaders(c, nonce, 'no-store'), 'X-Robots-Tag': 'noindex, nofollow' });
+    },
   )
   .openapi(
     createRoute({

@@ -35,7 +35,7 @@ function originOf(base: string): string {
 
 // img-src allows data: for the empty icon in the head (user content never carries data: URLs: the sanitiser drops them).
 /** Strict headers: scripts only with this response's nonce (the tag) or from this server; no inline handlers. */
-function securityHeaders(c: C, nonce: string, cache: string, base = baseUrl(c)): Record<string, string> {
+export function securityHeaders(c: C, nonce: string, cache: string, base = baseUrl(c)): Record<string, string> {
   const server = originOf(base);
   return {
     'Content-Security-Policy':
