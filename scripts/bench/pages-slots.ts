@@ -37,6 +37,9 @@ import { envInt, fmtMs, median, table } from './lib';
 
 const ROUNDS = envInt('BENCH_SLOT_ROUNDS', 7);
 export const FRAME_MS = 1000 / 60;
+// The added time to first slot content (the slot shows its default meanwhile, so nothing shifts):
+// within 100 ms of the page's own first paint, the response time people take as instant (RAIL).
+export const ADDED_MS = 100;
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const NONCE = randomBytes(12).toString('base64url');
 
@@ -64,6 +67,9 @@ export interface SlotFigures {
   added_repeat: number;
   after_response_first: number;
   after_response_repeat: number;
+  /** The added times within ADDED_MS. */
+  added_ok: boolean;
+  /** Filled within a frame of GET /focus's answer. */
   ok: boolean;
 }
 
@@ -180,7 +186,8 @@ export async function measureSlots(dir: string): Promise<SlotFigures> {
   const added_repeat = med(out.repeat.slots, (l) => l.filled) - med(out.repeat.none, (l) => l.fcp);
   const after_response_first = afterResponse(out.first.slots);
   const after_response_repeat = afterResponse(out.repeat.slots);
-  return { rounds: ROUNDS, ...out, added_first, added_repeat, after_response_first, after_response_repeat, ok: after_response_first <= FRAME_MS && after_response_repeat <= FRAME_MS };
+  const added_ok = added_first <= ADDED_MS && added_repeat <= ADDED_MS;
+  return { rounds: ROUNDS, ...out, added_first, added_repeat, added_ok, after_response_first, after_response_repeat, ok: after_response_first <= FRAME_MS && after_response_repeat <= FRAME_MS };
 }
 
 /** The summary lines pages.ts prints. */
@@ -195,7 +202,7 @@ export function slotSummary(f: SlotFigures): string {
     '',
     table(['page load', 'first paint', 'POST /t answered', 'GET /focus answered', 'slot filled'], [...rows('first visit', f.first), ...rows('repeat visit', f.repeat)]),
     '',
-    `added time to first slot content vs the page without slots (its first paint): first visit ${fmtMs(f.added_first)}, repeat visit ${fmtMs(f.added_repeat)}`,
+    `budget: added time to first slot content vs the page without slots (its first paint) ≤ ${fmtMs(ADDED_MS)}: first visit ${fmtMs(f.added_first)}, repeat visit ${fmtMs(f.added_repeat)} — ${f.added_ok ? 'ok' : 'MISSED'}`,
     `budget: slot filled ≤ one frame (${fmtMs(FRAME_MS)}) after GET /focus's answer: first visit ${fmtMs(f.after_response_first)}, repeat visit ${fmtMs(f.after_response_repeat)} — ${f.ok ? 'ok' : 'MISSED'}`,
   ].join('\n');
 }
