@@ -18,6 +18,7 @@ import { createPage, setPublished } from '../../api/core/pages/pages';
 import { PageInput } from '../../api/core/pages/schema';
 import { createSite } from '../../api/core/tracking/sites';
 import { prepareDatabase } from '../../api/db/open';
+import { settleDeferred } from '../../api/routes/defer';
 import { parseConfig } from '../../api/env';
 
 function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ port: number; close: () => Promise<void> }> {
@@ -85,6 +86,8 @@ async function main() {
   process.on('message', async (msg: unknown) => {
     if (msg === 'stop') {
       await Promise.all([appServer.close(), bareServer.close()]);
+      // Work the requests deferred (the reactions they kicked) finishes before the database closes.
+      await settleDeferred();
       client.close();
       process.exit(0);
     }

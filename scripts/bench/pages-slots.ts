@@ -33,6 +33,7 @@ import { createSite } from '../../api/core/tracking/sites';
 import { prepareDatabase } from '../../api/db/open';
 import { nodePublicDeps } from '../../api/entry/node-deps';
 import { parseConfig } from '../../api/env';
+import { settleDeferred } from '../../api/routes/defer';
 import { envInt, fmtMs, median, table } from './lib';
 
 const ROUNDS = envInt('BENCH_SLOT_ROUNDS', 7);
@@ -123,6 +124,8 @@ async function start(dir: string) {
       siteServer.closeAllConnections();
       await new Promise((ok) => siteServer.close(ok));
       api.close();
+      // Work the requests deferred (the reactions they kicked) finishes before the database closes.
+      await settleDeferred();
       client.close();
     },
   };
