@@ -1,5 +1,6 @@
 import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../context';
+import { VISITOR_DATA } from '../contacts/owned-data';
 
 /**
  * Every write to the `visitors` table, in one module: the tracker's hits,
@@ -112,8 +113,8 @@ export function pointsStatement(visitorIdsJson: string): InStatement {
 export function expireStatements(siteId: number, cutoff: number, limit: number): InStatement[] {
   const oldest = `SELECT id FROM visitors WHERE site_id = ? AND contact_id IS NULL AND last_seen_at < ? ORDER BY last_seen_at LIMIT ?`;
   return [
-    { sql: `DELETE FROM events WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
-    { sql: `DELETE FROM sessions WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
+    // Everything the browser left (events, visits, points, which page variant it saw…), then the browser.
+    ...VISITOR_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} IN (${oldest})`, args: [siteId, cutoff, limit] })),
     { sql: `DELETE FROM visitors WHERE id IN (${oldest})`, args: [siteId, cutoff, limit] },
   ];
 }
