@@ -38,7 +38,7 @@ export function hitStatement(rowsJson: string): InStatement {
   return {
     sql: `INSERT INTO visitors (site_id, uid, first_seen_at, last_seen_at, page_views, source, browser, os, device, country)
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
-      FROM json_each(?) WHERE true
+      FROM json_each(?) WHERE value ->> 0 IN (SELECT id FROM sites)
       ON CONFLICT(site_id, uid) DO UPDATE SET
         last_seen_at = max(visitors.last_seen_at, excluded.last_seen_at),
         page_views = visitors.page_views + excluded.page_views,
