@@ -30,7 +30,7 @@ export function AbStats(props: {
       <h3 id="ab-stats-heading">{running ? 'Results so far' : 'Results of the last test'}</h3>
       <p class="hint">
         Test {s.test_id}, {running ? 'running' : 'ended'} since {formatDateTime(s.started_at)}
-        {s.ended_at ? ` until ${formatDateTime(s.ended_at)}` : ''}. Significance: {s.method}; at {s.confidence}% confidence, alpha = {num(s.alpha, 4)}.{' '}
+        {s.ended_at ? ` until ${formatDateTime(s.ended_at)}` : ''}. Significance (p-value): {s.method} Confidence {s.confidence}%, alpha = {num(s.alpha, 4)}.{' '}
         {s.min_reached ? `Every variant has ${formatInteger(s.min_visitors)} visitors or more.` : `Minimum sample not reached yet: ${formatInteger(s.min_visitors)} visitors per variant.`}
       </p>
       <div class="table-wrap" role="region" aria-label="Results per variant" tabIndex={0}>

@@ -1,11 +1,11 @@
 // A page's A/B test in its editor: the variants (name, title, weight: the split; the original
 // gets what they leave), the goal and the automatic winner's settings (PATCH /pages/{id}
 // ab_test), the figures per variant and picking the winner (dashboard/pages/ab-stats.tsx).
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { components } from '../api/schema';
 import { can } from '../access';
-import { ApiProblem, Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
+import { Confirm, Field, SaveStatus, send, useSaver } from '../ui/editing';
 import { formatDateTime } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useLoad } from '../ui/use-load';
@@ -26,19 +26,25 @@ const rowOf = (v: Variant): Row => ({ id: v.id, name: v.name, title: v.title, we
 /** A number when the text is one; else the text, for the server to refuse by name. */
 const num = (s: string) => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s) as number;
 
-async function loadTest(id: number): Promise<{ variants: Variant[]; stats: TestStats | null }> {
-  const [v, s] = await Promise.all([send(api.GET('/api/v1/pages/{id}/variants', { params: { path: { id } } })), api.GET('/api/v1/pages/{id}/variants/stats', { params: { path: { id } } })]);
-  // 404: the page never had a test.
-  if (s.response.status !== 404 && !s.data) throw new ApiProblem(`The figures could not be read: the server answered ${s.response.status}.`);
-  return { variants: v.data, stats: s.data ?? null };
+async function loadTest(page: Page): Promise<{ variants: Variant[]; stats: TestStats | null }> {
+  const id = page.id;
+  const v = await send(api.GET('/api/v1/pages/{id}/variants', { params: { path: { id } } }));
+  // Figures exist for a running test (variants besides the original) or one that ended with a winner; else the server answers 404.
+  if (v.data.length < 2 && !page.ab_test.last_winner) return { variants: v.data, stats: null };
+  const s = await send(api.GET('/api/v1/pages/{id}/variants/stats', { params: { path: { id } } }));
+  return { variants: v.data, stats: s };
 }
 
 export function AbTestPanel(props: { page: Page; forms: S['Form'][]; dirty: boolean; onPage: (p: Page, content: boolean) => void }) {
   const { page } = props;
   const editable = can('pages', 'change');
   const [round, setRound] = useState(0);
-  const test = useLoad(() => loadTest(page.id), `${page.id}:${round}`);
+  const test = useLoad(() => loadTest(page), `${page.id}:${round}`);
   const reload = () => setRound((r) => r + 1);
+  // While it reloads after a change, the panel keeps showing what it had (and its messages).
+  const last = useRef<{ variants: Variant[]; stats: TestStats | null } | null>(null);
+  if (test.state === 'done') last.current = test.data;
+  const data = last.current;
   return (
     <section class="card stack ab-test" aria-labelledby="ab-heading">
       <h2 id="ab-heading">A/B test</h2>
@@ -53,13 +59,13 @@ export function AbTestPanel(props: { page: Page; forms: S['Form'][]; dirty: bool
         </p>
       )}
       <GoalSettings page={page} forms={props.forms} editable={editable} onSaved={(p) => (props.onPage(p, false), reload())} />
-      {test.state === 'loading' && <Loading what="the variants" />}
+      {test.state === 'loading' && !data && <Loading what="the variants" />}
       {test.state === 'error' && <ErrorMessage message={test.message} retry={test.retry} />}
-      {test.state === 'done' && (
+      {data && (
         <>
-          <Variants key={round} page={page} variants={test.data.variants} editable={editable} onChanged={reload} />
-          {test.data.stats ? (
-            <Winner page={page} stats={test.data.stats} editable={editable} dirty={props.dirty} onPicked={(p) => (props.onPage(p, true), reload())} />
+          <Variants page={page} variants={data.variants} editable={editable} onChanged={reload} />
+          {data.stats ? (
+            <Winner page={page} stats={data.stats} editable={editable} dirty={props.dirty} onPicked={(p) => (props.onPage(p, true), reload())} />
           ) : (
             <p class="hint">No figures yet: this page has never had a test.</p>
           )}
@@ -147,24 +153,32 @@ function GoalSettings(props: { page: Page; forms: S['Form'][]; editable: boolean
 function Variants(props: { page: Page; variants: Variant[]; editable: boolean; onChanged: () => void }) {
   const saved = props.variants.filter((v) => !v.control);
   const [rows, setRows] = useState<Row[]>(() => saved.map(rowOf));
+  // Saved, added or deleted: the rows are the server's again.
+  useEffect(() => setRows(saved.map(rowOf)), [props.variants]);
   const [name, setName] = useState('');
   const [weight, setWeight] = useState(() => String(saved.length ? 0 : 50));
   const [deleting, setDeleting] = useState<Row | null>(null);
+  /** The variant the last save stopped at: the server's errors are its. */
+  const [at, setAt] = useState<number | null>(null);
   const saver = useSaver();
   const adder = useSaver();
   const deleter = useSaver();
   const put = (id: number, p: Partial<Row>) => setRows((rs) => rs.map((r) => (r.id === id ? { ...r, ...p } : r)));
   const sum = rows.reduce((s, r) => s + (Number(r.weight) || 0), 0);
   const changed = rows.filter((r) => {
-    const v = saved.find((x) => x.id === r.id)!;
-    return r.name !== v.name || r.title !== v.title || r.weight !== String(v.weight);
+    const v = saved.find((x) => x.id === r.id);
+    // (A row of a variant just deleted or ended, until the rows follow the server's list.)
+    return !!v && (r.name !== v.name || r.title !== v.title || r.weight !== String(v.weight));
   });
   const ref = (id: number) => ({ params: { path: { id: props.page.id, variantId: id } } });
   const saveAll = async () => {
     // Lowered weights first: the variants' sum stays within what the server takes on the way.
     const order = [...changed].sort((a, b) => num(a.weight) - Number(saved.find((x) => x.id === a.id)!.weight) - (num(b.weight) - Number(saved.find((x) => x.id === b.id)!.weight)));
     const ok = await saver.run(async () => {
-      for (const r of order) await send(api.PATCH('/api/v1/pages/{id}/variants/{variantId}', { ...ref(r.id), body: { name: r.name, title: r.title, weight: num(r.weight) } }));
+      for (const r of order) {
+        setAt(r.id);
+        await send(api.PATCH('/api/v1/pages/{id}/variants/{variantId}', { ...ref(r.id), body: { name: r.name, title: r.title, weight: num(r.weight) } }));
+      }
       return true;
     }, 'Variants saved: visitors get the new split from their next view.');
     if (ok) props.onChanged();
@@ -172,14 +186,18 @@ function Variants(props: { page: Page; variants: Variant[]; editable: boolean; o
   const add = async (ev: Event) => {
     ev.preventDefault();
     const ok = await adder.run(() => send(api.POST('/api/v1/pages/{id}/variants', { params: { path: { id: props.page.id } }, body: { name, weight: num(weight) } })), (v) => `Variant “${v.name}” added.`);
-    if (ok) props.onChanged();
+    if (ok) {
+      setName('');
+      setWeight('0');
+      props.onChanged();
+    }
   };
   const remove = async (r: Row) => {
     const ok = await deleter.run(() => send(api.DELETE('/api/v1/pages/{id}/variants/{variantId}', ref(r.id))), `Variant “${r.name}” deleted.`);
     setDeleting(null);
     if (ok) props.onChanged();
   };
-  const e = (f: string) => saver.fieldError(f);
+  const e = (id: number, f: string) => (id === at ? saver.fieldError(f) : undefined);
   return (
     <div class="stack">
       <h3>Variants and split</h3>
@@ -197,13 +215,13 @@ function Variants(props: { page: Page; variants: Variant[]; editable: boolean; o
               <fieldset class="bare stack" disabled={!props.editable}>
                 <legend>Variant “{saved.find((v) => v.id === r.id)?.name}”</legend>
                 <div class="form-grid">
-                  <Field id={`variant-${r.id}-name`} label="Name" error={e('name')}>
+                  <Field id={`variant-${r.id}-name`} label="Name" error={e(r.id, 'name')}>
                     {(a) => <input {...a} value={r.name} onInput={(x) => put(r.id, { name: x.currentTarget.value })} />}
                   </Field>
-                  <Field id={`variant-${r.id}-title`} label="Title" error={e('title')}>
+                  <Field id={`variant-${r.id}-title`} label="Title" error={e(r.id, 'title')}>
                     {(a) => <input {...a} value={r.title} onInput={(x) => put(r.id, { title: x.currentTarget.value })} />}
                   </Field>
-                  <Field id={`variant-${r.id}-weight`} label="Weight (% of visitors)" error={e('weight')}>
+                  <Field id={`variant-${r.id}-weight`} label="Weight (% of visitors)" error={e(r.id, 'weight')}>
                     {(a) => <input {...a} inputMode="numeric" value={r.weight} onInput={(x) => put(r.id, { weight: x.currentTarget.value })} />}
                   </Field>
                 </div>
