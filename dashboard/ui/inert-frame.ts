@@ -45,7 +45,8 @@ export function fillInertFrame(frame: HTMLIFrameElement, html: string, o: InertO
   const sheets: string[] = [];
   const source = html
     .replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_, css: string) => (sheets.push(safeCss(css)), ''))
-    .replace(/<[a-zA-Z][^>]*>/g, (tag) => tag.replace(/(\s)style(\s*=)/gi, '$1data-ll-css$2'));
+    // Event handler attributes are renamed too: Chromium checks them against the policy as they are parsed (and says so in the console).
+    .replace(/<[a-zA-Z][^>]*>/g, (tag) => tag.replace(/(\s)style(\s*=)/gi, '$1data-ll-css$2').replace(/(\s)(on[a-z]+\s*=)/gi, '$1data-ll-$2'));
   const parsed = new DOMParser().parseFromString(source, 'text/html');
   parsed.querySelectorAll(o.drop).forEach((e) => e.remove());
   const styles: string[] = [];
@@ -53,7 +54,7 @@ export function fillInertFrame(frame: HTMLIFrameElement, html: string, o: InertO
   parsed.querySelectorAll('*').forEach((el) => {
     for (const a of [...el.attributes]) {
       const n = a.name.toLowerCase();
-      if (n.startsWith('on') || o.dropAttributes.includes(n)) el.removeAttribute(a.name);
+      if (n.startsWith('on') || n.startsWith('data-ll-on') || o.dropAttributes.includes(n)) el.removeAttribute(a.name);
     }
     const style = el.getAttribute('data-ll-css');
     if (style !== null) el.setAttribute('data-ll-css', String(styles.push(safeCss(style)) - 1));
