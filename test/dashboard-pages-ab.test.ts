@@ -90,14 +90,21 @@ describe('A/B test in the page editor', () => {
     expect((await listed()).find((v) => v.id === variant.id)!.weight).toBe(30);
     await card.getByLabel('Weight (% of visitors)').fill('50');
     await card.getByLabel('Title').fill('Shorter offer');
+    // Its own sections: a copy of the page's, edited with the page's section editor.
+    await card.getByRole('button', { name: /^Edit sections/ }).click();
+    await card.locator('.section-card[data-type="hero"]').getByLabel('Heading', { exact: true }).fill('The shorter offer');
     await panel.getByRole('button', { name: 'Save variants' }).click();
     await panel.getByRole('status').filter({ hasText: 'Variants saved' }).waitFor();
-    expect((await listed()).find((v) => v.id === variant.id)).toMatchObject({ weight: 50, title: 'Shorter offer' });
+    expect((await listed()).find((v) => v.id === variant.id)).toMatchObject({
+      weight: 50,
+      title: 'Shorter offer',
+      sections: [{ type: 'hero', heading: 'The shorter offer' }, { type: 'form', form_id: form.id }],
+    });
     await panel.getByText('The original page gets 50% of visitors').waitFor();
 
     // The goal: this form; the minimum sample for the automatic winner.
     await panel.getByLabel('Conversion goal').selectOption('form_submitted');
-    await panel.getByLabel('Form', { exact: true }).selectOption({ label: form.name });
+    await panel.getByLabel('Goal form').selectOption({ label: form.name });
     await panel.getByLabel('Minimum sample (visitors per variant)').fill('20');
     await panel.getByRole('button', { name: 'Save goal and settings' }).click();
     await panel.getByRole('status').filter({ hasText: 'Goal and settings saved.' }).waitFor();
@@ -158,6 +165,8 @@ describe('A/B test in the page editor', () => {
     await p.getByRole('heading', { name: 'Shorter offer', level: 1 }).waitFor();
     const after = (await env.call('GET', `/api/v1/pages/${page.id}`)).body;
     expect(after.title).toBe('Shorter offer');
+    expect(after.sections[0]).toMatchObject({ type: 'hero', heading: 'The shorter offer' });
+    expect(await (await fetch(`${env.url}/p/offer`, { headers: { 'user-agent': CHROME_UA } })).text()).toContain('The shorter offer');
     expect(after.ab_test).toMatchObject({ test_id: null, last_winner: { variant_id: variant.id, variant_name: 'Short headline', picked_by: 'manual' } });
     expect((await env.call('GET', `/api/v1/pages/${page.id}/variants/stats`)).body.status).toBe('ended');
     await panel.getByText(/Last test: “Short headline” won, picked by hand/).waitFor();

@@ -10,7 +10,8 @@ import { formatDateTime } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useLoad } from '../ui/use-load';
 import { AbStats, type TestStats } from './ab-stats';
-import type { Page } from './model';
+import { bodyOf, draftOf, sectionDraft, type Page, type SectionDraft } from './model';
+import { SectionsEditor } from './sections';
 
 type S = components['schemas'];
 type Variant = S['PageVariant'];
@@ -21,8 +22,13 @@ interface Row {
   name: string;
   title: string;
   weight: string;
+  sections: SectionDraft[];
+  /** Its sections' editor is open. */
+  open: boolean;
 }
-const rowOf = (v: Variant): Row => ({ id: v.id, name: v.name, title: v.title, weight: String(v.weight) });
+const rowOf = (v: Variant): Row => ({ id: v.id, name: v.name, title: v.title, weight: String(v.weight), sections: v.sections.map((s) => sectionDraft(s.type, s)), open: false });
+/** The sections as the API takes them (the page editor's conversion). */
+const sectionsOf = (sections: SectionDraft[]) => bodyOf({ ...draftOf(null), sections }).sections;
 /** A number when the text is one; else the text, for the server to refuse by name. */
 const num = (s: string) => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s) as number;
 
@@ -63,7 +69,7 @@ export function AbTestPanel(props: { page: Page; forms: S['Form'][]; dirty: bool
       {test.state === 'error' && <ErrorMessage message={test.message} retry={test.retry} />}
       {data && (
         <>
-          <Variants page={page} variants={data.variants} editable={editable} onChanged={reload} />
+          <Variants page={page} variants={data.variants} forms={props.forms} editable={editable} onChanged={reload} />
           {data.stats ? (
             <Winner page={page} stats={data.stats} editable={editable} dirty={props.dirty} onPicked={(p) => (props.onPage(p, true), reload())} />
           ) : (
@@ -105,7 +111,7 @@ function GoalSettings(props: { page: Page; forms: S['Form'][]; editable: boolean
             )}
           </Field>
           {goal.type === 'form_submitted' && (
-            <Field id="ab-goal-form" label="Form" error={e('goal.form_id')}>
+            <Field id="ab-goal-form" label="Goal form" error={e('goal.form_id')}>
               {(a) => (
                 <select {...a} value={String(goal.form_id ?? '')} onChange={(x) => setGoal({ type: 'form_submitted', form_id: x.currentTarget.value ? Number(x.currentTarget.value) : null })}>
                   <option value="">Any form on the page</option>
@@ -150,11 +156,11 @@ function GoalSettings(props: { page: Page; forms: S['Form'][]; editable: boolean
   );
 }
 
-function Variants(props: { page: Page; variants: Variant[]; editable: boolean; onChanged: () => void }) {
+function Variants(props: { page: Page; variants: Variant[]; forms: S['Form'][]; editable: boolean; onChanged: () => void }) {
   const saved = props.variants.filter((v) => !v.control);
   const [rows, setRows] = useState<Row[]>(() => saved.map(rowOf));
   // Saved, added or deleted: the rows are the server's again.
-  useEffect(() => setRows(saved.map(rowOf)), [props.variants]);
+  useEffect(() => setRows((old) => saved.map((v) => ({ ...rowOf(v), open: !!old.find((r) => r.id === v.id)?.open }))), [props.variants]);
   const [name, setName] = useState('');
   const [weight, setWeight] = useState(() => String(saved.length ? 0 : 50));
   const [deleting, setDeleting] = useState<Row | null>(null);
@@ -168,7 +174,7 @@ function Variants(props: { page: Page; variants: Variant[]; editable: boolean; o
   const changed = rows.filter((r) => {
     const v = saved.find((x) => x.id === r.id);
     // (A row of a variant just deleted or ended, until the rows follow the server's list.)
-    return !!v && (r.name !== v.name || r.title !== v.title || r.weight !== String(v.weight));
+    return !!v && (r.name !== v.name || r.title !== v.title || r.weight !== String(v.weight) || JSON.stringify(sectionsOf(r.sections)) !== JSON.stringify(v.sections));
   });
   const ref = (id: number) => ({ params: { path: { id: props.page.id, variantId: id } } });
   const saveAll = async () => {
@@ -177,7 +183,7 @@ function Variants(props: { page: Page; variants: Variant[]; editable: boolean; o
     const ok = await saver.run(async () => {
       for (const r of order) {
         setAt(r.id);
-        await send(api.PATCH('/api/v1/pages/{id}/variants/{variantId}', { ...ref(r.id), body: { name: r.name, title: r.title, weight: num(r.weight) } }));
+        await send(api.PATCH('/api/v1/pages/{id}/variants/{variantId}', { ...ref(r.id), body: { name: r.name, title: r.title, weight: num(r.weight), sections: sectionsOf(r.sections) } }));
       }
       return true;
     }, 'Variants saved: visitors get the new split from their next view.');
@@ -224,6 +230,22 @@ function Variants(props: { page: Page; variants: Variant[]; editable: boolean; o
                   <Field id={`variant-${r.id}-weight`} label="Weight (% of visitors)" error={e(r.id, 'weight')}>
                     {(a) => <input {...a} inputMode="numeric" value={r.weight} onInput={(x) => put(r.id, { weight: x.currentTarget.value })} />}
                   </Field>
+                </div>
+                {r.open && (
+                  <SectionsEditor
+                    d={{ ...draftOf(null), sections: r.sections }}
+                    set={(p) => p.sections && put(r.id, { sections: p.sections })}
+                    errors={r.id === at && saver.state === 'error' ? saver.fields : {}}
+                    forms={props.forms}
+                    prefix={`variant-${r.id}-`}
+                    legend={`Sections of “${r.name}”`}
+                  />
+                )}
+                <div class="actions">
+                  <button type="button" class="secondary small" aria-expanded={r.open} onClick={() => put(r.id, { open: !r.open })}>
+                    {r.open ? 'Hide sections' : 'Edit sections'}
+                    <span class="sr-only"> of {r.name}</span>
+                  </button>
                 </div>
                 {props.editable && (
                   <div class="actions">
