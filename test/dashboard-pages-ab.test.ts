@@ -176,6 +176,11 @@ describe('A/B test in the page editor', () => {
     expect(await p.getByText(/^Unsaved changes/).count()).toBe(0);
     expect(await p.getByLabel('Title', { exact: true }).first().inputValue()).toBe('Shorter offer');
     expect(await axe(p)).toEqual([]);
+    // On a phone too: the figures scroll in their own region.
+    const phone = await env.openSameSession(w, { width: 390, height: 800 });
+    await expectCleanView(phone, `${env.url}/app/pages/${page.id}`, 'Shorter offer');
+    await phone.page.getByRole('region', { name: 'Results per variant' }).waitFor();
+    await phone.close();
     expect(w.errors).toEqual([]);
     await w.close();
   }, 180_000);

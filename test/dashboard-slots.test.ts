@@ -150,6 +150,9 @@ describe('Slots in Chromium', () => {
     expect(await rule(0).getByLabel('Segment').inputValue()).toBe(String(segment.id));
     expect(await rule(1).getByLabel('Stage').inputValue()).toBe(String(stage.id));
     expect(await axe(p)).toEqual([]);
+    const phone = await env.openSameSession(w, { width: 390, height: 800 });
+    await expectCleanView(phone, `${env.url}/app/slots/${id}`, 'Slot “hero”');
+    await phone.close();
 
     // Listed, then deleted after asking.
     await expectCleanView(w, `${env.url}/app/slots`, 'Slots');
