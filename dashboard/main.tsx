@@ -27,6 +27,7 @@ const Segments = lazy(() => import('./views/segments'));
 const Forms = lazy(() => import('./views/forms'));
 const FocusItems = lazy(() => import('./views/focus-items'));
 const Pages = lazy(() => import('./views/pages'));
+const Slots = lazy(() => import('./views/slots'));
 const Settings = lazy(() => import('./views/settings'));
 const SitesSettings = lazy(() => import('./views/settings-sites'));
 const ApiKeysSettings = lazy(() => import('./views/settings-api-keys'));
@@ -195,6 +196,8 @@ function App() {
           <Route path="/app/focus-items/:id" component={FocusItems} />
           <Route path="/app/pages" component={Pages} />
           <Route path="/app/pages/:id" component={Pages} />
+          <Route path="/app/slots" component={Slots} />
+          <Route path="/app/slots/:id" component={Slots} />
           <Route path="/app/emails" component={Emails} />
           <Route path="/app/emails/:id" component={Emails} />
           <Route path="/app/emails/:id/report" component={EmailReport} />

@@ -12,6 +12,7 @@ import { useLeaveGuard } from '../ui/leave-guard';
 import { bodyOf, draftOf, fingerprint, HEAD_FIELDS, type Draft, type Page } from './model';
 import { liveUrl, PagePreview } from './preview';
 import { SectionsEditor } from './sections';
+import { AbTestPanel } from './ab-test';
 
 type S = components['schemas'];
 export interface Lists {
@@ -80,6 +81,15 @@ export function PageEditor(props: { page: Page | null; lists: Lists; justSaved: 
       setSaved(fingerprint(d));
       props.onDeleted(page);
     }
+  };
+
+  /** The A/B panel changed the page: its settings (the draft stays), or its content (a winner: the draft is the page's). */
+  const onAbPage = (p: Page, content: boolean) => {
+    setPage(p);
+    if (!content) return;
+    const next = draftOf(p);
+    setD(next);
+    setSaved(fingerprint(next));
   };
 
   const sites = props.lists.sites;
@@ -201,6 +211,7 @@ export function PageEditor(props: { page: Page | null; lists: Lists; justSaved: 
         </form>
         <PagePreview page={page} body={bodyOf(d)} changed={dirty} />
       </div>
+      {page && <AbTestPanel page={page} forms={props.lists.forms} dirty={dirty} onPage={onAbPage} />}
     </section>
   );
 }

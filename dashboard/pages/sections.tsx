@@ -19,8 +19,12 @@ export function SectionsEditor(props: {
   /** The server's errors by path ({} when the last save did not fail). */
   errors: Record<string, string>;
   forms: Form[];
+  /** Before the ids that must be unique on the page (a variant's sections beside the page's), and the legend. */
+  prefix?: string;
+  legend?: string;
 }) {
   const { d, set, errors, forms } = props;
+  const addId = `${props.prefix ?? ''}add-section-type`;
   const sections = d.sections;
   const [adding, setAdding] = useState<SectionType>('markdown');
   const [live, say] = useAnnouncer();
@@ -33,7 +37,7 @@ export function SectionsEditor(props: {
   };
   return (
     <fieldset class="card stack page-sections">
-      <legend>Sections</legend>
+      <legend>{props.legend ?? 'Sections'}</legend>
       <p class="hint">Shown top to bottom. A page without a hero gets its title as the heading.</p>
       {errors.sections && <p class="field-error">{errors.sections}</p>}
       {sections.length === 0 && <p class="hint">No sections yet: add a hero, some text, a form…</p>}
@@ -78,7 +82,7 @@ export function SectionsEditor(props: {
                     set({ sections: sections.filter((x) => x.uid !== s.uid) });
                     say(`Section ${i + 1} (${labelOf(s.type)}) removed.`);
                     const next = sections[i + 1] ?? sections[i - 1];
-                    focusSoon(next ? `[data-move="${next.uid}:up"]` : '#add-section-type', next ? `[data-move="${next.uid}:down"]` : '#add-section-type', '#add-section-type');
+                    focusSoon(next ? `[data-move="${next.uid}:up"]` : `#${addId}`, next ? `[data-move="${next.uid}:down"]` : `#${addId}`, `#${addId}`);
                   }}
                 />
               </fieldset>
@@ -87,7 +91,7 @@ export function SectionsEditor(props: {
         })}
       </ol>
       <div class="actions add-block">
-        <Field id="add-section-type" label="New section" class="inline">
+        <Field id={addId} label="New section" class="inline">
           {(a) => (
             <select {...a} value={adding} onChange={(x) => setAdding(x.currentTarget.value as SectionType)}>
               {SECTION_LABELS.map(([t, label]) => (

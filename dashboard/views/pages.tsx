@@ -38,6 +38,9 @@ function PageList() {
         </p>
       )}
       <p class="lead">Pages this server hosts at /p/your-slug (or on your own domain): fast static HTML with your forms and the tracking tag built in.</p>
+      <p>
+        <a href="/app/slots">Slots: dynamic content on your own site’s pages</a>
+      </p>
       {pages.state === 'loading' && <Loading what="landing pages" />}
       {pages.state === 'error' && <ErrorMessage message={pages.message} retry={pages.retry} />}
       {pages.state === 'done' &&
