@@ -108,6 +108,7 @@ const SECTION_VIEWS: Record<string, { preload: () => Promise<unknown> }> = {
   '/app/forms': Forms,
   '/app/focus-items': FocusItems,
   '/app/pages': Pages,
+  '/app/slots': Slots,
   '/app/emails': Emails,
   '/app/campaigns': Campaigns,
   '/app/reports': Reports,

@@ -16,6 +16,8 @@ export const NAV: NavItem[] = [
   { href: '/app/forms', label: 'Forms' },
   { href: '/app/focus-items', label: 'Focus items' },
   { href: '/app/pages', label: 'Pages' },
+  // Dynamic web content: the slots on the owner's own pages.
+  { href: '/app/slots', label: 'Slots' },
   { href: '/app/emails', label: 'Emails' },
   { href: '/app/campaigns', label: 'Campaigns' },
   { href: '/app/reports', label: 'Reports' },

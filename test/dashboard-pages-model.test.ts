@@ -1,7 +1,7 @@
 // The landing page editor's model (dashboard/pages/model.ts) without a browser, against the real
 // API (makeApp, real migrations): a page with every kind of section opened in the editor and saved
 // untouched is the same page; what the inputs hold as typed reaches the server as typed (so it
-// names the field); every error the server gives inside a section is shown in that section.
+// names the field), buttons' ids (an A/B goal names them) included; every error the server gives inside a section is shown in that section.
 // First: the app registers zod's .openapi() before the route schemas are read.
 import { makeApp } from './helpers';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ import { bodyOf, draftOf, FIELDS, fingerprint, sectionDraft, strayErrors, where,
 import { setup } from './pages-helpers';
 
 const EVERY_KIND = (formId: number) => [
-  { type: 'hero', heading: 'Pipelines that convert', subheading: 'Live on 12 May', image: 'https://example.com/hero.png', image_alt: 'A pipeline', cta: { label: 'Save my seat', url: '#register' } },
+  { type: 'hero', heading: 'Pipelines that convert', subheading: 'Live on 12 May', image: 'https://example.com/hero.png', image_alt: 'A pipeline', cta: { label: 'Save my seat', url: '#register', id: 'seat' } },
   { type: 'markdown', markdown: '## What you will learn\n\n- Scoring' },
   { type: 'html', html: '<p>Plain <strong>HTML</strong></p>' },
   { type: 'image', src: 'https://example.com/a.png', alt: 'A chart', width: 640, height: 480, link: '/pricing' },
-  { type: 'cta', label: 'Talk to us', url: 'https://example.com/contact', style: 'secondary' },
+  { type: 'cta', label: 'Talk to us', url: 'https://example.com/contact', style: 'secondary', id: 'talk' },
   {
     type: 'columns',
     columns: [

@@ -219,7 +219,7 @@ describe('the shell by role', () => {
 
   it('a sales user sees no Settings and no way to make a segment; the editor says what the role lacks; the API refuses the same write (403)', async () => {
     const { page } = sales;
-    expect(await navLinks(page)).toEqual(['Home', 'Contacts', 'Segments', 'Forms', 'Focus items', 'Pages', 'Emails', 'Campaigns', 'Reports']);
+    expect(await navLinks(page)).toEqual(['Home', 'Contacts', 'Segments', 'Forms', 'Focus items', 'Pages', 'Slots', 'Emails', 'Campaigns', 'Reports']);
     expect(await page.locator('.top .role').innerText()).toBe('sales');
     expect(await env.call('POST', '/api/v1/segments', { name: 'Made by the admin key', kind: 'static' }).then((r) => r.status)).toBe(201);
     await expectCleanView(sales, `${env.url}/app/segments`, 'Segments');
@@ -274,7 +274,7 @@ describe('the shell by role', () => {
     await env.addUser('viewer', 'val.viewer@example.com', 'val has a long password');
     await env.call('POST', '/api/v1/contacts', { email: 'someone@example.com', tags: ['vip'] });
     const w = await env.signInAs('val.viewer@example.com', 'val has a long password', '/app/contacts', 'Contacts');
-    expect(await navLinks(w.page)).toEqual(['Home', 'Contacts', 'Segments', 'Forms', 'Focus items', 'Pages', 'Emails', 'Campaigns', 'Reports']);
+    expect(await navLinks(w.page)).toEqual(['Home', 'Contacts', 'Segments', 'Forms', 'Focus items', 'Pages', 'Slots', 'Emails', 'Campaigns', 'Reports']);
     await settled(w.page);
     expect(await w.page.getByRole('link', { name: 'Import CSV' }).count()).toBe(0);
     await w.page.getByRole('checkbox', { name: 'Select every contact on this page' }).check();

@@ -44,6 +44,8 @@ export interface LeafDraft {
   label: string;
   url: string;
   style: 'primary' | 'secondary';
+  /** A button's own id: what an A/B test's "a button is clicked" goal names. */
+  button_id: string;
 }
 export interface ColumnDraft {
   uid: number;
@@ -56,6 +58,7 @@ export interface SectionDraft extends Omit<LeafDraft, 'type'> {
   image_alt: string;
   cta_label: string;
   cta_url: string;
+  cta_id: string;
   columns: ColumnDraft[];
 }
 export interface Draft {
@@ -85,6 +88,7 @@ export const leafDraft = (type: LeafType, l?: Partial<Record<string, unknown>>):
   label: str(l?.label),
   url: str(l?.url),
   style: l?.style === 'secondary' ? 'secondary' : 'primary',
+  button_id: l?.type === 'cta' ? str(l?.id) : '',
 });
 
 export const columnDraft = (items: LeafDraft[] = []): ColumnDraft => ({ uid: nextUid(), items });
@@ -100,6 +104,7 @@ export function sectionDraft(type: SectionType, s?: Section): SectionDraft {
     image_alt: str(hero?.image_alt),
     cta_label: str(hero?.cta?.label),
     cta_url: str(hero?.cta?.url),
+    cta_id: str(hero?.cta?.id),
     columns:
       s?.type === 'columns'
         ? s.columns.map((col) => columnDraft(col.map((l) => leafDraft(l.type, l as Partial<Record<string, unknown>>))))
@@ -135,13 +140,13 @@ function leafBody(l: LeafDraft): Leaf {
     case 'form':
       return { type: 'form', form_id: num(l.form_id), heading: opt(l.heading) };
     case 'cta':
-      return { type: 'cta', label: l.label.trim(), url: l.url.trim(), style: l.style };
+      return { type: 'cta', label: l.label.trim(), url: l.url.trim(), style: l.style, id: opt(l.button_id) };
   }
 }
 
 function sectionBody(s: SectionDraft): Section {
   if (s.type === 'hero') {
-    const cta = s.cta_label.trim() || s.cta_url.trim() ? { label: s.cta_label.trim(), url: s.cta_url.trim() } : undefined;
+    const cta = s.cta_label.trim() || s.cta_url.trim() ? { label: s.cta_label.trim(), url: s.cta_url.trim(), id: opt(s.cta_id) } : undefined;
     return { type: 'hero', heading: s.heading.trim(), subheading: opt(s.subheading), image: opt(s.image), image_alt: s.image_alt.trim(), cta };
   }
   if (s.type === 'columns') return { type: 'columns', columns: s.columns.map((c) => c.items.map(leafBody)) };
@@ -170,8 +175,8 @@ export const FIELDS: Record<SectionType, string[]> = {
   html: ['html'],
   image: ['src', 'alt', 'width', 'height', 'link'],
   form: ['form_id', 'heading'],
-  cta: ['label', 'url', 'style'],
-  hero: ['heading', 'subheading', 'image', 'image_alt', 'cta.label', 'cta.url'],
+  cta: ['label', 'url', 'style', 'id'],
+  hero: ['heading', 'subheading', 'image', 'image_alt', 'cta.label', 'cta.url', 'cta.id'],
   columns: ['columns'],
 };
 

@@ -87,6 +87,9 @@ export function LeafFields({ s, id, set, err, forms }: FieldsProps<LeafDraft>) {
           <Field id={f('url')} label="Links to" hint="https://…, /a-path or #anchor" error={err('url')}>
             {textInput(s.url, (v) => set({ url: v }))}
           </Field>
+          <Field id={f('button-id')} label="Button id (optional)" hint="Names this button in an A/B test’s goal: letters, digits, - and _." error={err('id')}>
+            {textInput(s.button_id, (v) => set({ button_id: v }))}
+          </Field>
           <Field id={f('style')} label="Style" error={err('style')}>
             {(a) => (
               <select {...a} value={s.style} onChange={(x) => set({ style: x.currentTarget.value as LeafDraft['style'] })}>
@@ -121,6 +124,9 @@ export function HeroFields({ s, id, set, err }: FieldsProps<SectionDraft>) {
       </Field>
       <Field id={f('cta-url')} label="Button links to" hint="https://…, /a-path or #anchor" error={err('cta.url')}>
         {textInput(s.cta_url, (v) => set({ cta_url: v }))}
+      </Field>
+      <Field id={f('cta-id')} label="Button id (optional)" hint="Names this button in an A/B test’s goal: letters, digits, - and _." error={err('cta.id')}>
+        {textInput(s.cta_id, (v) => set({ cta_id: v }))}
       </Field>
     </div>
   );
