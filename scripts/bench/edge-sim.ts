@@ -14,6 +14,9 @@
 // saturated, and stay there; rows/s do not grow with N, because one database has one writer, so
 // past the writer's rate the backlog grows by (acknowledged − written) per second. Each of those is
 // a budget line. Every acknowledged hit must be stored exactly once (checked by name at the end).
+// Locally the consumer shares workerd (and Miniflare's Queue broker) with the producers' requests:
+// with many producers it may write nothing until they stop, so the writer's rate is the drain's,
+// and "rows/s meanwhile" at high N says how busy the one workerd is, not how fast the writer is.
 // Bounded: every window is timed, every drain capped; 127.0.0.1 only.
 import http from 'node:http';
 import { loadavg } from 'node:os';
@@ -32,7 +35,7 @@ const DRAIN_CAP_MS = 180_000;
 const POLL_MS = 20;
 
 // Budgets: the shape the model predicts, not this machine's absolute rates.
-const SCALES_GOAL = 1.5; // acknowledged/s at the second level ÷ at the first (1 → 4 producers)
+const SCALES_GOAL = 1.5; // acknowledged/s at the best level ÷ at the first (one producer): the front scales until it is saturated
 const HOLDS_GOAL = 0.7; // acknowledged/s at the most producers ÷ the best level's
 const FLAT_LOW = 0.67; // each level's drain rate ÷ their median: the writer does not care how many sent
 const FLAT_HIGH = 1.5;
@@ -182,16 +185,16 @@ async function main() {
     const bytesPerHit = (databaseBytes(dbPath) - bytesBefore) / Math.max(1, acked.size);
 
     const first = levels[0]!;
-    const second = levels[1] ?? first;
+    const best = levels.reduce((a, b) => (b.acknowledged_per_s > a.acknowledged_per_s ? b : a));
     const last = levels[levels.length - 1]!;
-    const bestAck = Math.max(...levels.map((l) => l.acknowledged_per_s));
+    const bestAck = best.acknowledged_per_s;
     // A drain of a few batches at least: below that it is mostly the last batch's wait (max_batch_timeout).
     const drains = levels.filter((l) => l.backlog_at_end >= 300).map((l) => l.drain_rows_per_s);
     const drainMedian = drains.length ? median(drains) : 0;
     const flat = drains.length >= 2 ? drains.map((d) => d / drainMedian) : [];
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
     const budgets = {
-      acknowledged_scales: { value: r3(second.acknowledged_per_s / first.acknowledged_per_s), goal: `≥ ${SCALES_GOAL}`, ok: second.acknowledged_per_s / first.acknowledged_per_s >= SCALES_GOAL },
+      acknowledged_scales: { value: r3(best.acknowledged_per_s / first.acknowledged_per_s), goal: `≥ ${SCALES_GOAL}`, ok: best.acknowledged_per_s / first.acknowledged_per_s >= SCALES_GOAL },
       acknowledged_holds: { value: r3(last.acknowledged_per_s / bestAck), goal: `≥ ${HOLDS_GOAL}`, ok: last.acknowledged_per_s / bestAck >= HOLDS_GOAL },
       rows_flat: { value: flat.map(r3), goal: `each ${FLAT_LOW}–${FLAT_HIGH}× the median`, ok: flat.length >= 2 && flat.every((f) => f >= FLAT_LOW && f <= FLAT_HIGH) },
       writer_bounds: { value: r3(last.rows_per_s_in_window / last.acknowledged_per_s), goal: '< 1 (a backlog grows)', ok: last.rows_per_s_in_window < last.acknowledged_per_s },
@@ -219,7 +222,7 @@ async function main() {
       table(
         ['figure', 'value', 'budget'],
         [
-          [`acknowledged/s, ${second.producers} ÷ ${first.producers} producers (the front scales)`, `${budgets.acknowledged_scales.value}×`, mark(budgets.acknowledged_scales)],
+          [`acknowledged/s, best level (${best.producers} producers) ÷ ${first.producers} (the front scales)`, `${budgets.acknowledged_scales.value}×`, mark(budgets.acknowledged_scales)],
           [`acknowledged/s, ${last.producers} producers ÷ the best level (no collapse)`, `${budgets.acknowledged_holds.value}×`, mark(budgets.acknowledged_holds)],
           ['rows/s draining, each level ÷ their median (the single writer is flat)', `${flat.map((f) => `${r3(f)}×`).join(', ') || 'no backlog to drain'} (median ${fmtInt(drainMedian)}/s)`, mark(budgets.rows_flat)],
           [`rows/s ÷ acknowledged/s at ${last.producers} producers (the writer, not the front, bounds)`, `${budgets.writer_bounds.value}`, mark(budgets.writer_bounds)],
