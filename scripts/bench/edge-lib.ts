@@ -112,12 +112,33 @@ export function httpRequest(port: number, agent: http.Agent, host: string, metho
 /** Every custom event row, as a reader of the database file sees them appear (polled every `pollMs`). */
 export function rowWatcher(dbPath: string, pollMs: number, drainCapMs: number) {
   const reader = new Database(dbPath, { readonly: true });
-  const stmt = reader.prepare("SELECT id, name FROM events WHERE id > ? AND type = 'custom' ORDER BY id LIMIT 20000");
+  // Preparing reads the schema, which can meet the writer's lock (SQLITE_BUSY, e.g. while the WAL is
+  // checkpointed): tried again for up to 5 s; a poll that meets it is skipped (the next one reads on).
+  const busy = (e: unknown) => String((e as { code?: unknown })?.code).startsWith('SQLITE_BUSY');
+  const prepare = () => reader.prepare("SELECT id, name FROM events WHERE id > ? AND type = 'custom' ORDER BY id LIMIT 20000");
+  let stmt!: ReturnType<typeof prepare>;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      stmt = prepare();
+      break;
+    } catch (e) {
+      if (!busy(e) || attempt >= 50) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
   const seen = new Map<string, { at: number; rows: number }>();
   let last = 0;
+  const read = () => {
+    try {
+      return stmt.all(last) as { id: number; name: string }[];
+    } catch (e) {
+      if (busy(e)) return [];
+      throw e;
+    }
+  };
   const poll = () => {
     const at = now();
-    for (const r of stmt.all(last) as { id: number; name: string }[]) {
+    for (const r of read()) {
       last = r.id;
       const s = seen.get(r.name);
       if (s) s.rows++;
