@@ -40,7 +40,7 @@ function deploy(args: string[], env: Record<string, string>): Promise<{ code: nu
 }
 const argv = (calls: Call[]) => calls.map((c) => c.args.join(' '));
 
-describe('npm run deploy', () => {
+describe('npm run deploy', { timeout: 120_000 }, () => {
   let queues: string[];
   let dlqs: string[];
   let buckets: string[];

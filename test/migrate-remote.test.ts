@@ -31,7 +31,7 @@ function migrate(args: string[], env: Record<string, string>): Promise<{ code: n
   });
 }
 
-describe('npm run migrate -- --remote', () => {
+describe('npm run migrate -- --remote', { timeout: 90_000 }, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startHranaServer>>;
   let dbPath: string;
