@@ -45,7 +45,13 @@ function start() {
   // with CORS, as module fetches require. It gets GET /focus's answer for a page view (focus
   // items, slot content), and asks for the visitor id when a form is submitted (none where this
   // script may not count the visitor).
-  const load = (answer?: unknown) => import(base + __CHUNK__).then((m) => m.default(() => visitor, answer)).catch(() => {});
+  // The promise is kept once asked for: a second import() of a loaded module resolves only after a
+  // task (Chromium), so a frame could come before the slot's content; the kept one resolves in a
+  // microtask, and a slot is filled in the task that read GET /focus's answer (measured in
+  // scripts/bench/pages-slots.ts, asserted in test/e2e/widgets-slots.test.ts). A failed load stays
+  // failed, as the module map keeps it anyway.
+  let chunk: Promise<any>;
+  const load = (answer?: unknown) => (chunk ||= import(base + __CHUNK__)).then((m) => m.default(() => visitor, answer)).catch(() => {});
   // Forms render even where tracking is skipped (DNT, local): a visitor may still want to submit one.
   // A page with a slot loads the chunk now too, alongside the page view's round trips, so the slot
   // is filled as soon as its content arrives (measured: scripts/bench/pages-slots.ts).
@@ -55,22 +61,24 @@ function start() {
   on('DOMContentLoaded', forms);
   const consentMode = ds.consent == 'required';
   const bot = n.webdriver;
+  // doNotTrack is the string '1' where set ('1' == 1).
   const skip =
-    (ds.respectDnt != null && (n.doNotTrack == '1' || n.globalPrivacyControl)) ||
+    (ds.respectDnt != null && (n.doNotTrack == 1 || n.globalPrivacyControl)) ||
     (ds.allowLocal == null && (bot || L.protocol == 'file:' || /^(localhost|127\.|\[::1\])/.test(L.hostname)));
   // Skipped pages still get a function, so calls in the host page keep working.
-  if (skip) return void (w.leadline = () => {});
+  if (skip) return (w.leadline = () => {});
 
   let queue: Ev[] = [];
   let extra: any;
   let lastUrl: string | undefined;
   // What the last page view said about the page, to say it again on consent.
   let view: object;
-  // Engagement of the current page: visible ms so far, visible-since (0 = hidden), max scroll %.
-  let seen = 0;
-  let since = 0;
-  let depth = 0;
-  let armed = 0;
+  // Engagement of the current page: visible ms so far, visible-since (0 = hidden), max scroll %;
+  // page() sets them before anything reads them (unarmed until then).
+  let seen: number;
+  let since: number;
+  let depth: number;
+  let armed: number;
 
   const makeId = () => {
     visitor =
@@ -182,10 +190,10 @@ function start() {
 
   // Entry points from the host page: never throw into it, and send what they queued.
   const guard =
-    (f: (a?: any, b?: any, c?: any) => void) =>
-    (a?: any, b?: any, c?: any) => {
+    (f: (...a: any[]) => void) =>
+    (...a: any[]) => {
       try {
-        f(a, b, c);
+        f(...a);
       } catch {}
       try {
         flush();

@@ -25,6 +25,29 @@ new MutationObserver((ms) => {
 }).observe(document, { childList: true, subtree: true });
 `;
 
+// Before any page script: what comes first once the page's script has GET /focus's answer parsed
+// (its Response.json() resolved): the slot's swap, the next task (one queued right then) or the
+// next frame. Injected by the browser's automation, so the page's CSP does not apply.
+const ORDER = `
+window.__order = [];
+const json = Response.prototype.json;
+Response.prototype.json = function () {
+  const p = json.call(this);
+  if (new URL(this.url).pathname === '/focus')
+    p.then(() => {
+      __order.push('answer');
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => __order.push('next task');
+      ch.port2.postMessage(0);
+      requestAnimationFrame(() => __order.push('next frame'));
+    });
+  return p;
+};
+new MutationObserver((ms) => {
+  if (ms.some((m) => m.removedNodes.length && m.target.closest && m.target.closest('[data-leadline-slot]'))) __order.push('filled');
+}).observe(document, { childList: true, subtree: true });
+`;
+
 interface Measured {
   /** Layout shift not caused by input, from `since` (page time) on. */
   cls: number;
@@ -173,6 +196,37 @@ describe('slots', () => {
       const unreserved = await run(false);
       expect(unreserved.moved).toBe(60);
       expect(unreserved.cls).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the slot is filled in the task that reads GET /focus's answer, before any other task or frame (first and repeat visit)",
+    async () => {
+      const site = await makeSite();
+      await slot(site.id, { name: 'hero', variants: [{ key: 'v', content: '**Filled**' }], rules: [{ when: { identity: 'any' }, variant: 'v' }] });
+      const { context, page, errors } = await open();
+      await context.addInitScript(ORDER);
+      // GET /focus is held until the chunk w.js asked for at once (the page has a slot) has arrived,
+      // as it has on a real page by the time the page view's two round trips are done.
+      await context.route('**/focus?*', async (route) => {
+        await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/w-chunk.js')));
+        await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+        await route.continue();
+      });
+      const url = urlOf({ key: site.public_key, body: '<div data-leadline-slot="hero" id="hero"><p>Default hero</p></div>' });
+      for (const visit of ['first', 'repeat']) {
+        await page.goto(url);
+        await page.locator('#hero strong').waitFor();
+        const order = await page.evaluate(async () => {
+          await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+          return (window as any).__order as string[];
+        });
+        expect(order.slice(0, 2), visit).toEqual(['answer', 'filled']);
+        // The task and the frame did come (the page would have seen either first), after the swap.
+        expect([...order].sort(), visit).toEqual(['answer', 'filled', 'next frame', 'next task']);
+      }
+      noErrors(errors);
     },
     TIMEOUT,
   );

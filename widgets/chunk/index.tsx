@@ -86,5 +86,6 @@ export default function init(visitor: Config['v'] | Promise<FocusItem[] | void> 
   const c = cfg;
   // A w.js from before (cached for up to a day) hands over the items alone.
   const a = Array.isArray(answer) ? { items: answer } : answer;
-  if (a) ready.then(() => (focusItems(c, a.items), a.slots && setSlots(a.slots)));
+  // Slots first: their content is on screen in this task, before a focus item's render.
+  if (a) ready.then(() => (a.slots && setSlots(a.slots), focusItems(c, a.items)));
 }
