@@ -21,16 +21,12 @@
 //      acknowledged must then be stored exactly once: events lost and duplicated, goal 0 and 0.
 // Every hit carries one custom event with a name of its own, so each is counted by name.
 // Bounded: every window is timed, every wait capped; 127.0.0.1 only.
-import { bundleNode } from '../bundle-node.mjs';
-import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'libsql';
-import { Miniflare } from 'miniflare';
-import { buildWranglerBundle, bundleWorker, queueOptions, readWranglerConfig } from '../../test/workerd';
+import type { Miniflare } from 'miniflare';
+import { ADMIN_KEY, httpRequest, rowWatcher as rowWatcherAt, startDatabase, startWorkers } from './edge-lib';
 import { envInt, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults } from './lib';
 
 const NAME = 'edge';
@@ -60,77 +56,10 @@ const QUEUE_OVER_DIRECT_GOAL = 1;
 const LOADED_P50_BUDGET_MS = 5_000;
 const LOADED_P99_BUDGET_MS = 10_000;
 
-const TOKEN = 'bench-edge-hrana-token-0123456789';
-const ADMIN_KEY = 'll_bench_edge_admin_key_0123456789';
 const SHOP = 'https://shop.example.com';
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const HOSTS = { bare: 'bare.test', queue: 'leadline.test', direct: 'direct.test' } as const;
 type Target = keyof typeof HOSTS;
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outDir = process.env.BENCH_OUT_DIR ?? join(root, 'dist', 'bench');
-
-// ------------------------------------------------------------ processes
-
-async function startDatabase(dbPath: string): Promise<{ url: string; child: ChildProcess; faults: (f: object) => Promise<any>; stop: () => Promise<void> }> {
-  const file = join(outDir, 'edge-hrana.mjs');
-  await bundleNode(join(root, 'scripts', 'bench', 'edge-hrana.ts'), file);
-  const child = fork(file, [], { cwd: root, env: { ...process.env, BENCH_DB_PATH: dbPath, BENCH_DB_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = (type: string) => new Promise<any>((res) => child.on('message', function on(m: any) { if (m?.type === type) { child.off('message', on); res(m); } }));
-  const ready = await Promise.race([next('ready'), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the database did not start in 30 s')), 30_000).unref())]);
-  return {
-    url: ready.url,
-    child,
-    faults: (f) => {
-      const reply = next('faults');
-      child.send({ type: 'faults', faults: f });
-      return reply;
-    },
-    stop: async () => {
-      const gone = new Promise<void>((res) => child.once('exit', () => res()));
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function startWorkers(dir: string, dbUrl: string, log: string[]) {
-  const config = await readWranglerConfig(root);
-  const scriptPath = await buildWranglerBundle(root, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
-  const bare = join(dir, 'bare', 'worker.mjs');
-  await bundleWorker(join(root, 'scripts', 'bench', 'edge-bare-worker.ts'), bare);
-  const leadline = (name: string, host: string) => ({
-    name,
-    modules: true as const,
-    scriptPath,
-    modulesRoot: dirname(scriptPath),
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
-    bindings: { ...config.vars, LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '1000000', DATABASE_URL: dbUrl, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY },
-    routes: [`${host}/*`],
-  });
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = join(dir, 'miniflare'); // workerd's scratch files, removed with the temp dir
-  (await import('node:fs')).mkdirSync(process.env.TMPDIR, { recursive: true });
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.on('data', (b) => log.push(String(b)));
-      stderr.on('data', (b) => log.push(String(b)));
-    },
-    workers: [
-      { ...leadline('queue', HOSTS.queue), ...queueOptions(config) },
-      leadline('direct', HOSTS.direct),
-      { name: 'bare', modules: true, scriptPath: bare, modulesRoot: dirname(bare), compatibilityDate: config.compatibility_date, routes: [`${HOSTS.bare}/*`] },
-    ],
-  });
-  process.env.TMPDIR = saved;
-  const port = Number(new URL(await mf.ready).port);
-  return { mf, port, consumer: config.queues.consumers!.find((c) => c.queue === 'leadline-tracking')! };
-}
 
 // --------------------------------------------------------------- the load
 
@@ -139,20 +68,8 @@ let siteKey = '';
 let seq = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS, maxFreeSockets: CONNECTIONS });
 
-function request(target: Target, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  return new Promise((done) => {
-    const h: Record<string, string | number> = { host: HOSTS[target], ...headers };
-    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: h, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => done({ status: res.statusCode ?? 0, text }));
-      res.on('error', (e) => done({ status: 0, text: e.message }));
-    });
-    req.on('error', (e) => done({ status: 0, text: e.message }));
-    req.end(body);
-  });
+function request(target: Target, method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  return httpRequest(port, agent, HOSTS[target], method, path, body, headers);
 }
 
 /** Acknowledged hits by event name: when each was sent (ms, performance.now()). */
@@ -185,40 +102,7 @@ async function drive(target: Target, ms: number, inFlight = CONNECTIONS): Promis
 
 // ------------------------------------------------------ reading the rows
 
-/** Every custom event row, as a reader of the database file sees them appear. */
-function rowWatcher(dbPath: string) {
-  const reader = new Database(dbPath, { readonly: true });
-  const stmt = reader.prepare("SELECT id, name FROM events WHERE id > ? AND type = 'custom' ORDER BY id LIMIT 20000");
-  const seen = new Map<string, { at: number; rows: number }>();
-  let last = 0;
-  const poll = () => {
-    const at = now();
-    for (const r of stmt.all(last) as { id: number; name: string }[]) {
-      last = r.id;
-      const s = seen.get(r.name);
-      if (s) s.rows++;
-      else seen.set(r.name, { at, rows: 1 });
-    }
-  };
-  const timer = setInterval(poll, POLL_MS);
-  /** Resolves when every name is seen, or after `capMs`; the milliseconds it took. */
-  const waitFor = async (names: string[], capMs = DRAIN_CAP_MS) => {
-    const start = now();
-    while (now() - start < capMs) {
-      poll();
-      if (names.every((n) => seen.has(n))) return now() - start;
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-    return null;
-  };
-  let open = true;
-  const close = () => {
-    clearInterval(timer);
-    if (open) reader.close();
-    open = false;
-  };
-  return { seen, waitFor, close };
-}
+const rowWatcher = (dbPath: string) => rowWatcherAt(dbPath, POLL_MS, DRAIN_CAP_MS);
 
 async function counters(): Promise<Record<string, number>> {
   const r = await request('queue', 'GET', '/health');
@@ -238,7 +122,7 @@ async function main() {
   let mf: Miniflare | undefined;
   let watcher: ReturnType<typeof rowWatcher> | undefined;
   try {
-    const w = await startWorkers(tmp.dir, db.url, log);
+    const w = await startWorkers(tmp.dir, db.url, log, HOSTS);
     mf = w.mf;
     port = w.port;
     console.log(`edge benchmark: workerd (Miniflare) on 127.0.0.1:${port}, Hrana fixture ${db.url} over ${dbPath}; ${machine().cpus} CPUs, load average ${loadAtStart.toFixed(2)}`);

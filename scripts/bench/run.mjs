@@ -20,6 +20,7 @@ const BENCHMARKS = [
   'webhooks',
   'pages',
   'edge',
+  'edge-sim',
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
