@@ -5,6 +5,7 @@ import type { EmailDriver } from './driver';
 import { outboxDriver } from './outbox';
 import { resendDriver } from './resend';
 import { claimBatch, completeBatch } from './batch';
+import { holdBucket, resendBucket, takeToken, type Bucket } from './pacing';
 
 /**
  * The send loop: due send rows go out exactly once, however many loops race (Node's timer,
@@ -70,9 +71,15 @@ const activeLanes = new WeakMap<Ctx, number>();
  */
 export const MAX_LANES = 2;
 
-export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number } = {}): Promise<LoopResult> {
+export async function runSendLoop(
+  ctx: Ctx,
+  opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number; bucket?: Bucket | null } = {},
+): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
+  // Calls to Resend take a token from the bucket every sender shares (pacing.ts); the local
+  // outbox is not paced.
+  const bucket = opts.bucket !== undefined ? opts.bucket : driver.name === 'resend' ? resendBucket(ctx.config.EMAIL_RATE_PER_SECOND) : null;
   const out: LoopResult = { calls: 0, sent: 0, skipped: 0, failed: 0, retried: 0 };
   const started = Date.now();
   const budget = opts.budgetMs ?? 20_000;
@@ -95,6 +102,14 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
         args: [ctx.now()],
       });
       if (!due.rows.length || stop) break;
+      if (bucket) {
+        const token = await takeToken(ctx.client, bucket, ctx.now());
+        if (!token.ok) {
+          if (token.waitMs > MAX_SLEEP_MS || Date.now() - started + token.waitMs > budget) break;
+          await new Promise((r) => setTimeout(r, token.waitMs));
+          continue;
+        }
+      }
       reserved++;
       const batch = await claimBatch(ctx, { owner, limit: driver.maxBatch });
       if (!batch) {
@@ -116,7 +131,11 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
       out.failed += done.failed;
       out.retried += done.retried;
       const pace = outcome.kind === 'failed' ? null : outcome.waitMs;
-      if (pace) state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
+      if (pace) {
+        state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
+        // Every other sender waits too, not only this one.
+        if (bucket) await holdBucket(ctx.client, bucket, ctx.now(), pace);
+      }
       if (outcome.kind === 'retry') stop = true;
     }
   };
