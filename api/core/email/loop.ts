@@ -5,7 +5,7 @@ import type { EmailDriver } from './driver';
 import { outboxDriver } from './outbox';
 import { resendDriver } from './resend';
 import { claimBatch, completeBatch } from './batch';
-import { holdBucket, resendBucket, takeToken, type Bucket } from './pacing';
+import { resendBucket, takeToken, type Bucket } from './pacing';
 
 /**
  * The send loop: due send rows go out exactly once, however many loops race (Node's timer,
@@ -77,8 +77,9 @@ export async function runSendLoop(
 ): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
-  // Calls to Resend take a token from the bucket every sender shares (pacing.ts); the local
-  // outbox is not paced.
+  // Calls to Resend take a token from the bucket every sender shares (pacing.ts), before they
+  // claim (no lease is held while waiting); the local outbox is not paced. What the provider's
+  // headers say (a window used up, a 429) still paces this process too (notBefore below).
   const bucket = opts.bucket !== undefined ? opts.bucket : driver.name === 'resend' ? resendBucket(ctx.config.EMAIL_RATE_PER_SECOND) : null;
   const out: LoopResult = { calls: 0, sent: 0, skipped: 0, failed: 0, retried: 0 };
   const started = Date.now();
@@ -103,7 +104,9 @@ export async function runSendLoop(
       });
       if (!due.rows.length || stop) break;
       if (bucket) {
-        const token = await takeToken(ctx.client, bucket, ctx.now());
+        // On the wall clock, not ctx.now(): the provider counts real seconds, and every sender's
+        // real clock agrees where business clocks may not (tests and benchmarks move theirs).
+        const token = await takeToken(ctx.client, bucket, Date.now());
         if (!token.ok) {
           if (token.waitMs > MAX_SLEEP_MS || Date.now() - started + token.waitMs > budget) break;
           await new Promise((r) => setTimeout(r, token.waitMs));
@@ -131,11 +134,7 @@ export async function runSendLoop(
       out.failed += done.failed;
       out.retried += done.retried;
       const pace = outcome.kind === 'failed' ? null : outcome.waitMs;
-      if (pace) {
-        state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
-        // Every other sender waits too, not only this one.
-        if (bucket) await holdBucket(ctx.client, bucket, ctx.now(), pace);
-      }
+      if (pace) state.notBefore = Math.max(state.notBefore, ctx.now() + pace);
       if (outcome.kind === 'retry') stop = true;
     }
   };

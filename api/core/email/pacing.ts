@@ -46,18 +46,5 @@ export async function takeToken(client: Client, bucket: Bucket, now: number): Pr
   return { ok: false, waitMs: Math.max(1, Math.ceil(((1 - tokens) * 1000) / bucket.rate)) };
 }
 
-/**
- * The provider asked every sender to wait (a 429's Retry-After, a window used up): the bucket
- * holds no token until `now + waitMs`, for all takers, not only the one that was told.
- */
-export async function holdBucket(client: Client, bucket: Bucket, now: number, waitMs: number): Promise<void> {
-  const until = 1 - (waitMs * bucket.rate) / 1000;
-  await client.execute({
-    sql: `INSERT INTO pacing_buckets (name, tokens, updated_at) VALUES (?4, ?5, ?1)
-      ON CONFLICT(name) DO UPDATE SET tokens = min(${refilled('pacing_buckets')}, ?5), updated_at = max(pacing_buckets.updated_at, ?1)`,
-    args: [now, bucket.rate, bucket.burst, bucket.name, until],
-  });
-}
-
 /** The bucket pacing calls to Resend, from EMAIL_RATE_PER_SECOND. */
 export const resendBucket = (ratePerSecond: number): Bucket => ({ name: 'email:resend', rate: ratePerSecond, burst: 1 });
