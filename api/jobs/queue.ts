@@ -89,7 +89,7 @@ export async function enqueueDueJobs(ctx: Ctx, queue: JobQueue, now: number): Pr
     sql: `INSERT INTO jobs_schedule (job, next_run_at, token, claimed_at, claims, slices)
       SELECT j.value ->> '$.job', ?1 + (j.value ->> '$.every'), j.value ->> '$.token', ?1, 1, 0 FROM json_each(?2) j WHERE true
       ON CONFLICT(job) DO UPDATE SET next_run_at = excluded.next_run_at, token = excluded.token, claimed_at = excluded.claimed_at,
-        claims = jobs_schedule.claims + 1
+        claims = jobs_schedule.claims + 1, slices = 0
       WHERE jobs_schedule.next_run_at <= ?1
       RETURNING job, token`,
     args: [now, JSON.stringify(jobs)],

@@ -10,7 +10,7 @@ export const jobsSchedule = sqliteTable('jobs_schedule', {
   nextRunAt: integer('next_run_at').notNull(),
   token: text('token').notNull(),
   claimedAt: integer('claimed_at').notNull(),
-  // Claims made (one per enqueue by the cron) and slices run by the consumers, in total.
+  // Claims made (one per enqueue by the cron), and slices the consumers ran for the current claim.
   claims: integer('claims').notNull().default(0),
   slices: integer('slices').notNull().default(0),
 });
