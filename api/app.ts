@@ -35,6 +35,7 @@ import { formsApiRoutes, formsPublicRoutes } from './routes/forms/forms';
 import { focusApiRoutes, focusPublicRoutes } from './routes/focus/focus';
 import { assetsApiRoutes, assetsPublicRoutes } from './routes/assets/assets';
 import type { AssetStorage } from './core/assets/storage';
+import type { RateLimitBindings } from './core/access/rate-limits';
 import { emailRoutes } from './routes/email/emails';
 import { broadcastRoutes } from './routes/email/broadcasts';
 import { categoryRoutes } from './routes/email/categories';
@@ -64,6 +65,8 @@ export interface AppDeps {
   public?: Partial<PublicDeps> & {
     /** The client's IP as the runtime sees it (socket address on Node, CF-Connecting-IP on Workers). */
     clientIp?: (c: Context) => string | null;
+    /** Cloudflare Rate Limiting bindings for the per-IP limits (Workers); without them, counted in memory. */
+    rateLimits?: RateLimitBindings;
   };
   /** Where uploaded assets are kept (disk on Node, R2 on Workers); without it asset uploads and downloads answer 503. */
   storage?: AssetStorage;
@@ -154,7 +157,7 @@ export function createApp(deps: AppDeps) {
   };
   // Email links (/o, /c) need it too: Apple's proxy is told by its address (core/email/machine.ts).
   for (const path of ['/t', '/f/*', '/focus', '/a/*', '/u/*', '/webhooks/*', '/o/*', '/c/*', '/p/*', '/sitemap.xml']) app.use(path, withClientIp);
-  guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT);
+  guardPublicEndpoints(app, deps.ctx.config.PUBLIC_RATE_LIMIT, deps.public?.rateLimits);
   app.route(
     '/',
     publicRoutes({
@@ -180,7 +183,7 @@ export function createApp(deps: AppDeps) {
   // The sign-in endpoints (no key, no session yet): the client's address for their lockouts and a
   // per-address request limit; a browser's Origin, when it sends one, must be this server's
   // (no signing in or resetting from another site's page).
-  const signInLimit = perIpSignIn(deps.ctx.config.PUBLIC_RATE_LIMIT);
+  const signInLimit = perIpSignIn(deps.ctx.config.PUBLIC_RATE_LIMIT, deps.public?.rateLimits);
   const signIn: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('clientIp', clientIp(c));
     const origin = c.req.header('origin');

@@ -9,37 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './e2e/harness';
 import { axe } from './dashboard-signed-in';
-import { ADMIN_KEY, startNode, type NodeServer } from './node-server';
+import { startNode, type NodeServer } from './node-server';
+import { adminApi, openRecorded, until } from './pages-browser-helpers';
 import { CHROME_UA } from './tracking-helpers';
 
 let server: NodeServer;
 let browser: Browser;
 let base: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = adminApi(() => base);
 
 const contact = async (email: string) => (await api('GET', `/api/v1/contacts?q=${encodeURIComponent(email)}`)).data.find((c: any) => c.email === email);
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const RECORD_CSP = `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`;
 
 let siteId: number;
 let formId: number;
@@ -71,12 +51,7 @@ afterAll(async () => {
 
 describe('a landing page in Chromium', () => {
   it('with JavaScript: the tag runs under the CSP, counts the view, the widget takes over the form and its submission makes a contact', async () => {
-    const context = await browser.newContext({ userAgent: CHROME_UA });
-    await context.addInitScript(RECORD_CSP);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { context, page, errors, cspViolations } = await openRecorded(browser);
     await page.goto(`${base}/p/webinar`);
     // The widget renders into the placeholder's shadow root; the plain form stays in the light DOM, not shown.
     await page.waitForFunction((id) => !!document.querySelector(`[data-leadline-form="${id}"]`)?.shadowRoot?.querySelector('form'), formId, { timeout: 10_000 });
@@ -90,7 +65,7 @@ describe('a landing page in Chromium', () => {
     await page.locator(`[data-leadline-form="${formId}"] button[type=submit]:visible`).click();
     const who = await until('the contact', () => contact('widget@example.com'));
     expect(who.email).toBe('widget@example.com');
-    expect(await page.evaluate(() => (window as any).__csp)).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -7,33 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './e2e/harness';
 import { axe } from './dashboard-signed-in';
-import { ADMIN_KEY, startNode, type NodeServer } from './node-server';
-import { CHROME_UA } from './tracking-helpers';
+import { startNode, type NodeServer } from './node-server';
+import { adminApi, openRecorded, until } from './pages-browser-helpers';
 
 let server: NodeServer;
 let browser: Browser;
 let base: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const api = adminApi(() => base);
 
 /** The stats once the spine has counted (it runs on its timer and on demand). */
 const statsWhen = (what: string, ok: (s: any) => boolean) =>
@@ -42,8 +23,6 @@ const statsWhen = (what: string, ok: (s: any) => boolean) =>
     const s = await api('GET', `/api/v1/pages/${pageId}/variants/stats`);
     return ok(s) ? s : undefined;
   });
-
-const RECORD_CSP = `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`;
 
 let pageId: number;
 let variantId: number;
@@ -75,12 +54,7 @@ afterAll(async () => {
 
 describe('a page in an A/B test, in Chromium', () => {
   it('the tag keeps the page’s visitor id, reports the variant with the view and the button click, and the visitor keeps its variant', async () => {
-    const context = await browser.newContext({ userAgent: CHROME_UA });
-    await context.addInitScript(RECORD_CSP);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { context, page, errors, cspViolations } = await openRecorded(browser);
     await page.goto(`${base}/p/ab-offer`);
     const heading = await page.locator('h1').textContent();
     const shown = heading === 'The variant' ? variantId : 0;
@@ -103,7 +77,7 @@ describe('a page in an A/B test, in Chromium', () => {
     const again = await statsWhen('the second view', (s) => s.variants.some((v: any) => v.views > 1));
     expect(again.variants.find((v: any) => v.variant_id === shown)).toMatchObject({ views: 2, visitors: 1, conversions: 1 });
     expect(await axe(page)).toEqual([]);
-    expect(await page.evaluate(() => (window as any).__csp)).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -371,13 +371,16 @@ describe('visits and consent, retention and rebuild', () => {
     let clock = at('2026-06-01T10:00:00Z');
     const t = await makeApp({ now: () => clock });
     const site = await makeSite(t, { settings: { retention_days: 30 } });
+    // Points it earned while anonymous go with it too.
+    await t.json('POST', '/api/v1/point-rules', { name: 'Page', event_type: 'page_view', delta: 1 });
     expect((await track(t, { k: site.public_key, v: vid(1), e: [{ t: 'pv', u: `${SHOP}/` }] })).status).toBe(202);
     await settle(t);
-    expect(Number((await t.client.execute('SELECT count(*) AS n FROM sessions')).rows[0]!.n)).toBe(1);
+    const n = async (table: string) => Number((await t.client.execute(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+    expect([await n('sessions'), await n('point_log')]).toEqual([1, 1]);
     clock += 31 * 86_400_000;
     const run = await t.json('POST', '/api/v1/jobs/retention');
     expect(run.body.result).toMatchObject({ visitors: 1, events: 1 });
-    expect(Number((await t.client.execute('SELECT count(*) AS n FROM sessions')).rows[0]!.n)).toBe(0);
+    expect([await n('sessions'), await n('point_log'), await n('visitors')]).toEqual([0, 0, 0]);
   });
 
   it('the reports-rebuild job recounts everything to the same figures and hands back to the reaction', async () => {

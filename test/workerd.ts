@@ -122,3 +122,16 @@ export function queueOptions(config: WranglerConfig, consumer: { retryDelay?: nu
     ),
   };
 }
+
+/**
+ * The Rate Limiting bindings wrangler.toml declares (`[[ratelimits]]`), as Miniflare options;
+ * `limits` replaces the limit of the bindings it names (so a test need not send hundreds of
+ * requests), the period stays the declared one.
+ */
+export function ratelimitOptions(config: WranglerConfig, limits: Record<string, number> = {}): Pick<MiniflareOptions, 'ratelimits'> {
+  return {
+    ratelimits: Object.fromEntries(
+      (config.ratelimits ?? []).map((r) => [r.name, { simple: { limit: limits[r.name] ?? r.simple.limit, period: r.simple.period } }]),
+    ),
+  };
+}

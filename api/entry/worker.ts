@@ -11,6 +11,7 @@ import { runDue } from '../jobs/index';
 import type { Ctx } from '../core/context';
 import { r2StorageFromEnv } from './storage-r2';
 import { directIngestor } from '../core/tracking/ingest';
+import { rateLimitBindingsFrom } from '../core/access/rate-limits';
 import { handleTrackingBatch, queueIngestorFromEnv, type QueueBatch } from './worker-queue';
 import { enqueueDueJobs, handleJobsBatch, isJobsQueue, jobsQueueFromEnv } from '../jobs/queue';
 
@@ -53,6 +54,8 @@ async function build(env: Bindings) {
         const cf = (c.req.raw as Request & { cf?: { country?: string } }).cf;
         return cf?.country && cf.country !== 'XX' && cf.country !== 'T1' ? cf.country : null;
       },
+      // Per-IP limits shared by every isolate: the [[ratelimits]] of wrangler.toml (core/access/rate-limits.ts).
+      rateLimits: rateLimitBindingsFrom(env),
     },
     // Uploaded assets: the R2 bucket bound as ASSETS; without one, asset routes answer 503.
     storage: r2StorageFromEnv(env),

@@ -112,7 +112,8 @@ export async function revokeApiKey({ ctx, input }: { ctx: Ctx; input: { id: numb
   return view(row);
 }
 
-// Returns the key's scopes, or null when the secret is unknown or revoked.
+// Returns the key's scopes, or null when the secret is unknown or revoked. Read from the database on
+// every request, never cached: a revoke holds in every process and Worker isolate at once.
 export async function authenticate({
   ctx,
   input,

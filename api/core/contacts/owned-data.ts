@@ -114,7 +114,7 @@ export const OTHER_TABLES: Record<string, string> = {
   page_test_views: 'page view counts per A/B test and variant; no contact or visitor ids',
   slots: 'dynamic web content definitions (name, variants, rules) per site; views and clicks are events',
   ingest_hits: 'ids of hits written through the tracking Queue (random, naming nobody), kept a day so a redelivered message is not written twice',
-  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days",
+  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days, and by erasure for the contact's browsers (eraseStatements, by the browser id in the message)",
   ingest_counters: "the tracking Queue consumer's running totals (stored, retried, failed); no contact data",
 };
 
@@ -138,6 +138,13 @@ export function eraseStatements(id: number): InStatement[] {
       sql: `DELETE FROM ${table} WHERE ${column} IN (SELECT id FROM visitors WHERE contact_id = ?)`,
       args: [id],
     })),
+    // Tracking Queue messages of its browsers that could not be written (kept 7 days for an
+    // operator): the message names the browser by the id it keeps, on its site.
+    {
+      sql: `DELETE FROM ingest_dead WHERE EXISTS (SELECT 1 FROM visitors v WHERE v.contact_id = ?
+        AND v.uid = ingest_dead.body ->> '$.hit.uid' AND v.site_id = ingest_dead.body ->> '$.hit.siteId')`,
+      args: [id],
+    },
     // Deliveries queued before they recorded their contact (contact_id NULL):
     // found by the id in their body, this contact's or one merged into it.
     // Before contact_aliases goes; the contact_id index keeps it to those rows.

@@ -61,7 +61,7 @@ const liveCache = new WeakMap<Ctx, Map<number, { items: LiveItem[]; until: numbe
 function clearLiveCache(ctx: Ctx) {
   liveCache.delete(ctx);
   // POST /t tells w.js whether a site has focus items to ask for.
-  focusItemsChanged();
+  focusItemsChanged(ctx);
 }
 
 export async function liveItemsForSite(ctx: Ctx, siteId: number): Promise<LiveItem[]> {

@@ -46,7 +46,7 @@ export function view(r: Row): SlotView {
 function changed(ctx: Ctx) {
   clearLiveSlots(ctx);
   // POST /t tells w.js whether a site has focus items or slots to ask GET /focus for.
-  focusItemsChanged();
+  focusItemsChanged(ctx);
 }
 
 /** Problems of the definition alone: unique variant keys, rules naming a variant. */

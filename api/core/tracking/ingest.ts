@@ -95,6 +95,9 @@ export function hitStatements(hits: Hit[]): InStatement[] {
       rows.push([h.siteId, h.uid, e.type, e.name ?? null, e.url ?? null, e.referrer ?? null, e.title ?? null, e.props ? stringifyWellFormed(e.props) : null, h.at]);
     }
   }
+  // Visitors and events are written only for sites that still exist: a hit checked against a
+  // site cached in another isolate (core/tracking/sites.ts), or waiting in the Queue, may arrive
+  // after the site was deleted, and must not bring its rows back.
   const out: InStatement[] = [];
   const vrows = [...visitors.values()].map((v) => [
     v.site,
@@ -116,7 +119,7 @@ export function hitStatements(hits: Hit[]): InStatement[] {
         SELECT j.value ->> 0, v.id, v.contact_id, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8
         FROM json_each(?) j
         LEFT JOIN visitors v ON v.site_id = j.value ->> 0 AND v.uid = j.value ->> 1
-        WHERE true`,
+        WHERE j.value ->> 0 IN (SELECT id FROM sites)`,
       args: [stringifyWellFormed(rows.slice(i, i + CHUNK))],
     });
   }

@@ -19,7 +19,7 @@ export async function runRetention(ctx: Ctx): Promise<{ visitors: number; events
     for (;;) {
       const done = await ctx.client.batch(expireStatements(siteId, cutoff, CHUNK), 'write');
       const vi = done[done.length - 1]!;
-      events += done[0]!.rowsAffected;
+      events += done[0]!.rowsAffected; // events are the first of VISITOR_DATA
       visitors += vi.rowsAffected;
       if (vi!.rowsAffected < CHUNK) break;
     }

@@ -159,7 +159,7 @@ export async function updateSite({ ctx, input }: { ctx: Ctx; input: { id: number
     args: [...args, ctx.now(), input.id],
   });
   if (!res.rows[0]) throw new NotFoundError('Site');
-  siteCache.clear();
+  sitesChanged(ctx);
   return record(res.rows[0]);
 }
 
@@ -169,7 +169,7 @@ export async function rotateSiteSecret({ ctx, input }: { ctx: Ctx; input: { id: 
     args: ['sk_' + randomToken(40), ctx.now(), input.id],
   });
   if (!res.rows[0]) throw new NotFoundError('Site');
-  siteCache.clear();
+  sitesChanged(ctx);
   return record(res.rows[0]);
 }
 
@@ -187,23 +187,53 @@ export async function deleteSite({ ctx, input }: { ctx: Ctx; input: { id: number
     'write',
   );
   if (out[3]!.rowsAffected === 0) throw new NotFoundError('Site');
-  siteCache.clear();
+  sitesChanged(ctx);
 }
 
-// The hot path looks sites up by public key on every hit; a short-lived cache
-// keeps that off the database. Edits clear it in this process; other
-// processes (Workers isolates) see edits within SITE_CACHE_MS.
-const SITE_CACHE_MS = 30_000;
-const siteCache = new Map<string, { site: SiteRecord | null; until: number }>();
+// The hot path looks sites up by public key on every hit (the allow-list, the privacy settings,
+// the secret); a short-lived cache keeps that off the database. It is this context's (one per
+// process on Node, one per isolate on Workers): a site write clears it at once in the context that
+// made it, and another isolate keeps answering from what it read for at most SITE_CACHE_MS — an
+// origin removed from the allow-list, a changed setting (anonymize_ip, respect_dnt,
+// consent_required), a rotated secret or a deleted site's key still counts there for up to
+// 10 seconds. A look-up that started before a write in this context is not kept.
+export const SITE_CACHE_MS = 10_000;
+// Whether a site has something for GET /focus (below): edits show elsewhere within FOCUS_CACHE_MS.
+export const FOCUS_CACHE_MS = 10_000;
+
+interface SiteCaches {
+  sites: Map<string, { site: SiteRecord | null; until: number }>;
+  focus: Map<string, { has: boolean; until: number }>;
+  /** Bumped by every change, so a look-up that started before it does not cache what it read. */
+  version: number;
+}
+const cachesByCtx = new WeakMap<Ctx, SiteCaches>();
+function cachesOf(ctx: Ctx): SiteCaches {
+  let c = cachesByCtx.get(ctx);
+  if (!c) cachesByCtx.set(ctx, (c = { sites: new Map(), focus: new Map(), version: 0 }));
+  return c;
+}
+
+/** Every site write calls this: this context forgets every cached site (and focus flag). */
+function sitesChanged(ctx: Ctx): void {
+  const c = cachesOf(ctx);
+  c.version++;
+  c.sites.clear();
+  c.focus.clear();
+}
 
 export async function siteByKey(ctx: Ctx, key: string): Promise<SiteRecord | null> {
   const now = ctx.now();
-  const hit = siteCache.get(key);
+  const c = cachesOf(ctx);
+  const hit = c.sites.get(key);
   if (hit && hit.until > now) return hit.site;
+  const version = c.version;
   const res = await ctx.client.execute({ sql: 'SELECT * FROM sites WHERE public_key = ?', args: [key] });
   const site = res.rows[0] ? record(res.rows[0]) : null;
-  if (siteCache.size > 10_000) siteCache.clear();
-  siteCache.set(key, { site, until: now + SITE_CACHE_MS });
+  if (version === c.version) {
+    if (c.sites.size > 10_000) c.sites.clear();
+    c.sites.set(key, { site, until: now + SITE_CACHE_MS });
+  }
   return site;
 }
 
@@ -224,32 +254,29 @@ export function originAllowed(site: Site, origin: string | null): boolean {
 
 // Whether a site has any active focus item (its own or one for every site) or active slot, per
 // public key: every page view's answer carries it, so w.js asks GET /focus only when there is
-// something to ask. Focus item and slot writes call focusItemsChanged(); other processes (Workers
-// isolates) see edits within FOCUS_CACHE_MS, as GET /focus does.
-const FOCUS_CACHE_MS = 10_000;
-const focusCache = new Map<string, { has: boolean; until: number }>();
-// Bumped by every change, so a look-up that started before it does not cache what it read.
-let focusVersion = 0;
-
-export function focusItemsChanged(): void {
-  focusVersion++;
-  focusCache.clear();
+// something to ask. Focus item and slot writes call focusItemsChanged(ctx); other processes
+// (Workers isolates) see edits within FOCUS_CACHE_MS, as GET /focus does.
+export function focusItemsChanged(ctx: Ctx): void {
+  const c = cachesOf(ctx);
+  c.version++;
+  c.focus.clear();
 }
 
 export async function siteHasFocus(ctx: Ctx, site: SiteRecord): Promise<boolean> {
   const now = ctx.now();
-  const hit = focusCache.get(site.public_key);
+  const c = cachesOf(ctx);
+  const hit = c.focus.get(site.public_key);
   if (hit && hit.until > now) return hit.has;
-  const version = focusVersion;
+  const version = c.version;
   const res = await ctx.client.execute({
     sql: `SELECT EXISTS (SELECT 1 FROM focus_items WHERE active = 1 AND (site_id = ? OR site_id IS NULL))
       OR EXISTS (SELECT 1 FROM slots WHERE site_id = ? AND active = 1) AS has`,
     args: [site.id, site.id],
   });
   const has = Number(res.rows[0]!.has) === 1;
-  if (version === focusVersion) {
-    if (focusCache.size > 10_000) focusCache.clear();
-    focusCache.set(site.public_key, { has, until: now + FOCUS_CACHE_MS });
+  if (version === c.version) {
+    if (c.focus.size > 10_000) c.focus.clear();
+    c.focus.set(site.public_key, { has, until: now + FOCUS_CACHE_MS });
   }
   return has;
 }

@@ -1,5 +1,6 @@
 import type { InStatement, InValue } from '@libsql/client';
 import type { Ctx } from '../context';
+import { VISITOR_DATA } from '../contacts/owned-data';
 
 /**
  * Every write to the `visitors` table, in one module: the tracker's hits,
@@ -37,7 +38,7 @@ export function hitStatement(rowsJson: string): InStatement {
   return {
     sql: `INSERT INTO visitors (site_id, uid, first_seen_at, last_seen_at, page_views, source, browser, os, device, country)
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
-      FROM json_each(?) WHERE true
+      FROM json_each(?) WHERE value ->> 0 IN (SELECT id FROM sites)
       ON CONFLICT(site_id, uid) DO UPDATE SET
         last_seen_at = max(visitors.last_seen_at, excluded.last_seen_at),
         page_views = visitors.page_views + excluded.page_views,
@@ -112,8 +113,8 @@ export function pointsStatement(visitorIdsJson: string): InStatement {
 export function expireStatements(siteId: number, cutoff: number, limit: number): InStatement[] {
   const oldest = `SELECT id FROM visitors WHERE site_id = ? AND contact_id IS NULL AND last_seen_at < ? ORDER BY last_seen_at LIMIT ?`;
   return [
-    { sql: `DELETE FROM events WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
-    { sql: `DELETE FROM sessions WHERE visitor_id IN (${oldest})`, args: [siteId, cutoff, limit] },
+    // Everything the browser left (events, visits, points, which page variant it saw…), then the browser.
+    ...VISITOR_DATA.map(({ table, column }) => ({ sql: `DELETE FROM ${table} WHERE ${column} IN (${oldest})`, args: [siteId, cutoff, limit] })),
     { sql: `DELETE FROM visitors WHERE id IN (${oldest})`, args: [siteId, cutoff, limit] },
   ];
 }
