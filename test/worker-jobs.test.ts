@@ -18,6 +18,7 @@ import { startHranaServer } from './fixtures/hrana-server';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 import { JOBS } from '../api/jobs/index';
+import { MAX_SLICES } from '../api/jobs/queue';
 import { upsertContacts } from '../api/core/contacts/upsert';
 import { createEmail } from '../api/core/email/emails';
 import { contactsSource, queueStatement } from '../api/core/email/queue';
@@ -202,6 +203,16 @@ describe('jobs through a Queue, the Worker bundle in workerd', () => {
     expect(await rows("SELECT count(*) AS n, count(DISTINCT contact_id) AS contacts, max(attempts) AS most FROM email_sends WHERE reason = 'backlog'")).toEqual([{ n, contacts: n, most: 1 }]);
     expect(await count("SELECT count(*) AS n FROM email_outbox WHERE send_id IN (SELECT id FROM email_sends WHERE reason = 'backlog')")).toBe(n);
     expect(await count("SELECT count(*) AS n FROM events WHERE type = 'email_sent' AND contact_id IN (SELECT id FROM contacts WHERE email LIKE 'backlog%')")).toBe(n);
+    // With the backlog gone every chain ends (a slice that finds nothing enqueues no next one),
+    // long before the cap on a claim's slices: no consumer keeps running on an idle installation.
+    let last = '';
+    await vi.waitFor(async () => {
+      const now = JSON.stringify(Object.values(await schedule()).map((r) => r.slices));
+      const settled = now === last;
+      last = now;
+      expect(settled).toBe(true);
+    }, { timeout: 30_000, interval: 1_000 });
+    for (const r of Object.values(await schedule())) expect(Number(r.slices), String(r.job)).toBeLessThan(MAX_SLICES / 4);
   }, 120_000);
 
   it('without the JOBS_QUEUE binding, concurrent ticks run the jobs themselves as before: every step and send once, no claims', async () => {
