@@ -1,6 +1,7 @@
 import type { Ctx } from '../core/context';
 import { randomToken } from '../core/util/crypto';
 import { runReactions } from '../core/spine/run';
+import { REACTIONS } from '../core/spine/registry';
 import { runWebhooks } from '../core/webhooks/deliver';
 import { runCampaigns } from '../core/campaigns/run';
 import { runBroadcasts } from '../core/email/broadcast-run';
@@ -60,12 +61,11 @@ interface Slice {
   lanes?: number;
 }
 
-const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-
 // How each job runs as a slice; jobs not named here run their scheduled form once per claim.
 const SLICES: Record<string, Slice> = {
-  // Cursor-based, so one chain: two would read the same chunks (harmless, but wasted).
-  reactions: { run: (ctx) => runReactions(ctx), busy: (r) => sum(r) > 0 },
+  // Cursor-based, so one chain: two would read the same chunks (harmless, but wasted). Busy while
+  // it read events; the change watchers' counts say nothing of a backlog (one counts every run).
+  reactions: { run: (ctx) => runReactions(ctx), busy: (r) => REACTIONS.some((x) => r[x.name] > 0) },
   webhooks: { run: (ctx, budgetMs) => runWebhooks(ctx, { lanes: 2, budgetMs }), busy: (r) => r.attempted > 0, lanes: 2 },
   campaigns: { run: (ctx, budgetMs) => runCampaigns(ctx, { budgetMs }), busy: (r) => r.claimed > 0, lanes: 4 },
   // Calls to Resend are paced by the shared bucket (core/email/pacing.ts), whatever the lanes.
