@@ -1,8 +1,10 @@
 // Jobs through a Queue (issue 16), in workerd: the bundle `wrangler deploy` would upload runs in
 // Miniflare with the queues wrangler.toml declares (the jobs queue's producer and consumer among
 // them; only the retry delay is 0), against a libSQL database over Hrana/HTTP (the fixture), as it
-// would against Turso. JOBS_SLICE_MS is 1, so every queue message does about one claim's worth
-// of work and a backlog takes a chain of messages. The work is seeded from Node through the core
+// would against Turso. JOBS_SLICE_MS is 25, so a queue message does about one claim's worth of
+// work per lane (a call of 100 emails takes longer than that here) and a backlog takes a chain of
+// messages. (Not 1: a slice checks its budget before its first claim, and the clock's millisecond
+// may turn between two reads.) The work is seeded from Node through the core
 // functions on the same database file (no request kicks anything in the Worker), so only the
 // cron and the jobs queue can do it. Assertions are on rows and counts, never on time: waits poll.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -57,7 +59,7 @@ describe('jobs through a Queue, the Worker bundle in workerd', () => {
         modulesRoot: dirname(scriptPath),
         compatibilityDate: config.compatibility_date,
         compatibilityFlags: config.compatibility_flags,
-        bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY, JOBS_SLICE_MS: '1' },
+        bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY, JOBS_SLICE_MS: '25' },
         ...(withQueues && queueOptions(config, { retryDelay: 0 })),
         handleRuntimeStdio(stdout: Readable, stderr: Readable) {
           stdout.on('data', (b) => runtimeLog.push(String(b)));
@@ -198,8 +200,8 @@ describe('jobs through a Queue, the Worker bundle in workerd', () => {
     await worker.scheduled({ cron: '* * * * *' });
     expect(Number((await schedule()).emails!.claims)).toBe(2);
     await vi.waitFor(async () => expect(await count("SELECT count(*) AS n FROM email_sends WHERE reason = 'backlog' AND status = 'sent'")).toBe(n), { timeout: 60_000, interval: 250 });
-    // A slice sends a call or two (100 messages each) and hands on: the backlog took several messages.
-    expect(Number((await schedule()).emails!.slices), log()).toBeGreaterThanOrEqual(3);
+    // A slice sends a call or so per lane (100 messages each) and hands on: the backlog took a chain of messages.
+    expect(Number((await schedule()).emails!.slices), log()).toBeGreaterThanOrEqual(2);
     expect(await rows("SELECT count(*) AS n, count(DISTINCT contact_id) AS contacts, max(attempts) AS most FROM email_sends WHERE reason = 'backlog'")).toEqual([{ n, contacts: n, most: 1 }]);
     expect(await count("SELECT count(*) AS n FROM email_outbox WHERE send_id IN (SELECT id FROM email_sends WHERE reason = 'backlog')")).toBe(n);
     expect(await count("SELECT count(*) AS n FROM events WHERE type = 'email_sent' AND contact_id IN (SELECT id FROM contacts WHERE email LIKE 'backlog%')")).toBe(n);
