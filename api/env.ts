@@ -44,6 +44,10 @@ export const ConfigSchema = z.object({
     }),
   // With a key, emails go through Resend; without one, into the local outbox.
   RESEND_API_KEY: optionalString,
+  // Calls to Resend per second, over every sender of this installation together (Node processes,
+  // Worker isolates, jobs Queue consumers): a token bucket in the database (core/email/pacing.ts).
+  // Resend's default limit is 2; raise it with the limit Resend gave your team.
+  EMAIL_RATE_PER_SECOND: z.coerce.number().min(0.01).max(1000).default(2),
   RESEND_BASE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }),
   // Resend's webhook signing secret (whsec_…): POST /webhooks/resend verifies deliveries with it;
   // unset, that endpoint answers 404 (not configured).
@@ -67,6 +71,9 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  // Workers with a jobs Queue (JOBS_QUEUE): how long one queue message works on a job before it
+  // hands the rest of the backlog to the next message (api/jobs/queue.ts).
+  JOBS_SLICE_MS: z.coerce.number().int().min(1).max(600_000).default(20_000),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -39,7 +39,8 @@ afterEach(() => {
   fake.refuse.clear();
 });
 
-const env = () => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, EMAIL_FROM: 'Shop <news@shop.example.com>', PUBLIC_URL: 'https://leadline.example.com' });
+// The fake has no rate limit: the shared bucket (email-pacing.test.ts) is set out of the way.
+const env = () => ({ RESEND_API_KEY: API_KEY, RESEND_BASE_URL: fake.url, EMAIL_FROM: 'Shop <news@shop.example.com>', PUBLIC_URL: 'https://leadline.example.com', EMAIL_RATE_PER_SECOND: '1000' });
 
 /** Contacts and one email, and a send row per contact queued the way broadcasts will queue them. */
 async function seed(ctx: Ctx, n: number, opts: { prefix?: string } = {}) {

@@ -126,7 +126,7 @@ describe('tracking through a Queue, the Worker bundle in workerd', () => {
   }, 60_000);
 
   it('declares the tracking queue, its consumer and its dead-letter queue in wrangler.toml', () => {
-    expect(config.queues.producers).toEqual([expect.objectContaining({ binding: 'TRACKING_QUEUE', queue: 'leadline-tracking' })]);
+    expect(config.queues.producers).toContainEqual(expect.objectContaining({ binding: 'TRACKING_QUEUE', queue: 'leadline-tracking' }));
     const main = config.queues.consumers!.find((c) => c.queue === 'leadline-tracking')!;
     expect(main).toMatchObject({ max_batch_size: 100, dead_letter_queue: 'leadline-tracking-dlq' });
     expect(main.max_retries).toBeGreaterThan(0);

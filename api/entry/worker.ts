@@ -13,6 +13,7 @@ import { r2StorageFromEnv } from './storage-r2';
 import { directIngestor } from '../core/tracking/ingest';
 import { rateLimitBindingsFrom } from '../core/access/rate-limits';
 import { handleTrackingBatch, queueIngestorFromEnv, type QueueBatch } from './worker-queue';
+import { enqueueDueJobs, handleJobsBatch, isJobsQueue, jobsQueueFromEnv } from '../jobs/queue';
 
 type Bindings = Record<string, unknown>;
 
@@ -87,16 +88,23 @@ export default {
     }
   },
 
-  // Cron Triggers: every job runs on each tick (they are idempotent and cheap when idle).
+  // Cron Triggers. With a jobs Queue bound as JOBS_QUEUE, the tick only claims the due jobs (in
+  // the database: concurrent ticks enqueue each once) and enqueues them; the queue's consumers do
+  // the work (api/jobs/queue.ts). Without one, every job runs here (they are idempotent and cheap
+  // when idle).
   async scheduled(_event: unknown, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
     const { ctx } = await appFor(env);
-    executionCtx.waitUntil(runDue(ctx, Date.now(), new Map()));
+    const jobs = jobsQueueFromEnv(env);
+    if (jobs) await enqueueDueJobs(ctx, jobs, ctx.now());
+    else executionCtx.waitUntil(runDue(ctx, Date.now(), new Map()));
   },
 
-  // The tracking queue's consumer and its dead-letter queue's (wrangler.toml): a batch of hits,
-  // written in one transaction. A throw here (no database) makes the Queue retry the whole batch.
+  // The queues' consumer, by queue name (wrangler.toml): the jobs queue ("-jobs") runs job slices;
+  // the tracking queue and its dead-letter queue get a batch of hits, written in one transaction.
+  // A throw here (no database) makes the Queue retry the whole batch.
   async queue(batch: QueueBatch, env: Bindings, executionCtx: ExecutionContext): Promise<void> {
     const { ctx } = await appFor(env);
+    if (isJobsQueue(batch.queue)) return handleJobsBatch(ctx, jobsQueueFromEnv(env), batch.messages, ctx.config.JOBS_SLICE_MS);
     await handleTrackingBatch(ctx, batch, (p) => executionCtx.waitUntil(p));
   },
 };

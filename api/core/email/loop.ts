@@ -5,6 +5,7 @@ import type { EmailDriver } from './driver';
 import { outboxDriver } from './outbox';
 import { resendDriver } from './resend';
 import { claimBatch, completeBatch } from './batch';
+import { resendBucket, takeToken, type Bucket } from './pacing';
 
 /**
  * The send loop: due send rows go out exactly once, however many loops race (Node's timer,
@@ -70,9 +71,16 @@ const activeLanes = new WeakMap<Ctx, number>();
  */
 export const MAX_LANES = 2;
 
-export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number } = {}): Promise<LoopResult> {
+export async function runSendLoop(
+  ctx: Ctx,
+  opts: { maxCalls?: number; budgetMs?: number; driver?: EmailDriver; lanes?: number; bucket?: Bucket | null } = {},
+): Promise<LoopResult> {
   const state = stateFor(ctx);
   const driver = opts.driver ?? state.driver;
+  // Calls to Resend take a token from the bucket every sender shares (pacing.ts), before they
+  // claim (no lease is held while waiting); the local outbox is not paced. What the provider's
+  // headers say (a window used up, a 429) still paces this process too (notBefore below).
+  const bucket = opts.bucket !== undefined ? opts.bucket : driver.name === 'resend' ? resendBucket(ctx.config.EMAIL_RATE_PER_SECOND) : null;
   const out: LoopResult = { calls: 0, sent: 0, skipped: 0, failed: 0, retried: 0 };
   const started = Date.now();
   const budget = opts.budgetMs ?? 20_000;
@@ -95,6 +103,16 @@ export async function runSendLoop(ctx: Ctx, opts: { maxCalls?: number; budgetMs?
         args: [ctx.now()],
       });
       if (!due.rows.length || stop) break;
+      if (bucket) {
+        // On the wall clock, not ctx.now(): the provider counts real seconds, and every sender's
+        // real clock agrees where business clocks may not (tests and benchmarks move theirs).
+        const token = await takeToken(ctx.client, bucket, Date.now());
+        if (!token.ok) {
+          if (token.waitMs > MAX_SLEEP_MS || Date.now() - started + token.waitMs > budget) break;
+          await new Promise((r) => setTimeout(r, token.waitMs));
+          continue;
+        }
+      }
       reserved++;
       const batch = await claimBatch(ctx, { owner, limit: driver.maxBatch });
       if (!batch) {

@@ -326,5 +326,12 @@ export const migrations: { tag: string; statements: string[] }[] = [
       "CREATE TABLE `ingest_hits` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`stored_at` integer NOT NULL\n) WITHOUT ROWID;",
       "CREATE INDEX `ingest_hits_stored_idx` ON `ingest_hits` (`stored_at`);"
     ]
+  },
+  {
+    "tag": "0021_jobs_queue",
+    "statements": [
+      "CREATE TABLE `jobs_schedule` (\n\t`job` text PRIMARY KEY NOT NULL,\n\t`next_run_at` integer NOT NULL,\n\t`token` text NOT NULL,\n\t`claimed_at` integer NOT NULL,\n\t`claims` integer DEFAULT 0 NOT NULL,\n\t`slices` integer DEFAULT 0 NOT NULL\n);",
+      "CREATE TABLE `pacing_buckets` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`tokens` real NOT NULL,\n\t`updated_at` integer NOT NULL\n);"
+    ]
   }
 ];

@@ -13,3 +13,4 @@ export * from './webhooks';
 export * from './pages';
 export * from './slots';
 export * from './ingest';
+export * from './jobs';
