@@ -8,15 +8,11 @@
 // functions on the same database file (no request kicks anything in the Worker), so only the
 // cron and the jobs queue can do it. Assertions are on rows and counts, never on time: waits poll.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Miniflare } from 'miniflare';
 import { createClient, type Client } from '@libsql/client';
-import { buildWranglerBundle, queueOptions, readWranglerConfig, startMiniflare } from './workerd';
-import { startHranaServer } from './fixtures/hrana-server';
+import { bundledWorker, queueOptions, type BundledWorker } from './workerd';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 import { JOBS } from '../api/jobs/index';
@@ -40,37 +36,16 @@ type Worker = {
 };
 
 describe('jobs through a Queue, the Worker bundle in workerd', () => {
-  let dir: string;
-  let scriptPath: string;
-  let config: Awaited<ReturnType<typeof readWranglerConfig>>;
-  let db: Awaited<ReturnType<typeof startHranaServer>>;
+  let worker: BundledWorker | undefined;
+  let config: BundledWorker['config'];
   let dbPath: string;
   let mf: Miniflare | undefined;
   // The test's own connection to the database file, for seeding through the core functions.
   let client: Client;
   let ctx: Ctx;
-  const runtimeLog: string[] = [];
 
-  const startWorker = (withQueues: boolean) =>
-    startMiniflare(
-      {
-        modules: true,
-        scriptPath,
-        modulesRoot: dirname(scriptPath),
-        compatibilityDate: config.compatibility_date,
-        compatibilityFlags: config.compatibility_flags,
-        bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY, JOBS_SLICE_MS: '25' },
-        ...(withQueues && queueOptions(config, { retryDelay: 0 })),
-        handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-          stdout.on('data', (b) => runtimeLog.push(String(b)));
-          stderr.on('data', (b) => runtimeLog.push(String(b)));
-        },
-      },
-      join(dir, 'miniflare'),
-      () => runtimeLog.join(''),
-    );
-
-  const log = () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}`;
+  const startWorker = (withQueues: boolean) => worker!.start({ JOBS_SLICE_MS: '25' }, withQueues ? queueOptions(config, { retryDelay: 0 }) : {});
+  const log = () => worker?.log() ?? '';
 
   async function rows(sql: string, args: (string | number)[] = []): Promise<Record<string, unknown>[]> {
     return (await client.execute({ sql, args })).rows as unknown as Record<string, unknown>[];
@@ -124,12 +99,8 @@ describe('jobs through a Queue, the Worker bundle in workerd', () => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'leadline-worker-jobs-'));
-    mkdirSync(join(dir, 'miniflare'));
-    config = await readWranglerConfig(ROOT);
-    scriptPath = await buildWranglerBundle(ROOT, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
-    dbPath = join(dir, 'leadline.db');
-    db = await startHranaServer({ path: dbPath, authToken: TOKEN });
+    worker = await bundledWorker(ROOT, 'worker-jobs', { token: TOKEN, adminKey: ADMIN_KEY });
+    ({ config, dbPath } = worker);
     mf = await startWorker(true);
     // The first request migrates the database.
     const health = await mf.dispatchFetch(`${ORIGIN}/health`);
@@ -141,16 +112,8 @@ describe('jobs through a Queue, the Worker bundle in workerd', () => {
   }, 180_000);
 
   afterAll(async () => {
-    try {
-      client?.close();
-      await mf?.dispose();
-    } finally {
-      try {
-        await db?.close();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-      }
-    }
+    client?.close();
+    await worker?.close();
   }, 60_000);
 
   it('declares the jobs queue and its consumer in wrangler.toml (one message per batch, known by "-jobs")', () => {

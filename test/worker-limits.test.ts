@@ -5,14 +5,10 @@
 // The public bucket's limit is lowered to 5 for the test (its period stays wrangler.toml's 60 s);
 // the submit bucket runs with wrangler.toml's own limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Miniflare } from 'miniflare';
-import { buildWranglerBundle, ratelimitOptions, readWranglerConfig, startMiniflare } from './workerd';
-import { startHranaServer } from './fixtures/hrana-server';
+import { bundledWorker, ratelimitOptions, type BundledWorker } from './workerd';
 import { expectError } from './helpers';
 import { CHROME_UA } from './tracking-helpers';
 import { RATE_LIMIT_BINDINGS, RATE_LIMIT_PERIOD_S } from '../api/core/access/rate-limits';
@@ -35,13 +31,11 @@ async function awayFromMinuteEdge() {
 }
 
 describe('per-IP limits through the Rate Limiting bindings, the Worker bundle in workerd', () => {
-  let dir: string;
-  let config: Awaited<ReturnType<typeof readWranglerConfig>>;
-  let db: Awaited<ReturnType<typeof startHranaServer>>;
+  let worker: BundledWorker | undefined;
+  let config: BundledWorker['config'];
   let mf: Miniflare | undefined;
   let siteKey: string;
-  const runtimeLog: string[] = [];
-  const log = () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}`;
+  const log = () => worker?.log() ?? '';
 
   /** A request from client `ip`, as Cloudflare's edge hands it over (CF-Connecting-IP). */
   async function send(ip: string, path: string, init: RequestInit = {}) {
@@ -61,28 +55,9 @@ describe('per-IP limits through the Rate Limiting bindings, the Worker bundle in
   const submit = (ip: string) => send(ip, '/f/999999', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'leadline-worker-limits-'));
-    mkdirSync(join(dir, 'miniflare'));
-    config = await readWranglerConfig(ROOT);
-    const scriptPath = await buildWranglerBundle(ROOT, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
-    db = await startHranaServer({ path: join(dir, 'leadline.db'), authToken: TOKEN });
-    mf = await startMiniflare(
-      {
-        modules: true,
-        scriptPath,
-        modulesRoot: dirname(scriptPath),
-        compatibilityDate: config.compatibility_date,
-        compatibilityFlags: config.compatibility_flags,
-        bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY, PUBLIC_RATE_LIMIT: '100000' },
-        ...ratelimitOptions(config, { RATE_LIMIT_PUBLIC: PUBLIC_LIMIT }),
-        handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-          stdout.on('data', (b) => runtimeLog.push(String(b)));
-          stderr.on('data', (b) => runtimeLog.push(String(b)));
-        },
-      },
-      join(dir, 'miniflare'),
-      () => runtimeLog.join(''),
-    );
+    worker = await bundledWorker(ROOT, 'worker-limits', { token: TOKEN, adminKey: ADMIN_KEY });
+    config = worker.config;
+    mf = await worker.start({ PUBLIC_RATE_LIMIT: '100000' }, ratelimitOptions(config, { RATE_LIMIT_PUBLIC: PUBLIC_LIMIT }));
     const site = await mf.dispatchFetch(`${ORIGIN}/api/v1/sites`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -93,17 +68,7 @@ describe('per-IP limits through the Rate Limiting bindings, the Worker bundle in
     siteKey = body.public_key;
   }, 180_000);
 
-  afterAll(async () => {
-    try {
-      await mf?.dispose();
-    } finally {
-      try {
-        await db?.close();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-      }
-    }
-  }, 60_000);
+  afterAll(() => worker?.close(), 60_000);
 
   it('wrangler.toml binds one limiter per bucket the code asks for, 60 s each, at PUBLIC_RATE_LIMIT’s default widths', () => {
     const p = ConfigSchema.shape.PUBLIC_RATE_LIMIT.parse(undefined);

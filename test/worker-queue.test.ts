@@ -6,15 +6,11 @@
 // in the database stands in for data it refuses. Assertions are on rows and counts, never on time:
 // waits poll until the Queue has done its work.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Miniflare } from 'miniflare';
 import Database from 'libsql';
-import { buildWranglerBundle, queueOptions, readWranglerConfig, startMiniflare } from './workerd';
-import { startHranaServer } from './fixtures/hrana-server';
+import { bundledWorker, queueOptions, type BundledWorker } from './workerd';
 import { CHROME_UA, vid } from './tracking-helpers';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -28,35 +24,15 @@ const CONSUMER = /ingest_hits/;
 type Counts = { stored: number; redelivered: number; duplicates: number; dead_lettered: number; recovered: number; failed: number };
 
 describe('tracking through a Queue, the Worker bundle in workerd', () => {
-  let dir: string;
-  let scriptPath: string;
-  let config: Awaited<ReturnType<typeof readWranglerConfig>>;
-  let db: Awaited<ReturnType<typeof startHranaServer>>;
+  let worker: BundledWorker | undefined;
+  let config: BundledWorker['config'];
+  let db: BundledWorker['db'];
   let dbPath: string;
   let mf: Miniflare | undefined;
   let siteKey: string;
-  const runtimeLog: string[] = [];
 
-  const startWorker = (withQueues: boolean) =>
-    startMiniflare(
-      {
-        modules: true,
-        scriptPath,
-        modulesRoot: dirname(scriptPath),
-        compatibilityDate: config.compatibility_date,
-        compatibilityFlags: config.compatibility_flags,
-        bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY },
-        ...(withQueues && queueOptions(config, { retryDelay: 0 })),
-        handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-          stdout.on('data', (b) => runtimeLog.push(String(b)));
-          stderr.on('data', (b) => runtimeLog.push(String(b)));
-        },
-      },
-      join(dir, 'miniflare'),
-      () => runtimeLog.join(''),
-    );
-
-  const log = () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}`;
+  const startWorker = (withQueues: boolean) => worker!.start({}, withQueues ? queueOptions(config, { retryDelay: 0 }) : {});
+  const log = () => worker?.log() ?? '';
 
   /** POST /t as a browser on the shop sends it. */
   async function track(target: Miniflare, uid: string, events: unknown[]) {
@@ -96,12 +72,8 @@ describe('tracking through a Queue, the Worker bundle in workerd', () => {
   const delta = (after: Counts, before: Counts) => Object.fromEntries(Object.entries(after).filter(([k]) => k !== 'via').map(([k, v]) => [k, (v as number) - before[k as keyof Counts]]));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'leadline-worker-queue-'));
-    mkdirSync(join(dir, 'miniflare'));
-    config = await readWranglerConfig(ROOT);
-    scriptPath = await buildWranglerBundle(ROOT, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
-    dbPath = join(dir, 'leadline.db');
-    db = await startHranaServer({ path: dbPath, authToken: TOKEN });
+    worker = await bundledWorker(ROOT, 'worker-queue', { token: TOKEN, adminKey: ADMIN_KEY });
+    ({ config, db, dbPath } = worker);
     mf = await startWorker(true);
     const site = await mf.dispatchFetch(`${ORIGIN}/api/v1/sites`, {
       method: 'POST',
@@ -113,17 +85,7 @@ describe('tracking through a Queue, the Worker bundle in workerd', () => {
     siteKey = body.public_key;
   }, 180_000);
 
-  afterAll(async () => {
-    try {
-      await mf?.dispose();
-    } finally {
-      try {
-        await db?.close();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-      }
-    }
-  }, 60_000);
+  afterAll(() => worker?.close(), 60_000);
 
   it('declares the tracking queue, its consumer and its dead-letter queue in wrangler.toml', () => {
     expect(config.queues.producers).toContainEqual(expect.objectContaining({ binding: 'TRACKING_QUEUE', queue: 'leadline-tracking' }));

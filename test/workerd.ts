@@ -3,9 +3,11 @@
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import type { Unstable_Config as WranglerConfig } from 'wrangler';
+import { startHranaServer } from './fixtures/hrana-server';
 
 /** Bundles `entry` for workerd (ES module, the workerd/worker/browser conditions) into `outfile`. */
 export async function bundleWorker(entry: string, outfile: string): Promise<void> {
@@ -134,4 +136,78 @@ export function ratelimitOptions(config: WranglerConfig, limits: Record<string, 
       (config.ratelimits ?? []).map((r) => [r.name, { simple: { limit: limits[r.name] ?? r.simple.limit, period: r.simple.period } }]),
     ),
   };
+}
+
+/** The Worker as `wrangler deploy` would upload it, against the Hrana fixture: see bundledWorker. */
+export interface BundledWorker {
+  config: WranglerConfig;
+  /** The database file the fixture serves (the test may open it too). */
+  dbPath: string;
+  /** The fixture (its `url`, and its faults). */
+  db: Awaited<ReturnType<typeof startHranaServer>>;
+  /** workerd's output so far, the last 4,000 characters, to add to a failure's message. */
+  log: () => string;
+  /** Runs the bundle in workerd with wrangler.toml's vars, the database's settings, `bindings` on top, and `options` (queues, limiters). */
+  start: (bindings?: Record<string, string>, options?: Partial<MiniflareOptions>) => Promise<Miniflare>;
+  /** Disposes every workerd started and the fixture, and removes the temp dir. */
+  close: () => Promise<void>;
+}
+
+/**
+ * The bundle `wrangler deploy` would upload (its dry run, with wrangler.toml's config), and the
+ * libSQL Hrana fixture serving a fresh database file as Turso would, in a temp dir of its own
+ * (`leadline-<name>-*`). The Worker's ADMIN_API_KEY is `adminKey`; the database's token `token`.
+ */
+export async function bundledWorker(root: string, name: string, opts: { token: string; adminKey: string }): Promise<BundledWorker> {
+  const dir = mkdtempSync(join(tmpdir(), `leadline-${name}-`));
+  const started: Miniflare[] = [];
+  let db: BundledWorker['db'] | undefined;
+  const close = async () => {
+    try {
+      for (const mf of started.splice(0)) await mf.dispose().catch(() => {});
+      await db?.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    }
+  };
+  try {
+    mkdirSync(join(dir, 'miniflare'));
+    const config = await readWranglerConfig(root);
+    const scriptPath = await buildWranglerBundle(root, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
+    const dbPath = join(dir, 'leadline.db');
+    db = await startHranaServer({ path: dbPath, authToken: opts.token });
+    const runtimeLog: string[] = [];
+    const database = db;
+    const start = async (bindings: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) => {
+      const mf = await startMiniflare(
+        {
+          modules: true,
+          scriptPath,
+          modulesRoot: dirname(scriptPath),
+          compatibilityDate: config.compatibility_date,
+          compatibilityFlags: config.compatibility_flags,
+          bindings: { ...config.vars, LOG_LEVEL: 'warn', DATABASE_URL: database.url, DATABASE_AUTH_TOKEN: opts.token, ADMIN_API_KEY: opts.adminKey, ...bindings },
+          ...options,
+          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+            stdout.on('data', (b) => runtimeLog.push(String(b)));
+            stderr.on('data', (b) => runtimeLog.push(String(b)));
+          },
+        } as MiniflareOptions,
+        join(dir, 'miniflare'),
+        () => runtimeLog.join(''),
+      );
+      started.push(mf);
+      // A test may dispose one itself; close() then leaves it alone.
+      const dispose = mf.dispose.bind(mf);
+      mf.dispose = () => {
+        started.splice(started.indexOf(mf) >>> 0, 1);
+        return dispose();
+      };
+      return mf;
+    };
+    return { config, dbPath, db, start, close, log: () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}` };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
