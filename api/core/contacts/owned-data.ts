@@ -114,6 +114,8 @@ export const OTHER_TABLES: Record<string, string> = {
   page_test_views: 'page view counts per A/B test and variant; no contact or visitor ids',
   slots: 'dynamic web content definitions (name, variants, rules) per site; views and clicks are events',
   ingest_hits: 'ids of hits written through the tracking Queue (random, naming nobody), kept a day so a redelivered message is not written twice',
+  jobs_schedule: 'when each scheduled job is next due and which claim runs it (the Workers jobs queue); no contact data',
+  pacing_buckets: "the email provider's shared request budget (a token bucket per provider); no contact data",
   ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days, and by erasure for the contact's browsers (eraseStatements, by the browser id in the message)",
   ingest_counters: "the tracking Queue consumer's running totals (stored, retried, failed); no contact data",
 };
