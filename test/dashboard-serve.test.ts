@@ -126,7 +126,7 @@ describe('the JavaScript budget, as served', () => {
 
     // Every view is import()ed by the shell, and none is part of it.
     const dynamic = new Set(shell.flatMap((n) => dynamicImports(readFileSync(join(root, 'dist/dashboard/assets', n), 'utf8'))));
-    expect(Object.keys(m.views).sort()).toEqual(['broadcasts', 'campaign', 'campaigns', 'contact', 'contacts', 'contacts-import', 'email-report', 'emails', 'focus-items', 'forms', 'home', 'pages', 'reports', 'segments', 'settings', 'settings-api-keys', 'settings-email', 'settings-points', 'settings-sites', 'settings-stages', 'settings-users', 'settings-webhooks']);
+    expect(Object.keys(m.views).sort()).toEqual(['broadcasts', 'campaign', 'campaigns', 'contact', 'contacts', 'contacts-import', 'email-report', 'emails', 'focus-items', 'forms', 'home', 'pages', 'reports', 'segments', 'settings', 'settings-api-keys', 'settings-email', 'settings-points', 'settings-sites', 'settings-stages', 'settings-users', 'settings-webhooks', 'slots']);
     for (const [view, chunk] of Object.entries<string>(m.views)) {
       expect(dynamic.has(chunk), `${view} is import()ed`).toBe(true);
       expect(shell, `${view} is not in the shell`).not.toContain(chunk);
