@@ -519,7 +519,8 @@ async function seedLagDb(dir: string, origin: string): Promise<LagDb> {
   const last = Number((await client.execute('SELECT coalesce(max(id), 0) AS n FROM events')).rows[0]!.n);
   await client.batch(
     [
-      ...REACTIONS.map((r) => ({ sql: 'INSERT INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?)', args: [r.name, last, at] })),
+      // (Some migrations start a reaction's cursor themselves.)
+      ...REACTIONS.map((r) => ({ sql: 'INSERT INTO reaction_cursors (name, last_event_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET last_event_id = excluded.last_event_id', args: [r.name, last, at] })),
       { sql: "INSERT INTO app_state (key, value) VALUES ('segments_contacts_watermark', ?)", args: [String(Date.now())] },
     ],
     'write',
