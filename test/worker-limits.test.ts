@@ -58,14 +58,7 @@ describe('per-IP limits through the Rate Limiting bindings, the Worker bundle in
     worker = await bundledWorker(ROOT, 'worker-limits', { token: TOKEN, adminKey: ADMIN_KEY });
     config = worker.config;
     mf = await worker.start({ PUBLIC_RATE_LIMIT: '100000' }, ratelimitOptions(config, { RATE_LIMIT_PUBLIC: PUBLIC_LIMIT }));
-    const site = await mf.dispatchFetch(`${ORIGIN}/api/v1/sites`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Shop', allowed_origins: [SHOP] }),
-    });
-    const body = (await site.json()) as any;
-    if (site.status !== 201) throw new Error(JSON.stringify(body) + log());
-    siteKey = body.public_key;
+    siteKey = await worker.site(mf, SHOP);
   }, 180_000);
 
   afterAll(() => worker?.close(), 60_000);

@@ -75,14 +75,7 @@ describe('tracking through a Queue, the Worker bundle in workerd', () => {
     worker = await bundledWorker(ROOT, 'worker-queue', { token: TOKEN, adminKey: ADMIN_KEY });
     ({ config, db, dbPath } = worker);
     mf = await startWorker(true);
-    const site = await mf.dispatchFetch(`${ORIGIN}/api/v1/sites`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Shop', allowed_origins: [SHOP] }),
-    });
-    const body = (await site.json()) as any;
-    if (site.status !== 201) throw new Error(JSON.stringify(body) + log());
-    siteKey = body.public_key;
+    siteKey = await worker.site(mf, SHOP);
   }, 180_000);
 
   afterAll(() => worker?.close(), 60_000);

@@ -149,6 +149,8 @@ export interface BundledWorker {
   log: () => string;
   /** Runs the bundle in workerd with wrangler.toml's vars, the database's settings, `bindings` on top, and `options` (queues, limiters). */
   start: (bindings?: Record<string, string>, options?: Partial<MiniflareOptions>) => Promise<Miniflare>;
+  /** Creates a site allowing `origin` through `mf`'s API, as the admin; its public key. */
+  site: (mf: Miniflare, origin: string) => Promise<string>;
   /** Disposes every workerd started and the fixture, and removes the temp dir. */
   close: () => Promise<void>;
 }
@@ -205,7 +207,18 @@ export async function bundledWorker(root: string, name: string, opts: { token: s
       };
       return mf;
     };
-    return { config, dbPath, db, start, close, log: () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}` };
+    const log = () => `\n--- workerd output ---\n${runtimeLog.join('').slice(-4000)}`;
+    const site = async (mf: Miniflare, origin: string) => {
+      const res = await mf.dispatchFetch('http://leadline.test/api/v1/sites', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Shop', allowed_origins: [origin] }),
+      });
+      const body = (await res.json()) as { public_key?: string };
+      if (res.status !== 201 || !body.public_key) throw new Error(JSON.stringify(body) + log());
+      return body.public_key;
+    };
+    return { config, dbPath, db, start, site, close, log };
   } catch (e) {
     await close();
     throw e;
