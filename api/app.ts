@@ -172,8 +172,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', formsPublicRoutes);
   app.route('/', focusPublicRoutes);
   app.route('/', pagesPublicRoutes);
-  app.route('/', assetsPublicRoutes({ storage: deps.storage }));
-  app.route('/', trackingRoutes);
+  app.route('/', assetsPublicRoutes({ storage: deps.storage, ingestor }));
+  app.route('/', trackingRoutes({ ingestor }));
   app.route('/', unsubscribeRoutes);
   app.use('/webhooks/*', bodyLimit(limitFor));
   app.route('/', providerWebhookRoutes);

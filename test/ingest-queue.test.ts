@@ -7,26 +7,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '@libsql/client';
 import { makeApp, expectError, type TestApp } from './helpers';
 import { makeSite, runJob, sign, track, vid } from './tracking-helpers';
-import { queueIngestor, type HitQueue, type QueuedHit } from '../api/core/tracking/queue';
+import { queueIngestor, type HitQueue, type QueuedHit, type QueuedMessage } from '../api/core/tracking/queue';
 import { consumeHits, ingestCounters, pruneIngest, type Delivery } from '../api/core/tracking/consume';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
 
 /** The Queue as the producer sees it: it keeps what it accepts, or refuses everything while `down`. */
 function memoryQueue() {
-  const sent: QueuedHit[] = [];
+  const sent: QueuedMessage[] = [];
   const q = {
     down: false as boolean,
     sent,
-    async send(body: QueuedHit) {
+    async send(body: QueuedMessage) {
       if (q.down) throw new Error('Queue send failed: the test says no');
       sent.push(structuredClone(body));
     },
-    async sendBatch(messages: { body: QueuedHit }[]) {
+    async sendBatch(messages: { body: QueuedMessage }[]) {
       if (q.down) throw new Error('Queue send failed: the test says no');
       for (const m of messages) sent.push(structuredClone(m.body));
     },
-  } satisfies HitQueue & { down: boolean; sent: QueuedHit[] };
+  } satisfies HitQueue & { down: boolean; sent: QueuedMessage[] };
   return q;
 }
 
@@ -162,9 +162,18 @@ describe('ingest through a Queue (core)', () => {
 
   it('keeps a message of another release or no hit at all in ingest_dead at once, acknowledged', async () => {
     await track(t, { k: site.public_key, v: vid(1), e: [ev('fine')] });
-    const odd = [{ v: 2, id: 'x', hit: {} }, 'text', null, { v: 1, id: 'y', hit: { ...queue.sent[0]!.hit, events: 'nope' } }];
+    const hit = (queue.sent[0] as QueuedHit).hit;
+    const odd = [
+      { v: 2, id: 'x', hit: {} },
+      'text',
+      null,
+      { v: 1, id: 'y', hit: { ...hit, events: 'nope' } },
+      // A kind this release does not know, and an open without a send.
+      { v: 1, id: 'z', kind: 'email_bounce', hit },
+      { v: 1, id: 'w', kind: 'email_open', open: { sendId: 'one', machine: false, at: 1 } },
+    ];
     const r = await consumeHits(t.ctx, deliveries([...odd, queue.sent[0]]), { deadLetter: false });
-    expect(r).toMatchObject({ outcomes: ['ack', 'ack', 'ack', 'ack', 'ack'], stored: 1, dead: 4 });
+    expect(r).toMatchObject({ outcomes: odd.map(() => 'ack').concat('ack'), stored: 1, dead: odd.length });
     expect(await events()).toEqual([['fine', 1]]);
     const bodies = (await t.client.execute('SELECT body FROM ingest_dead ORDER BY id')).rows.map((x) => JSON.parse(String(x.body)));
     expect(bodies).toEqual(odd);

@@ -4,7 +4,7 @@ import { makeApp, expectError, type TestApp } from './helpers';
 import { makeSite, track, vid, sign, runJob, count } from './tracking-helpers';
 import { CONTACT_DATA, NOT_CONTACT_COLUMNS, OTHER_TABLES, VISITOR_DATA } from '../api/core/contacts/owned-data';
 import { settleDeferred } from '../api/routes/defer';
-import { queuedHit } from '../api/core/tracking/queue';
+import { queuedMessage } from '../api/core/tracking/queue';
 
 describe('privacy: export and erase one contact', () => {
   it('exports everything stored about a contact as JSON', async () => {
@@ -143,7 +143,7 @@ describe('erasure reaches every copy of a contact', () => {
     expect(await findEverywhere(t, 'Zebulonia')).not.toEqual([]);
     // Tracking Queue messages the consumer could not write, kept for an operator: one of this
     // contact's browser, one of another browser (as the consumer stores them: the message as sent).
-    const dead = (uid: string) => ({ sql: "INSERT INTO ingest_dead (hit_id, body, attempts, error, created_at) VALUES ('h', ?, 1, 'x', 0)", args: [JSON.stringify(queuedHit({ siteId: site.id, uid, at: 0, client: {} as never, country: null, source: null, events: [] }))] });
+    const dead = (uid: string) => ({ sql: "INSERT INTO ingest_dead (hit_id, body, attempts, error, created_at) VALUES ('h', ?, 1, 'x', 0)", args: [JSON.stringify(queuedMessage({ hit: { siteId: site.id, uid, at: 0, client: null, country: null, source: null, events: [] } }))] });
     await t.client.batch([dead(vid(1)), dead(vid(2))], 'write');
 
     expect((await t.json('DELETE', `/api/v1/contacts/${id}`)).status).toBe(200);

@@ -116,7 +116,7 @@ export const OTHER_TABLES: Record<string, string> = {
   ingest_hits: 'ids of hits written through the tracking Queue (random, naming nobody), kept a day so a redelivered message is not written twice',
   jobs_schedule: 'when each scheduled job is next due and which claim runs it (the Workers jobs queue); no contact data',
   pacing_buckets: "the email provider's shared request budget (a token bucket per provider); no contact data",
-  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, no contact id), deleted by the retention job after 7 days, and by erasure for the contact's browsers (eraseStatements, by the browser id in the message)",
+  ingest_dead: "tracking Queue messages that could not be written (a browser's id and its events as sent, or an email open's send id; no contact id), deleted by the retention job after 7 days, and by erasure for the contact's browsers and sends (eraseStatements, by the browser or send id in the message)",
   ingest_counters: "the tracking Queue consumer's running totals (stored, retried, failed); no contact data",
 };
 
@@ -146,6 +146,13 @@ export function eraseStatements(id: number): InStatement[] {
       sql: `DELETE FROM ingest_dead WHERE EXISTS (SELECT 1 FROM visitors v WHERE v.contact_id = ?
         AND v.uid = ingest_dead.body ->> '$.hit.uid' AND v.site_id = ingest_dead.body ->> '$.hit.siteId')`,
       args: [id],
+    },
+    // …and its email opens that could not be written: the message names the send (by the
+    // contact, or by its address), so before the sends go.
+    {
+      sql: `DELETE FROM ingest_dead WHERE body ->> '$.kind' = 'email_open' AND body ->> '$.open.sendId' IN
+        (SELECT id FROM email_sends WHERE contact_id = ? OR to_email = (SELECT email_normalized FROM contacts WHERE id = ?))`,
+      args: [id, id],
     },
     // Deliveries queued before they recorded their contact (contact_id NULL):
     // found by the id in their body, this contact's or one merged into it.

@@ -67,24 +67,66 @@ function props(send: SendRow, machine: boolean, extra: Record<string, unknown> =
 const firstTime = (col: string, human: string) =>
   `${col} = coalesce(${col}, ?1), ${human} = CASE WHEN ?2 THEN coalesce(${human}, ?1) ELSE ${human} END`;
 
-/** Records an open for the send in a genuine open token; anything else records nothing. */
-export async function recordOpen(ctx: Ctx, input: { token: string; request: Request }): Promise<{ recorded: boolean; machine?: boolean }> {
+/**
+ * An open, as it is written: the send, whether a machine made it, and when. The request decides
+ * `machine` (it alone knows the user agent and address); the write reads everything else from the
+ * send row, so an open that waited in the tracking Queue lands on the contact the send has by
+ * then (merged since, say), and on nothing when the send was erased in between.
+ */
+export interface OpenRecord {
+  sendId: number;
+  machine: boolean;
+  at: number;
+}
+
+/** The statements that write an open (the tracking Queue's consumer writes them too, core/tracking/consume.ts). */
+export function openStatements(open: OpenRecord): InStatement[] {
+  // ?2: a person's open (not a machine's), as firstTime() takes it.
+  const args = [open.at, open.machine ? 0 : 1, open.sendId];
+  return [
+    { sql: `UPDATE email_sends SET ${firstTime('opened_at', 'human_opened_at')} WHERE id = ?3 AND is_test = 0`, args },
+    {
+      // props as props() writes them: email_id, send_id, broadcast_id when there is one, machine.
+      sql: `INSERT INTO events (contact_id, type, props, created_at)
+        SELECT contact_id, '${EVENT.email_opened}', CASE WHEN broadcast_id IS NULL
+          THEN json_object('email_id', email_id, 'send_id', id, 'machine', json(CASE WHEN ?2 THEN 'false' ELSE 'true' END))
+          ELSE json_object('email_id', email_id, 'send_id', id, 'broadcast_id', broadcast_id, 'machine', json(CASE WHEN ?2 THEN 'false' ELSE 'true' END)) END, ?1
+        FROM email_sends WHERE id = ?3 AND is_test = 0`,
+      args,
+    },
+  ];
+}
+
+/** Whether a value is an OpenRecord (a message from the Queue is checked before it is written). */
+export const isOpenRecord = (v: unknown): v is OpenRecord =>
+  !!v && typeof v === 'object' && isId((v as OpenRecord).sendId) && typeof (v as OpenRecord).machine === 'boolean' && Number.isSafeInteger((v as OpenRecord).at);
+
+/**
+ * Records an open for the send in a genuine open token; anything else records nothing. With a
+ * tracking Queue (`enqueue`, Workers) the open is handed to it and written by its consumer; if the
+ * Queue does not take it, it is written here.
+ */
+export async function recordOpen(
+  ctx: Ctx,
+  input: { token: string; request: Request },
+  queue?: { enqueue?: (bodies: [{ kind: 'email_open'; open: OpenRecord }]) => Promise<void> },
+): Promise<{ recorded: boolean; machine?: boolean; queued?: boolean }> {
   const payload = await verifyToken(ctx, 'open', input.token);
   if (!payload || !isId(payload[0])) return { recorded: false };
   const send = await loadSend(ctx, payload[0]);
   if (!send || send.isTest) return { recorded: false };
   const now = ctx.now();
   const machine = machineReason({ kind: 'open', ...input.request, now, sentAt: send.sentAt, deliveredAt: send.deliveredAt }) !== null;
-  await ctx.client.batch(
-    [
-      { sql: `UPDATE email_sends SET ${firstTime('opened_at', 'human_opened_at')} WHERE id = ?3`, args: [now, machine ? 0 : 1, send.id] },
-      {
-        sql: `INSERT INTO events (contact_id, type, props, created_at) VALUES (?, '${EVENT.email_opened}', ?, ?)`,
-        args: [send.contactId, props(send, machine), now],
-      },
-    ],
-    'write',
-  );
+  const open: OpenRecord = { sendId: send.id, machine, at: now };
+  if (queue?.enqueue) {
+    try {
+      await queue.enqueue([{ kind: 'email_open', open }]);
+      return { recorded: true, machine, queued: true };
+    } catch {
+      // Logged by the Queue's producer; the open is not lost for that.
+    }
+  }
+  await ctx.client.batch(openStatements(open), 'write');
   return { recorded: true, machine };
 }
 

@@ -2,12 +2,14 @@ import type { InStatement } from '@libsql/client';
 import type { Ctx } from '../context';
 import { hitStatements, type Hit } from './ingest';
 import { absorbVisitorsByUid } from '../contacts/writes';
-import type { QueuedHit } from './queue';
+import type { QueuedMessage } from './queue';
+import { isOpenRecord, openStatements, type OpenRecord } from '../email/tracking';
 
 /**
  * The Queue consumer's side of ingestion (queue.ts is the producer's): a batch of messages
  * becomes one write transaction — the hits' visitors and events (hitStatements, as the group
- * commit writes them on Node) together with their ids in ingest_hits. A redelivered message whose
+ * commit writes them on Node) and the email opens (openStatements, as GET /o writes them without
+ * a Queue) together with their ids in ingest_hits. A redelivered message whose
  * hit was written already (the consumer failed after the commit, or the Queue delivered twice)
  * finds its id there and adds nothing, so an event is never stored twice.
  *
@@ -29,7 +31,7 @@ export type Outcome = 'ack' | 'retry';
 
 /**
  * Running totals in ingest_counters, each added in the transaction that did the work:
- *   stored         hits written through the Queue
+ *   stored         messages written through the Queue (hits and email opens)
  *   redelivered    messages the Queue had delivered before (a failed or timed-out batch), handled now
  *   duplicates     hits already written, skipped (redelivery after a write, or a double delivery)
  *   dead_lettered  messages that reached the dead-letter queue (after max_retries failures)
@@ -43,24 +45,32 @@ type Counts = Partial<Record<Counter, number>>;
 interface Item {
   index: number;
   id: string;
-  hit: Hit;
+  /** One of the two: a tracker's hit, or an email open. */
+  hit?: Hit;
+  open?: OpenRecord;
   redelivered: boolean;
 }
 
 const MAX_ID = 64;
 const ERROR_CHARS = 500;
 
-/** The message's hit when it is one this release can write; null for anything else. */
-export function parseQueuedHit(body: unknown): QueuedHit | null {
+function isHit(h: unknown): h is Hit {
+  if (!h || typeof h !== 'object') return false;
+  const x = h as Partial<Hit>;
+  if (!Number.isSafeInteger(x.siteId) || !Number.isFinite(x.at) || !Array.isArray(x.events)) return false;
+  if (x.uid !== null && typeof x.uid !== 'string') return false;
+  if (x.client !== null && (!x.client || typeof x.client !== 'object')) return false;
+  return x.events.every((e) => e && typeof e === 'object' && typeof (e as { type?: unknown }).type === 'string');
+}
+
+/** The message when it is one this release can write (a hit or an email open); null for anything else. */
+export function parseQueuedMessage(body: unknown): QueuedMessage | null {
   if (!body || typeof body !== 'object') return null;
-  const m = body as Partial<QueuedHit>;
+  const m = body as Partial<QueuedMessage> & { hit?: unknown; open?: unknown };
   if (m.v !== 1 || typeof m.id !== 'string' || !m.id || m.id.length > MAX_ID) return null;
-  const h = m.hit as Partial<Hit> | undefined;
-  if (!h || typeof h !== 'object' || !Number.isSafeInteger(h.siteId) || !Number.isFinite(h.at) || !Array.isArray(h.events)) return null;
-  if (h.uid !== null && typeof h.uid !== 'string') return null;
-  if (!h.client || typeof h.client !== 'object') return null;
-  if (!h.events.every((e) => e && typeof e === 'object' && typeof (e as { type?: unknown }).type === 'string')) return null;
-  return m as QueuedHit;
+  if (m.kind === undefined) return isHit(m.hit) ? (m as QueuedMessage) : null;
+  if (m.kind === 'email_open') return isOpenRecord(m.open) ? (m as QueuedMessage) : null;
+  return null;
 }
 
 function counterStatements(counts: Counts): InStatement[] {
@@ -118,14 +128,16 @@ async function writeOnce(ctx: Ctx, items: Item[], extra: Counts = {}): Promise<{
     const now = ctx.now();
     let stmts: InStatement[];
     try {
-      stmts = fresh.length ? hitStatements(fresh.map((i) => i.hit)) : [];
+      const hits = fresh.flatMap((i) => (i.hit ? [i.hit] : []));
+      stmts = hits.length ? hitStatements(hits) : [];
+      for (const i of fresh) if (i.open) stmts.push(...openStatements(i.open));
     } catch (e) {
-      throw new BadHit(`a hit could not be turned into statements: ${messageOf(e)}`);
+      throw new BadHit(`a message could not be turned into statements: ${messageOf(e)}`);
     }
     if (fresh.length) stmts.unshift({ sql: 'INSERT INTO ingest_hits (id, stored_at) SELECT value, ? FROM json_each(?)', args: [now, JSON.stringify(fresh.map((i) => i.id))] });
     // A browser identified while its first hits were still queued: the attribution reaction may
     // have run before them, so their first touch goes to the contact here.
-    const pairs = [...new Set(fresh.filter((i) => i.hit.uid).map((i) => JSON.stringify([i.hit.siteId, i.hit.uid])))];
+    const pairs = [...new Set(fresh.flatMap((i) => (i.hit?.uid ? [JSON.stringify([i.hit.siteId, i.hit.uid])] : [])))];
     if (pairs.length) stmts.push(absorbVisitorsByUid(`[${pairs.join(',')}]`));
     stmts.push(...counterStatements({ ...extra, stored: fresh.length, duplicates, redelivered: items.filter((i) => i.redelivered).length }));
     try {
@@ -178,8 +190,8 @@ export async function consumeHits(ctx: Ctx, deliveries: readonly Delivery[], opt
   const items: Item[] = [];
   const dead: Dead[] = [];
   deliveries.forEach((d, index) => {
-    const m = parseQueuedHit(d.body);
-    if (m) items.push({ index, id: m.id, hit: m.hit, redelivered: !opts.deadLetter && d.attempts > 1 });
+    const m = parseQueuedMessage(d.body);
+    if (m) items.push({ index, id: m.id, ...(m.kind === 'email_open' ? { open: m.open } : { hit: m.hit }), redelivered: !opts.deadLetter && d.attempts > 1 });
     // Never writable, however often it is tried: kept as it came, with the reason.
     else dead.push({ index, id: null, body: d.body, attempts: d.attempts, error: 'not a tracking queue message this release can write' });
   });

@@ -5,6 +5,7 @@ import { stringifyWellFormed } from '../util/text';
 import type { ClientInfo, Source } from './enrich';
 import { countViewStatement, hitStatement } from './visitors';
 import { uncountAdoptedView } from '../reports/rollups/adopt';
+import type { QueuedBody } from './queue';
 
 export interface StoredEvent {
   type: string;
@@ -23,7 +24,8 @@ export interface Hit {
   // null: consent not given yet; the events are kept but tied to no visitor.
   uid: string | null;
   at: number;
-  client: ClientInfo;
+  // null: the request says nothing about the device (a download link followed from anywhere).
+  client: ClientInfo | null;
   country: string | null;
   source: Source | null;
   events: StoredEvent[];
@@ -68,7 +70,7 @@ function adopt(h: Hit & { uid: string }, e: StoredEvent): InStatement[] {
 
 /** The statements that write hits: their visitors, their events, views taken over on consent. */
 export function hitStatements(hits: Hit[]): InStatement[] {
-  const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; hit: Hit; source: Hit | null }>();
+  const visitors = new Map<string, { site: number; uid: string; first: number; last: number; pv: number; device: Hit | null; source: Hit | null }>();
   const rows: unknown[] = [];
   const adopted: InStatement[] = [];
   for (const h of hits) {
@@ -78,13 +80,14 @@ export function hitStatements(hits: Hit[]): InStatement[] {
       const v = visitors.get(key);
       if (v) {
         v.first = Math.min(v.first, h.at);
-        // The latest hit's device wins; the earliest hit with a source is the first touch (a
-        // later event without one, or a hit redelivered out of order, must not take it away).
-        if (h.at >= v.last) v.hit = h;
+        // The latest hit's device and country win (of hits that tell the device); the earliest
+        // hit with a source is the first touch (a later event without one, or a hit redelivered
+        // out of order, must not take it away).
+        if (h.client && (!v.device || h.at >= v.device.at)) v.device = h;
         v.last = Math.max(v.last, h.at);
         v.pv += pv;
         if (h.source && (!v.source || h.at < v.source.at)) v.source = h;
-      } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, hit: h, source: h.source ? h : null });
+      } else visitors.set(key, { site: h.siteId, uid: h.uid, first: h.at, last: h.at, pv, device: h.client ? h : null, source: h.source ? h : null });
     }
     for (const e of h.events) {
       if (e.adopt) {
@@ -106,10 +109,10 @@ export function hitStatements(hits: Hit[]): InStatement[] {
     v.last,
     v.pv,
     v.source ? stringifyWellFormed(v.source.source) : null,
-    v.hit.client.browser,
-    v.hit.client.os,
-    v.hit.client.device,
-    v.hit.country,
+    v.device?.client?.browser ?? null,
+    v.device?.client?.os ?? null,
+    v.device?.client?.device ?? null,
+    v.device?.country ?? null,
   ]);
   for (let i = 0; i < vrows.length; i += CHUNK) out.push(hitStatement(stringifyWellFormed(vrows.slice(i, i + CHUNK))));
   for (let i = 0; i < rows.length; i += CHUNK) {
@@ -134,8 +137,11 @@ export async function storeHits(ctx: Ctx, hits: Hit[]): Promise<void> {
   if (stmts.length) await ctx.client.batch(stmts, 'write');
 }
 
-/** Where collect() hands hits: the group commit here, or a Queue on Workers (`queued`, queue.ts). */
-export type Ingestor = GroupCommit<Hit> & { queued?: boolean };
+/**
+ * Where collect() hands hits: the group commit here, or a Queue on Workers (`queued`, queue.ts),
+ * which also takes other messages (`enqueue`: an email open).
+ */
+export type Ingestor = GroupCommit<Hit> & { queued?: boolean; enqueue?: (bodies: QueuedBody[]) => Promise<void> };
 
 /**
  * Each caller's hits in a transaction of their own, nothing shared between callers: the direct

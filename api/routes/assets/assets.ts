@@ -12,6 +12,7 @@ import {
   type UploadInput,
 } from '../../core/assets/assets';
 import { assetForDownload, FormRequiredError, recordDownload } from '../../core/assets/download';
+import type { Ingestor } from '../../core/tracking/ingest';
 import { contentDisposition, MAX_ASSET_BYTES, servedInline } from '../../core/assets/files';
 import type { AssetStorage } from '../../core/assets/storage';
 import { AppError, BadRequestError, NotFoundError, ValidationError, zodErrors } from '../../core/errors';
@@ -219,7 +220,7 @@ export function assetsApiRoutes(deps: { storage?: AssetStorage }) {
  * browsers (Accept: text/html) a 303 to the form's no-JS page
  * /f/<form>/embed?k=…&v=…&return=<absolute URL of this download>.
  */
-export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
+export function assetsPublicRoutes(deps: { storage?: AssetStorage; ingestor: Ingestor }) {
   const app = new Hono<AppEnv>();
 
   app.get('/a/:slug', async (c) => {
@@ -268,7 +269,9 @@ export function assetsPublicRoutes(deps: { storage?: AssetStorage }) {
     const head = c.req.method === 'HEAD';
     const track = async () => {
       if (head || !site || !uid) return;
-      await recordDownload(ctx, { siteId: site.id, uid, asset, url: `${new URL(c.req.url).origin}/a/${asset.slug}` });
+      const how = await recordDownload(ctx, deps.ingestor, { siteId: site.id, uid, asset, url: `${new URL(c.req.url).origin}/a/${asset.slug}` });
+      // The Queue's consumer kicks the reactions once the download is written.
+      if (how === 'queued') c.set('queued', true);
     };
     const match = c.req.header('if-none-match');
     if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {

@@ -3,6 +3,7 @@ import type { AppEnv } from '../shared';
 import { followClick, readClickToken, recordOpen, type Request } from '../../core/email/tracking';
 import { AppError } from '../../core/errors';
 import { errorResponse } from '../errors';
+import type { Ingestor } from '../../core/tracking/ingest';
 
 /**
  * The links in sent emails (core/email/track-links.ts puts them there):
@@ -52,34 +53,42 @@ export function pixel(c: Context): Response {
   return c.body(GIF, 200, { 'Content-Type': 'image/gif', 'Content-Length': String(GIF.length), 'X-Content-Type-Options': 'nosniff', ...NO_STORE });
 }
 
-export const trackingRoutes = new Hono<AppEnv>();
-
-trackingRoutes.get('/o/:token', async (c) => {
-  const ctx = c.get('ctx');
-  try {
-    await recordOpen(ctx, { token: c.req.param('token'), request: requestOf(c) });
-  } catch (e) {
-    // The image is answered whatever happens to the record: a mail client shows nothing broken.
-    ctx.log.error('email open not recorded', { error: e instanceof Error ? e.message : String(e) });
-  }
-  return pixel(c);
-});
-
 const wantsJson = (accept: string | undefined) => !!accept && /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 
-trackingRoutes.get('/c/:token', async (c) => {
-  if (wantsJson(c.req.header('accept'))) {
-    const read = await readClickToken(c.get('ctx'), c.req.param('token'));
-    if (!read) return errorResponse(c, new AppError('BAD_REQUEST', 'This link is not valid: its token was changed or cut short.'));
-    return c.json({ url: read.url }, 200, NO_STORE);
-  }
-  const result = await followClick(c.get('ctx'), { token: c.req.param('token'), request: requestOf(c) });
-  if (!result.ok) {
-    return c.html(BAD_LINK_PAGE, 400, {
-      ...NO_STORE,
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      'X-Content-Type-Options': 'nosniff',
-    });
-  }
-  return c.body(null, 302, { Location: location(result.location), 'Referrer-Policy': 'no-referrer', ...NO_STORE });
-});
+/** The email link routes; opens go through the tracking Queue when the ingestor is one (Workers). */
+export function trackingRoutes(deps: { ingestor?: Ingestor } = {}) {
+  const routes = new Hono<AppEnv>();
+
+  routes.get('/o/:token', async (c) => {
+    const ctx = c.get('ctx');
+    try {
+      const r = await recordOpen(ctx, { token: c.req.param('token'), request: requestOf(c) }, deps.ingestor);
+      // The Queue's consumer kicks the reactions once the open is written.
+      if (r.queued) c.set('queued', true);
+    } catch (e) {
+      // The image is answered whatever happens to the record: a mail client shows nothing broken.
+      ctx.log.error('email open not recorded', { error: e instanceof Error ? e.message : String(e) });
+    }
+    return pixel(c);
+  });
+
+  routes.get('/c/:token', async (c) => {
+    if (wantsJson(c.req.header('accept'))) {
+      const read = await readClickToken(c.get('ctx'), c.req.param('token'));
+      if (!read) return errorResponse(c, new AppError('BAD_REQUEST', 'This link is not valid: its token was changed or cut short.'));
+      return c.json({ url: read.url }, 200, NO_STORE);
+    }
+    const result = await followClick(c.get('ctx'), { token: c.req.param('token'), request: requestOf(c) });
+    if (!result.ok) {
+      return c.html(BAD_LINK_PAGE, 400, {
+        ...NO_STORE,
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'X-Content-Type-Options': 'nosniff',
+      });
+    }
+    return c.body(null, 302, { Location: location(result.location), 'Referrer-Policy': 'no-referrer', ...NO_STORE });
+  });
+
+  return routes;
+}
+
