@@ -1,8 +1,11 @@
 // The capacity model's check (docs/scaling.md), all local: the Worker bundle `wrangler deploy`
 // would upload, in workerd (Miniflare) with wrangler.toml's Queues, against the libSQL Hrana fixture
 // over a WAL file in a process of its own (one database, one writer, as with one Turso database),
-// driven by N concurrent producers (each one hit in flight at a time, every hit its own visitor
-// among 10,000) at several N: BENCH_EDGE_SIM_PRODUCERS (default 1,4,16,64).
+// driven by N concurrent producers (each one hit in flight at a time, at most
+// BENCH_EDGE_SIM_RATE hits/s each, default 20, as a browser sends now and then rather than as fast
+// as it can; every hit its own visitor among 10,000) at several N: BENCH_EDGE_SIM_PRODUCERS
+// (default 1,4,16,64,128). Offered load is N × the rate: the first levels sit under the front's
+// capacity (their hits are all acknowledged as offered), the last ones above it.
 //
 // At each N, for BENCH_EDGE_SIM_SECONDS: hits acknowledged per second (POST /t answered 202 once
 // the Queue has the hit), rows per second written meanwhile (a reader polling the file), and the
@@ -27,15 +30,17 @@ import { ADMIN_KEY, httpRequest, rowWatcher, startDatabase, startWorkers } from 
 import { databaseBytes, envInt, fmtInt, fmtMs, latency, machine, median, now, table, tempDir, writeResults, type Latency } from './lib';
 
 const NAME = 'edge-sim';
-const LEVELS = (process.env.BENCH_EDGE_SIM_PRODUCERS ?? '1,4,16,64').split(',').map((s) => Number(s.trim()));
+const LEVELS = (process.env.BENCH_EDGE_SIM_PRODUCERS ?? '1,4,16,64,128').split(',').map((s) => Number(s.trim()));
 if (!LEVELS.length || LEVELS.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) throw new Error('BENCH_EDGE_SIM_PRODUCERS must be integers 1..256, comma-separated');
 const SECONDS = envInt('BENCH_EDGE_SIM_SECONDS', 6);
+const RATE = envInt('BENCH_EDGE_SIM_RATE', 20); // hits/s per producer, at most
 const WARMUP_SECONDS = envInt('BENCH_EDGE_SIM_WARMUP_SECONDS', 2, 0);
 const DRAIN_CAP_MS = 180_000;
 const POLL_MS = 20;
 
 // Budgets: the shape the model predicts, not this machine's absolute rates.
 const SCALES_GOAL = 1.5; // acknowledged/s at the best level ÷ at the first (one producer): the front scales until it is saturated
+const TRACKS_GOAL = 0.9; // acknowledged ÷ offered, at each level offering at most half the best level's rate: under capacity, nothing is held back
 const HOLDS_GOAL = 0.7; // acknowledged/s at the most producers ÷ the best level's
 const FLAT_LOW = 0.67; // each level's drain rate ÷ their median: the writer does not care how many sent
 const FLAT_HIGH = 1.5;
@@ -46,6 +51,7 @@ const HOST = 'leadline.test';
 
 interface Level {
   producers: number;
+  offered_per_s: number;
   window_s: number;
   acknowledged: number;
   refused: number;
@@ -79,7 +85,7 @@ async function main() {
     mf = w.mf;
     const port = w.port;
     console.log(`edge-sim: workerd (Miniflare) on 127.0.0.1:${port}, Hrana fixture over ${dbPath}; ${machine().cpus} CPUs, load average ${loadAtStart.toFixed(2)}`);
-    console.log(`  producers ${LEVELS.join(', ')}; ${SECONDS} s each; consumer as wrangler.toml: batches of ${w.consumer.max_batch_size} or ${w.consumer.max_batch_timeout} s`);
+    console.log(`  producers ${LEVELS.join(', ')}, each at most ${RATE} hits/s; ${SECONDS} s each; consumer as wrangler.toml: batches of ${w.consumer.max_batch_size} or ${w.consumer.max_batch_timeout} s`);
     const admin = new http.Agent({ keepAlive: true, maxSockets: 2 });
     agents.push(admin);
     const site = await httpRequest(port, admin, HOST, 'POST', '/api/v1/sites', JSON.stringify({ name: 'Sim', allowed_origins: [SHOP] }), { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' });
@@ -97,8 +103,15 @@ async function main() {
       const names: string[] = [];
       let refused = 0;
       const end = now() + ms;
-      await Promise.all(Array.from({ length: producers }, async () => {
+      const gap = 1000 / RATE;
+      await Promise.all(Array.from({ length: producers }, async (_, p) => {
+        // Spread over one gap, so that N producers do not send in lockstep.
+        let next = now() + (gap * p) / producers;
         while (now() < end) {
+          const wait = next - now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          next = Math.max(next + gap, now() - gap); // behind schedule: no burst to catch up
+          if (now() >= end) break;
           const n = ++seq;
           const name = `s${n}`;
           const body = JSON.stringify({ k: siteKey, v: `simvisitor${String(n % 10_000).padStart(8, '0')}`, e: [{ t: 'ev', u: `${SHOP}/p/${n % 50}`, n: name }] });
@@ -145,6 +158,7 @@ async function main() {
       if (drainMs === null) throw new Error(`the backlog at ${producers} producers did not drain within ${DRAIN_CAP_MS / 1000} s`);
       const l: Level = {
         producers,
+        offered_per_s: producers * RATE,
         window_s: windowMs / 1000,
         acknowledged: names.length,
         refused,
@@ -163,7 +177,7 @@ async function main() {
       };
       levels.push(l);
       console.log(
-        `  ${String(producers).padStart(3)} producers: ${fmtInt(l.acknowledged_per_s).padStart(6)} acknowledged/s, ${fmtInt(l.rows_per_s_in_window).padStart(6)} rows/s meanwhile, ` +
+        `  ${String(producers).padStart(3)} producers (offer ${fmtInt(l.offered_per_s)}/s): ${fmtInt(l.acknowledged_per_s).padStart(6)} acknowledged/s, ${fmtInt(l.rows_per_s_in_window).padStart(6)} rows/s meanwhile, ` +
           `backlog ${fmtInt(backlog)} (+${fmtInt(l.backlog_growth_per_s)}/s), drained in ${fmtMs(drainMs)} (${fmtInt(l.drain_rows_per_s)} rows/s); hit → row p50 ${fmtMs(l.hit_to_row_ms.p50)}; load ${load.toFixed(2)}`,
       );
     }
@@ -193,7 +207,11 @@ async function main() {
     const drainMedian = drains.length ? median(drains) : 0;
     const flat = drains.length >= 2 ? drains.map((d) => d / drainMedian) : [];
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    // Levels offering at most half of what the front managed at its best: all should be taken as offered.
+    const under = levels.filter((l) => l.offered_per_s <= bestAck / 2);
+    const tracks = under.map((l) => l.acknowledged_per_s / l.offered_per_s);
     const budgets = {
+      acknowledged_tracks: { value: tracks.map(r3), goal: `each ≥ ${TRACKS_GOAL} (levels offering ≤ half the best: ${under.map((l) => l.producers).join(', ') || 'none'})`, ok: tracks.length >= 1 && tracks.every((x) => x >= TRACKS_GOAL) },
       acknowledged_scales: { value: r3(best.acknowledged_per_s / first.acknowledged_per_s), goal: `≥ ${SCALES_GOAL}`, ok: best.acknowledged_per_s / first.acknowledged_per_s >= SCALES_GOAL },
       acknowledged_holds: { value: r3(last.acknowledged_per_s / bestAck), goal: `≥ ${HOLDS_GOAL}`, ok: last.acknowledged_per_s / bestAck >= HOLDS_GOAL },
       rows_flat: { value: flat.map(r3), goal: `each ${FLAT_LOW}–${FLAT_HIGH}× the median`, ok: flat.length >= 2 && flat.every((f) => f >= FLAT_LOW && f <= FLAT_HIGH) },
@@ -204,9 +222,10 @@ async function main() {
     console.log('');
     console.log(
       table(
-        ['producers', 'acknowledged/s', 'rows/s meanwhile', 'backlog at end (+/s)', 'drain (rows/s)', 'stored/s', 'hit → row p50 / p99', 'load'],
+        ['producers', 'offered/s', 'acknowledged/s', 'rows/s meanwhile', 'backlog at end (+/s)', 'drain (rows/s)', 'stored/s', 'hit → row p50 / p99', 'load'],
         levels.map((l) => [
           String(l.producers),
+          fmtInt(l.offered_per_s),
           fmtInt(l.acknowledged_per_s),
           fmtInt(l.rows_per_s_in_window),
           `${fmtInt(l.backlog_at_end)} (+${fmtInt(l.backlog_growth_per_s)})`,
@@ -222,6 +241,7 @@ async function main() {
       table(
         ['figure', 'value', 'budget'],
         [
+          ['acknowledged/s ÷ offered, levels under capacity (nothing held back)', `${tracks.map((x) => `${r3(x)}×`).join(', ') || 'none'}`, mark(budgets.acknowledged_tracks)],
           [`acknowledged/s, best level (${best.producers} producers) ÷ ${first.producers} (the front scales)`, `${budgets.acknowledged_scales.value}×`, mark(budgets.acknowledged_scales)],
           [`acknowledged/s, ${last.producers} producers ÷ the best level (no collapse)`, `${budgets.acknowledged_holds.value}×`, mark(budgets.acknowledged_holds)],
           ['rows/s draining, each level ÷ their median (the single writer is flat)', `${flat.map((f) => `${r3(f)}×`).join(', ') || 'no backlog to drain'} (median ${fmtInt(drainMedian)}/s)`, mark(budgets.rows_flat)],
