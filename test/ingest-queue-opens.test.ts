@@ -8,8 +8,8 @@
 // The same path in workerd, through Miniflare's real Queue: test/worker-queue.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeApp, type TestApp } from './helpers';
-import { CHROME_UA, makeSite, runJob, track, vid } from './tracking-helpers';
-import { queueIngestor, type HitQueue, type QueuedMessage } from '../api/core/tracking/queue';
+import { CHROME_UA, makeSite, memoryQueue, runJob, track, vid } from './tracking-helpers';
+import { queueIngestor } from '../api/core/tracking/queue';
 import { consumeHits, ingestCounters, type Delivery } from '../api/core/tracking/consume';
 import { settleDeferred } from '../api/routes/defer';
 import { signToken } from '../api/core/email/tokens';
@@ -17,23 +17,6 @@ import { signToken } from '../api/core/email/tokens';
 const START = Date.parse('2026-11-25T10:00:00.000Z');
 const SAFARI_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)';
 const PDF = new TextEncoder().encode('%PDF-1.4\n% a tiny queued document\n%%EOF\n');
-
-function memoryQueue() {
-  const sent: QueuedMessage[] = [];
-  const q = {
-    down: false as boolean,
-    sent,
-    async send(body: QueuedMessage) {
-      if (q.down) throw new Error('Queue send failed: the test says no');
-      sent.push(structuredClone(body));
-    },
-    async sendBatch(messages: { body: QueuedMessage }[]) {
-      if (q.down) throw new Error('Queue send failed: the test says no');
-      for (const m of messages) sent.push(structuredClone(m.body));
-    },
-  } satisfies HitQueue & { down: boolean; sent: QueuedMessage[] };
-  return q;
-}
 
 const deliveries = (bodies: unknown[], attempts = 1): Delivery[] => bodies.map((body) => ({ body, attempts }));
 

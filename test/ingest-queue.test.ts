@@ -6,29 +6,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '@libsql/client';
 import { makeApp, expectError, type TestApp } from './helpers';
-import { makeSite, runJob, sign, track, vid } from './tracking-helpers';
-import { queueIngestor, type HitQueue, type QueuedHit, type QueuedMessage } from '../api/core/tracking/queue';
+import { makeSite, memoryQueue, runJob, sign, track, vid } from './tracking-helpers';
+import { queueIngestor, type QueuedHit } from '../api/core/tracking/queue';
 import { consumeHits, ingestCounters, pruneIngest, type Delivery } from '../api/core/tracking/consume';
 import { createCtx, type Ctx } from '../api/core/context';
 import { parseConfig } from '../api/env';
-
-/** The Queue as the producer sees it: it keeps what it accepts, or refuses everything while `down`. */
-function memoryQueue() {
-  const sent: QueuedMessage[] = [];
-  const q = {
-    down: false as boolean,
-    sent,
-    async send(body: QueuedMessage) {
-      if (q.down) throw new Error('Queue send failed: the test says no');
-      sent.push(structuredClone(body));
-    },
-    async sendBatch(messages: { body: QueuedMessage }[]) {
-      if (q.down) throw new Error('Queue send failed: the test says no');
-      for (const m of messages) sent.push(structuredClone(m.body));
-    },
-  } satisfies HitQueue & { down: boolean; sent: QueuedMessage[] };
-  return q;
-}
 
 const pv = (path: string) => ({ t: 'pv', u: `https://shop.example.com${path}` });
 const ev = (name: string) => ({ t: 'ev', u: 'https://shop.example.com/', n: name });

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { TestApp } from './helpers';
+import type { HitQueue, QueuedMessage } from '../api/core/tracking/queue';
 
 export const CHROME_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -32,4 +33,22 @@ export async function runJob(t: TestApp, name = 'reactions') {
 export async function count(t: TestApp, sql: string, args: (string | number)[] = []) {
   const r = await t.client.execute({ sql, args });
   return Number(r.rows[0]!.n);
+}
+
+/** The tracking Queue as its producer sees it (a stand-in for the Workers binding): it keeps what it accepts, or refuses everything while `down`. */
+export function memoryQueue() {
+  const sent: QueuedMessage[] = [];
+  const q = {
+    down: false as boolean,
+    sent,
+    async send(body: QueuedMessage) {
+      if (q.down) throw new Error('Queue send failed: the test says no');
+      sent.push(structuredClone(body));
+    },
+    async sendBatch(messages: { body: QueuedMessage }[]) {
+      if (q.down) throw new Error('Queue send failed: the test says no');
+      for (const m of messages) sent.push(structuredClone(m.body));
+    },
+  } satisfies HitQueue & { down: boolean; sent: QueuedMessage[] };
+  return q;
 }
