@@ -197,7 +197,7 @@ export const PUBLIC_ROUTES = [
     security,
     summary: 'Download an asset',
     description:
-      "With `k` and `v` the download is an asset_download event for the visitor. A gated asset is served only to a visitor who submitted its form; others get 403 FORM_REQUIRED, or a browser (Accept: text/html) a 303 to the form's page without JavaScript, which comes back here. HEAD answers the headers only.",
+      "With `k` and `v` the download is an asset_download event for the visitor (on Workers with a tracking Queue, written by its consumer within seconds, once). A gated asset is served only to a visitor who submitted its form; others get 403 FORM_REQUIRED, or a browser (Accept: text/html) a 303 to the form's page without JavaScript, which comes back here. HEAD answers the headers only.",
     request: {
       params: z.object({ slug: z.string().openapi({ param: { name: 'slug', in: 'path' }, example: 'pricing-guide' }) }),
       query: z.object({

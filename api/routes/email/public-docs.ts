@@ -66,7 +66,7 @@ export const EMAIL_LINK_ROUTES = [
     security,
     summary: 'Email open pixel',
     description:
-      "The image in a sent email's HTML. Always the 43-byte transparent GIF, never cached, whatever the token: a genuine open token records an email_opened event and the send's first open; opens by privacy proxies and scanners (Apple Mail Privacy Protection, link scanners, HEAD requests, opens within seconds of sending) are recorded with machine: true and left out of the human open columns.",
+      "The image in a sent email's HTML. Always the 43-byte transparent GIF, never cached, whatever the token: a genuine open token records an email_opened event and the send's first open; opens by privacy proxies and scanners (Apple Mail Privacy Protection, link scanners, HEAD requests, opens within seconds of sending) are recorded with machine: true and left out of the human open columns. On Workers with a tracking Queue the open is handed to the Queue and written by its consumer within seconds, once.",
     request: { params: z.object({ token: z.string().openapi({ param: { name: 'token', in: 'path' }, description: 'A signed open token' }) }) },
     responses: {
       200: {
