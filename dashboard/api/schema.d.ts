@@ -150,7 +150,7 @@ export interface paths {
         };
         /**
          * Download an asset
-         * @description With `k` and `v` the download is an asset_download event for the visitor. A gated asset is served only to a visitor who submitted its form; others get 403 FORM_REQUIRED, or a browser (Accept: text/html) a 303 to the form's page without JavaScript, which comes back here. HEAD answers the headers only.
+         * @description With `k` and `v` the download is an asset_download event for the visitor (on Workers with a tracking Queue, written by its consumer within seconds, once). A gated asset is served only to a visitor who submitted its form; others get 403 FORM_REQUIRED, or a browser (Accept: text/html) a 303 to the form's page without JavaScript, which comes back here. HEAD answers the headers only.
          */
         get: operations["downloadAsset"];
         put?: never;
@@ -234,7 +234,7 @@ export interface paths {
         };
         /**
          * Email open pixel
-         * @description The image in a sent email's HTML. Always the 43-byte transparent GIF, never cached, whatever the token: a genuine open token records an email_opened event and the send's first open; opens by privacy proxies and scanners (Apple Mail Privacy Protection, link scanners, HEAD requests, opens within seconds of sending) are recorded with machine: true and left out of the human open columns.
+         * @description The image in a sent email's HTML. Always the 43-byte transparent GIF, never cached, whatever the token: a genuine open token records an email_opened event and the send's first open; opens by privacy proxies and scanners (Apple Mail Privacy Protection, link scanners, HEAD requests, opens within seconds of sending) are recorded with machine: true and left out of the human open columns. On Workers with a tracking Queue the open is handed to the Queue and written by its consumer within seconds, once.
          */
         get: operations["emailOpenPixel"];
         put?: never;
