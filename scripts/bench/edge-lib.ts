@@ -1,17 +1,18 @@
-// Shared pieces of the Workers benchmarks (edge.ts, edge-sim.ts): the Hrana fixture in a process
-// of its own, the `wrangler deploy` bundle in workerd (Miniflare) with wrangler.toml's Queues, HTTP
-// to it by Host, and a reader that notices rows as they appear in the database file. Not a
-// benchmark itself.
+// Shared pieces of the Workers benchmarks (edge.ts, edge-sim.ts, edge-profile.ts): the Hrana
+// fixture in a process of its own, the `wrangler deploy` bundle in workerd (Miniflare) with
+// wrangler.toml's bindings, HTTP to it by Host, and a reader that notices rows as they appear in the
+// database file. Not a benchmark itself.
 import { bundleNode } from '../bundle-node.mjs';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'libsql';
-import { Miniflare } from 'miniflare';
-import { buildWranglerBundle, bundleWorker, queueOptions, readWranglerConfig } from '../../test/workerd';
+import { Miniflare, type MiniflareOptions } from 'miniflare';
+import type { Unstable_Config as WranglerConfig } from 'wrangler';
+import { buildWranglerBundle, bundleWorker, queueOptions, ratelimitOptions, readWranglerConfig } from '../../test/workerd';
 import { now } from './lib';
 
 export const TOKEN = 'bench-edge-hrana-token-0123456789';
@@ -23,7 +24,27 @@ export interface EdgeDatabase {
   url: string;
   child: ChildProcess;
   faults: (f: object) => Promise<any>;
+  /** Should this process die without cleaning up (SIGKILL), the database process kills `pids` and removes `dir`. */
+  reapOnExit: (pids: number[], dir?: string) => void;
   stop: () => Promise<void>;
+}
+
+/** This process's workerd children (Linux: /proc), for EdgeDatabase.reapOnExit; none elsewhere. */
+export function workerdChildren(): number[] {
+  if (!existsSync('/proc')) return [];
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid …"
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && m[1] === 'workerd' && Number(m[2]) === process.pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** The Hrana fixture over `dbPath` in a process of its own (scripts/bench/edge-hrana.ts). */
@@ -41,6 +62,7 @@ export async function startDatabase(dbPath: string): Promise<EdgeDatabase> {
       child.send({ type: 'faults', faults: f });
       return reply;
     },
+    reapOnExit: (pids, dir) => child.send({ type: 'reap', pids, dir }),
     stop: async () => {
       const gone = new Promise<void>((res) => child.once('exit', () => res()));
       child.send({ type: 'stop' });
@@ -52,52 +74,105 @@ export async function startDatabase(dbPath: string): Promise<EdgeDatabase> {
 }
 
 /**
+ * The bindings wrangler.toml declares, as Miniflare options, read from the file rather than copied
+ * by hand: the Queue producers and consumers (test/workerd.ts queueOptions: batch size and timeout,
+ * retries, dead-letter queue as deployed), the Rate Limiting bindings ([[ratelimits]], their
+ * declared limits and periods; test/workerd.ts ratelimitOptions) and the R2 buckets (in memory).
+ * `queues: false` leaves the Queues out (the Worker then writes each request's hits itself);
+ * `rateLimits: false` the Rate Limiting bindings (each bucket then counts in the isolate's memory).
+ */
+export function deployedBindings(config: WranglerConfig, opts: { queues?: boolean; rateLimits?: boolean } = {}): Partial<MiniflareOptions> {
+  return {
+    ...(opts.queues !== false && queueOptions(config)),
+    ...(opts.rateLimits !== false && ratelimitOptions(config)),
+    r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name ?? b.binding])),
+  };
+}
+
+/** A worker of startWorkers' own (edge-profile.ts's variants): Miniflare options for its workers list, routed by Host. */
+export type ExtraWorker = Record<string, unknown> & { name: string };
+
+/**
  * One workerd with the Workers `hosts` names, told apart by Host: `queue` is Leadline with
  * TRACKING_QUEUE and its consumers as wrangler.toml declares them, `direct` Leadline without the
- * binding, `bare` a bare Hono route (edge-bare-worker.ts). Leave a name out to leave that Worker out.
+ * Queue binding, `bare` a bare Hono route (edge-bare-worker.ts). Leave a name out to leave that
+ * Worker out.
+ *
+ * `rateLimits: true`: both Leadline Workers get wrangler.toml's Rate Limiting bindings with their
+ * declared limits (600 hits a minute per client IP and endpoint on /t), as deployed, and
+ * PUBLIC_RATE_LIMIT is left at its default as deployed: a caller must then send its hits from many
+ * client addresses (CF-Connecting-IP, which Miniflare passes on as Cloudflare's edge would set it),
+ * else every hit counts against 127.0.0.1 and the 601st in a minute is refused. Without it, no
+ * bindings and PUBLIC_RATE_LIMIT far above any load (edge-sim.ts, which sends from one address).
+ * `extra`: more workers in the same workerd (each with its own `routes`), given the bundle's path.
  */
-export async function startWorkers(dir: string, dbUrl: string, log: string[], hosts: { queue: string; direct?: string; bare?: string }) {
+export async function startWorkers(
+  dir: string,
+  dbUrl: string,
+  log: string[],
+  hosts: { queue: string; direct?: string; bare?: string },
+  opts: { rateLimits?: boolean; inspectorPort?: number; extra?: (leadline: { scriptPath: string; config: WranglerConfig; bindings: Record<string, unknown> }) => ExtraWorker[] } = {},
+) {
   const config = await readWranglerConfig(root);
   const scriptPath = await buildWranglerBundle(root, config, join(dir, 'bundle'), join(dir, 'wrangler-logs'));
   const bare = join(dir, 'bare', 'worker.mjs');
   if (hosts.bare) await bundleWorker(join(root, 'scripts', 'bench', 'edge-bare-worker.ts'), bare);
-  const leadline = (name: string, host: string) => ({
+  const limits = opts.rateLimits === true;
+  const bindings = { ...config.vars, LOG_LEVEL: 'warn', ...(!limits && { PUBLIC_RATE_LIMIT: '1000000' }), DATABASE_URL: dbUrl, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY };
+  const leadline = (name: string, host: string, queues: boolean) => ({
     name,
     modules: true as const,
     scriptPath,
     modulesRoot: dirname(scriptPath),
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
-    bindings: { ...config.vars, LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '1000000', DATABASE_URL: dbUrl, DATABASE_AUTH_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY },
+    bindings,
+    ...deployedBindings(config, { queues, rateLimits: limits }),
     routes: [`${host}/*`],
   });
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = join(dir, 'miniflare'); // workerd's scratch files, removed with the temp dir
   mkdirSync(process.env.TMPDIR, { recursive: true });
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.on('data', (b) => log.push(String(b)));
-      stderr.on('data', (b) => log.push(String(b)));
-    },
-    workers: [
-      { ...leadline('queue', hosts.queue), ...queueOptions(config) },
-      ...(hosts.direct ? [leadline('direct', hosts.direct)] : []),
-      ...(hosts.bare ? [{ name: 'bare', modules: true, scriptPath: bare, modulesRoot: dirname(bare), compatibilityDate: config.compatibility_date, routes: [`${hosts.bare}/*`] }] : []),
-    ],
-  });
-  process.env.TMPDIR = saved;
-  const port = Number(new URL(await mf.ready).port);
+  let mf: Miniflare;
+  try {
+    mf = new Miniflare({
+      host: '127.0.0.1',
+      port: 0,
+      ...(opts.inspectorPort !== undefined && { inspectorPort: opts.inspectorPort }),
+      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+        stdout.on('data', (b) => log.push(String(b)));
+        stderr.on('data', (b) => log.push(String(b)));
+      },
+      workers: [
+        leadline('queue', hosts.queue, true),
+        ...(hosts.direct ? [leadline('direct', hosts.direct, false)] : []),
+        ...(hosts.bare ? [{ name: 'bare', modules: true, scriptPath: bare, modulesRoot: dirname(bare), compatibilityDate: config.compatibility_date, routes: [`${hosts.bare}/*`] }] : []),
+        ...((opts.extra?.({ scriptPath, config, bindings }) ?? []) as never[]),
+      ],
+    } as MiniflareOptions);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  let port: number;
+  try {
+    port = Number(new URL(await mf.ready).port);
+  } catch (e) {
+    // One that failed to start is disposed here, so no workerd outlives the run.
+    await mf.dispose().catch(() => undefined);
+    throw new Error(`workerd did not start: ${e}\n${log.join('').slice(-3000)}`);
+  }
   return { mf, port, config, consumer: config.queues.consumers!.find((c) => c.queue === 'leadline-tracking')! };
 }
+
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** One HTTP request to 127.0.0.1:`port` with Host `host`; never rejects (status 0 on a network error). */
 export function httpRequest(port: number, agent: http.Agent, host: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((done) => {
     const h: Record<string, string | number> = { host, ...headers };
     if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: h, agent }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: h, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
@@ -105,6 +180,8 @@ export function httpRequest(port: number, agent: http.Agent, host: string, metho
       res.on('error', (e) => done({ status: 0, text: e.message }));
     });
     req.on('error', (e) => done({ status: 0, text: e.message }));
+    // A request workerd never answers fails (status 0) instead of holding its load loop forever.
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
     req.end(body);
   });
 }

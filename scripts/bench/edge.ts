@@ -9,6 +9,13 @@
 //           consumer (the same Worker's `queue` handler) writes batches of up to 100
 //   direct  Leadline without the binding: POST /t writes before it answers (the fallback)
 //
+// Both Leadline Workers have the rest of wrangler.toml's bindings as declared (edge-lib.ts
+// deployedBindings), the Rate Limiting bindings included at their declared limits (600 a minute
+// per client IP on /t): every hit goes through the binding's call, as deployed. The hits come
+// from BENCH_EDGE_CLIENT_IPS client addresses (CF-Connecting-IP, as Cloudflare's edge sets it),
+// so that no address comes near its limit; the limits are not raised for the bench. A 429 is a
+// failure of the run like any other answer but 202.
+//
 // Figures, each against the others of the same run:
 //   1. hits acknowledged per second through queue ÷ bare (and ÷ direct), with the consumer writing
 //      in the same workerd; after each window the backlog is drained and timed, so "stored per
@@ -20,13 +27,17 @@
 //      BENCH_EDGE_OUTAGE_MS (the database out of reach) while hits keep coming; every hit
 //      acknowledged must then be stored exactly once: events lost and duplicated, goal 0 and 0.
 // Every hit carries one custom event with a name of its own, so each is counted by name.
-// Bounded: every window is timed, every wait capped; 127.0.0.1 only.
+// Bounded: every window is timed, every wait capped, every request times out, and the whole run
+// has a deadline (BENCH_EDGE_DEADLINE_S) after which it stops, cleans up and fails; workerd and the
+// database process never outlive it (killed outright, the database process stops workerd and
+// removes the temp dir). 127.0.0.1 only.
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import type { Miniflare } from 'miniflare';
-import { ADMIN_KEY, httpRequest, rowWatcher as rowWatcherAt, startDatabase, startWorkers } from './edge-lib';
+import { ADMIN_KEY, httpRequest, outDir, rowWatcher as rowWatcherAt, startDatabase, startWorkers, workerdChildren } from './edge-lib';
 import { envInt, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults } from './lib';
 
 const NAME = 'edge';
@@ -39,6 +50,16 @@ const LIGHT_HITS = envInt('BENCH_EDGE_LATENCY_HITS', 200);
 const FAULT_HITS = envInt('BENCH_EDGE_FAULT_HITS', 2000);
 const FAULT_COMMITS = envInt('BENCH_EDGE_FAULT_COMMITS', 3, 0);
 const OUTAGE_MS = envInt('BENCH_EDGE_OUTAGE_MS', 3000, 0);
+const CLIENT_IPS = envInt('BENCH_EDGE_CLIENT_IPS', 4096);
+// Miniflare's Queue broker (a Durable Object in the same workerd) sets a timer per message it is
+// sent, and none fires while it is kept busy receiving; workerd allows a Durable Object 10,000
+// active timers, so past about 10,000 hits in one go the producer's send fails ("Unknown Internal
+// Error (15000)", answered 503): workers-sdk issue 15670. A 5 s window at ~2,000 hits/s is right
+// there (half the runs failed so). A queue window therefore also ends once it has sent this many
+// hits; its rate is still hits ÷ the window's own duration. Cloudflare's Queues have no such limit.
+const QUEUE_WINDOW_HITS = envInt('BENCH_EDGE_QUEUE_WINDOW_HITS', 6000);
+// Under run.mjs's 10-minute backstop (which kills this process only, not workerd).
+const DEADLINE_S = envInt('BENCH_EDGE_DEADLINE_S', 480);
 const DRAIN_CAP_MS = 180_000;
 const POLL_MS = 20;
 
@@ -75,27 +96,40 @@ function request(target: Target, method: string, path: string, body?: string, he
 /** Acknowledged hits by event name: when each was sent (ms, performance.now()). */
 const acked = new Map<string, { sent: number; target: Target }>();
 const failures: string[] = [];
+/** Answers other than 202, by phase, target and status (a run with any fails). */
+const refused = new Map<string, number>();
+let phaseName = 'start';
+
+/** The client address of hit `n`: CLIENT_IPS addresses in turn (10.x.y.z). */
+const clientIp = (n: number) => {
+  const i = n % CLIENT_IPS;
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+};
 
 /** One hit, as the tracker sends it (text/plain): one custom event named after the hit. */
 async function hit(target: Target): Promise<boolean> {
   const name = `h${++seq}`;
   const body = JSON.stringify({ k: siteKey, v: `benchvisitor${String(seq % 1000).padStart(8, '0')}`, e: [{ t: 'ev', u: `${SHOP}/p/${seq % 50}`, n: name }] });
   const sent = now();
-  const r = await request(target, 'POST', target === 'bare' ? '/bare' : '/t', body, { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': UA, origin: SHOP });
+  const r = await request(target, 'POST', target === 'bare' ? '/bare' : '/t', body, { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': UA, origin: SHOP, 'cf-connecting-ip': clientIp(seq) });
   if (r.status !== 202) {
-    if (failures.length < 20) failures.push(`${target}: ${r.status} ${r.text.slice(0, 200)}`);
+    const k = `${phaseName} ${target} ${r.status}`;
+    refused.set(k, (refused.get(k) ?? 0) + 1);
+    if (failures.length < 10) failures.push(`${phaseName}, ${target}: ${r.status} ${r.text.slice(0, 200)}`);
     return false;
   }
   if (target !== 'bare') acked.set(name, { sent, target });
   return true;
 }
 
-/** CONNECTIONS hits in flight until `ms` have passed; the 2xx count. */
+/** CONNECTIONS hits in flight until `ms` have passed (or, to the queue, QUEUE_WINDOW_HITS were sent); the 2xx count. */
 async function drive(target: Target, ms: number, inFlight = CONNECTIONS): Promise<number> {
   const end = now() + ms;
+  const cap = target === 'queue' ? QUEUE_WINDOW_HITS : Infinity;
   let ok = 0;
+  let sent = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (now() < end) if (await hit(target)) ok++;
+    while (now() < end && sent++ < cap) if (await hit(target)) ok++;
   }));
   return ok;
 }
@@ -118,18 +152,54 @@ async function main() {
   const tmp = tempDir(NAME);
   const dbPath = join(tmp.dir, 'edge.db');
   const log: string[] = [];
-  const db = await startDatabase(dbPath);
   let mf: Miniflare | undefined;
   let watcher: ReturnType<typeof rowWatcher> | undefined;
+  let db: Awaited<ReturnType<typeof startDatabase>> | undefined;
+  // Ended however it ends (an exception, Ctrl-C, the deadline): the database process is told to
+  // go and the temp dir removed, synchronously at exit; workerd is Miniflare's to stop (its own exit hook).
+  let cleaned: Promise<void> | undefined;
+  process.once('exit', () => {
+    if (cleaned) return;
+    db?.child.kill();
+    tmp.cleanup();
+  });
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      watcher?.close();
+      agent.destroy();
+      await mf?.dispose().catch(() => undefined);
+      await db?.stop();
+      tmp.cleanup();
+    })());
+  const deadline = setTimeout(() => {
+    console.error(`\n  edge benchmark: no result after ${DEADLINE_S} s, stopping (workerd, database, temp dir)`);
+    void cleanup().finally(() => process.exit(1));
+  }, DEADLINE_S * 1000);
+  deadline.unref();
   try {
-    const w = await startWorkers(tmp.dir, db.url, log, HOSTS);
+    db = await startDatabase(dbPath);
+    const w = await startWorkers(tmp.dir, db.url, log, HOSTS, { rateLimits: true });
     mf = w.mf;
     port = w.port;
+    db.reapOnExit(workerdChildren(), tmp.dir);
     console.log(`edge benchmark: workerd (Miniflare) on 127.0.0.1:${port}, Hrana fixture ${db.url} over ${dbPath}; ${machine().cpus} CPUs, load average ${loadAtStart.toFixed(2)}`);
     console.log(`  queue consumer as wrangler.toml: batches of ${w.consumer.max_batch_size} or ${w.consumer.max_batch_timeout} s, max_retries ${w.consumer.max_retries}, retry_delay ${w.consumer.retry_delay} s`);
+    const limits = (w.config.ratelimits ?? []).map((r) => `${r.name} ${r.simple.limit}/${r.simple.period} s`).join(', ');
+    console.log(`  rate limiting bindings as wrangler.toml: ${limits || 'none declared'}; hits from ${fmtInt(CLIENT_IPS)} client IPs (CF-Connecting-IP)`);
     const site = await request('queue', 'POST', '/api/v1/sites', JSON.stringify({ name: 'Bench', allowed_origins: [SHOP] }), { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' });
     if (site.status !== 201) throw new Error(`creating the site: ${site.status} ${site.text}\n${log.join('')}`);
     siteKey = JSON.parse(site.text).public_key;
+    // The Rate Limiting binding is there and counts: one client's GET /focus (same bucket as /t, a
+    // count of its own) is refused once past the declared limit (twice it, if a minute turns meanwhile).
+    const publicLimit = w.config.ratelimits?.find((r) => r.name === 'RATE_LIMIT_PUBLIC')?.simple.limit ?? 0;
+    let refusedAt = 0;
+    for (let i = 1; publicLimit && i <= 2 * publicLimit + 1 && !refusedAt; i++) {
+      const r = await request('queue', 'GET', `/focus?k=${siteKey}&u=${encodeURIComponent(`${SHOP}/`)}`, undefined, { 'user-agent': UA, origin: SHOP, 'cf-connecting-ip': '192.0.2.1' });
+      if (r.status === 429) refusedAt = i;
+      else if (r.status !== 200) throw new Error(`GET /focus: ${r.status} ${r.text.slice(0, 200)}`);
+    }
+    if (publicLimit && (refusedAt <= publicLimit)) failures.push(`RATE_LIMIT_PUBLIC (limit ${publicLimit}) refused one client at request ${refusedAt || 'none'} of ${2 * publicLimit + 1}`);
+    else if (publicLimit) console.log(`  RATE_LIMIT_PUBLIC bound: one client's GET /focus refused at request ${refusedAt} (limit ${publicLimit} a minute)`);
     watcher = rowWatcher(dbPath);
 
     // 1. Throughput: the scenarios take turns; a queue window's backlog is drained (and timed) before the next.
@@ -137,11 +207,13 @@ async function main() {
     const tally = { bare: { ok: 0, ms: 0 }, queue: { ok: 0, ms: 0, drainMs: [] as number[] }, direct: { ok: 0, ms: 0 } };
     const order: Target[] = ['bare', 'queue', 'direct'];
     const drain = async () => watcher!.waitFor([...acked.keys()]);
+    phaseName = 'warm-up';
     if (WARMUP_SECONDS) {
       for (const t of order) await drive(t, WARMUP_SECONDS * 1000);
       if ((await drain()) === null) throw new Error('the warm-up backlog did not drain');
     }
     for (let round = 0; round < ROUNDS; round++) {
+      phaseName = `round ${round + 1}`;
       for (const t of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
         const t0 = now();
         const ok = await drive(t, windowMs);
@@ -164,6 +236,7 @@ async function main() {
     const queueLatency = latency([...acked.entries()].filter(([, a]) => a.target === 'queue').map(([n, a]) => watcher!.seen.get(n)!.at - a.sent));
 
     // 2. Latency at a light steady rate: one hit every 1/LIGHT_RATE s, each timed to its row.
+    phaseName = 'light';
     const light: string[] = [];
     const gap = 1000 / LIGHT_RATE;
     const sends: Promise<boolean>[] = [];
@@ -178,8 +251,10 @@ async function main() {
     console.log(`  hit → row at ${LIGHT_RATE} hits/s: p50 ${fmtMs(lightLatency.p50)}, p99 ${fmtMs(lightLatency.p99)} (${light.length} hits)`);
 
     // 3. Forced failure: commits the consumer never hears of, and an outage of its writes, under a steady stream.
+    phaseName = 'forced failure';
     const before = await counters();
-    await db.faults({ match: 'ingest_hits', failAfterCommit: FAULT_COMMITS, refuse: false });
+    const database = db;
+    await database.faults({ match: 'ingest_hits', failAfterCommit: FAULT_COMMITS, refuse: false });
     const phase = new Set<string>();
     const first = seq + 1;
     let sent = 0;
@@ -192,14 +267,14 @@ async function main() {
     }));
     await new Promise((r) => setTimeout(r, 1000));
     if (OUTAGE_MS) {
-      await db.faults({ match: 'ingest_hits', refuse: true });
+      await database.faults({ match: 'ingest_hits', refuse: true });
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
-      await db.faults({ match: 'ingest_hits', refuse: false });
+      await database.faults({ match: 'ingest_hits', refuse: false });
     }
     await stream;
     for (let s = first; s <= seq; s++) if (acked.has(`h${s}`)) phase.add(`h${s}`);
     const faultDrainMs = await watcher.waitFor([...phase]);
-    const injected = await db.faults({ match: 'ingest_hits', failAfterCommit: 0, refuse: false });
+    const injected = await database.faults({ match: 'ingest_hits', failAfterCommit: 0, refuse: false });
     // The last redeliveries may still be on their way when every row is there: settle the counters.
     await new Promise((r) => setTimeout(r, (w.consumer.retry_delay ?? 0) * 1000 + 3000));
     const after = await counters();
@@ -254,27 +329,31 @@ async function main() {
       finished_at: new Date().toISOString(),
       machine: machine(),
       load_average_1m: { start: loadAtStart, end: loadavg()[0] },
-      params: { seconds_per_scenario: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, connections: CONNECTIONS, light_rate: LIGHT_RATE, light_hits: LIGHT_HITS, fault_hits: FAULT_HITS, fault_commits: FAULT_COMMITS, outage_ms: OUTAGE_MS, consumer: w.consumer },
+      params: { seconds_per_scenario: SECONDS, queue_window_hits: QUEUE_WINDOW_HITS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, connections: CONNECTIONS, client_ips: CLIENT_IPS, rate_limits: w.config.ratelimits ?? [], light_rate: LIGHT_RATE, light_hits: LIGHT_HITS, fault_hits: FAULT_HITS, fault_commits: FAULT_COMMITS, outage_ms: OUTAGE_MS, consumer: w.consumer },
       throughput: { tally, acknowledged_per_s: { bare: rate('bare'), queue: rate('queue'), direct: rate('direct') }, stored_per_s: storedRate },
       ratios,
       latency_ms: { light: lightLatency, under_load: queueLatency, poll_ms: POLL_MS },
       forced_failure: { hits: phase.size, lost: faultLost, duplicated: faultDup, drain_ms: faultDrainMs, injected, counters: counted },
+      rate_limit_check: { limit: publicLimit, refused_at: refusedAt },
       verification: { acknowledged: acked.size, lost: allLost, duplicated: allDup, rows_not_acknowledged: strays },
       budgets,
       ok: failures.length === 0,
       failures,
+      refused: Object.fromEntries(refused),
     });
     console.log(`\n  consumer counters over the forced failure (/health): ${JSON.stringify(counted)}`);
     console.log(`  results: ${file}`);
   } finally {
-    watcher?.close();
-    agent.destroy();
-    await mf?.dispose().catch(() => undefined);
-    await db.stop();
-    tmp.cleanup();
+    await cleanup();
+    clearTimeout(deadline);
   }
   if (failures.length) {
-    console.error(`\n  verification failed:\n  - ${failures.join('\n  - ')}${log.length ? `\n--- workerd output (end) ---\n${log.join('').slice(-3000)}` : ''}`);
+    // workerd's errors first (a refused hit's reason is logged there), then the end of its output.
+    const logFile = join(outDir, 'edge-workerd.log');
+    writeFileSync(logFile, log.join(''));
+    console.error(`\n  workerd's whole output: ${logFile}`);
+    const errors = log.join('').split('\n').filter((l) => /"level":"error"|Error|error:/.test(l) && !/batch failed, retried/.test(l));
+    console.error(`\n  verification failed:\n  - ${failures.join('\n  - ')}${refused.size ? `\n  answers other than 202 (phase target status: count): ${JSON.stringify(Object.fromEntries(refused))}` : ''}${errors.length ? `\n--- workerd errors (${errors.length}, first 10) ---\n${errors.slice(0, 10).join('\n')}` : ''}${log.length ? `\n--- workerd output (end) ---\n${log.join('').slice(-3000)}` : ''}`);
     process.exitCode = 1;
   }
 }
