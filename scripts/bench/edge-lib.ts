@@ -241,3 +241,9 @@ export function rowWatcher(dbPath: string, pollMs: number, drainCapMs: number) {
   };
   return { seen, poll, waitFor, close };
 }
+
+/** The client address of hit `n` (CF-Connecting-IP, as Cloudflare's edge sets it): `count` addresses 10.x.y.z in turn. */
+export function clientAddress(n: number, count: number): string {
+  const i = n % count;
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}

@@ -37,7 +37,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import type { Miniflare } from 'miniflare';
-import { ADMIN_KEY, httpRequest, outDir, rowWatcher as rowWatcherAt, startDatabase, startWorkers, workerdChildren } from './edge-lib';
+import { ADMIN_KEY, httpRequest, outDir, rowWatcher as rowWatcherAt, startDatabase, startWorkers, workerdChildren, clientAddress } from './edge-lib';
 import { envInt, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults } from './lib';
 
 const NAME = 'edge';
@@ -100,11 +100,7 @@ const failures: string[] = [];
 const refused = new Map<string, number>();
 let phaseName = 'start';
 
-/** The client address of hit `n`: CLIENT_IPS addresses in turn (10.x.y.z). */
-const clientIp = (n: number) => {
-  const i = n % CLIENT_IPS;
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-};
+const clientIp = (n: number) => clientAddress(n, CLIENT_IPS);
 
 /** One hit, as the tracker sends it (text/plain): one custom event named after the hit. */
 async function hit(target: Target): Promise<boolean> {
