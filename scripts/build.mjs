@@ -195,27 +195,16 @@ await mkdir('dist/public/app/assets', { recursive: true });
 for (const f of dash.outputFiles) await writeFile(`dist/public/app/assets/${assetName(f.path)}`, f.contents);
 
 // Headers for the static assets (Cloudflare applies _headers; Node never reads it). /app/assets/*
-// gets what api/routes/dashboard.ts gives those files (its CSP and COMMON headers, plus the
-// nosniff and immutable caching of sendPrecompressed): keep the two in step;
+// gets what api/routes/dashboard.ts gives those files (the headers both read from
+// api/routes/dashboard-headers.json, plus the nosniff and immutable caching of sendPrecompressed);
 // test/dashboard-static-assets.test.ts compares them.
-const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+const DASHBOARD_HEADERS = JSON.parse(await readFile('api/routes/dashboard-headers.json', 'utf8'));
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const headerRules = {
   '/docs/scalar.*': { 'Cache-Control': IMMUTABLE, 'X-Content-Type-Options': 'nosniff' },
   '/app/assets/*': {
-    'Content-Security-Policy': DASHBOARD_CSP,
-    'Referrer-Policy': 'same-origin',
-    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': DASHBOARD_HEADERS.csp.join('; '),
+    ...DASHBOARD_HEADERS.common,
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': IMMUTABLE,
   },

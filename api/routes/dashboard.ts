@@ -3,6 +3,7 @@ import { DASHBOARD_ASSETS, DASHBOARD_INDEX, type DashboardFile } from '../genera
 import { NotFoundError } from '../core/errors';
 import { sendPrecompressed, variants, type Variants } from './widgets';
 import type { AppEnv } from './shared';
+import HEADERS from './dashboard-headers.json';
 
 // The marketers' dashboard at /app: a single-page app (dashboard/, built by scripts/build.mjs)
 // whose files travel inside the bundle, pre-compressed, like the widget scripts, so Node and
@@ -12,25 +13,9 @@ import type { AppEnv } from './shared';
 //   /app/assets/<name>-<hash>.<ext>   content-hashed files, cached for good; a name not built is a 404
 //   /app, /app/<anything else>        index.html (the app routes in the browser), never cached stale
 
-// No inline script or style anywhere: Preact and uPlot set styles through the CSSOM
-// (element.style), which style-src does not govern, so 'unsafe-inline' is not needed.
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const COMMON = {
-  'Content-Security-Policy': CSP,
-  'Referrer-Policy': 'same-origin',
-  'X-Frame-Options': 'DENY',
-};
+// The headers (CSP and the rest) are shared with scripts/build.mjs, which gives the same ones to the
+// hashed files Cloudflare serves as static assets (dist/public/_headers).
+const COMMON = { 'Content-Security-Policy': HEADERS.csp.join('; '), ...HEADERS.common };
 
 // Decoded on first use, once per file. A Map, not the generated object: request paths never index plain objects.
 const assets = new Map<string, () => Variants>(
