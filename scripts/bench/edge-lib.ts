@@ -247,3 +247,40 @@ export function clientAddress(n: number, count: number): string {
   const i = n % count;
   return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 }
+
+/**
+ * A bounded run's ending, however it ends (done, an exception, Ctrl-C, the deadline): its parts
+ * (as `parts()` gives them then) are stopped once — the row watcher closed, the agent destroyed,
+ * workerd disposed, the database stopped, the temp dir removed; at a process exit before that, the
+ * database process is killed and the temp dir removed synchronously (workerd is Miniflare's to
+ * stop, its own exit hook). After `deadlineS` the run stops and exits 1.
+ */
+export function boundedRun(
+  label: string,
+  deadlineS: number,
+  tmp: { cleanup(): void },
+  parts: () => { watcher?: { close(): void }; agent?: { destroy(): void }; mf?: { dispose(): Promise<void> }; db?: { child: ChildProcess; stop(): Promise<void> } },
+) {
+  let stopped: Promise<void> | undefined;
+  process.once('exit', () => {
+    if (!stopped) {
+      parts().db?.child.kill();
+      tmp.cleanup();
+    }
+  });
+  const cleanup = () =>
+    (stopped ??= (async () => {
+      const p = parts();
+      p.watcher?.close();
+      p.agent?.destroy();
+      await p.mf?.dispose().catch(() => undefined);
+      await p.db?.stop();
+      tmp.cleanup();
+    })());
+  const deadline = setTimeout(() => {
+    console.error(`\n  ${label}: no result after ${deadlineS} s, stopping (workerd, database, temp dir)`);
+    void cleanup().finally(() => process.exit(1));
+  }, deadlineS * 1000);
+  deadline.unref();
+  return { cleanup, done: () => clearTimeout(deadline) };
+}

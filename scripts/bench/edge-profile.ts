@@ -28,7 +28,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Miniflare } from 'miniflare';
-import { ADMIN_KEY, deployedBindings, httpRequest, outDir, root, rowWatcher, startDatabase, startWorkers, workerdChildren, type ExtraWorker } from './edge-lib';
+import { ADMIN_KEY, boundedRun, deployedBindings, httpRequest, outDir, root, rowWatcher, startDatabase, startWorkers, workerdChildren, type ExtraWorker } from './edge-lib';
 import { bundleWorker, ratelimitOptions } from '../../test/workerd';
 import { envInt, fmtInt, machine, now, table, tempDir } from './lib';
 
@@ -147,22 +147,7 @@ async function main() {
   let mf: Miniflare | undefined;
   let db: Awaited<ReturnType<typeof startDatabase>> | undefined;
   let watcher: ReturnType<typeof rowWatcher> | undefined;
-  process.once('exit', () => {
-    db?.child.kill();
-    tmp.cleanup();
-  });
-  const cleanup = async () => {
-    watcher?.close();
-    agent.destroy();
-    await mf?.dispose().catch(() => undefined);
-    await db?.stop();
-    tmp.cleanup();
-  };
-  const deadline = setTimeout(() => {
-    console.error(`edge profile: no result after ${DEADLINE_S} s, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, DEADLINE_S * 1000);
-  deadline.unref();
+  const { cleanup, done } = boundedRun('edge profile', DEADLINE_S, tmp, () => ({ watcher, agent, mf, db }));
   try {
     const dbPath = join(tmp.dir, 'edge.db');
     db = await startDatabase(dbPath);
@@ -270,7 +255,7 @@ async function main() {
     if (failures.length) console.error(`\n  failures:\n  - ${failures.join('\n  - ')}`);
   } finally {
     await cleanup();
-    clearTimeout(deadline);
+    done();
   }
   if (failures.length) process.exitCode = 1;
 }

@@ -39,7 +39,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import type { Miniflare } from 'miniflare';
-import { ADMIN_KEY, httpRequest, outDir, root, rowWatcher as rowWatcherAt, startDatabase, startWorkers, workerdChildren, clientAddress, type ExtraWorker } from './edge-lib';
+import { ADMIN_KEY, httpRequest, outDir, root, rowWatcher as rowWatcherAt, boundedRun, startDatabase, startWorkers, workerdChildren, clientAddress, type ExtraWorker } from './edge-lib';
 import { bundleWorker, ratelimitOptions } from '../../test/workerd';
 import { envInt, fmtInt, fmtMs, latency, machine, now, table, tempDir, writeResults } from './lib';
 
@@ -161,27 +161,7 @@ async function main() {
   let mf: Miniflare | undefined;
   let watcher: ReturnType<typeof rowWatcher> | undefined;
   let db: Awaited<ReturnType<typeof startDatabase>> | undefined;
-  // Ended however it ends (an exception, Ctrl-C, the deadline): the database process is told to
-  // go and the temp dir removed, synchronously at exit; workerd is Miniflare's to stop (its own exit hook).
-  let cleaned: Promise<void> | undefined;
-  process.once('exit', () => {
-    if (cleaned) return;
-    db?.child.kill();
-    tmp.cleanup();
-  });
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      watcher?.close();
-      agent.destroy();
-      await mf?.dispose().catch(() => undefined);
-      await db?.stop();
-      tmp.cleanup();
-    })());
-  const deadline = setTimeout(() => {
-    console.error(`\n  edge benchmark: no result after ${DEADLINE_S} s, stopping (workerd, database, temp dir)`);
-    void cleanup().finally(() => process.exit(1));
-  }, DEADLINE_S * 1000);
-  deadline.unref();
+  const { cleanup, done } = boundedRun('edge benchmark', DEADLINE_S, tmp, () => ({ watcher, agent, mf, db }));
   try {
     db = await startDatabase(dbPath);
     const floor = join(tmp.dir, 'floor', 'worker.mjs');
@@ -370,7 +350,7 @@ async function main() {
     console.log(`  results: ${file}`);
   } finally {
     await cleanup();
-    clearTimeout(deadline);
+    done();
   }
   if (failures.length) {
     // workerd's errors first (a refused hit's reason is logged there), then the end of its output.
