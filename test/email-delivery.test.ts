@@ -16,7 +16,8 @@ import { prepareDatabase } from '../api/db/open';
 import { createEmail } from '../api/core/email/emails';
 import { contactsSource, queueStatement } from '../api/core/email/queue';
 import { getEmailSettings } from '../api/core/email/settings';
-import { driverFor, runSendLoop } from '../api/core/email/loop';
+import { driverFor, MAX_LANES, runSendLoop } from '../api/core/email/loop';
+import type { EmailDriver } from '../api/core/email/driver';
 import { claimBatch, completeBatch, LEASE_MS, MAX_FAILURES } from '../api/core/email/batch';
 import { resendDriver } from '../api/core/email/resend';
 import { upsertContacts } from '../api/core/contacts/upsert';
@@ -238,6 +239,31 @@ describe('through Resend', () => {
     tick(7000);
     expect(await runSendLoop(t.ctx)).toMatchObject({ calls: 1, sent: 2, skipped: 1 });
     expect(fake.delivered.map((d) => d.to).sort()).toEqual(['r0@example.com', 'r2@example.com']);
+  });
+
+  it('holds at most MAX_LANES calls at once over overlapping loops (the job first, a kick after), and the later loop still sends', async () => {
+    const { t } = await clocked();
+    await seed(t.ctx, 60);
+    let inFlight = 0;
+    let most = 0;
+    const driver: EmailDriver = {
+      name: 'outbox',
+      maxBatch: 5,
+      send: async ({ messages }) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return { kind: 'done', results: messages.map((m) => ({ sendId: m.sendId, ok: true as const, providerId: null })) };
+      },
+    };
+    // The job's loop takes both lanes; the kicked loop, started while they run, waits for one.
+    const job = runSendLoop(t.ctx, { driver, lanes: 2, maxCalls: 4 });
+    const kicked = runSendLoop(t.ctx, { driver });
+    const [a, b] = await Promise.all([job, kicked]);
+    expect(most).toBe(MAX_LANES);
+    expect(a).toMatchObject({ calls: 4, sent: 20 });
+    expect(b).toMatchObject({ calls: 8, sent: 40 });
+    expect(await statuses(t.ctx)).toEqual({ sent: 60 });
   });
 
   it('paces calls by ratelimit-remaining and ratelimit-reset', async () => {

@@ -17,6 +17,7 @@ import { parsedEmail, renderParts } from '../../api/core/email/render';
 import { JOBS } from '../../api/jobs/index';
 import { parseConfig } from '../../api/env';
 import { prepareDatabase } from '../../api/db/open';
+import { startRssTrace } from './email-rss-trace';
 
 const send = (msg: unknown) => process.send?.(msg);
 
@@ -39,6 +40,12 @@ async function main() {
   // Opened as the Node entry (api/entry/node.ts) opens it: WAL, synchronous = NORMAL, migrations
   // (none left to apply). Without it every commit of the send loop waited for an fsync.
   await prepareDatabase(client, url);
+  // BENCH_EMAIL_RSS_TRACE=1: RSS, heap and the step of the send path every 100 ms (email-rss-trace.ts).
+  if (process.env.BENCH_EMAIL_RSS_TRACE === '1') {
+    const file = process.env.BENCH_EMAIL_RSS_TRACE_FILE ?? `dist/bench/email-rss-${mode}-${process.pid}.tsv`;
+    startRssTrace(client, file, Number(process.env.BENCH_EMAIL_RSS_TRACE_MS ?? 100));
+    console.error(`    (RSS trace: ${file})`);
+  }
   const config = parseConfig({
     DATABASE_URL: url,
     LOG_LEVEL: 'warn',

@@ -29,6 +29,10 @@
 //   BENCH_SENDER_NODE_ARGS  extra node flags for the sending processes (e.g. --cpu-prof); they
 //                         always get the V8 heap flags of `npm start` (package.json) first
 //   BENCH_KEEP=1          keep the temp database
+//   BENCH_EMAIL_RSS_TRACE=1  each sending process samples its RSS, V8 heap and external memory
+//                         every 100 ms with the step of the send path it is in, into a TSV
+//                         (scripts/bench/email-rss-trace.ts; BENCH_EMAIL_RSS_TRACE_FILE,
+//                         BENCH_EMAIL_RSS_TRACE_MS); the sampler adds a few MB of its own
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -62,14 +62,51 @@ export interface LoopResult {
  * side by side (each with its own lease owner), so the next call is claimed and rendered while
  * the provider answers the last one.
  */
-// Lanes running in a context, over all its loops (a kicked loop and the job's can overlap).
-const activeLanes = new WeakMap<Ctx, number>();
 /**
- * At most this many lanes per context: each holds a rendered call (100 messages, a few MB, and
- * the JSON the provider gets) while the provider answers, and more than two buy no speed on
- * one event loop. A loop always gets one lane; more only while the context has room.
+ * At most this many lanes per context, over all its loops (a kicked loop and the job's can
+ * overlap): each holds a rendered call (100 messages, a few MB, and the JSON the provider gets)
+ * while the provider answers, and more than two buy no speed on one event loop. A loop gets as
+ * many as it asks for while the context has room; when none is free it waits for one (a lane
+ * that ends hands its place over), so a kick is never dropped and the cap holds whichever loop
+ * started first.
  */
 export const MAX_LANES = 2;
+
+// Lanes running in a context, and the loops waiting for one.
+const laneStates = new WeakMap<Ctx, { active: number; waiting: (() => void)[] }>();
+
+/** Takes up to `want` lanes: at once while there is room, else one as soon as one ends (0 if none did within `maxWaitMs`). */
+async function takeLanes(ctx: Ctx, want: number, maxWaitMs: number): Promise<number> {
+  let s = laneStates.get(ctx);
+  if (!s) laneStates.set(ctx, (s = { active: 0, waiting: [] }));
+  const state = s;
+  if (state.active < MAX_LANES) {
+    const n = Math.min(want, MAX_LANES - state.active);
+    state.active += n;
+    return n;
+  }
+  if (maxWaitMs <= 0) return 0;
+  return new Promise<number>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      resolve(1);
+    };
+    const timer = setTimeout(() => {
+      const i = state.waiting.indexOf(wake);
+      if (i >= 0) state.waiting.splice(i, 1);
+      resolve(0);
+    }, maxWaitMs);
+    state.waiting.push(wake);
+  });
+}
+
+/** A lane ended: its place goes to the first loop waiting, if any. */
+function releaseLane(ctx: Ctx): void {
+  const s = laneStates.get(ctx)!;
+  const next = s.waiting.shift();
+  if (next) next();
+  else s.active--;
+}
 
 export async function runSendLoop(
   ctx: Ctx,
@@ -138,13 +175,9 @@ export async function runSendLoop(
       if (outcome.kind === 'retry') stop = true;
     }
   };
-  const lanes = Math.max(1, Math.min(opts.lanes ?? 1, MAX_LANES - (activeLanes.get(ctx) ?? 0)));
-  activeLanes.set(ctx, (activeLanes.get(ctx) ?? 0) + lanes);
-  try {
-    await Promise.all(Array.from({ length: lanes }, lane));
-  } finally {
-    activeLanes.set(ctx, activeLanes.get(ctx)! - lanes);
-  }
+  const lanes = await takeLanes(ctx, Math.max(1, opts.lanes ?? 1), budget);
+  // Each lane gives its place back as it ends, so a loop waiting for one starts then.
+  await Promise.all(Array.from({ length: lanes }, () => lane().finally(() => releaseLane(ctx))));
   return out;
 }
 
