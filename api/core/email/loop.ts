@@ -66,47 +66,34 @@ export interface LoopResult {
  * At most this many lanes per context, over all its loops (a kicked loop and the job's can
  * overlap): each holds a rendered call (100 messages, a few MB, and the JSON the provider gets)
  * while the provider answers, and more than two buy no speed on one event loop. A loop gets as
- * many as it asks for while the context has room; when none is free it waits for one (a lane
- * that ends hands its place over), so a kick is never dropped and the cap holds whichever loop
- * started first.
+ * many as it asks for while the context has room; when none is free it waits for one to end,
+ * so a kick is never dropped and the cap holds whichever loop started first.
  */
 export const MAX_LANES = 2;
 
-// Lanes running in a context, and the loops waiting for one.
-const laneStates = new WeakMap<Ctx, { active: number; waiting: (() => void)[] }>();
+// Lanes running in a context, over all its loops.
+const activeLanes = new WeakMap<Ctx, number>();
+// How often a loop waiting for a lane looks again. It looks on a timer of its own rather than being
+// woken by the loop that ends a lane: on Workers the two may be different invocations, and workerd
+// cancels an invocation that waits on a promise another one resolves.
+const LANE_POLL_MS = 50;
 
-/** Takes up to `want` lanes: at once while there is room, else one as soon as one ends (0 if none did within `maxWaitMs`). */
+/** Takes up to `want` lanes: at once while there is room, else one as soon as one is free (0 if none was within `maxWaitMs`). */
 async function takeLanes(ctx: Ctx, want: number, maxWaitMs: number): Promise<number> {
-  let s = laneStates.get(ctx);
-  if (!s) laneStates.set(ctx, (s = { active: 0, waiting: [] }));
-  const state = s;
-  if (state.active < MAX_LANES) {
-    const n = Math.min(want, MAX_LANES - state.active);
-    state.active += n;
-    return n;
+  const until = Date.now() + maxWaitMs;
+  for (;;) {
+    const active = activeLanes.get(ctx) ?? 0;
+    if (active < MAX_LANES) {
+      const n = Math.min(want, MAX_LANES - active);
+      activeLanes.set(ctx, active + n);
+      return n;
+    }
+    if (Date.now() >= until) return 0;
+    await new Promise((r) => setTimeout(r, Math.min(LANE_POLL_MS, Math.max(1, until - Date.now()))));
   }
-  if (maxWaitMs <= 0) return 0;
-  return new Promise<number>((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      resolve(1);
-    };
-    const timer = setTimeout(() => {
-      const i = state.waiting.indexOf(wake);
-      if (i >= 0) state.waiting.splice(i, 1);
-      resolve(0);
-    }, maxWaitMs);
-    state.waiting.push(wake);
-  });
 }
 
-/** A lane ended: its place goes to the first loop waiting, if any. */
-function releaseLane(ctx: Ctx): void {
-  const s = laneStates.get(ctx)!;
-  const next = s.waiting.shift();
-  if (next) next();
-  else s.active--;
-}
+const releaseLane = (ctx: Ctx) => activeLanes.set(ctx, (activeLanes.get(ctx) ?? 1) - 1);
 
 export async function runSendLoop(
   ctx: Ctx,
