@@ -44,6 +44,17 @@ const visitKey = `CASE d.col WHEN '' THEN ''${Object.keys(VISIT_DIMS)
   .map((col) => ` WHEN '${col}' THEN s.${col}`)
   .join('')} END`;
 
+// The session columns a visit counter is keyed by; sessions alike in them (and in site and start
+// hour) add to the same counters, so they are summed as one row before the dims multiply them.
+const SESSION_KEY = `s.site_id, s.started_at / ${HOUR} AS hour, ${Object.keys(VISIT_DIMS)
+  .map((col) => `s.${col}`)
+  .join(', ')}`;
+const SESSION_KEY_COLS = Object.keys(VISIT_DIMS).length + 2;
+const byKey = `GROUP BY ${Array.from({ length: SESSION_KEY_COLS }, (_, i) => i + 1).join(', ')}`;
+// hourOf over such a row's start hour: a daily dim's day's first hour is the hour's, rounded
+// down to a multiple of 24 (the same integer as the start time's day times 24).
+const hourOfKey = (dim: string) => `CASE WHEN substr(${dim}, -${DAILY.length}) = '${DAILY}' THEN s.hour / 24 * 24 ELSE s.hour END`;
+
 /** The start of session `s`'s previous session of its visitor, by start then id (NULL: none). */
 const PREV_AT = (visitor: string, at: string, id: string) =>
   `SELECT p.started_at FROM sessions p WHERE p.visitor_id = ${visitor} AND p.started_at <= ${at}
@@ -128,22 +139,28 @@ export async function chunkStatements(ctx: Ctx, events: SpineEvent[], range: Ran
       // The sessions this batch started (their ids, their entry views' ids, are in the range): entries.
       {
         sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT '${METRIC.entries}', d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey}, count(*)
-          FROM sessions s CROSS JOIN ${DIMS} d
-          WHERE s.id > ${range.after} AND s.id <= ? AND ${visitKey} IS NOT NULL
+          SELECT '${METRIC.entries}', d.dim, ${hourOfKey('d.dim')}, s.site_id, ${visitKey}, sum(s.n)
+          FROM (SELECT ${SESSION_KEY}, count(*) AS n FROM sessions s WHERE s.id > ${range.after} AND s.id <= ? ${byKey}) s
+            CROSS JOIN ${DIMS} d
+          WHERE ${visitKey} IS NOT NULL
           GROUP BY 1, 2, 3, 4, 5
           ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
         args: [range.last],
       },
       // Before the page views are added: a session that had none (new) and gets one is a bounce;
       // one that had one and gets more is not any longer. And the page views of the sessions.
+      // Summed first over sessions alike in their counters' keys (`changed`: whether any of them
+      // changes its bounce, as a bounce counter is written only then), then per dim.
       {
         sql: `INSERT INTO rollups (metric, dim, hour, site_id, key, value)
-          SELECT m.metric, d.dim, ${hourOf('s.started_at', 'd.dim')}, s.site_id, ${visitKey},
-            sum(CASE m.metric WHEN '${METRIC.bounces}' THEN (s.pageviews + x.n = 1) - (s.pageviews = 1) ELSE x.n END)
-          FROM ${touched} JOIN sessions s ON s.id = x.sid CROSS JOIN ${DIMS} d
+          SELECT m.metric, d.dim, ${hourOfKey('d.dim')}, s.site_id, ${visitKey},
+            sum(CASE m.metric WHEN '${METRIC.bounces}' THEN s.bounces ELSE s.n END)
+          FROM (SELECT ${SESSION_KEY}, sum(x.n) AS n, sum((s.pageviews + x.n = 1) - (s.pageviews = 1)) AS bounces,
+                max((s.pageviews + x.n = 1) <> (s.pageviews = 1)) AS changed
+              FROM ${touched} JOIN sessions s ON s.id = x.sid ${byKey}) s
+            CROSS JOIN ${DIMS} d
             CROSS JOIN (SELECT '${METRIC.bounces}' AS metric UNION ALL SELECT '${METRIC.visitPageviews}') m
-          WHERE (m.metric = '${METRIC.visitPageviews}' OR (s.pageviews + x.n = 1) <> (s.pageviews = 1)) AND ${visitKey} IS NOT NULL
+          WHERE (m.metric = '${METRIC.visitPageviews}' OR s.changed) AND ${visitKey} IS NOT NULL
           GROUP BY 1, 2, 3, 4, 5
           ON CONFLICT (metric, dim, hour, site_id, key) DO UPDATE SET value = value + excluded.value`,
         args: [json, range.last],
