@@ -28,7 +28,8 @@ describe('the sign-in page in Chromium', () => {
       // Signed out anywhere: the sign-in page, remembering where the user was going.
       expect(new URL(w.page.url()).pathname).toBe('/app/login');
       expect(new URL(w.page.url()).searchParams.get('next')).toBe('/app/reports/traffic');
-      expect(await w.page.title()).toBe('Sign in · Leadline');
+      // The title is set in an effect, after the heading's first paint.
+      await expect.poll(() => w.page.title()).toBe('Sign in · Leadline');
       // Nothing overflows sideways on a phone.
       expect(await w.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
       expect(await axe(w.page)).toEqual([]);

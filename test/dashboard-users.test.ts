@@ -171,7 +171,7 @@ describe('Forgot password and the reset link', () => {
     const w = await env.open({ width: 390, height: 844 });
     await w.page.goto(`${env.url}${mail.path}`);
     await w.page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
-    expect(await w.page.title()).toBe('Choose a new password · Leadline');
+    await expect.poll(() => w.page.title()).toBe('Choose a new password · Leadline');
     expect(await axe(w.page)).toEqual([]);
     const fresh = 'mia chose a brand new password';
     await w.page.getByLabel('New password').fill(fresh);
