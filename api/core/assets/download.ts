@@ -4,6 +4,7 @@ import type { SiteRecord } from '../tracking/sites';
 import { assetBySlug, type AssetRecord } from './assets';
 import { EVENT } from '../spine/event-types';
 import { storeHits, type Hit, type Ingestor } from '../tracking/ingest';
+import { enqueueOr } from '../tracking/queue';
 
 /** The asset is gated and this visitor has not submitted the form yet. */
 export class FormRequiredError extends AppError {
@@ -69,15 +70,6 @@ export function downloadHit(ctx: Ctx, input: { siteId: number; uid: string; asse
  */
 export async function recordDownload(ctx: Ctx, ingestor: Ingestor, input: Parameters<typeof downloadHit>[1]): Promise<'stored' | 'queued'> {
   const hit = downloadHit(ctx, input);
-  if (!ingestor.queued) {
-    await ingestor.add([hit]);
-    return 'stored';
-  }
-  try {
-    await ingestor.add([hit]);
-    return 'queued';
-  } catch {
-    await storeHits(ctx, [hit]);
-    return 'stored';
-  }
+  // Without a Queue, the ingestor writes it (the group commit on Node); past a refusing one, this request.
+  return enqueueOr(ingestor, { hit }, () => (ingestor.enqueue ? storeHits(ctx, [hit]) : ingestor.add([hit])));
 }

@@ -5,6 +5,8 @@ import { verifyToken } from './tokens';
 import { machineReason } from './machine';
 import { destinationTracked, handoffToken, withHandoff } from './identify';
 import { MAX_URL } from './track-links';
+import { enqueueOr } from '../tracking/queue';
+import type { Ingestor } from '../tracking/ingest';
 
 /**
  * What GET /o/{token} and GET /c/{token} record. Each open or click is an event on the spine
@@ -109,7 +111,7 @@ export const isOpenRecord = (v: unknown): v is OpenRecord =>
 export async function recordOpen(
   ctx: Ctx,
   input: { token: string; request: Request },
-  queue?: { enqueue?: (bodies: [{ kind: 'email_open'; open: OpenRecord }]) => Promise<void> },
+  ingestor?: Pick<Ingestor, 'enqueue'>,
 ): Promise<{ recorded: boolean; machine?: boolean; queued?: boolean }> {
   const payload = await verifyToken(ctx, 'open', input.token);
   if (!payload || !isId(payload[0])) return { recorded: false };
@@ -118,16 +120,8 @@ export async function recordOpen(
   const now = ctx.now();
   const machine = machineReason({ kind: 'open', ...input.request, now, sentAt: send.sentAt, deliveredAt: send.deliveredAt }) !== null;
   const open: OpenRecord = { sendId: send.id, machine, at: now };
-  if (queue?.enqueue) {
-    try {
-      await queue.enqueue([{ kind: 'email_open', open }]);
-      return { recorded: true, machine, queued: true };
-    } catch {
-      // Logged by the Queue's producer; the open is not lost for that.
-    }
-  }
-  await ctx.client.batch(openStatements(open), 'write');
-  return { recorded: true, machine };
+  const how = await enqueueOr(ingestor, { kind: 'email_open', open }, () => ctx.client.batch(openStatements(open), 'write'));
+  return { recorded: true, machine, ...(how === 'queued' && { queued: true }) };
 }
 
 export type ClickResult = { ok: false } | { ok: true; location: string; recorded: boolean; machine?: boolean };

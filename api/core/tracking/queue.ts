@@ -65,3 +65,22 @@ export function queueIngestor(ctx: Ctx, queue: HitQueue): Ingestor & { enqueue(b
     async drain() {},
   };
 }
+
+/**
+ * Hands one message to the tracking Queue when the ingestor is one ('queued'); otherwise, or when
+ * the Queue refuses it (logged by `enqueue`), `direct` writes it ('stored'). For records whose
+ * answer does not wait on the write (a download's file, an open's pixel): they are never lost
+ * for a Queue that said no.
+ */
+export async function enqueueOr(ingestor: Pick<Ingestor, 'enqueue'> | undefined, body: QueuedBody, direct: () => Promise<unknown>): Promise<'queued' | 'stored'> {
+  if (ingestor?.enqueue) {
+    try {
+      await ingestor.enqueue([body]);
+      return 'queued';
+    } catch {
+      // Written below instead.
+    }
+  }
+  await direct();
+  return 'stored';
+}
