@@ -102,8 +102,8 @@ export type ExtraWorker = Record<string, unknown> & { name: string };
  * declared limits (600 hits a minute per client IP and endpoint on /t), as deployed, and
  * PUBLIC_RATE_LIMIT is left at its default as deployed: a caller must then send its hits from many
  * client addresses (CF-Connecting-IP, which Miniflare passes on as Cloudflare's edge would set it),
- * else every hit counts against 127.0.0.1 and the 601st in a minute is refused. Without it, no
- * bindings and PUBLIC_RATE_LIMIT far above any load (edge-sim.ts, which sends from one address).
+ * else every hit counts against 127.0.0.1 and the 601st in a minute is refused (edge.ts and
+ * edge-sim.ts use clientAddress). Without it, no bindings and PUBLIC_RATE_LIMIT far above any load.
  * `extra`: more workers in the same workerd (each with its own `routes`), given the bundle's path.
  */
 export async function startWorkers(
