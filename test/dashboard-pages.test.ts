@@ -134,7 +134,7 @@ describe('Landing pages in Chromium', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('.section-card').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).toEqual(['form', 'hero', 'markdown']);
     // At the top its Move up is off: the focus moved to its Move down.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Move down section 1: Form');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Move down section 1: Form');
     expect(await page.getByRole('status').filter({ hasText: 'Form moved to position 1 of 3.' }).count()).toBe(1);
     await page.getByText('Unsaved changes: saving them changes the live page at once.').waitFor();
 
